@@ -1,0 +1,229 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg"
+	flags "github.com/jessevdk/go-flags"
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// Defaults.
+const (
+	DefaultConfigFilename  = "koshd.conf"
+	DefaultRPCListen       = "127.0.0.1:10019"
+	DefaultRESTListen      = "127.0.0.1:8019"
+	DefaultNetwork         = "regtest"
+	DefaultMaxRequestBytes = 64 * 1024
+)
+
+// DefaultDataDir is ~/.kosh.
+func DefaultDataDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".kosh"
+	}
+	return filepath.Join(home, ".kosh")
+}
+
+// DBConfig selects the database.
+type DBConfig struct {
+	Backend     string `long:"backend" description:"Database engine" choice:"sqlite" choice:"postgres"`
+	PostgresDSN string `long:"postgres.dsn" description:"PostgreSQL connection string, e.g. postgres://kosh@127.0.0.1:5432/kosh?sslmode=disable (secrets belong in a 0600 config file, not on the command line)"`
+}
+
+// Config is koshd's configuration: command-line flags, named as lnd names
+// them, and the same options in an ini-style config file.
+type Config struct {
+	ConfigFile       string        `long:"configfile" description:"Path to the configuration file (default <datadir>/koshd.conf)"`
+	DataDir          string        `long:"datadir" description:"Directory for TLS keys, macaroons and the database"`
+	Network          string        `long:"network" description:"Bitcoin network the reserves are on" choice:"mainnet" choice:"testnet" choice:"testnet4" choice:"signet" choice:"regtest"`
+	RPCListen        string        `long:"rpclisten" description:"host:port for the gRPC server"`
+	RESTListen       string        `long:"restlisten" description:"host:port for the REST gateway, public page, OpenAPI spec and /metrics"`
+	DebugLevel       string        `long:"debuglevel" description:"Log level" choice:"debug" choice:"info" choice:"warn" choice:"error"`
+	MaxRequestBytes  int           `long:"maxrequestbytes" description:"Largest request body accepted, gRPC or REST"`
+	ShutdownTimeout  time.Duration `long:"shutdowntimeout" description:"How long to let in-flight calls finish on SIGINT/SIGTERM"`
+	PublicRateLimit  float64       `long:"publicratelimit" description:"Requests per second the public (unauthenticated) API serves, in all"`
+	AllowNonLoopback bool          `long:"allownonloopback" description:"Allow listening on non-loopback addresses (put koshd behind a reverse proxy instead)"`
+
+	DB    DBConfig    `group:"db" namespace:"db"`
+	Chain ChainConfig `group:"chain" namespace:"chain"`
+	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
+}
+
+// ChainConfig configures the on-chain reserve source.
+type ChainConfig struct {
+	Backend      string        `long:"backend" description:"Chain backend to watch reserves with: btcd or bitcoind (empty: no on-chain source)"`
+	RPCHost      string        `long:"rpchost" description:"Backend RPC host:port"`
+	RPCUser      string        `long:"rpcuser" description:"Backend RPC user"`
+	RPCPass      string        `long:"rpcpass" description:"Backend RPC password"`
+	RPCCert      string        `long:"rpccert" description:"btcd's rpc.cert (btcd only)"`
+	Descriptors  []string      `long:"descriptor" description:"Output descriptor holding reserves, with its #checksum (repeatable): addr(), wpkh(), tr(), wsh(sortedmulti())"`
+	GapLimit     int           `long:"gaplimit" description:"Unused addresses watched past the last used one, per ranged descriptor"`
+	Birthday     int64         `long:"birthday" description:"First block height that can hold reserve outputs"`
+	MinConf      int64         `long:"minconf" description:"Confirmations an output needs to count as reserves"`
+	PollInterval time.Duration `long:"pollinterval" description:"How often to poll the best block hash"`
+	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful sync the chain source is stale and minting stops"`
+}
+
+// LndConfig configures the Lightning reserve sources.
+type LndConfig struct {
+	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon"`
+	PollInterval time.Duration `long:"pollinterval" description:"How often to poll each node"`
+	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful poll a node is stale and minting stops"`
+}
+
+// DefaultConfig returns the configuration with every default filled in.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         DefaultDataDir(),
+		Network:         DefaultNetwork,
+		RPCListen:       DefaultRPCListen,
+		RESTListen:      DefaultRESTListen,
+		DebugLevel:      "info",
+		MaxRequestBytes: DefaultMaxRequestBytes,
+		ShutdownTimeout: 15 * time.Second,
+		PublicRateLimit: 50,
+		DB:              DBConfig{Backend: string(store.SQLite)},
+		Chain: ChainConfig{GapLimit: 100, MinConf: 6, PollInterval: 500 * time.Millisecond,
+			MaxAge: 2 * time.Minute},
+		Lnd: LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
+	}
+}
+
+// LoadConfig parses args (without the program name) the way lnd does:
+// flags first, to find the config file; then the file; then the flags again
+// so that the command line wins.
+func LoadConfig(args []string) (Config, error) {
+	pre := DefaultConfig()
+	if _, err := flags.NewParser(&pre, flags.HelpFlag|flags.PassDoubleDash).ParseArgs(args); err != nil {
+		return Config{}, err
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir = pre.DataDir
+	path := pre.ConfigFile
+	explicit := path != ""
+	if !explicit {
+		path = filepath.Join(pre.DataDir, DefaultConfigFilename)
+	}
+	parser := flags.NewParser(&cfg, flags.HelpFlag|flags.PassDoubleDash)
+	if err := flags.NewIniParser(parser).ParseFile(path); err != nil {
+		var pathErr *os.PathError
+		if !errors.As(err, &pathErr) || explicit {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if _, err := parser.ParseArgs(args); err != nil {
+		return Config{}, err
+	}
+	cfg.ConfigFile = path
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the configuration for mistakes a person can fix.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--datadir must not be empty")
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("--datadir: %w", err)
+	}
+	c.DataDir = abs
+	for _, l := range []struct{ flag, addr string }{{"--rpclisten", c.RPCListen}, {"--restlisten", c.RESTListen}} {
+		host, _, err := net.SplitHostPort(l.addr)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", l.flag, l.addr, err)
+		}
+		if !c.AllowNonLoopback && !isLoopback(host) {
+			return fmt.Errorf("%s %q is not a loopback address; koshd listens on loopback unless --allownonloopback is set", l.flag, l.addr)
+		}
+	}
+	switch store.Backend(c.DB.Backend) {
+	case store.SQLite:
+	case store.Postgres:
+		if c.DB.PostgresDSN == "" {
+			return errors.New("--db.backend=postgres needs --db.postgres.dsn")
+		}
+	default:
+		return fmt.Errorf("--db.backend %q: want sqlite or postgres", c.DB.Backend)
+	}
+	switch c.Chain.Backend {
+	case "", "btcd", "bitcoind":
+	default:
+		return fmt.Errorf("--chain.backend %q: want btcd or bitcoind", c.Chain.Backend)
+	}
+	if c.Chain.Backend == "" && len(c.Chain.Descriptors) > 0 {
+		return errors.New("--chain.descriptor is set but --chain.backend is not: say which node to watch the chain with")
+	}
+	if c.Chain.Backend == "" && len(c.Lnd.Nodes) > 0 {
+		return errors.New("--lnd.node needs a chain backend (--chain.backend) to verify channel points and wallet outputs on-chain")
+	}
+	if c.Chain.MinConf < 1 || c.Chain.GapLimit < 1 || c.Chain.GapLimit > 100_000 {
+		return fmt.Errorf("--chain.minconf must be at least 1 and --chain.gaplimit 1 to 100000")
+	}
+	if _, err := c.ChainParams(); err != nil {
+		return err
+	}
+	if c.PublicRateLimit <= 0 {
+		return errors.New("--publicratelimit must be positive")
+	}
+	if c.MaxRequestBytes < 1024 {
+		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)
+	}
+	return nil
+}
+
+// ChainParams returns the bitcoin network parameters of --network.
+func (c *Config) ChainParams() (*chaincfg.Params, error) {
+	switch c.Network {
+	case "mainnet":
+		return &chaincfg.MainNetParams, nil
+	case "testnet":
+		return &chaincfg.TestNet3Params, nil
+	case "testnet4":
+		return &chaincfg.TestNet4Params, nil
+	case "signet":
+		return &chaincfg.SigNetParams, nil
+	case "regtest":
+		return &chaincfg.RegressionNetParams, nil
+	}
+	return nil, fmt.Errorf("--network %q: want mainnet, testnet, testnet4, signet or regtest", c.Network)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// NetworkDir is where this network's database and macaroons live.
+func (c *Config) NetworkDir() string { return filepath.Join(c.DataDir, c.Network) }
+
+// TLSCertPath is the TLS certificate koshd serves (and clients pin).
+func (c *Config) TLSCertPath() string { return filepath.Join(c.DataDir, "tls.cert") }
+
+// TLSKeyPath is the TLS private key.
+func (c *Config) TLSKeyPath() string { return filepath.Join(c.DataDir, "tls.key") }
+
+// MacaroonPath returns the path of a baked macaroon file ("admin", ...).
+func (c *Config) MacaroonPath(name string) string {
+	return filepath.Join(c.NetworkDir(), name+".macaroon")
+}
+
+// StoreConfig is the store configuration this config selects.
+func (c *Config) StoreConfig() store.Config {
+	return store.Config{
+		Backend:     store.Backend(c.DB.Backend),
+		SQLitePath:  filepath.Join(c.NetworkDir(), "kosh.db"),
+		PostgresDSN: c.DB.PostgresDSN,
+	}
+}

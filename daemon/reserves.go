@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/descriptor"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+)
+
+// newReserveService builds the reserve sources the configuration names and
+// the service that polls them into the monitor. With no source configured
+// the service runs nothing and the monitor refuses every mint.
+func (d *Daemon) newReserveService() (*reserve.Service, error) {
+	cfg := d.cfg
+	var (
+		client  *rpcclient.Client
+		watcher *chain.Watcher
+		lnds    []*lightning.Source
+	)
+	if cfg.Chain.Backend != "" {
+		params, err := cfg.ChainParams()
+		if err != nil {
+			return nil, err
+		}
+		var watched []chain.Watched
+		for _, s := range cfg.Chain.Descriptors {
+			desc, err := descriptor.Parse(s, params)
+			if err != nil {
+				return nil, fmt.Errorf("--chain.descriptor %q: %w", s, err)
+			}
+			if !desc.HasChecksum() {
+				return nil, fmt.Errorf("--chain.descriptor %q has no checksum; if it is the descriptor you mean, use %s",
+					s, descriptor.AddChecksum(s))
+			}
+			watched = append(watched, chain.Watched{Desc: desc, Gap: cfg.Chain.GapLimit})
+		}
+		if len(watched) == 0 {
+			d.log.Warn("chain backend configured without descriptors: on-chain reserves are zero")
+		}
+		client, err = chain.Dial(chain.ClientConfig{Backend: chain.Backend(cfg.Chain.Backend), Host: cfg.Chain.RPCHost,
+			User: cfg.Chain.RPCUser, Pass: cfg.Chain.RPCPass, CertPath: cfg.Chain.RPCCert})
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, func() error { client.Shutdown(); client.WaitForShutdown(); return nil })
+		watcher = chain.New(client, d.db, chain.Config{Descriptors: watched, Birthday: cfg.Chain.Birthday,
+			MinConf: cfg.Chain.MinConf, Log: d.log.With("subsystem", "chain")})
+		if err := watcher.Load(d.ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range cfg.Lnd.Nodes {
+		lc, err := parseLndNode(spec)
+		if err != nil {
+			return nil, err
+		}
+		lc.MinConf = cfg.Chain.MinConf
+		src, err := lightning.Dial(lc, client)
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, src.Close)
+		lnds = append(lnds, src)
+	}
+	return reserve.NewService(d.reserves, client, watcher, lnds, reserve.ServiceConfig{
+		ChainPoll: cfg.Chain.PollInterval, ChainMaxAge: cfg.Chain.MaxAge,
+		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge,
+		Log: d.log.With("subsystem", "reserve"),
+	}), nil
+}
+
+// parseLndNode parses "name=alice,host=127.0.0.1:10009,tlscert=...,macaroon=...".
+func parseLndNode(spec string) (lightning.Config, error) {
+	var c lightning.Config
+	for _, part := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return c, fmt.Errorf("--lnd.node %q: %q is not key=value", spec, part)
+		}
+		switch k {
+		case "name":
+			c.Name = v
+		case "host":
+			c.Host = v
+		case "tlscert":
+			c.TLSCertPath = v
+		case "macaroon":
+			c.MacaroonPath = v
+		default:
+			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon)", spec, k)
+		}
+	}
+	if c.Name == "" || c.Host == "" || c.TLSCertPath == "" || c.MacaroonPath == "" {
+		return c, errors.New("--lnd.node needs name, host, tlscert and macaroon, e.g. name=alice,host=127.0.0.1:10009,tlscert=/home/u/.lnd/tls.cert,macaroon=/home/u/.lnd/data/chain/bitcoin/regtest/readonly.macaroon")
+	}
+	if c.Name == reserve.ChainSourceName {
+		return c, fmt.Errorf("--lnd.node name %q is reserved for the chain source", c.Name)
+	}
+	return c, nil
+}

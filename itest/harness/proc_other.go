@@ -1,0 +1,9 @@
+//go:build !linux
+
+package harness
+
+import "syscall"
+
+// sysProcAttr returns nil: parent-death signals are Linux-only; elsewhere the
+// harness relies on t.Cleanup and Close alone.
+func sysProcAttr() *syscall.SysProcAttr { return nil }

@@ -1,0 +1,97 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// job is one queued mint, burn or transfer.
+type job struct {
+	ctx  context.Context
+	kind Kind
+	req  Transfer
+	hash []byte
+
+	entry Entry
+	err   error
+	done  chan struct{}
+}
+
+// committer is the single goroutine that applies queued jobs in batches.
+func (l *Ledger) committer() {
+	defer l.wg.Done()
+	batch := make([]*job, 0, l.cfg.MaxBatch)
+	for {
+		select {
+		case j := <-l.jobs:
+			batch = append(batch[:0], j)
+		case <-l.quit:
+			// Refuse whatever is still queued; callers see the shutdown.
+			for {
+				select {
+				case j := <-l.jobs:
+					j.err = errors.New("ledger is shutting down")
+					close(j.done)
+				default:
+					return
+				}
+			}
+		}
+	drain:
+		for len(batch) < l.cfg.MaxBatch {
+			select {
+			case j := <-l.jobs:
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		l.commitBatch(batch)
+	}
+}
+
+// commitBatch applies every job of the batch in one transaction, each in its
+// own savepoint, and commits once. A refusal (insufficient funds, unknown
+// account, ...) rolls back only its own savepoint. A database failure aborts
+// the transaction; Write retries transient failures, and if the batch still
+// fails every job in it gets the error and nothing of it is committed.
+func (l *Ledger) commitBatch(batch []*job) {
+	ctx := context.Background()
+	results := make([]Entry, len(batch))
+	errs := make([]error, len(batch))
+	err := l.db.Write(ctx, func(tx *store.Tx) error {
+		for i, j := range batch {
+			results[i], errs[i] = Entry{}, nil
+			if err := j.ctx.Err(); err != nil {
+				// The caller gave up before the job was applied: skip it,
+				// so nothing is committed that the caller was told failed.
+				errs[i] = err
+				continue
+			}
+			var e Entry
+			err := tx.Savepoint(ctx, func() error {
+				var err error
+				e, err = l.apply(ctx, tx, j)
+				return err
+			})
+			if err != nil && !isRefusal(err) {
+				return err
+			}
+			results[i], errs[i] = e, err
+		}
+		return nil
+	})
+	for i, j := range batch {
+		if err != nil {
+			j.err = err
+		} else {
+			j.entry, j.err = results[i], errs[i]
+		}
+		close(j.done)
+	}
+	if err != nil {
+		l.cfg.Log.Error("ledger batch failed", "jobs", len(batch), "err", err)
+	}
+}

@@ -1,0 +1,697 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// Peg says what one base unit of an asset is worth.
+type Peg int32
+
+// The supported pegs; values match kosh.v1.Peg.
+const (
+	PegSat Peg = 1
+)
+
+// Kind is the kind of a journal entry; values match kosh.v1.EntryKind.
+type Kind int32
+
+// Journal entry kinds.
+const (
+	KindMint     = Kind(store.EntryMint)
+	KindBurn     = Kind(store.EntryBurn)
+	KindTransfer = Kind(store.EntryTransfer)
+)
+
+// Asset is a token the issuer defines.
+type Asset struct {
+	ID             int64
+	Code           string
+	Name           string
+	Decimals       uint32
+	Peg            Peg
+	MinCoverageBps int64
+	Supply         int64
+	CreatedAt      time.Time
+}
+
+// Account is a holder account.
+type Account struct {
+	ID        string
+	Label     string
+	CreatedAt time.Time
+}
+
+// Balance is an account's holding of one asset.
+type Balance struct {
+	Asset  string
+	Amount int64
+}
+
+// Entry is one committed journal entry.
+type Entry struct {
+	Seq                int64
+	Kind               Kind
+	Asset              string
+	DebitAccountID     string
+	CreditAccountID    string
+	Amount             int64
+	Memo               string
+	IdempotencyKey     string
+	DebitBalanceAfter  int64
+	CreditBalanceAfter int64
+	SupplyAfter        int64
+	CreatedAt          time.Time
+	// Replayed is true when the entry was committed by an earlier request
+	// with the same idempotency key and is returned again.
+	Replayed bool
+}
+
+// CoverageGate decides whether the reserves can back the supply after a
+// mint. It is called inside the mint's transaction, after the supply has
+// been raised, and must not block on I/O. The reserve monitor implements it;
+// a refusal is returned to the caller wrapped in ErrMintRefused.
+type CoverageGate interface {
+	AllowMint(ctx context.Context, check MintCheck) error
+}
+
+// MintCheck is what a CoverageGate decides on.
+type MintCheck struct {
+	// Asset is the asset being minted.
+	Asset Asset
+	// SupplyAfter is its supply if the mint commits.
+	SupplyAfter int64
+	// Outstanding lists every asset (the minted one with SupplyAfter), since
+	// they share the reserves.
+	Outstanding []AssetSupply
+}
+
+// AssetSupply is one asset's outstanding supply and coverage policy.
+type AssetSupply struct {
+	Code           string
+	Peg            Peg
+	Supply         int64
+	MinCoverageBps int64
+}
+
+// Scope names who an idempotency key belongs to, so that two callers can
+// never collide on (or probe) each other's keys.
+type Scope string
+
+// IssuerScope is the scope of keys sent by issuer operators.
+const IssuerScope Scope = "issuer"
+
+// AccountScope is the scope of keys sent by a wallet acting for an account.
+func AccountScope(accountID string) Scope { return Scope("account:" + accountID) }
+
+// Config tunes a Ledger.
+type Config struct {
+	// MaxBatch bounds how many operations share one commit (default 512).
+	MaxBatch int
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Log is the ledger's logger.
+	Log *slog.Logger
+}
+
+// Ledger is the token ledger. Create it with New, call Start, and Stop it
+// before closing the store.
+type Ledger struct {
+	db   *store.DB
+	gate CoverageGate
+	cfg  Config
+
+	jobs chan *job
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	mu     sync.RWMutex
+	assets map[string]Asset // immutable fields only: Supply is not kept current
+}
+
+// New returns a ledger over db whose mints pass through gate.
+func New(db *store.DB, gate CoverageGate, cfg Config) *Ledger {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 512
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Ledger{
+		db: db, gate: gate, cfg: cfg,
+		jobs:   make(chan *job, cfg.MaxBatch),
+		quit:   make(chan struct{}),
+		assets: make(map[string]Asset),
+	}
+}
+
+// Start runs the group committer until Stop.
+func (l *Ledger) Start() {
+	l.wg.Add(1)
+	go l.committer()
+}
+
+// Stop finishes the operations already queued and stops the committer.
+func (l *Ledger) Stop() {
+	close(l.quit)
+	l.wg.Wait()
+}
+
+func (l *Ledger) now() int64 { return l.cfg.Now().UnixMicro() }
+
+// CreateAsset defines an asset. Repeating it with an identical definition
+// returns the existing asset.
+func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
+	if err := ValidateAssetCode(a.Code); err != nil {
+		return Asset{}, err
+	}
+	if a.Name == "" {
+		return Asset{}, invalid("asset name is required")
+	}
+	if err := validateText("asset name", a.Name, MaxNameLen); err != nil {
+		return Asset{}, err
+	}
+	if a.Decimals > MaxDecimals {
+		return Asset{}, invalid("decimals must be 0 to %d, got %d", MaxDecimals, a.Decimals)
+	}
+	if a.Peg != PegSat {
+		return Asset{}, invalid("peg must be PEG_SAT (1 unit = 1 sat of reserves); other pegs are not supported yet")
+	}
+	if a.MinCoverageBps == 0 {
+		a.MinCoverageBps = DefaultSatBps
+	}
+	if a.MinCoverageBps < BasisPoints || a.MinCoverageBps > MaxCoverage {
+		return Asset{}, invalid("min_coverage_bps must be %d (1.00x) to %d (100x), got %d",
+			BasisPoints, MaxCoverage, a.MinCoverageBps)
+	}
+	row := store.AssetRow{Code: a.Code, Name: a.Name, Decimals: a.Decimals, Peg: int32(a.Peg),
+		MinCoverageBps: a.MinCoverageBps, CreatedAt: l.now()}
+	err := l.db.Write(ctx, func(tx *store.Tx) error {
+		existing, err := tx.AssetByCode(ctx, a.Code)
+		switch {
+		case err == nil:
+			if existing.Name != row.Name || existing.Decimals != row.Decimals || existing.Peg != row.Peg ||
+				existing.MinCoverageBps != row.MinCoverageBps {
+				return fmt.Errorf("%w: asset %s is already defined differently (name %q, decimals %d, min coverage %d bps)",
+					ErrAlreadyExists, a.Code, existing.Name, existing.Decimals, existing.MinCoverageBps)
+			}
+			row = existing
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			row, err = tx.InsertAsset(ctx, row)
+			return err
+		default:
+			return err
+		}
+	})
+	if err != nil {
+		return Asset{}, err
+	}
+	return assetFromRow(row), nil
+}
+
+func assetFromRow(r store.AssetRow) Asset {
+	return Asset{ID: r.ID, Code: r.Code, Name: r.Name, Decimals: r.Decimals, Peg: Peg(r.Peg),
+		MinCoverageBps: r.MinCoverageBps, Supply: r.Supply, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+}
+
+// Asset returns an asset with its current supply.
+func (l *Ledger) Asset(ctx context.Context, code string) (Asset, error) {
+	if err := ValidateAssetCode(code); err != nil {
+		return Asset{}, err
+	}
+	var row store.AssetRow
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		row, err = tx.AssetByCode(ctx, code)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Asset{}, fmt.Errorf("%w: no asset with code %s (list them with ListAssets)", ErrNotFound, code)
+	}
+	if err != nil {
+		return Asset{}, err
+	}
+	return assetFromRow(row), nil
+}
+
+// Assets lists every asset with its current supply.
+func (l *Ledger) Assets(ctx context.Context) ([]Asset, error) {
+	var rows []store.AssetRow
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.Assets(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Asset, len(rows))
+	for i, r := range rows {
+		out[i] = assetFromRow(r)
+	}
+	return out, nil
+}
+
+// cachedAsset returns an asset's immutable definition, loading it within tx
+// on a cache miss. Assets are never deleted or redefined, so the cache never
+// goes stale (Supply is not cached).
+func (l *Ledger) cachedAsset(ctx context.Context, tx *store.Tx, code string) (Asset, error) {
+	l.mu.RLock()
+	a, ok := l.assets[code]
+	l.mu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	row, err := tx.AssetByCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return Asset{}, fmt.Errorf("%w: no asset with code %s", ErrNotFound, code)
+	}
+	if err != nil {
+		return Asset{}, err
+	}
+	a = assetFromRow(row)
+	a.Supply = 0
+	l.mu.Lock()
+	l.assets[code] = a
+	l.mu.Unlock()
+	return a, nil
+}
+
+// CreateAccount opens an account. With a non-empty idempotency key, a retry
+// returns the account the first call created.
+func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Account, error) {
+	if err := validateText("label", label, MaxLabelLen); err != nil {
+		return Account{}, err
+	}
+	if idemKey != "" {
+		if err := validateKey(idemKey); err != nil {
+			return Account{}, err
+		}
+	}
+	row := store.AccountRow{ID: uuid.NewString(), Label: label, IdempotencyKey: idemKey, CreatedAt: l.now()}
+	err := l.db.Write(ctx, func(tx *store.Tx) error {
+		if idemKey != "" {
+			existing, err := tx.AccountByIdempotencyKey(ctx, idemKey)
+			if err == nil {
+				if existing.Label != label {
+					return fmt.Errorf("%w: idempotency_key %q already created account %s with a different label",
+						ErrIdempotencyConflict, idemKey, existing.ID)
+				}
+				row = existing
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		var err error
+		row, err = tx.InsertAccount(ctx, row)
+		return err
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return accountFromRow(row), nil
+}
+
+func accountFromRow(r store.AccountRow) Account {
+	return Account{ID: r.ID, Label: r.Label, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+}
+
+// Account returns an account and its balances.
+func (l *Ledger) Account(ctx context.Context, id string) (Account, []Balance, error) {
+	if err := ValidateAccountID("account_id", id); err != nil {
+		return Account{}, nil, err
+	}
+	var (
+		row  store.AccountRow
+		bals []store.BalanceRow
+	)
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = tx.Account(ctx, id); err != nil {
+			return err
+		}
+		bals, err = tx.Balances(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Account{}, nil, fmt.Errorf("%w: no account %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Account{}, nil, err
+	}
+	out := make([]Balance, len(bals))
+	for i, b := range bals {
+		out[i] = Balance{Asset: b.AssetCode, Amount: b.Balance}
+	}
+	return accountFromRow(row), out, nil
+}
+
+// Accounts pages through accounts in creation order: up to limit accounts
+// after the cursor (0 for the first page). It returns the cursor of the next
+// page, or 0 on the last.
+func (l *Ledger) Accounts(ctx context.Context, after int64, limit int) ([]Account, int64, error) {
+	var rows []store.AccountRow
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.Accounts(ctx, after, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].Seq
+	}
+	out := make([]Account, len(rows))
+	for i, r := range rows {
+		out[i] = accountFromRow(r)
+	}
+	return out, next, nil
+}
+
+// Transfer is a request to move, mint or burn units. For a mint only To is
+// set; for a burn only From.
+type Transfer struct {
+	Scope          Scope
+	IdempotencyKey string
+	Asset          string
+	From           string
+	To             string
+	Amount         int64
+	Memo           string
+}
+
+// requestHash fingerprints a request so that a reused idempotency key can be
+// told apart from a retry.
+func (r Transfer) requestHash(kind Kind) []byte {
+	h := sha256.New()
+	var buf [8]byte
+	binary.BigEndian.PutUint32(buf[:4], uint32(kind))
+	h.Write(buf[:4])
+	for _, s := range []string{r.Asset, r.From, r.To, r.Memo} {
+		binary.BigEndian.PutUint32(buf[:4], uint32(len(s)))
+		h.Write(buf[:4])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(r.Amount))
+	h.Write(buf[:])
+	return h.Sum(nil)
+}
+
+func (r Transfer) validate(kind Kind) error {
+	if err := validateKey(r.IdempotencyKey); err != nil {
+		return err
+	}
+	if err := ValidateAssetCode(r.Asset); err != nil {
+		return err
+	}
+	if kind != KindMint {
+		field := "from_account_id"
+		if kind == KindBurn {
+			field = "account_id"
+		}
+		if err := ValidateAccountID(field, r.From); err != nil {
+			return err
+		}
+	}
+	if kind != KindBurn {
+		field := "to_account_id"
+		if kind == KindMint {
+			field = "account_id"
+		}
+		if err := ValidateAccountID(field, r.To); err != nil {
+			return err
+		}
+	}
+	if kind == KindTransfer && r.From == r.To {
+		return invalid("to_account_id must differ from the sending account")
+	}
+	if err := validateAmount(r.Amount); err != nil {
+		return err
+	}
+	return validateText("memo", r.Memo, MaxMemoLen)
+}
+
+// Mint credits new units to r.To, if the coverage gate allows the supply
+// after the mint.
+func (l *Ledger) Mint(ctx context.Context, r Transfer) (Entry, error) {
+	r.From = ""
+	return l.submit(ctx, KindMint, r)
+}
+
+// Burn debits units from r.From and reduces supply.
+func (l *Ledger) Burn(ctx context.Context, r Transfer) (Entry, error) {
+	r.To = ""
+	return l.submit(ctx, KindBurn, r)
+}
+
+// Transfer moves units from r.From to r.To.
+func (l *Ledger) Transfer(ctx context.Context, r Transfer) (Entry, error) {
+	return l.submit(ctx, KindTransfer, r)
+}
+
+func (l *Ledger) submit(ctx context.Context, kind Kind, r Transfer) (Entry, error) {
+	if err := r.validate(kind); err != nil {
+		return Entry{}, err
+	}
+	if r.Scope == "" {
+		return Entry{}, errors.New("ledger: request has no idempotency scope")
+	}
+	j := &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
+	select {
+	case l.jobs <- j:
+	case <-ctx.Done():
+		return Entry{}, ctx.Err()
+	case <-l.quit:
+		return Entry{}, errors.New("ledger is shutting down")
+	}
+	// Once queued, the job is committed or refused even if ctx ends; wait
+	// for the outcome so a caller never sees "unknown" for a durable entry.
+	<-j.done
+	return j.entry, j.err
+}
+
+// apply performs one operation inside tx (within its own savepoint).
+func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+	r := j.req
+	prev, err := tx.EntryByIdempotencyKey(ctx, string(r.Scope), r.IdempotencyKey)
+	switch {
+	case err == nil:
+		if Kind(prev.Kind) != j.kind || string(prev.RequestHash) != string(j.hash) {
+			return Entry{}, fmt.Errorf("%w: idempotency_key %q was already used for a different request (entry %d); use a new key for a new operation",
+				ErrIdempotencyConflict, r.IdempotencyKey, prev.Seq)
+		}
+		e := entryFromRow(prev)
+		e.Replayed = true
+		return e, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return Entry{}, err
+	}
+
+	asset, err := l.cachedAsset(ctx, tx, r.Asset)
+	if err != nil {
+		return Entry{}, err
+	}
+	var ids []string
+	if r.From != "" {
+		ids = append(ids, r.From)
+	}
+	if r.To != "" {
+		ids = append(ids, r.To)
+	}
+	n, err := tx.CountAccounts(ctx, ids...)
+	if err != nil {
+		return Entry{}, err
+	}
+	if n != len(ids) {
+		return Entry{}, l.missingAccount(ctx, tx, ids)
+	}
+
+	row := store.EntryRow{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
+		DebitAccountID: r.From, CreditAccountID: r.To, Amount: r.Amount, Memo: r.Memo,
+		IdemScope: string(r.Scope), IdemKey: r.IdempotencyKey, RequestHash: j.hash, CreatedAt: l.now()}
+
+	switch j.kind {
+	case KindMint:
+		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, r.Amount)
+		if errors.Is(err, store.ErrNoChange) {
+			return Entry{}, fmt.Errorf("%w: minting %d would take the supply of %s past the int64 range", ErrOverflow, r.Amount, asset.Code)
+		}
+		if err != nil {
+			return Entry{}, err
+		}
+		if l.gate == nil {
+			return Entry{}, fmt.Errorf("%w: no coverage gate is configured", ErrMintRefused)
+		}
+		all, err := tx.Assets(ctx)
+		if err != nil {
+			return Entry{}, err
+		}
+		check := MintCheck{Asset: asset, SupplyAfter: row.SupplyAfter}
+		for _, a := range all {
+			check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
+				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps})
+		}
+		if err := l.gate.AllowMint(ctx, check); err != nil {
+			return Entry{}, fmt.Errorf("%w: %w", ErrMintRefused, err)
+		}
+	case KindBurn:
+		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, -r.Amount)
+		if errors.Is(err, store.ErrNoChange) {
+			return Entry{}, fmt.Errorf("%w: burning %d exceeds the supply of %s", ErrInsufficientFunds, r.Amount, asset.Code)
+		}
+		if err != nil {
+			return Entry{}, err
+		}
+	case KindTransfer:
+		row.SupplyAfter, err = tx.Supply(ctx, asset.ID)
+		if err != nil {
+			return Entry{}, err
+		}
+	}
+	if r.From != "" {
+		row.DebitBalanceAfter, err = tx.Debit(ctx, r.From, asset.ID, r.Amount)
+		if errors.Is(err, store.ErrNoChange) {
+			bal, berr := tx.Balance(ctx, r.From, asset.ID)
+			if berr != nil {
+				return Entry{}, berr
+			}
+			return Entry{}, fmt.Errorf("%w: account %s holds %d %s, cannot debit %d",
+				ErrInsufficientFunds, r.From, bal, asset.Code, r.Amount)
+		}
+		if err != nil {
+			return Entry{}, err
+		}
+	}
+	if r.To != "" {
+		row.CreditBalanceAfter, err = tx.Credit(ctx, r.To, asset.ID, r.Amount)
+		if errors.Is(err, store.ErrNoChange) {
+			return Entry{}, fmt.Errorf("%w: crediting %d would take the balance of account %s past the int64 range",
+				ErrOverflow, r.Amount, r.To)
+		}
+		if err != nil {
+			return Entry{}, err
+		}
+	}
+	row, err = tx.InsertEntry(ctx, row)
+	if err != nil {
+		return Entry{}, err
+	}
+	return entryFromRow(row), nil
+}
+
+func (l *Ledger) missingAccount(ctx context.Context, tx *store.Tx, ids []string) error {
+	for _, id := range ids {
+		if _, err := tx.Account(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: no account %s", ErrNotFound, id)
+		} else if err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: account missing", ErrNotFound)
+}
+
+func entryFromRow(r store.EntryRow) Entry {
+	return Entry{Seq: r.Seq, Kind: Kind(r.Kind), Asset: r.AssetCode, DebitAccountID: r.DebitAccountID,
+		CreditAccountID: r.CreditAccountID, Amount: r.Amount, Memo: r.Memo, IdempotencyKey: r.IdemKey,
+		DebitBalanceAfter: r.DebitBalanceAfter, CreditBalanceAfter: r.CreditBalanceAfter,
+		SupplyAfter: r.SupplyAfter, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+}
+
+// JournalFilter selects journal entries.
+type JournalFilter struct {
+	Asset     string // "": every asset
+	AccountID string // "": every account
+	AfterSeq  int64
+	Limit     int
+}
+
+// Journal lists entries matching f in ascending seq order.
+func (l *Ledger) Journal(ctx context.Context, f JournalFilter) ([]Entry, error) {
+	if f.AccountID != "" {
+		if err := ValidateAccountID("account_id", f.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	if f.AfterSeq < 0 {
+		return nil, invalid("after_seq must not be negative")
+	}
+	var rows []store.EntryRow
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		sf := store.EntryFilter{AccountID: f.AccountID, AfterSeq: f.AfterSeq, Limit: f.Limit}
+		if f.Asset != "" {
+			if err := ValidateAssetCode(f.Asset); err != nil {
+				return err
+			}
+			a, err := l.cachedAsset(ctx, tx, f.Asset)
+			if err != nil {
+				return err
+			}
+			sf.AssetID = a.ID
+		}
+		var err error
+		rows, err = tx.Entries(ctx, sf)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(rows))
+	for i, r := range rows {
+		out[i] = entryFromRow(r)
+	}
+	return out, nil
+}
+
+// SupplyReport is an asset's supply and the two sums that must equal it.
+type SupplyReport struct {
+	Asset         string
+	Supply        int64
+	BalancesTotal int64
+	JournalTotal  int64
+	Holders       int64
+}
+
+// Consistent reports whether the invariant holds.
+func (s SupplyReport) Consistent() bool {
+	return s.Supply == s.BalancesTotal && s.Supply == s.JournalTotal
+}
+
+// Supply computes an asset's supply report from one consistent snapshot.
+func (l *Ledger) Supply(ctx context.Context, code string) (SupplyReport, error) {
+	if err := ValidateAssetCode(code); err != nil {
+		return SupplyReport{}, err
+	}
+	var rep SupplyReport
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		a, err := l.cachedAsset(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		t, err := tx.Totals(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		rep = SupplyReport{Asset: code, Supply: t.Supply, BalancesTotal: t.BalancesTotal,
+			JournalTotal: t.JournalTotal, Holders: t.Holders}
+		return nil
+	})
+	return rep, err
+}

@@ -1,0 +1,133 @@
+package sig
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/kosh-reserve/kosh/proofs/taghash"
+)
+
+// Sizes of the issuer signature encodings.
+const (
+	// XOnlyKeySize is the length of a BIP-340 x-only public key.
+	XOnlyKeySize = 32
+	// SignatureSize is the length of a BIP-340 signature.
+	SignatureSize = 64
+)
+
+// ErrBadSignature is wrapped by every error that reports a well-formed
+// signature that does not verify, as opposed to malformed input.
+var ErrBadSignature = errors.New("signature does not verify")
+
+// Digest returns the message an issuer signature signs: the BIP-340 tagged
+// hash of the canonical (RFC 8785) bytes of a document under tag, e.g.
+// taghash.TagAttestation or taghash.TagReceipt.
+func Digest(tag string, canonicalBytes []byte) [32]byte {
+	return taghash.Sum(tag, canonicalBytes)
+}
+
+// XOnly returns the BIP-340 x-only serialization of pub.
+func XOnly(pub *btcec.PublicKey) [XOnlyKeySize]byte {
+	var k [XOnlyKeySize]byte
+	copy(k[:], schnorr.SerializePubKey(pub))
+	return k
+}
+
+// Sign signs digest with priv using BIP-340, with fresh auxiliary randomness
+// from crypto/rand, and checks the signature before returning it.
+func Sign(priv *btcec.PrivateKey, digest [32]byte) ([SignatureSize]byte, error) {
+	var aux [32]byte
+	if _, err := rand.Read(aux[:]); err != nil {
+		return [SignatureSize]byte{}, fmt.Errorf("read randomness for a BIP-340 signature: %w", err)
+	}
+	return SignWithAux(priv, digest, aux)
+}
+
+// SignWithAux signs digest with priv using the BIP-340 default signing
+// algorithm with the given auxiliary randomness. The result depends only on
+// its inputs, so any BIP-340 implementation reproduces it; use Sign in
+// production.
+func SignWithAux(priv *btcec.PrivateKey, digest [32]byte, aux [32]byte) ([SignatureSize]byte, error) {
+	var out [SignatureSize]byte
+	if priv == nil {
+		return out, errors.New("cannot sign without an issuer private key")
+	}
+	s, err := schnorr.Sign(priv, digest[:], schnorr.CustomNonce(aux))
+	if err != nil {
+		return out, fmt.Errorf("BIP-340 signing with issuer key %x failed: %w", XOnly(priv.PubKey()), err)
+	}
+	copy(out[:], s.Serialize())
+	return out, nil
+}
+
+// Verify checks the BIP-340 signature sig of digest under the x-only issuer
+// key pubXOnly. It returns nil only for a valid signature; an invalid one
+// gives an error wrapping ErrBadSignature, a key that is not a point on the
+// curve gives a different error.
+func Verify(pubXOnly [XOnlyKeySize]byte, digest [32]byte, sig [SignatureSize]byte) error {
+	pub, err := schnorr.ParsePubKey(pubXOnly[:])
+	if err != nil {
+		return fmt.Errorf("issuer key %x is not a valid x-only secp256k1 public key: %w", pubXOnly, err)
+	}
+	s, err := schnorr.ParseSignature(sig[:])
+	if err != nil {
+		// r ≥ p or s ≥ n: no key could have made it.
+		return fmt.Errorf("%w under issuer key %x: it is malformed (%v)", ErrBadSignature, pubXOnly, err)
+	}
+	if !s.Verify(digest[:], pub) {
+		return fmt.Errorf("%w under issuer key %x", ErrBadSignature, pubXOnly)
+	}
+	return nil
+}
+
+// EncodeKey returns the x-only key as 64 lower-case hex characters.
+func EncodeKey(k [XOnlyKeySize]byte) string { return hex.EncodeToString(k[:]) }
+
+// ParseKey parses an x-only public key written as 64 hex characters and
+// checks that it is a point on the curve.
+func ParseKey(s string) ([XOnlyKeySize]byte, error) {
+	var k [XOnlyKeySize]byte
+	if err := decodeLowerHex(k[:], s); err != nil {
+		return k, fmt.Errorf("issuer key %q is not %d lower-case hex characters: %w", s, 2*XOnlyKeySize, err)
+	}
+	if _, err := schnorr.ParsePubKey(k[:]); err != nil {
+		return k, fmt.Errorf("issuer key %s is not a valid x-only secp256k1 public key: %w", s, err)
+	}
+	return k, nil
+}
+
+// EncodeSignature returns the signature as 128 lower-case hex characters.
+func EncodeSignature(s [SignatureSize]byte) string { return hex.EncodeToString(s[:]) }
+
+// ParseSignature parses a signature written as 128 hex characters. It checks
+// only the encoding; Verify checks the rest.
+func ParseSignature(s string) ([SignatureSize]byte, error) {
+	var out [SignatureSize]byte
+	if err := decodeLowerHex(out[:], s); err != nil {
+		return out, fmt.Errorf("issuer signature %q is not %d lower-case hex characters: %w", s, 2*SignatureSize, err)
+	}
+	return out, nil
+}
+
+// errNotLowerHex is the cause reported for hex text that is not canonical.
+var errNotLowerHex = errors.New("wrong length or not lower-case hex")
+
+// decodeLowerHex fills dst from exactly 2*len(dst) lower-case hex characters.
+// Upper case is refused so that every key and signature has one spelling in
+// signed documents.
+func decodeLowerHex(dst []byte, s string) error {
+	if len(s) != 2*len(dst) {
+		return errNotLowerHex
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return errNotLowerHex
+		}
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err
+}

@@ -1,0 +1,158 @@
+package sumtree
+
+import "math/bits"
+
+// ProofVersion is the version of the inclusion proof format.
+const ProofVersion = 1
+
+// Sibling is the node next to the path from a leaf to the root: its hash and
+// its sum.
+type Sibling struct {
+	// Hash is the sibling node's hash.
+	Hash [32]byte
+	// Sum is the sibling node's sum; never above MaxSum in a valid proof.
+	Sum uint64
+}
+
+// Proof is an inclusion proof: the leaf's position and the siblings on its
+// path, from the leaf level (Siblings[0]) up to the child of the root.
+// len(Siblings) is the tree height.
+type Proof struct {
+	// LeafIndex is the leaf's position; bit l tells whether the path node at
+	// level l is a right child (1) or a left child (0).
+	LeafIndex uint32
+	// Siblings holds one sibling per level, leaf level first.
+	Siblings []Sibling
+}
+
+// Height returns the height of the tree the proof claims, len(Siblings).
+func (p *Proof) Height() int { return len(p.Siblings) }
+
+// Proof returns the inclusion proof and the salt of the account with the
+// given id. The first call builds an index of ids (a map over all accounts).
+func (t *Tree) Proof(accountID string) (*Proof, Salt, error) {
+	t.idxOnce.Do(func() {
+		t.byID = make(map[string]uint32, len(t.accounts))
+		for i := range t.accounts {
+			t.byID[t.accounts[i].ID] = uint32(i)
+		}
+	})
+	i, ok := t.byID[accountID]
+	if !ok {
+		return nil, Salt{}, fail(ErrUnknownAccount, "the account is not in the tree")
+	}
+	return t.ProofAt(int(i))
+}
+
+// ProofAt returns the inclusion proof and salt of accounts[i], where
+// accounts is the slice given to Build.
+func (t *Tree) ProofAt(i int) (*Proof, Salt, error) {
+	p := &Proof{Siblings: make([]Sibling, 0, t.Height())}
+	salt, err := t.fillProof(p, i, newHasher())
+	if err != nil {
+		return nil, Salt{}, err
+	}
+	return p, salt, nil
+}
+
+// ProofWriter generates the proofs of one tree into one reused Proof, so
+// that generating every proof of a large tree does not allocate. Use one per
+// goroutine.
+type ProofWriter struct {
+	t *Tree
+	x *hasher
+	p Proof
+}
+
+// NewProofWriter returns a ProofWriter for t.
+func (t *Tree) NewProofWriter() *ProofWriter {
+	return &ProofWriter{t: t, x: newHasher(), p: Proof{Siblings: make([]Sibling, 0, t.Height())}}
+}
+
+// ProofAt returns the proof and salt of accounts[i]. The proof is
+// overwritten by the next call; copy or encode it before then.
+func (w *ProofWriter) ProofAt(i int) (*Proof, Salt, error) {
+	salt, err := w.t.fillProof(&w.p, i, w.x)
+	if err != nil {
+		return nil, Salt{}, err
+	}
+	return &w.p, salt, nil
+}
+
+func (t *Tree) fillProof(p *Proof, i int, x *hasher) (Salt, error) {
+	if i < 0 || i >= len(t.accounts) {
+		return Salt{}, fail(ErrUnknownAccount, "account index %d is outside the tree", i)
+	}
+	t.posOnce.Do(func() {
+		t.pos = make([]uint32, len(t.order))
+		for p, a := range t.order {
+			t.pos[a] = uint32(p)
+		}
+	})
+	pos := uint64(t.pos[i])
+	p.LeafIndex = uint32(pos)
+	p.Siblings = p.Siblings[:0]
+	for l := 0; l < t.Height(); l++ {
+		sib := (pos >> l) ^ 1
+		level := t.levels[l]
+		n := t.pads[l]
+		if sib < uint64(len(level)) {
+			n = level[sib]
+		}
+		p.Siblings = append(p.Siblings, Sibling{Hash: n.hash, Sum: n.sum})
+	}
+	return x.salt(t.saltMid, t.accounts[i].ID), nil
+}
+
+// VerifyInclusion checks that the account with the given id, salt and
+// balance is a leaf of the tree whose root the attestation published. It
+// recomputes the path from the leaf to the root with checked sums and
+// compares the result with root. It returns nil or an *Error whose message
+// is one sentence and which wraps ErrMalformedProof, ErrOverflow or
+// ErrMismatch.
+func VerifyInclusion(root Root, accountID string, salt Salt, balance uint64, proof *Proof) error {
+	switch {
+	case proof == nil:
+		return fail(ErrMalformedProof, "the proof is missing")
+	case root.Height < 0 || root.Height > MaxHeight:
+		return fail(ErrMalformedProof, "attested tree height %d is outside 0 to %d", root.Height, MaxHeight)
+	case root.Count > 1<<root.Height:
+		return fail(ErrMalformedProof, "attested account count %d does not fit a tree of height %d", root.Count, root.Height)
+	case root.Sum > MaxSum:
+		return fail(ErrOverflow, "the attested total exceeds the maximum sum")
+	case len(proof.Siblings) != root.Height:
+		return fail(ErrMalformedProof, "proof has %d levels but the attested tree has height %d", len(proof.Siblings), root.Height)
+	case uint64(proof.LeafIndex) >= root.Count:
+		return fail(ErrMalformedProof, "leaf index %d is not below the attested account count %d", proof.LeafIndex, root.Count)
+	case accountID == "" || len(accountID) > MaxIDLen:
+		return fail(ErrMalformedProof, "account id must be 1 to %d bytes long", MaxIDLen)
+	case balance > MaxSum:
+		return fail(ErrOverflow, "the balance exceeds the maximum sum")
+	}
+	x := newHasher()
+	c := x.commitment(&salt, accountID)
+	h := x.leaf(&c, balance)
+	sum := balance
+	for l, sib := range proof.Siblings {
+		if sib.Sum > MaxSum {
+			return fail(ErrOverflow, "sibling sum at level %d exceeds the maximum sum", l)
+		}
+		next, carry := bits.Add64(sum, sib.Sum, 0)
+		if carry != 0 || next > MaxSum {
+			return fail(ErrOverflow, "sibling sum at level %d makes the total overflow", l)
+		}
+		if (proof.LeafIndex>>l)&1 == 0 {
+			h = x.node(&h, sum, &sib.Hash, sib.Sum)
+		} else {
+			h = x.node(&sib.Hash, sib.Sum, &h, sum)
+		}
+		sum = next
+	}
+	if h != root.Hash {
+		return fail(ErrMismatch, "root hash does not match the attested root")
+	}
+	if sum != root.Sum {
+		return fail(ErrMismatch, "root total does not match the attested total")
+	}
+	return nil
+}

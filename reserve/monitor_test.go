@@ -1,0 +1,123 @@
+package reserve
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kosh-reserve/kosh/ledger"
+)
+
+func check(code string, after, bps int64, others ...ledger.AssetSupply) ledger.MintCheck {
+	c := ledger.MintCheck{Asset: ledger.Asset{Code: code, MinCoverageBps: bps}, SupplyAfter: after}
+	c.Outstanding = append([]ledger.AssetSupply{{Code: code, Supply: after, MinCoverageBps: bps}}, others...)
+	return c
+}
+
+func TestAllowMint(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Unix(1_700_000_000, 0)
+	newMon := func(reserves int64) *Monitor {
+		m := NewMonitor()
+		m.now = func() time.Time { return clock }
+		m.RegisterKind("chain", KindChain, time.Minute)
+		if err := m.Report("chain", reserves); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		reserves int64
+		check    ledger.MintCheck
+		wantErr  string
+	}{
+		{"exactly covered at 1.00", 1000, check("KSH", 1000, 10000), ""},
+		{"one over at 1.00", 1000, check("KSH", 1001, 10000), "needs 1001 sats"},
+		{"exactly covered at 1.50", 1500, check("INR", 1000, 15000), ""},
+		{"one over at 1.50", 1500, check("INR", 1001, 15000), "needs 1502 sats"},
+		{"shared by two assets", 1000, check("KSH", 600, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000}), ""},
+		{"shared, over", 1000, check("KSH", 601, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000}), "needs 1001 sats"},
+		{"huge supply does not overflow", 1 << 62, check("KSH", 1<<62, 1_000_000), "sats of counted reserves"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := newMon(tc.reserves).AllowMint(ctx, tc.check)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFailClosed(t *testing.T) {
+	ctx := context.Background()
+	m := NewMonitor()
+	if err := m.AllowMint(ctx, check("KSH", 1, 10000)); !errors.Is(err, ErrNoSource) {
+		t.Fatalf("no source: err = %v", err)
+	}
+	clock := time.Unix(1_700_000_000, 0)
+	m.now = func() time.Time { return clock }
+	m.RegisterKind("alice", KindLightning, 30*time.Second)
+	m.RegisterKind("chain", KindChain, 30*time.Second)
+	if err := m.Report("chain", 10); err != nil {
+		t.Fatal(err)
+	}
+	err := m.AllowMint(ctx, check("KSH", 1, 10000))
+	if err == nil || !strings.Contains(err.Error(), "alice has not reported") {
+		t.Fatalf("silent source: err = %v", err)
+	}
+	if err := m.Report("alice", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AllowMint(ctx, check("KSH", 15, 10000)); err != nil {
+		t.Fatalf("both fresh: %v", err)
+	}
+	clock = clock.Add(20 * time.Second)
+	if err := m.Report("chain", 10); err != nil {
+		t.Fatal(err)
+	}
+	m.Fail("alice", errors.New("connection refused"))
+	clock = clock.Add(11 * time.Second)
+	err = m.AllowMint(ctx, check("KSH", 1, 10000))
+	if err == nil || !strings.Contains(err.Error(), "alice last reported 31s ago") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("stale source: err = %v", err)
+	}
+	snap := m.Snapshot()
+	if snap.Usable() || !snap.Stale() || snap.Counted != 15 {
+		t.Fatalf("snapshot = %+v", snap)
+	}
+}
+
+func TestUpdateValidation(t *testing.T) {
+	m := NewMonitor()
+	m.RegisterKind("chain", KindChain, time.Minute)
+	bad := []SourceStatus{
+		{Counted: -1},
+		{Counted: 5, Classes: []Class{{Name: "confirmed", Amount: 4, Counted: true}}},
+		{Counted: 0, Classes: []Class{{Name: "pending", Amount: -3}}},
+	}
+	for i, r := range bad {
+		if err := m.Update("chain", r); err == nil {
+			t.Errorf("case %d accepted: %+v", i, r)
+		}
+	}
+	if err := m.Update("nope", SourceStatus{}); err == nil {
+		t.Error("unregistered source accepted")
+	}
+	ok := SourceStatus{Counted: 7, Classes: []Class{{"confirmed", 7, true}, {"unconfirmed", 3, false}}, Height: 5, Hash: "ab"}
+	if err := m.Update("chain", ok); err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Snapshot(); s.Counted != 7 || s.Sources[0].Height != 5 {
+		t.Fatalf("snapshot = %+v", s)
+	}
+}

@@ -1,0 +1,198 @@
+package reserve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+)
+
+// ChainSourceName is the monitor name of the on-chain source.
+const ChainSourceName = "chain"
+
+// ServiceConfig tunes the polling loops.
+type ServiceConfig struct {
+	ChainPoll   time.Duration // default 500ms
+	ChainMaxAge time.Duration // default 2m
+	LNPoll      time.Duration // default 5s
+	LNMaxAge    time.Duration // default 2m
+	Log         *slog.Logger
+}
+
+// Service runs the reserve sources and feeds the monitor: one goroutine
+// follows the chain, one polls each lnd node.
+type Service struct {
+	mon         *Monitor
+	cfg         ServiceConfig
+	chainClient *rpcclient.Client // nil: no chain source
+	watcher     *chain.Watcher
+	lnds        []*lightning.Source
+
+	mu        sync.RWMutex
+	chainSnap chain.Snapshot
+	lnReports map[string]lightning.Report
+}
+
+// NewService wires the sources to the monitor and registers them. watcher
+// and client may be nil when no chain source is configured.
+func NewService(mon *Monitor, client *rpcclient.Client, watcher *chain.Watcher, lnds []*lightning.Source, cfg ServiceConfig) *Service {
+	if cfg.ChainPoll <= 0 {
+		cfg.ChainPoll = 500 * time.Millisecond
+	}
+	if cfg.ChainMaxAge <= 0 {
+		cfg.ChainMaxAge = 2 * time.Minute
+	}
+	if cfg.LNPoll <= 0 {
+		cfg.LNPoll = 5 * time.Second
+	}
+	if cfg.LNMaxAge <= 0 {
+		cfg.LNMaxAge = 2 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Service{mon: mon, cfg: cfg, chainClient: client, watcher: watcher, lnds: lnds,
+		lnReports: map[string]lightning.Report{}}
+	if watcher != nil {
+		mon.RegisterKind(ChainSourceName, KindChain, cfg.ChainMaxAge)
+	}
+	for _, l := range lnds {
+		mon.RegisterKind(l.Name(), KindLightning, cfg.LNMaxAge)
+	}
+	return s
+}
+
+// Run polls until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.watcher != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.chainLoop(ctx) }()
+	}
+	for _, l := range s.lnds {
+		wg.Add(1)
+		go func(l *lightning.Source) { defer wg.Done(); s.lnLoop(ctx, l) }(l)
+	}
+	wg.Wait()
+}
+
+func (s *Service) chainLoop(ctx context.Context) {
+	log := s.cfg.Log.With("source", ChainSourceName)
+	connected := s.chainClient == nil
+	t := time.NewTicker(s.cfg.ChainPoll)
+	defer t.Stop()
+	for {
+		if !connected {
+			err := s.chainClient.Connect(1)
+			if err == nil || errors.Is(err, rpcclient.ErrClientAlreadyConnected) || errors.Is(err, rpcclient.ErrNotWebsocketClient) {
+				connected = true
+			} else {
+				s.mon.Fail(ChainSourceName, err)
+				log.Warn("chain backend unreachable", "err", err)
+			}
+		}
+		if connected {
+			s.syncChain(ctx, log)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) syncChain(ctx context.Context, log *slog.Logger) {
+	snap, err := s.watcher.Sync(ctx)
+	if err != nil {
+		s.mon.Fail(ChainSourceName, err)
+		log.Warn("chain sync failed", "err", err)
+		return
+	}
+	err = s.mon.Update(ChainSourceName, SourceStatus{
+		Counted: snap.Confirmed,
+		Classes: []Class{
+			{Name: "onchain_confirmed", Amount: snap.Confirmed, Counted: true},
+			{Name: "onchain_unconfirmed", Amount: snap.Unconfirmed},
+		},
+		Height: snap.Height, Hash: snap.Hash,
+	})
+	if err != nil {
+		log.Error("chain report rejected", "err", err)
+		return
+	}
+	s.mu.Lock()
+	prev := s.chainSnap.Height
+	s.chainSnap = snap
+	s.mu.Unlock()
+	if snap.Height != prev {
+		log.Debug("chain synced", "height", snap.Height, "confirmed", snap.Confirmed, "unconfirmed", snap.Unconfirmed)
+	}
+}
+
+func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
+	log := s.cfg.Log.With("source", l.Name())
+	t := time.NewTicker(s.cfg.LNPoll)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, s.cfg.LNPoll+10*time.Second)
+		r, err := l.Poll(pctx)
+		cancel()
+		if err != nil {
+			s.mon.Fail(l.Name(), err)
+			log.Warn("lightning poll failed", "err", err)
+		} else if err := s.mon.Update(l.Name(), SourceStatus{
+			Counted: r.Counted(),
+			Classes: []Class{
+				{Name: "channel_local", Amount: r.ChannelsCounted, Counted: true},
+				{Name: "wallet_confirmed", Amount: r.WalletCounted, Counted: true},
+				{Name: "channel_reserve", Amount: r.ChannelReserve},
+				{Name: "htlc_unsettled", Amount: r.Unsettled},
+				{Name: "pending_open", Amount: r.PendingOpen},
+				{Name: "pending_close", Amount: r.PendingClose},
+				{Name: "wallet_unconfirmed", Amount: r.WalletImmature},
+				{Name: "wallet_unverified", Amount: r.WalletUnverified},
+			},
+			Height: int64(r.BlockHeight), PubKey: r.PubKey,
+		}); err != nil {
+			log.Error("lightning report rejected", "err", err)
+		} else {
+			s.mu.Lock()
+			s.lnReports[l.Name()] = r
+			s.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Details returns the last chain snapshot and the last report of every
+// Lightning node, sorted by name.
+func (s *Service) Details() (chain.Snapshot, []lightning.Report) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	reps := make([]lightning.Report, 0, len(s.lnReports))
+	for _, r := range s.lnReports {
+		reps = append(reps, r)
+	}
+	sort.Slice(reps, func(i, j int) bool { return reps[i].Name < reps[j].Name })
+	return s.chainSnap, reps
+}
+
+// Lightning returns the configured Lightning sources.
+func (s *Service) Lightning() []*lightning.Source { return s.lnds }
+
+// Monitor returns the monitor the service feeds.
+func (s *Service) Monitor() *Monitor { return s.mon }
+
+// Snapshot returns the monitor's live picture.
+func (s *Service) Snapshot() Snapshot { return s.mon.Snapshot() }

@@ -1,0 +1,107 @@
+package rpcserver
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+)
+
+// Reserves is what the handlers read of the reserve side.
+type Reserves interface {
+	// Snapshot is the monitor's live picture.
+	Snapshot() reserve.Snapshot
+	// Details are the chain watcher's UTXOs and each node's channels.
+	Details() (chain.Snapshot, []lightning.Report)
+}
+
+// GetReserves implements IssuerService.
+func (s *Server) GetReserves(ctx context.Context, _ *koshv1.GetReservesRequest) (*koshv1.GetReservesResponse, error) {
+	snap, err := s.reserveSnapshot(ctx, true)
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	return &koshv1.GetReservesResponse{Snapshot: snap}, nil
+}
+
+// Public returns the PublicService implementation.
+func (s *Server) Public() koshv1.PublicServiceServer { return &publicServer{s: s} }
+
+type publicServer struct {
+	koshv1.UnimplementedPublicServiceServer
+	s *Server
+}
+
+// GetReserveStatus implements PublicService. Poll errors are left out: they
+// can name internal hosts.
+func (p *publicServer) GetReserveStatus(ctx context.Context, _ *koshv1.GetReserveStatusRequest) (*koshv1.GetReserveStatusResponse, error) {
+	snap, err := p.s.reserveSnapshot(ctx, false)
+	if err != nil {
+		return nil, p.s.toStatus(err)
+	}
+	return &koshv1.GetReserveStatusResponse{Snapshot: snap}, nil
+}
+
+func (s *Server) reserveSnapshot(ctx context.Context, withErrors bool) (*koshv1.ReserveSnapshot, error) {
+	if s.reserves == nil {
+		return nil, fmt.Errorf("%w: reserves are not available", ledger.ErrNotFound)
+	}
+	snap := s.reserves.Snapshot()
+	out := &koshv1.ReserveSnapshot{Time: ts(snap.Time), Counted: snap.Counted, Usable: snap.Usable(),
+		Stale: snap.Stale(), Problem: snap.Problem}
+	if !withErrors && snap.Problem != "" {
+		out.Problem = "reserves cannot be vouched for right now (a source is missing or stale)"
+	}
+	for _, src := range snap.Sources {
+		ps := &koshv1.ReserveSource{Name: src.Name, Kind: src.Kind, Counted: src.Counted, Height: src.Height,
+			BlockHash: src.Hash, Pubkey: src.PubKey, MaxAgeSeconds: int64(src.MaxAge.Seconds()), Stale: src.Stale}
+		if !src.LastSeen.IsZero() {
+			ps.LastSeen = ts(src.LastSeen)
+		}
+		if withErrors {
+			ps.LastError = src.LastError
+		}
+		for _, c := range src.Classes {
+			ps.Classes = append(ps.Classes, &koshv1.ReserveClass{Name: c.Name, Amount: c.Amount, Counted: c.Counted})
+		}
+		out.Sources = append(out.Sources, ps)
+	}
+	chainSnap, lns := s.reserves.Details()
+	for _, u := range chainSnap.UTXOs {
+		out.Utxos = append(out.Utxos, &koshv1.ReserveUtxo{Outpoint: u.OutPoint.String(), Value: u.Value,
+			Height: u.Height, Confirmations: chainSnap.Height - u.Height + 1, OutputDescriptor: u.Descriptor,
+			DerivationIndex: u.Index})
+	}
+	for _, r := range lns {
+		for _, c := range r.Channels {
+			out.Channels = append(out.Channels, &koshv1.LightningChannel{Node: r.Name, ChannelPoint: c.ChannelPoint,
+				Capacity: c.Capacity, Active: c.Active, LocalBalance: c.LocalBalance, Reserve: c.Reserve,
+				Unsettled: c.Unsettled, Verified: c.Verified, Counted: c.Counted, Why: c.Why})
+		}
+	}
+	assets, err := s.ledger.Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	total := new(big.Int)
+	for _, a := range assets {
+		total.Add(total, big.NewInt(a.Supply))
+	}
+	for _, a := range assets {
+		ac := &koshv1.AssetCoverage{Asset: a.Code, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps}
+		if total.Sign() > 0 {
+			cov := new(big.Int).Mul(big.NewInt(snap.Counted), big.NewInt(ledger.BasisPoints))
+			cov.Quo(cov, total)
+			if cov.IsInt64() {
+				ac.CoverageBps = cov.Int64()
+			}
+		}
+		out.Assets = append(out.Assets, ac)
+	}
+	return out, nil
+}

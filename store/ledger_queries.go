@@ -1,0 +1,482 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// AssetRow is a stored asset.
+type AssetRow struct {
+	ID             int64
+	Code           string
+	Name           string
+	Decimals       uint32
+	Peg            int32
+	MinCoverageBps int64
+	Supply         int64
+	CreatedAt      int64 // Unix microseconds
+}
+
+// AccountRow is a stored account.
+type AccountRow struct {
+	Seq            int64
+	ID             string
+	Label          string
+	IdempotencyKey string
+	CreatedAt      int64
+}
+
+// BalanceRow is one account's holding of one asset.
+type BalanceRow struct {
+	AccountID string
+	AssetID   int64
+	AssetCode string
+	Balance   int64
+}
+
+// EntryRow is a stored journal entry.
+type EntryRow struct {
+	Seq                int64
+	Kind               int32
+	AssetID            int64
+	AssetCode          string
+	DebitAccountID     string
+	CreditAccountID    string
+	Amount             int64
+	Memo               string
+	IdemScope          string
+	IdemKey            string
+	RequestHash        []byte
+	DebitBalanceAfter  int64
+	CreditBalanceAfter int64
+	SupplyAfter        int64
+	CreatedAt          int64
+}
+
+// Journal entry kinds as stored; the values match kosh.v1.EntryKind.
+const (
+	EntryMint     int32 = 1
+	EntryBurn     int32 = 2
+	EntryTransfer int32 = 3
+)
+
+const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at`
+
+func scanAsset(row interface{ Scan(...any) error }) (AssetRow, error) {
+	var a AssetRow
+	err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Decimals, &a.Peg, &a.MinCoverageBps, &a.Supply, &a.CreatedAt)
+	return a, notFound(err)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// InsertAsset stores a new asset and returns it with its id. A duplicate
+// code is ErrConflict.
+func (t *Tx) InsertAsset(ctx context.Context, a AssetRow) (AssetRow, error) {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO assets (code, name, decimals, peg, min_coverage_bps, supply, created_at)
+		VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id`,
+		a.Code, a.Name, a.Decimals, a.Peg, a.MinCoverageBps, a.CreatedAt).Scan(&a.ID)
+	if isUniqueViolation(err) {
+		return a, fmt.Errorf("asset %s: %w", a.Code, ErrConflict)
+	}
+	if err != nil {
+		return a, fmt.Errorf("insert asset %s: %w", a.Code, err)
+	}
+	return a, nil
+}
+
+// AssetByCode loads an asset by code.
+func (t *Tx) AssetByCode(ctx context.Context, code string) (AssetRow, error) {
+	a, err := scanAsset(t.tx.QueryRowContext(ctx, `SELECT `+assetCols+` FROM assets WHERE code = $1`, code))
+	if err != nil {
+		return a, fmt.Errorf("load asset %s: %w", code, err)
+	}
+	return a, nil
+}
+
+// Assets lists every asset in creation order.
+func (t *Tx) Assets(ctx context.Context) ([]AssetRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+assetCols+` FROM assets ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list assets: %w", err)
+	}
+	defer rows.Close()
+	var out []AssetRow
+	for rows.Next() {
+		a, err := scanAsset(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list assets: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AddSupply adds delta (positive or negative) to an asset's supply, provided
+// the result stays within [0, MaxInt64]; otherwise it returns ErrNoChange and
+// changes nothing. It returns the new supply.
+func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error) {
+	if delta == math.MinInt64 {
+		return 0, ErrNoChange
+	}
+	// The guard's bound is computed here, where overflow cannot happen:
+	// supply + delta <= MaxInt64  <=>  supply <= MaxInt64 - delta (delta >= 0).
+	q := `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply <= $3 RETURNING supply`
+	bound := math.MaxInt64 - delta
+	if delta < 0 {
+		q = `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply >= $3 RETURNING supply`
+		bound = -delta
+	}
+	var supply int64
+	err := t.tx.QueryRowContext(ctx, q, delta, assetID, bound).Scan(&supply)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNoChange
+	}
+	if err != nil {
+		return 0, fmt.Errorf("update supply of asset %d: %w", assetID, err)
+	}
+	return supply, nil
+}
+
+// InsertAccount stores a new account. A duplicate id or idempotency key is
+// ErrConflict.
+func (t *Tx) InsertAccount(ctx context.Context, a AccountRow) (AccountRow, error) {
+	var key any
+	if a.IdempotencyKey != "" {
+		key = a.IdempotencyKey
+	}
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO accounts (id, label, idempotency_key, created_at)
+		VALUES ($1, $2, $3, $4) RETURNING seq`, a.ID, a.Label, key, a.CreatedAt).Scan(&a.Seq)
+	if isUniqueViolation(err) {
+		return a, fmt.Errorf("account %s: %w", a.ID, ErrConflict)
+	}
+	if err != nil {
+		return a, fmt.Errorf("insert account: %w", err)
+	}
+	return a, nil
+}
+
+const accountCols = `seq, id, label, COALESCE(idempotency_key, ''), created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (AccountRow, error) {
+	var a AccountRow
+	err := row.Scan(&a.Seq, &a.ID, &a.Label, &a.IdempotencyKey, &a.CreatedAt)
+	return a, notFound(err)
+}
+
+// Account loads an account by id.
+func (t *Tx) Account(ctx context.Context, id string) (AccountRow, error) {
+	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return a, fmt.Errorf("load account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AccountByIdempotencyKey loads the account created with the given key.
+func (t *Tx) AccountByIdempotencyKey(ctx context.Context, key string) (AccountRow, error) {
+	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE idempotency_key = $1`, key))
+	if err != nil {
+		return a, fmt.Errorf("load account by idempotency key: %w", err)
+	}
+	return a, nil
+}
+
+// CountAccounts returns how many of the given ids exist.
+func (t *Tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = id
+	}
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE id IN (`+strings.Join(ph, ",")+`)`, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts: %w", err)
+	}
+	return n, nil
+}
+
+// Accounts lists up to limit accounts with seq greater than afterSeq.
+func (t *Tx) Accounts(ctx context.Context, afterSeq int64, limit int) ([]AccountRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []AccountRow
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Balances lists an account's balances, ordered by asset.
+func (t *Tx) Balances(ctx context.Context, accountID string) ([]BalanceRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
+		FROM balances b JOIN assets a ON a.id = b.asset_id WHERE b.account_id = $1 ORDER BY a.id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list balances of %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []BalanceRow
+	for rows.Next() {
+		var b BalanceRow
+		if err := rows.Scan(&b.AccountID, &b.AssetID, &b.AssetCode, &b.Balance); err != nil {
+			return nil, fmt.Errorf("list balances of %s: %w", accountID, err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// AssetBalances calls fn for every account balance of an asset, in account
+// id order, within the transaction's snapshot. It is how a liability tree is
+// built from one consistent view of the ledger.
+func (t *Tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID string, balance int64) error) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT account_id, balance FROM balances WHERE asset_id = $1 ORDER BY account_id`, assetID)
+	if err != nil {
+		return fmt.Errorf("scan balances of asset %d: %w", assetID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var bal int64
+		if err := rows.Scan(&id, &bal); err != nil {
+			return fmt.Errorf("scan balances of asset %d: %w", assetID, err)
+		}
+		if err := fn(id, bal); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Credit adds amount (> 0) to an account's balance of an asset, creating the
+// balance row if needed. If the balance would exceed MaxInt64 it returns
+// ErrNoChange and changes nothing. It returns the new balance.
+func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
+	if amount <= 0 {
+		return 0, fmt.Errorf("credit %s: amount %d is not positive", accountID, amount)
+	}
+	var bal int64
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO balances (account_id, asset_id, balance) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id, asset_id) DO UPDATE SET balance = balances.balance + excluded.balance
+		WHERE balances.balance <= $4
+		RETURNING balance`, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNoChange
+	}
+	if err != nil {
+		return 0, fmt.Errorf("credit %s: %w", accountID, err)
+	}
+	return bal, nil
+}
+
+// Debit subtracts amount (> 0) from an account's balance of an asset. If the
+// balance is smaller than amount (or absent) it returns ErrNoChange and
+// changes nothing. It returns the new balance.
+func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
+	if amount <= 0 {
+		return 0, fmt.Errorf("debit %s: amount %d is not positive", accountID, amount)
+	}
+	var bal int64
+	err := t.tx.QueryRowContext(ctx, `UPDATE balances SET balance = balance - $1
+		WHERE account_id = $2 AND asset_id = $3 AND balance >= $1 RETURNING balance`,
+		amount, accountID, assetID).Scan(&bal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNoChange
+	}
+	if err != nil {
+		return 0, fmt.Errorf("debit %s: %w", accountID, err)
+	}
+	return bal, nil
+}
+
+// Balance returns an account's balance of an asset (0 if it never held it).
+func (t *Tx) Balance(ctx context.Context, accountID string, assetID int64) (int64, error) {
+	var bal int64
+	err := t.tx.QueryRowContext(ctx, `SELECT balance FROM balances WHERE account_id = $1 AND asset_id = $2`,
+		accountID, assetID).Scan(&bal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("balance of %s: %w", accountID, err)
+	}
+	return bal, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// InsertEntry appends a journal entry and returns it with its sequence
+// number. An entry whose (scope, key) is taken is ErrConflict.
+func (t *Tx) InsertEntry(ctx context.Context, e EntryRow) (EntryRow, error) {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO journal (kind, asset_id, debit_account_id, credit_account_id,
+		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq`,
+		e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
+		e.IdemScope, e.IdemKey, e.RequestHash, e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter,
+		e.CreatedAt).Scan(&e.Seq)
+	if isUniqueViolation(err) {
+		return e, fmt.Errorf("journal entry %s/%s: %w", e.IdemScope, e.IdemKey, ErrConflict)
+	}
+	if err != nil {
+		return e, fmt.Errorf("insert journal entry: %w", err)
+	}
+	return e, nil
+}
+
+const entryCols = `j.seq, j.kind, j.asset_id, a.code, COALESCE(j.debit_account_id, ''), COALESCE(j.credit_account_id, ''),
+	j.amount, j.memo, j.idem_scope, j.idem_key, j.request_hash, j.debit_balance_after, j.credit_balance_after,
+	j.supply_after, j.created_at`
+
+func scanEntry(row interface{ Scan(...any) error }) (EntryRow, error) {
+	var e EntryRow
+	err := row.Scan(&e.Seq, &e.Kind, &e.AssetID, &e.AssetCode, &e.DebitAccountID, &e.CreditAccountID,
+		&e.Amount, &e.Memo, &e.IdemScope, &e.IdemKey, &e.RequestHash, &e.DebitBalanceAfter,
+		&e.CreditBalanceAfter, &e.SupplyAfter, &e.CreatedAt)
+	return e, notFound(err)
+}
+
+// EntryByIdempotencyKey loads the entry written under (scope, key).
+func (t *Tx) EntryByIdempotencyKey(ctx context.Context, scope, key string) (EntryRow, error) {
+	e, err := scanEntry(t.tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal j JOIN assets a ON a.id = j.asset_id
+		WHERE j.idem_scope = $1 AND j.idem_key = $2`, scope, key))
+	if err != nil {
+		return e, fmt.Errorf("load journal entry %s/%s: %w", scope, key, err)
+	}
+	return e, nil
+}
+
+// EntryFilter selects journal entries.
+type EntryFilter struct {
+	AssetID   int64  // 0: any asset
+	AccountID string // "": any account
+	AfterSeq  int64
+	Limit     int
+}
+
+// Entries lists journal entries matching f in ascending seq order.
+func (t *Tx) Entries(ctx context.Context, f EntryFilter) ([]EntryRow, error) {
+	q := `SELECT ` + entryCols + ` FROM journal j JOIN assets a ON a.id = j.asset_id WHERE j.seq > $1`
+	args := []any{f.AfterSeq}
+	if f.AssetID != 0 {
+		args = append(args, f.AssetID)
+		q += fmt.Sprintf(` AND j.asset_id = $%d`, len(args))
+	}
+	if f.AccountID != "" {
+		args = append(args, f.AccountID)
+		q += fmt.Sprintf(` AND (j.debit_account_id = $%d OR j.credit_account_id = $%d)`, len(args), len(args))
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(` ORDER BY j.seq LIMIT $%d`, len(args))
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list journal: %w", err)
+	}
+	defer rows.Close()
+	var out []EntryRow
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list journal: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SupplyTotals are an asset's supply and the two sums that must equal it.
+type SupplyTotals struct {
+	Supply        int64
+	BalancesTotal int64
+	JournalTotal  int64
+	Holders       int64
+}
+
+// Totals computes an asset's totals within the transaction's snapshot. The
+// sums are computed in the database as NUMERIC/REAL-free integer sums; an
+// overflow is reported as an error rather than wrapped.
+func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
+	var s SupplyTotals
+	if err := t.tx.QueryRowContext(ctx, `SELECT supply FROM assets WHERE id = $1`, assetID).Scan(&s.Supply); err != nil {
+		return s, fmt.Errorf("totals of asset %d: %w", assetID, notFound(err))
+	}
+	// The sums are read row by row and added with overflow checks in Go:
+	// SQLite's SUM raises on overflow but PostgreSQL widens to NUMERIC.
+	rows, err := t.tx.QueryContext(ctx, `SELECT balance FROM balances WHERE asset_id = $1`, assetID)
+	if err != nil {
+		return s, fmt.Errorf("sum balances of asset %d: %w", assetID, err)
+	}
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return s, fmt.Errorf("sum balances: %w", err)
+		}
+		if b > 0 {
+			s.Holders++
+		}
+		if s.BalancesTotal > math.MaxInt64-b {
+			rows.Close()
+			return s, fmt.Errorf("sum balances of asset %d: overflows int64", assetID)
+		}
+		s.BalancesTotal += b
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return s, fmt.Errorf("sum balances: %w", err)
+	}
+	rows, err = t.tx.QueryContext(ctx, `SELECT kind, amount FROM journal WHERE asset_id = $1 AND kind IN ($2, $3)`, assetID, EntryMint, EntryBurn)
+	if err != nil {
+		return s, fmt.Errorf("sum journal of asset %d: %w", assetID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind int32
+		var amt int64
+		if err := rows.Scan(&kind, &amt); err != nil {
+			return s, fmt.Errorf("sum journal: %w", err)
+		}
+		if kind == EntryBurn {
+			amt = -amt
+		}
+		if (amt > 0 && s.JournalTotal > math.MaxInt64-amt) || (amt < 0 && s.JournalTotal < math.MinInt64-amt) {
+			return s, fmt.Errorf("sum journal of asset %d: overflows int64", assetID)
+		}
+		s.JournalTotal += amt
+	}
+	return s, rows.Err()
+}
+
+// Supply reads an asset's current supply.
+func (t *Tx) Supply(ctx context.Context, assetID int64) (int64, error) {
+	var s int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT supply FROM assets WHERE id = $1`, assetID).Scan(&s); err != nil {
+		return 0, fmt.Errorf("supply of asset %d: %w", assetID, notFound(err))
+	}
+	return s, nil
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Backend names a database engine.
+type Backend string
+
+// The supported engines.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// Config selects and locates the database.
+type Config struct {
+	// Backend is SQLite or Postgres.
+	Backend Backend
+	// SQLitePath is the database file for SQLite.
+	SQLitePath string
+	// PostgresDSN is a pgx connection string for PostgreSQL, e.g.
+	// "postgres://user@127.0.0.1:5432/kosh?sslmode=disable".
+	PostgresDSN string
+	// MaxReaders bounds the pool of read connections (default 8).
+	MaxReaders int
+}
+
+// DB is an open store. It is safe for concurrent use.
+type DB struct {
+	backend Backend
+	// writer serialises writes. For SQLite it is a single connection that
+	// begins transactions with BEGIN IMMEDIATE; for PostgreSQL it is the same
+	// pool as readers.
+	writer *sql.DB
+	reader *sql.DB
+	log    *slog.Logger
+}
+
+// Sentinel errors the domain packages branch on.
+var (
+	// ErrNotFound means no row matched.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique constraint rejected the write.
+	ErrConflict = errors.New("conflict")
+	// ErrNoChange means a conditional update matched no row: a guard such as
+	// "balance >= amount" or "supply <= max - amount" did not hold.
+	ErrNoChange = errors.New("condition not met")
+)
+
+// Open connects to the configured database and applies pending migrations.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.MaxReaders <= 0 {
+		cfg.MaxReaders = 8
+	}
+	db := &DB{backend: cfg.Backend, log: log}
+	switch cfg.Backend {
+	case SQLite:
+		if cfg.SQLitePath == "" {
+			return nil, errors.New("open sqlite: no database path given")
+		}
+		if err := os.MkdirAll(filepath.Dir(cfg.SQLitePath), 0o700); err != nil {
+			return nil, fmt.Errorf("open sqlite: create directory: %w", err)
+		}
+		var err error
+		db.writer, err = sql.Open("sqlite", sqliteDSN(cfg.SQLitePath, true))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite writer %s: %w", cfg.SQLitePath, err)
+		}
+		db.writer.SetMaxOpenConns(1)
+		db.writer.SetMaxIdleConns(1)
+		db.writer.SetConnMaxLifetime(0)
+		db.reader, err = sql.Open("sqlite", sqliteDSN(cfg.SQLitePath, false))
+		if err != nil {
+			db.writer.Close()
+			return nil, fmt.Errorf("open sqlite reader %s: %w", cfg.SQLitePath, err)
+		}
+		db.reader.SetMaxOpenConns(cfg.MaxReaders)
+		db.reader.SetMaxIdleConns(cfg.MaxReaders)
+	case Postgres:
+		if cfg.PostgresDSN == "" {
+			return nil, errors.New("open postgres: no DSN given")
+		}
+		pool, err := sql.Open("pgx", cfg.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		pool.SetMaxOpenConns(cfg.MaxReaders + 4)
+		pool.SetMaxIdleConns(cfg.MaxReaders + 4)
+		db.writer, db.reader = pool, pool
+	default:
+		return nil, fmt.Errorf("open store: unknown backend %q (want %q or %q)", cfg.Backend, SQLite, Postgres)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.writer.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", cfg.Backend, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN builds a modernc.org/sqlite DSN. Every connection runs in WAL
+// mode with synchronous=FULL: a commit returns only after the WAL is synced.
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Backend reports the engine in use.
+func (db *DB) Backend() Backend { return db.backend }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	var errs []error
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	if db.reader != nil && db.reader != db.writer {
+		errs = append(errs, db.reader.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Tx is a database transaction carrying the store's typed queries.
+type Tx struct {
+	tx      *sql.Tx
+	backend Backend
+	sp      int
+}
+
+// maxAttempts bounds retries of a write transaction that failed with a
+// transient error (deadlock, serialization failure, busy database).
+const maxAttempts = 8
+
+// Write runs fn in a read-write transaction and commits it. A transaction
+// that fails with a transient error (PostgreSQL deadlock or serialization
+// failure, SQLite busy) is rolled back and fn is run again, so fn must not
+// have effects outside the transaction. Any error from fn rolls back.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = db.runTx(ctx, db.writer, false, fn)
+		if err == nil || !IsTransient(err) {
+			return err
+		}
+		db.log.Debug("retrying transaction", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt*attempt) * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("transaction failed after %d attempts: %w", maxAttempts, err)
+}
+
+// Read runs fn in a read-only transaction that sees one consistent snapshot
+// of the database (REPEATABLE READ on PostgreSQL; a WAL read snapshot on
+// SQLite).
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return db.runTx(ctx, db.reader, true, fn)
+}
+
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) error {
+	opts := &sql.TxOptions{}
+	if db.backend == Postgres && readOnly {
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &Tx{tx: tx, backend: db.backend}
+	if err := fn(t); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if readOnly {
+		return tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Savepoint runs fn inside a savepoint of the transaction: if fn fails, the
+// transaction is rolled back to the state before fn and stays usable, so a
+// batch of independent operations can share one commit.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	t.sp++
+	name := fmt.Sprintf("sp%d", t.sp)
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+		if _, relErr := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); relErr != nil {
+			return errors.Join(err, fmt.Errorf("release savepoint: %w", relErr))
+		}
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
