@@ -138,8 +138,12 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); d.reserveSvc.Run(d.ctx) }()
+	recorder := reserve.NewRecorder(d.db, d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
+	d.loops.Add(1)
+	go func() { defer d.loops.Done(); recorder.Run(d.ctx) }()
 
 	d.metrics = newMetrics()
+	d.metrics.registry.MustRegister(newReserveCollector(d.reserveSvc))
 	limiter := newPublicLimiter(cfg.PublicRateLimit, int(cfg.PublicRateLimit)*2+1)
 	d.grpcServer = grpc.NewServer(
 		grpc.Creds(credentials.NewServerTLSFromCert(&tlsCert)),

@@ -53,6 +53,15 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 		if err := watcher.Load(d.ctx); err != nil {
 			return nil, err
 		}
+		height, hash, err := watcher.Tip(d.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if hash == "" {
+			d.log.Info("chain watcher starting at the birthday", "birthday", cfg.Chain.Birthday)
+		} else {
+			d.log.Info("chain watcher resuming from its saved tip", "height", height, "hash", hash)
+		}
 	}
 	for _, spec := range cfg.Lnd.Nodes {
 		lc, err := parseLndNode(spec)

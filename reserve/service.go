@@ -196,3 +196,12 @@ func (s *Service) Monitor() *Monitor { return s.mon }
 
 // Snapshot returns the monitor's live picture.
 func (s *Service) Snapshot() Snapshot { return s.mon.Snapshot() }
+
+// ChainStats returns the chain watcher's counters; ok is false when no chain
+// source is configured.
+func (s *Service) ChainStats() (stats chain.Stats, ok bool) {
+	if s.watcher == nil {
+		return chain.Stats{}, false
+	}
+	return s.watcher.Stats(), true
+}

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -104,6 +105,29 @@ type Watcher struct {
 
 	mu   sync.RWMutex
 	snap Snapshot
+
+	scanned atomic.Int64 // blocks applied since start
+	reorgs  atomic.Int64 // reorganisations rolled back since start
+	undone  atomic.Int64 // blocks undone by those reorganisations
+	outputs atomic.Int64 // watched outputs matched since start
+}
+
+// Stats are the watcher's counters since it was created.
+type Stats struct {
+	// BlocksScanned is how many blocks were fetched and matched.
+	BlocksScanned int64
+	// OutputsMatched is how many outputs paid a watched script.
+	OutputsMatched int64
+	// Reorgs is how many reorganisations were rolled back.
+	Reorgs int64
+	// BlocksUndone is how many stored blocks those reorganisations undid.
+	BlocksUndone int64
+}
+
+// Stats returns the watcher's counters.
+func (w *Watcher) Stats() Stats {
+	return Stats{BlocksScanned: w.scanned.Load(), OutputsMatched: w.outputs.Load(),
+		Reorgs: w.reorgs.Load(), BlocksUndone: w.undone.Load()}
 }
 
 // New returns a watcher. Call Load before Sync.
@@ -226,6 +250,13 @@ func (w *Watcher) Snapshot() Snapshot {
 	return w.snap
 }
 
+// Tip returns the last block the watcher processed and stored; hash is
+// empty (and height one below the birthday) before the first.
+func (w *Watcher) Tip(ctx context.Context) (height int64, hash string, err error) {
+	t, err := w.tip(ctx)
+	return t.Height, t.Hash, err
+}
+
 // tip returns the last processed block, or a virtual block just below the
 // birthday before the first.
 func (w *Watcher) tip(ctx context.Context) (store.ChainBlock, error) {
@@ -291,6 +322,8 @@ func (w *Watcher) findFork(ctx context.Context, tip store.ChainBlock) (store.Cha
 	if err != nil {
 		return tip, fmt.Errorf("roll back to %d: %w", fork.Height, err)
 	}
+	w.reorgs.Add(1)
+	w.undone.Add(removed)
 	w.log.Warn("chain reorganisation: rolled back", "from_height", tip.Height, "from_hash", tip.Hash,
 		"fork_height", fork.Height, "blocks_undone", removed)
 	// Rebuild the in-memory outputs from the store, the single source.
@@ -365,6 +398,8 @@ func (w *Watcher) applyFrom(ctx context.Context, tip store.ChainBlock, best int6
 			return errors.Join(flush(), err)
 		}
 		pending = append(pending, changes)
+		w.scanned.Add(1)
+		w.outputs.Add(int64(len(changes.created)))
 		prevHash = f.hash.String()
 		if len(pending) >= w.cfg.BatchBlocks {
 			if err := flush(); err != nil {
