@@ -21,6 +21,7 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 		client  *rpcclient.Client
 		watcher *chain.Watcher
 		lnds    []*lightning.Source
+		wake    = make(chan struct{}, 1)
 	)
 	if cfg.Chain.Backend != "" {
 		params, err := cfg.ChainParams()
@@ -43,7 +44,13 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 			d.log.Warn("chain backend configured without descriptors: on-chain reserves are zero")
 		}
 		client, err = chain.Dial(chain.ClientConfig{Backend: chain.Backend(cfg.Chain.Backend), Host: cfg.Chain.RPCHost,
-			User: cfg.Chain.RPCUser, Pass: cfg.Chain.RPCPass, CertPath: cfg.Chain.RPCCert})
+			User: cfg.Chain.RPCUser, Pass: cfg.Chain.RPCPass, CertPath: cfg.Chain.RPCCert,
+			OnBlock: func() {
+				select {
+				case wake <- struct{}{}:
+				default: // a sync is already due
+				}
+			}})
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +85,7 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 	}
 	return reserve.NewService(d.reserves, client, watcher, lnds, reserve.ServiceConfig{
 		ChainPoll: cfg.Chain.PollInterval, ChainMaxAge: cfg.Chain.MaxAge,
-		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge,
+		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge, Wake: wake,
 		Log: d.log.With("subsystem", "reserve"),
 	}), nil
 }

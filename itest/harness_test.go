@@ -19,7 +19,7 @@ const anchorSats = 330
 
 // freshAddress returns a regtest P2WPKH address nobody holds a key for,
 // distinct per test, harness and label.
-func freshAddress(t *testing.T, h *harness.Harness, label string) string {
+func freshAddress(t testing.TB, h *harness.Harness, label string) string {
 	t.Helper()
 	var hash [20]byte
 	copy(hash[:], chainhash.DoubleHashB([]byte(t.Name() + h.Dir() + label))[:20])

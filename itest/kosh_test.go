@@ -28,6 +28,9 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
+// koshSnapshot is the reserve snapshot koshd serves.
+type koshSnapshot = koshv1.ReserveSnapshot
+
 // koshNode is a koshd running in this process against the harness's btcd
 // and lnd nodes, with clients that pin its TLS certificate.
 type koshNode struct {

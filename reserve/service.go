@@ -22,7 +22,10 @@ type ServiceConfig struct {
 	ChainMaxAge time.Duration // default 2m
 	LNPoll      time.Duration // default 5s
 	LNMaxAge    time.Duration // default 2m
-	Log         *slog.Logger
+	// Wake, if set, makes the chain loop sync at once (a block
+	// notification) instead of waiting for its next poll.
+	Wake <-chan struct{}
+	Log  *slog.Logger
 }
 
 // Service runs the reserve sources and feeds the monitor: one goroutine
@@ -92,6 +95,13 @@ func (s *Service) chainLoop(ctx context.Context) {
 			err := s.chainClient.Connect(1)
 			if err == nil || errors.Is(err, rpcclient.ErrClientAlreadyConnected) || errors.Is(err, rpcclient.ErrNotWebsocketClient) {
 				connected = true
+				if s.cfg.Wake != nil {
+					// Block notifications speed the loop up; polling
+					// still decides. POST clients have none.
+					if err := s.chainClient.NotifyBlocks(); err != nil && !errors.Is(err, rpcclient.ErrWebsocketsRequired) {
+						log.Warn("block notifications unavailable; polling only", "err", err)
+					}
+				}
 			} else {
 				s.mon.Fail(ChainSourceName, err)
 				log.Warn("chain backend unreachable", "err", err)
@@ -104,6 +114,7 @@ func (s *Service) chainLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.cfg.Wake: // nil channel: never
 		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
 )
 
 // Backend names a chain backend.
@@ -26,6 +28,12 @@ type ClientConfig struct {
 	// CertPath is btcd's rpc.cert. bitcoind speaks plain HTTP (keep it on
 	// loopback or tunnel it).
 	CertPath string
+	// OnBlock, if set, is called (from the client's goroutine; it must not
+	// block) when btcd announces a connected or disconnected block over the
+	// websocket, so the watcher can sync at once instead of at its next
+	// poll. Notifications only hint: the polled best block hash stays the
+	// source of truth. bitcoind over POST sends none.
+	OnBlock func()
 }
 
 // Dial returns an rpcclient for the backend without waiting for it to be
@@ -52,7 +60,14 @@ func Dial(cfg ClientConfig) (*rpcclient.Client, error) {
 	default:
 		return nil, fmt.Errorf("unknown chain backend %q (want btcd or bitcoind)", cfg.Backend)
 	}
-	c, err := rpcclient.New(cc, nil)
+	var handlers *rpcclient.NotificationHandlers
+	if cfg.OnBlock != nil && cfg.Backend == Btcd {
+		handlers = &rpcclient.NotificationHandlers{
+			OnFilteredBlockConnected:    func(int32, *wire.BlockHeader, []*btcutil.Tx) { cfg.OnBlock() },
+			OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) { cfg.OnBlock() },
+		}
+	}
+	c, err := rpcclient.New(cc, handlers)
 	if err != nil {
 		return nil, fmt.Errorf("chain backend %s at %s: %w", cfg.Backend, cfg.Host, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -183,23 +184,46 @@ func (w *Watcher) Load(ctx context.Context) error {
 	return nil
 }
 
-// extend derives scripts of descriptor i up to next+gap.
+// extend derives scripts of descriptor i up to next+gap. A large extension
+// (the first load, or a jump far into the window) is derived on every core.
 func (w *Watcher) extend(i int) error {
 	wd := w.cfg.Descriptors[i]
 	want := int64(1)
 	if wd.Desc.IsRanged() {
 		want = w.next[i] + int64(wd.Gap)
 	}
-	for idx := w.derived[i]; idx < want; idx++ {
-		s, err := wd.Desc.Script(uint32(idx))
-		if err != nil {
-			return fmt.Errorf("derive %s at index %d: %w", wd.Desc, idx, err)
-		}
-		w.scripts[string(s)] = scriptRef{desc: i, index: idx}
+	from := w.derived[i]
+	if want <= from {
+		return nil
 	}
-	if want > w.derived[i] {
-		w.derived[i] = want
+	scripts := make([][]byte, want-from)
+	workers := int64(runtime.GOMAXPROCS(0))
+	if n := int64(len(scripts)); n < 64*workers {
+		workers = 1
 	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := int64(0); k < workers; k++ {
+		wg.Go(func() {
+			for j := k; j < int64(len(scripts)); j += workers {
+				idx := from + j
+				s, err := wd.Desc.Script(uint32(idx))
+				if err != nil {
+					errs[k] = fmt.Errorf("derive %s at index %d: %w", wd.Desc, idx, err)
+					return
+				}
+				scripts[j] = s
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for j, s := range scripts {
+		w.scripts[string(s)] = scriptRef{desc: i, index: from + int64(j)}
+	}
+	w.derived[i] = want
 	return nil
 }
 

@@ -2,9 +2,12 @@ package descriptor
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -52,6 +55,14 @@ type keyExpr struct {
 	// child, for an unranged key the key itself (then fixed is its pubkey).
 	base  *hdkeychain.ExtendedKey
 	fixed *btcec.PublicKey
+
+	// For a ranged key, base's public point, serialized key and chain code,
+	// kept so that deriving a child costs one HMAC, one base-point
+	// multiplication and one addition, without decompressing the parent
+	// and the child as hdkeychain does on every call.
+	basePoint btcec.JacobianPoint
+	baseSer   []byte
+	chainCode []byte
 }
 
 // pubKey returns the public key at child index (ignored unless ranged).
@@ -66,15 +77,48 @@ func (k *keyExpr) pubKey(index uint32) (*btcec.PublicKey, error) {
 		return nil, fmt.Errorf("%w: %d is a hardened index; ranged keys derive 0..%d",
 			ErrIndexOutOfRange, index, hardened-1)
 	}
-	child, err := k.base.Derive(index)
-	if err != nil {
-		return nil, fmt.Errorf("derive child %d: %w", index, err)
+	return k.childPub(index)
+}
+
+// prepareRanged caches base's point, serialization and chain code.
+func (k *keyExpr) prepareRanged() error {
+	if k.base.Depth() == math.MaxUint8 {
+		return fmt.Errorf("derive child: %w", hdkeychain.ErrDeriveBeyondMaxDepth)
 	}
-	pub, err := child.ECPubKey()
+	pub, err := k.base.ECPubKey()
 	if err != nil {
-		return nil, fmt.Errorf("derive child %d: %w", index, err)
+		return fmt.Errorf("derive child: %w", err)
 	}
-	return pub, nil
+	pub.AsJacobian(&k.basePoint)
+	k.baseSer = pub.SerializeCompressed()
+	k.chainCode = k.base.ChainCode()
+	return nil
+}
+
+// childPub is BIP-32 CKDpub for a non-hardened index: with
+// I = HMAC-SHA512(chain code, serP(parent) || ser32(index)), the child is
+// parse256(I_L)·G + parent, invalid if I_L >= n or the sum is the point at
+// infinity (probability below 2^-127; reported as an error, as hdkeychain
+// does). TestChildPubMatchesHDKeychain checks it against hdkeychain.
+func (k *keyExpr) childPub(index uint32) (*btcec.PublicKey, error) {
+	var data [37]byte
+	copy(data[:33], k.baseSer)
+	binary.BigEndian.PutUint32(data[33:], index)
+	mac := hmac.New(sha512.New, k.chainCode)
+	mac.Write(data[:])
+	il := mac.Sum(nil)[:32]
+	var scalar btcec.ModNScalar
+	if overflow := scalar.SetByteSlice(il); overflow {
+		return nil, fmt.Errorf("derive child %d: %w", index, hdkeychain.ErrInvalidChild)
+	}
+	var point btcec.JacobianPoint
+	btcec.ScalarBaseMultNonConst(&scalar, &point)
+	btcec.AddNonConst(&point, &k.basePoint, &point)
+	if (point.X.IsZero() && point.Y.IsZero()) || point.Z.IsZero() {
+		return nil, fmt.Errorf("derive child %d: %w", index, hdkeychain.ErrInvalidChild)
+	}
+	point.ToAffine()
+	return btcec.NewPublicKey(&point.X, &point.Y), nil
 }
 
 // String writes the key expression in canonical form.
@@ -180,6 +224,9 @@ func parseKey(s string, net *chaincfg.Params, ctx keyContext) (*keyExpr, error) 
 	if k.ranged {
 		// Fail now, not at the first Script call, if the depth limit
 		// forbids children.
+		if err := k.prepareRanged(); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidKey, shorten(k.String()), err)
+		}
 		if _, err := k.pubKey(0); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidKey, shorten(k.String()), err)
 		}
