@@ -97,8 +97,10 @@ func TestChainReserves(t *testing.T) {
 	reorgsBefore := k.metric("kosh_chain_reorgs_total")
 	h.ReorgDroppingTx(t, dropped, 3)
 	k.waitReserves("reorg rolled the funding back", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
-	if got := k.metric("kosh_chain_reorgs_total"); got != reorgsBefore+1 {
-		t.Fatalf("kosh_chain_reorgs_total %v, want %v", got, reorgsBefore+1)
+	// btcd may be seen mid-reorganisation (it disconnects, then connects
+	// block by block), so one reorg can be rolled back in more than one step.
+	if got := k.metric("kosh_chain_reorgs_total"); got < reorgsBefore+1 {
+		t.Fatalf("kosh_chain_reorgs_total %v, want at least %v", got, reorgsBefore+1)
 	}
 	// The spend rolled back by a reorg is re-mined; the spent output stays
 	// spent (the spend went back to the mempool and is mined again).
