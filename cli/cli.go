@@ -45,6 +45,8 @@ var Summaries = map[string]string{
 	"Transfer":           "move units (--asset, --from_account_id, --to_account_id, --amount)",
 	"GetSupply":          "show supply and the sums it must equal (--asset)",
 	"ListJournal":        "page through the journal (--asset, --account_id, --after_seq, --limit)",
+	"GetReserves":        "show the live reserve snapshot: every source, class, UTXO and channel",
+	"Attest":             "publish a signed attestation now",
 }
 
 // Global options shared by every command.

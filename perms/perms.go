@@ -38,8 +38,10 @@ var (
 	TransfersWrite = Op{"transfers", "write"}
 	JournalRead    = Op{"journal", "read"}
 	ReservesRead   = Op{"reserves", "read"}
-	WalletRead     = Op{"wallet", "read"}
-	WalletWrite    = Op{"wallet", "write"}
+	// AttestWrite publishes an attestation on demand.
+	AttestWrite = Op{"attestations", "write"}
+	WalletRead  = Op{"wallet", "read"}
+	WalletWrite = Op{"wallet", "write"}
 )
 
 // Methods maps every RPC's full method name to its rule.
@@ -57,12 +59,17 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/GetSupply":          {Ops: []Op{SupplyRead}},
 	"/kosh.v1.IssuerService/ListJournal":        {Ops: []Op{JournalRead}},
 	"/kosh.v1.IssuerService/GetReserves":        {Ops: []Op{ReservesRead}},
+	"/kosh.v1.IssuerService/Attest":             {Ops: []Op{AttestWrite}},
 
-	"/kosh.v1.PublicService/GetReserveStatus": {Public: true},
+	"/kosh.v1.PublicService/GetReserveStatus":     {Public: true},
+	"/kosh.v1.PublicService/GetLatestAttestation": {Public: true},
+	"/kosh.v1.PublicService/GetAttestation":       {Public: true},
+	"/kosh.v1.PublicService/ListAttestations":     {Public: true},
 
-	"/kosh.v1.WalletService/GetBalance":  {Ops: []Op{WalletRead}, AccountScoped: true},
-	"/kosh.v1.WalletService/ListHistory": {Ops: []Op{WalletRead}, AccountScoped: true},
-	"/kosh.v1.WalletService/Transfer":    {Ops: []Op{WalletWrite}, AccountScoped: true},
+	"/kosh.v1.WalletService/GetBalance":        {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/ListHistory":       {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/Transfer":          {Ops: []Op{WalletWrite}, AccountScoped: true},
+	"/kosh.v1.WalletService/GetInclusionProof": {Ops: []Op{WalletRead}, AccountScoped: true},
 
 	"/grpc.health.v1.Health/Check": {Public: true},
 	"/grpc.health.v1.Health/Watch": {Public: true},
@@ -73,7 +80,7 @@ var Methods = map[string]Rule{
 var (
 	// Admin may do everything an issuer operator can.
 	Admin = []Op{AssetsRead, AssetsWrite, AccountsRead, AccountsWrite, SupplyRead,
-		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead}
+		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead, AttestWrite}
 	// ReadOnly may read everything and change nothing.
 	ReadOnly = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead}
 	// Minter may read and change supply, but not define assets, open

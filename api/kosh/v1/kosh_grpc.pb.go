@@ -40,6 +40,7 @@ const (
 	IssuerService_GetSupply_FullMethodName          = "/kosh.v1.IssuerService/GetSupply"
 	IssuerService_ListJournal_FullMethodName        = "/kosh.v1.IssuerService/ListJournal"
 	IssuerService_GetReserves_FullMethodName        = "/kosh.v1.IssuerService/GetReserves"
+	IssuerService_Attest_FullMethodName             = "/kosh.v1.IssuerService/Attest"
 )
 
 // IssuerServiceClient is the client API for IssuerService service.
@@ -81,6 +82,10 @@ type IssuerServiceClient interface {
 	// GetReserves returns the live reserve snapshot with every source's
 	// figures, the watched UTXOs and the Lightning channels.
 	GetReserves(ctx context.Context, in *GetReservesRequest, opts ...grpc.CallOption) (*GetReservesResponse, error)
+	// Attest publishes an attestation now: it freezes the reserve snapshot
+	// and the ledger, builds the liability trees and signs. It fails with
+	// Aborted if another attestation is being made.
+	Attest(ctx context.Context, in *AttestRequest, opts ...grpc.CallOption) (*AttestResponse, error)
 }
 
 type issuerServiceClient struct {
@@ -221,6 +226,16 @@ func (c *issuerServiceClient) GetReserves(ctx context.Context, in *GetReservesRe
 	return out, nil
 }
 
+func (c *issuerServiceClient) Attest(ctx context.Context, in *AttestRequest, opts ...grpc.CallOption) (*AttestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttestResponse)
+	err := c.cc.Invoke(ctx, IssuerService_Attest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IssuerServiceServer is the server API for IssuerService service.
 // All implementations must embed UnimplementedIssuerServiceServer
 // for forward compatibility.
@@ -260,6 +275,10 @@ type IssuerServiceServer interface {
 	// GetReserves returns the live reserve snapshot with every source's
 	// figures, the watched UTXOs and the Lightning channels.
 	GetReserves(context.Context, *GetReservesRequest) (*GetReservesResponse, error)
+	// Attest publishes an attestation now: it freezes the reserve snapshot
+	// and the ledger, builds the liability trees and signs. It fails with
+	// Aborted if another attestation is being made.
+	Attest(context.Context, *AttestRequest) (*AttestResponse, error)
 	mustEmbedUnimplementedIssuerServiceServer()
 }
 
@@ -308,6 +327,9 @@ func (UnimplementedIssuerServiceServer) ListJournal(context.Context, *ListJourna
 }
 func (UnimplementedIssuerServiceServer) GetReserves(context.Context, *GetReservesRequest) (*GetReservesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetReserves not implemented")
+}
+func (UnimplementedIssuerServiceServer) Attest(context.Context, *AttestRequest) (*AttestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Attest not implemented")
 }
 func (UnimplementedIssuerServiceServer) mustEmbedUnimplementedIssuerServiceServer() {}
 func (UnimplementedIssuerServiceServer) testEmbeddedByValue()                       {}
@@ -564,6 +586,24 @@ func _IssuerService_GetReserves_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IssuerService_Attest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).Attest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_Attest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).Attest(ctx, req.(*AttestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IssuerService_ServiceDesc is the grpc.ServiceDesc for IssuerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -623,13 +663,20 @@ var IssuerService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "GetReserves",
 			Handler:    _IssuerService_GetReserves_Handler,
 		},
+		{
+			MethodName: "Attest",
+			Handler:    _IssuerService_Attest_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "kosh/v1/kosh.proto",
 }
 
 const (
-	PublicService_GetReserveStatus_FullMethodName = "/kosh.v1.PublicService/GetReserveStatus"
+	PublicService_GetReserveStatus_FullMethodName     = "/kosh.v1.PublicService/GetReserveStatus"
+	PublicService_GetLatestAttestation_FullMethodName = "/kosh.v1.PublicService/GetLatestAttestation"
+	PublicService_GetAttestation_FullMethodName       = "/kosh.v1.PublicService/GetAttestation"
+	PublicService_ListAttestations_FullMethodName     = "/kosh.v1.PublicService/ListAttestations"
 )
 
 // PublicServiceClient is the client API for PublicService service.
@@ -642,6 +689,12 @@ type PublicServiceClient interface {
 	// GetReserveStatus returns the live reserve snapshot and each asset's
 	// coverage.
 	GetReserveStatus(ctx context.Context, in *GetReserveStatusRequest, opts ...grpc.CallOption) (*GetReserveStatusResponse, error)
+	// GetLatestAttestation returns the newest published attestation.
+	GetLatestAttestation(ctx context.Context, in *GetLatestAttestationRequest, opts ...grpc.CallOption) (*GetLatestAttestationResponse, error)
+	// GetAttestation returns one attestation by its id (its hash, hex).
+	GetAttestation(ctx context.Context, in *GetAttestationRequest, opts ...grpc.CallOption) (*GetAttestationResponse, error)
+	// ListAttestations pages through attestations, newest first.
+	ListAttestations(ctx context.Context, in *ListAttestationsRequest, opts ...grpc.CallOption) (*ListAttestationsResponse, error)
 }
 
 type publicServiceClient struct {
@@ -662,6 +715,36 @@ func (c *publicServiceClient) GetReserveStatus(ctx context.Context, in *GetReser
 	return out, nil
 }
 
+func (c *publicServiceClient) GetLatestAttestation(ctx context.Context, in *GetLatestAttestationRequest, opts ...grpc.CallOption) (*GetLatestAttestationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLatestAttestationResponse)
+	err := c.cc.Invoke(ctx, PublicService_GetLatestAttestation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *publicServiceClient) GetAttestation(ctx context.Context, in *GetAttestationRequest, opts ...grpc.CallOption) (*GetAttestationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAttestationResponse)
+	err := c.cc.Invoke(ctx, PublicService_GetAttestation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *publicServiceClient) ListAttestations(ctx context.Context, in *ListAttestationsRequest, opts ...grpc.CallOption) (*ListAttestationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAttestationsResponse)
+	err := c.cc.Invoke(ctx, PublicService_ListAttestations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PublicServiceServer is the server API for PublicService service.
 // All implementations must embed UnimplementedPublicServiceServer
 // for forward compatibility.
@@ -672,6 +755,12 @@ type PublicServiceServer interface {
 	// GetReserveStatus returns the live reserve snapshot and each asset's
 	// coverage.
 	GetReserveStatus(context.Context, *GetReserveStatusRequest) (*GetReserveStatusResponse, error)
+	// GetLatestAttestation returns the newest published attestation.
+	GetLatestAttestation(context.Context, *GetLatestAttestationRequest) (*GetLatestAttestationResponse, error)
+	// GetAttestation returns one attestation by its id (its hash, hex).
+	GetAttestation(context.Context, *GetAttestationRequest) (*GetAttestationResponse, error)
+	// ListAttestations pages through attestations, newest first.
+	ListAttestations(context.Context, *ListAttestationsRequest) (*ListAttestationsResponse, error)
 	mustEmbedUnimplementedPublicServiceServer()
 }
 
@@ -684,6 +773,15 @@ type UnimplementedPublicServiceServer struct{}
 
 func (UnimplementedPublicServiceServer) GetReserveStatus(context.Context, *GetReserveStatusRequest) (*GetReserveStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetReserveStatus not implemented")
+}
+func (UnimplementedPublicServiceServer) GetLatestAttestation(context.Context, *GetLatestAttestationRequest) (*GetLatestAttestationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetLatestAttestation not implemented")
+}
+func (UnimplementedPublicServiceServer) GetAttestation(context.Context, *GetAttestationRequest) (*GetAttestationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetAttestation not implemented")
+}
+func (UnimplementedPublicServiceServer) ListAttestations(context.Context, *ListAttestationsRequest) (*ListAttestationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAttestations not implemented")
 }
 func (UnimplementedPublicServiceServer) mustEmbedUnimplementedPublicServiceServer() {}
 func (UnimplementedPublicServiceServer) testEmbeddedByValue()                       {}
@@ -724,6 +822,60 @@ func _PublicService_GetReserveStatus_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PublicService_GetLatestAttestation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLatestAttestationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublicServiceServer).GetLatestAttestation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PublicService_GetLatestAttestation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublicServiceServer).GetLatestAttestation(ctx, req.(*GetLatestAttestationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PublicService_GetAttestation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAttestationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublicServiceServer).GetAttestation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PublicService_GetAttestation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublicServiceServer).GetAttestation(ctx, req.(*GetAttestationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PublicService_ListAttestations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAttestationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublicServiceServer).ListAttestations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PublicService_ListAttestations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublicServiceServer).ListAttestations(ctx, req.(*ListAttestationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PublicService_ServiceDesc is the grpc.ServiceDesc for PublicService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -735,15 +887,28 @@ var PublicService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "GetReserveStatus",
 			Handler:    _PublicService_GetReserveStatus_Handler,
 		},
+		{
+			MethodName: "GetLatestAttestation",
+			Handler:    _PublicService_GetLatestAttestation_Handler,
+		},
+		{
+			MethodName: "GetAttestation",
+			Handler:    _PublicService_GetAttestation_Handler,
+		},
+		{
+			MethodName: "ListAttestations",
+			Handler:    _PublicService_ListAttestations_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "kosh/v1/kosh.proto",
 }
 
 const (
-	WalletService_GetBalance_FullMethodName  = "/kosh.v1.WalletService/GetBalance"
-	WalletService_ListHistory_FullMethodName = "/kosh.v1.WalletService/ListHistory"
-	WalletService_Transfer_FullMethodName    = "/kosh.v1.WalletService/Transfer"
+	WalletService_GetBalance_FullMethodName        = "/kosh.v1.WalletService/GetBalance"
+	WalletService_ListHistory_FullMethodName       = "/kosh.v1.WalletService/ListHistory"
+	WalletService_Transfer_FullMethodName          = "/kosh.v1.WalletService/Transfer"
+	WalletService_GetInclusionProof_FullMethodName = "/kosh.v1.WalletService/GetInclusionProof"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -759,6 +924,9 @@ type WalletServiceClient interface {
 	ListHistory(ctx context.Context, in *ListHistoryRequest, opts ...grpc.CallOption) (*ListHistoryResponse, error)
 	// Transfer moves units from the caller's account to another account.
 	Transfer(ctx context.Context, in *WalletServiceTransferRequest, opts ...grpc.CallOption) (*WalletServiceTransferResponse, error)
+	// GetInclusionProof returns the account's inclusion proof (with its salt
+	// and balance) in an attestation's liability tree, for koshverify.
+	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*GetInclusionProofResponse, error)
 }
 
 type walletServiceClient struct {
@@ -799,6 +967,16 @@ func (c *walletServiceClient) Transfer(ctx context.Context, in *WalletServiceTra
 	return out, nil
 }
 
+func (c *walletServiceClient) GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*GetInclusionProofResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetInclusionProofResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetInclusionProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -812,6 +990,9 @@ type WalletServiceServer interface {
 	ListHistory(context.Context, *ListHistoryRequest) (*ListHistoryResponse, error)
 	// Transfer moves units from the caller's account to another account.
 	Transfer(context.Context, *WalletServiceTransferRequest) (*WalletServiceTransferResponse, error)
+	// GetInclusionProof returns the account's inclusion proof (with its salt
+	// and balance) in an attestation's liability tree, for koshverify.
+	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*GetInclusionProofResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -830,6 +1011,9 @@ func (UnimplementedWalletServiceServer) ListHistory(context.Context, *ListHistor
 }
 func (UnimplementedWalletServiceServer) Transfer(context.Context, *WalletServiceTransferRequest) (*WalletServiceTransferResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Transfer not implemented")
+}
+func (UnimplementedWalletServiceServer) GetInclusionProof(context.Context, *GetInclusionProofRequest) (*GetInclusionProofResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetInclusionProof not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -906,6 +1090,24 @@ func _WalletService_Transfer_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_GetInclusionProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInclusionProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetInclusionProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetInclusionProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetInclusionProof(ctx, req.(*GetInclusionProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -924,6 +1126,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Transfer",
 			Handler:    _WalletService_Transfer_Handler,
+		},
+		{
+			MethodName: "GetInclusionProof",
+			Handler:    _WalletService_GetInclusionProof_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
