@@ -1,0 +1,146 @@
+package attestor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// ErrBusy means another attestation is being made; attestations are never
+// made two at a time, so each names the one before it.
+var ErrBusy = errors.New("another attestation is being made; try again when it is published")
+
+// Job makes one attestation.
+type Job func(ctx context.Context, trigger string) error
+
+// SchedulerConfig configures a Scheduler.
+type SchedulerConfig struct {
+	// Specs are robfig/cron specs (5 fields, or descriptors such as
+	// "@hourly" and "@every 1m"), each a schedule of its own.
+	Specs []string
+	// Timeout bounds one scheduled attestation (default 10 minutes).
+	Timeout time.Duration
+	// OnMissed is told about every run that did not happen: a schedule
+	// fired while another attestation was being made, or the daemon was
+	// down at a scheduled instant.
+	OnMissed func(spec, why string, n int)
+	Log      *slog.Logger
+}
+
+// Scheduler runs a Job on cron schedules and on demand, never two at once.
+type Scheduler struct {
+	cfg  SchedulerConfig
+	job  Job
+	cron *cron.Cron
+	mu   sync.Mutex // held while an attestation is being made
+	sch  []cron.Schedule
+}
+
+// ParseSpecs parses cron specs, naming the one that is malformed.
+func ParseSpecs(specs []string) ([]cron.Schedule, error) {
+	var out []cron.Schedule
+	for _, s := range specs {
+		sch, err := cron.ParseStandard(s)
+		if err != nil {
+			return nil, fmt.Errorf("attestation schedule %q: %w (want 5 cron fields such as \"0 * * * *\", or @hourly, @daily, \"@every 1m\")", s, err)
+		}
+		out = append(out, sch)
+	}
+	return out, nil
+}
+
+// NewScheduler returns a scheduler of job; Start starts it.
+func NewScheduler(job Job, cfg SchedulerConfig) (*Scheduler, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.OnMissed == nil {
+		cfg.OnMissed = func(string, string, int) {}
+	}
+	sch, err := ParseSpecs(cfg.Specs)
+	if err != nil {
+		return nil, err
+	}
+	return &Scheduler{cfg: cfg, job: job, sch: sch, cron: cron.New()}, nil
+}
+
+// Start schedules every spec. last is the time of the newest published
+// attestation (zero if none): scheduled instants between it and now, when
+// the daemon was not running, are reported as missed.
+func (s *Scheduler) Start(ctx context.Context, last time.Time) {
+	now := time.Now()
+	for i, sch := range s.sch {
+		spec := s.cfg.Specs[i]
+		if !last.IsZero() {
+			if n := missedRuns(sch, last, now); n > 0 {
+				s.cfg.Log.Warn("attestation runs missed while koshd was down", "schedule", spec, "missed", n, "last", last)
+				s.cfg.OnMissed(spec, "koshd was not running", n)
+			}
+		}
+		s.cron.Schedule(sch, cron.FuncJob(func() { s.run(ctx, spec) }))
+	}
+	s.cron.Start()
+}
+
+// missedRuns counts the instants of sch strictly between last and now
+// (capped, so a schedule of every second over years stays cheap).
+func missedRuns(sch cron.Schedule, last, now time.Time) int {
+	n := 0
+	for t := sch.Next(last); t.Before(now) && n < 100_000; t = sch.Next(t) {
+		n++
+	}
+	return n
+}
+
+// Stop stops scheduling and waits for a running attestation to finish.
+func (s *Scheduler) Stop() {
+	<-s.cron.Stop().Done()
+	s.mu.Lock() // an on-demand run may still hold it
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) run(ctx context.Context, spec string) {
+	if !s.mu.TryLock() {
+		s.cfg.Log.Warn("scheduled attestation skipped: another is being made", "schedule", spec)
+		s.cfg.OnMissed(spec, "another attestation was being made", 1)
+		return
+	}
+	defer s.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	if err := s.job(rctx, spec); err != nil {
+		s.cfg.Log.Error("scheduled attestation failed", "schedule", spec, "err", err)
+	}
+}
+
+// RunNow makes an attestation at once, or returns ErrBusy if one is being
+// made.
+func (s *Scheduler) RunNow(ctx context.Context, trigger string) error {
+	if !s.mu.TryLock() {
+		return ErrBusy
+	}
+	defer s.mu.Unlock()
+	return s.job(ctx, trigger)
+}
+
+// Next returns the next scheduled instant over all specs (zero if none).
+func (s *Scheduler) Next(after time.Time) time.Time {
+	var next time.Time
+	for _, sch := range s.sch {
+		if t := sch.Next(after); next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next
+}
