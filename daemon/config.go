@@ -74,7 +74,7 @@ type ChainConfig struct {
 
 // LndConfig configures the Lightning reserve sources.
 type LndConfig struct {
-	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon"`
+	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon[,signmacaroon=/path/with-message-write.macaroon, to have the node sign attestations]"`
 	PollInterval time.Duration `long:"pollinterval" description:"How often to poll each node"`
 	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful poll a node is stale and minting stops"`
 }

@@ -107,8 +107,10 @@ func parseLndNode(spec string) (lightning.Config, error) {
 			c.TLSCertPath = v
 		case "macaroon":
 			c.MacaroonPath = v
+		case "signmacaroon":
+			c.SignMacaroonPath = v
 		default:
-			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon)", spec, k)
+			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon, signmacaroon)", spec, k)
 		}
 	}
 	if c.Name == "" || c.Host == "" || c.TLSCertPath == "" || c.MacaroonPath == "" {

@@ -59,6 +59,11 @@ type Config struct {
 	// MinConf is how many confirmations wallet outputs and channel funding
 	// outputs need to be counted.
 	MinConf int64
+	// SignMacaroonPath, optional, is a macaroon with lnd's message:write
+	// permission (signer.macaroon or a baked one), used only to have the
+	// node sign attestations with its identity key. Without it the node's
+	// figures go into attestations unsigned.
+	SignMacaroonPath string
 }
 
 // Source is one lnd node as a reserve source.
@@ -67,6 +72,7 @@ type Source struct {
 	conn   *grpc.ClientConn
 	client lnrpc.LightningClient
 	mac    string
+	sign   string // hex macaroon with message:write; empty: cannot sign
 	chain  TxOutChecker
 }
 
@@ -95,7 +101,34 @@ func Dial(cfg Config, chain TxOutChecker) (*Source, error) {
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = 1
 	}
-	return &Source{cfg: cfg, conn: conn, client: lnrpc.NewLightningClient(conn), mac: hex.EncodeToString(mac), chain: chain}, nil
+	src := &Source{cfg: cfg, conn: conn, client: lnrpc.NewLightningClient(conn), mac: hex.EncodeToString(mac), chain: chain}
+	if cfg.SignMacaroonPath != "" {
+		sm, err := os.ReadFile(cfg.SignMacaroonPath)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("lnd %s: read signing macaroon: %w", cfg.Name, err)
+		}
+		src.sign = hex.EncodeToString(sm)
+	}
+	return src, nil
+}
+
+// CanSign reports whether a signing macaroon is configured.
+func (s *Source) CanSign() bool { return s.sign != "" }
+
+// SignMessage has the node sign msg with its identity key (lnd SignMessage:
+// "Lightning Signed Message:" prefix, double SHA-256, recoverable ECDSA,
+// zbase32), as proofs/sig.VerifyNodeMessage checks without lnd.
+func (s *Source) SignMessage(ctx context.Context, msg []byte) (string, error) {
+	if s.sign == "" {
+		return "", fmt.Errorf("lnd %s: no signing macaroon configured (signmacaroon=)", s.cfg.Name)
+	}
+	ctx = metadata.AppendToOutgoingContext(ctx, "macaroon", s.sign)
+	r, err := s.client.SignMessage(ctx, &lnrpc.SignMessageRequest{Msg: msg})
+	if err != nil {
+		return "", fmt.Errorf("lnd %s: SignMessage: %w", s.cfg.Name, err)
+	}
+	return r.Signature, nil
 }
 
 // Name is the source's name.
