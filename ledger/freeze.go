@@ -1,0 +1,80 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// FrozenAsset is one asset's liabilities at an instant.
+type FrozenAsset struct {
+	Asset Asset
+	// Balances are every non-zero holding, in account id order.
+	Balances []FrozenBalance
+	// Total is the sum of Balances; it equals Asset.Supply.
+	Total int64
+}
+
+// FrozenBalance is one account's balance.
+type FrozenBalance struct {
+	AccountID string
+	Balance   int64
+}
+
+// Frozen is the whole ledger at one instant: what an attestation attests.
+type Frozen struct {
+	// CutoffSeq is the last journal sequence included: every entry with a
+	// sequence at or below it is reflected, none above.
+	CutoffSeq int64
+	Assets    []FrozenAsset
+}
+
+// Freeze reads every asset's supply and balances and the last journal
+// sequence in one read transaction, so the figures are one consistent
+// instant of the ledger. It fails if an asset's balances do not add up to
+// its supply (the invariant the ledger keeps; a failure means corruption
+// and must stop an attestation rather than publish it).
+func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
+	var f Frozen
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		f = Frozen{}
+		seq, err := tx.LastJournalSeq(ctx)
+		if err != nil {
+			return err
+		}
+		f.CutoffSeq = seq
+		rows, err := tx.Assets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			fa := FrozenAsset{Asset: assetFromRow(r)}
+			err := tx.AssetBalances(ctx, r.ID, func(id string, bal int64) error {
+				if bal == 0 {
+					return nil
+				}
+				if bal < 0 || fa.Total > math.MaxInt64-bal {
+					return fmt.Errorf("%w: balances of %s overflow or go negative", ErrOverflow, r.Code)
+				}
+				fa.Total += bal
+				fa.Balances = append(fa.Balances, FrozenBalance{AccountID: id, Balance: bal})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if fa.Total != fa.Asset.Supply {
+				return fmt.Errorf("ledger invariant broken: balances of %s add up to %d but its supply is %d",
+					r.Code, fa.Total, fa.Asset.Supply)
+			}
+			f.Assets = append(f.Assets, fa)
+		}
+		return nil
+	})
+	if err != nil {
+		return Frozen{}, fmt.Errorf("freeze the ledger: %w", err)
+	}
+	return f, nil
+}
