@@ -19,7 +19,11 @@ type Peg int32
 
 // The supported pegs; values match kosh.v1.Peg.
 const (
+	// PegSat: one base unit is backed by one satoshi of reserves.
 	PegSat Peg = 1
+	// PegFiat: one base unit is one 10^-decimals of a fiat currency (e.g.
+	// paise of INR), valued against the reserves at the oracle's price.
+	PegFiat Peg = 2
 )
 
 // Kind is the kind of a journal entry; values match kosh.v1.EntryKind.
@@ -42,6 +46,11 @@ type Asset struct {
 	MinCoverageBps int64
 	Supply         int64
 	CreatedAt      time.Time
+	// Currency is the ISO 4217 code of a fiat-pegged asset; "" for sats.
+	Currency string
+	// WarnCoverageBps, if set, is a coverage above the minimum below which
+	// a warning is raised (metric, page banner); minting stays allowed.
+	WarnCoverageBps int64
 }
 
 // Account is a holder account.
@@ -101,6 +110,9 @@ type AssetSupply struct {
 	Peg            Peg
 	Supply         int64
 	MinCoverageBps int64
+	// Currency and Decimals value a fiat-pegged asset's supply.
+	Currency string
+	Decimals uint32
 }
 
 // Scope names who an idempotency key belongs to, so that two callers can
@@ -186,24 +198,44 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 	if a.Decimals > MaxDecimals {
 		return Asset{}, invalid("decimals must be 0 to %d, got %d", MaxDecimals, a.Decimals)
 	}
-	if a.Peg != PegSat {
-		return Asset{}, invalid("peg must be PEG_SAT (1 unit = 1 sat of reserves); other pegs are not supported yet")
-	}
-	if a.MinCoverageBps == 0 {
-		a.MinCoverageBps = DefaultSatBps
+	switch a.Peg {
+	case PegSat:
+		if a.Currency != "" {
+			return Asset{}, invalid("a sat-pegged asset has no currency; use peg PEG_FIAT for currency %q", a.Currency)
+		}
+		if a.MinCoverageBps == 0 {
+			a.MinCoverageBps = DefaultSatBps
+		}
+	case PegFiat:
+		if !currencyRE.MatchString(a.Currency) {
+			return Asset{}, invalid("a fiat-pegged asset needs an ISO 4217 currency code of 3 capital letters (e.g. INR), got %q", truncate(a.Currency))
+		}
+		if a.Decimals > MaxFiatDecimals {
+			return Asset{}, invalid("decimals of a fiat-pegged asset must be 0 to %d, got %d", MaxFiatDecimals, a.Decimals)
+		}
+		if a.MinCoverageBps == 0 {
+			a.MinCoverageBps = DefaultFiatBps
+		}
+	default:
+		return Asset{}, invalid("peg must be PEG_SAT (1 unit = 1 sat of reserves) or PEG_FIAT (units of a currency valued at the oracle price)")
 	}
 	if a.MinCoverageBps < BasisPoints || a.MinCoverageBps > MaxCoverage {
 		return Asset{}, invalid("min_coverage_bps must be %d (1.00x) to %d (100x), got %d",
 			BasisPoints, MaxCoverage, a.MinCoverageBps)
 	}
+	if a.WarnCoverageBps != 0 && (a.WarnCoverageBps < a.MinCoverageBps || a.WarnCoverageBps > MaxCoverage) {
+		return Asset{}, invalid("warn_coverage_bps must be 0 (no warning) or from min_coverage_bps (%d) to %d, got %d",
+			a.MinCoverageBps, MaxCoverage, a.WarnCoverageBps)
+	}
 	row := store.AssetRow{Code: a.Code, Name: a.Name, Decimals: a.Decimals, Peg: int32(a.Peg),
-		MinCoverageBps: a.MinCoverageBps, CreatedAt: l.now()}
+		MinCoverageBps: a.MinCoverageBps, CreatedAt: l.now(), Currency: a.Currency, WarnCoverageBps: a.WarnCoverageBps}
 	err := l.db.Write(ctx, func(tx *store.Tx) error {
 		existing, err := tx.AssetByCode(ctx, a.Code)
 		switch {
 		case err == nil:
 			if existing.Name != row.Name || existing.Decimals != row.Decimals || existing.Peg != row.Peg ||
-				existing.MinCoverageBps != row.MinCoverageBps {
+				existing.MinCoverageBps != row.MinCoverageBps || existing.Currency != row.Currency ||
+				existing.WarnCoverageBps != row.WarnCoverageBps {
 				return fmt.Errorf("%w: asset %s is already defined differently (name %q, decimals %d, min coverage %d bps)",
 					ErrAlreadyExists, a.Code, existing.Name, existing.Decimals, existing.MinCoverageBps)
 			}
@@ -224,7 +256,8 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 
 func assetFromRow(r store.AssetRow) Asset {
 	return Asset{ID: r.ID, Code: r.Code, Name: r.Name, Decimals: r.Decimals, Peg: Peg(r.Peg),
-		MinCoverageBps: r.MinCoverageBps, Supply: r.Supply, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+		MinCoverageBps: r.MinCoverageBps, Supply: r.Supply, CreatedAt: time.UnixMicro(r.CreatedAt).UTC(),
+		Currency: r.Currency, WarnCoverageBps: r.WarnCoverageBps}
 }
 
 // Asset returns an asset with its current supply.
@@ -547,7 +580,7 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 		check := MintCheck{Asset: asset, SupplyAfter: row.SupplyAfter}
 		for _, a := range all {
 			check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
-				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps})
+				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps, Currency: a.Currency, Decimals: a.Decimals})
 		}
 		if err := l.gate.AllowMint(ctx, check); err != nil {
 			return Entry{}, fmt.Errorf("%w: %w", ErrMintRefused, err)

@@ -18,7 +18,14 @@ const (
 	MaxCoverage   = 1_000_000 // 100.00x, in basis points
 	BasisPoints   = 10_000    // 1.00x
 	DefaultSatBps = BasisPoints
+	// DefaultFiatBps is the default minimum coverage of a fiat-pegged
+	// asset: 1.50x, a margin for the price moving between attestations.
+	DefaultFiatBps = 15_000
+	// MaxFiatDecimals bounds a fiat asset's decimals (ISO 4217 uses 0-4).
+	MaxFiatDecimals = 8
 )
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 var assetCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
 

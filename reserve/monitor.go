@@ -77,9 +77,10 @@ func (s Snapshot) Stale() bool {
 // Sources report into it; it never mints on a figure it cannot vouch for:
 // with no source, or any source silent past its max age, AllowMint refuses.
 type Monitor struct {
-	mu      sync.RWMutex
-	sources map[string]*SourceStatus
-	now     func() time.Time
+	mu        sync.RWMutex
+	sources   map[string]*SourceStatus
+	now       func() time.Time
+	priceBook Prices
 }
 
 // NewMonitor returns a monitor with no sources.
@@ -208,25 +209,41 @@ func (m *Monitor) Counted() (int64, error) {
 }
 
 // AllowMint implements ledger.CoverageGate. The reserves are shared by every
-// sat-pegged asset, so the rule is over all of them at once:
+// asset, so the rule is over all of them at once:
 //
-//	sum over assets of supply × min_coverage_bps  <=  reserves × 10000
+//	sum over assets of (supply valued in sats) × min_coverage_bps  <=  reserves × 10000
 //
-// with the minted asset's supply taken after the mint.
+// with the minted asset's supply taken after the mint, sat-pegged supply
+// valued 1:1 and fiat-pegged supply at the oracle's price, in exact
+// rational arithmetic. A fiat asset without a usable price blocks minting.
 func (m *Monitor) AllowMint(_ context.Context, c ledger.MintCheck) error {
 	reserves, err := m.Counted()
 	if err != nil {
 		return err
 	}
-	need := new(big.Int)
-	for _, a := range c.Outstanding {
-		need.Add(need, new(big.Int).Mul(big.NewInt(a.Supply), big.NewInt(a.MinCoverageBps)))
+	cov, err := Compute(reserves, c.Outstanding, m.prices())
+	if err != nil {
+		return err
 	}
-	have := new(big.Int).Mul(big.NewInt(reserves), big.NewInt(ledger.BasisPoints))
-	if need.Cmp(have) > 0 {
-		needSats := new(big.Int).Quo(new(big.Int).Add(need, big.NewInt(ledger.BasisPoints-1)), big.NewInt(ledger.BasisPoints))
+	if cov.Required.Cmp(big.NewInt(reserves)) > 0 {
 		return fmt.Errorf("minting would take the supply of %s to %d; at the policy minimums the outstanding supply of all assets needs %s sats of counted reserves, and %d are counted",
-			c.Asset.Code, c.SupplyAfter, needSats, reserves)
+			c.Asset.Code, c.SupplyAfter, cov.Required, reserves)
 	}
 	return nil
+}
+
+// SetPrices installs the price oracle that values fiat-pegged assets.
+func (m *Monitor) SetPrices(p Prices) {
+	m.mu.Lock()
+	m.priceBook = p
+	m.mu.Unlock()
+}
+
+// Prices returns the installed price oracle (nil: none).
+func (m *Monitor) Prices() Prices { return m.prices() }
+
+func (m *Monitor) prices() Prices {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.priceBook
 }

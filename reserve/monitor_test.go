@@ -11,8 +11,8 @@ import (
 )
 
 func check(code string, after, bps int64, others ...ledger.AssetSupply) ledger.MintCheck {
-	c := ledger.MintCheck{Asset: ledger.Asset{Code: code, MinCoverageBps: bps}, SupplyAfter: after}
-	c.Outstanding = append([]ledger.AssetSupply{{Code: code, Supply: after, MinCoverageBps: bps}}, others...)
+	c := ledger.MintCheck{Asset: ledger.Asset{Code: code, MinCoverageBps: bps, Peg: ledger.PegSat}, SupplyAfter: after}
+	c.Outstanding = append([]ledger.AssetSupply{{Code: code, Supply: after, MinCoverageBps: bps, Peg: ledger.PegSat}}, others...)
 	return c
 }
 
@@ -38,8 +38,8 @@ func TestAllowMint(t *testing.T) {
 		{"one over at 1.00", 1000, check("KSH", 1001, 10000), "needs 1001 sats"},
 		{"exactly covered at 1.50", 1500, check("INR", 1000, 15000), ""},
 		{"one over at 1.50", 1500, check("INR", 1001, 15000), "needs 1502 sats"},
-		{"shared by two assets", 1000, check("KSH", 600, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000}), ""},
-		{"shared, over", 1000, check("KSH", 601, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000}), "needs 1001 sats"},
+		{"shared by two assets", 1000, check("KSH", 600, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000, Peg: ledger.PegSat}), ""},
+		{"shared, over", 1000, check("KSH", 601, 10000, ledger.AssetSupply{Code: "ALT", Supply: 400, MinCoverageBps: 10000, Peg: ledger.PegSat}), "needs 1001 sats"},
 		{"huge supply does not overflow", 1 << 62, check("KSH", 1<<62, 1_000_000), "sats of counted reserves"},
 	}
 	for _, tc := range tests {

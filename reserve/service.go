@@ -216,3 +216,6 @@ func (s *Service) ChainStats() (stats chain.Stats, ok bool) {
 	}
 	return s.watcher.Stats(), true
 }
+
+// Prices returns the monitor's price oracle (nil: none).
+func (s *Service) Prices() Prices { return s.mon.Prices() }

@@ -18,6 +18,8 @@ type Reserves interface {
 	Snapshot() reserve.Snapshot
 	// Details are the chain watcher's UTXOs and each node's channels.
 	Details() (chain.Snapshot, []lightning.Report)
+	// Prices values fiat-pegged assets (nil: no oracle).
+	Prices() reserve.Prices
 }
 
 // GetReserves implements IssuerService.
@@ -88,17 +90,48 @@ func (s *Server) reserveSnapshot(ctx context.Context, withErrors bool) (*koshv1.
 	if err != nil {
 		return nil, err
 	}
-	total := new(big.Int)
-	for _, a := range assets {
-		total.Add(total, big.NewInt(a.Supply))
+	supplies := make([]ledger.AssetSupply, len(assets))
+	for i, a := range assets {
+		supplies[i] = ledger.AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
+			Currency: a.Currency, Decimals: a.Decimals}
 	}
-	for _, a := range assets {
-		ac := &koshv1.AssetCoverage{Asset: a.Code, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps}
-		if total.Sign() > 0 {
-			cov := new(big.Int).Mul(big.NewInt(snap.Counted), big.NewInt(ledger.BasisPoints))
-			cov.Quo(cov, total)
-			if cov.IsInt64() {
-				ac.CoverageBps = cov.Int64()
+	prices := s.reserves.Prices()
+	cov, covErr := reserve.Compute(snap.Counted, supplies, prices)
+	for i, a := range assets {
+		ac := &koshv1.AssetCoverage{Asset: a.Code, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
+			Currency: a.Currency, WarnCoverageBps: a.WarnCoverageBps}
+		var price *reserve.Price
+		if a.Peg == ledger.PegFiat && prices != nil {
+			if p, err := prices.Price(a.Currency); err == nil {
+				price = &p
+				ac.Price, ac.PriceManual = p.String(), p.Manual
+			} else {
+				ac.Problem = err.Error()
+			}
+		}
+		if v, err := reserve.ValueInUnits(snap.Counted, supplies[i], price); err == nil && v.IsInt64() {
+			ac.ReservesValue = v.Int64()
+		}
+		switch {
+		case !snap.Usable():
+			ac.Status = "unknown"
+			if ac.Problem == "" {
+				ac.Problem = out.Problem
+			}
+		case covErr != nil:
+			ac.Status = "unknown"
+			if ac.Problem == "" {
+				ac.Problem = covErr.Error()
+			}
+		default:
+			ac.CoverageBps = cov.CoverageBps
+			switch {
+			case cov.Backing.Sign() > 0 && cov.Required.Cmp(big.NewInt(snap.Counted)) > 0:
+				ac.Status = "under-backed"
+			case a.WarnCoverageBps > 0 && cov.Backing.Sign() > 0 && cov.CoverageBps < a.WarnCoverageBps:
+				ac.Status = "warning"
+			default:
+				ac.Status = "backed"
 			}
 		}
 		out.Assets = append(out.Assets, ac)

@@ -96,7 +96,8 @@ func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
 func assetToProto(a ledger.Asset) *koshv1.Asset {
 	return &koshv1.Asset{Code: a.Code, Name: a.Name, Decimals: a.Decimals, Peg: koshv1.Peg(a.Peg),
-		MinCoverageBps: a.MinCoverageBps, Supply: a.Supply, CreatedAt: ts(a.CreatedAt)}
+		MinCoverageBps: a.MinCoverageBps, Supply: a.Supply, CreatedAt: ts(a.CreatedAt),
+		Currency: a.Currency, WarnCoverageBps: a.WarnCoverageBps}
 }
 
 func accountToProto(a ledger.Account, bals []ledger.Balance) *koshv1.Account {
@@ -133,7 +134,8 @@ func entriesToProto(es []ledger.Entry) ([]*koshv1.JournalEntry, int64) {
 // CreateAsset implements IssuerService.
 func (s *Server) CreateAsset(ctx context.Context, req *koshv1.CreateAssetRequest) (*koshv1.CreateAssetResponse, error) {
 	a, err := s.ledger.CreateAsset(ctx, ledger.Asset{Code: req.Code, Name: req.Name, Decimals: req.Decimals,
-		Peg: ledger.Peg(req.Peg), MinCoverageBps: req.MinCoverageBps})
+		Peg: ledger.Peg(req.Peg), MinCoverageBps: req.MinCoverageBps, Currency: req.Currency,
+		WarnCoverageBps: req.WarnCoverageBps})
 	if err != nil {
 		return nil, s.toStatus(err)
 	}

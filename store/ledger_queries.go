@@ -19,6 +19,10 @@ type AssetRow struct {
 	MinCoverageBps int64
 	Supply         int64
 	CreatedAt      int64 // Unix microseconds
+	// Currency is the ISO 4217 code of a fiat-pegged asset ("" for sats).
+	Currency string
+	// WarnCoverageBps raises a warning below it (0: none).
+	WarnCoverageBps int64
 }
 
 // AccountRow is a stored account.
@@ -64,11 +68,12 @@ const (
 	EntryTransfer int32 = 3
 )
 
-const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at`
+const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at, currency, warn_coverage_bps`
 
 func scanAsset(row interface{ Scan(...any) error }) (AssetRow, error) {
 	var a AssetRow
-	err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Decimals, &a.Peg, &a.MinCoverageBps, &a.Supply, &a.CreatedAt)
+	err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Decimals, &a.Peg, &a.MinCoverageBps, &a.Supply, &a.CreatedAt,
+		&a.Currency, &a.WarnCoverageBps)
 	return a, notFound(err)
 }
 
@@ -82,9 +87,9 @@ func notFound(err error) error {
 // InsertAsset stores a new asset and returns it with its id. A duplicate
 // code is ErrConflict.
 func (t *Tx) InsertAsset(ctx context.Context, a AssetRow) (AssetRow, error) {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO assets (code, name, decimals, peg, min_coverage_bps, supply, created_at)
-		VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id`,
-		a.Code, a.Name, a.Decimals, a.Peg, a.MinCoverageBps, a.CreatedAt).Scan(&a.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO assets (code, name, decimals, peg, min_coverage_bps, supply, created_at,
+		currency, warn_coverage_bps) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) RETURNING id`,
+		a.Code, a.Name, a.Decimals, a.Peg, a.MinCoverageBps, a.CreatedAt, a.Currency, a.WarnCoverageBps).Scan(&a.ID)
 	if isUniqueViolation(err) {
 		return a, fmt.Errorf("asset %s: %w", a.Code, ErrConflict)
 	}

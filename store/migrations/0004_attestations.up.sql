@@ -23,3 +23,9 @@ CREATE TABLE attestation_balances (
     balance         BIGINT NOT NULL CHECK (balance >= 0),
     PRIMARY KEY (attestation_seq, asset, account_id)
 );
+
+-- Fiat-pegged assets (e.g. INR in paise): the ISO 4217 currency a base unit
+-- is denominated in ('' for sat-pegged), and the coverage below which a
+-- warning is raised while minting is still allowed (0: none).
+ALTER TABLE assets ADD COLUMN currency TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN warn_coverage_bps BIGINT NOT NULL DEFAULT 0;
