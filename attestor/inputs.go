@@ -1,0 +1,87 @@
+package attestor
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+)
+
+// Inputs is everything one attestation states, frozen at one instant.
+type Inputs struct {
+	// Seq numbers the attestation; PrevID is its predecessor's id ("" for
+	// the first).
+	Seq    int64
+	PrevID string
+	Time   time.Time
+
+	// Reserves: the monitor's snapshot (per-source classes, staleness),
+	// the chain watcher's UTXO set and each lnd node's last report.
+	Reserves  reserve.Snapshot
+	Chain     chain.Snapshot
+	Lightning []lightning.Report
+	MinConf   int64
+
+	// Ledger is the frozen ledger; Trees holds each asset's liability
+	// tree, in the order of Ledger.Assets.
+	Ledger ledger.Frozen
+	Trees  []*sumtree.Tree
+	Seed   [32]byte
+}
+
+// ReserveSource gives the attestor the live reserve picture.
+type ReserveSource interface {
+	Snapshot() reserve.Snapshot
+	Details() (chain.Snapshot, []lightning.Report)
+}
+
+// Freezer gives the attestor the ledger at one instant.
+type Freezer interface {
+	Freeze(ctx context.Context) (ledger.Frozen, error)
+}
+
+// gather freezes the reserves and the ledger and builds every asset's tree
+// with a fresh secret seed.
+func gather(ctx context.Context, res ReserveSource, led Freezer, treeHeight int, now time.Time) (Inputs, error) {
+	in := Inputs{Time: now.UTC()}
+	// The reserve picture first, then the ledger: a mint committed in
+	// between is in the liabilities and was allowed against a snapshot at
+	// least as old as this one, so the attested coverage is never flattered.
+	in.Reserves = res.Snapshot()
+	in.Chain, in.Lightning = res.Details()
+	in.MinConf = in.Chain.MinConf
+	frozen, err := led.Freeze(ctx)
+	if err != nil {
+		return in, err
+	}
+	in.Ledger = frozen
+	if _, err := rand.Read(in.Seed[:]); err != nil {
+		return in, fmt.Errorf("attestation seed: %w", err)
+	}
+	for _, fa := range frozen.Assets {
+		accts := make([]sumtree.Account, len(fa.Balances))
+		for i, b := range fa.Balances {
+			accts[i] = sumtree.Account{ID: b.AccountID, Balance: uint64(b.Balance)}
+		}
+		var opts []sumtree.Option
+		if treeHeight > 0 {
+			opts = append(opts, sumtree.WithHeight(treeHeight))
+		}
+		tree, err := sumtree.Build(ctx, fa.Asset.Code, in.Seed, accts, opts...)
+		if err != nil {
+			return in, fmt.Errorf("liability tree of %s: %w", fa.Asset.Code, err)
+		}
+		if root := tree.Root(); root.Sum != uint64(fa.Total) || root.Count != uint64(len(accts)) {
+			return in, fmt.Errorf("liability tree of %s sums to %d over %d accounts, but the ledger holds %d over %d",
+				fa.Asset.Code, root.Sum, root.Count, fa.Total, len(accts))
+		}
+		in.Trees = append(in.Trees, tree)
+	}
+	return in, nil
+}

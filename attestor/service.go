@@ -1,0 +1,276 @@
+package attestor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// Published is a stored attestation as served.
+type Published = store.AttestationRow
+
+// Signed is a composed and signed attestation document.
+type Signed struct {
+	// ID is the attestation's hash, hex: what the next one names.
+	ID string
+	// Document is the signed JSON, byte for byte as published.
+	Document []byte
+}
+
+// Composer turns frozen inputs into a signed attestation document. Node
+// signatures are gathered through sign (nil: none configured).
+type Composer interface {
+	Compose(ctx context.Context, in Inputs, key *btcec.PrivateKey, nodes []NodeSigner) (Signed, error)
+}
+
+// NodeSigner has an lnd node sign a message with its identity key.
+type NodeSigner interface {
+	Name() string
+	CanSign() bool
+	SignMessage(ctx context.Context, msg []byte) (string, error)
+}
+
+var _ NodeSigner = (*lightning.Source)(nil)
+
+// Config configures a Service.
+type Config struct {
+	DB       *store.DB
+	Ledger   Freezer
+	Reserves ReserveSource
+	Composer Composer
+	// Nodes are the Lightning sources that may sign.
+	Nodes []NodeSigner
+	// Key is the issuer's attestation key.
+	Key *btcec.PrivateKey
+	// Dir receives every attestation as <seq>-<id>.json and latest.json,
+	// a static file set that can be mirrored ("" : no files).
+	Dir string
+	// TreeHeight fixes the liability tree height (0: by account count).
+	TreeHeight int
+	Now        func() time.Time
+	Log        *slog.Logger
+	// OnPublished is told of each published attestation (metrics).
+	OnPublished func(p Published, took time.Duration)
+}
+
+// Service makes, stores and serves attestations.
+type Service struct {
+	cfg Config
+
+	mu    sync.Mutex // guards trees
+	trees treeCache
+}
+
+// treeCache keeps the trees of the latest attestation, so that holders
+// fetching their proofs do not rebuild them.
+type treeCache struct {
+	seq   int64
+	trees map[string]*sumtree.Tree
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{cfg: cfg}
+}
+
+// Attest makes one attestation: freeze, build, sign, store, write. The
+// caller serializes calls (the Scheduler does).
+func (s *Service) Attest(ctx context.Context, trigger string) (Published, error) {
+	start := s.cfg.Now()
+	var prev store.AttestationRow
+	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		prev, err = tx.LatestAttestation(ctx)
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Published{}, err
+	}
+	in, err := gather(ctx, s.cfg.Reserves, s.cfg.Ledger, s.cfg.TreeHeight, start)
+	if err != nil {
+		return Published{}, err
+	}
+	in.Seq, in.PrevID = prev.Seq+1, prev.ID
+	signed, err := s.cfg.Composer.Compose(ctx, in, s.cfg.Key, s.cfg.Nodes)
+	if err != nil {
+		return Published{}, fmt.Errorf("compose attestation %d: %w", in.Seq, err)
+	}
+	row := store.AttestationRow{Seq: in.Seq, ID: signed.ID, PrevID: in.PrevID, Height: in.Chain.Height,
+		BlockHash: in.Chain.Hash, CreatedAt: in.Time.UnixMilli(), Stale: in.Reserves.Stale() || !in.Reserves.Usable(),
+		CutoffSeq: in.Ledger.CutoffSeq, Seed: append([]byte(nil), in.Seed[:]...), Document: string(signed.Document)}
+	var balances []store.AttestedBalance
+	for _, fa := range in.Ledger.Assets {
+		for _, b := range fa.Balances {
+			balances = append(balances, store.AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance})
+		}
+	}
+	if err := s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		return tx.InsertAttestation(ctx, row, balances)
+	}); err != nil {
+		return Published{}, err
+	}
+	s.mu.Lock()
+	s.trees = treeCache{seq: row.Seq, trees: map[string]*sumtree.Tree{}}
+	for i, fa := range in.Ledger.Assets {
+		s.trees.trees[fa.Asset.Code] = in.Trees[i]
+	}
+	s.mu.Unlock()
+	if err := s.writeFiles(row); err != nil {
+		// The attestation is stored and served; the mirror copy can be
+		// rewritten. Say so loudly.
+		s.cfg.Log.Error("attestation stored but its static file was not written", "seq", row.Seq, "err", err)
+	}
+	took := s.cfg.Now().Sub(start)
+	s.cfg.Log.Info("attestation published", "seq", row.Seq, "id", row.ID, "height", row.Height,
+		"stale", row.Stale, "trigger", trigger, "took", took)
+	if s.cfg.OnPublished != nil {
+		s.cfg.OnPublished(row, took)
+	}
+	return row, nil
+}
+
+// writeFiles writes <seq>-<id>.json and latest.json atomically.
+func (s *Service) writeFiles(row store.AttestationRow) error {
+	if s.cfg.Dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("attestation directory: %w", err)
+	}
+	for _, name := range []string{FileName(row), "latest.json"} {
+		tmp, err := os.CreateTemp(s.cfg.Dir, ".tmp-*")
+		if err != nil {
+			return fmt.Errorf("write attestation file: %w", err)
+		}
+		_, werr := tmp.WriteString(row.Document)
+		serr := tmp.Sync()
+		cerr := tmp.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("write attestation file: %w", err)
+		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("write attestation file: %w", err)
+		}
+		if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.Dir, name)); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("write attestation file: %w", err)
+		}
+	}
+	return nil
+}
+
+// FileName is the static file name of an attestation.
+func FileName(row store.AttestationRow) string {
+	return fmt.Sprintf("%06d-%s.json", row.Seq, row.ID)
+}
+
+// Latest returns the newest attestation.
+func (s *Service) Latest(ctx context.Context) (Published, error) {
+	var row store.AttestationRow
+	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		row, err = tx.LatestAttestation(ctx)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return row, fmt.Errorf("%w: no attestation has been published yet", ledger.ErrNotFound)
+	}
+	return row, err
+}
+
+// ByID returns one attestation; "latest" names the newest.
+func (s *Service) ByID(ctx context.Context, id string) (Published, error) {
+	if id == "latest" {
+		return s.Latest(ctx)
+	}
+	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return Published{}, fmt.Errorf("%w: attestation id must be 64 lower-case hex characters (its hash), got %q",
+			ledger.ErrInvalidArgument, truncate(id))
+	}
+	var row store.AttestationRow
+	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		row, err = tx.AttestationByID(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return row, fmt.Errorf("%w: no attestation %s", ledger.ErrNotFound, id)
+	}
+	return row, err
+}
+
+// List pages through attestations, newest first.
+func (s *Service) List(ctx context.Context, before int64, limit int) ([]Published, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 500 {
+		limit = 500
+	}
+	var rows []store.AttestationRow
+	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.Attestations(ctx, before, limit)
+		return err
+	})
+	return rows, err
+}
+
+// tree returns the liability tree of asset in attestation row, from the
+// cache or rebuilt from the frozen balances and the stored seed.
+func (s *Service) tree(ctx context.Context, row store.AttestationRow, asset string) (*sumtree.Tree, error) {
+	s.mu.Lock()
+	if s.trees.seq == row.Seq {
+		if t, ok := s.trees.trees[asset]; ok {
+			s.mu.Unlock()
+			return t, nil
+		}
+	}
+	s.mu.Unlock()
+	var bals []store.AttestedBalance
+	if err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		bals, err = tx.AttestedBalances(ctx, row.Seq, asset)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	accts := make([]sumtree.Account, len(bals))
+	for i, b := range bals {
+		accts[i] = sumtree.Account{ID: b.AccountID, Balance: uint64(b.Balance)}
+	}
+	var seed [32]byte
+	copy(seed[:], row.Seed)
+	var opts []sumtree.Option
+	if s.cfg.TreeHeight > 0 {
+		opts = append(opts, sumtree.WithHeight(s.cfg.TreeHeight))
+	}
+	return sumtree.Build(ctx, asset, seed, accts, opts...)
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
