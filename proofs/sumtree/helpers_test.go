@@ -3,8 +3,8 @@ package sumtree
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
