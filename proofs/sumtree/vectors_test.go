@@ -226,7 +226,7 @@ func generateVectors(t *testing.T) (*vectorFile, map[string][][]byte) {
 		{"trailing byte", append(bytes.Clone(good), 0)},
 		{"truncated", good[:len(good)-1]},
 		{"height above 32", append([]byte{1, 33}, good[2:]...)},
-		{"leaf index outside the tree", append(append([]byte{1, 2, 0, 0, 0, 4}), good[6:]...)},
+		{"leaf index outside the tree", append([]byte{1, 2, 0, 0, 0, 4}, good[6:]...)},
 		{"sibling sum above the maximum", func() []byte { b := bytes.Clone(good); b[6+32] = 0x80; return b }()},
 	}
 	seeds := map[string][][]byte{}
