@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,6 +229,10 @@ func (n *Node) waitReady(ctx context.Context) error {
 		info, err := n.LN.GetInfo(ctx, &lnrpc.GetInfoRequest{})
 		if err != nil {
 			lastErr = err
+			if strings.Contains(err.Error(), "macaroon") {
+				// Read while lnd was still writing it: read it again.
+				n.closeConn()
+			}
 			continue
 		}
 		_, height, err := n.h.client.GetBestBlock()
@@ -253,6 +258,10 @@ func (n *Node) dial() error {
 	mac, err := os.ReadFile(n.AdminMacaroonPath)
 	if err != nil {
 		return fmt.Errorf("read admin macaroon: %w", err)
+	}
+	if len(mac) == 0 {
+		// lnd creates the file before it writes it.
+		return errors.New("admin macaroon not written yet")
 	}
 	conn, err := dialLnd(n.RPCAddr, certPEM, mac)
 	if err != nil {
