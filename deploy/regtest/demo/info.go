@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/reserve"
+)
+
+// rel shows path relative to the repository root (demo.sh runs there).
+func (d *demo) rel(path string) string {
+	r, err := filepath.Rel(d.opt.repo, path)
+	if err != nil || strings.HasPrefix(r, "..") {
+		return path
+	}
+	return r
+}
+
+// writeWrappers writes <run>/koshcli and <run>/lncli-<node>: the built CLIs
+// with the demo's flags (absolute paths, so they work from any directory).
+func (d *demo) writeWrappers() error {
+	o := d.opt
+	scripts := map[string]string{
+		"koshcli": fmt.Sprintf("exec %q --datadir %q --rpcserver %q \"$@\"\n",
+			filepath.Join(o.bin, "koshcli"), d.koshDir, d.rpcAddr),
+	}
+	for _, n := range []struct {
+		name string
+		inf  lndInf
+	}{{"alice", d.info.Lnd["alice"]}, {"bob", d.info.Lnd["bob"]}} {
+		scripts["lncli-"+n.name] = fmt.Sprintf("exec %q --network regtest --rpcserver %q --tlscertpath %q --macaroonpath %q \"$@\"\n",
+			filepath.Join(o.bin, "lncli"), n.inf.RPCAddr, n.inf.TLSCert, n.inf.AdminMacaroon)
+		inf := n.inf
+		inf.Lncli = filepath.Join(o.run, "lncli-"+n.name)
+		d.info.Lnd[n.name] = inf
+	}
+	for name, body := range scripts {
+		text := "#!/usr/bin/env bash\n# Written by the regtest demo (deploy/regtest); valid while it runs.\n" + body
+		if err := os.WriteFile(filepath.Join(o.run, name), []byte(text), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeInfo writes <run>/demo.json and <run>/info.txt, which demo.sh prints.
+func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
+	o := d.opt
+	k := &d.info.Koshd
+	macs, _ := filepath.Glob(filepath.Join(d.koshDir, "regtest", "*.macaroon"))
+	k.Macaroons = macs
+	if err := writeJSON(filepath.Join(o.run, jsonFile), d.info); err != nil {
+		return err
+	}
+
+	rest := "https://" + d.restAddr
+	cert := d.rel(k.TLSCert)
+	kc := d.rel(k.KoshcliCmd)
+	acct := func(label string) accountInfo {
+		for _, a := range d.info.Accounts {
+			if a.Label == label {
+				return a
+			}
+		}
+		return accountInfo{}
+	}
+	alice, bob, carol := acct("alice-holder"), acct("bob-holder"), acct("carol-holder")
+
+	var b strings.Builder
+	tw := func(f func(w *tabwriter.Writer)) {
+		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		f(w)
+		w.Flush()
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	p("Kosh regtest demo is running: btcd + lnd alice, bob + koshd on 127.0.0.1")
+	p("(supervisor pid %d, started %s, up in %s; paths relative to the repository root)",
+		d.info.SupervisorPID, d.info.StartedAt.Format(time.RFC3339), (time.Duration(d.info.StartSeconds * float64(time.Second))).Round(time.Second))
+	p("")
+	p("Open")
+	tw(func(w *tabwriter.Writer) {
+		fmt.Fprintf(w, "  page\t%s/\t(the public proof-of-reserves page is still to come)\n", rest)
+		fmt.Fprintf(w, "  public reserves\t%s/v1/public/reserves\n", rest)
+		fmt.Fprintf(w, "  OpenAPI spec\t%s/openapi.json\n", rest)
+		fmt.Fprintf(w, "  koshd gRPC\t%s\n", d.rpcAddr)
+	})
+	p("  koshd's TLS certificate is self-signed: %s", cert)
+	p("  curl --cacert %s %s/v1/public/reserves", cert, rest)
+	p("")
+
+	p("Reserves (on-chain counted at %d+ confirmations; lnd: settled local balance and wallet)", minConf)
+	tw(func(w *tabwriter.Writer) {
+		for _, src := range snap.Sources {
+			what := "lnd " + src.Name
+			if src.Name == reserve.ChainSourceName {
+				what = "on-chain " + d.info.Wallet.Descriptor
+			}
+			fmt.Fprintf(w, "  %s\t%d sat\t%s\n", src.Name, src.Counted, what)
+		}
+		fmt.Fprintf(w, "  total\t%d sat\tcounted at height %d, snapshot usable\n", snap.Counted, d.chainHeight(snap))
+	})
+	for _, f := range d.info.Wallet.Funded {
+		p("  %s BTC to descriptor address %d %s (tx %s)", btc(f.Sats), f.Index, f.Address, f.Txid)
+	}
+	p("  channel alice -> bob: %d sat capacity, %d pushed to bob; wallet seed and keys: %s", chanCapacity, chanPush, d.rel(d.info.Wallet.File))
+	p("")
+
+	p("Token %s %q, pegged to sat: supply %d (%d%% of counted reserves)", assetCode, assetName, d.info.Supply, mintPercent)
+	tw(func(w *tabwriter.Writer) {
+		for _, a := range d.info.Accounts {
+			fmt.Fprintf(w, "  %s\t%s\t%d %s\n", a.Label, a.ID, a.Balance, assetCode)
+		}
+	})
+	p("  (after minting and one transfer of %d %s %s -> %s)", transferUnits, assetCode, alice.Label, carol.Label)
+	p("  first attestation: %s", d.info.Attestation)
+	p("")
+
+	p("koshcli: %s is %s --datadir %s --rpcserver %s", kc, d.rel(filepath.Join(o.bin, "koshcli")), d.rel(d.koshDir), d.rpcAddr)
+	for _, c := range []string{
+		"getreserves",
+		"listassets",
+		"getsupply --asset " + assetCode,
+		"listaccounts",
+		"getaccount --account_id " + carol.ID,
+		"mint --asset " + assetCode + " --account_id " + carol.ID + " --amount 1000",
+		"transfer --asset " + assetCode + " --from_account_id " + bob.ID + " --to_account_id " + carol.ID + " --amount 500",
+		"burn --asset " + assetCode + " --account_id " + carol.ID + " --amount 100",
+		"listjournal --asset " + assetCode,
+		"attest",
+		"-h",
+	} {
+		p("  %s %s", kc, c)
+	}
+	p("")
+
+	p("Macaroons")
+	for _, m := range macs {
+		p("  %s", d.rel(m))
+	}
+	if mac, err := os.ReadFile(alice.WalletMacaroonFile); err == nil {
+		p("  wallet macaroon of %s (hex, also in %s):", alice.Label, d.rel(alice.WalletMacaroonFile))
+		p("    %s", strings.TrimSpace(string(mac)))
+	}
+	p("")
+	p("Wallet REST: %s's balance", alice.Label)
+	p("  curl --cacert %s \\", cert)
+	p("    -H \"Grpc-Metadata-macaroon: $(cat %s)\" \\", d.rel(alice.WalletMacaroonFile))
+	p("    %s/v1/wallet/accounts/%s/balance", rest, alice.ID)
+	p("")
+
+	bt := d.info.Btcd
+	p("Nodes")
+	p("  btcd   rpc %s, user %s, pass %s, cert %s", bt.RPCAddr, bt.RPCUser, bt.RPCPass, d.rel(bt.CertPath))
+	for _, n := range []string{"alice", "bob"} {
+		l := d.info.Lnd[n]
+		p("  lnd %-5s rpc %s: %s getinfo", n, l.RPCAddr, d.rel(l.Lncli))
+	}
+	p("")
+	p("Logs: %s (supervisor), %s, lnd and btcd under %s", d.rel(filepath.Join(o.run, "demo.log")), d.rel(k.Log), d.rel(filepath.Join(o.run, "nodes")))
+	p("Everything the demo started: %s. Stop it with: make demo-stop", d.rel(filepath.Join(o.run, pidsFile)))
+	return os.WriteFile(filepath.Join(o.run, infoFile), []byte(b.String()), 0o600)
+}
+
+func (d *demo) chainHeight(s *koshv1.ReserveSnapshot) int64 {
+	if src := source(s, reserve.ChainSourceName); src != nil {
+		return src.Height
+	}
+	return 0
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/kosh-reserve/kosh/reserve/descriptor"
+)
+
+// wallet is the reserve wallet koshd watches: a fresh HD seed whose
+// extended public key goes into wpkh(tpub.../0/*). Its private keys never
+// leave <run>/wallet.json; koshd gets only the descriptor.
+type wallet struct {
+	Seed       string       `json:"seed_hex"`
+	Xprv       string       `json:"tprv"`
+	Xpub       string       `json:"tpub"`
+	Descriptor string       `json:"descriptor"`
+	Funded     []fundedAddr `json:"funded"`
+
+	master *hdkeychain.ExtendedKey
+	params *chaincfg.Params
+}
+
+type fundedAddr struct {
+	Index   uint32 `json:"index"`
+	Address string `json:"address"`
+	Sats    int64  `json:"sats"`
+	Txid    string `json:"txid"`
+}
+
+type walletInfo struct {
+	Descriptor string       `json:"descriptor"`
+	File       string       `json:"file"`
+	Funded     []fundedAddr `json:"funded"`
+}
+
+func newWallet(params *chaincfg.Params) (*wallet, error) {
+	seed := make([]byte, hdkeychain.RecommendedSeedLen)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
+	}
+	master, err := hdkeychain.NewMaster(seed, params)
+	if err != nil {
+		return nil, fmt.Errorf("hd master key: %w", err)
+	}
+	pub, err := master.Neuter()
+	if err != nil {
+		return nil, err
+	}
+	return &wallet{
+		Seed:       hex.EncodeToString(seed),
+		Xprv:       master.String(),
+		Xpub:       pub.String(),
+		Descriptor: descriptor.AddChecksum(fmt.Sprintf("wpkh(%s/0/*)", pub.String())),
+		master:     master,
+		params:     params,
+	}, nil
+}
+
+// address derives the P2WPKH address at 0/index from the private key,
+// independently of koshd's descriptor code.
+func (w *wallet) address(index uint32) (string, error) {
+	branch, err := w.master.Derive(0)
+	if err != nil {
+		return "", err
+	}
+	k, err := branch.Derive(index)
+	if err != nil {
+		return "", err
+	}
+	pub, err := k.ECPubKey()
+	if err != nil {
+		return "", err
+	}
+	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub.SerializeCompressed()), w.params)
+	if err != nil {
+		return "", err
+	}
+	return addr.EncodeAddress(), nil
+}
+
+func (w *wallet) save(path string) error { return writeJSON(path, w) }
+
+func (w *wallet) walletInfo(file string) walletInfo {
+	return walletInfo{Descriptor: w.Descriptor, File: file, Funded: w.Funded}
+}
