@@ -1,0 +1,86 @@
+// Package oracle prices bitcoin in a fiat currency (e.g. INR per BTC) for
+// fiat-pegged assets: it polls HTTP(S) JSON price sources, aggregates their
+// prices into a Quote, and converts between sats and asset base units with
+// exact integer arithmetic. It depends on the standard library only and
+// knows nothing of the ledger, the reserves or gRPC.
+//
+// # Prices
+//
+// A Price is fixed point, never a float: Coefficient / 10^Scale whole
+// currency units per BTC, the coefficient-and-scale form of Taproot
+// Assets' price oracle RPC. ParsePrice accepts the JSON number grammar
+// without a sign ("6543210.12", "6.54321012e6"), from a JSON number or a
+// JSON string; it rejects empty text, signs, NaN, Infinity, zero, more than
+// MaxDigits (30) significant digits, more than MaxScale (18) decimal places
+// and exponents beyond ±100, with an error wrapping ErrInvalidPrice.
+//
+// # Conversions and rounding
+//
+// With an asset of d decimals (INR paise: d = 2) and price c / 10^s:
+//
+//	SatsToUnits: units = sats × c × 10^d / (10^8 × 10^s)
+//	UnitsToSats: sats  = units × 10^8 × 10^s / (10^d × c)
+//
+// Both are computed exactly with math/big and rounded once, at the end, in
+// the direction the caller names — there is no default Rounding, so every
+// call site states it. The rule is: always against the issuer.
+//
+//   - Reserves valued in asset units (what the issuer holds): Floor.
+//   - Liabilities converted to the sats that must back them (what the
+//     issuer owes): Ceil.
+//
+// So coverage is never overstated by rounding, by even one base unit or
+// one sat. Negative amounts, decimals above MaxDecimals and results beyond
+// int64 (ErrOverflow) are errors.
+//
+// # Sources
+//
+// A Source GETs one URL (http or https; redirects are not followed) within
+// a timeout, requires status 200, a JSON Content-Type (application/json or
+// application/*+json), a body of at most MaxBodyBytes holding exactly one
+// JSON value, and finds the price with an RFC 6901 JSON pointer
+// (ParsePointer, implemented here: "~0" and "~1" escapes, array indexes
+// without leading zeros, errors naming the missing token). An optional
+// Exponent scales the quoted number (-2 for cents). An optional time
+// pointer reads the quote's own time (Unix seconds or RFC 3339), so a
+// source that keeps answering an old quote goes stale; without it the
+// price is timed at arrival. A time more than MaxFutureSkew ahead is
+// refused, and a source's time never moves backwards.
+//
+// # Aggregation
+//
+// An Oracle polls every source each Interval (Run) and keeps each source's
+// last good price and time; a failed fetch keeps the previous price, which
+// then ages out. Current computes a Quote from memory:
+//
+//  1. A manual price (SetManual) that has not expired wins: the quote is
+//     that price, marked Manual with who set it and until when.
+//  2. A source is fresh when its last price is at most MaxAge old. With
+//     fewer than MinSources fresh sources the quote is Stale, and Reason
+//     names every source that is not fresh and why, e.g. "only 1 of 3
+//     sources is fresh (min 2): source b: connection refused; source c:
+//     last price 12m ago (max age 5m)".
+//  3. The median M of the fresh prices is taken. A fresh source agrees when
+//     |p − M| × 10000 ≤ MaxSpreadBps × M, exactly. Sources that do not
+//     agree are excluded. If fewer than MinSources agree, or the agreeing
+//     sources are not a strict majority of the fresh ones, the quote is
+//     Stale (the reason lists each outlier and its distance).
+//  4. Otherwise the price is the median of the agreeing prices; those
+//     sources are marked Contributing, and SpreadBps is the largest
+//     deviation of a contributing price from the quoted price (rounded
+//     up). A verifier given the contributing prices can recompute the
+//     price exactly.
+//
+// The median of n prices is the lower middle: the element at index
+// (n−1)/2 of the prices sorted ascending by exact value. For an even count
+// it is the smaller of the two middle prices — no division, no rounding,
+// always a price some source quoted, and the choice that values reserves
+// lower (against the issuer).
+//
+// A lying source therefore never moves the price beyond the spread: a
+// minority liar outside the spread is excluded and cannot be the median;
+// one inside the spread can move the price only to another agreeing
+// price. If liars are as many as honest sources the quote goes stale
+// rather than pick a side; set MinSources above half the sources so that
+// a lying majority needs more than half of them to collude.
+package oracle

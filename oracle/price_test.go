@@ -1,0 +1,271 @@
+package oracle
+
+import (
+	"errors"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+)
+
+func TestParsePrice(t *testing.T) {
+	tests := []struct {
+		in    string
+		coef  string
+		scale uint8
+		err   string
+	}{
+		{"6543210.12", "654321012", 2, ""},
+		{"6.54321012e6", "654321012", 2, ""},
+		{"6.54321012E+6", "654321012", 2, ""},
+		{"1.50", "150", 2, ""},
+		{"1e3", "1000", 0, ""},
+		{"0.0001", "1", 4, ""},
+		{"100000", "100000", 0, ""},
+		{"1e-18", "1", 18, ""},
+		{"1.000000000000000000000e0", "1000000000000000000", 18, ""},
+		{"123456789012345678901234567890", "123456789012345678901234567890", 0, ""},
+		{"", "", 0, "empty"},
+		{"0", "", 0, "is zero"},
+		{"0.000", "", 0, "is zero"},
+		{"0e5", "", 0, "is zero"},
+		{"-1", "", 0, "negative"},
+		{"+1", "", 0, "sign"},
+		{"NaN", "", 0, "not a number"},
+		{"nan", "", 0, "not a number"},
+		{"Infinity", "", 0, "infinite"},
+		{"-Inf", "", 0, "infinite"},
+		{"0x10", "", 0, "unexpected"},
+		{" 1", "", 0, "no digit before"},
+		{"1 ", "", 0, "unexpected"},
+		{"01", "", 0, "leading zero"},
+		{".5", "", 0, "no digit before"},
+		{"5.", "", 0, "no digit after"},
+		{"1e", "", 0, "exponent"},
+		{"1e+", "", 0, "exponent"},
+		{"1e101", "", 0, "exponent out of range"},
+		{"1e-9999", "", 0, "exponent out of range"},
+		{"1e-19", "", 0, "decimal places"},
+		{"1.0000000000000000001", "", 0, "decimal places"},
+		{"1234567890123456789012345678901", "", 0, "digits"},
+		{"1e30", "", 0, "too large"},
+		{"1,5", "", 0, "unexpected"},
+		{"١", "", 0, "no digit"},
+		{strings.Repeat("1", 65), "", 0, "characters"},
+	}
+	for _, tc := range tests {
+		p, err := ParsePrice(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrInvalidPrice) {
+				t.Errorf("ParsePrice(%q) = %v, %v; want error containing %q", tc.in, p, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParsePrice(%q): %v", tc.in, err)
+			continue
+		}
+		if p.Coefficient.String() != tc.coef || p.Scale != tc.scale {
+			t.Errorf("ParsePrice(%q) = %s/10^%d, want %s/10^%d", tc.in, p.Coefficient, p.Scale, tc.coef, tc.scale)
+		}
+	}
+}
+
+func TestParsePriceJSON(t *testing.T) {
+	ok := map[string]string{
+		`6543210.12`:     "6543210.12",
+		`"6543210.12"`:   "6543210.12",
+		` 6.54321012e6 `: "6543210.12",
+		`"6.54321012e6"`: "6543210.12",
+		`"1\u002e5"`:     "1.5",
+		`1E2`:            "100",
+		`"0.00000001"`:   "0.00000001",
+		`123.4500`:       "123.4500",
+	}
+	for in, want := range ok {
+		p, err := ParsePriceJSON([]byte(in))
+		if err != nil || p.String() != want {
+			t.Errorf("ParsePriceJSON(%s) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	for _, in := range []string{`null`, `true`, `{}`, `[1]`, `"NaN"`, `"-5"`, `"`, ``, `" 1"`, `-0.5`} {
+		if p, err := ParsePriceJSON([]byte(in)); err == nil {
+			t.Errorf("ParsePriceJSON(%s) = %v, want error", in, p)
+		}
+	}
+}
+
+func TestPriceJSONRoundTrip(t *testing.T) {
+	p := MustPrice("6543210.10")
+	b, err := p.MarshalJSON()
+	if err != nil || string(b) != `"6543210.10"` {
+		t.Fatalf("MarshalJSON = %s, %v", b, err)
+	}
+	var q Price
+	if err := q.UnmarshalJSON(b); err != nil || q.Cmp(p) != 0 || q.Scale != 2 {
+		t.Fatalf("UnmarshalJSON = %v, %v", q, err)
+	}
+	if b, _ := (Price{}).MarshalJSON(); string(b) != "null" {
+		t.Fatalf("zero price marshals as %s", b)
+	}
+}
+
+func TestPriceStringCmp(t *testing.T) {
+	for in, want := range map[string]string{"1": "1", "0.05": "0.05", "1.50": "1.50", "1e-18": "0.000000000000000001", "12e3": "12000"} {
+		if got := MustPrice(in).String(); got != want {
+			t.Errorf("String(%s) = %s, want %s", in, got, want)
+		}
+	}
+	if MustPrice("1.5").Cmp(MustPrice("1.50")) != 0 || MustPrice("1.49").Cmp(MustPrice("1.5")) != -1 || MustPrice("2").Cmp(MustPrice("1.999")) != 1 {
+		t.Error("Cmp is wrong")
+	}
+	if (Price{}).String() != "no price" {
+		t.Error("zero String")
+	}
+	if _, err := NewPrice(-1, 0); err == nil {
+		t.Error("negative NewPrice accepted")
+	}
+	if _, err := NewPrice(1, 19); err == nil {
+		t.Error("scale 19 accepted")
+	}
+	if err := (Price{Coefficient: new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil)}).Validate(); err == nil {
+		t.Error("31-digit coefficient accepted")
+	}
+}
+
+func TestShift(t *testing.T) {
+	tests := []struct {
+		in   string
+		exp  int
+		want string
+		err  bool
+	}{
+		{"654321012", -2, "6543210.12", false},
+		{"6543210.12", 0, "6543210.12", false},
+		{"0.06543", 8, "6543000", false},
+		{"1", -18, "0.000000000000000001", false},
+		{"1", -19, "", true},
+		{"100", -19, "0.00000000000000001", false}, // trailing zeros dropped to fit
+		{"1e29", 1, "", true},
+	}
+	for _, tc := range tests {
+		got, err := MustPrice(tc.in).Shift(tc.exp)
+		if tc.err {
+			if err == nil {
+				t.Errorf("Shift(%s, %d) = %s, want error", tc.in, tc.exp, got)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Shift(%s, %d): %v", tc.in, tc.exp, err)
+			continue
+		}
+		if got.Cmp(MustPrice(tc.want)) != 0 {
+			t.Errorf("Shift(%s, %d) = %s, want %s", tc.in, tc.exp, got, tc.want)
+		}
+	}
+}
+
+func TestConversions(t *testing.T) {
+	inr := MustPrice("6543210.12") // rupees per BTC
+	tests := []struct {
+		name     string
+		sats     bool // SatsToUnits if true, UnitsToSats otherwise
+		amount   int64
+		price    Price
+		decimals uint32
+		round    Rounding
+		want     int64
+		err      error
+	}{
+		// 1 BTC = 654321012 paise exactly.
+		{"1 BTC to paise", true, SatsPerBTC, inr, 2, Floor, 654321012, nil},
+		{"1 BTC to paise ceil", true, SatsPerBTC, inr, 2, Ceil, 654321012, nil},
+		// 1 sat = 6.54321012 paise.
+		{"1 sat floor", true, 1, inr, 2, Floor, 6, nil},
+		{"1 sat ceil", true, 1, inr, 2, Ceil, 7, nil},
+		{"0 sats", true, 0, inr, 2, Ceil, 0, nil},
+		// 50 sats = 327.160506 paise.
+		{"50 sats floor", true, 50, inr, 2, Floor, 327, nil},
+		{"50 sats ceil", true, 50, inr, 2, Ceil, 328, nil},
+		// Exact boundary: price 1e8 units/BTC → 1 sat = 1 unit at decimals 0.
+		{"exact boundary floor", true, 12345, MustPrice("100000000"), 0, Floor, 12345, nil},
+		{"exact boundary ceil", true, 12345, MustPrice("100000000"), 0, Ceil, 12345, nil},
+		// Just below the boundary: 99999999.99999999 → 12345 sats = 12344.99...
+		{"just below floor", true, 12345, MustPrice("99999999.99999999"), 0, Floor, 12344, nil},
+		{"just below ceil", true, 12345, MustPrice("99999999.99999999"), 0, Ceil, 12345, nil},
+		// 100 paise = 1 rupee = 1e8/6543210.12 sats = 15.2830... sats.
+		{"1 rupee to sats ceil", false, 100, inr, 2, Ceil, 16, nil},
+		{"1 rupee to sats floor", false, 100, inr, 2, Floor, 15, nil},
+		// 654321012 paise = exactly 1 BTC.
+		{"1 BTC of paise ceil", false, 654321012, inr, 2, Ceil, SatsPerBTC, nil},
+		{"1 BTC of paise floor", false, 654321012, inr, 2, Floor, SatsPerBTC, nil},
+		// One paisa more needs one more sat (rounded up), not when floored.
+		{"1 BTC + 1 paisa ceil", false, 654321013, inr, 2, Ceil, SatsPerBTC + 1, nil},
+		{"1 BTC + 1 paisa floor", false, 654321013, inr, 2, Floor, SatsPerBTC, nil},
+		{"0 units", false, 0, inr, 2, Ceil, 0, nil},
+		{"18 decimals", true, 1, MustPrice("1"), 18, Floor, 10_000_000_000, nil},
+		{"max int64 sats at 1e8", true, math.MaxInt64, MustPrice("100000000"), 0, Floor, math.MaxInt64, nil},
+		{"overflow", true, math.MaxInt64, MustPrice("100000000.00000001"), 0, Ceil, 0, ErrOverflow},
+		{"overflow units", false, math.MaxInt64, MustPrice("0.5"), 0, Floor, 0, ErrOverflow},
+		{"bad price", true, 1, Price{}, 2, Floor, 0, ErrInvalidPrice},
+		{"zero price", true, 1, Price{Coefficient: new(big.Int)}, 2, Floor, 0, ErrInvalidPrice},
+	}
+	for _, tc := range tests {
+		var got int64
+		var err error
+		if tc.sats {
+			got, err = SatsToUnits(tc.amount, tc.price, tc.decimals, tc.round)
+		} else {
+			got, err = UnitsToSats(tc.amount, tc.price, tc.decimals, tc.round)
+		}
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) {
+				t.Errorf("%s: got %d, %v; want %v", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %d, %v; want %d", tc.name, got, err, tc.want)
+		}
+	}
+	for _, bad := range []func() (int64, error){
+		func() (int64, error) { return SatsToUnits(-1, inr, 2, Floor) },
+		func() (int64, error) { return UnitsToSats(-1, inr, 2, Ceil) },
+		func() (int64, error) { return SatsToUnits(1, inr, 19, Floor) },
+		func() (int64, error) { return SatsToUnits(1, inr, 2, 0) },
+		func() (int64, error) { return UnitsToSats(1, inr, 2, Rounding(7)) },
+	} {
+		if got, err := bad(); err == nil {
+			t.Errorf("bad conversion accepted: %d", got)
+		}
+	}
+}
+
+// TestConversionsAgainstIssuer checks the rounding directions on random
+// amounts: floor ≤ exact ≤ ceil, within one unit, and a round trip of
+// reserves valued down and converted back up never creates sats.
+func TestConversionsAgainstIssuer(t *testing.T) {
+	prices := []Price{MustPrice("6543210.12"), MustPrice("98765.4321"), MustPrice("0.5"), MustPrice("123456789012.345678")}
+	for _, p := range prices {
+		for _, d := range []uint32{0, 2, 8} {
+			for _, amt := range []int64{1, 2, 3, 7, 99, 100, 12345, 99999999, 100000000, 2100000000000000} {
+				fl, err1 := SatsToUnits(amt, p, d, Floor)
+				ce, err2 := SatsToUnits(amt, p, d, Ceil)
+				if err1 != nil || err2 != nil {
+					continue // overflow at extreme prices
+				}
+				exact := new(big.Rat).Mul(new(big.Rat).SetInt64(amt), p.Rat())
+				exact.Mul(exact, new(big.Rat).SetInt(pow10(int(d))))
+				exact.Quo(exact, new(big.Rat).SetInt64(SatsPerBTC))
+				if new(big.Rat).SetInt64(fl).Cmp(exact) > 0 || new(big.Rat).SetInt64(ce).Cmp(exact) < 0 || ce-fl > 1 {
+					t.Errorf("price %s d %d sats %d: floor %d ceil %d exact %s", p, d, amt, fl, ce, exact.FloatString(4))
+				}
+				back, err := UnitsToSats(fl, p, d, Floor)
+				if err == nil && back > amt {
+					t.Errorf("price %s d %d: %d sats → %d units → %d sats", p, d, amt, fl, back)
+				}
+			}
+		}
+	}
+}
