@@ -1,0 +1,428 @@
+package attest
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/jcs"
+	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/taghash"
+)
+
+// Version is the attestation format version this package writes and reads.
+const Version = 1
+
+// BasisPoints is 1.00 in basis points.
+const BasisPoints = 10000
+
+// MaxDocumentSize bounds the size of an attestation document, in bytes.
+const MaxDocumentSize = 64 << 20
+
+// TimeLayout is the only accepted form of a time: RFC 3339, UTC, whole
+// seconds, "Z".
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+// Class names of the reserve classes.
+const (
+	// ClassOnchain is the class of listed on-chain outputs.
+	ClassOnchain = "onchain"
+	// ClassLightning is the class of Lightning channel balances.
+	ClassLightning = "lightning"
+)
+
+// Peg names.
+const (
+	// PegSat is an asset of which one base unit is one sat of reserve.
+	PegSat = "sat"
+	// PegFiat is an asset pegged to a fiat currency, valued at a price.
+	PegFiat = "fiat"
+)
+
+// Attestation is the attestation document. Field order here is irrelevant:
+// the canonical form sorts members. See docs/proofs.md for every field.
+type Attestation struct {
+	// Version is 1.
+	Version int `json:"version"`
+	// Seq numbers the attestations of one issuer from 1, one by one.
+	Seq int64 `json:"seq"`
+	// IssuerKey is the issuer's BIP-340 x-only key, 64 lower-case hex.
+	IssuerKey string `json:"issuer_key"`
+	// Time is the instant the inputs were frozen, TimeLayout.
+	Time string `json:"time"`
+	// Prev is the hash (id) of the previous attestation, hex; "" for the
+	// first (Seq 1).
+	Prev string `json:"prev"`
+	// Block is the best block the reserves were read at.
+	Block Block `json:"block"`
+	// JournalCutoff is the last ledger journal sequence reflected in the
+	// liabilities: every entry at or below it, none above.
+	JournalCutoff Amount `json:"journal_cutoff"`
+	// Counting is the counting rules a verifier recomputes the reserves with.
+	Counting CountingRules `json:"counting"`
+	// Reserves lists what backs the liabilities.
+	Reserves Reserves `json:"reserves"`
+	// Assets lists each asset's liabilities, peg, price and policy, sorted by
+	// code.
+	Assets []Asset `json:"assets"`
+	// Coverage relates counted reserves to all assets' liabilities.
+	Coverage Coverage `json:"coverage"`
+	// Stale is true when some reserve source was past its max age.
+	Stale bool `json:"stale"`
+	// StaleSources names them, sorted; empty exactly when Stale is false.
+	StaleSources []string `json:"stale_sources"`
+	// Signature is the issuer's BIP-340 signature over Hash, 128 hex.
+	Signature string `json:"signature,omitempty"`
+}
+
+// Block is a block of the best chain.
+type Block struct {
+	// Height of the block.
+	Height int64 `json:"height"`
+	// Hash in the usual (byte-reversed) hex form, as block explorers show it.
+	Hash string `json:"hash"`
+}
+
+// CountingRules says how listed reserves count.
+type CountingRules struct {
+	// MinConfirmations is how many confirmations an on-chain output or a
+	// channel funding output needs, at the attested block, to count.
+	MinConfirmations int64 `json:"min_confirmations"`
+	// Onchain and Lightning are the rules of each class.
+	Onchain   ClassRule `json:"onchain"`
+	Lightning ClassRule `json:"lightning"`
+}
+
+// ClassRule is the rule of one reserve class.
+type ClassRule struct {
+	// Counts says whether the class counts at all.
+	Counts bool `json:"counts"`
+	// HaircutBps is deducted from the class's eligible total, in basis
+	// points (0..10000); the result is rounded down.
+	HaircutBps int64 `json:"haircut_bps"`
+}
+
+// Reserves lists the reserves and their totals.
+type Reserves struct {
+	// Onchain lists unspent outputs, sorted by outpoint (txid, then vout).
+	Onchain []UTXO `json:"onchain"`
+	// Lightning lists the issuer's nodes, sorted by public key.
+	Lightning []Node `json:"lightning"`
+	// Totals are derived from the lists and the counting rules.
+	Totals Totals `json:"totals"`
+}
+
+// UTXO is one unspent on-chain output held as reserve.
+type UTXO struct {
+	// Outpoint is "txid:vout", txid in the usual hex form, vout decimal.
+	Outpoint string `json:"outpoint"`
+	// Value in sats.
+	Value Amount `json:"value"`
+	// Confirmations at the attested block (1 = in the attested block).
+	Confirmations int64 `json:"confirmations"`
+	// Descriptor that derives the output's script, if known.
+	Descriptor string `json:"descriptor,omitempty"`
+	// Address of the output, if it has one.
+	Address string `json:"address,omitempty"`
+	// Source names what reported it ("chain", or an lnd node's name for its
+	// on-chain wallet).
+	Source string `json:"source"`
+}
+
+// Node is one of the issuer's Lightning nodes.
+type Node struct {
+	// Name is the operator's name for the node.
+	Name string `json:"name"`
+	// PubKey is the node's 33-byte identity key, 66 lower-case hex.
+	PubKey string `json:"pubkey"`
+	// Channels, sorted by channel point.
+	Channels []Channel `json:"channels"`
+	// Signature is the node's lnd SignMessage signature (zbase32) over
+	// NodeMessage; "" when the node could not sign, and then none of its
+	// channels may count.
+	Signature string `json:"signature,omitempty"`
+}
+
+// Channel is one channel of a node.
+type Channel struct {
+	// ChannelPoint is the funding outpoint "txid:vout".
+	ChannelPoint string `json:"channel_point"`
+	// Capacity is the funding output's value: verifiable on-chain, an upper
+	// bound on what the channel can hold.
+	Capacity Amount `json:"capacity"`
+	// Confirmations of the funding output at the attested block.
+	Confirmations int64 `json:"confirmations"`
+	// LocalBalance is the node's claim of its current balance (≤ Capacity).
+	LocalBalance Amount `json:"local_balance"`
+	// Counted is what the issuer counts from this channel before the class
+	// haircut (≤ LocalBalance): the local balance less the channel reserve
+	// for an active channel, 0 otherwise.
+	Counted Amount `json:"counted"`
+}
+
+// Totals are the per-class totals and counted totals.
+type Totals struct {
+	Onchain   OnchainTotals   `json:"onchain"`
+	Lightning LightningTotals `json:"lightning"`
+	// Counted is Onchain.Counted + Lightning.Counted.
+	Counted Amount `json:"counted"`
+}
+
+// OnchainTotals are the on-chain class totals.
+type OnchainTotals struct {
+	// Listed is the sum of every listed output's value.
+	Listed Amount `json:"listed"`
+	// Eligible is the sum over outputs with at least MinConfirmations.
+	Eligible Amount `json:"eligible"`
+	// Counted is Eligible after the class rule (0 if the class does not
+	// count, else Eligible less the haircut, rounded down).
+	Counted Amount `json:"counted"`
+}
+
+// LightningTotals are the Lightning class totals.
+type LightningTotals struct {
+	// Capacity is the sum of channel capacities (the on-chain upper bound).
+	Capacity Amount `json:"capacity"`
+	// LocalBalance is the sum of the nodes' local balance claims.
+	LocalBalance Amount `json:"local_balance"`
+	// Eligible is the sum of the channels' Counted.
+	Eligible Amount `json:"eligible"`
+	// Counted is Eligible after the class rule.
+	Counted Amount `json:"counted"`
+}
+
+// Asset is one asset's liabilities and policy.
+type Asset struct {
+	// Code of the asset, e.g. "SAT", "INR".
+	Code string `json:"code"`
+	// Decimals of the display unit (base units per unit = 10^Decimals).
+	Decimals int `json:"decimals"`
+	// Peg is PegSat or PegFiat.
+	Peg string `json:"peg"`
+	// Currency is the ISO 4217 code of a fiat peg, "" for PegSat.
+	Currency string `json:"currency,omitempty"`
+	// Price values reserves for a fiat peg; nil for PegSat, and for a fiat
+	// asset with no liabilities and no usable price.
+	Price *Price `json:"price,omitempty"`
+	// MinCoverageBps is the policy minimum coverage (10000 = 1.00).
+	MinCoverageBps int64 `json:"min_coverage_bps"`
+	// Liabilities is the root of the asset's liability tree.
+	Liabilities Liabilities `json:"liabilities"`
+}
+
+// Price is the price of one bitcoin: Coefficient / 10^Scale units of
+// Currency.
+type Price struct {
+	Currency    string `json:"currency"`
+	Coefficient BigInt `json:"coefficient"`
+	Scale       int    `json:"scale"`
+	// Time of the price, TimeLayout.
+	Time string `json:"time"`
+	// Manual is true when the issuer set the price by hand.
+	Manual bool `json:"manual"`
+}
+
+// Liabilities is what the attestation publishes of a liability tree.
+type Liabilities struct {
+	// Root is the tree's root hash, 64 hex.
+	Root string `json:"root"`
+	// Total is the root sum: every balance added up.
+	Total Amount `json:"total"`
+	// Height is the tree height (the length of every proof).
+	Height int `json:"height"`
+	// Accounts is the number of accounts (leaves).
+	Accounts Amount `json:"accounts"`
+}
+
+// Coverage relates reserves to liabilities; all in sats except Bps.
+type Coverage struct {
+	// CountedReserves equals Reserves.Totals.Counted.
+	CountedReserves Amount `json:"counted_reserves"`
+	// Required is the sats every asset's liabilities need at its policy
+	// minimum, summed exactly and rounded up.
+	Required Amount `json:"required"`
+	// Backing is the sats the liabilities are worth at 1.00, rounded up.
+	Backing Amount `json:"backing"`
+	// Bps is CountedReserves / Backing × 10000, rounded down; 0 when
+	// nothing is outstanding.
+	Bps BigInt `json:"bps"`
+	// Backed is CountedReserves ≥ Required.
+	Backed bool `json:"backed"`
+}
+
+// Marshal returns the canonical (RFC 8785) bytes of the document, including
+// its signature if set: the bytes to publish.
+func (a *Attestation) Marshal() ([]byte, error) {
+	b, err := jcs.Marshal(a.normalized())
+	if err != nil {
+		return nil, fmt.Errorf("marshal attestation: %w", err)
+	}
+	return b, nil
+}
+
+// normalized returns a shallow copy in which every nil list is empty, so a
+// list is always encoded as [] and never as null.
+func (a *Attestation) normalized() *Attestation {
+	c := *a
+	if c.Reserves.Onchain == nil {
+		c.Reserves.Onchain = []UTXO{}
+	}
+	if c.Assets == nil {
+		c.Assets = []Asset{}
+	}
+	if c.StaleSources == nil {
+		c.StaleSources = []string{}
+	}
+	c.Reserves.Lightning = make([]Node, len(a.Reserves.Lightning))
+	for i, n := range a.Reserves.Lightning {
+		if n.Channels == nil {
+			n.Channels = []Channel{}
+		}
+		c.Reserves.Lightning[i] = n
+	}
+	return &c
+}
+
+// Unsigned returns the canonical bytes of the document without its
+// signature member: what Hash hashes.
+func (a *Attestation) Unsigned() ([]byte, error) {
+	c := *a
+	c.Signature = ""
+	return c.Marshal()
+}
+
+// Hash returns the attestation's hash: TaggedHash("kosh/attestation",
+// canonical bytes of the document without its "signature" member). It is
+// the digest the issuer signs and the attestation's id.
+func (a *Attestation) Hash() ([32]byte, error) {
+	b, err := a.Unsigned()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sig.Digest(taghash.TagAttestation, b), nil
+}
+
+// ID returns hex(Hash()).
+func (a *Attestation) ID() (string, error) {
+	h, err := a.Hash()
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h[:]), nil
+}
+
+// NodeDigest returns the digest the Lightning nodes sign: TaggedHash(
+// "kosh/attestation", canonical bytes of the document without the
+// top-level "signature" member and without the "signature" member of every
+// node).
+func (a *Attestation) NodeDigest() ([32]byte, error) {
+	c := *a
+	c.Signature = ""
+	c.Reserves.Lightning = make([]Node, len(a.Reserves.Lightning))
+	for i, n := range a.Reserves.Lightning {
+		n.Signature = ""
+		c.Reserves.Lightning[i] = n
+	}
+	b, err := c.Marshal()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sig.Digest(taghash.TagAttestation, b), nil
+}
+
+// NodeMessagePrefix starts the message each Lightning node signs.
+const NodeMessagePrefix = "kosh/attestation:"
+
+// NodeMessage returns the message each Lightning node signs with lnd's
+// SignMessage: the ASCII bytes "kosh/attestation:" followed by the 64
+// lower-case hex digits of NodeDigest. Set every field except the node
+// signatures and the issuer signature (and call Fill) before asking for it.
+func (a *Attestation) NodeMessage() ([]byte, error) {
+	if a.IssuerKey == "" {
+		return nil, fmt.Errorf("node message: set the issuer key before the nodes sign")
+	}
+	d, err := a.NodeDigest()
+	if err != nil {
+		return nil, err
+	}
+	return []byte(NodeMessagePrefix + hex.EncodeToString(d[:])), nil
+}
+
+// Sign sets Signature to a BIP-340 signature over Hash with key. IssuerKey
+// must be empty (Sign sets it) or already name key (as it must before the
+// nodes sign: see NodeMessage). Set everything else, node signatures
+// included, first.
+func (a *Attestation) Sign(key *btcec.PrivateKey) error {
+	return a.sign(key, nil)
+}
+
+// SignWithAux is Sign with caller-given BIP-340 auxiliary randomness, for
+// reproducible test vectors only.
+func (a *Attestation) SignWithAux(key *btcec.PrivateKey, aux [32]byte) error {
+	return a.sign(key, &aux)
+}
+
+func (a *Attestation) sign(key *btcec.PrivateKey, aux *[32]byte) error {
+	if key == nil {
+		return fmt.Errorf("sign attestation: no issuer key")
+	}
+	pub := sig.EncodeKey(sig.XOnly(key.PubKey()))
+	if a.IssuerKey != "" && a.IssuerKey != pub {
+		return fmt.Errorf("sign attestation: the document names issuer key %s but the signing key is %s", a.IssuerKey, pub)
+	}
+	a.IssuerKey = pub
+	h, err := a.Hash()
+	if err != nil {
+		return err
+	}
+	var s [sig.SignatureSize]byte
+	if aux != nil {
+		s, err = sig.SignWithAux(key, h, *aux)
+	} else {
+		s, err = sig.Sign(key, h)
+	}
+	if err != nil {
+		return fmt.Errorf("sign attestation: %w", err)
+	}
+	a.Signature = sig.EncodeSignature(s)
+	return nil
+}
+
+// IssuerKeyOf returns the x-only hex form of key, the value of IssuerKey.
+func IssuerKeyOf(key *btcec.PrivateKey) string { return sig.EncodeKey(sig.XOnly(key.PubKey())) }
+
+// Parse decodes a published attestation. It accepts only bytes that are
+// exactly the canonical form of the document they decode to: RFC 8785
+// canonical JSON (no whitespace, sorted members), no unknown or missing
+// members, no null where a list or object is due, no empty optional member.
+// It does not check sums or signatures; call Verify for that.
+func Parse(b []byte) (*Attestation, error) {
+	if len(b) > MaxDocumentSize {
+		return nil, fail(ErrMalformed, "the document is %d bytes, more than the limit of %d", len(b), MaxDocumentSize)
+	}
+	if _, err := jcs.Canonicalize(b); err != nil {
+		return nil, wrap(ErrMalformed, err, "the document is not valid JSON (%v)", err)
+	}
+	if !jcs.IsCanonical(b) {
+		return nil, fail(ErrNotCanonical, "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one")
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	var a Attestation
+	if err := d.Decode(&a); err != nil {
+		return nil, wrap(ErrMalformed, err, "the document does not have the attestation shape (%v)", err)
+	}
+	again, err := a.Marshal()
+	if err != nil {
+		return nil, wrap(ErrMalformed, err, "the document cannot be re-encoded (%v)", err)
+	}
+	if !bytes.Equal(again, b) {
+		return nil, fail(ErrNotCanonical, "the document is canonical JSON but not the canonical encoding of its fields (a member is missing, null, empty where it must be left out, or of the wrong type)")
+	}
+	if a.Version != Version {
+		return nil, fail(ErrMalformed, "the attestation has version %d, but this verifier reads version %d", a.Version, Version)
+	}
+	return &a, nil
+}

@@ -1,0 +1,171 @@
+package attest
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+)
+
+// Test keys are SHA-256 hashes of fixed labels; never use them for anything.
+func testKey(label string) *btcec.PrivateKey {
+	s := sha256.Sum256([]byte(label))
+	k, _ := btcec.PrivKeyFromBytes(s[:])
+	return k
+}
+
+var (
+	issuerKey = testKey("kosh attest vector: issuer key")
+	aliceKey  = testKey("kosh attest vector: lightning node alice")
+	bobKey    = testKey("kosh attest vector: lightning node bob")
+	otherKey  = testKey("kosh attest vector: some other key")
+)
+
+func txid(label string) string {
+	h := sha256.Sum256([]byte(label))
+	return fmt.Sprintf("%x", h)
+}
+
+func pubHex(k *btcec.PrivateKey) string { return fmt.Sprintf("%x", k.PubKey().SerializeCompressed()) }
+
+// fixtureAccounts are the liabilities of the vectors.
+var fixtureAccounts = map[string][]sumtree.Account{
+	"INR": {{ID: "acct-asha", Balance: 250_000_00}, {ID: "acct-ravi", Balance: 12_345_67}, {ID: "acct-meera", Balance: 1}},
+	"SAT": {{ID: "acct-asha", Balance: 150_000}, {ID: "acct-bo", Balance: 2_500_000}, {ID: "acct-chen", Balance: 0},
+		{ID: "acct-dana", Balance: 97_000_000}, {ID: "acct-eli", Balance: 10}},
+}
+
+// fixture is one attestation with the trees it was built from.
+type fixture struct {
+	a     *Attestation
+	trees map[string]*sumtree.Tree
+}
+
+// buildFixture builds the n-th attestation (1-based) of the vector chain,
+// naming prev, fully filled and signed with deterministic randomness.
+func buildFixture(t testing.TB, n int64, prev string) fixture {
+	t.Helper()
+	seed := sha256.Sum256([]byte(fmt.Sprintf("kosh attest vector: seed %d", n)))
+	f := fixture{trees: map[string]*sumtree.Tree{}}
+	a := &Attestation{
+		Version: Version, Seq: n, Prev: prev, IssuerKey: IssuerKeyOf(issuerKey),
+		Time:          fmt.Sprintf("2026-11-23T%02d:00:00Z", n),
+		Block:         Block{Height: 880000 + 6*n, Hash: txid(fmt.Sprintf("block %d", n))},
+		JournalCutoff: Amount(1000 * n),
+		Counting: CountingRules{MinConfirmations: 6,
+			Onchain:   ClassRule{Counts: true, HaircutBps: 0},
+			Lightning: ClassRule{Counts: true, HaircutBps: 2500}},
+		Reserves: Reserves{
+			Onchain: []UTXO{
+				{Outpoint: txid("cold 1") + ":0", Value: 60_000_000, Confirmations: 1200 + 6*n, Descriptor: "wpkh([d34db33f/84h/0h/0h]xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V/0/*)#tjp2lq9d", Source: "chain"},
+				{Outpoint: txid("cold 2") + ":3", Value: 50_000_000, Confirmations: 4 + 2*n, Address: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Source: "chain"},
+				{Outpoint: txid("alice wallet") + ":1", Value: 1_234_567, Confirmations: 40, Source: "alice"},
+			},
+			Lightning: []Node{
+				{Name: "alice", PubKey: pubHex(aliceKey), Channels: []Channel{
+					{ChannelPoint: txid("chan a1") + ":0", Capacity: 5_000_000, Confirmations: 100, LocalBalance: 3_000_000, Counted: 2_950_000},
+					{ChannelPoint: txid("chan a2") + ":1", Capacity: 1_000_000, Confirmations: 2, LocalBalance: 900_000, Counted: 0},
+				}},
+				{Name: "bob", PubKey: pubHex(bobKey), Channels: []Channel{
+					{ChannelPoint: txid("chan b1") + ":0", Capacity: 16_777_215, Confirmations: 500, LocalBalance: 8_000_000, Counted: 7_832_000},
+				}},
+			},
+		},
+		StaleSources: []string{},
+	}
+	if n == 3 {
+		a.StaleSources = []string{"bob"}
+	}
+	for _, code := range []string{"SAT", "INR"} {
+		tree, err := sumtree.Build(context.Background(), code, seed, fixtureAccounts[code], sumtree.WithHeight(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.trees[code] = tree
+		r := tree.Root()
+		as := Asset{Code: code, Peg: PegSat, MinCoverageBps: 10000,
+			Liabilities: Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: Amount(r.Sum), Height: r.Height, Accounts: Amount(r.Count)}}
+		if code == "INR" {
+			as.Peg, as.Currency, as.Decimals, as.MinCoverageBps = PegFiat, "INR", 2, 15000
+			// 1 BTC = 8,123,456.78 INR
+			as.Price = &Price{Currency: "INR", Coefficient: NewBigInt(big.NewInt(812345678)), Scale: 2, Time: a.Time}
+		}
+		a.Assets = append(a.Assets, as)
+	}
+	if err := a.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	signNodes(t, a, aliceKey, bobKey)
+	if err := a.SignWithAux(issuerKey, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	f.a = a
+	return f
+}
+
+// signNodes sets each node's signature, keys in node order (nil: unsigned).
+func signNodes(t testing.TB, a *Attestation, keys ...*btcec.PrivateKey) {
+	t.Helper()
+	msg, err := a.NodeMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if k == nil {
+			a.Reserves.Lightning[i].Signature = ""
+			continue
+		}
+		s, err := sig.SignNodeMessage(k, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Reserves.Lightning[i].Signature = s
+	}
+}
+
+// resign re-signs a after a change, node signatures included, so that only
+// the changed figure is wrong.
+func resign(t testing.TB, a *Attestation) {
+	t.Helper()
+	signNodes(t, a, aliceKey, bobKey)
+	if err := a.SignWithAux(issuerKey, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clone deep-copies an attestation through its encoding.
+func clone(t testing.TB, a *Attestation) *Attestation {
+	t.Helper()
+	b, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustMarshal(t testing.TB, a *Attestation) []byte {
+	t.Helper()
+	b, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustID(t testing.TB, a *Attestation) string {
+	t.Helper()
+	id, err := a.ID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

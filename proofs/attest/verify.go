@@ -1,0 +1,341 @@
+package attest
+
+import (
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+)
+
+// VerifyDocument parses published bytes and verifies the attestation. It
+// returns the parsed document (nil if it cannot be parsed) and nil, or a
+// Problems listing every failure found.
+func VerifyDocument(b []byte) (*Attestation, error) {
+	a, err := Parse(b)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, Problems{e}
+		}
+		return nil, err
+	}
+	return a, a.Verify()
+}
+
+// Verify checks a parsed attestation: the shape of every field, every sum
+// and counted total against the listed items and counting rules, the
+// coverage arithmetic, each Lightning node's signature and the issuer's
+// signature. It returns nil or a Problems with one sentence per failure.
+// Verify does not contact any node; on-chain checks are separate.
+func (a *Attestation) Verify() error {
+	var p Problems
+	p = a.checkShape(p)
+	p = a.checkSums(p)
+	p = a.checkNodeSignatures(p)
+	p = a.checkSignature(p)
+	return p.err()
+}
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitOutpoint splits "txid:vout" with a 64-hex txid and a canonical
+// decimal vout below 2^32.
+func splitOutpoint(s string) (string, uint32, bool) {
+	i := strings.IndexByte(s, ':')
+	if i != 64 || !isLowerHex(s[:64], 64) {
+		return "", 0, false
+	}
+	v := s[65:]
+	if v == "" || len(v) > 1 && v[0] == '0' {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || strconv.FormatUint(n, 10) != v {
+		return "", 0, false
+	}
+	return s[:64], uint32(n), true
+}
+
+// ParseTime parses a time in TimeLayout.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(TimeLayout, s)
+	if err != nil || t.Format(TimeLayout) != s {
+		return time.Time{}, fail(ErrMalformed, "time %q is not an RFC 3339 UTC time of the form 2006-01-02T15:04:05Z", s)
+	}
+	return t, nil
+}
+
+func (a *Attestation) checkShape(p Problems) Problems {
+	if a.Seq < 1 {
+		p = append(p, fail(ErrMalformed, "the attestation sequence number %d is not positive", a.Seq))
+	}
+	if _, err := sig.ParseKey(a.IssuerKey); err != nil {
+		p = append(p, fail(ErrMalformed, "the issuer key %q is not a BIP-340 x-only public key in 64 lower-case hex digits", a.IssuerKey))
+	}
+	if _, err := ParseTime(a.Time); err != nil {
+		p = append(p, err.(*Error))
+	}
+	switch {
+	case a.Prev == "" && a.Seq != 1:
+		p = append(p, fail(ErrChain, "attestation %d names no predecessor, but only the first attestation may do so", a.Seq))
+	case a.Prev != "" && !isLowerHex(a.Prev, 64):
+		p = append(p, fail(ErrMalformed, "the previous attestation hash %q is not 64 lower-case hex digits", a.Prev))
+	case a.Prev != "" && a.Seq == 1:
+		p = append(p, fail(ErrChain, "the first attestation names a predecessor %s", a.Prev))
+	}
+	if a.Block.Height < 0 {
+		p = append(p, fail(ErrMalformed, "the block height %d is negative", a.Block.Height))
+	}
+	if !isLowerHex(a.Block.Hash, 64) {
+		p = append(p, fail(ErrMalformed, "the block hash %q is not 64 lower-case hex digits", a.Block.Hash))
+	}
+	if a.Counting.MinConfirmations < 0 {
+		p = append(p, fail(ErrMalformed, "the minimum confirmations %d is negative", a.Counting.MinConfirmations))
+	}
+	for _, c := range []struct {
+		name string
+		r    ClassRule
+	}{{ClassOnchain, a.Counting.Onchain}, {ClassLightning, a.Counting.Lightning}} {
+		if c.r.HaircutBps < 0 || c.r.HaircutBps > BasisPoints {
+			p = append(p, fail(ErrMalformed, "the %s haircut of %d basis points is outside 0 to 10000", c.name, c.r.HaircutBps))
+		}
+	}
+
+	// Every outpoint (reserve output or channel funding output) may appear
+	// once: an output counted twice would inflate the reserves.
+	seen := map[string]string{}
+	once := func(op, what string) {
+		if prev, ok := seen[op]; ok {
+			p = append(p, fail(ErrSum, "outpoint %s is listed both as %s and as %s", op, prev, what))
+			return
+		}
+		seen[op] = what
+	}
+	for i, u := range a.Reserves.Onchain {
+		if _, _, ok := splitOutpoint(u.Outpoint); !ok {
+			p = append(p, fail(ErrMalformed, "on-chain output %d has outpoint %q, not txid:vout", i, u.Outpoint))
+			continue
+		}
+		if i > 0 && compareOutpoints(a.Reserves.Onchain[i-1].Outpoint, u.Outpoint) >= 0 {
+			p = append(p, fail(ErrMalformed, "on-chain output %s is out of order or repeated (outputs must be sorted by txid, then vout)", u.Outpoint))
+		}
+		once(u.Outpoint, "an on-chain output")
+		if u.Value <= 0 {
+			p = append(p, fail(ErrMalformed, "on-chain output %s has no value", u.Outpoint))
+		}
+		if u.Confirmations < 1 || u.Confirmations > a.Block.Height+1 {
+			p = append(p, fail(ErrMalformed, "on-chain output %s has %d confirmations, impossible at block height %d", u.Outpoint, u.Confirmations, a.Block.Height))
+		}
+		if u.Source == "" {
+			p = append(p, fail(ErrMalformed, "on-chain output %s names no source", u.Outpoint))
+		}
+	}
+	for i, n := range a.Reserves.Lightning {
+		if k, err := hex.DecodeString(n.PubKey); err != nil || !isLowerHex(n.PubKey, 66) {
+			p = append(p, fail(ErrMalformed, "Lightning node %q has key %q, not 66 lower-case hex digits", n.Name, n.PubKey))
+		} else if _, err := btcec.ParsePubKey(k); err != nil {
+			p = append(p, fail(ErrMalformed, "Lightning node %q has key %s, which is not a secp256k1 public key", n.Name, n.PubKey))
+		}
+		if i > 0 && a.Reserves.Lightning[i-1].PubKey >= n.PubKey {
+			p = append(p, fail(ErrMalformed, "Lightning node %s is out of order or repeated (nodes must be sorted by key)", n.PubKey))
+		}
+		for j, c := range n.Channels {
+			if _, _, ok := splitOutpoint(c.ChannelPoint); !ok {
+				p = append(p, fail(ErrMalformed, "a channel of node %s has channel point %q, not txid:vout", n.PubKey, c.ChannelPoint))
+				continue
+			}
+			if j > 0 && compareOutpoints(n.Channels[j-1].ChannelPoint, c.ChannelPoint) >= 0 {
+				p = append(p, fail(ErrMalformed, "channel %s is out of order or repeated (channels must be sorted by channel point)", c.ChannelPoint))
+			}
+			once(c.ChannelPoint, "a channel of node "+n.PubKey)
+			if c.Capacity <= 0 {
+				p = append(p, fail(ErrMalformed, "channel %s has no capacity", c.ChannelPoint))
+			}
+			if c.LocalBalance > c.Capacity {
+				p = append(p, fail(ErrSum, "channel %s claims a local balance of %d sats, more than its capacity of %d sats", c.ChannelPoint, c.LocalBalance, c.Capacity))
+			}
+			if c.Counted > c.LocalBalance {
+				p = append(p, fail(ErrSum, "channel %s counts %d sats, more than its local balance of %d sats", c.ChannelPoint, c.Counted, c.LocalBalance))
+			}
+			if c.Confirmations < 0 || c.Confirmations > a.Block.Height+1 {
+				p = append(p, fail(ErrMalformed, "channel %s has %d confirmations, impossible at block height %d", c.ChannelPoint, c.Confirmations, a.Block.Height))
+			}
+			if c.Counted > 0 && c.Confirmations < a.Counting.MinConfirmations {
+				p = append(p, fail(ErrSum, "channel %s counts %d sats with %d confirmations, fewer than the %d the counting rules require", c.ChannelPoint, c.Counted, c.Confirmations, a.Counting.MinConfirmations))
+			}
+			if c.Counted > 0 && n.Signature == "" {
+				p = append(p, fail(ErrSum, "channel %s counts %d sats although its node %s did not sign the attestation", c.ChannelPoint, c.Counted, n.PubKey))
+			}
+		}
+	}
+	for i, as := range a.Assets {
+		p = as.checkShape(p)
+		if i > 0 && a.Assets[i-1].Code >= as.Code {
+			p = append(p, fail(ErrMalformed, "asset %s is out of order or repeated (assets must be sorted by code)", as.Code))
+		}
+	}
+	if a.Stale != (len(a.StaleSources) > 0) {
+		if a.Stale {
+			p = append(p, fail(ErrMalformed, "the attestation is marked stale but names no stale source"))
+		} else {
+			p = append(p, fail(ErrMalformed, "the attestation names stale sources but is not marked stale"))
+		}
+	}
+	for i, s := range a.StaleSources {
+		if s == "" || i > 0 && a.StaleSources[i-1] >= s {
+			p = append(p, fail(ErrMalformed, "the stale sources are not distinct non-empty names in sorted order"))
+			break
+		}
+	}
+	return p
+}
+
+func (as *Asset) checkShape(p Problems) Problems {
+	if as.Code == "" || len(as.Code) > sumtree.MaxAssetCodeLen {
+		p = append(p, fail(ErrMalformed, "an asset code is not 1 to %d bytes long", sumtree.MaxAssetCodeLen))
+	}
+	if as.Decimals < 0 || as.Decimals > 18 {
+		p = append(p, fail(ErrMalformed, "asset %s has %d decimals, outside 0 to 18", as.Code, as.Decimals))
+	}
+	switch as.Peg {
+	case PegSat:
+		if as.Currency != "" || as.Price != nil {
+			p = append(p, fail(ErrMalformed, "sat-pegged asset %s names a currency or price", as.Code))
+		}
+	case PegFiat:
+		if len(as.Currency) != 3 || strings.ToUpper(as.Currency) != as.Currency {
+			p = append(p, fail(ErrMalformed, "fiat-pegged asset %s has currency %q, not a three-letter ISO 4217 code", as.Code, as.Currency))
+		}
+		if pr := as.Price; pr != nil {
+			if pr.Currency != as.Currency {
+				p = append(p, fail(ErrMalformed, "asset %s is pegged to %s but priced in %s", as.Code, as.Currency, pr.Currency))
+			}
+			if pr.Coefficient.Sign() <= 0 {
+				p = append(p, fail(ErrMalformed, "the price of asset %s is not positive", as.Code))
+			}
+			if pr.Scale < 0 || pr.Scale > 18 {
+				p = append(p, fail(ErrMalformed, "the price of asset %s has scale %d, outside 0 to 18", as.Code, pr.Scale))
+			}
+			if _, err := ParseTime(pr.Time); err != nil {
+				p = append(p, fail(ErrMalformed, "the price of asset %s has time %q, not of the form 2006-01-02T15:04:05Z", as.Code, pr.Time))
+			}
+		}
+	default:
+		p = append(p, fail(ErrMalformed, "asset %s has peg %q, neither %q nor %q", as.Code, as.Peg, PegSat, PegFiat))
+	}
+	if as.MinCoverageBps < 0 || as.MinCoverageBps > 1_000_000 {
+		p = append(p, fail(ErrMalformed, "asset %s has a minimum coverage of %d basis points, outside 0 to 1000000", as.Code, as.MinCoverageBps))
+	}
+	l := as.Liabilities
+	if !isLowerHex(l.Root, 64) {
+		p = append(p, fail(ErrMalformed, "the liability root of asset %s is not 64 lower-case hex digits", as.Code))
+	}
+	if l.Height < 0 || l.Height > sumtree.MaxHeight {
+		p = append(p, fail(ErrMalformed, "the liability tree of asset %s has height %d, outside 0 to %d", as.Code, l.Height, sumtree.MaxHeight))
+	} else if uint64(l.Accounts) > 1<<l.Height {
+		p = append(p, fail(ErrMalformed, "asset %s claims %d accounts, more than a tree of height %d holds", as.Code, l.Accounts, l.Height))
+	}
+	if l.Accounts == 0 && l.Total != 0 {
+		p = append(p, fail(ErrSum, "asset %s has no accounts but a liability total of %d", as.Code, l.Total))
+	}
+	return p
+}
+
+func (a *Attestation) checkSums(p Problems) Problems {
+	want, err := computeTotals(a)
+	if err != nil {
+		return append(p, err)
+	}
+	got := a.Reserves.Totals
+	check := func(what string, stated, computed Amount, items string) {
+		if stated != computed {
+			p = append(p, fail(ErrSum, "the %s is %d sats but %s %d sats", what, stated, items, computed))
+		}
+	}
+	check("on-chain reserve total", got.Onchain.Listed, want.Onchain.Listed, "the listed outputs add up to")
+	check("eligible on-chain total", got.Onchain.Eligible, want.Onchain.Eligible,
+		"the outputs with at least "+strconv.FormatInt(a.Counting.MinConfirmations, 10)+" confirmations add up to")
+	check("counted on-chain total", got.Onchain.Counted, want.Onchain.Counted, "the counting rules give")
+	check("Lightning capacity total", got.Lightning.Capacity, want.Lightning.Capacity, "the listed channel capacities add up to")
+	check("Lightning local balance total", got.Lightning.LocalBalance, want.Lightning.LocalBalance, "the listed local balances add up to")
+	check("eligible Lightning total", got.Lightning.Eligible, want.Lightning.Eligible, "the channels' counted amounts add up to")
+	check("counted Lightning total", got.Lightning.Counted, want.Lightning.Counted, "the counting rules give")
+	check("counted reserve total", got.Counted, want.Counted, "the counted classes add up to")
+
+	cov, cerr := computeCoverage(want.Counted, a.Assets)
+	if cerr != nil {
+		return append(p, cerr)
+	}
+	c := a.Coverage
+	if c.CountedReserves != got.Counted {
+		p = append(p, fail(ErrCoverage, "the coverage is computed on %d sats of reserves but the counted reserve total is %d sats", c.CountedReserves, got.Counted))
+	}
+	if c.Required != cov.Required {
+		p = append(p, fail(ErrCoverage, "the required reserves are stated as %d sats but the liabilities at each asset's minimum coverage need %d sats", c.Required, cov.Required))
+	}
+	if c.Backing != cov.Backing {
+		p = append(p, fail(ErrCoverage, "the liabilities are stated to be worth %d sats but they are worth %d sats", c.Backing, cov.Backing))
+	}
+	if c.Bps.Cmp(&cov.Bps.Int) != 0 {
+		p = append(p, fail(ErrCoverage, "the coverage is stated as %s basis points but the reserves and liabilities give %s", c.Bps.String(), cov.Bps.String()))
+	}
+	if c.Backed != cov.Backed {
+		if c.Backed {
+			p = append(p, fail(ErrCoverage, "the attestation says the liabilities are backed, but %d sats of counted reserves are less than the %d sats required", want.Counted, cov.Required))
+		} else {
+			p = append(p, fail(ErrCoverage, "the attestation says the liabilities are not backed, but %d sats of counted reserves meet the %d sats required", want.Counted, cov.Required))
+		}
+	}
+	return p
+}
+
+func (a *Attestation) checkNodeSignatures(p Problems) Problems {
+	msg, err := a.NodeMessage()
+	if err != nil {
+		return append(p, wrap(ErrMalformed, err, "the node message cannot be computed (%v)", err))
+	}
+	for _, n := range a.Reserves.Lightning {
+		if n.Signature == "" {
+			continue
+		}
+		if err := sig.VerifyNodeMessage(msg, n.Signature, n.PubKey); err != nil {
+			p = append(p, wrap(ErrSignature, err, "the signature of Lightning node %q (%s) does not verify over this attestation: %v", n.Name, n.PubKey, err))
+		}
+	}
+	return p
+}
+
+func (a *Attestation) checkSignature(p Problems) Problems {
+	key, err := sig.ParseKey(a.IssuerKey)
+	if err != nil {
+		return p // reported by checkShape
+	}
+	s, err := sig.ParseSignature(a.Signature)
+	if err != nil {
+		return append(p, fail(ErrSignature, "the issuer signature is missing or is not 128 lower-case hex digits"))
+	}
+	h, err := a.Hash()
+	if err != nil {
+		return append(p, wrap(ErrMalformed, err, "the attestation hash cannot be computed (%v)", err))
+	}
+	if err := sig.Verify(key, h, s); err != nil {
+		return append(p, wrap(ErrSignature, err, "the issuer signature does not verify under issuer key %s", a.IssuerKey))
+	}
+	return p
+}
