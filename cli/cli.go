@@ -33,20 +33,21 @@ import (
 // Summaries are the one-line help of each command. A test checks that every
 // IssuerService method has one.
 var Summaries = map[string]string{
-	"CreateAsset":        "define an asset (--code, --name, --decimals, --peg sat, --min_coverage_bps)",
-	"ListAssets":         "list assets with their supply",
-	"GetAsset":           "show one asset (--code)",
-	"CreateAccount":      "open a holder account; prints its wallet macaroon (--label)",
-	"ListAccounts":       "list accounts (--page_size, --page_token)",
-	"GetAccount":         "show an account and its balances (--account_id)",
-	"BakeWalletMacaroon": "bake a new wallet macaroon for an account (--account_id)",
-	"Mint":               "mint units to an account, if reserves back them (--asset, --account_id, --amount)",
-	"Burn":               "burn units from an account (--asset, --account_id, --amount)",
-	"Transfer":           "move units (--asset, --from_account_id, --to_account_id, --amount)",
-	"GetSupply":          "show supply and the sums it must equal (--asset)",
-	"ListJournal":        "page through the journal (--asset, --account_id, --after_seq, --limit)",
-	"GetReserves":        "show the live reserve snapshot: every source, class, UTXO and channel",
-	"Attest":             "publish a signed attestation now",
+	"CreateAsset":         "define an asset (--code, --name, --decimals, --peg sat, --min_coverage_bps)",
+	"ListAssets":          "list assets with their supply",
+	"GetAsset":            "show one asset (--code)",
+	"CreateAccount":       "open a holder account; prints its wallet macaroon (--label)",
+	"ListAccounts":        "list accounts (--page_size, --page_token)",
+	"GetAccount":          "show an account and its balances (--account_id)",
+	"BakeWalletMacaroon":  "bake a new wallet macaroon for an account (--account_id)",
+	"Mint":                "mint units to an account, if reserves back them (--asset, --account_id, --amount)",
+	"Burn":                "burn units from an account (--asset, --account_id, --amount)",
+	"Transfer":            "move units (--asset, --from_account_id, --to_account_id, --amount)",
+	"GetSupply":           "show supply and the sums it must equal (--asset)",
+	"ListJournal":         "page through the journal (--asset, --account_id, --after_seq, --limit)",
+	"GetReserves":         "show the live reserve snapshot: every source, class, UTXO and channel",
+	"Attest":              "publish a signed attestation now",
+	"ListFlaggedDeposits": "list on-chain deposits credited and then reorged out (act on them)",
 }
 
 // Global options shared by every command.

@@ -60,6 +60,8 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/ListJournal":        {Ops: []Op{JournalRead}},
 	"/kosh.v1.IssuerService/GetReserves":        {Ops: []Op{ReservesRead}},
 	"/kosh.v1.IssuerService/Attest":             {Ops: []Op{AttestWrite}},
+	// Deposits credited and then reorged out: what the issuer must act on.
+	"/kosh.v1.IssuerService/ListFlaggedDeposits": {Ops: []Op{ReservesRead}},
 
 	"/kosh.v1.PublicService/GetReserveStatus":     {Public: true},
 	"/kosh.v1.PublicService/GetLatestAttestation": {Public: true},
@@ -70,6 +72,12 @@ var Methods = map[string]Rule{
 	"/kosh.v1.WalletService/ListHistory":       {Ops: []Op{WalletRead}, AccountScoped: true},
 	"/kosh.v1.WalletService/Transfer":          {Ops: []Op{WalletWrite}, AccountScoped: true},
 	"/kosh.v1.WalletService/GetInclusionProof": {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/CreateDeposit":     {Ops: []Op{WalletWrite}, AccountScoped: true},
+	"/kosh.v1.WalletService/GetDeposit":        {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/ListDeposits":      {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/Redeem":            {Ops: []Op{WalletWrite}, AccountScoped: true},
+	"/kosh.v1.WalletService/GetRedemption":     {Ops: []Op{WalletRead}, AccountScoped: true},
+	"/kosh.v1.WalletService/ListRedemptions":   {Ops: []Op{WalletRead}, AccountScoped: true},
 
 	"/grpc.health.v1.Health/Check": {Public: true},
 	"/grpc.health.v1.Health/Watch": {Public: true},

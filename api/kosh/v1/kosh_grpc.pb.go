@@ -27,20 +27,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IssuerService_CreateAsset_FullMethodName        = "/kosh.v1.IssuerService/CreateAsset"
-	IssuerService_ListAssets_FullMethodName         = "/kosh.v1.IssuerService/ListAssets"
-	IssuerService_GetAsset_FullMethodName           = "/kosh.v1.IssuerService/GetAsset"
-	IssuerService_CreateAccount_FullMethodName      = "/kosh.v1.IssuerService/CreateAccount"
-	IssuerService_ListAccounts_FullMethodName       = "/kosh.v1.IssuerService/ListAccounts"
-	IssuerService_GetAccount_FullMethodName         = "/kosh.v1.IssuerService/GetAccount"
-	IssuerService_BakeWalletMacaroon_FullMethodName = "/kosh.v1.IssuerService/BakeWalletMacaroon"
-	IssuerService_Mint_FullMethodName               = "/kosh.v1.IssuerService/Mint"
-	IssuerService_Burn_FullMethodName               = "/kosh.v1.IssuerService/Burn"
-	IssuerService_Transfer_FullMethodName           = "/kosh.v1.IssuerService/Transfer"
-	IssuerService_GetSupply_FullMethodName          = "/kosh.v1.IssuerService/GetSupply"
-	IssuerService_ListJournal_FullMethodName        = "/kosh.v1.IssuerService/ListJournal"
-	IssuerService_GetReserves_FullMethodName        = "/kosh.v1.IssuerService/GetReserves"
-	IssuerService_Attest_FullMethodName             = "/kosh.v1.IssuerService/Attest"
+	IssuerService_CreateAsset_FullMethodName         = "/kosh.v1.IssuerService/CreateAsset"
+	IssuerService_ListAssets_FullMethodName          = "/kosh.v1.IssuerService/ListAssets"
+	IssuerService_GetAsset_FullMethodName            = "/kosh.v1.IssuerService/GetAsset"
+	IssuerService_CreateAccount_FullMethodName       = "/kosh.v1.IssuerService/CreateAccount"
+	IssuerService_ListAccounts_FullMethodName        = "/kosh.v1.IssuerService/ListAccounts"
+	IssuerService_GetAccount_FullMethodName          = "/kosh.v1.IssuerService/GetAccount"
+	IssuerService_BakeWalletMacaroon_FullMethodName  = "/kosh.v1.IssuerService/BakeWalletMacaroon"
+	IssuerService_Mint_FullMethodName                = "/kosh.v1.IssuerService/Mint"
+	IssuerService_Burn_FullMethodName                = "/kosh.v1.IssuerService/Burn"
+	IssuerService_Transfer_FullMethodName            = "/kosh.v1.IssuerService/Transfer"
+	IssuerService_GetSupply_FullMethodName           = "/kosh.v1.IssuerService/GetSupply"
+	IssuerService_ListJournal_FullMethodName         = "/kosh.v1.IssuerService/ListJournal"
+	IssuerService_GetReserves_FullMethodName         = "/kosh.v1.IssuerService/GetReserves"
+	IssuerService_Attest_FullMethodName              = "/kosh.v1.IssuerService/Attest"
+	IssuerService_ListFlaggedDeposits_FullMethodName = "/kosh.v1.IssuerService/ListFlaggedDeposits"
 )
 
 // IssuerServiceClient is the client API for IssuerService service.
@@ -86,6 +87,10 @@ type IssuerServiceClient interface {
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
 	Attest(ctx context.Context, in *AttestRequest, opts ...grpc.CallOption) (*AttestResponse, error)
+	// ListFlaggedDeposits lists on-chain deposit outputs that were credited
+	// and then reorganised out of the chain: tokens exist for bitcoin the
+	// reserves no longer hold, and the issuer must act (docs/payments.md).
+	ListFlaggedDeposits(ctx context.Context, in *ListFlaggedDepositsRequest, opts ...grpc.CallOption) (*ListFlaggedDepositsResponse, error)
 }
 
 type issuerServiceClient struct {
@@ -236,6 +241,16 @@ func (c *issuerServiceClient) Attest(ctx context.Context, in *AttestRequest, opt
 	return out, nil
 }
 
+func (c *issuerServiceClient) ListFlaggedDeposits(ctx context.Context, in *ListFlaggedDepositsRequest, opts ...grpc.CallOption) (*ListFlaggedDepositsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFlaggedDepositsResponse)
+	err := c.cc.Invoke(ctx, IssuerService_ListFlaggedDeposits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IssuerServiceServer is the server API for IssuerService service.
 // All implementations must embed UnimplementedIssuerServiceServer
 // for forward compatibility.
@@ -279,6 +294,10 @@ type IssuerServiceServer interface {
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
 	Attest(context.Context, *AttestRequest) (*AttestResponse, error)
+	// ListFlaggedDeposits lists on-chain deposit outputs that were credited
+	// and then reorganised out of the chain: tokens exist for bitcoin the
+	// reserves no longer hold, and the issuer must act (docs/payments.md).
+	ListFlaggedDeposits(context.Context, *ListFlaggedDepositsRequest) (*ListFlaggedDepositsResponse, error)
 	mustEmbedUnimplementedIssuerServiceServer()
 }
 
@@ -330,6 +349,9 @@ func (UnimplementedIssuerServiceServer) GetReserves(context.Context, *GetReserve
 }
 func (UnimplementedIssuerServiceServer) Attest(context.Context, *AttestRequest) (*AttestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Attest not implemented")
+}
+func (UnimplementedIssuerServiceServer) ListFlaggedDeposits(context.Context, *ListFlaggedDepositsRequest) (*ListFlaggedDepositsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListFlaggedDeposits not implemented")
 }
 func (UnimplementedIssuerServiceServer) mustEmbedUnimplementedIssuerServiceServer() {}
 func (UnimplementedIssuerServiceServer) testEmbeddedByValue()                       {}
@@ -604,6 +626,24 @@ func _IssuerService_Attest_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IssuerService_ListFlaggedDeposits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFlaggedDepositsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).ListFlaggedDeposits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_ListFlaggedDeposits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).ListFlaggedDeposits(ctx, req.(*ListFlaggedDepositsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IssuerService_ServiceDesc is the grpc.ServiceDesc for IssuerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -666,6 +706,10 @@ var IssuerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Attest",
 			Handler:    _IssuerService_Attest_Handler,
+		},
+		{
+			MethodName: "ListFlaggedDeposits",
+			Handler:    _IssuerService_ListFlaggedDeposits_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -909,6 +953,12 @@ const (
 	WalletService_ListHistory_FullMethodName       = "/kosh.v1.WalletService/ListHistory"
 	WalletService_Transfer_FullMethodName          = "/kosh.v1.WalletService/Transfer"
 	WalletService_GetInclusionProof_FullMethodName = "/kosh.v1.WalletService/GetInclusionProof"
+	WalletService_CreateDeposit_FullMethodName     = "/kosh.v1.WalletService/CreateDeposit"
+	WalletService_GetDeposit_FullMethodName        = "/kosh.v1.WalletService/GetDeposit"
+	WalletService_ListDeposits_FullMethodName      = "/kosh.v1.WalletService/ListDeposits"
+	WalletService_Redeem_FullMethodName            = "/kosh.v1.WalletService/Redeem"
+	WalletService_GetRedemption_FullMethodName     = "/kosh.v1.WalletService/GetRedemption"
+	WalletService_ListRedemptions_FullMethodName   = "/kosh.v1.WalletService/ListRedemptions"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -927,6 +977,22 @@ type WalletServiceClient interface {
 	// GetInclusionProof returns the account's inclusion proof (with its salt
 	// and balance) in an attestation's liability tree, for koshverify.
 	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*GetInclusionProofResponse, error)
+	// CreateDeposit returns a way to pay bitcoin in: a BOLT11 invoice from the
+	// issuer's lnd (credited once settled) or a fresh on-chain address
+	// (credited at the configured confirmations).
+	CreateDeposit(ctx context.Context, in *CreateDepositRequest, opts ...grpc.CallOption) (*CreateDepositResponse, error)
+	// GetDeposit returns one of the account's deposits.
+	GetDeposit(ctx context.Context, in *GetDepositRequest, opts ...grpc.CallOption) (*GetDepositResponse, error)
+	// ListDeposits pages through the account's deposits, newest first.
+	ListDeposits(ctx context.Context, in *ListDepositsRequest, opts ...grpc.CallOption) (*ListDepositsResponse, error)
+	// Redeem burns units and pays them out: a BOLT11 invoice over Lightning or
+	// an on-chain address. It returns once the payout is under way; follow it
+	// with GetRedemption. A payout that definitively fails is refunded.
+	Redeem(ctx context.Context, in *RedeemRequest, opts ...grpc.CallOption) (*RedeemResponse, error)
+	// GetRedemption returns one of the account's redemptions.
+	GetRedemption(ctx context.Context, in *GetRedemptionRequest, opts ...grpc.CallOption) (*GetRedemptionResponse, error)
+	// ListRedemptions pages through the account's redemptions, newest first.
+	ListRedemptions(ctx context.Context, in *ListRedemptionsRequest, opts ...grpc.CallOption) (*ListRedemptionsResponse, error)
 }
 
 type walletServiceClient struct {
@@ -977,6 +1043,66 @@ func (c *walletServiceClient) GetInclusionProof(ctx context.Context, in *GetIncl
 	return out, nil
 }
 
+func (c *walletServiceClient) CreateDeposit(ctx context.Context, in *CreateDepositRequest, opts ...grpc.CallOption) (*CreateDepositResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateDepositResponse)
+	err := c.cc.Invoke(ctx, WalletService_CreateDeposit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) GetDeposit(ctx context.Context, in *GetDepositRequest, opts ...grpc.CallOption) (*GetDepositResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDepositResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetDeposit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ListDeposits(ctx context.Context, in *ListDepositsRequest, opts ...grpc.CallOption) (*ListDepositsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDepositsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListDeposits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) Redeem(ctx context.Context, in *RedeemRequest, opts ...grpc.CallOption) (*RedeemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RedeemResponse)
+	err := c.cc.Invoke(ctx, WalletService_Redeem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) GetRedemption(ctx context.Context, in *GetRedemptionRequest, opts ...grpc.CallOption) (*GetRedemptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRedemptionResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetRedemption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ListRedemptions(ctx context.Context, in *ListRedemptionsRequest, opts ...grpc.CallOption) (*ListRedemptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRedemptionsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListRedemptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -993,6 +1119,22 @@ type WalletServiceServer interface {
 	// GetInclusionProof returns the account's inclusion proof (with its salt
 	// and balance) in an attestation's liability tree, for koshverify.
 	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*GetInclusionProofResponse, error)
+	// CreateDeposit returns a way to pay bitcoin in: a BOLT11 invoice from the
+	// issuer's lnd (credited once settled) or a fresh on-chain address
+	// (credited at the configured confirmations).
+	CreateDeposit(context.Context, *CreateDepositRequest) (*CreateDepositResponse, error)
+	// GetDeposit returns one of the account's deposits.
+	GetDeposit(context.Context, *GetDepositRequest) (*GetDepositResponse, error)
+	// ListDeposits pages through the account's deposits, newest first.
+	ListDeposits(context.Context, *ListDepositsRequest) (*ListDepositsResponse, error)
+	// Redeem burns units and pays them out: a BOLT11 invoice over Lightning or
+	// an on-chain address. It returns once the payout is under way; follow it
+	// with GetRedemption. A payout that definitively fails is refunded.
+	Redeem(context.Context, *RedeemRequest) (*RedeemResponse, error)
+	// GetRedemption returns one of the account's redemptions.
+	GetRedemption(context.Context, *GetRedemptionRequest) (*GetRedemptionResponse, error)
+	// ListRedemptions pages through the account's redemptions, newest first.
+	ListRedemptions(context.Context, *ListRedemptionsRequest) (*ListRedemptionsResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -1014,6 +1156,24 @@ func (UnimplementedWalletServiceServer) Transfer(context.Context, *WalletService
 }
 func (UnimplementedWalletServiceServer) GetInclusionProof(context.Context, *GetInclusionProofRequest) (*GetInclusionProofResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetInclusionProof not implemented")
+}
+func (UnimplementedWalletServiceServer) CreateDeposit(context.Context, *CreateDepositRequest) (*CreateDepositResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateDeposit not implemented")
+}
+func (UnimplementedWalletServiceServer) GetDeposit(context.Context, *GetDepositRequest) (*GetDepositResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetDeposit not implemented")
+}
+func (UnimplementedWalletServiceServer) ListDeposits(context.Context, *ListDepositsRequest) (*ListDepositsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListDeposits not implemented")
+}
+func (UnimplementedWalletServiceServer) Redeem(context.Context, *RedeemRequest) (*RedeemResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Redeem not implemented")
+}
+func (UnimplementedWalletServiceServer) GetRedemption(context.Context, *GetRedemptionRequest) (*GetRedemptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetRedemption not implemented")
+}
+func (UnimplementedWalletServiceServer) ListRedemptions(context.Context, *ListRedemptionsRequest) (*ListRedemptionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRedemptions not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -1108,6 +1268,114 @@ func _WalletService_GetInclusionProof_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_CreateDeposit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateDepositRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).CreateDeposit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_CreateDeposit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).CreateDeposit(ctx, req.(*CreateDepositRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_GetDeposit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDepositRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetDeposit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetDeposit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetDeposit(ctx, req.(*GetDepositRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ListDeposits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDepositsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListDeposits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListDeposits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListDeposits(ctx, req.(*ListDepositsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_Redeem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RedeemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).Redeem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_Redeem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).Redeem(ctx, req.(*RedeemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_GetRedemption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRedemptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetRedemption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetRedemption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetRedemption(ctx, req.(*GetRedemptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ListRedemptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRedemptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListRedemptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListRedemptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListRedemptions(ctx, req.(*ListRedemptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1130,6 +1398,30 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetInclusionProof",
 			Handler:    _WalletService_GetInclusionProof_Handler,
+		},
+		{
+			MethodName: "CreateDeposit",
+			Handler:    _WalletService_CreateDeposit_Handler,
+		},
+		{
+			MethodName: "GetDeposit",
+			Handler:    _WalletService_GetDeposit_Handler,
+		},
+		{
+			MethodName: "ListDeposits",
+			Handler:    _WalletService_ListDeposits_Handler,
+		},
+		{
+			MethodName: "Redeem",
+			Handler:    _WalletService_Redeem_Handler,
+		},
+		{
+			MethodName: "GetRedemption",
+			Handler:    _WalletService_GetRedemption_Handler,
+		},
+		{
+			MethodName: "ListRedemptions",
+			Handler:    _WalletService_ListRedemptions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
