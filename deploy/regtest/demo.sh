@@ -29,13 +29,6 @@ pids_file="${run}/pids"
 cd "${repo}"
 mkdir -p "${run}"
 
-# One demo.sh at a time (the lock file survives the clean-up of run/).
-exec 9>"${run}/.lock"
-if ! flock -n 9; then
-	echo "demo: another deploy/regtest/demo.sh is running; wait for it to finish" >&2
-	exit 1
-fi
-
 now() { date +%s; }
 
 # alive PID COMM: the process exists, is not a zombie, and is still COMM.
@@ -220,6 +213,13 @@ wait_ready() {
 cmd_start() {
 	local t0
 	t0=$(now)
+	# One start at a time (the lock file survives the clean-up of run/;
+	# the supervisor does not inherit it).
+	exec 9>"${run}/.lock"
+	if ! flock -n 9; then
+		echo "demo: another make demo is starting the demo; wait for it to finish" >&2
+		exit 1
+	fi
 	if supervisor_alive; then
 		if [[ -f "${run}/ready" ]]; then
 			echo "demo: already running (supervisor pid $(supervisor_pid)); make demo-stop stops it"
@@ -246,7 +246,7 @@ cmd_start() {
 	for a in ${KOSH_DEMO_KOSHD_ARGS:-}; do extra+=("-koshd-arg=${a}"); done
 	# Detached: its own session, immune to the terminal's hangup, stdin closed.
 	setsid nohup "${sup}" up -run "${run}" -bin "${bin}" -repo "${repo}" ${extra[@]+"${extra[@]}"} \
-		> "${run}/demo.log" 2>&1 < /dev/null &
+		> "${run}/demo.log" 2>&1 < /dev/null 9>&- &
 	local pid=$!
 	echo "demo: started supervisor (pid ${pid}, log ${run#"${repo}"/}/demo.log); this takes a minute or two"
 	trap 'echo; echo "demo: interrupted; the demo keeps starting in the background: make demo shows it, make demo-stop stops it" >&2; exit 130' INT

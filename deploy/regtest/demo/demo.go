@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -61,6 +62,7 @@ type demo struct {
 	h          *harness.Harness
 	alice, bob *harness.Node
 	koshd      *child
+	started    []proc // children recorded in the pids file
 
 	koshDir            string
 	rpcAddr, restAddr  string
@@ -548,7 +550,6 @@ func (d *demo) shutdown() {
 			d.log.Error("close harness", "err", err)
 		}
 	}
-	d.pids()
 }
 
 // stepf records a progress line (demo.sh prints them while it waits).
@@ -571,13 +572,20 @@ func (d *demo) pids() {
 	}
 }
 
-// writePids writes "<pid> <comm>" for the supervisor and every live child
-// (btcd, lnd, koshd) to the pids file, atomically.
+// writePids writes "<pid> <comm>" for the supervisor and every child it has
+// started so far (btcd, lnd, koshd) to the pids file, atomically. A child
+// once recorded stays listed after it exited: demo.sh checks each pid's
+// comm before it signals it.
 func (d *demo) writePids() error {
-	var b strings.Builder
-	b.WriteString("# pid comm — written by the kosh-demo supervisor (first line); demo.sh stop signals only these\n")
-	fmt.Fprintf(&b, "%d %s\n", os.Getpid(), supervisorComm)
 	for _, c := range children(os.Getpid()) {
+		if !slices.Contains(d.started, c) {
+			d.started = append(d.started, c)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# pid comm — written by the kosh-demo supervisor (first line) for demo.sh stop\n")
+	fmt.Fprintf(&b, "%d %s\n", os.Getpid(), supervisorComm)
+	for _, c := range d.started {
 		fmt.Fprintf(&b, "%d %s\n", c.pid, c.comm)
 	}
 	tmp := filepath.Join(d.opt.run, pidsFile+".tmp")

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -96,15 +98,24 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 
 	p("Reserves (on-chain counted at %d+ confirmations; lnd: settled local balance and wallet)", minConf)
 	tw(func(w *tabwriter.Writer) {
-		for _, src := range snap.Sources {
+		srcs := slices.Clone(snap.Sources)
+		chainFirst := func(s *koshv1.ReserveSource) int {
+			if s.Name == reserve.ChainSourceName {
+				return 0
+			}
+			return 1
+		}
+		slices.SortStableFunc(srcs, func(a, b *koshv1.ReserveSource) int { return cmp.Compare(chainFirst(a), chainFirst(b)) })
+		for _, src := range srcs {
 			what := "lnd " + src.Name
 			if src.Name == reserve.ChainSourceName {
-				what = "on-chain " + d.info.Wallet.Descriptor
+				what = "on-chain"
 			}
-			fmt.Fprintf(w, "  %s\t%d sat\t%s\n", src.Name, src.Counted, what)
+			fmt.Fprintf(w, "  %s\t%d sat\t%s: %s\n", src.Name, src.Counted, what, classes(src))
 		}
 		fmt.Fprintf(w, "  total\t%d sat\tcounted at height %d, snapshot usable\n", snap.Counted, d.chainHeight(snap))
 	})
+	p("  descriptor %s", d.info.Wallet.Descriptor)
 	for _, f := range d.info.Wallet.Funded {
 		p("  %s BTC to descriptor address %d %s (tx %s)", btc(f.Sats), f.Index, f.Address, f.Txid)
 	}
@@ -165,6 +176,27 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("Logs: %s (supervisor), %s, lnd and btcd under %s", d.rel(filepath.Join(o.run, "demo.log")), d.rel(k.Log), d.rel(filepath.Join(o.run, "nodes")))
 	p("Everything the demo started: %s. Stop it with: make demo-stop", d.rel(filepath.Join(o.run, pidsFile)))
 	return os.WriteFile(filepath.Join(o.run, infoFile), []byte(b.String()), 0o600)
+}
+
+// classes describes a source's non-zero classes: "a 1 + b 2 (not counted: c 3)".
+func classes(src *koshv1.ReserveSource) string {
+	var in, out []string
+	for _, c := range src.Classes {
+		if c.Amount == 0 {
+			continue
+		}
+		s := fmt.Sprintf("%s %d", c.Name, c.Amount)
+		if c.Counted {
+			in = append(in, s)
+		} else {
+			out = append(out, s)
+		}
+	}
+	r := strings.Join(in, " + ")
+	if len(out) > 0 {
+		r += " (not counted: " + strings.Join(out, ", ") + ")"
+	}
+	return r
 }
 
 func (d *demo) chainHeight(s *koshv1.ReserveSnapshot) int64 {
