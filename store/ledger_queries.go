@@ -135,14 +135,14 @@ func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error)
 	}
 	// The guard's bound is computed here, where overflow cannot happen:
 	// supply + delta <= MaxInt64  <=>  supply <= MaxInt64 - delta (delta >= 0).
-	q := `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply <= $3 RETURNING supply`
+	q := qAddSupplyUp
 	bound := math.MaxInt64 - delta
 	if delta < 0 {
-		q = `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply >= $3 RETURNING supply`
+		q = qAddSupplyDown
 		bound = -delta
 	}
 	var supply int64
-	err := t.tx.QueryRowContext(ctx, q, delta, assetID, bound).Scan(&supply)
+	err := t.queryRow(ctx, q, delta, assetID, bound).Scan(&supply)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoChange
 	}
@@ -207,8 +207,15 @@ func (t *Tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 		args[i] = id
 	}
+	q := `SELECT COUNT(*) FROM accounts WHERE id IN (` + strings.Join(ph, ",") + `)`
+	switch len(ids) { // the ledger's cases, prepared on SQLite
+	case 1:
+		q = qCountAccounts1
+	case 2:
+		q = qCountAccounts2
+	}
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE id IN (`+strings.Join(ph, ",")+`)`, args...).Scan(&n)
+	err := t.queryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
@@ -282,10 +289,7 @@ func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64
 		return 0, fmt.Errorf("credit %s: amount %d is not positive", accountID, amount)
 	}
 	var bal int64
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO balances (account_id, asset_id, balance) VALUES ($1, $2, $3)
-		ON CONFLICT (account_id, asset_id) DO UPDATE SET balance = balances.balance + excluded.balance
-		WHERE balances.balance <= $4
-		RETURNING balance`, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
+	err := t.queryRow(ctx, qCredit, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoChange
 	}
@@ -303,9 +307,7 @@ func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64)
 		return 0, fmt.Errorf("debit %s: amount %d is not positive", accountID, amount)
 	}
 	var bal int64
-	err := t.tx.QueryRowContext(ctx, `UPDATE balances SET balance = balance - $1
-		WHERE account_id = $2 AND asset_id = $3 AND balance >= $1 RETURNING balance`,
-		amount, accountID, assetID).Scan(&bal)
+	err := t.queryRow(ctx, qDebit, amount, accountID, assetID).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoChange
 	}
@@ -318,8 +320,7 @@ func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64)
 // Balance returns an account's balance of an asset (0 if it never held it).
 func (t *Tx) Balance(ctx context.Context, accountID string, assetID int64) (int64, error) {
 	var bal int64
-	err := t.tx.QueryRowContext(ctx, `SELECT balance FROM balances WHERE account_id = $1 AND asset_id = $2`,
-		accountID, assetID).Scan(&bal)
+	err := t.queryRow(ctx, qBalance, accountID, assetID).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -339,9 +340,7 @@ func nullable(s string) any {
 // InsertEntry appends a journal entry and returns it with its sequence
 // number. An entry whose (scope, key) is taken is ErrConflict.
 func (t *Tx) InsertEntry(ctx context.Context, e EntryRow) (EntryRow, error) {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO journal (kind, asset_id, debit_account_id, credit_account_id,
-		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq`,
+	err := t.queryRow(ctx, qInsertEntry,
 		e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
 		e.IdemScope, e.IdemKey, e.RequestHash, e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter,
 		e.CreatedAt).Scan(&e.Seq)
@@ -368,8 +367,7 @@ func scanEntry(row interface{ Scan(...any) error }) (EntryRow, error) {
 
 // EntryByIdempotencyKey loads the entry written under (scope, key).
 func (t *Tx) EntryByIdempotencyKey(ctx context.Context, scope, key string) (EntryRow, error) {
-	e, err := scanEntry(t.tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal j JOIN assets a ON a.id = j.asset_id
-		WHERE j.idem_scope = $1 AND j.idem_key = $2`, scope, key))
+	e, err := scanEntry(t.queryRow(ctx, qEntryByIdemKey, scope, key))
 	if err != nil {
 		return e, fmt.Errorf("load journal entry %s/%s: %w", scope, key, err)
 	}
@@ -480,7 +478,7 @@ func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 // Supply reads an asset's current supply.
 func (t *Tx) Supply(ctx context.Context, assetID int64) (int64, error) {
 	var s int64
-	if err := t.tx.QueryRowContext(ctx, `SELECT supply FROM assets WHERE id = $1`, assetID).Scan(&s); err != nil {
+	if err := t.queryRow(ctx, qSupply, assetID).Scan(&s); err != nil {
 		return 0, fmt.Errorf("supply of asset %d: %w", assetID, notFound(err))
 	}
 	return s, nil

@@ -46,6 +46,9 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	log    *slog.Logger
+	// hot holds the ledger's hot-path statements prepared on the SQLite
+	// writer (nil for PostgreSQL); see stmtcache.go.
+	hot map[string]*sql.Stmt
 }
 
 // Sentinel errors the domain packages branch on.
@@ -115,17 +118,28 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.backend == SQLite {
+		if err := db.prepareHot(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+	}
 	return db, nil
 }
 
 // sqliteDSN builds a modernc.org/sqlite DSN. Every connection runs in WAL
 // mode with synchronous=FULL: a commit returns only after the WAL is synced.
+// temp_store=MEMORY keeps the savepoint sub-journal of a group commit in
+// memory instead of a temporary file; the sub-journal only serves rolling
+// back a savepoint inside an open transaction and plays no part in crash
+// recovery, so durability is unchanged.
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		q.Set("_txlock", "immediate")
 	} else {
@@ -140,6 +154,7 @@ func (db *DB) Backend() Backend { return db.backend }
 // Close closes every connection.
 func (db *DB) Close() error {
 	var errs []error
+	db.closeHot()
 	if db.writer != nil {
 		errs = append(errs, db.writer.Close())
 	}
@@ -153,7 +168,10 @@ func (db *DB) Close() error {
 type Tx struct {
 	tx      *sql.Tx
 	backend Backend
-	sp      int
+	// hot is the store's prepared statements, set only for SQLite write
+	// transactions; txStmts are those bound to this transaction so far.
+	hot     map[string]*sql.Stmt
+	txStmts map[string]*sql.Stmt
 }
 
 // maxAttempts bounds retries of a write transaction that failed with a
@@ -198,6 +216,9 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*T
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	t := &Tx{tx: tx, backend: db.backend}
+	if !readOnly {
+		t.hot = db.hot
+	}
 	if err := fn(t); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -215,21 +236,22 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*T
 // transaction is rolled back to the state before fn and stays usable, so a
 // batch of independent operations can share one commit.
 func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
-	t.sp++
-	name := fmt.Sprintf("sp%d", t.sp)
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	// Savepoints share one name: SQLite and PostgreSQL both resolve a name
+	// to the innermost savepoint holding it, so nesting still works, and
+	// the three statements can stay prepared.
+	if _, err := t.exec(ctx, qSavepoint); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	if err := fn(); err != nil {
-		if _, rbErr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+		if _, rbErr := t.exec(ctx, qRollbackSavepoint); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
 		}
-		if _, relErr := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); relErr != nil {
+		if _, relErr := t.exec(ctx, qReleaseSavepoint); relErr != nil {
 			return errors.Join(err, fmt.Errorf("release savepoint: %w", relErr))
 		}
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := t.exec(ctx, qReleaseSavepoint); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil

@@ -35,7 +35,7 @@ type baselines struct {
 // sqliteWriterDSN is the DSN store.Open uses for its single writer
 // connection (store.sqliteDSN with writer=true, which is unexported): WAL,
 // synchronous=FULL so a commit returns only after the WAL is fsynced,
-// busy_timeout, foreign keys, and BEGIN IMMEDIATE. Keep it in step with
+// busy_timeout, foreign keys, temp_store=MEMORY and BEGIN IMMEDIATE. Keep it in step with
 // store/store.go.
 func sqliteWriterDSN(path string) string {
 	q := url.Values{}
@@ -43,6 +43,7 @@ func sqliteWriterDSN(path string) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
