@@ -1,0 +1,215 @@
+package attest
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+)
+
+// TestEveryByteMatters flips every byte of a valid attestation (to each of
+// a few other values) and requires that parsing or verification fails.
+func TestEveryByteMatters(t *testing.T) {
+	f := buildFixture(t, 2, mustID(t, buildFixture(t, 1, "").a))
+	b := mustMarshal(t, f.a)
+	if _, err := VerifyDocument(b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		for _, x := range []byte{0x01, 0x02, 0x20} {
+			c := append([]byte(nil), b...)
+			c[i] ^= x
+			if _, err := VerifyDocument(c); err == nil {
+				t.Fatalf("changing byte %d (%q) by xor %#x still verifies", i, b[i], x)
+			}
+		}
+	}
+}
+
+// TestEveryFieldMatters changes each figure of a valid attestation and
+// re-signs it, so that the signature holds and only the arithmetic can catch
+// the change.
+func TestEveryFieldMatters(t *testing.T) {
+	base := buildFixture(t, 1, "").a
+	edits := map[string]func(a *Attestation){
+		"utxo value":          func(a *Attestation) { a.Reserves.Onchain[2].Value-- },
+		"utxo confirmations":  func(a *Attestation) { a.Reserves.Onchain[2].Confirmations = 1 },
+		"channel capacity":    func(a *Attestation) { a.Reserves.Lightning[0].Channels[0].Capacity++ },
+		"channel local":       func(a *Attestation) { a.Reserves.Lightning[0].Channels[0].LocalBalance++ },
+		"channel counted":     func(a *Attestation) { a.Reserves.Lightning[1].Channels[0].Counted-- },
+		"listed":              func(a *Attestation) { a.Reserves.Totals.Onchain.Listed-- },
+		"eligible":            func(a *Attestation) { a.Reserves.Totals.Onchain.Eligible-- },
+		"onchain counted":     func(a *Attestation) { a.Reserves.Totals.Onchain.Counted-- },
+		"capacity":            func(a *Attestation) { a.Reserves.Totals.Lightning.Capacity-- },
+		"local":               func(a *Attestation) { a.Reserves.Totals.Lightning.LocalBalance-- },
+		"ln eligible":         func(a *Attestation) { a.Reserves.Totals.Lightning.Eligible-- },
+		"ln counted":          func(a *Attestation) { a.Reserves.Totals.Lightning.Counted-- },
+		"counted":             func(a *Attestation) { a.Reserves.Totals.Counted-- },
+		"haircut":             func(a *Attestation) { a.Counting.Lightning.HaircutBps = 2400 },
+		"class off":           func(a *Attestation) { a.Counting.Lightning.Counts = false },
+		"min conf":            func(a *Attestation) { a.Counting.MinConfirmations = 7 },
+		"liability total":     func(a *Attestation) { a.Assets[1].Liabilities.Total++ },
+		"min coverage":        func(a *Attestation) { a.Assets[1].MinCoverageBps = 9000 },
+		"price":               func(a *Attestation) { a.Assets[0].Price.Coefficient.SetInt64(700000000) },
+		"price scale":         func(a *Attestation) { a.Assets[0].Price.Scale = 3 },
+		"decimals":            func(a *Attestation) { a.Assets[0].Decimals = 3 },
+		"coverage reserves":   func(a *Attestation) { a.Coverage.CountedReserves++ },
+		"coverage required":   func(a *Attestation) { a.Coverage.Required++ },
+		"coverage backing":    func(a *Attestation) { a.Coverage.Backing-- },
+		"coverage bps":        func(a *Attestation) { a.Coverage.Bps.SetInt64(11597) },
+		"backed":              func(a *Attestation) { a.Coverage.Backed = false },
+		"stale":               func(a *Attestation) { a.Stale = true },
+		"accounts over tree":  func(a *Attestation) { a.Assets[1].Liabilities.Accounts = 17 },
+		"total without accts": func(a *Attestation) { a.Assets[1].Liabilities.Accounts = 0 },
+		"assets out of order": func(a *Attestation) { a.Assets[0], a.Assets[1] = a.Assets[1], a.Assets[0] },
+		"nodes out of order": func(a *Attestation) {
+			a.Reserves.Lightning[0], a.Reserves.Lightning[1] = a.Reserves.Lightning[1], a.Reserves.Lightning[0]
+		},
+		"channels out of order": func(a *Attestation) {
+			c := a.Reserves.Lightning[0].Channels
+			c[0], c[1] = c[1], c[0]
+		},
+		"duplicate utxo": func(a *Attestation) {
+			a.Reserves.Onchain = append(a.Reserves.Onchain, a.Reserves.Onchain[2])
+			a.Fill()
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			a := clone(t, base)
+			edit(a)
+			resign(t, a)
+			if _, err := VerifyDocument(mustMarshal(t, a)); err == nil {
+				t.Fatal("still verifies")
+			}
+		})
+	}
+}
+
+// TestOverflowIsRejected lists outputs that add up past 2^63-1: Fill
+// refuses to build it and Verify refuses a hand-made one.
+func TestOverflowIsRejected(t *testing.T) {
+	a := clone(t, buildFixture(t, 1, "").a)
+	a.Reserves.Onchain[0].Value = math.MaxInt64
+	if err := a.Fill(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Fill: %v", err)
+	}
+	a.Reserves.Totals.Onchain.Listed = a.Reserves.Onchain[1].Value + a.Reserves.Onchain[2].Value - 1 // wrapped
+	resign(t, a)
+	if err := a.Verify(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Verify: %v", err)
+	}
+	var amt Amount
+	if err := amt.UnmarshalJSON([]byte(`"9223372036854775808"`)); err == nil {
+		t.Fatal("2^63 decoded as an amount")
+	}
+	if err := amt.UnmarshalJSON([]byte(`"-1"`)); err == nil {
+		t.Fatal("a negative amount decoded")
+	}
+}
+
+// TestProofDoesNotCrossAttestations: a holder's proof from one attestation
+// does not verify against another, even with the same accounts and
+// balances, and even relabelled.
+func TestProofDoesNotCrossAttestations(t *testing.T) {
+	fs := buildChain(t)
+	for i := range fs {
+		for _, acct := range fixtureAccounts["SAT"] {
+			b, err := NewBundle(mustID(t, fs[i].a), fs[i].trees["SAT"], acct.ID, int64(acct.Balance))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range fs {
+				err := VerifyBundle(fs[j].a, b)
+				if (i == j) != (err == nil) {
+					t.Fatalf("proof of %s from attestation %d against %d: %v", acct.ID, i+1, j+1, err)
+				}
+				if i != j {
+					c := *b
+					c.Attestation = mustID(t, fs[j].a)
+					if err := VerifyBundle(fs[j].a, &c); !errors.Is(err, ErrInclusion) || !errors.Is(err, sumtree.ErrMismatch) {
+						t.Fatalf("relabelled proof of %s from %d against %d: %v", acct.ID, i+1, j+1, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBundleEveryByte flips each sibling hash bit, sum and the salt of an
+// inclusion bundle; each must fail.
+func TestBundleTampering(t *testing.T) {
+	f := buildFixture(t, 1, "")
+	id := mustID(t, f.a)
+	b, err := NewBundle(id, f.trees["SAT"], "acct-bo", 2_500_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyBundle(f.a, b); err != nil {
+		t.Fatal(err)
+	}
+	for l := range b.Proof.Siblings {
+		for _, mut := range []func(p *sumtree.Proof){
+			func(p *sumtree.Proof) { p.Siblings[l].Hash[l] ^= 1 },
+			func(p *sumtree.Proof) { p.Siblings[l].Sum++ },
+			func(p *sumtree.Proof) {
+				if p.Siblings[l].Sum > 0 {
+					p.Siblings[l].Sum--
+				} else {
+					p.Siblings[l].Sum = sumtree.MaxSum
+				}
+			},
+			func(p *sumtree.Proof) { p.LeafIndex ^= 1 << l },
+		} {
+			c := *b
+			p := *b.Proof
+			p.Siblings = append([]sumtree.Sibling(nil), b.Proof.Siblings...)
+			mut(&p)
+			c.Proof = &p
+			if err := VerifyBundle(f.a, &c); err == nil {
+				t.Fatalf("level %d: tampered proof verifies", l)
+			}
+		}
+	}
+	c := *b
+	c.Salt[0] ^= 1
+	if VerifyBundle(f.a, &c) == nil {
+		t.Fatal("other salt verifies")
+	}
+	c = *b
+	c.Account = "acct-asha"
+	if VerifyBundle(f.a, &c) == nil {
+		t.Fatal("other account verifies")
+	}
+}
+
+// TestReceiptCannotPassAsAttestation: the two digests are domain-separated.
+func TestReceiptTagSeparation(t *testing.T) {
+	r := &Receipt{Version: 1, Asset: "SAT", Account: "a", Balance: 1, Seq: 1, Time: "2026-11-23T00:00:00Z"}
+	if err := r.SignWithAux(issuerKey, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Verify(IssuerKeyOf(issuerKey)); err != nil {
+		t.Fatal(err)
+	}
+	r.Balance = 2
+	if err := r.Verify(""); !errors.Is(err, ErrSignature) {
+		t.Fatalf("changed balance: %v", err)
+	}
+}
+
+// TestSignRefusesAnotherKey: Sign must not silently replace the issuer key
+// the nodes already signed over.
+func TestSignRefusesAnotherKey(t *testing.T) {
+	a := clone(t, buildFixture(t, 1, "").a)
+	if err := a.Sign(otherKey); err == nil {
+		t.Fatal("signed with a key other than the one named")
+	}
+	if err := a.Sign(issuerKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Verify(); err != nil {
+		t.Fatal(err)
+	}
+}
