@@ -191,8 +191,8 @@ wait_ready() {
 			echo "demo: FAILED to start after $(( $(now) - t0 ))s" >&2
 			[[ -f "${run}/failed" ]] && { echo "demo: reason:" >&2; sed 's/^/  /' "${run}/failed" >&2; }
 			echo "demo: last lines of ${run#"${repo}"/}/demo.log:" >&2
-			tail -n 40 "${run}/demo.log" 2>/dev/null | sed 's/^/  /' >&2
-			if [[ -f "${run}/koshd.log" ]]; then
+			tail -n 15 "${run}/demo.log" 2>/dev/null | cut -c1-400 | sed 's/^/  /' >&2
+			if [[ -f "${run}/koshd.log" ]] && ! grep -q 'koshd.log' "${run}/failed" 2>/dev/null; then
 				echo "demo: last lines of ${run#"${repo}"/}/koshd.log:" >&2
 				tail -n 15 "${run}/koshd.log" | sed 's/^/  /' >&2
 			fi

@@ -114,7 +114,8 @@ func up(o options) int {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("interrupted by a signal while starting: %w", err)
 		}
-		d.stepf("FAILED: %v", err)
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		d.stepf("FAILED: %s", first)
 		log.Error("demo start failed", "err", err)
 		os.WriteFile(filepath.Join(o.run, failedFile), []byte(err.Error()+"\n"), 0o600)
 		d.shutdown()
