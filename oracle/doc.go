@@ -77,10 +77,15 @@
 // always a price some source quoted, and the choice that values reserves
 // lower (against the issuer).
 //
-// A lying source therefore never moves the price beyond the spread: a
-// minority liar outside the spread is excluded and cannot be the median;
-// one inside the spread can move the price only to another agreeing
-// price. If liars are as many as honest sources the quote goes stale
-// rather than pick a side; set MinSources above half the sources so that
-// a lying majority needs more than half of them to collude.
+// A lying source therefore never moves the price beyond the spread: every
+// contributing price, the quoted one included, lies within MaxSpreadBps of
+// the median of the fresh prices, and a liar outside it is excluded. While
+// liars are fewer than honest sources whose prices agree, the quoted price
+// lies between the lowest and highest honest price (at most half the
+// elements below the lower median, at most half above), and the oracle is
+// not stale on their account. When liars are as many as the honest
+// sources, the quote goes stale rather than pick a side if they disagree
+// beyond the spread; set MinSources above half the sources so that moving
+// the price takes a colluding majority. TestAggregateLiarsProperty checks
+// these claims on random prices.
 package oracle

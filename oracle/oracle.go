@@ -351,38 +351,49 @@ func (o *Oracle) Current() Quote {
 			countWord(len(fresh)), n, isAre(len(fresh), "source"), o.cfg.MinSources, strings.Join(notFresh, "; ")))
 	}
 	prices := make([]Price, len(fresh))
+	names := make([]string, len(fresh))
 	for k, i := range fresh {
-		prices[k] = o.states[i].price
+		prices[k], names[k] = o.states[i].price, o.sources[i].Name()
 	}
-	med := lowerMedian(prices)
-	var agree []int
-	var outliers []string
+	price, agree, reason := aggregate(prices, names, o.cfg.MinSources, o.cfg.MaxSpreadBps)
+	if reason != "" {
+		return stale(reason)
+	}
 	for k, i := range fresh {
-		if withinBps(prices[k], med, o.cfg.MaxSpreadBps) {
-			agree = append(agree, i)
-		} else {
-			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", o.sources[i].Name(), prices[k], fmtBps(deviationBps(prices[k], med))))
+		if agree[k] {
+			q.Sources[i].Contributing = true
+			q.SpreadBps = max(q.SpreadBps, deviationBps(prices[k], price))
 		}
 	}
-	if len(agree) < o.cfg.MinSources || 2*len(agree) <= len(fresh) {
-		need := fmt.Sprintf("min %d", o.cfg.MinSources)
-		if len(agree) >= o.cfg.MinSources {
+	q.Price = Price{Coefficient: new(big.Int).Set(price.Coefficient), Scale: price.Scale}
+	return q
+}
+
+// aggregate applies steps 3 and 4 of the package rules to the fresh
+// prices (named for the reason): it returns the quoted price and which
+// prices contribute, or a non-empty reason why there is no price.
+func aggregate(prices []Price, names []string, minSources int, spreadBps int64) (Price, []bool, string) {
+	med := lowerMedian(prices)
+	agree := make([]bool, len(prices))
+	var agreed []Price
+	var outliers []string
+	for k, p := range prices {
+		if withinBps(p, med, spreadBps) {
+			agree[k] = true
+			agreed = append(agreed, p)
+		} else {
+			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", names[k], p, fmtBps(deviationBps(p, med))))
+		}
+	}
+	if len(agreed) < minSources || 2*len(agreed) <= len(prices) {
+		need := fmt.Sprintf("min %d", minSources)
+		if len(agreed) >= minSources {
 			need = "a strict majority of fresh sources is needed"
 		}
-		return stale(fmt.Sprintf("only %d of %d fresh sources agree within %s of the median %s (%s): %s",
-			len(agree), len(fresh), fmtBps(o.cfg.MaxSpreadBps), med, need, strings.Join(outliers, "; ")))
+		return Price{}, nil, fmt.Sprintf("only %d of %d fresh sources agree within %s of the median %s (%s): %s",
+			len(agreed), len(prices), fmtBps(spreadBps), med, need, strings.Join(outliers, "; "))
 	}
-	agreed := make([]Price, len(agree))
-	for k, i := range agree {
-		agreed[k] = o.states[i].price
-		q.Sources[i].Contributing = true
-	}
-	q.Price = lowerMedian(agreed)
-	q.Price = Price{Coefficient: new(big.Int).Set(q.Price.Coefficient), Scale: q.Price.Scale}
-	for _, p := range agreed {
-		q.SpreadBps = max(q.SpreadBps, deviationBps(p, q.Price))
-	}
-	return q
+	return lowerMedian(agreed), agree, ""
 }
 
 // Median returns the median of prices as the oracle defines it: the lower
