@@ -110,9 +110,10 @@ func (as *Asset) Root() (sumtree.Root, error) {
 // receipt of the same holder. It returns an *Error wrapping
 // ErrReceiptConflict when the receipt was taken at or before the
 // attestation's journal cut-off and shows a larger balance than the
-// attestation does. It returns nil when they agree, and an *Error of another
-// kind when the receipt does not apply (other asset, account or issuer,
-// taken after the cut-off, or invalid). The receipt is only evidence if it
+// attestation does. It returns nil when they agree, an *Error wrapping
+// ErrReceiptNotApplicable when the receipt is for another asset or account
+// or was taken after the cut-off, and the receipt's own verification error
+// when it is invalid or signed by another issuer. The receipt is only evidence if it
 // is the holder's latest receipt at or before the cut-off: a later entry
 // before the cut-off (one the holder made, with its own receipt) may
 // legitimately have lowered the balance.
@@ -121,10 +122,10 @@ func CheckReceipt(a *Attestation, b *Bundle, r *Receipt) error {
 		return err
 	}
 	if r.Asset != b.Asset || r.Account != b.Account {
-		return fail(ErrMalformed, "the receipt is for account %s in %s, not for account %s in %s", r.Account, r.Asset, b.Account, b.Asset)
+		return fail(ErrReceiptNotApplicable, "the receipt is for account %s in %s, not for account %s in %s", r.Account, r.Asset, b.Account, b.Asset)
 	}
 	if r.Seq > a.JournalCutoff {
-		return fail(ErrMalformed, "the receipt was taken at journal sequence %d, after the attestation's cut-off %d, so it cannot be compared", r.Seq, a.JournalCutoff)
+		return fail(ErrReceiptNotApplicable, "the receipt was taken at journal sequence %d, after the attestation's cut-off %d, so it cannot be compared", r.Seq, a.JournalCutoff)
 	}
 	if r.Balance > b.Balance {
 		return fail(ErrReceiptConflict, "the attestation shows account %s with %d in %s, but a receipt signed by the issuer at journal sequence %d, before the attestation's cut-off %d, shows %d",

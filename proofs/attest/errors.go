@@ -29,6 +29,10 @@ var (
 	// ErrReceiptConflict marks an attestation that shows a holder less than
 	// an issuer-signed receipt taken before its cut-off.
 	ErrReceiptConflict = errors.New("attestation contradicts a receipt")
+	// ErrReceiptNotApplicable marks a valid receipt that cannot be compared
+	// with an inclusion proof: another asset or account, or taken after the
+	// attestation's cut-off.
+	ErrReceiptNotApplicable = errors.New("receipt does not apply")
 	// ErrOnChain marks a reserve claim that the holder's own node refutes.
 	ErrOnChain = errors.New("on-chain check failed")
 )

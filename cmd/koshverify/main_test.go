@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+)
+
+const vectors = "../../testdata/attest"
+
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	code := Run(context.Background(), args, &out, &errw)
+	return code, out.String() + errw.String()
+}
+
+type vectorFile struct {
+	IssuerKey string `json:"issuer_key"`
+	Valid     []struct {
+		Hash string `json:"hash"`
+	} `json:"valid"`
+	Invalid []struct {
+		Name     string   `json:"name"`
+		Document string   `json:"document"`
+		Errors   []string `json:"errors"`
+	} `json:"invalid"`
+}
+
+func loadVectors(t *testing.T) vectorFile {
+	b, err := os.ReadFile(filepath.Join(vectors, "vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vectorFile
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestCommands(t *testing.T) {
+	v := loadVectors(t)
+	chainDir := filepath.Join(vectors, "chain")
+	latest := filepath.Join(vectors, "latest.json")
+	bundle := filepath.Join(vectors, "bundle.json")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"help", []string{"-h"}, 0, "Usage:"},
+		{"no args", nil, 2, "Usage:"},
+		{"unknown", []string{"frobnicate"}, 2, "unknown command"},
+		{"sub help", []string{"attestation", "-h"}, 0, "Usage:"},
+		{"valid", []string{"attestation", latest}, 0, "OK: every check holds."},
+		{"valid chain", []string{"attestation", latest, "--chain", chainDir}, 0, "hash chain of 3 attestation(s)"},
+		{"flags first", []string{"attestation", "--chain", chainDir, latest}, 0, "hash chain of 3"},
+		{"chain to anchor", []string{"attestation", latest, "--chain", chainDir, "--first", v.Valid[1].Hash}, 0, "hash chain of 2 attestation(s) back to attestation " + v.Valid[1].Hash},
+		{"anchor not reached", []string{"attestation", latest, "--chain", chainDir, "--first", strings.Repeat("00", 32)}, 1, "not at the given first attestation"},
+		{"anchor without chain", []string{"attestation", latest, "--first", v.Valid[0].Hash}, 1, "no --chain was given"},
+		{"expected issuer", []string{"attestation", latest, "--issuer", v.IssuerKey}, 0, "OK"},
+		{"other issuer", []string{"attestation", latest, "--issuer", strings.Repeat("ab", 32)}, 1, "not by the expected"},
+		{"missing file", []string{"attestation", "/nonexistent/x.json"}, 1, "Cannot open"},
+		{"two files", []string{"attestation", latest, latest}, 2, "exactly one"},
+		{"plain http refused", []string{"attestation", "http://example.com/a.json"}, 1, "Refusing plain http"},
+		{"inclusion", []string{"inclusion", "--attestation", latest, "--proof", bundle}, 0, "account acct-dana holds 97000000 in SAT"},
+		{"inclusion receipt ok", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt.json")}, 0, "does not show more"},
+		{"inclusion receipt more", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt-more.json")}, 1,
+			"FAIL: The attestation shows account acct-dana with 97000000 in SAT, but a receipt signed by the issuer at journal sequence 2999, before the attestation's cut-off 3000, shows 98000000."},
+		{"inclusion receipt after cut-off", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt-after-cutoff.json")}, 0, "note: The receipt was taken at journal sequence 3001"},
+		{"inclusion receipt other issuer", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt-other-issuer.json")}, 1, "not by the expected"},
+		{"inclusion wrong attestation", []string{"inclusion", "--attestation", filepath.Join(chainDir, firstFile(t, chainDir, "000002-")), "--proof", bundle}, 1, "The inclusion proof is for attestation"},
+		{"inclusion missing flag", []string{"inclusion", "--attestation", latest}, 2, "needs --attestation and --proof"},
+		{"receipt", []string{"receipt", filepath.Join(vectors, "receipt.json"), "--issuer", v.IssuerKey}, 0, "OK"},
+		{"receipt flipped", []string{"receipt", filepath.Join(vectors, "receipt-flipped.json"), "--issuer", v.IssuerKey}, 1, "signature does not verify"},
+		{"receipt other key", []string{"receipt", filepath.Join(vectors, "receipt-other-issuer.json"), "--issuer", v.IssuerKey}, 1, "not by the expected"},
+		{"receipt needs issuer", []string{"receipt", filepath.Join(vectors, "receipt.json")}, 2, "--issuer"},
+		{"both nodes", []string{"attestation", latest, "--btcd", "a:1", "--bitcoind", "b:2"}, 2, "not both"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}
+
+func firstFile(t *testing.T, dir, prefix string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	if len(m) != 1 {
+		t.Fatalf("no %s* in %s", prefix, dir)
+	}
+	return filepath.Base(m[0])
+}
+
+// TestTamperedVectors: every tampered vector exits 1 and prints each of its
+// expected sentences.
+func TestTamperedVectors(t *testing.T) {
+	v := loadVectors(t)
+	dir := t.TempDir()
+	for i, x := range v.Invalid {
+		p := filepath.Join(dir, fmt.Sprintf("%d.json", i))
+		if err := os.WriteFile(p, []byte(x.Document), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out := run(t, "attestation", p)
+		if code != 1 {
+			t.Errorf("%s: exit %d\n%s", x.Name, code, out)
+		}
+		for _, e := range x.Errors {
+			if !strings.Contains(out, "FAIL: "+sentence(e)) {
+				t.Errorf("%s: output lacks %q\n%s", x.Name, e, out)
+			}
+		}
+	}
+}
+
+// TestBrokenChainDir: a chain directory missing the middle attestation.
+func TestBrokenChainDir(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(vectors, "chain")
+	for _, p := range []string{"000001-", "000003-"} {
+		n := firstFile(t, src, p)
+		b, _ := os.ReadFile(filepath.Join(src, n))
+		os.WriteFile(filepath.Join(dir, n), b, 0o644)
+	}
+	code, out := run(t, "attestation", filepath.Join(dir, firstFile(t, dir, "000003-")), "--chain", dir)
+	if code != 1 || !strings.Contains(out, "which is not in") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestURLs fetches the attestation and its chain over loopback HTTP.
+func TestURLs(t *testing.T) {
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(vectors, "chain"))))
+	defer srv.Close()
+	n := firstFile(t, filepath.Join(vectors, "chain"), "000003-")
+	code, out := run(t, "attestation", srv.URL+"/"+n, "--chain", srv.URL)
+	if code != 0 || !strings.Contains(out, "hash chain of 3") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	code, out = run(t, "attestation", srv.URL+"/missing.json")
+	if code != 1 || !strings.Contains(out, "404") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if _, err := readLimited(bytes.NewReader(make([]byte, maxFetch+1)), "x"); err == nil {
+		t.Fatal("oversized input accepted")
+	}
+}
+
+// fakeChain is a best chain of blocks and its UTXO set at the tip.
+type fakeChain struct {
+	blocks []*wire.MsgBlock
+	utxos  map[wire.OutPoint]int64
+}
+
+func (f *fakeChain) GetBlockCount() (int64, error) { return int64(len(f.blocks) - 1), nil }
+func (f *fakeChain) GetBlockHash(h int64) (*chainhash.Hash, error) {
+	if h < 0 || h >= int64(len(f.blocks)) {
+		return nil, errors.New("block height out of range")
+	}
+	x := f.blocks[h].BlockHash()
+	return &x, nil
+}
+func (f *fakeChain) GetBlock(h *chainhash.Hash) (*wire.MsgBlock, error) {
+	for _, b := range f.blocks {
+		if b.BlockHash() == *h {
+			return b, nil
+		}
+	}
+	return nil, errors.New("block not found")
+}
+func (f *fakeChain) GetTxOut(txid *chainhash.Hash, vout uint32, _ bool) (*btcjson.GetTxOutResult, error) {
+	v, ok := f.utxos[wire.OutPoint{Hash: *txid, Index: vout}]
+	if !ok {
+		return nil, nil
+	}
+	// confirmations: find the creating block
+	for h, b := range f.blocks {
+		for _, tx := range b.Transactions {
+			if tx.TxHash() == *txid {
+				tip := f.blocks[len(f.blocks)-1].BlockHash()
+				return &btcjson.GetTxOutResult{BestBlock: tip.String(), Confirmations: int64(len(f.blocks) - h), Value: btcutil.Amount(v).ToBTC()}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+func (f *fakeChain) Shutdown() {}
+
+// newFakeChain builds 20 blocks; block 5 pays outputs a (1 BTC), b (0.5 BTC)
+// and a channel funding output c (0.2 BTC); block 15 spends b.
+func newFakeChain() (*fakeChain, *wire.MsgTx, *wire.MsgTx) {
+	f := &fakeChain{utxos: map[wire.OutPoint]int64{}}
+	fund := wire.NewMsgTx(2)
+	fund.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: 7}})
+	for _, v := range []int64{100_000_000, 50_000_000, 20_000_000} {
+		fund.AddTxOut(&wire.TxOut{Value: v, PkScript: []byte{0x51}})
+	}
+	spend := wire.NewMsgTx(2)
+	spend.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: fund.TxHash(), Index: 1}})
+	spend.AddTxOut(&wire.TxOut{Value: 49_000_000, PkScript: []byte{0x51}})
+	prev := chainhash.Hash{}
+	for h := 0; h < 20; h++ {
+		cb := wire.NewMsgTx(1)
+		cb.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: 0xffffffff}, SignatureScript: []byte{byte(h), 1}})
+		cb.AddTxOut(&wire.TxOut{Value: 1, PkScript: []byte{0x51}})
+		b := &wire.MsgBlock{Header: wire.BlockHeader{PrevBlock: prev, Nonce: uint32(h)}, Transactions: []*wire.MsgTx{cb}}
+		switch h {
+		case 5:
+			b.Transactions = append(b.Transactions, fund)
+		case 15:
+			b.Transactions = append(b.Transactions, spend)
+		}
+		f.blocks = append(f.blocks, b)
+		prev = b.BlockHash()
+	}
+	f.utxos[wire.OutPoint{Hash: fund.TxHash(), Index: 0}] = 100_000_000
+	f.utxos[wire.OutPoint{Hash: fund.TxHash(), Index: 2}] = 20_000_000
+	return f, fund, spend
+}
+
+func TestOnChain(t *testing.T) {
+	f, fund, _ := newFakeChain()
+	op := func(i int) string { return fmt.Sprintf("%s:%d", fund.TxHash(), i) }
+	base := func(height int64) *attest.Attestation {
+		h, _ := f.GetBlockHash(height)
+		conf := height - 5 + 1
+		return &attest.Attestation{Block: attest.Block{Height: height, Hash: h.String()},
+			Reserves: attest.Reserves{
+				Onchain: []attest.UTXO{{Outpoint: op(0), Value: 100_000_000, Confirmations: conf}, {Outpoint: op(1), Value: 50_000_000, Confirmations: conf}},
+				Lightning: []attest.Node{{Channels: []attest.Channel{{ChannelPoint: op(2), Capacity: 20_000_000, Confirmations: conf}}}},
+			}}
+	}
+	tests := []struct {
+		name   string
+		height int64
+		edit   func(a *attest.Attestation)
+		fails  int
+		want   string
+	}{
+		{"all hold, b spent later", 12, nil, 0, "was spent later, in block 15"},
+		{"b spent before the attested block", 16, nil, 1, "was already spent at the attested block 16"},
+		{"value differs", 12, func(a *attest.Attestation) { a.Reserves.Onchain[0].Value++ }, 1, "holds 100000000 sats on-chain, not the 100000001 sats attested"},
+		{"capacity differs", 12, func(a *attest.Attestation) { a.Reserves.Lightning[0].Channels[0].Capacity = 30_000_000 }, 1, "Channel point"},
+		{"spent value differs", 12, func(a *attest.Attestation) { a.Reserves.Onchain[1].Value = 1 }, 1, "holds 50000000 sats on-chain, not the 1 sats"},
+		{"confirmations differ", 12, func(a *attest.Attestation) { a.Reserves.Onchain[0].Confirmations = 3 }, 1, "was created at height 5"},
+		{"block not in chain", 12, func(a *attest.Attestation) { a.Block.Hash = strings.Repeat("11", 32) }, 1, "is not in your node's best chain"},
+		{"unknown output", 12, func(a *attest.Attestation) { a.Reserves.Onchain[0].Outpoint = strings.Repeat("22", 32) + ":0" }, 1, "its transaction is not in block 5"},
+		{"scan limit", 12, func(a *attest.Attestation) {}, -1, "more than --maxscan 3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := base(tc.height)
+			if tc.edit != nil {
+				tc.edit(a)
+			}
+			var out bytes.Buffer
+			r := &runner{ctx: context.Background(), out: &out}
+			maxScan := int64(100)
+			if tc.fails < 0 {
+				maxScan, tc.fails = 3, 1
+			}
+			r.checkOnChain(a, f, maxScan)
+			if r.failures != tc.fails || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("%d failures (want %d), output lacks %q:\n%s", r.failures, tc.fails, tc.want, out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+)
+
+// chainClient is what the on-chain checks ask of btcd or bitcoind.
+type chainClient interface {
+	GetBlockCount() (int64, error)
+	GetBlockHash(height int64) (*chainhash.Hash, error)
+	GetTxOut(txid *chainhash.Hash, vout uint32, mempool bool) (*btcjson.GetTxOutResult, error)
+	GetBlock(hash *chainhash.Hash) (*wire.MsgBlock, error)
+	Shutdown()
+}
+
+// dial connects to btcd (TLS with its rpc.cert) or bitcoind (plain HTTP),
+// both over HTTP POST: koshverify makes few calls.
+func dial(nf nodeFlags) (chainClient, error) {
+	cc := &rpcclient.ConnConfig{User: nf.user, Pass: nf.pass, HTTPPostMode: true}
+	if nf.btcd != "" {
+		if nf.cert == "" {
+			return nil, usageError{"--btcd needs --rpccert (btcd's rpc.cert)"}
+		}
+		cert, err := os.ReadFile(nf.cert)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the btcd certificate %s: %w", nf.cert, err)
+		}
+		cc.Host, cc.Certificates = nf.btcd, cert
+	} else {
+		cc.Host, cc.DisableTLS = nf.bitcoind, true
+	}
+	c, err := rpcclient.New(cc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to the node at %s: %w", cc.Host, err)
+	}
+	return c, nil
+}
+
+// outputClaim is one output the attestation says existed unspent at its
+// block: a reserve UTXO or a channel funding output.
+type outputClaim struct {
+	what     string // "on-chain output" or "channel point"
+	outpoint wire.OutPoint
+	text     string
+	value    int64
+	conf     int64
+	created  int64 // height of the block that created it, from conf
+}
+
+// checkOnChain checks the attestation against the user's node:
+//
+//  1. the attested block is in the node's best chain at the attested height;
+//  2. for every output (UTXO or channel point) with c confirmations at the
+//     attested height H, it was created at height H−c+1 of that chain and
+//     holds the stated value: from gettxout at the tip (value, and
+//     confirmations equal to tip−(H−c+1)+1) when it is still unspent;
+//     otherwise from the block at H−c+1 itself;
+//  3. it was unspent at block H: certain when gettxout still finds it at
+//     the tip; otherwise the blocks H+1..tip are scanned for the spending
+//     transaction, which must be found (up to maxScan blocks).
+func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int64) {
+	before := r.failures
+	h, err := c.GetBlockHash(a.Block.Height)
+	if err != nil {
+		r.fail(fmt.Sprintf("your node cannot give the block at the attested height %d: %v", a.Block.Height, err))
+		return
+	}
+	if h.String() != a.Block.Hash {
+		r.fail(fmt.Sprintf("the attested block %s is not in your node's best chain, which has %s at height %d", a.Block.Hash, h, a.Block.Height))
+		return
+	}
+	tip, err := c.GetBlockCount()
+	if err != nil {
+		r.fail(fmt.Sprintf("your node cannot give its block count: %v", err))
+		return
+	}
+
+	var claims []outputClaim
+	add := func(what, op string, value, conf int64) {
+		txid, vout, _ := strings.Cut(op, ":")
+		hash, err := chainhash.NewHashFromStr(txid)
+		n, err2 := strconv.ParseUint(vout, 10, 32)
+		if err != nil || err2 != nil {
+			r.fail(fmt.Sprintf("%s %s is not a valid outpoint", what, op))
+			return
+		}
+		claims = append(claims, outputClaim{what: what, outpoint: wire.OutPoint{Hash: *hash, Index: uint32(n)},
+			text: op, value: value, conf: conf, created: a.Block.Height - conf + 1})
+	}
+	for _, u := range a.Reserves.Onchain {
+		add("on-chain output", u.Outpoint, int64(u.Value), u.Confirmations)
+	}
+	for _, n := range a.Reserves.Lightning {
+		for _, ch := range n.Channels {
+			if ch.Confirmations == 0 {
+				r.notef("channel point %s was unconfirmed at the attested block and is not checked on-chain", ch.ChannelPoint)
+				continue
+			}
+			add("channel point", ch.ChannelPoint, int64(ch.Capacity), ch.Confirmations)
+		}
+	}
+
+	var spent []outputClaim // not in the UTXO set at the tip
+	for _, cl := range claims {
+		res, err := c.GetTxOut(&cl.outpoint.Hash, cl.outpoint.Index, false)
+		if err != nil {
+			r.fail(fmt.Sprintf("your node cannot look up %s %s: %v", cl.what, cl.text, err))
+			continue
+		}
+		if res == nil {
+			spent = append(spent, cl)
+			continue
+		}
+		sats, err := btcutil.NewAmount(res.Value)
+		if err != nil || int64(sats) != cl.value {
+			r.fail(fmt.Sprintf("%s %s holds %d sats on-chain, not the %d sats attested", cl.what, cl.text, int64(sats), cl.value))
+		}
+		bestHeight := tip
+		if bh, err := chainhash.NewHashFromStr(res.BestBlock); err == nil {
+			if th, err := c.GetBlockHash(tip); err == nil && *th != *bh {
+				// A block arrived in between: ask again for the height.
+				if t2, err := c.GetBlockCount(); err == nil {
+					bestHeight = t2
+				}
+			}
+		}
+		if created := bestHeight - res.Confirmations + 1; created != cl.created {
+			r.fail(fmt.Sprintf("%s %s was created at height %d of your node's best chain, not at height %d as its %d confirmations at the attested block say",
+				cl.what, cl.text, created, cl.created, cl.conf))
+		}
+	}
+
+	if len(spent) > 0 {
+		r.checkSpent(a, c, spent, tip, maxScan)
+	}
+	if r.failures == before {
+		r.okf("%d outputs and channel points existed unspent at block %d %s with the attested values, per your node (tip %d)", len(claims), a.Block.Height, a.Block.Hash, tip)
+	}
+}
+
+// checkSpent handles outputs no longer unspent at the tip: each must be in
+// the block that created it, with the attested value, and be spent by a
+// block after the attested one.
+func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []outputClaim, tip, maxScan int64) {
+	var pending []outputClaim
+	for _, cl := range spent {
+		if cl.created < 0 || cl.created > a.Block.Height {
+			r.fail(fmt.Sprintf("%s %s claims %d confirmations, impossible at height %d", cl.what, cl.text, cl.conf, a.Block.Height))
+			continue
+		}
+		blk, err := blockAt(c, cl.created)
+		if err != nil {
+			r.fail(fmt.Sprintf("your node cannot give block %d to check %s %s: %v", cl.created, cl.what, cl.text, err))
+			continue
+		}
+		found := false
+		for _, tx := range blk.Transactions {
+			if tx.TxHash() != cl.outpoint.Hash {
+				continue
+			}
+			found = true
+			if int(cl.outpoint.Index) >= len(tx.TxOut) {
+				r.fail(fmt.Sprintf("%s %s does not exist: its transaction has only %d outputs", cl.what, cl.text, len(tx.TxOut)))
+			} else if v := tx.TxOut[cl.outpoint.Index].Value; v != cl.value {
+				r.fail(fmt.Sprintf("%s %s holds %d sats on-chain, not the %d sats attested", cl.what, cl.text, v, cl.value))
+			} else {
+				pending = append(pending, cl)
+			}
+		}
+		if !found {
+			r.fail(fmt.Sprintf("%s %s is not unspent at your node's tip and its transaction is not in block %d, where its %d confirmations at the attested block put it",
+				cl.what, cl.text, cl.created, cl.conf))
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	if tip-a.Block.Height > maxScan {
+		for _, cl := range pending {
+			r.fail(fmt.Sprintf("%s %s has been spent since it was created; checking that the spend came after the attested block needs a scan of %d blocks, more than --maxscan %d",
+				cl.what, cl.text, tip-a.Block.Height, maxScan))
+		}
+		return
+	}
+	want := map[wire.OutPoint]*outputClaim{}
+	for i := range pending {
+		want[pending[i].outpoint] = &pending[i]
+	}
+	for h := a.Block.Height + 1; h <= tip && len(want) > 0; h++ {
+		blk, err := blockAt(c, h)
+		if err != nil {
+			r.fail(fmt.Sprintf("your node cannot give block %d to look for spends: %v", h, err))
+			return
+		}
+		for _, tx := range blk.Transactions {
+			for _, in := range tx.TxIn {
+				if cl, ok := want[in.PreviousOutPoint]; ok {
+					r.notef("%s %s was spent later, in block %d; it was unspent at the attested block", cl.what, cl.text, h)
+					delete(want, in.PreviousOutPoint)
+				}
+			}
+		}
+	}
+	for _, cl := range want {
+		r.fail(fmt.Sprintf("%s %s was already spent at the attested block %d", cl.what, cl.text, a.Block.Height))
+	}
+}
+
+func blockAt(c chainClient, height int64) (*wire.MsgBlock, error) {
+	h, err := c.GetBlockHash(height)
+	if err != nil {
+		return nil, err
+	}
+	return c.GetBlock(h)
+}

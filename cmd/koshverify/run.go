@@ -1,0 +1,454 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kosh-reserve/kosh/proofs/attest"
+)
+
+const usage = `koshverify checks Kosh proofs of reserves without trusting Kosh.
+
+Usage:
+  koshverify attestation FILE|URL [--chain DIR|URL-PREFIX] [--first HASH] [--issuer KEY] [node flags]
+      Checks the attestation's canonical form, issuer and Lightning node
+      signatures, every reserve total against the listed outputs and
+      channels, the counted totals against the counting rules, and the
+      coverage arithmetic. With --chain it follows the hash chain back,
+      through DIR (a directory of attestation files) or URL-PREFIX (where
+      <seq as 6 digits>-<hash>.json files are served), to the attestation
+      with hash --first, or to the first attestation of the issuer, and
+      checks every attestation on the way.
+  koshverify inclusion --attestation FILE|URL --proof FILE [--receipt FILE] [--issuer KEY]
+      Checks a holder's inclusion bundle (asset, account, salt, balance and
+      proof, as the wallet API returns it) against the attestation. With
+      --receipt it flags an attestation that shows the holder less than an
+      issuer-signed receipt taken at or before the attestation's journal
+      cut-off.
+  koshverify receipt FILE --issuer KEY
+      Checks a balance receipt's signature under the issuer's key.
+
+Node flags (attestation): check every listed UTXO and channel point against
+your own node: that it was created in the best chain at the stated
+confirmations, holds the stated value, and was unspent at the attested block.
+  --btcd HOST:PORT       btcd RPC (TLS; needs --rpccert)
+  --bitcoind HOST:PORT   bitcoind RPC (plain HTTP: keep it on loopback)
+  --rpcuser, --rpcpass   RPC credentials
+  --rpccert FILE         btcd's rpc.cert
+  --maxscan N            blocks to scan for spends of an output spent after
+                         the attested block (default 2016)
+
+--issuer KEY is the issuer's x-only public key (64 hex digits); when given,
+documents signed by any other key fail. URLs must be https, or http to a
+loopback address; documents are limited to 64 MiB.
+
+Exit status: 0 when every check holds, 1 when a check fails, 2 on a usage
+error. Each failure is printed as one sentence.
+`
+
+// Run executes koshverify with args (without the program name) and returns
+// the exit status.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	r := &runner{ctx: ctx, out: stdout, errw: stderr}
+	var err error
+	switch args[0] {
+	case "attestation":
+		err = r.attestation(args[1:])
+	case "inclusion":
+		err = r.inclusion(args[1:])
+	case "receipt":
+		err = r.receipt(args[1:])
+	default:
+		fmt.Fprintf(stderr, "unknown command %q; run koshverify -h\n", args[0])
+		return 2
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%s; run koshverify -h\n", ue.msg)
+		return 2
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, sentence(err.Error()))
+		return 1
+	}
+	if r.failures > 0 {
+		fmt.Fprintf(stdout, "FAILED: %d check(s) did not hold.\n", r.failures)
+		return 1
+	}
+	fmt.Fprintln(stdout, "OK: every check holds.")
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// runner carries the output and counts failures.
+type runner struct {
+	ctx      context.Context
+	out      io.Writer
+	errw     io.Writer
+	failures int
+}
+
+// sentence capitalizes s and ends it with a period.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// report prints every failure in err, one sentence per line.
+func (r *runner) report(err error) {
+	if err == nil {
+		return
+	}
+	var p attest.Problems
+	if errors.As(err, &p) {
+		for _, e := range p {
+			r.fail(e.Msg)
+		}
+		return
+	}
+	r.fail(err.Error())
+}
+
+func (r *runner) fail(msg string) {
+	r.failures++
+	fmt.Fprintln(r.out, "FAIL: "+sentence(msg))
+}
+
+func (r *runner) okf(format string, args ...any) {
+	fmt.Fprintf(r.out, "ok:   "+format+"\n", args...)
+}
+
+func (r *runner) notef(format string, args ...any) {
+	fmt.Fprintf(r.out, "note: "+format+"\n", args...)
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments, and returns the positionals.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+type nodeFlags struct {
+	btcd, bitcoind, user, pass, cert string
+	maxScan                          int64
+}
+
+func (n *nodeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&n.btcd, "btcd", "", "btcd RPC host:port")
+	fs.StringVar(&n.bitcoind, "bitcoind", "", "bitcoind RPC host:port")
+	fs.StringVar(&n.user, "rpcuser", "", "RPC user")
+	fs.StringVar(&n.pass, "rpcpass", "", "RPC password")
+	fs.StringVar(&n.cert, "rpccert", "", "btcd rpc.cert")
+	fs.Int64Var(&n.maxScan, "maxscan", 2016, "blocks to scan for later spends")
+}
+
+func (r *runner) attestation(args []string) error {
+	fs := flag.NewFlagSet("attestation", flag.ContinueOnError)
+	chainSrc := fs.String("chain", "", "directory or URL prefix of earlier attestations")
+	first := fs.String("first", "", "hash of the attestation the chain must reach")
+	issuer := fs.String("issuer", "", "expected issuer key")
+	var nf nodeFlags
+	nf.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"attestation takes exactly one FILE or URL"}
+	}
+	if nf.btcd != "" && nf.bitcoind != "" {
+		return usageError{"give --btcd or --bitcoind, not both"}
+	}
+	b, err := load(r.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	a := r.checkDocument(b, pos[0], *issuer)
+	if a == nil {
+		return nil
+	}
+	if *chainSrc != "" || *first != "" {
+		r.checkChain(a, *chainSrc, *first, *issuer)
+	}
+	if nf.btcd != "" || nf.bitcoind != "" {
+		client, err := dial(nf)
+		if err != nil {
+			return err
+		}
+		defer client.Shutdown()
+		r.checkOnChain(a, client, nf.maxScan)
+	}
+	return nil
+}
+
+// checkDocument verifies one attestation and prints its figures; it
+// returns the parsed document, or nil when it cannot be parsed.
+func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation {
+	a, err := attest.VerifyDocument(b)
+	if a == nil {
+		r.report(err)
+		return nil
+	}
+	id, _ := a.ID()
+	fmt.Fprintf(r.out, "attestation %d %s\n  issuer %s, %s, block %d %s\n", a.Seq, id, a.IssuerKey, a.Time, a.Block.Height, a.Block.Hash)
+	t := a.Reserves.Totals
+	fmt.Fprintf(r.out, "  on-chain: %d outputs, %d sats listed, %d sats with %d+ confirmations, %d sats counted (haircut %d bps)\n",
+		len(a.Reserves.Onchain), t.Onchain.Listed, t.Onchain.Eligible, a.Counting.MinConfirmations, t.Onchain.Counted, a.Counting.Onchain.HaircutBps)
+	fmt.Fprintf(r.out, "  Lightning: %d nodes; channel capacity %d sats (verifiable on-chain, an upper bound); local balances %d sats (claims signed by each node); %d sats counted (haircut %d bps)\n",
+		len(a.Reserves.Lightning), t.Lightning.Capacity, t.Lightning.LocalBalance, t.Lightning.Counted, a.Counting.Lightning.HaircutBps)
+	for _, as := range a.Assets {
+		fmt.Fprintf(r.out, "  liabilities %s: %s base units over %s accounts (tree height %d, root %s), policy %d bps\n",
+			as.Code, as.Liabilities.Total, as.Liabilities.Accounts, as.Liabilities.Height, as.Liabilities.Root, as.MinCoverageBps)
+	}
+	c := a.Coverage
+	fmt.Fprintf(r.out, "  coverage: %d sats counted, %d sats required, %d sats backing, %s bps, backed %v\n",
+		c.CountedReserves, c.Required, c.Backing, c.Bps.String(), c.Backed)
+	if a.Stale {
+		r.notef("the issuer marked this attestation stale: %s did not report in time", strings.Join(a.StaleSources, ", "))
+	}
+	if !c.Backed {
+		r.notef("by the attestation's own figures the liabilities are NOT backed at the policy minimum")
+	}
+	if err != nil {
+		r.report(err)
+	} else {
+		r.okf("signature, canonical form, sums, counting rules and coverage of %s", src)
+	}
+	if issuer != "" && a.IssuerKey != issuer {
+		r.fail(fmt.Sprintf("the attestation is signed by issuer key %s, not by the expected %s", a.IssuerKey, issuer))
+	}
+	return a
+}
+
+// checkChain walks back from a through src to first (or to the issuer's
+// first attestation) and verifies every link and document.
+func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
+	list := []*attest.Attestation{a}
+	var dir map[string][]byte
+	if src != "" && !isURL(src) {
+		var err error
+		if dir, err = readDir(src); err != nil {
+			r.fail(err.Error())
+			return
+		}
+	}
+	cur := a
+	for {
+		id, _ := cur.ID()
+		if first != "" && id == first || cur.Prev == "" {
+			break
+		}
+		if src == "" {
+			r.fail(fmt.Sprintf("attestation %d is not the given first attestation %s and no --chain was given to follow it back", cur.Seq, first))
+			return
+		}
+		var b []byte
+		if dir != nil {
+			b = dir[cur.Prev]
+			if b == nil {
+				r.fail(fmt.Sprintf("attestation %d names predecessor %s, which is not in %s", cur.Seq, cur.Prev, src))
+				return
+			}
+		} else {
+			u := strings.TrimSuffix(src, "/") + "/" + fmt.Sprintf("%06d-%s.json", cur.Seq-1, cur.Prev)
+			var err error
+			if b, err = load(r.ctx, u); err != nil {
+				r.fail(err.Error())
+				return
+			}
+		}
+		prev, err := attest.VerifyDocument(b)
+		if prev == nil {
+			r.fail(fmt.Sprintf("predecessor %s of attestation %d cannot be read: %v", cur.Prev, cur.Seq, err))
+			return
+		}
+		if err != nil {
+			for _, e := range err.(attest.Problems) {
+				r.fail(fmt.Sprintf("in predecessor attestation %d: %s", prev.Seq, e.Msg))
+			}
+		}
+		if issuer != "" && prev.IssuerKey != issuer {
+			r.fail(fmt.Sprintf("predecessor attestation %d is signed by issuer key %s, not by the expected %s", prev.Seq, prev.IssuerKey, issuer))
+		}
+		list = append(list, prev)
+		cur = prev
+		if len(list) > 1_000_000 {
+			r.fail("the chain is longer than a million attestations")
+			return
+		}
+	}
+	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+		list[i], list[j] = list[j], list[i]
+	}
+	before := r.failures
+	r.report(attest.VerifyChain(list, first))
+	if r.failures == before {
+		to := "the issuer's first attestation"
+		if first != "" {
+			to = "attestation " + first
+		}
+		r.okf("hash chain of %d attestation(s) back to %s", len(list), to)
+	}
+}
+
+// readDir reads every *.json file in dir that parses as an attestation,
+// indexed by hash.
+func readDir(dir string) (map[string][]byte, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot list %s: %w", dir, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s holds no .json files", dir)
+	}
+	m := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil || len(b) > maxFetch {
+			continue
+		}
+		a, err := attest.Parse(b)
+		if err != nil {
+			continue
+		}
+		if id, err := a.ID(); err == nil {
+			m[id] = b
+		}
+	}
+	return m, nil
+}
+
+func (r *runner) inclusion(args []string) error {
+	fs := flag.NewFlagSet("inclusion", flag.ContinueOnError)
+	attSrc := fs.String("attestation", "", "attestation file or URL")
+	proofSrc := fs.String("proof", "", "inclusion bundle file or URL")
+	receiptSrc := fs.String("receipt", "", "balance receipt file")
+	issuer := fs.String("issuer", "", "expected issuer key")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *attSrc == "" || *proofSrc == "" {
+		return usageError{"inclusion needs --attestation and --proof, and no other arguments"}
+	}
+	ab, err := load(r.ctx, *attSrc)
+	if err != nil {
+		return err
+	}
+	a := r.checkDocument(ab, *attSrc, *issuer)
+	if a == nil {
+		return nil
+	}
+	bb, err := load(r.ctx, *proofSrc)
+	if err != nil {
+		return err
+	}
+	bundle, err := attest.ParseBundle(bb)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	if err := attest.VerifyBundle(a, bundle); err != nil {
+		r.report(err)
+	} else {
+		r.okf("account %s holds %d in %s in attestation %d (leaf %d of %s accounts)", bundle.Account, bundle.Balance, bundle.Asset, a.Seq, bundle.Proof.LeafIndex, accountsOf(a, bundle.Asset))
+	}
+	if *receiptSrc == "" {
+		return nil
+	}
+	rb, err := load(r.ctx, *receiptSrc)
+	if err != nil {
+		return err
+	}
+	rc, err := attest.ParseReceipt(rb)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	err = attest.CheckReceipt(a, bundle, rc)
+	switch {
+	case err == nil:
+		r.okf("the receipt at journal sequence %d (balance %d) does not show more than the attestation", rc.Seq, rc.Balance)
+	case errors.Is(err, attest.ErrReceiptNotApplicable):
+		r.notef("%s", sentence(err.Error()))
+	default:
+		r.report(err)
+	}
+	return nil
+}
+
+func accountsOf(a *attest.Attestation, code string) string {
+	for _, as := range a.Assets {
+		if as.Code == code {
+			return as.Liabilities.Accounts.String()
+		}
+	}
+	return "?"
+}
+
+func (r *runner) receipt(args []string) error {
+	fs := flag.NewFlagSet("receipt", flag.ContinueOnError)
+	issuer := fs.String("issuer", "", "issuer key (64 hex)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *issuer == "" {
+		return usageError{"receipt takes one FILE and --issuer KEY"}
+	}
+	b, err := load(r.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	rc, err := attest.ParseReceipt(b)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	if err := rc.Verify(*issuer); err != nil {
+		r.report(err)
+		return nil
+	}
+	r.okf("receipt: account %s holds %d in %s after journal entry %d at %s, signed by %s", rc.Account, rc.Balance, rc.Asset, rc.Seq, rc.Time, rc.IssuerKey)
+	return nil
+}
