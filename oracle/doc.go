@@ -38,7 +38,7 @@
 // A Source GETs one URL (http or https; redirects are not followed) within
 // a timeout, requires status 200, a JSON Content-Type (application/json or
 // application/*+json), a body of at most MaxBodyBytes holding exactly one
-// JSON value, and finds the price with an RFC 6901 JSON pointer
+// JSON value (no duplicate object members, nesting at most 64), and finds the price with an RFC 6901 JSON pointer
 // (ParsePointer, implemented here: "~0" and "~1" escapes, array indexes
 // without leading zeros, errors naming the missing token). An optional
 // Exponent scales the quoted number (-2 for cents). An optional time

@@ -1,6 +1,8 @@
 package oracle
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/big"
 	"strings"
 	"testing"
@@ -119,6 +121,35 @@ func FuzzPointer(f *testing.F) {
 		}
 		if jsonKind(got) != jsonKind(cur) {
 			t.Fatalf("pointer %q found %s, want %s", NewPointer(tokens...), jsonKind(got), jsonKind(cur))
+		}
+	})
+}
+
+// FuzzDecodeJSON checks the strict source decoder against encoding/json:
+// whatever it accepts is valid JSON that encoding/json decodes to the same
+// value.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{rfc6901Doc, `{"a":1,"a":2}`, `[1,[2,[3]]]`, `{"p":"6543210.12","t":1795392000}`, `1e400`, `"\u00e9"`, `{"a":1}x`, ``, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decodeJSON(b)
+		if err != nil {
+			return
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var w any
+		if err := dec.Decode(&w); err != nil {
+			t.Fatalf("encoding/json rejects %q: %v", b, err)
+		}
+		got, _ := json.Marshal(v)
+		want, _ := json.Marshal(w)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("decoded %s, encoding/json %s", got, want)
 		}
 	})
 }

@@ -73,6 +73,11 @@ type Quote struct {
 	// Sources is the state of every configured source, in configuration
 	// order; those whose price makes the quote have Contributing set.
 	Sources []SourceQuote
+	// MinSources, MaxSpreadBps and MaxAge are the policy the quote was
+	// computed under, for attestations and pages.
+	MinSources   int
+	MaxSpreadBps int64
+	MaxAge       time.Duration
 }
 
 // SourceQuote is one source's state within a Quote.
@@ -301,7 +306,8 @@ func (o *Oracle) Current() Quote {
 	now := o.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	q := Quote{Currency: o.cfg.Currency, Time: now, Sources: make([]SourceQuote, len(o.sources))}
+	q := Quote{Currency: o.cfg.Currency, Time: now, Sources: make([]SourceQuote, len(o.sources)),
+		MinSources: o.cfg.MinSources, MaxSpreadBps: o.cfg.MaxSpreadBps, MaxAge: o.cfg.MaxAge}
 	var fresh []int
 	var notFresh []string
 	for i, s := range o.sources {

@@ -101,7 +101,7 @@ func TestOracleMedianOfGoodSources(t *testing.T) {
 	o.Poll(context.Background())
 	q := o.Current()
 	wantPrice(t, q, "6543210.12")
-	if q.Manual || contributing(q) != "a,b,c" || !q.Time.Equal(epoch) {
+	if q.Manual || contributing(q) != "a,b,c" || !q.Time.Equal(epoch) || q.MinSources != 2 || q.MaxSpreadBps != 100 || q.MaxAge != 5*time.Minute {
 		t.Fatalf("quote %+v", q)
 	}
 	// Spread: |6550000 − 6543210.12| / 6543210.12 = 10.377 bps → 11.

@@ -119,3 +119,46 @@ func TestPointerEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeJSONStrict(t *testing.T) {
+	good := map[string]string{
+		`{"a":[1,{"b":null}],"c":"x","d":true}`: `{"a":[1,{"b":null}],"c":"x","d":true}`,
+		` [ ] `:                                 `[]`,
+		`1.50`:                                  `1.50`,
+		`{"a":{"a":1}}`:                         `{"a":{"a":1}}`,
+	}
+	for in, want := range good {
+		v, err := decodeJSON([]byte(in))
+		if err != nil {
+			t.Errorf("decodeJSON(%s): %v", in, err)
+			continue
+		}
+		if b, _ := json.Marshal(v); string(b) != want {
+			t.Errorf("decodeJSON(%s) = %s, want %s", in, b, want)
+		}
+	}
+	bad := map[string]string{
+		``:                       "malformed",
+		`{"a":1,"a":2}`:          `duplicate member "a"`,
+		`{"a":1,}`:               "malformed",
+		`[1,]`:                   "malformed",
+		`{"a" 1}`:                "malformed",
+		`{1:2}`:                  "malformed",
+		`[1] 2`:                  "after the first value",
+		`{"a":1}}`:               "after the first value",
+		`{"a":[1}`:               "malformed",
+		`NaN`:                    "malformed",
+		`"\ud800"x`:              "after the first value",
+		strings.Repeat("[", 65):  "nested deeper than 64",
+		strings.Repeat("[", 100): "nested deeper than 64",
+	}
+	for in, want := range bad {
+		if v, err := decodeJSON([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("decodeJSON(%.20s) = %v, %v; want error containing %q", in, v, err, want)
+		}
+	}
+	// 64 levels are fine.
+	if _, err := decodeJSON([]byte(strings.Repeat("[", 64) + strings.Repeat("]", 64))); err != nil {
+		t.Errorf("64 levels: %v", err)
+	}
+}

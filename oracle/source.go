@@ -232,18 +232,80 @@ func (s *Source) parse(body []byte, arrived time.Time) (Price, time.Time, error)
 	return p, t, nil
 }
 
-// decodeJSON decodes exactly one JSON value, keeping numbers exact.
+// maxJSONDepth bounds the nesting of a source's document.
+const maxJSONDepth = 64
+
+// decodeJSON decodes exactly one JSON value, keeping numbers exact
+// (json.Number) and refusing duplicate object members (which readers
+// resolve differently) and nesting deeper than maxJSONDepth.
 func decodeJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	doc, err := decodeValue(dec, 0)
+	if err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("malformed JSON: data after the first value")
 	}
 	return doc, nil
+}
+
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil // string, json.Number, bool or nil
+	}
+	if depth >= maxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d", maxJSONDepth)
+	}
+	switch d {
+	case '{':
+		obj := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, ok := kt.(string)
+			if !ok {
+				return nil, fmt.Errorf("object key %v is not a string", kt)
+			}
+			if _, dup := obj[k]; dup {
+				return nil, fmt.Errorf("duplicate member %q", k)
+			}
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj[k] = v
+		}
+		if _, err := dec.Token(); err != nil { // '}'
+			return nil, err
+		}
+		return obj, nil
+	case '[':
+		arr := []any{}
+		for dec.More() {
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return nil, err
+		}
+		return arr, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", d)
 }
 
 // parseQuoteTime reads a quote time: integer Unix seconds or RFC 3339.
