@@ -38,14 +38,14 @@
 // A Source GETs one URL (http or https; redirects are not followed) within
 // a timeout, requires status 200, a JSON Content-Type (application/json or
 // application/*+json), a body of at most MaxBodyBytes holding exactly one
-// JSON value (no duplicate object members, nesting at most 64), and finds the price with an RFC 6901 JSON pointer
-// (ParsePointer, implemented here: "~0" and "~1" escapes, array indexes
-// without leading zeros, errors naming the missing token). An optional
-// Exponent scales the quoted number (-2 for cents). An optional time
-// pointer reads the quote's own time (Unix seconds or RFC 3339), so a
-// source that keeps answering an old quote goes stale; without it the
-// price is timed at arrival. A time more than MaxFutureSkew ahead is
-// refused, and a source's time never moves backwards.
+// JSON value (no duplicate object members, nesting at most 64), and finds
+// the price with an RFC 6901 JSON pointer (ParsePointer, implemented here:
+// "~0" and "~1" escapes, array indexes without leading zeros, errors
+// naming the missing token). An optional Exponent scales the quoted
+// number (-2 for cents). An optional time pointer reads the quote's own
+// time (Unix seconds or RFC 3339), so a source that keeps answering an old
+// quote goes stale; without it the price is timed at arrival. A time more than MaxFutureSkew ahead is
+// refused, and a quote older than the one a source last gave is ignored.
 //
 // # Aggregation
 //
