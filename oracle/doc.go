@@ -80,12 +80,15 @@
 // A lying source therefore never moves the price beyond the spread: every
 // contributing price, the quoted one included, lies within MaxSpreadBps of
 // the median of the fresh prices, and a liar outside it is excluded. While
-// liars are fewer than honest sources whose prices agree, the quoted price
-// lies between the lowest and highest honest price (at most half the
-// elements below the lower median, at most half above), and the oracle is
-// not stale on their account. When liars are as many as the honest
-// sources, the quote goes stale rather than pick a side if they disagree
-// beyond the spread; set MinSources above half the sources so that moving
-// the price takes a colluding majority. TestAggregateLiarsProperty checks
-// these claims on random prices.
+// liars are fewer than honest sources whose prices lie within the spread of
+// the lowest honest price, every honest source contributes, the quote is
+// not stale on the liars' account, and the quoted price lies between the
+// lowest and highest honest price (the median of the fresh prices does,
+// hence every honest price agrees with it; then fewer than half of the
+// agreeing prices, the liars, can sit below or above the lower median of
+// the agreeing set). When liars are as many as the honest sources and all
+// quote outside the spread, no side reaches a strict majority and the
+// quote goes stale rather than pick one. Set MinSources above half the
+// sources so that moving the price takes a colluding majority.
+// TestAggregateLiarsProperty checks these claims on random prices.
 package oracle
