@@ -246,7 +246,7 @@ func TestOnChain(t *testing.T) {
 		conf := height - 5 + 1
 		return &attest.Attestation{Block: attest.Block{Height: height, Hash: h.String()},
 			Reserves: attest.Reserves{
-				Onchain: []attest.UTXO{{Outpoint: op(0), Value: 100_000_000, Confirmations: conf}, {Outpoint: op(1), Value: 50_000_000, Confirmations: conf}},
+				Onchain:   []attest.UTXO{{Outpoint: op(0), Value: 100_000_000, Confirmations: conf}, {Outpoint: op(1), Value: 50_000_000, Confirmations: conf}},
 				Lightning: []attest.Node{{Channels: []attest.Channel{{ChannelPoint: op(2), Capacity: 20_000_000, Confirmations: conf}}}},
 			}}
 	}
