@@ -58,7 +58,7 @@ func (ps *priceServer) set(f func(ps *priceServer)) {
 }
 
 func src(name string, ps *priceServer) SourceConfig {
-	return SourceConfig{Name: name, URL: ps.URL, Pointer: "/data/price", Timeout: 200 * time.Millisecond}
+	return SourceConfig{Name: name, URL: ps.URL, Pointer: "/data/price", Timeout: 5 * time.Second}
 }
 
 func newTestOracle(t *testing.T, clk *fixedClock, minSources int, spreadBps int64, sources ...SourceConfig) *Oracle {
@@ -190,11 +190,13 @@ func TestOracleDisagreementIsStale(t *testing.T) {
 func TestOracleSlowSource(t *testing.T) {
 	clk := &fixedClock{t: epoch}
 	a, b, slow := newPriceServer(t, "1000"), newPriceServer(t, "1001"), newPriceServer(t, "1002")
-	slow.set(func(ps *priceServer) { ps.delay = 5 * time.Second })
-	o := newTestOracle(t, clk, 2, 100, src("a", a), src("b", b), src("slow", slow))
+	slow.set(func(ps *priceServer) { ps.delay = 30 * time.Second })
+	slowCfg := src("slow", slow)
+	slowCfg.Timeout = 300 * time.Millisecond
+	o := newTestOracle(t, clk, 2, 100, src("a", a), src("b", b), slowCfg)
 	start := time.Now()
 	o.Poll(context.Background())
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("poll waited %s for a slow source", d)
 	}
 	q := o.Current()
@@ -202,7 +204,7 @@ func TestOracleSlowSource(t *testing.T) {
 	if q.Sources[2].Fresh || !strings.Contains(q.Sources[2].Err, "timed out") {
 		t.Fatalf("slow source %+v", q.Sources[2])
 	}
-	o3 := newTestOracle(t, clk, 3, 100, src("a", a), src("b", b), src("slow", slow))
+	o3 := newTestOracle(t, clk, 3, 100, src("a", a), src("b", b), slowCfg)
 	o3.Poll(context.Background())
 	if q := o3.Current(); !q.Stale || !strings.Contains(q.Reason, "only 2 of 3 sources are fresh (min 3): source slow: timed out") {
 		t.Fatalf("quote %+v", q)
