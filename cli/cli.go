@@ -48,6 +48,8 @@ var Summaries = map[string]string{
 	"GetReserves":         "show the live reserve snapshot: every source, class, UTXO and channel",
 	"Attest":              "publish a signed attestation now",
 	"ListFlaggedDeposits": "list on-chain deposits credited and then reorged out (act on them)",
+	"GetPrices":           "show the oracle's price of each currency and every source's last quote",
+	"SetManualPrice":      "override a currency's price by hand (--currency, --price, --valid_for_seconds, --clear, --reason)",
 }
 
 // Global options shared by every command.

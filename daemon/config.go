@@ -55,6 +55,8 @@ type Config struct {
 	DB    DBConfig    `group:"db" namespace:"db"`
 	Chain ChainConfig `group:"chain" namespace:"chain"`
 	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
+	// Payments configures deposits and redemptions (daemon/payments.go).
+	Payments PaymentsConfig `group:"payments" namespace:"payments"`
 }
 
 // ChainConfig configures the on-chain reserve source.

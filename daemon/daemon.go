@@ -152,6 +152,9 @@ func (d *Daemon) start(ctx context.Context) error {
 		grpc.ChainStreamInterceptor(d.metrics.streamInterceptor, limiter.stream, d.macs.StreamInterceptor),
 	)
 	srv := rpcserver.New(d.ledger, d.macs, d.reserveSvc, d.log.With("subsystem", "rpc"))
+	if err := d.startPayments(srv); err != nil {
+		return err
+	}
 	koshv1.RegisterIssuerServiceServer(d.grpcServer, srv)
 	koshv1.RegisterWalletServiceServer(d.grpcServer, srv.Wallet())
 	koshv1.RegisterPublicServiceServer(d.grpcServer, srv.Public())
@@ -197,13 +200,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	return nil
 }
 
-// bakeMacaroons writes the admin, readonly and minter macaroons (0600) on
+// bakeMacaroons writes the admin, readonly, minter and pricer macaroons (0600) on
 // first start.
 func (d *Daemon) bakeMacaroons() error {
 	for _, m := range []struct {
 		name string
 		ops  []perms.Op
-	}{{"admin", perms.Admin}, {"readonly", perms.ReadOnly}, {"minter", perms.Minter}} {
+	}{{"admin", perms.Admin}, {"readonly", perms.ReadOnly}, {"minter", perms.Minter}, {"pricer", perms.Pricer}} {
 		path := d.cfg.MacaroonPath(m.name)
 		if _, err := os.Stat(path); err == nil {
 			continue

@@ -40,6 +40,11 @@ var (
 	ReservesRead   = Op{"reserves", "read"}
 	// AttestWrite publishes an attestation on demand.
 	AttestWrite = Op{"attestations", "write"}
+	// PricesRead reads the oracle's prices.
+	PricesRead = Op{"prices", "read"}
+	// PricesWrite sets a manual price: its own permission, carried by the
+	// admin and pricer macaroons only.
+	PricesWrite = Op{"prices", "write"}
 	WalletRead  = Op{"wallet", "read"}
 	WalletWrite = Op{"wallet", "write"}
 )
@@ -62,6 +67,8 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/Attest":             {Ops: []Op{AttestWrite}},
 	// Deposits credited and then reorged out: what the issuer must act on.
 	"/kosh.v1.IssuerService/ListFlaggedDeposits": {Ops: []Op{ReservesRead}},
+	"/kosh.v1.IssuerService/GetPrices":           {Ops: []Op{PricesRead}},
+	"/kosh.v1.IssuerService/SetManualPrice":      {Ops: []Op{PricesWrite}},
 
 	"/kosh.v1.PublicService/GetReserveStatus":     {Public: true},
 	"/kosh.v1.PublicService/GetLatestAttestation": {Public: true},
@@ -88,12 +95,14 @@ var Methods = map[string]Rule{
 var (
 	// Admin may do everything an issuer operator can.
 	Admin = []Op{AssetsRead, AssetsWrite, AccountsRead, AccountsWrite, SupplyRead,
-		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead, AttestWrite}
+		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead, AttestWrite, PricesRead, PricesWrite}
 	// ReadOnly may read everything and change nothing.
-	ReadOnly = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead}
+	ReadOnly = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead, PricesRead}
 	// Minter may read and change supply, but not define assets, open
 	// accounts or move holders' tokens.
-	Minter = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead, SupplyMint, SupplyBurn}
+	Minter = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead, PricesRead, SupplyMint, SupplyBurn}
+	// Pricer may read everything and set manual prices, nothing else.
+	Pricer = []Op{AssetsRead, SupplyRead, ReservesRead, PricesRead, PricesWrite}
 	// Wallet is what a holder's wallet macaroon grants, always together with
 	// a caveat naming the one account it may touch.
 	Wallet = []Op{WalletRead, WalletWrite}

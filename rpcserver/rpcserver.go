@@ -34,6 +34,7 @@ type Server struct {
 	macs     *auth.Service
 	reserves Reserves
 	log      *slog.Logger
+	payments Payments // nil: deposits and redemptions are not configured
 }
 
 // New returns a server.

@@ -41,6 +41,8 @@ const (
 	IssuerService_ListJournal_FullMethodName         = "/kosh.v1.IssuerService/ListJournal"
 	IssuerService_GetReserves_FullMethodName         = "/kosh.v1.IssuerService/GetReserves"
 	IssuerService_Attest_FullMethodName              = "/kosh.v1.IssuerService/Attest"
+	IssuerService_GetPrices_FullMethodName           = "/kosh.v1.IssuerService/GetPrices"
+	IssuerService_SetManualPrice_FullMethodName      = "/kosh.v1.IssuerService/SetManualPrice"
 	IssuerService_ListFlaggedDeposits_FullMethodName = "/kosh.v1.IssuerService/ListFlaggedDeposits"
 )
 
@@ -87,6 +89,14 @@ type IssuerServiceClient interface {
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
 	Attest(ctx context.Context, in *AttestRequest, opts ...grpc.CallOption) (*AttestResponse, error)
+	// GetPrices returns the oracle's current price of every configured
+	// currency, with each source's last quote.
+	GetPrices(ctx context.Context, in *GetPricesRequest, opts ...grpc.CallOption) (*GetPricesResponse, error)
+	// SetManualPrice overrides the oracle's price of a currency by hand, for
+	// a time or until cleared. It needs the prices:write permission, which
+	// only the admin and pricer macaroons carry; the override is recorded and
+	// shown as manual in attestations and on the page.
+	SetManualPrice(ctx context.Context, in *SetManualPriceRequest, opts ...grpc.CallOption) (*SetManualPriceResponse, error)
 	// ListFlaggedDeposits lists on-chain deposit outputs that were credited
 	// and then reorganised out of the chain: tokens exist for bitcoin the
 	// reserves no longer hold, and the issuer must act (docs/payments.md).
@@ -241,6 +251,26 @@ func (c *issuerServiceClient) Attest(ctx context.Context, in *AttestRequest, opt
 	return out, nil
 }
 
+func (c *issuerServiceClient) GetPrices(ctx context.Context, in *GetPricesRequest, opts ...grpc.CallOption) (*GetPricesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPricesResponse)
+	err := c.cc.Invoke(ctx, IssuerService_GetPrices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *issuerServiceClient) SetManualPrice(ctx context.Context, in *SetManualPriceRequest, opts ...grpc.CallOption) (*SetManualPriceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetManualPriceResponse)
+	err := c.cc.Invoke(ctx, IssuerService_SetManualPrice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *issuerServiceClient) ListFlaggedDeposits(ctx context.Context, in *ListFlaggedDepositsRequest, opts ...grpc.CallOption) (*ListFlaggedDepositsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListFlaggedDepositsResponse)
@@ -294,6 +324,14 @@ type IssuerServiceServer interface {
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
 	Attest(context.Context, *AttestRequest) (*AttestResponse, error)
+	// GetPrices returns the oracle's current price of every configured
+	// currency, with each source's last quote.
+	GetPrices(context.Context, *GetPricesRequest) (*GetPricesResponse, error)
+	// SetManualPrice overrides the oracle's price of a currency by hand, for
+	// a time or until cleared. It needs the prices:write permission, which
+	// only the admin and pricer macaroons carry; the override is recorded and
+	// shown as manual in attestations and on the page.
+	SetManualPrice(context.Context, *SetManualPriceRequest) (*SetManualPriceResponse, error)
 	// ListFlaggedDeposits lists on-chain deposit outputs that were credited
 	// and then reorganised out of the chain: tokens exist for bitcoin the
 	// reserves no longer hold, and the issuer must act (docs/payments.md).
@@ -349,6 +387,12 @@ func (UnimplementedIssuerServiceServer) GetReserves(context.Context, *GetReserve
 }
 func (UnimplementedIssuerServiceServer) Attest(context.Context, *AttestRequest) (*AttestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Attest not implemented")
+}
+func (UnimplementedIssuerServiceServer) GetPrices(context.Context, *GetPricesRequest) (*GetPricesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPrices not implemented")
+}
+func (UnimplementedIssuerServiceServer) SetManualPrice(context.Context, *SetManualPriceRequest) (*SetManualPriceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetManualPrice not implemented")
 }
 func (UnimplementedIssuerServiceServer) ListFlaggedDeposits(context.Context, *ListFlaggedDepositsRequest) (*ListFlaggedDepositsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListFlaggedDeposits not implemented")
@@ -626,6 +670,42 @@ func _IssuerService_Attest_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IssuerService_GetPrices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPricesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).GetPrices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_GetPrices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).GetPrices(ctx, req.(*GetPricesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IssuerService_SetManualPrice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetManualPriceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).SetManualPrice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_SetManualPrice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).SetManualPrice(ctx, req.(*SetManualPriceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IssuerService_ListFlaggedDeposits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListFlaggedDepositsRequest)
 	if err := dec(in); err != nil {
@@ -706,6 +786,14 @@ var IssuerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Attest",
 			Handler:    _IssuerService_Attest_Handler,
+		},
+		{
+			MethodName: "GetPrices",
+			Handler:    _IssuerService_GetPrices_Handler,
+		},
+		{
+			MethodName: "SetManualPrice",
+			Handler:    _IssuerService_SetManualPrice_Handler,
 		},
 		{
 			MethodName: "ListFlaggedDeposits",

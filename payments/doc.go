@@ -1,0 +1,19 @@
+// Package payments moves bitcoin in and out of Kosh: deposits (a BOLT11
+// invoice from the issuer's lnd, or a fresh address from a deposit
+// descriptor watched by the chain watcher) credit an account by minting, and
+// redemptions burn units and pay a holder's invoice or address from the same
+// lnd.
+//
+// Every deposit and redemption is a persisted state machine in the store,
+// and every ledger entry it causes carries an idempotency key derived from
+// something that cannot repeat (the invoice's payment hash, the credited
+// outpoint, the redemption id). A crash between the ledger write and the
+// state update is repaired by running the step again: the ledger returns the
+// entry it already committed. Lightning payouts are anchored on the payment
+// hash (lnd refuses a second payment of one hash, and TrackPaymentV2 tells
+// whether a payment was ever initiated); on-chain payouts are anchored on a
+// transaction label naming the redemption. The state machines and every
+// crash point are described in docs/payments.md.
+//
+// The package knows nothing of gRPC; rpcserver translates its errors.
+package payments

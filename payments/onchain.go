@@ -1,0 +1,183 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// scanOnchain credits on-chain deposit outputs that reached MinConf in the
+// chain watcher's stored best chain, and flags credited outputs that a
+// reorganisation removed from it. The watcher deletes the outputs of
+// disconnected blocks in the same transaction that rolls its tip back, so
+// an output reorged out before MinConf is never seen here with MinConf
+// confirmations, and is never credited.
+func (s *Service) scanOnchain(ctx context.Context) error {
+	var (
+		tip      store.ChainBlock
+		deposits []store.DepositRow
+		credited []store.DepositOutputRow
+		reorged  []store.DepositOutputRow
+	)
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		if tip, err = tx.ChainTip(ctx); err != nil {
+			return err
+		}
+		for _, st := range []string{DepositOpen, DepositCredited} {
+			ds, err := tx.DepositsInState(ctx, store.MethodOnchain, st)
+			if err != nil {
+				return err
+			}
+			deposits = append(deposits, ds...)
+		}
+		if credited, err = tx.DepositOutputsInState(ctx, OutputCredited); err != nil {
+			return err
+		}
+		reorged, err = tx.DepositOutputsInState(ctx, OutputReorged)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // the watcher has not stored a block yet
+	}
+	if err != nil {
+		return err
+	}
+
+	for _, d := range deposits {
+		if err := s.creditOutputs(ctx, tip, d); err != nil {
+			return err
+		}
+	}
+
+	// Credited outputs that left the stored best chain: flag them.
+	for _, o := range credited {
+		_, err := s.watchedOutput(ctx, o.TxID, o.Vout)
+		if errors.Is(err, store.ErrNotFound) {
+			err = s.db.Write(ctx, func(tx *store.Tx) error {
+				return tx.SetDepositOutputState(ctx, o.TxID, o.Vout, OutputReorged, s.now())
+			})
+			if err != nil {
+				return err
+			}
+			s.reorged.Add(1)
+			s.log.Error("CREDITED DEPOSIT REORGANISED OUT OF THE CHAIN: tokens exist that this output no longer backs; see ListFlaggedDeposits",
+				"deposit", o.DepositID, "outpoint", fmt.Sprintf("%s:%d", o.TxID, o.Vout), "amount", o.Amount,
+				"credited_height", o.Height, "tip", tip.Height)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// A flagged output that is back in the best chain with enough
+	// confirmations is unflagged (its credit was never undone).
+	for _, o := range reorged {
+		u, err := s.watchedOutput(ctx, o.TxID, o.Vout)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if tip.Height-u.Height+1 >= s.cfg.MinConf {
+			err = s.db.Write(ctx, func(tx *store.Tx) error {
+				return tx.SetDepositOutputState(ctx, o.TxID, o.Vout, OutputCredited, 0)
+			})
+			if err != nil {
+				return err
+			}
+			s.log.Warn("reorged deposit output is confirmed again; flag cleared", "deposit", o.DepositID,
+				"outpoint", fmt.Sprintf("%s:%d", o.TxID, o.Vout), "height", u.Height)
+		}
+	}
+	var n int64
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
+		rs, err := tx.DepositOutputsInState(ctx, OutputReorged)
+		n = int64(len(rs))
+		return err
+	})
+	if err == nil {
+		s.flagged.Store(n)
+	}
+	return err
+}
+
+func (s *Service) watchedOutput(ctx context.Context, txid string, vout uint32) (store.UTXORow, error) {
+	var u store.UTXORow
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = tx.WatchedOutput(ctx, txid, vout)
+		return err
+	})
+	return u, err
+}
+
+// creditOutputs mints each output paying d's address that has MinConf
+// confirmations and is not yet credited. The mint comes first, keyed by the
+// outpoint; a crash before the output row is written is repaired by the
+// next pass, whose mint replays.
+func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d store.DepositRow) error {
+	var (
+		outs []store.UTXORow
+		have []store.DepositOutputRow
+	)
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		if outs, err = tx.WatchedOutputsAt(ctx, d.Descriptor, d.Index); err != nil {
+			return err
+		}
+		have, err = tx.DepositOutputs(ctx, d.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, o := range have {
+		known[fmt.Sprintf("%s:%d", o.TxID, o.Vout)] = true
+	}
+	for _, u := range outs {
+		op := fmt.Sprintf("%s:%d", u.TxID, u.Vout)
+		if known[op] || tip.Height-u.Height+1 < s.cfg.MinConf {
+			continue
+		}
+		e, err := s.ledger.Mint(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "chain:" + op, Asset: d.Asset,
+			To: d.AccountID, Amount: u.Value, Memo: "on-chain deposit " + d.ID})
+		if errors.Is(err, ledger.ErrMintRefused) {
+			s.log.Info("on-chain deposit credit waits for the reserves to count it", "deposit", d.ID, "outpoint", op, "reason", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("credit %s to deposit %s: %w", op, d.ID, err)
+		}
+		if err := s.fault("deposit:after-mint"); err != nil {
+			return err
+		}
+		err = s.db.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertDepositOutput(ctx, store.DepositOutputRow{TxID: u.TxID, Vout: u.Vout, DepositID: d.ID,
+				Amount: u.Value, Height: u.Height, State: OutputCredited, CreditedAt: s.now()}); err != nil {
+				return err
+			}
+			cur, err := tx.Deposit(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			total, err := addAmounts(cur.Credited, u.Value)
+			if err != nil {
+				return err
+			}
+			return tx.SetDepositState(ctx, d.ID, cur.State, DepositCredited, total, s.now())
+		})
+		if err != nil {
+			return err
+		}
+		s.credited.Add(1)
+		s.log.Info("on-chain deposit credited", "deposit", d.ID, "account", d.AccountID, "asset", d.Asset,
+			"outpoint", op, "amount", u.Value, "height", u.Height, "entry", e.Seq, "replayed", e.Replayed)
+	}
+	return nil
+}

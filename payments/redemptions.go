@@ -1,0 +1,650 @@
+package payments
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/google/uuid"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/store"
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Redemption states: requested → burned → in_flight → paid, or
+// in_flight → failed → refunded; requested → rejected when the burn is
+// refused (nothing happened).
+const (
+	RedemptionRequested = "requested"
+	RedemptionBurned    = "burned"
+	RedemptionInFlight  = "in_flight"
+	RedemptionPaid      = "paid"
+	RedemptionFailed    = "failed"
+	RedemptionRefunded  = "refunded"
+	RedemptionRejected  = "rejected"
+)
+
+// dustLimit is the smallest on-chain payout accepted (P2PKH dust at the
+// default relay fee; lnd refuses smaller outputs).
+const dustLimit = 546
+
+// RedeemRequest asks for a payout.
+type RedeemRequest struct {
+	AccountID      string
+	Asset          string
+	Method         int32
+	IdempotencyKey string
+	PaymentRequest string
+	MaxFeeSat      int64
+	Address        string
+	Amount         int64
+	SatPerVbyte    int64
+}
+
+// labelPrefix labels on-chain payout transactions in lnd's wallet.
+const labelPrefix = "kosh-redemption:"
+
+// Redeem validates a redemption, records it, and drives it until the payout
+// is under way (or refused). The returned redemption is in state in_flight,
+// paid, failed, refunded or rejected — or still burned if lnd was slow to
+// answer; GetRedemption follows it.
+func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.RedemptionRow, error) {
+	if err := s.alive(); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	if err := ledger.ValidateAccountID("account_id", r.AccountID); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	if err := validateKey(r.IdempotencyKey); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	if prev, err := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); err == nil {
+		if prev.Asset != r.Asset || prev.Method != r.Method || prev.PaymentRequest != r.PaymentRequest ||
+			prev.Address != r.Address || (r.Method == store.MethodOnchain && prev.Amount != r.Amount) {
+			return store.RedemptionRow{}, fmt.Errorf("%w: idempotency_key %q already started redemption %s with different parameters",
+				ledger.ErrIdempotencyConflict, r.IdempotencyKey, prev.ID)
+		}
+		return s.driveAndWait(ctx, prev.ID)
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return store.RedemptionRow{}, err
+	}
+	if _, _, err := s.ledger.Account(ctx, r.AccountID); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	if err := s.satAsset(ctx, r.Asset); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	now := s.now()
+	row := store.RedemptionRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: r.Method,
+		State: RedemptionRequested, IdemKey: r.IdempotencyKey, CreatedAt: now, UpdatedAt: now}
+	pol := s.policy(r.Asset)
+	switch r.Method {
+	case store.MethodLightning:
+		if err := s.checkInvoice(ctx, r, &row); err != nil {
+			return store.RedemptionRow{}, err
+		}
+	case store.MethodOnchain:
+		if err := s.checkOnchain(r, &row); err != nil {
+			return store.RedemptionRow{}, err
+		}
+	default:
+		return store.RedemptionRow{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
+	}
+	if err := pol.checkAmount("a redemption", row.Amount); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	total, err := addAmounts(row.Amount, row.FeeLimit)
+	if err != nil {
+		return store.RedemptionRow{}, err
+	}
+	if err := s.checkDaily(ctx, r.AccountID, r.Asset, pol, total, false); err != nil {
+		return store.RedemptionRow{}, err
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		row, err = tx.InsertRedemption(ctx, row)
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		if prev, kerr := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); kerr == nil {
+			return s.driveAndWait(ctx, prev.ID) // a concurrent retry won
+		}
+		return store.RedemptionRow{}, fmt.Errorf("%w: invoice %s is already being paid by another redemption",
+			ledger.ErrAlreadyExists, row.PaymentHash)
+	}
+	if err != nil {
+		return store.RedemptionRow{}, err
+	}
+	s.log.Info("redemption requested", "redemption", row.ID, "account", row.AccountID, "asset", row.Asset,
+		"method", row.Method, "amount", row.Amount, "fee_limit", row.FeeLimit)
+	return s.driveAndWait(ctx, row.ID)
+}
+
+func validateKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: idempotency_key is required: choose a unique value per redemption and reuse it only to retry it", ledger.ErrInvalidArgument)
+	}
+	if len(key) > ledger.MaxKeyLen {
+		return fmt.Errorf("%w: idempotency_key is %d characters, at most %d allowed", ledger.ErrInvalidArgument, len(key), ledger.MaxKeyLen)
+	}
+	for _, c := range []byte(key) {
+		if c < 0x21 || c > 0x7e {
+			return fmt.Errorf("%w: idempotency_key must be printable ASCII without spaces", ledger.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// checkInvoice decodes the BOLT11 invoice with lnd and fills the row.
+func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.RedemptionRow) error {
+	if r.PaymentRequest == "" {
+		return fmt.Errorf("%w: payment_request (a BOLT11 invoice) is required for a Lightning redemption", ledger.ErrInvalidArgument)
+	}
+	if len(r.PaymentRequest) > 4096 {
+		return fmt.Errorf("%w: payment_request is %d characters; a BOLT11 invoice this long is not accepted", ledger.ErrInvalidArgument, len(r.PaymentRequest))
+	}
+	if r.Address != "" || r.Amount != 0 || r.SatPerVbyte != 0 {
+		return fmt.Errorf("%w: address, amount and sat_per_vbyte are for on-chain redemptions; a Lightning redemption pays the invoice's amount", ledger.ErrInvalidArgument)
+	}
+	if r.MaxFeeSat < 0 {
+		return fmt.Errorf("%w: max_fee_sat must not be negative", ledger.ErrInvalidArgument)
+	}
+	pr, err := s.ln.DecodePayReq(ctx, &lnrpc.PayReqString{PayReq: r.PaymentRequest})
+	if err != nil {
+		if st, ok := status.FromError(err); ok && (st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded) {
+			return fmt.Errorf("%w: decode invoice: %w", ErrUnavailable, err)
+		}
+		return fmt.Errorf("%w: payment_request is not a valid BOLT11 invoice for this network: %s", ledger.ErrInvalidArgument, status.Convert(err).Message())
+	}
+	if pr.NumMsat <= 0 {
+		return fmt.Errorf("%w: the invoice has no amount; ask for an invoice of the amount to redeem", ledger.ErrInvalidArgument)
+	}
+	if pr.NumMsat%1000 != 0 {
+		return fmt.Errorf("%w: the invoice asks for %d msat; only whole sats can be redeemed", ledger.ErrInvalidArgument, pr.NumMsat)
+	}
+	expiry := pr.Expiry
+	if expiry == 0 {
+		expiry = 3600 // BOLT11 default
+	}
+	expires := time.Unix(pr.Timestamp, 0).Add(time.Duration(expiry) * time.Second)
+	if left := expires.Sub(s.cfg.Now()); left < s.cfg.PayTimeout {
+		return fmt.Errorf("%w: the invoice expires in %s, less than the payment timeout of %s; ask for a fresh invoice",
+			ledger.ErrInvalidArgument, left.Truncate(time.Second), s.cfg.PayTimeout)
+	}
+	if r.MaxFeeSat > pr.NumSatoshis {
+		return fmt.Errorf("%w: max_fee_sat %d is more than the invoice amount %d", ledger.ErrInvalidArgument, r.MaxFeeSat, pr.NumSatoshis)
+	}
+	row.Amount, row.FeeLimit = pr.NumSatoshis, r.MaxFeeSat
+	row.PaymentRequest, row.PaymentHash = r.PaymentRequest, pr.PaymentHash
+	return nil
+}
+
+// checkOnchain validates an on-chain payout and fills the row.
+func (s *Service) checkOnchain(r RedeemRequest, row *store.RedemptionRow) error {
+	if r.PaymentRequest != "" || r.MaxFeeSat != 0 {
+		return fmt.Errorf("%w: payment_request and max_fee_sat are for Lightning redemptions; on-chain, set sat_per_vbyte", ledger.ErrInvalidArgument)
+	}
+	addr, err := btcutil.DecodeAddress(r.Address, s.cfg.Net)
+	if err != nil || !addr.IsForNet(s.cfg.Net) {
+		return fmt.Errorf("%w: address %q is not a valid %s address", ledger.ErrInvalidArgument, truncate(r.Address), s.cfg.Net.Name)
+	}
+	if r.Amount < dustLimit {
+		return fmt.Errorf("%w: amount must be at least %d sats (dust) for an on-chain payout, got %d", ledger.ErrInvalidArgument, dustLimit, r.Amount)
+	}
+	if r.SatPerVbyte < 1 || r.SatPerVbyte > s.cfg.MaxSatPerVbyte {
+		return fmt.Errorf("%w: sat_per_vbyte must be 1 to %d, got %d", ledger.ErrInvalidArgument, s.cfg.MaxSatPerVbyte, r.SatPerVbyte)
+	}
+	fee, err := mulAmounts(r.SatPerVbyte, s.cfg.OnchainVbytes)
+	if err != nil {
+		return err
+	}
+	row.Amount, row.FeeLimit, row.SatPerVbyte, row.Address = r.Amount, fee, r.SatPerVbyte, addr.EncodeAddress()
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}
+
+// driveAndWait starts driving a redemption (in a goroutine owned by the
+// service, so a client going away does not interrupt it) and waits until it
+// leaves requested and burned, or a few seconds pass.
+func (s *Service) driveAndWait(ctx context.Context, id string) (store.RedemptionRow, error) {
+	s.drive(id)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := s.redemption(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		switch {
+		case r.State == RedemptionRejected:
+			return r, fmt.Errorf("%w: redemption %s refused: %s", ledger.ErrInsufficientFunds, r.ID, r.Failure)
+		case r.State != RedemptionRequested && r.State != RedemptionBurned, time.Now().After(deadline):
+			return r, nil
+		}
+		if err := s.alive(); err != nil {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// drive advances a redemption in the background unless that is already
+// happening.
+func (s *Service) drive(id string) {
+	s.mu.Lock()
+	if s.busy[id] || s.dead.Load() || s.ctx == nil || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.busy[id] = true
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() { s.mu.Lock(); delete(s.busy, id); s.mu.Unlock() }()
+		if err := s.advance(s.ctx, id); err != nil && !errors.Is(err, errCrashed) && s.ctx.Err() == nil {
+			s.log.Warn("redemption not finished; retrying later", "redemption", id, "err", err)
+		}
+	}()
+}
+
+// reconcileRedemptions drives every unfinished redemption: after a restart
+// this is what finds the ones a crash left mid-way.
+func (s *Service) reconcileRedemptions(ctx context.Context) {
+	var rows []store.RedemptionRow
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.RedemptionsInStates(ctx, RedemptionRequested, RedemptionBurned, RedemptionInFlight, RedemptionFailed)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("list unfinished redemptions", "err", err)
+		}
+		return
+	}
+	for _, r := range rows {
+		s.drive(r.ID)
+	}
+}
+
+// advance runs a redemption's state machine as far as it can go now.
+func (s *Service) advance(ctx context.Context, id string) error {
+	for {
+		if err := s.fault("redeem:step"); err != nil {
+			return err
+		}
+		r, err := s.redemption(ctx, id)
+		if err != nil {
+			return err
+		}
+		before := r.State
+		switch r.State {
+		case RedemptionRequested:
+			err = s.burn(ctx, r)
+		case RedemptionBurned:
+			if r.Method == store.MethodLightning {
+				err = s.sendLightning(ctx, r)
+			} else {
+				err = s.sendOnchain(ctx, r)
+			}
+		case RedemptionInFlight:
+			if r.Method == store.MethodLightning {
+				err = s.trackLightning(ctx, r)
+			} else {
+				err = s.checkOnchainPayout(ctx, r)
+			}
+		case RedemptionFailed:
+			err = s.refund(ctx, r)
+		default:
+			return nil // paid, refunded, rejected: final
+		}
+		if err != nil {
+			return err
+		}
+		after, err := s.redemption(ctx, id)
+		if err != nil {
+			return err
+		}
+		if after.State == before {
+			return nil // waiting (confirmations, coverage for a refund)
+		}
+	}
+}
+
+// setState moves a redemption from its current state, updating the fields
+// the new state fills.
+func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string) error {
+	from := r.State
+	r.State, r.UpdatedAt = to, s.now()
+	err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.UpdateRedemption(ctx, r, from) })
+	if err != nil {
+		return err
+	}
+	s.log.Info("redemption "+to, "redemption", r.ID, "from", from, "txid", r.TxID, "fee_paid", r.FeePaid, "failure", r.Failure)
+	switch to {
+	case RedemptionPaid:
+		s.paid.Add(1)
+	case RedemptionRefunded:
+		s.refunded.Add(1)
+	}
+	return nil
+}
+
+// burn debits amount + fee limit, keyed by the redemption id: a crash
+// after the burn commits and before the state says so is repaired by
+// burning again, which replays the same entry.
+func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
+	total, err := addAmounts(r.Amount, r.FeeLimit)
+	if err != nil {
+		return err
+	}
+	_, err = s.ledger.Burn(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "redeem:" + r.ID, Asset: r.Asset,
+		From: r.AccountID, Amount: total, Memo: "redemption " + r.ID})
+	if err != nil {
+		if isRefusal(err) {
+			r.Failure = err.Error()
+			return s.setState(ctx, r, RedemptionRejected)
+		}
+		return err
+	}
+	if err := s.fault("redeem:after-burn"); err != nil {
+		return err
+	}
+	return s.setState(ctx, r, RedemptionBurned)
+}
+
+// refund re-credits a failed payout (amount + fee limit), keyed by the
+// redemption id. It is a mint and passes the coverage gate; see
+// docs/payments.md for why, and for what happens while the gate refuses.
+func (s *Service) refund(ctx context.Context, r store.RedemptionRow) error {
+	total, err := addAmounts(r.Amount, r.FeeLimit)
+	if err != nil {
+		return err
+	}
+	_, err = s.ledger.Mint(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "refund:" + r.ID, Asset: r.Asset,
+		To: r.AccountID, Amount: total, Memo: "refund of redemption " + r.ID})
+	if errors.Is(err, ledger.ErrMintRefused) {
+		s.log.Warn("refund waits for the coverage gate", "redemption", r.ID, "reason", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.fault("redeem:after-refund"); err != nil {
+		return err
+	}
+	return s.setState(ctx, r, RedemptionRefunded)
+}
+
+// lookupPayment asks lnd for the payment of a hash: found is false if lnd
+// never initiated one.
+func (s *Service) lookupPayment(ctx context.Context, hash []byte) (p *lnrpc.Payment, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	stream, err := s.router.TrackPaymentV2(ctx, &routerrpc.TrackPaymentRequest{PaymentHash: hash})
+	if err == nil {
+		p, err = stream.Recv()
+	}
+	if status.Code(err) == codes.NotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: track payment %x: %w", ErrUnavailable, hash, err)
+	}
+	return p, true, nil
+}
+
+// applyPayment records what lnd says of a payment: in flight, paid or
+// failed.
+func (s *Service) applyPayment(ctx context.Context, r store.RedemptionRow, p *lnrpc.Payment) error {
+	switch p.Status {
+	case lnrpc.Payment_SUCCEEDED:
+		r.FeePaid = (p.FeeMsat + 999) / 1000
+		r.Preimage = p.PaymentPreimage
+		return s.setState(ctx, r, RedemptionPaid)
+	case lnrpc.Payment_FAILED:
+		r.Failure = "lnd: " + p.FailureReason.String()
+		return s.setState(ctx, r, RedemptionFailed)
+	default:
+		if r.State == RedemptionBurned {
+			return s.setState(ctx, r, RedemptionInFlight)
+		}
+		return nil
+	}
+}
+
+// sendLightning pays a burned redemption's invoice, unless lnd already has
+// a payment of its hash (a crash after sending): the payment hash is the
+// anchor that makes a second payment impossible.
+func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) error {
+	hash, err := hex.DecodeString(r.PaymentHash)
+	if err != nil {
+		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
+	}
+	if p, found, err := s.lookupPayment(ctx, hash); err != nil {
+		return err
+	} else if found {
+		s.log.Info("payment already known to lnd; following it instead of sending", "redemption", r.ID, "status", p.Status)
+		return s.applyPayment(ctx, r, p)
+	}
+	stream, err := s.router.SendPaymentV2(ctx, &routerrpc.SendPaymentRequest{PaymentRequest: r.PaymentRequest,
+		TimeoutSeconds: int32(s.cfg.PayTimeout / time.Second), FeeLimitSat: r.FeeLimit})
+	var p *lnrpc.Payment
+	if err == nil {
+		p, err = stream.Recv()
+	}
+	if err != nil {
+		// Did lnd start the payment? Only "no" makes this a definitive
+		// failure; anything unsure is retried.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		lp, found, lerr := s.lookupPayment(ctx, hash)
+		if lerr != nil {
+			return errors.Join(err, lerr)
+		}
+		if found {
+			return s.applyPayment(ctx, r, lp)
+		}
+		if c := status.Code(err); c == codes.Unavailable || c == codes.Canceled || c == codes.DeadlineExceeded {
+			return fmt.Errorf("%w: send payment: %w", ErrUnavailable, err)
+		}
+		r.Failure = "lnd refused the payment: " + status.Convert(err).Message()
+		return s.setState(ctx, r, RedemptionFailed)
+	}
+	if err := s.fault("redeem:after-send"); err != nil {
+		return err
+	}
+	if err := s.applyPayment(ctx, r, p); err != nil {
+		return err
+	}
+	if p.Status == lnrpc.Payment_SUCCEEDED || p.Status == lnrpc.Payment_FAILED {
+		return nil
+	}
+	r.State = RedemptionInFlight
+	return s.follow(ctx, r, stream)
+}
+
+// trackLightning follows an in-flight payment to its end.
+func (s *Service) trackLightning(ctx context.Context, r store.RedemptionRow) error {
+	hash, err := hex.DecodeString(r.PaymentHash)
+	if err != nil {
+		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
+	}
+	stream, err := s.router.TrackPaymentV2(ctx, &routerrpc.TrackPaymentRequest{PaymentHash: hash, NoInflightUpdates: true})
+	if err != nil {
+		return fmt.Errorf("%w: track payment: %w", ErrUnavailable, err)
+	}
+	return s.follow(ctx, r, stream)
+}
+
+type paymentStream interface {
+	Recv() (*lnrpc.Payment, error)
+}
+
+// follow reads payment updates until a final one and records it.
+func (s *Service) follow(ctx context.Context, r store.RedemptionRow, stream paymentStream) error {
+	for {
+		p, err := stream.Recv()
+		if err == io.EOF {
+			return errors.New("payment stream ended before a final state")
+		}
+		if status.Code(err) == codes.NotFound {
+			// In flight by our records, unknown to lnd: it was never
+			// initiated (lnd lost it, or its database was replaced).
+			// Sending is safe: the hash still guards against a double
+			// payment.
+			r.Failure = ""
+			return s.setStateFrom(ctx, r, RedemptionInFlight, RedemptionBurned)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: follow payment: %w", ErrUnavailable, err)
+		}
+		if p.Status == lnrpc.Payment_SUCCEEDED || p.Status == lnrpc.Payment_FAILED {
+			return s.applyPayment(ctx, r, p)
+		}
+	}
+}
+
+func (s *Service) setStateFrom(ctx context.Context, r store.RedemptionRow, from, to string) error {
+	r.State = from
+	return s.setState(ctx, r, to)
+}
+
+// findLabeled looks for the wallet transaction labelled for a redemption.
+func (s *Service) findLabeled(ctx context.Context, id string) (*lnrpc.Transaction, error) {
+	res, err := s.ln.GetTransactions(ctx, &lnrpc.GetTransactionsRequest{StartHeight: 0, EndHeight: -1})
+	if err != nil {
+		return nil, fmt.Errorf("%w: list wallet transactions: %w", ErrUnavailable, err)
+	}
+	for _, t := range res.Transactions {
+		if t.Label == labelPrefix+id {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+// sendOnchain pays a burned on-chain redemption, unless lnd's wallet
+// already holds a transaction labelled with its id (a crash after sending).
+func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error {
+	if t, err := s.findLabeled(ctx, r.ID); err != nil {
+		return err
+	} else if t != nil {
+		s.log.Info("payout transaction already in lnd's wallet; following it", "redemption", r.ID, "txid", t.TxHash)
+		r.TxID = t.TxHash
+		return s.setState(ctx, r, RedemptionInFlight)
+	}
+	res, err := s.ln.SendCoins(ctx, &lnrpc.SendCoinsRequest{Addr: r.Address, Amount: r.Amount,
+		SatPerVbyte: uint64(r.SatPerVbyte), Label: labelPrefix + r.ID, MinConfs: 1})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		t, lerr := s.findLabeled(ctx, r.ID)
+		if lerr != nil {
+			return errors.Join(err, lerr)
+		}
+		if t != nil {
+			r.TxID = t.TxHash
+			return s.setState(ctx, r, RedemptionInFlight)
+		}
+		if c := status.Code(err); c == codes.Unavailable || c == codes.Canceled || c == codes.DeadlineExceeded {
+			return fmt.Errorf("%w: send coins: %w", ErrUnavailable, err)
+		}
+		r.Failure = "lnd refused the payout: " + status.Convert(err).Message()
+		return s.setState(ctx, r, RedemptionFailed)
+	}
+	if err := s.fault("redeem:after-send"); err != nil {
+		return err
+	}
+	r.TxID = res.Txid
+	return s.setState(ctx, r, RedemptionInFlight)
+}
+
+// checkOnchainPayout marks an on-chain payout paid once its transaction
+// has a confirmation.
+func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow) error {
+	t, err := s.findLabeled(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		s.log.Warn("on-chain payout not in lnd's wallet any more; still waiting", "redemption", r.ID, "txid", r.TxID)
+		return nil
+	}
+	if t.NumConfirmations < 1 {
+		return nil
+	}
+	r.TxID, r.FeePaid = t.TxHash, t.TotalFees
+	return s.setState(ctx, r, RedemptionPaid)
+}
+
+func (s *Service) redemption(ctx context.Context, id string) (store.RedemptionRow, error) {
+	var r store.RedemptionRow
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		r, err = tx.Redemption(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return r, fmt.Errorf("%w: no redemption %s", ledger.ErrNotFound, id)
+	}
+	return r, err
+}
+
+func (s *Service) redemptionByKey(ctx context.Context, account, key string) (store.RedemptionRow, error) {
+	var r store.RedemptionRow
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		r, err = tx.RedemptionByIdemKey(ctx, account, key)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return r, fmt.Errorf("%w: no redemption with that idempotency key", ledger.ErrNotFound)
+	}
+	return r, err
+}
+
+// Redemption returns one of an account's redemptions.
+func (s *Service) Redemption(ctx context.Context, account, id string) (store.RedemptionRow, error) {
+	r, err := s.redemption(ctx, id)
+	if err == nil && r.AccountID != account {
+		return store.RedemptionRow{}, fmt.Errorf("%w: account %s has no redemption %s", ledger.ErrNotFound, account, id)
+	}
+	return r, err
+}
+
+// Redemptions lists an account's redemptions newest first.
+func (s *Service) Redemptions(ctx context.Context, account string, before int64, limit int) (out []store.RedemptionRow, next int64, err error) {
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.AccountRedemptions(ctx, account, before, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(rows) > limit {
+			rows = rows[:limit]
+			next = rows[limit-1].Seq
+		}
+		out = rows
+		return nil
+	})
+	return out, next, err
+}

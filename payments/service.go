@@ -1,0 +1,305 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/reserve/descriptor"
+	"github.com/kosh-reserve/kosh/store"
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
+)
+
+// Scope is the ledger idempotency scope of every entry this package makes.
+const Scope ledger.Scope = "payments"
+
+// Sentinel errors callers branch on (besides the ledger's, which are passed
+// through: ErrInvalidArgument, ErrNotFound, ErrInsufficientFunds, ...).
+var (
+	// ErrUnavailable: the payments lnd (or the service) cannot be used now;
+	// retrying later may work.
+	ErrUnavailable = errors.New("payments unavailable")
+	// ErrLimit: a policy limit (maximum amount, daily limit, unused
+	// deposit addresses) refuses the request.
+	ErrLimit = errors.New("limit reached")
+	// ErrNotConfigured: the feature asked for is not configured.
+	ErrNotConfigured = errors.New("not configured")
+	// errCrashed is returned after a fault hook simulated a crash.
+	errCrashed = errors.New("payments: simulated crash")
+)
+
+// Ledger is what the payments service needs of the ledger.
+type Ledger interface {
+	Mint(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
+	Burn(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
+	Asset(ctx context.Context, code string) (ledger.Asset, error)
+	Account(ctx context.Context, id string) (ledger.Account, []ledger.Balance, error)
+}
+
+// Policy bounds the amounts of one asset.
+type Policy struct {
+	// Min and Max bound one Lightning deposit and one redemption payout, in
+	// sats (0: no bound; Min defaults to 1).
+	Min, Max int64
+	// Daily bounds, per account, the sum of deposits requested and the sum
+	// of units burned by redemptions over the last 24 hours (0: none).
+	Daily int64
+}
+
+// Config configures the service.
+type Config struct {
+	// Net is the bitcoin network of addresses and invoices.
+	Net *chaincfg.Params
+	// MinConf is how many confirmations an on-chain deposit needs.
+	MinConf int64
+	// DepositDesc derives on-chain deposit addresses (nil: none). It must be
+	// watched by the chain watcher.
+	DepositDesc *descriptor.Descriptor
+	// DepositGap is how far beyond the chain watcher's last used index
+	// addresses may be handed out (its gap limit).
+	DepositGap int64
+	// Policies per asset code; Default for the others.
+	Policies map[string]Policy
+	Default  Policy
+	// PayTimeout bounds one Lightning payment attempt (default 60 s).
+	PayTimeout time.Duration
+	// InvoiceExpiry is the default deposit invoice lifetime (default 1 h).
+	InvoiceExpiry time.Duration
+	// OnchainVbytes is the size budget an on-chain payout's fee limit is
+	// computed from: fee_limit = sat_per_vbyte * OnchainVbytes (default 250).
+	OnchainVbytes int64
+	// MaxSatPerVbyte caps the fee rate a holder may ask for (default 500).
+	MaxSatPerVbyte int64
+	// Poll is how often pending work is retried and the chain is checked
+	// (default 1 s).
+	Poll time.Duration
+	// Fault, if set, is called at named crash points (docs/payments.md); a
+	// non-nil result makes the service behave as if the process died there:
+	// it stops at once without another write. For tests only.
+	Fault func(point string) error
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Stats are the service's counters.
+type Stats struct {
+	DepositsCredited    int64
+	RedemptionsPaid     int64
+	RedemptionsRefunded int64
+	// ReorgedDeposits counts credited on-chain outputs found reorganised
+	// out since start; FlaggedOutputs is how many are flagged now.
+	ReorgedDeposits int64
+	FlaggedOutputs  int64
+}
+
+// Service runs deposits and redemptions against one lnd.
+type Service struct {
+	db     *store.DB
+	ledger Ledger
+	ln     lnrpc.LightningClient
+	router routerrpc.RouterClient
+	cfg    Config
+	log    *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{}
+	dead   atomic.Bool
+
+	mu   sync.Mutex
+	busy map[string]bool // redemption ids being advanced
+
+	credited, paid, refunded, reorged, flagged atomic.Int64
+}
+
+// New returns a service; Start runs it.
+func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.RouterClient, cfg Config) *Service {
+	if cfg.MinConf <= 0 {
+		cfg.MinConf = 1
+	}
+	if cfg.DepositGap <= 0 {
+		cfg.DepositGap = 100
+	}
+	if cfg.PayTimeout <= 0 {
+		cfg.PayTimeout = 60 * time.Second
+	}
+	if cfg.InvoiceExpiry <= 0 {
+		cfg.InvoiceExpiry = time.Hour
+	}
+	if cfg.OnchainVbytes <= 0 {
+		cfg.OnchainVbytes = 250
+	}
+	if cfg.MaxSatPerVbyte <= 0 {
+		cfg.MaxSatPerVbyte = 500
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
+		kick: make(chan struct{}, 1), busy: map[string]bool{}}
+}
+
+// Start reconciles every unfinished deposit and redemption against lnd and
+// the chain, then keeps doing so until Stop.
+func (s *Service) Start() {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.invoiceLoop() }()
+	go func() { defer s.wg.Done(); s.workLoop() }()
+}
+
+// Stop stops every loop and waits for them.
+func (s *Service) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+}
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	return Stats{DepositsCredited: s.credited.Load(), RedemptionsPaid: s.paid.Load(),
+		RedemptionsRefunded: s.refunded.Load(), ReorgedDeposits: s.reorged.Load(), FlaggedOutputs: s.flagged.Load()}
+}
+
+func (s *Service) now() int64 { return s.cfg.Now().UnixMicro() }
+
+// fault runs the fault hook at a crash point; after a simulated crash the
+// service does nothing more.
+func (s *Service) fault(point string) error {
+	if s.dead.Load() {
+		return errCrashed
+	}
+	if s.cfg.Fault == nil {
+		return nil
+	}
+	if err := s.cfg.Fault(point); err != nil {
+		s.dead.Store(true)
+		s.log.Warn("fault injected: payments stop as if the process died here", "point", point)
+		if s.cancel != nil {
+			s.cancel()
+		}
+		return fmt.Errorf("%w at %s: %w", errCrashed, point, err)
+	}
+	return nil
+}
+
+func (s *Service) alive() error {
+	if s.dead.Load() {
+		return fmt.Errorf("%w: the payments service stopped", ErrUnavailable)
+	}
+	return nil
+}
+
+// wake asks the work loop to run now.
+func (s *Service) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// workLoop retries everything unfinished: credits refused by the coverage
+// gate, on-chain deposits reaching their confirmations, reorged credits,
+// redemptions left mid-way by a crash, refunds.
+func (s *Service) workLoop() {
+	t := time.NewTicker(s.cfg.Poll)
+	defer t.Stop()
+	for {
+		if s.dead.Load() {
+			return
+		}
+		s.reconcileDeposits(s.ctx)
+		if s.cfg.DepositDesc != nil {
+			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("on-chain deposit scan failed; retrying", "err", err)
+			}
+		}
+		s.reconcileRedemptions(s.ctx)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// policy returns an asset's policy.
+func (s *Service) policy(asset string) Policy {
+	p, ok := s.cfg.Policies[asset]
+	if !ok {
+		p = s.cfg.Default
+	}
+	if p.Min <= 0 {
+		p.Min = 1
+	}
+	return p
+}
+
+// checkAmount applies min and max.
+func (p Policy) checkAmount(what string, amount int64) error {
+	if amount < p.Min {
+		return fmt.Errorf("%w: %s of %d sats is below the minimum of %d", ledger.ErrInvalidArgument, what, amount, p.Min)
+	}
+	if p.Max > 0 && amount > p.Max {
+		return fmt.Errorf("%w: %s of %d sats is above the maximum of %d", ErrLimit, what, amount, p.Max)
+	}
+	return nil
+}
+
+// satAsset checks that an asset exists and is sat-pegged: deposits and
+// redemptions convert 1 unit = 1 sat.
+func (s *Service) satAsset(ctx context.Context, code string) error {
+	a, err := s.ledger.Asset(ctx, code)
+	if err != nil {
+		return err
+	}
+	if a.Peg != ledger.PegSat {
+		return fmt.Errorf("%w: asset %s is not sat-pegged; deposits and redemptions in bitcoin are for sat-pegged assets only",
+			ledger.ErrInvalidArgument, code)
+	}
+	return nil
+}
+
+// addAmounts adds two non-negative amounts, refusing overflow.
+func addAmounts(a, b int64) (int64, error) {
+	if a < 0 || b < 0 || a > (1<<63-1)-b {
+		return 0, fmt.Errorf("%w: %d + %d overflows", ledger.ErrOverflow, a, b)
+	}
+	return a + b, nil
+}
+
+// mulAmounts multiplies two non-negative amounts, refusing overflow.
+func mulAmounts(a, b int64) (int64, error) {
+	if a < 0 || b < 0 || (a != 0 && b > (1<<63-1)/a) {
+		return 0, fmt.Errorf("%w: %d * %d overflows", ledger.ErrOverflow, a, b)
+	}
+	return a * b, nil
+}
+
+// isRefusal reports whether a ledger error is a per-request refusal rather
+// than a failure to retry.
+func isRefusal(err error) bool {
+	for _, e := range []error{ledger.ErrInvalidArgument, ledger.ErrNotFound, ledger.ErrIdempotencyConflict,
+		ledger.ErrInsufficientFunds, ledger.ErrOverflow, ledger.ErrMintRefused, ledger.ErrAlreadyExists} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
