@@ -303,6 +303,10 @@ func New(src DataSource, opts Options) http.Handler {
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /{$}", h.page)
 	h.mux.HandleFunc("GET /static/", h.asset)
+	h.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = "/static/favicon.svg"
+		h.asset(w, r)
+	})
 	h.mux.HandleFunc("GET /attestations/{name}", h.attestation)
 	return h
 }

@@ -447,6 +447,62 @@
   }
 
 
+
+  // ------------------------------------------ Lightning node signatures
+  // lnd's SignMessage: compact recoverable ECDSA over
+  // SHA256(SHA256("Lightning Signed Message:" || msg)), zbase32-encoded.
+  const ZB32 = "ybndrfg8ejkmcpqxot1uwisza345h769";
+  function zbase32Decode(str) {
+    let bits = 0, acc = 0;
+    const out = [];
+    for (const ch of str) {
+      const v = ZB32.indexOf(ch);
+      if (v < 0) fail("signature", `node signature "${str}" is not zbase32`);
+      acc = (acc << 5) | v;
+      bits += 5;
+      if (bits >= 8) {
+        bits -= 8;
+        out.push((acc >> bits) & 0xff);
+        acc &= (1 << bits) - 1;
+      }
+    }
+    return Uint8Array.from(out);
+  }
+  async function nodeMessageDigest(msg) {
+    return sha256(await sha256(concat(utf8("Lightning Signed Message:"), msg)));
+  }
+  function compressPoint(x, y) {
+    return concat(Uint8Array.of(y & 1n ? 3 : 2), bigToBytes32(x));
+  }
+  // recoverNodeKey returns the compressed key (hex) that made a zbase32
+  // compact signature over msg.
+  async function recoverNodeKey(msg, zsig) {
+    const c = zbase32Decode(zsig);
+    if (c.length !== 65) fail("signature", `node signature "${zsig}" decodes to ${c.length} bytes instead of 65`);
+    const h = c[0] - 27;
+    if (h < 0 || h > 7) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    const recid = BigInt(h & 3);
+    const r = bytesToBig(c.subarray(1, 33));
+    const s = bytesToBig(c.subarray(33, 65));
+    if (r === 0n || s === 0n || r >= N || s >= N) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    const x = r + (recid & 2n ? N : 0n);
+    const R = liftX(x);
+    if (!R) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    const Ry = (R[1] & 1n) === (recid & 1n) ? R[1] : P - R[1];
+    const e = mod(bytesToBig(await nodeMessageDigest(msg)), N);
+    const ri = invMod(r, N);
+    // Q = r^-1 (s R - e G)
+    const Q = toAffine(mulAdd(mod(ri * s, N), [R[0], Ry, 1n], mod(N - ri * e % N, N), [GX, GY, 1n]));
+    if (!Q) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    return toHex(compressPoint(Q[0], Q[1]));
+  }
+  // verifyNodeMessage mirrors sig.VerifyNodeMessage; it throws a KoshError.
+  async function verifyNodeMessage(msg, zsig, nodeKeyHex) {
+    if (!isLowerHex(nodeKeyHex, 66)) fail("signature", `node key "${nodeKeyHex}" is not 66 lower-case hex characters`);
+    const got = await recoverNodeKey(msg, zsig);
+    if (got !== nodeKeyHex) fail("signature", `node signature was made by ${got}, not by the listed node ${nodeKeyHex}`);
+  }
+
   // ------------------------------------------------------ attestations
   // The checks of proofs/attest (docs/proofs.md) that need no node: canonical
   // form, id, issuer signature, every class total against the listed items
@@ -484,12 +540,12 @@
         const cap = amount(c.capacity, `capacity of channel ${c.channel_point}`);
         const lb = amount(c.local_balance, `local balance of channel ${c.channel_point}`);
         const ct = amount(c.counted, `counted amount of channel ${c.channel_point}`);
-        if (lb > cap) fail("sum", `Channel ${c.channel_point} claims a local balance of ${lb} sats, more than its capacity of ${cap} sats.`);
-        if (ct > lb) fail("sum", `Channel ${c.channel_point} counts ${ct} sats, more than its local balance of ${lb} sats.`);
+        if (lb > cap) fail("sum", `channel ${c.channel_point} claims a local balance of ${lb} sats, more than its capacity of ${cap} sats`);
+        if (ct > lb) fail("sum", `channel ${c.channel_point} counts ${ct} sats, more than its local balance of ${lb} sats`);
         if (ct > 0n && c.confirmations < minConf) {
-          fail("sum", `Channel ${c.channel_point} counts ${ct} sats with ${c.confirmations} confirmations, fewer than the ${minConf} the counting rules require.`);
+          fail("sum", `channel ${c.channel_point} counts ${ct} sats with ${c.confirmations} confirmations, fewer than the ${minConf} the counting rules require`);
         }
-        if (ct > 0n && !n.signature) fail("sum", `Channel ${c.channel_point} counts ${ct} sats although its node ${n.pubkey} did not sign the attestation.`);
+        if (ct > 0n && !n.signature) fail("sum", `channel ${c.channel_point} counts ${ct} sats although its node ${n.pubkey} did not sign the attestation`);
         capacity += cap;
         local += lb;
         counted += ct;
@@ -501,7 +557,7 @@
     };
     t.counted = t.onchain.counted + t.lightning.counted;
     for (const v of [listed, eligible, capacity, local, counted, t.counted]) {
-      if (v > MAX_SUM) fail("overflow", "The reserves add up to more than 2^63-1 sats.");
+      if (v > MAX_SUM) fail("overflow", "the reserves add up to more than 2^63-1 sats");
     }
     return t;
   }
@@ -512,12 +568,12 @@
     let num = total * BigInt(bps);
     let den = BPS;
     if (as.peg === "sat") return [num, den];
-    if (as.peg !== "fiat") fail("malformed", `Asset ${as.code} has an unknown peg "${as.peg}".`);
+    if (as.peg !== "fiat") fail("malformed", `asset ${as.code} has an unknown peg "${as.peg}"`);
     if (total === 0n && !as.price) return [0n, 1n];
     const p = as.price;
     const coef = p ? bigint(p.coefficient, `price of ${as.code}`) : 0n;
-    if (!p || coef <= 0n) fail("coverage", `Asset ${as.code} is pegged to ${as.currency} and has liabilities but no usable price.`);
-    if (p.scale < 0 || p.scale > 18 || as.decimals < 0 || as.decimals > 18) fail("malformed", `Asset ${as.code} has a price scale or decimals outside 0 to 18.`);
+    if (!p || coef <= 0n) fail("coverage", `asset ${as.code} is pegged to ${as.currency} and has liabilities but no usable price`);
+    if (p.scale < 0 || p.scale > 18 || as.decimals < 0 || as.decimals > 18) fail("malformed", `asset ${as.code} has a price scale or decimals outside 0 to 18`);
     num = num * SATS_PER_BTC * 10n ** BigInt(p.scale);
     den = den * 10n ** BigInt(as.decimals) * coef;
     return [num, den];
@@ -537,10 +593,142 @@
     }
     const required = ceilDiv(nN, nD);
     const backing = ceilDiv(bN, bD);
-    if (required > MAX_SUM || backing > MAX_SUM) fail("overflow", "The liabilities are worth more than 2^63-1 sats.");
+    if (required > MAX_SUM || backing > MAX_SUM) fail("overflow", "the liabilities are worth more than 2^63-1 sats");
     const bps = bN > 0n ? (reserves * bD * BPS) / bN : 0n;
     return { counted_reserves: reserves, required, backing, bps, backed: reserves >= required };
   }
+
+  // The attestation's shape (proofs/attest): every member, no others. "?"
+  // marks members left out when empty.
+  const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint";
+  const RULE = { counts: BOOL, haircut_bps: INT };
+  const SCHEMA = {
+    version: INT, seq: INT, issuer_key: STR, time: STR, prev: STR,
+    block: { height: INT, hash: STR },
+    journal_cutoff: AMT,
+    counting: { min_confirmations: INT, onchain: RULE, lightning: RULE },
+    reserves: {
+      onchain: [{ outpoint: STR, value: AMT, confirmations: INT, "?descriptor": STR, "?address": STR, source: STR }],
+      lightning: [{ name: STR, pubkey: STR, channels: [{ channel_point: STR, capacity: AMT, confirmations: INT, local_balance: AMT, counted: AMT }], "?signature": STR }],
+      totals: { onchain: { listed: AMT, eligible: AMT, counted: AMT }, lightning: { capacity: AMT, local_balance: AMT, eligible: AMT, counted: AMT }, counted: AMT },
+    },
+    assets: [{ code: STR, decimals: INT, peg: STR, "?currency": STR,
+      "?price": { currency: STR, coefficient: BIG, scale: INT, time: STR, manual: BOOL },
+      min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT } }],
+    coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BIG, backed: BOOL },
+    stale: BOOL, stale_sources: [STR], "?signature": STR,
+  };
+  function shapeFail(what) {
+    fail("malformed", `the document does not have the attestation shape (${what})`);
+  }
+  function checkShape(v, sc, path) {
+    if (Array.isArray(sc)) {
+      if (!Array.isArray(v)) shapeFail(`${path} is not a list`);
+      v.forEach((x, i) => checkShape(x, sc[0], `${path}[${i}]`));
+      return;
+    }
+    if (typeof sc === "object") {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) shapeFail(`${path} is not an object`);
+      for (const k of Object.keys(v)) {
+        if (!(k in sc) && !(("?" + k) in sc)) shapeFail(`json: unknown field "${k}"`);
+      }
+      for (const [key, sub] of Object.entries(sc)) {
+        const opt = key.startsWith("?");
+        const k = opt ? key.slice(1) : key;
+        if (!(k in v)) {
+          if (!opt) shapeFail(`${path ? path + "." : ""}${k} is missing`);
+          continue;
+        }
+        if (opt && (v[k] === "" || v[k] === null)) shapeFail(`${path ? path + "." : ""}${k} is empty where it must be left out`);
+        checkShape(v[k], sub, path ? `${path}.${k}` : k);
+      }
+      return;
+    }
+    switch (sc) {
+      case AMT:
+        if (typeof v !== "string") shapeFail(`amount ${JSON.stringify(v)} is not a decimal string`);
+        if (parseAmount(v) === null) shapeFail(`amount "${v}" is not a canonical decimal up to 2^63-1`);
+        return;
+      case BIG:
+        if (typeof v !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(v)) shapeFail(`integer ${JSON.stringify(v)} is not a decimal string`);
+        return;
+      case INT:
+        if (!Number.isSafeInteger(v)) shapeFail(`${path} is not an integer`);
+        return;
+      case STR:
+        if (typeof v !== "string") shapeFail(`${path} is not a string`);
+        return;
+      case BOOL:
+        if (typeof v !== "boolean") shapeFail(`${path} is not true or false`);
+        return;
+    }
+  }
+  // splitOutpoint parses "txid:vout" (64 lower-case hex, canonical vout
+  // below 2^32) or returns null.
+  function splitOutpoint(s) {
+    const m = /^([0-9a-f]{64}):(0|[1-9][0-9]{0,9})$/.exec(s);
+    if (!m || Number(m[2]) > 0xffffffff) return null;
+    return [m[1], Number(m[2])];
+  }
+  function cmpOutpoint(a, b) {
+    if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+    return a[1] - b[1];
+  }
+  // checkStructure: outpoints well formed, sorted, each listed once; nodes
+  // and channels sorted; stale flag consistent. Messages as proofs/attest.
+  function checkStructure(a) {
+    const seen = new Map();
+    let prev = null;
+    for (const [i, u] of a.reserves.onchain.entries()) {
+      const op = splitOutpoint(u.outpoint);
+      if (!op) fail("malformed", `on-chain output ${i} has outpoint "${u.outpoint}", not txid:vout`);
+      if (prev && cmpOutpoint(prev, op) >= 0) fail("malformed", `on-chain output ${u.outpoint} is out of order or repeated (outputs must be sorted by txid, then vout)`);
+      prev = op;
+      seen.set(u.outpoint, "an on-chain output");
+    }
+    let prevNode = null;
+    for (const n of a.reserves.lightning) {
+      if (prevNode !== null && prevNode >= n.pubkey) fail("malformed", `Lightning node ${n.pubkey} is out of order or repeated (nodes must be sorted by key)`);
+      prevNode = n.pubkey;
+      let prevCh = null;
+      for (const c of n.channels) {
+        const op = splitOutpoint(c.channel_point);
+        if (!op) fail("malformed", `a channel of node ${n.pubkey} has channel point "${c.channel_point}", not txid:vout`);
+        if (prevCh && cmpOutpoint(prevCh, op) >= 0) fail("malformed", `channel ${c.channel_point} is out of order or repeated (channels must be sorted by channel point)`);
+        prevCh = op;
+        const what = `a channel of node ${n.pubkey}`;
+        if (seen.has(c.channel_point)) fail("sum", `outpoint ${c.channel_point} is listed both as ${seen.get(c.channel_point)} and as ${what}`);
+        seen.set(c.channel_point, what);
+      }
+    }
+    if (a.stale && a.stale_sources.length === 0) fail("malformed", "the attestation is marked stale but names no stale source");
+    if (!a.stale && a.stale_sources.length > 0) fail("malformed", "the attestation names stale sources but is not marked stale");
+  }
+  // nodeMessage is what each Lightning node signs: "kosh/attestation:" and
+  // the hex tagged hash of the document without any signature.
+  async function nodeMessage(doc) {
+    const c = withoutSignature(doc);
+    c.reserves = Object.assign({}, c.reserves, {
+      lightning: c.reserves.lightning.map((n) => {
+        const m = Object.assign({}, n);
+        delete m.signature;
+        return m;
+      }),
+    });
+    return utf8("kosh/attestation:" + toHex(await taggedHash(TAG.attestation, utf8(serialize(c, 0)))));
+  }
+  async function checkNodeSignatures(doc) {
+    const msg = await nodeMessage(doc);
+    for (const n of doc.reserves.lightning) {
+      if (!n.signature) continue;
+      try {
+        await verifyNodeMessage(msg, n.signature, n.pubkey);
+      } catch (e) {
+        fail("signature", `the signature of Lightning node ${JSON.stringify(n.name)} (${n.pubkey}) does not verify over this attestation: ${e.message}`);
+      }
+    }
+  }
+
   function withoutSignature(doc) {
     const c = Object.assign({}, doc);
     delete c.signature;
@@ -556,20 +744,18 @@
   // and returns it parsed, with its id.
   async function parseAttestation(bytes) {
     if (typeof bytes === "string") bytes = utf8(bytes);
-    if (bytes.length > MAX_DOC) fail("malformed", "The document is larger than the 64 MiB limit.");
+    if (bytes.length > MAX_DOC) fail("malformed", "the document is larger than the 64 MiB limit");
     const text = decodeUTF8(bytes);
     let doc;
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      fail("malformed", "The document is not valid JSON.");
+      fail("malformed", "the document is not valid JSON");
     }
-    if (!isCanonical(bytes)) fail("canonical", "The document is not in RFC 8785 canonical form, so its hash would differ from the signed one.");
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) fail("malformed", "The document is not a JSON object.");
-    if (doc.version !== 1) fail("malformed", `The attestation has version ${doc.version}, but this verifier reads version 1.`);
-    for (const k of ["issuer_key", "block", "counting", "reserves", "assets", "coverage"]) {
-      if (doc[k] === undefined || doc[k] === null) fail("malformed", `The document has no "${k}" member.`);
-    }
+    if (!isCanonical(bytes)) fail("canonical", "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one");
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) fail("malformed", "the document is not a JSON object");
+    if (doc.version !== 1) fail("malformed", `the attestation has version ${doc.version}, but this verifier reads version 1`);
+    checkShape(doc, SCHEMA, "");
     return { doc, id: await attestationID(doc) };
   }
   // verifyAttestation checks a published document (bytes). expect may name
@@ -577,18 +763,20 @@
   // throws a KoshError whose message is the sentence that failed.
   async function verifyAttestation(bytes, expect = {}) {
     const { doc, id } = await parseAttestation(bytes);
-    if (expect.id && id !== expect.id) fail("id", `The document's hash is ${id}, not the attestation id ${expect.id} this page shows.`);
-    if (!isLowerHex(doc.issuer_key, 64)) fail("malformed", "The issuer key is not 64 lower-case hex digits.");
-    if (expect.key && doc.issuer_key !== expect.key) fail("key", `The document is signed by key ${doc.issuer_key}, not by the issuer key ${expect.key} this page shows.`);
-    if (!isLowerHex(doc.signature, 128)) fail("signature", "The issuer signature is missing or is not 128 lower-case hex digits.");
+    if (!isLowerHex(doc.issuer_key, 64)) fail("malformed", "the issuer key is not 64 lower-case hex digits");
+    if (!isLowerHex(doc.signature, 128)) fail("signature", "the issuer signature is missing or is not 128 lower-case hex digits");
     const ok = await schnorrVerify(fromHex(doc.issuer_key), fromHex(id), fromHex(doc.signature));
-    if (!ok) fail("signature", `The issuer signature does not verify under issuer key ${doc.issuer_key}.`);
+    if (!ok) fail("signature", `the issuer signature does not verify under issuer key ${doc.issuer_key}`);
+    if (expect.key && doc.issuer_key !== expect.key) fail("key", `the document is signed by key ${doc.issuer_key}, not by the issuer key ${expect.key} this page shows`);
+    if (expect.id && id !== expect.id) fail("id", `the document's hash is ${id}, not the attestation id ${expect.id} this page shows`);
+    await checkNodeSignatures(doc);
+    checkStructure(doc);
 
     const want = computeTotals(doc);
     const got = doc.reserves.totals || {};
     const g = (o, k, what) => amount((o || {})[k], what);
     const check = (what, stated, computed, items) => {
-      if (stated !== computed) fail("sum", `The ${what} is ${stated} sats but ${items} ${computed} sats.`);
+      if (stated !== computed) fail("sum", `the ${what} is ${stated} sats but ${items} ${computed} sats`);
     };
     const mc = doc.counting.min_confirmations;
     check("on-chain reserve total", g(got.onchain, "listed", "on-chain listed total"), want.onchain.listed, "the listed outputs add up to");
@@ -603,17 +791,17 @@
     const cov = computeCoverage(want.counted, doc.assets);
     const c = doc.coverage;
     const cr = amount(c.counted_reserves, "coverage's counted reserves");
-    if (cr !== want.counted) fail("coverage", `The coverage is computed on ${cr} sats of reserves but the counted reserve total is ${want.counted} sats.`);
+    if (cr !== want.counted) fail("coverage", `the coverage is computed on ${cr} sats of reserves but the counted reserve total is ${want.counted} sats`);
     const req = amount(c.required, "required reserves");
-    if (req !== cov.required) fail("coverage", `The required reserves are stated as ${req} sats but the liabilities at each asset's minimum coverage need ${cov.required} sats.`);
+    if (req !== cov.required) fail("coverage", `the required reserves are stated as ${req} sats but the liabilities at each asset's minimum coverage need ${cov.required} sats`);
     const back = amount(c.backing, "backing");
-    if (back !== cov.backing) fail("coverage", `The liabilities are stated to be worth ${back} sats but they are worth ${cov.backing} sats.`);
+    if (back !== cov.backing) fail("coverage", `the liabilities are stated to be worth ${back} sats but they are worth ${cov.backing} sats`);
     const bps = bigint(c.bps, "coverage");
-    if (bps !== cov.bps) fail("coverage", `The coverage is stated as ${bps} basis points but the reserves and liabilities give ${cov.bps}.`);
+    if (bps !== cov.bps) fail("coverage", `the coverage is stated as ${bps} basis points but the reserves and liabilities give ${cov.bps}`);
     if (c.backed !== cov.backed) {
       fail("coverage", c.backed
-        ? `The attestation says the liabilities are backed, but ${want.counted} sats of counted reserves are less than the ${cov.required} sats required.`
-        : `The attestation says the liabilities are not backed, but ${want.counted} sats of counted reserves meet the ${cov.required} sats required.`);
+        ? `the attestation says the liabilities are backed, but ${want.counted} sats of counted reserves are less than the ${cov.required} sats required`
+        : `the attestation says the liabilities are not backed, but ${want.counted} sats of counted reserves meet the ${cov.required} sats required`);
     }
     return { id, doc, seq: doc.seq, counted: want.counted, backing: cov.backing, required: cov.required, bps: cov.bps, backed: cov.backed, stale: !!doc.stale };
   }
@@ -624,15 +812,15 @@
     try {
       b = JSON.parse(text);
     } catch (e) {
-      fail("malformed", "The inclusion bundle is not valid JSON.");
+      fail("malformed", "the inclusion bundle is not valid JSON");
     }
     if (!onlyKeys(b, ["version", "attestation", "asset", "account", "salt", "balance", "proof"])) {
-      fail("malformed", "The inclusion bundle is not of the documented shape.");
+      fail("malformed", "the inclusion bundle is not of the documented shape");
     }
-    if (b.version !== 1) fail("malformed", `The inclusion bundle has version ${b.version}, but this verifier reads version 1.`);
-    if (!b.proof) fail("malformed", "The inclusion bundle holds no proof.");
+    if (b.version !== 1) fail("malformed", `the inclusion bundle has version ${b.version}, but this verifier reads version 1`);
+    if (!b.proof) fail("malformed", "the inclusion bundle holds no proof");
     if (typeof b.account !== "string" || typeof b.asset !== "string" || typeof b.attestation !== "string") {
-      fail("malformed", "The inclusion bundle is not of the documented shape.");
+      fail("malformed", "the inclusion bundle is not of the documented shape");
     }
     const salt = decodeHash32(b.salt, "salt");
     const balance = amount(b.balance, "balance");
@@ -643,20 +831,98 @@
   // (the result of verifyAttestation).
   async function verifyBundle(att, text) {
     const b = parseBundle(text);
-    if (b.attestation !== att.id) fail("inclusion", `The inclusion proof is for attestation ${b.attestation}, not for this attestation ${att.id}.`);
+    if (b.attestation !== att.id) fail("inclusion", `the inclusion proof is for attestation ${b.attestation}, not for this attestation ${att.id}`);
     const as = att.doc.assets.find((x) => x.code === b.asset);
-    if (!as) fail("inclusion", `The attestation lists no asset "${b.asset}".`);
+    if (!as) fail("inclusion", `the attestation lists no asset "${b.asset}"`);
     const l = as.liabilities;
-    if (!isLowerHex(l.root, 64)) fail("malformed", `The liability root of asset ${as.code} is not 64 lower-case hex digits.`);
+    if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
     const root = { hash: l.root, sum: amount(l.total, "liability total"), height: l.height, count: amount(l.accounts, "account count") };
     try {
       await verifyInclusion(root, b.account, b.salt, b.balance, b.proof);
     } catch (e) {
-      fail("inclusion", `Account ${b.account} with balance ${b.balance} is not in the ${b.asset} liability tree of this attestation: ${e.message}.`);
+      fail("inclusion", `account ${b.account} with balance ${b.balance} is not in the ${b.asset} liability tree of this attestation: ${e.message}`);
     }
     return { account: b.account, asset: b.asset, balance: b.balance, decimals: as.decimals };
   }
 
+
+  // verifyChain mirrors attest.VerifyChain over verified documents (the
+  // results of verifyAttestation), oldest first; anchor is the id of the
+  // first one or "". It throws with the first broken link.
+  function verifyChain(list, anchor) {
+    if (list.length === 0) fail("chain", "the chain holds no attestation");
+    const first = list[0];
+    if (anchor) {
+      if (first.id !== anchor) fail("chain", `the chain starts at attestation ${first.doc.seq} with hash ${first.id}, not at the given first attestation ${anchor}`);
+    } else if (first.doc.prev !== "" || first.doc.seq !== 1) {
+      fail("chain", `the chain starts at attestation ${first.doc.seq}, which names predecessor ${first.doc.prev}, and no first attestation was given to stop at`);
+    }
+    for (let i = 1; i < list.length; i++) {
+      const p = list[i - 1].doc, c = list[i].doc, id = list[i - 1].id;
+      if (c.prev !== id) fail("chain", `attestation ${c.seq} names predecessor ${c.prev || "none"} but the attestation before it, number ${p.seq}, has hash ${id}`);
+      if (c.seq !== p.seq + 1) fail("chain", `attestation ${c.seq} follows attestation ${p.seq}; sequence numbers must rise by one`);
+      if (c.issuer_key !== p.issuer_key) fail("chain", `attestation ${c.seq} is signed by issuer key ${c.issuer_key} but attestation ${p.seq} by ${p.issuer_key}`);
+      if (c.block.height < p.block.height) fail("chain", `attestation ${c.seq} is at block height ${c.block.height}, below the ${p.block.height} of attestation ${p.seq}`);
+      if (c.time < p.time) fail("chain", `attestation ${c.seq} is dated ${c.time}, before attestation ${p.seq} dated ${p.time}`);
+      if (BigInt(c.journal_cutoff) < BigInt(p.journal_cutoff)) fail("chain", `attestation ${c.seq} has journal cut-off ${c.journal_cutoff}, below the ${p.journal_cutoff} of attestation ${p.seq}`);
+    }
+  }
+
+  // runVectors checks testdata/attest/vectors.json; t.ok(cond, what)
+  // records each check (see web/testdata/vectors.js).
+  async function runVectors(v, t) {
+    const norm = (m) => m.replace(/\.$/, "").replace(/^./, (c) => c.toLowerCase());
+    const verified = [];
+    for (const c of v.valid) {
+      try {
+        const r = await verifyAttestation(utf8(c.document), { key: v.issuer_key });
+        t.ok(r.id === c.hash, `valid ${c.name}: id ${r.id}, want ${c.hash}`);
+        t.ok(serialize(withoutSignature(r.doc), 0) === c.unsigned, `valid ${c.name}: unsigned form differs`);
+        const nm = new TextDecoder().decode(await nodeMessage(r.doc));
+        t.ok(nm === c.node_message, `valid ${c.name}: node message ${nm}, want ${c.node_message}`);
+        verified.push(r);
+      } catch (e) {
+        t.ok(false, `valid ${c.name}: ${e.message}`);
+      }
+    }
+    try {
+      const chain = [];
+      for (const d of v.chain) chain.push(await verifyAttestation(utf8(d)));
+      verifyChain(chain, "");
+      t.ok(true);
+    } catch (e) {
+      t.ok(false, `chain: ${e.message}`);
+    }
+    for (const c of v.invalid) {
+      try {
+        await verifyAttestation(utf8(c.document));
+        t.ok(false, `invalid "${c.name}" verifies`);
+      } catch (e) {
+        t.ok(c.errors.includes(norm(e.message)), `invalid "${c.name}": "${e.message}" is not among the Go verifier's errors ${JSON.stringify(c.errors)}`);
+      }
+    }
+    for (const c of v.chain_invalid) {
+      try {
+        const list = [];
+        for (const d of c.chain) list.push(await verifyAttestation(utf8(d)));
+        verifyChain(list, c.anchor);
+        t.ok(!c.errors, `chain "${c.name}" verifies, want ${JSON.stringify(c.errors)}`);
+      } catch (e) {
+        t.ok(!!c.errors && c.errors.includes(norm(e.message)), `chain "${c.name}": "${e.message}" is not among ${JSON.stringify(c.errors)}`);
+      }
+    }
+    for (const c of v.bundles) {
+      // Receipts are koshverify's business; the page checks the inclusion.
+      const want = c.receipt ? "" : c.error;
+      const att = verified[c.attestation];
+      try {
+        await verifyBundle(att, JSON.stringify(c.bundle));
+        t.ok(want === "", `bundle "${c.name}" verifies, want "${want}"`);
+      } catch (e) {
+        t.ok(norm(e.message) === want, `bundle "${c.name}": "${e.message}", want "${want}"`);
+      }
+    }
+  }
   global.KoshVerify = {
     KoshError,
     util: { utf8, concat, toHex, fromHex, isLowerHex, equalBytes, u64be, bytesToBig, bigToBytes32, decodeUTF8 },
@@ -677,6 +943,7 @@
       decodeProofJSON,
       verifyInclusion,
     },
-    attest: { computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle },
+    node: { zbase32Decode, nodeMessageDigest, recoverNodeKey, verifyNodeMessage },
+    attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle },
   };
 })(globalThis);

@@ -80,6 +80,19 @@
       }
       t.ok(!ok, `sig invalid ${c.name}: verifies but must not`);
     }
+    // Lightning node signatures (lnd SignMessage, recoverable ECDSA).
+    for (const c of v.node) {
+      const digest = await K.node.nodeMessageDigest(U.utf8(c.message));
+      t.ok(U.toHex(digest) === c.digest, `node ${c.name}: digest differs`);
+      let err = "";
+      try {
+        await K.node.verifyNodeMessage(U.utf8(c.message), c.signature_zbase32, c.node_key);
+      } catch (e) {
+        err = e.message;
+      }
+      if (c.valid === true) t.ok(err === "", `node ${c.name}: ${err}`);
+      else t.ok(err !== "" && err === c.error, `node ${c.name}: error "${err}", want "${c.error}"`);
+    }
   }
 
   // ---------------------------------------------------------------- JCS

@@ -1,0 +1,292 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Browser tests drive Debian's Chromium (web/install-chromium.sh installs
+// it) in headless mode through chromedp. Without Chromium they skip, except
+// under CI=true, where they fail.
+
+// chromiumPath is the browser binary; KOSH_CHROMIUM overrides it.
+func chromiumPath() string {
+	if p := os.Getenv("KOSH_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// browser is one headless Chromium with a fresh profile, and the console
+// errors, exceptions and log errors (CSP violations, failed loads) it saw.
+type browser struct {
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []string
+}
+
+func (b *browser) errors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errs...)
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Chromium not found at %s (run web/install-chromium.sh): %v", path, err)
+		}
+		t.Skipf("Chromium not found at %s (run web/install-chromium.sh); skipping browser test", path)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	b := &browser{ctx: ctx}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				msg = "log: " + ev.Entry.Text + " " + ev.Entry.URL
+			}
+		}
+		if msg != "" {
+			b.mu.Lock()
+			b.errs = append(b.errs, msg)
+			b.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("Runtime.enable: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("Log.enable: %v", err)
+	}
+	return b
+}
+
+func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get runs one action and returns its value.
+func bget[T any](t *testing.T, b *browser, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// click presses a button and waits for its result box to turn green or red;
+// it returns the box's class and text.
+func (b *browser) click(t *testing.T, button, box string) (string, string) {
+	t.Helper()
+	b.do(t, chromedp.Click(chromedp.ID(button)), waitResult(box))
+	cls := bget(t, b, chromedp.AttributeValue(chromedp.ID(box), "class")).Value
+	return cls, bget(t, b, chromedp.Text(chromedp.ID(box)))
+}
+
+func (b *browser) noErrors(t *testing.T) {
+	t.Helper()
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("the browser reported %d error(s):\n%s", len(errs), strings.Join(errs, "\n"))
+	}
+}
+
+// vectorResult is what web/testdata/vectors.js leaves in window.__koshVectors.
+type vectorResult struct {
+	Done   bool   `json:"done"`
+	Error  string `json:"error"`
+	Suites map[string]struct {
+		Passed int `json:"passed"`
+		Failed int `json:"failed"`
+	} `json:"suites"`
+	Failures []string `json:"failures"`
+}
+
+// TestJSVectors runs the shared test vectors (BIP-340, RFC 8785, sumtree,
+// attestations) against static/verify.js in Chromium.
+func TestJSVectors(t *testing.T) {
+	b := newBrowser(t)
+	srv := httptest.NewServer(testMux(newFixture(t)))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/vectors"))
+	bget(t, b, chromedp.Poll[bool](`window.__koshVectors && window.__koshVectors.done`, chromedp.WithPollingTimeout(60*time.Second)))
+	res := bget(t, b, chromedp.Evaluate[vectorResult](`window.__koshVectors`))
+	b.noErrors(t)
+	if res.Error != "" {
+		t.Fatalf("vector run failed: %s", res.Error)
+	}
+	for _, f := range res.Failures {
+		t.Error(f)
+	}
+	// Each suite must have run its vectors: an empty or truncated load must
+	// not pass.
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "attest": 30}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "attest"} {
+		s := res.Suites[name]
+		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
+		if s.Passed < min[name] {
+			t.Errorf("suite %s passed %d checks, want at least %d", name, s.Passed, min[name])
+		}
+	}
+}
+
+// pageServer serves the page with the fixture on 127.0.0.1.
+func pageServer(t *testing.T) (*fakeSource, string) {
+	src := newFixture(t)
+	srv := httptest.NewServer(testMux(src))
+	t.Cleanup(srv.Close)
+	return src, srv.URL
+}
+
+func waitResult(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](fmt.Sprintf(`(() => { const c = document.getElementById(%q).className; return c.includes(" ok") || c.includes(" bad"); })()`, id),
+			chromedp.WithPollingTimeout(30*time.Second))(ctx, tg)
+		return err
+	})
+}
+
+func TestBrowserPage(t *testing.T) {
+	b := newBrowser(t)
+	src, url := pageServer(t)
+	b.do(t, chromedp.Navigate(url+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	text := bget(t, b, chromedp.Text(chromedp.CSS("body")))
+	for _, want := range []string{
+		"Kosh Community Treasury", "1.19321067 BTC", "1.02879494 BTC", "INR 262,345.68", "0.03229484 BTC",
+		"1 BTC = INR 8,123,456.78", "99,650,010 SAT", "1.11234567 BTC", latestFixtureID, "880,018",
+		"c7e2e128ac0e2f97d25445a173ff9d30c2dbaef85645d9c65071318bb3e25b0d", "17 min ago",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page text lacks %q", want)
+		}
+	}
+
+	// Valid attestation: green.
+	cls, msg := b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "ok") || !strings.HasPrefix(msg, "Signature valid, sums add up, coverage 1.15") {
+		t.Errorf("valid attestation: class %q, message %q", cls, msg)
+	}
+
+	// Inclusion: the holder's bundle is green, a raised balance red.
+	bundle := bundleFixture(t)
+	b.do(t, chromedp.SetValue(chromedp.ID("bundle"), bundle))
+	cls, msg = b.click(t, "bundle-btn", "bundle-result")
+	if !strings.Contains(cls, "ok") || !strings.Contains(msg, "account acct-dana holds 97000000 SAT") {
+		t.Errorf("valid bundle: class %q, message %q", cls, msg)
+	}
+	bad := strings.Replace(bundle, `"balance":"97000000"`, `"balance":"97000001"`, 1)
+	if bad == bundle {
+		t.Fatal("bundle fixture has no balance 97000000 to tamper with")
+	}
+	b.do(t, chromedp.SetValue(chromedp.ID("bundle"), bad))
+	cls, msg = b.click(t, "bundle-btn", "bundle-result")
+	if !strings.Contains(cls, "bad") || msg != "Account acct-dana with balance 97000001 is not in the SAT liability tree of this attestation: root hash does not match the attested root." {
+		t.Errorf("tampered bundle: class %q, message %q", cls, msg)
+	}
+
+	// Tampered attestation (one byte of one balance): red, with the sentence.
+	src.setTamper(func(d []byte) []byte {
+		s := strings.Replace(string(d), `"value":"60000000"`, `"value":"60000001"`, 1)
+		if s == string(d) {
+			t.Error("fixture has no output value 60000000 to tamper with")
+		}
+		return []byte(s)
+	})
+	b.do(t, chromedp.Reload(), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	cls, msg = b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "bad") || msg != "The issuer signature does not verify under issuer key c7e2e128ac0e2f97d25445a173ff9d30c2dbaef85645d9c65071318bb3e25b0d." {
+		t.Errorf("tampered attestation: class %q, message %q", cls, msg)
+	}
+	// A bundle checked against a tampered attestation is red too.
+	b.do(t, chromedp.SetValue(chromedp.ID("bundle"), bundle))
+	if cls, msg = b.click(t, "bundle-btn", "bundle-result"); !strings.Contains(cls, "bad") {
+		t.Errorf("bundle against a tampered attestation: class %q, message %q", cls, msg)
+	}
+	b.noErrors(t)
+}
+
+// TestBrowserPhoneWidth checks that the page does not scroll sideways on a
+// 375 px wide phone, nor on a desktop.
+func TestBrowserPhoneWidth(t *testing.T) {
+	b := newBrowser(t)
+	_, url := pageServer(t)
+	for _, size := range []struct {
+		w, h   int64
+		mobile bool
+	}{{375, 800, true}, {1280, 900, false}} {
+		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(2)}
+		if size.mobile {
+			opts = append(opts, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		b.do(t, chromedp.EmulateViewport(size.w, size.h, opts...), chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.ID("status")))
+		sw := bget(t, b, chromedp.Evaluate[int64](`document.scrollingElement.scrollWidth`))
+		cw := bget(t, b, chromedp.Evaluate[int64](`document.documentElement.clientWidth`))
+		if sw > size.w || cw > size.w {
+			t.Errorf("at %d px: scrollWidth %d, clientWidth %d", size.w, sw, cw)
+		}
+		// No element may stick out of the viewport either (a table inside
+		// its overflow wrapper scrolls on its own, which is fine).
+		wide := bget(t, b, chromedp.Evaluate[[]string](fmt.Sprintf(`Array.from(document.querySelectorAll("body *")).filter(e => {
+			if (e.closest(".table-wrap") && e.closest(".table-wrap") !== e) return false;
+			const r = e.getBoundingClientRect(); return r.right > %d + 0.5 || r.left < -0.5;
+		}).map(e => e.tagName + "." + e.className + "#" + e.id)`, size.w)))
+		if len(wide) > 0 {
+			t.Errorf("at %d px these elements leave the viewport: %v", size.w, wide)
+		}
+	}
+	b.noErrors(t)
+}
