@@ -33,12 +33,19 @@ type Inputs struct {
 	Ledger ledger.Frozen
 	Trees  []*sumtree.Tree
 	Seed   [32]byte
+
+	// Prices holds, per currency of a fiat-pegged asset, the price read
+	// as the ledger is frozen, or PriceErrs the reason there is none.
+	Prices    map[string]reserve.Price
+	PriceErrs map[string]error
 }
 
 // ReserveSource gives the attestor the live reserve picture.
 type ReserveSource interface {
 	Snapshot() reserve.Snapshot
 	Details() (chain.Snapshot, []lightning.Report)
+	// Prices is the price oracle (nil: none configured).
+	Prices() reserve.Prices
 }
 
 // Freezer gives the attestor the ledger at one instant.
@@ -61,6 +68,30 @@ func gather(ctx context.Context, res ReserveSource, led Freezer, treeHeight int,
 		return in, err
 	}
 	in.Ledger = frozen
+	in.Prices, in.PriceErrs = map[string]reserve.Price{}, map[string]error{}
+	for _, fa := range frozen.Assets {
+		cur := fa.Asset.Currency
+		if fa.Asset.Peg != ledger.PegFiat || cur == "" {
+			continue
+		}
+		if _, done := in.Prices[cur]; done {
+			continue
+		}
+		if _, done := in.PriceErrs[cur]; done {
+			continue
+		}
+		book := res.Prices()
+		if book == nil {
+			in.PriceErrs[cur] = reserve.ErrNoOracle
+			continue
+		}
+		p, err := book.Price(cur)
+		if err != nil {
+			in.PriceErrs[cur] = err
+			continue
+		}
+		in.Prices[cur] = p
+	}
 	if _, err := rand.Read(in.Seed[:]); err != nil {
 		return in, fmt.Errorf("attestation seed: %w", err)
 	}

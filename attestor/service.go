@@ -13,6 +13,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/store"
@@ -59,6 +60,9 @@ type Config struct {
 	Dir string
 	// TreeHeight fixes the liability tree height (0: by account count).
 	TreeHeight int
+	// MinConf is the counting rule's confirmations when no chain source
+	// states it.
+	MinConf int64
 	Now        func() time.Time
 	Log        *slog.Logger
 	// OnPublished is told of each published attestation (metrics).
@@ -109,6 +113,9 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 		return Published{}, err
 	}
 	in.Seq, in.PrevID = prev.Seq+1, prev.ID
+	if in.MinConf == 0 {
+		in.MinConf = s.cfg.MinConf
+	}
 	signed, err := s.cfg.Composer.Compose(ctx, in, s.cfg.Key, s.cfg.Nodes)
 	if err != nil {
 		return Published{}, fmt.Errorf("compose attestation %d: %w", in.Seq, err)
@@ -234,6 +241,40 @@ func (s *Service) List(ctx context.Context, before int64, limit int) ([]Publishe
 		return err
 	})
 	return rows, err
+}
+
+// Bundle returns account's inclusion bundle for asset in the attestation
+// named id ("" or "latest": the newest). An account that held none of the
+// asset at the cut-off is not in the tree: that is a NotFound that says so.
+func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attest.Bundle, error) {
+	if id == "" {
+		id = "latest"
+	}
+	row, err := s.ByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.tree(ctx, row, asset)
+	if err != nil {
+		return nil, err
+	}
+	var bal int64 = -1
+	if err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		bals, err := tx.AttestedBalances(ctx, row.Seq, asset)
+		for _, b := range bals {
+			if b.AccountID == account {
+				bal = b.Balance
+			}
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if bal < 0 {
+		return nil, fmt.Errorf("%w: account %s held no %s at attestation %d (journal cut-off %d), so it is not in that liability tree",
+			ledger.ErrNotFound, account, asset, row.Seq, row.CutoffSeq)
+	}
+	return attest.NewBundle(row.ID, t, account, bal)
 }
 
 // tree returns the liability tree of asset in attestation row, from the

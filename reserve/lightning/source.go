@@ -160,6 +160,21 @@ type Channel struct {
 	Counted int64
 	// Why explains a channel that counts less than its local balance.
 	Why string
+	// FundingHeight is the height of the block holding the funding output,
+	// from the short channel id; 0 when unknown (an alias scid).
+	FundingHeight int64
+}
+
+// WalletOutput is one output of the node's on-chain wallet that is listed
+// in attestations: verified unspent on-chain, or not yet old enough to count.
+type WalletOutput struct {
+	Outpoint string
+	Value    int64
+	Address  string
+	// FundingHeight is the height of the block holding the output.
+	FundingHeight int64
+	// Counted is true when the output counts toward the reserves.
+	Counted bool
 }
 
 // Report is one poll of the node.
@@ -167,8 +182,15 @@ type Report struct {
 	Name        string
 	PubKey      string
 	BlockHeight uint32
-	Synced      bool
-	Channels    []Channel
+	// BlockHash is the node's best block when polled.
+	BlockHash string
+	Synced    bool
+	Channels  []Channel
+	// Wallet lists the on-chain wallet's outputs with at least one
+	// confirmation that are either counted or not yet old enough to count
+	// (outputs that fail the on-chain check are summed in WalletUnverified
+	// and not listed).
+	Wallet []WalletOutput
 	// Counted classes.
 	ChannelsCounted int64
 	WalletCounted   int64
@@ -193,7 +215,7 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("lnd %s: GetInfo: %w", s.cfg.Name, err)
 	}
-	r.PubKey, r.BlockHeight, r.Synced = info.IdentityPubkey, info.BlockHeight, info.SyncedToChain
+	r.PubKey, r.BlockHeight, r.BlockHash, r.Synced = info.IdentityPubkey, info.BlockHeight, info.BlockHash, info.SyncedToChain
 	if !info.SyncedToChain {
 		return r, fmt.Errorf("lnd %s is not synced to the chain (height %d)", s.cfg.Name, info.BlockHeight)
 	}
@@ -239,8 +261,13 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 		return r, fmt.Errorf("lnd %s: ListUnspent: %w", s.cfg.Name, err)
 	}
 	for _, u := range utxos.Utxos {
+		out := WalletOutput{Outpoint: fmt.Sprintf("%s:%d", u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex()),
+			Value: u.AmountSat, Address: u.Address, FundingHeight: int64(info.BlockHeight) - u.Confirmations + 1}
 		if u.Confirmations < s.cfg.MinConf {
 			r.WalletImmature, _ = add(r.WalletImmature, u.AmountSat)
+			if u.Confirmations > 0 {
+				r.Wallet = append(r.Wallet, out)
+			}
 			continue
 		}
 		ok, err := s.onChain(u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex(), u.AmountSat)
@@ -251,6 +278,8 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 			r.WalletUnverified, _ = add(r.WalletUnverified, u.AmountSat)
 			continue
 		}
+		out.Counted = true
+		r.Wallet = append(r.Wallet, out)
 		var fine bool
 		if r.WalletCounted, fine = add(r.WalletCounted, u.AmountSat); !fine {
 			return r, overflow(s.cfg.Name)
@@ -262,6 +291,14 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
 	ch := Channel{ChannelPoint: c.ChannelPoint, Capacity: c.Capacity, Active: c.Active,
 		LocalBalance: c.LocalBalance, Reserve: c.LocalChanReserveSat, Unsettled: c.UnsettledBalance}
+	// The short channel id's top 24 bits are the funding block height; a
+	// zero-conf channel's id is an alias until its funding confirms.
+	switch {
+	case !c.ZeroConf:
+		ch.FundingHeight = int64(c.ChanId >> 40)
+	case c.ZeroConfConfirmedScid != 0:
+		ch.FundingHeight = int64(c.ZeroConfConfirmedScid >> 40)
+	}
 	txid, idx, err := parseChannelPoint(c.ChannelPoint)
 	if err != nil {
 		return ch, fmt.Errorf("lnd %s: %w", s.cfg.Name, err)

@@ -1,0 +1,240 @@
+package attestor
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/reserve"
+)
+
+// DocComposer composes attestation documents in the format of
+// docs/proofs.md (package proofs/attest) from frozen inputs.
+//
+// What it lists, and why a verifier can recompute every figure:
+//   - every watched output of the chain source at or below the attested
+//     block, with its confirmations at that block;
+//   - every Lightning node's wallet outputs that the node counts, or that
+//     are not yet old enough to count, with confirmations at that block;
+//   - every channel of every node, counting its local balance less the
+//     channel reserve only when the channel is active, its funding output
+//     verified on-chain and old enough, and the node signed this very
+//     document (lnd SignMessage). A node that cannot sign lists its channels
+//     with nothing counted: an unsigned balance claim is not evidence.
+type DocComposer struct {
+	// Log receives one line per node that could not sign.
+	Log *slog.Logger
+}
+
+var _ Composer = DocComposer{}
+
+// Compose implements Composer.
+func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateKey, nodes []NodeSigner) (Signed, error) {
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if key == nil {
+		return Signed{}, fmt.Errorf("no issuer key")
+	}
+	a := &attest.Attestation{
+		Version: attest.Version, Seq: in.Seq, Prev: in.PrevID,
+		IssuerKey:     attest.IssuerKeyOf(key),
+		Time:          in.Time.UTC().Format(attest.TimeLayout),
+		JournalCutoff: attest.Amount(in.Ledger.CutoffSeq),
+		Counting: attest.CountingRules{MinConfirmations: in.MinConf,
+			Onchain:   attest.ClassRule{Counts: true},
+			Lightning: attest.ClassRule{Counts: true}},
+		Reserves:     attest.Reserves{Onchain: []attest.UTXO{}, Lightning: []attest.Node{}},
+		Assets:       []attest.Asset{},
+		StaleSources: []string{},
+	}
+	height, hash, err := attestedBlock(in)
+	if err != nil {
+		return Signed{}, err
+	}
+	a.Block = attest.Block{Height: height, Hash: hash}
+	confs := func(fundingHeight int64) int64 {
+		if fundingHeight <= 0 || fundingHeight > height {
+			return 0
+		}
+		return height - fundingHeight + 1
+	}
+
+	seen := map[string]bool{}
+	for _, u := range in.Chain.UTXOs {
+		n := confs(u.Height)
+		if n < 1 {
+			continue // newer than the attested block
+		}
+		op := u.OutPoint.String()
+		seen[op] = true
+		a.Reserves.Onchain = append(a.Reserves.Onchain, attest.UTXO{Outpoint: op, Value: attest.Amount(u.Value),
+			Confirmations: n, Descriptor: u.Descriptor, Source: "chain"})
+	}
+	for _, r := range in.Lightning {
+		for _, w := range r.Wallet {
+			n := confs(w.FundingHeight)
+			if n < 1 || seen[w.Outpoint] {
+				continue
+			}
+			if !w.Counted && n >= in.MinConf {
+				// Counted by the node only once verified; at the attested
+				// block it would count, so it must not be listed unverified.
+				continue
+			}
+			seen[w.Outpoint] = true
+			a.Reserves.Onchain = append(a.Reserves.Onchain, attest.UTXO{Outpoint: w.Outpoint, Value: attest.Amount(w.Value),
+				Confirmations: n, Address: w.Address, Source: r.Name})
+		}
+		if r.PubKey == "" {
+			continue // never heard from: nothing to list
+		}
+		node := attest.Node{Name: r.Name, PubKey: r.PubKey, Channels: []attest.Channel{}}
+		for _, ch := range r.Channels {
+			if seen[ch.ChannelPoint] {
+				continue
+			}
+			seen[ch.ChannelPoint] = true
+			n := confs(ch.FundingHeight)
+			counted := ch.Counted
+			if n < in.MinConf {
+				counted = 0
+			}
+			local := min(ch.LocalBalance, ch.Capacity)
+			node.Channels = append(node.Channels, attest.Channel{ChannelPoint: ch.ChannelPoint,
+				Capacity: attest.Amount(ch.Capacity), Confirmations: n,
+				LocalBalance: attest.Amount(local), Counted: attest.Amount(min(counted, local))})
+		}
+		a.Reserves.Lightning = append(a.Reserves.Lightning, node)
+	}
+	for _, s := range in.Reserves.Sources {
+		if s.Stale {
+			a.StaleSources = append(a.StaleSources, s.Name)
+		}
+	}
+
+	for i, fa := range in.Ledger.Assets {
+		root := in.Trees[i].Root()
+		as := attest.Asset{Code: fa.Asset.Code, Decimals: int(fa.Asset.Decimals), Peg: attest.PegSat,
+			MinCoverageBps: fa.Asset.MinCoverageBps,
+			Liabilities: attest.Liabilities{Root: hex.EncodeToString(root.Hash[:]), Total: attest.Amount(root.Sum),
+				Height: root.Height, Accounts: attest.Amount(root.Count)}}
+		if fa.Asset.Peg == ledger.PegFiat {
+			as.Peg, as.Currency = attest.PegFiat, fa.Asset.Currency
+			if p, ok := in.Prices[fa.Asset.Currency]; ok {
+				as.Price = priceOf(p)
+			} else {
+				name := "price:" + fa.Asset.Currency
+				if !slices.Contains(a.StaleSources, name) {
+					a.StaleSources = append(a.StaleSources, name)
+				}
+				if fa.Total > 0 {
+					return Signed{}, fmt.Errorf("asset %s has liabilities but no usable %s price (%v): its coverage cannot be stated",
+						fa.Asset.Code, fa.Asset.Currency, in.PriceErrs[fa.Asset.Currency])
+				}
+			}
+		}
+		a.Assets = append(a.Assets, as)
+	}
+	if err := a.Fill(); err != nil {
+		return Signed{}, fmt.Errorf("attestation figures: %w", err)
+	}
+
+	// Every node signs the document as it stands without signatures; a
+	// node that cannot sign keeps its channels listed with nothing counted,
+	// which changes the document, so signing repeats until it settles.
+	signers := map[string]NodeSigner{}
+	for _, n := range nodes {
+		signers[n.Name()] = n
+	}
+	for round := 0; ; round++ {
+		if round > len(a.Reserves.Lightning) {
+			return Signed{}, fmt.Errorf("node signatures did not settle")
+		}
+		changed := false
+		msg, err := a.NodeMessage()
+		if err != nil {
+			return Signed{}, err
+		}
+		for i := range a.Reserves.Lightning {
+			node := &a.Reserves.Lightning[i]
+			node.Signature = ""
+			s := signers[node.Name]
+			var why string
+			switch {
+			case s == nil || !s.CanSign():
+				why = "no signing macaroon is configured for it (signmacaroon=)"
+			default:
+				z, err := s.SignMessage(ctx, msg)
+				if err != nil {
+					why = err.Error()
+				} else {
+					node.Signature = z
+				}
+			}
+			if node.Signature != "" {
+				continue
+			}
+			for j := range node.Channels {
+				if node.Channels[j].Counted != 0 {
+					node.Channels[j].Counted = 0
+					changed = true
+				}
+			}
+			if changed {
+				log.Warn("Lightning node did not sign the attestation; its channels are listed but not counted",
+					"node", node.Name, "reason", why)
+			}
+		}
+		if !changed {
+			break
+		}
+		for i := range a.Reserves.Lightning {
+			a.Reserves.Lightning[i].Signature = ""
+		}
+		if err := a.Fill(); err != nil {
+			return Signed{}, fmt.Errorf("attestation figures: %w", err)
+		}
+	}
+	if err := a.Sign(key); err != nil {
+		return Signed{}, err
+	}
+	if err := a.Verify(); err != nil {
+		return Signed{}, fmt.Errorf("the composed attestation does not verify (a bug; nothing was published): %w", err)
+	}
+	doc, err := a.Marshal()
+	if err != nil {
+		return Signed{}, err
+	}
+	id, err := a.ID()
+	if err != nil {
+		return Signed{}, err
+	}
+	return Signed{ID: id, Document: doc}, nil
+}
+
+// attestedBlock is the chain source's block, or, with no chain source, the
+// best block of the first Lightning node heard from.
+func attestedBlock(in Inputs) (int64, string, error) {
+	if in.Chain.Hash != "" {
+		return in.Chain.Height, in.Chain.Hash, nil
+	}
+	for _, r := range in.Lightning {
+		if r.BlockHash != "" {
+			return int64(r.BlockHeight), r.BlockHash, nil
+		}
+	}
+	return 0, "", fmt.Errorf("no reserve source has reported a block yet: nothing to attest at")
+}
+
+func priceOf(p reserve.Price) *attest.Price {
+	return &attest.Price{Currency: p.Currency, Coefficient: attest.NewBigInt(new(big.Int).Set(p.Coefficient)),
+		Scale: int(p.Scale), Time: p.Time.UTC().Format(attest.TimeLayout), Manual: p.Manual}
+}

@@ -1,0 +1,261 @@
+package attestor
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/storetest"
+)
+
+type allowAll struct{}
+
+func (allowAll) AllowMint(context.Context, ledger.MintCheck) error { return nil }
+
+// fakeReserves is a fixed reserve picture.
+type fakeReserves struct {
+	snap   reserve.Snapshot
+	chain  chain.Snapshot
+	ln     []lightning.Report
+	prices reserve.Prices
+}
+
+func (f *fakeReserves) Snapshot() reserve.Snapshot { return f.snap }
+func (f *fakeReserves) Details() (chain.Snapshot, []lightning.Report) {
+	return f.chain, f.ln
+}
+func (f *fakeReserves) Prices() reserve.Prices { return f.prices }
+
+type fixedPrice map[string]reserve.Price
+
+func (p fixedPrice) Price(c string) (reserve.Price, error) {
+	if v, ok := p[c]; ok {
+		return v, nil
+	}
+	return reserve.Price{}, errors.New("no price for " + c)
+}
+
+// keySigner signs like lnd's SignMessage with a known node key.
+type keySigner struct {
+	name string
+	key  *btcec.PrivateKey
+	fail bool
+}
+
+func (k keySigner) Name() string  { return k.name }
+func (k keySigner) CanSign() bool { return true }
+func (k keySigner) SignMessage(_ context.Context, msg []byte) (string, error) {
+	if k.fail {
+		return "", errors.New("lnd unreachable")
+	}
+	return sig.SignNodeMessage(k.key, msg)
+}
+
+func outpoint(t *testing.T, b byte, n uint32) wire.OutPoint {
+	t.Helper()
+	var h chainhash.Hash
+	h[0] = b
+	return wire.OutPoint{Hash: h, Index: n}
+}
+
+func pubHex(k *btcec.PrivateKey) string {
+	return strings.ToLower(hexOf(k.PubKey().SerializeCompressed()))
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// TestAttestEndToEnd makes attestations from a real ledger (both stores) and
+// a fixed reserve picture and checks every published figure, the hash
+// chain, the static files and holders' inclusion proofs.
+func TestAttestEndToEnd(t *testing.T) {
+	for _, backend := range []store.Backend{store.SQLite, store.Postgres} {
+		t.Run(string(backend), func(t *testing.T) { testAttestEndToEnd(t, backend) })
+	}
+}
+
+func testAttestEndToEnd(t *testing.T, backend store.Backend) {
+	ctx := context.Background()
+	db := storetest.Open(t, backend)
+	l := ledger.New(db, allowAll{}, ledger.Config{})
+	l.Start()
+	defer l.Stop()
+	if _, err := l.CreateAsset(ctx, ledger.Asset{Code: "KSH", Name: "k", Peg: ledger.PegSat, MinCoverageBps: 10000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CreateAsset(ctx, ledger.Asset{Code: "INR", Name: "rupee", Peg: ledger.PegFiat, Currency: "INR", Decimals: 2, MinCoverageBps: 15000}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := l.CreateAccount(ctx, "a", "ka")
+	b, _ := l.CreateAccount(ctx, "b", "kb")
+	for i, m := range []struct {
+		asset, acct string
+		n           int64
+	}{{"KSH", a.ID, 600_000}, {"KSH", b.ID, 150_000}, {"INR", a.ID, 1_000_000}} {
+		if _, err := l.Mint(ctx, ledger.Transfer{Scope: ledger.IssuerScope, Asset: m.asset, To: m.acct, Amount: m.n,
+			IdempotencyKey: "m" + string(rune('0'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	issuer, _ := btcec.NewPrivateKey()
+	alice, _ := btcec.NewPrivateKey()
+	bob, _ := btcec.NewPrivateKey()
+	res := &fakeReserves{
+		snap: reserve.Snapshot{Sources: []reserve.SourceStatus{{Name: "chain"}, {Name: "alice"}, {Name: "bob"}}},
+		chain: chain.Snapshot{Height: 200, Hash: strings.Repeat("ab", 32), MinConf: 3, UTXOs: []chain.UTXO{
+			{OutPoint: outpoint(t, 1, 0), Value: 500_000, Height: 150, Descriptor: "wpkh(x)"},
+			{OutPoint: outpoint(t, 2, 1), Value: 70_000, Height: 199}, // 2 confirmations: listed, not counted
+			{OutPoint: outpoint(t, 3, 0), Value: 9_999, Height: 201},  // after the attested block: not listed
+		}},
+		ln: []lightning.Report{
+			{Name: "alice", PubKey: pubHex(alice), BlockHeight: 201, BlockHash: strings.Repeat("cd", 32),
+				Channels: []lightning.Channel{{ChannelPoint: outpoint(t, 4, 0).String(), Capacity: 1_000_000, Active: true,
+					LocalBalance: 400_000, Reserve: 10_000, Verified: true, Counted: 390_000, FundingHeight: 100}},
+				Wallet: []lightning.WalletOutput{{Outpoint: outpoint(t, 5, 0).String(), Value: 20_000, FundingHeight: 190, Counted: true}}},
+			{Name: "bob", PubKey: pubHex(bob), BlockHeight: 200, BlockHash: strings.Repeat("ab", 32),
+				Channels: []lightning.Channel{{ChannelPoint: outpoint(t, 6, 0).String(), Capacity: 300_000, Active: true,
+					LocalBalance: 100_000, Reserve: 3_000, Verified: true, Counted: 97_000, FundingHeight: 120}}},
+		},
+		prices: fixedPrice{"INR": {Currency: "INR", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0)}},
+	}
+	dir := t.TempDir()
+	svc := New(Config{DB: db, Ledger: l, Reserves: res, Composer: DocComposer{}, Key: issuer, Dir: dir,
+		Nodes: []NodeSigner{keySigner{name: "alice", key: alice}, keySigner{name: "bob", key: bob, fail: true}}})
+
+	p1, err := svc.Attest(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err := attest.VerifyDocument([]byte(p1.Document))
+	if err != nil {
+		t.Fatalf("published attestation does not verify: %v", err)
+	}
+	// On-chain: 500,000 (150) + 70,000 (199, 2 confs) + alice's wallet
+	// 20,000 (190, 11 confs); eligible at 3 confs: 520,000. Lightning:
+	// alice signed (390,000); bob could not sign, so his 97,000 count 0.
+	tot := d1.Reserves.Totals
+	if tot.Onchain.Listed != 590_000 || tot.Onchain.Eligible != 520_000 || tot.Lightning.Counted != 390_000 || tot.Counted != 910_000 {
+		t.Errorf("totals %+v, want listed 590000, eligible 520000, lightning 390000, counted 910000", tot)
+	}
+	if d1.Block.Height != 200 || d1.Seq != 1 || d1.Prev != "" || d1.Counting.MinConfirmations != 3 {
+		t.Errorf("block %+v seq %d prev %q minconf %d", d1.Block, d1.Seq, d1.Prev, d1.Counting.MinConfirmations)
+	}
+	for _, n := range d1.Reserves.Lightning {
+		switch n.Name {
+		case "alice":
+			if n.Signature == "" || n.Channels[0].Confirmations != 101 {
+				t.Errorf("alice: signature %q, confirmations %d (want signed, 101)", n.Signature, n.Channels[0].Confirmations)
+			}
+		case "bob":
+			if n.Signature != "" || n.Channels[0].Counted != 0 {
+				t.Errorf("bob: signature %q, counted %d (want unsigned, 0)", n.Signature, n.Channels[0].Counted)
+			}
+		}
+	}
+	// Liabilities: KSH 750,000 sat at 1.00; INR 10,000.00 rupees at
+	// 8,000,000.00 INR/BTC = 125,000 sats, at 1.50 = 187,500 sats.
+	// Counted 910,000 covers the liabilities 1.04 times (10,400 bps) but
+	// falls short of the 937,500 the policies require: not backed.
+	if d1.Coverage.Backing != 875_000 || d1.Coverage.Required != 937_500 || d1.Coverage.Backed || d1.Coverage.Bps.Int64() != 10_400 {
+		t.Errorf("coverage %+v, want backing 875000, required 937500, 10400 bps, not backed", d1.Coverage)
+	}
+	if d1.Stale {
+		t.Errorf("attestation is stale: %v", d1.StaleSources)
+	}
+
+	// Inclusion bundles verify against the document, for every holder.
+	for _, acct := range []string{a.ID, b.ID} {
+		bu, err := svc.Bundle(ctx, "", "KSH", acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := attest.VerifyBundle(d1, bu); err != nil {
+			t.Errorf("bundle of %s: %v", acct, err)
+		}
+	}
+	if _, err := svc.Bundle(ctx, "", "INR", b.ID); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("bundle of an account holding no INR: %v, want NotFound", err)
+	}
+
+	// A second attestation after a transfer: names the first, marks a stale
+	// source, and proofs rebuilt from the store (fresh service) verify.
+	if _, err := l.Transfer(ctx, ledger.Transfer{Scope: ledger.IssuerScope, Asset: "KSH", From: a.ID, To: b.ID, Amount: 1, IdempotencyKey: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	res.snap.Sources[2].Stale = true
+	p2, err := svc.Attest(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := attest.VerifyDocument([]byte(p2.Document))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Prev != p1.ID || d2.Seq != 2 || !d2.Stale || len(d2.StaleSources) != 1 || d2.StaleSources[0] != "bob" || !p2.Stale {
+		t.Errorf("second: prev %s seq %d stale %v %v (row %v)", d2.Prev, d2.Seq, d2.Stale, d2.StaleSources, p2.Stale)
+	}
+	if err := attest.VerifyChain([]*attest.Attestation{d1, d2}, ""); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+	fresh := New(Config{DB: db, Ledger: l, Reserves: res, Composer: DocComposer{}, Key: issuer})
+	for _, id := range []string{p1.ID, p2.ID} {
+		bu, err := fresh.Bundle(ctx, id, "KSH", b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := d1
+		if id == p2.ID {
+			doc = d2
+		}
+		if err := attest.VerifyBundle(doc, bu); err != nil {
+			t.Errorf("rebuilt bundle for %s: %v", id, err)
+		}
+		other := d2
+		if id == p2.ID {
+			other = d1
+		}
+		if err := attest.VerifyBundle(other, bu); err == nil {
+			t.Errorf("a bundle for attestation %d verified against the other", bu.Balance)
+		}
+	}
+	// Static files: each attestation and latest.json, byte for byte.
+	for name, want := range map[string]string{FileName(p1): p1.Document, FileName(p2): p2.Document, "latest.json": p2.Document} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != want {
+			t.Errorf("file %s: %v (equal: %v)", name, err, string(got) == want)
+		}
+	}
+	list, err := svc.List(ctx, 0, 10)
+	if err != nil || len(list) != 2 || list[0].Seq != 2 {
+		t.Errorf("list: %v %d", err, len(list))
+	}
+
+	// A fiat asset with liabilities and no usable price cannot be attested:
+	// its coverage cannot be stated.
+	res.prices = fixedPrice{}
+	if _, err := svc.Attest(ctx, "test"); err == nil || !strings.Contains(err.Error(), "no usable INR price") {
+		t.Errorf("attest without a price: %v", err)
+	}
+}
