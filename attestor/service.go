@@ -63,8 +63,8 @@ type Config struct {
 	// MinConf is the counting rule's confirmations when no chain source
 	// states it.
 	MinConf int64
-	Now        func() time.Time
-	Log        *slog.Logger
+	Now     func() time.Time
+	Log     *slog.Logger
 	// OnPublished is told of each published attestation (metrics).
 	OnPublished func(p Published, took time.Duration)
 }
