@@ -57,6 +57,8 @@ type Config struct {
 	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
 	// Payments configures deposits and redemptions (daemon/payments.go).
 	Payments PaymentsConfig `group:"payments" namespace:"payments"`
+	// Oracle configures the price oracle for fiat-pegged assets (daemon/oracle.go).
+	Oracle OracleConfig `group:"oracle" namespace:"oracle"`
 }
 
 // ChainConfig configures the on-chain reserve source.
@@ -95,7 +97,8 @@ func DefaultConfig() Config {
 		DB:              DBConfig{Backend: string(store.SQLite)},
 		Chain: ChainConfig{GapLimit: 100, MinConf: 6, PollInterval: 500 * time.Millisecond,
 			MaxAge: 2 * time.Minute},
-		Lnd: LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
+		Lnd:    LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
+		Oracle: DefaultOracleConfig(),
 	}
 }
 
@@ -178,6 +181,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRequestBytes < 1024 {
 		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)
+	}
+	if err := c.Oracle.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -155,6 +155,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := d.startPayments(srv); err != nil {
 		return err
 	}
+	if err := d.startOracle(srv); err != nil {
+		return err
+	}
 	koshv1.RegisterIssuerServiceServer(d.grpcServer, srv)
 	koshv1.RegisterWalletServiceServer(d.grpcServer, srv.Wallet())
 	koshv1.RegisterPublicServiceServer(d.grpcServer, srv.Public())

@@ -67,6 +67,8 @@ type Quote struct {
 	ManualBy    string
 	ManualSetAt time.Time
 	ManualUntil time.Time
+	// ManualReason is the reason recorded with the manual price.
+	ManualReason string
 	// SpreadBps is the largest deviation of a contributing source's price
 	// from Price, in basis points rounded up (0 for a manual quote).
 	SpreadBps int64
@@ -110,6 +112,25 @@ func (q Quote) Usable() (Price, error) {
 	return q.Price, nil
 }
 
+// PriceTime is the time the quote's price is as of: when a manual price
+// was set, or the quote time of the oldest contributing source (the price
+// is no fresher than its oldest input). It is zero for a stale quote.
+func (q Quote) PriceTime() time.Time {
+	switch {
+	case q.Stale || q.Price.IsZero():
+		return time.Time{}
+	case q.Manual:
+		return q.ManualSetAt
+	}
+	var t time.Time
+	for _, s := range q.Sources {
+		if s.Contributing && (t.IsZero() || s.Time.Before(t)) {
+			t = s.Time
+		}
+	}
+	return t
+}
+
 // Oracle polls price sources and aggregates their prices into a Quote. Its
 // methods are safe for concurrent use.
 type Oracle struct {
@@ -131,10 +152,23 @@ type sourceState struct {
 }
 
 type manualPrice struct {
-	price Price
-	by    string
-	setAt time.Time
-	until time.Time
+	price  Price
+	by     string
+	reason string
+	setAt  time.Time
+	until  time.Time
+}
+
+// Manual is a manual price with its record: who set it, why, when, and
+// until when (zero: until cleared).
+type Manual struct {
+	Price  Price
+	By     string
+	Reason string
+	// SetAt is when it was set; zero means now. A daemon restoring a
+	// recorded override passes the original time.
+	SetAt time.Time
+	Until time.Time
 }
 
 // Option adjusts an Oracle.
@@ -269,20 +303,39 @@ func (o *Oracle) Poll(ctx context.Context) {
 // key, until the given time (zero: until ClearManual). The override is
 // reported in every quote as Manual with its author and times.
 func (o *Oracle) SetManual(p Price, by string, until time.Time) error {
-	if err := p.Validate(); err != nil {
+	return o.ApplyManual(Manual{Price: p, By: by, Until: until})
+}
+
+// CheckManual reports why ApplyManual would refuse m, without applying it.
+func (o *Oracle) CheckManual(m Manual) error {
+	if err := m.Price.Validate(); err != nil {
 		return fmt.Errorf("manual %s price: %w", o.cfg.Currency, err)
 	}
-	if strings.TrimSpace(by) == "" {
+	if strings.TrimSpace(m.By) == "" {
 		return fmt.Errorf("manual %s price: who sets it must be named", o.cfg.Currency)
 	}
-	now := o.now()
-	if !until.IsZero() && !until.After(now) {
-		return fmt.Errorf("manual %s price: expiry %s is not in the future", o.cfg.Currency, until.UTC().Format(time.RFC3339))
+	if !m.Until.IsZero() && !m.Until.After(o.now()) {
+		return fmt.Errorf("manual %s price: expiry %s is not in the future", o.cfg.Currency, m.Until.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// ApplyManual is SetManual with a reason and, optionally, the time the
+// override was originally set (for one restored from a record).
+func (o *Oracle) ApplyManual(m Manual) error {
+	if err := o.CheckManual(m); err != nil {
+		return err
+	}
+	setAt := m.SetAt
+	if setAt.IsZero() {
+		setAt = o.now()
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.manual = &manualPrice{price: Price{Coefficient: new(big.Int).Set(p.Coefficient), Scale: p.Scale}, by: by, setAt: now, until: until}
-	o.log.Info("manual price set", "currency", o.cfg.Currency, "price", p.String(), "by", by, "until", until)
+	o.manual = &manualPrice{price: Price{Coefficient: new(big.Int).Set(m.Price.Coefficient), Scale: m.Price.Scale},
+		by: m.By, reason: m.Reason, setAt: setAt, until: m.Until}
+	o.log.Info("manual price set", "currency", o.cfg.Currency, "price", m.Price.String(), "by", m.By,
+		"reason", m.Reason, "until", m.Until)
 	return nil
 }
 
@@ -341,7 +394,7 @@ func (o *Oracle) Current() Quote {
 	}
 	if m := o.manual; m != nil && (m.until.IsZero() || now.Before(m.until)) {
 		q.Price = Price{Coefficient: new(big.Int).Set(m.price.Coefficient), Scale: m.price.Scale}
-		q.Manual, q.ManualBy, q.ManualSetAt, q.ManualUntil = true, m.by, m.setAt, m.until
+		q.Manual, q.ManualBy, q.ManualSetAt, q.ManualUntil, q.ManualReason = true, m.by, m.setAt, m.until, m.reason
 		return q
 	}
 	stale := func(reason string) Quote {

@@ -34,7 +34,8 @@ type Server struct {
 	macs     *auth.Service
 	reserves Reserves
 	log      *slog.Logger
-	payments Payments // nil: deposits and redemptions are not configured
+	payments Payments  // nil: deposits and redemptions are not configured
+	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
 }
 
 // New returns a server.
