@@ -337,6 +337,9 @@ func (b *priceBook) SetManual(ctx context.Context, currency string, m oracle.Man
 	if m.SetAt.IsZero() {
 		m.SetAt = b.now()
 	}
+	// The record keeps microseconds: so does the price in force, so that
+	// it reads the same before and after a restart.
+	m.SetAt, m.Until = m.SetAt.Truncate(time.Microsecond), m.Until.Truncate(time.Microsecond)
 	if err := o.CheckManual(m); err != nil {
 		return oracle.Quote{}, fmt.Errorf("%w: %w", ledger.ErrInvalidArgument, err)
 	}

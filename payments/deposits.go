@@ -73,9 +73,8 @@ func (s *Service) CreateDeposit(ctx context.Context, r DepositRequest) (Deposit,
 		}
 		d, err := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
 		if err == nil {
-			if d.Asset != r.Asset || d.Method != r.Method || (r.Method == store.MethodLightning && d.Amount != r.Amount) {
-				return Deposit{}, fmt.Errorf("%w: idempotency_key %q already created deposit %s with different parameters",
-					ledger.ErrIdempotencyConflict, r.IdempotencyKey, d.ID)
+			if err := sameDeposit(d, r); err != nil {
+				return Deposit{}, err
 			}
 			return d, nil
 		}
@@ -90,6 +89,17 @@ func (s *Service) CreateDeposit(ctx context.Context, r DepositRequest) (Deposit,
 		return s.createAddress(ctx, r)
 	}
 	return Deposit{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
+}
+
+// sameDeposit refuses a retry whose request differs from the one that
+// created d.
+func sameDeposit(d Deposit, r DepositRequest) error {
+	if d.Asset != r.Asset || d.Method != r.Method || d.Memo != r.Memo ||
+		(r.Method == store.MethodLightning && d.Amount != r.Amount) || (r.Method == store.MethodOnchain && r.Amount != 0) {
+		return fmt.Errorf("%w: idempotency_key %q already created deposit %s with different parameters",
+			ledger.ErrIdempotencyConflict, r.IdempotencyKey, d.ID)
+	}
+	return nil
 }
 
 func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit, error) {
@@ -122,13 +132,20 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 		PaymentRequest: inv.PaymentRequest, Index: -1, IdemKey: r.IdempotencyKey,
 		ExpiresAt: now + r.Expiry.Microseconds(), CreatedAt: now, UpdatedAt: now}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, r.Amount, true); err != nil {
+			return err
+		}
 		var err error
 		row, err = tx.InsertDeposit(ctx, row)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
 		// A concurrent retry won; the invoice made here is never handed out.
-		return s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
+		d, kerr := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
+		if kerr != nil {
+			return Deposit{}, kerr
+		}
+		return d, sameDeposit(d, r)
 	}
 	if err != nil {
 		return Deposit{}, err
@@ -183,7 +200,11 @@ func (s *Service) createAddress(ctx context.Context, r DepositRequest) (Deposit,
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
-		return s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
+		d, kerr := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
+		if kerr != nil {
+			return Deposit{}, kerr
+		}
+		return d, sameDeposit(d, r)
 	}
 	if err != nil {
 		return Deposit{}, err
@@ -199,18 +220,29 @@ func (s *Service) checkDaily(ctx context.Context, account, asset string, p Polic
 	if p.Daily <= 0 {
 		return nil
 	}
-	since := s.cfg.Now().Add(-24 * time.Hour).UnixMicro()
-	var sum int64
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		if deposit {
-			sum, err = tx.DepositSumSince(ctx, account, asset, since, DepositOpen, DepositSettled, DepositCredited)
-		} else {
-			sum, err = tx.RedemptionSumSince(ctx, account, asset, since, RedemptionRequested, RedemptionBurned,
-				RedemptionInFlight, RedemptionPaid, RedemptionFailed)
-		}
-		return err
+	return s.db.Read(ctx, func(tx *store.Tx) error {
+		return s.checkDailyTx(ctx, tx, account, asset, p, amount, deposit)
 	})
+}
+
+// checkDailyTx is checkDaily inside a transaction. Deposits count while open
+// (requested), settled or credited; redemptions count unless rejected or
+// refunded (nothing left the account).
+func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset string, p Policy, amount int64, deposit bool) error {
+	if p.Daily <= 0 {
+		return nil
+	}
+	since := s.cfg.Now().Add(-24 * time.Hour).UnixMicro()
+	var (
+		sum int64
+		err error
+	)
+	if deposit {
+		sum, err = tx.DepositSumSince(ctx, account, asset, since, DepositOpen, DepositSettled, DepositCredited)
+	} else {
+		sum, err = tx.RedemptionSumSince(ctx, account, asset, since, RedemptionRequested, RedemptionBurned,
+			RedemptionInFlight, RedemptionPaid, RedemptionFailed)
+	}
 	if err != nil {
 		return err
 	}
@@ -484,10 +516,10 @@ func (s *Service) reconcileDeposits(ctx context.Context) {
 	}
 	for _, d := range settled {
 		if err := s.creditLightning(ctx, d); err != nil {
-			if !errors.Is(err, errCrashed) && ctx.Err() == nil {
-				s.log.Warn("credit deposit", "deposit", d.ID, "err", err)
+			if errors.Is(err, errCrashed) || ctx.Err() != nil {
+				return
 			}
-			return
+			s.log.Warn("credit deposit", "deposit", d.ID, "err", err)
 		}
 	}
 	for _, d := range open {

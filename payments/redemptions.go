@@ -66,10 +66,8 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 		return store.RedemptionRow{}, err
 	}
 	if prev, err := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); err == nil {
-		if prev.Asset != r.Asset || prev.Method != r.Method || prev.PaymentRequest != r.PaymentRequest ||
-			prev.Address != r.Address || (r.Method == store.MethodOnchain && prev.Amount != r.Amount) {
-			return store.RedemptionRow{}, fmt.Errorf("%w: idempotency_key %q already started redemption %s with different parameters",
-				ledger.ErrIdempotencyConflict, r.IdempotencyKey, prev.ID)
+		if err := s.sameRedemption(prev, r); err != nil {
+			return store.RedemptionRow{}, err
 		}
 		return s.driveAndWait(ctx, prev.ID)
 	} else if !errors.Is(err, ledger.ErrNotFound) {
@@ -104,16 +102,21 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	if err != nil {
 		return store.RedemptionRow{}, err
 	}
-	if err := s.checkDaily(ctx, r.AccountID, r.Asset, pol, total, false); err != nil {
-		return store.RedemptionRow{}, err
-	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		// The daily sum is read in the transaction that inserts, so two
+		// concurrent requests on SQLite (one writer) cannot both pass.
+		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, total, false); err != nil {
+			return err
+		}
 		var err error
 		row, err = tx.InsertRedemption(ctx, row)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
 		if prev, kerr := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); kerr == nil {
+			if err := s.sameRedemption(prev, r); err != nil {
+				return store.RedemptionRow{}, err
+			}
 			return s.driveAndWait(ctx, prev.ID) // a concurrent retry won
 		}
 		return store.RedemptionRow{}, fmt.Errorf("%w: invoice %s is already being paid by another redemption",
@@ -125,6 +128,31 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	s.log.Info("redemption requested", "redemption", row.ID, "account", row.AccountID, "asset", row.Asset,
 		"method", row.Method, "amount", row.Amount, "fee_limit", row.FeeLimit)
 	return s.driveAndWait(ctx, row.ID)
+}
+
+// sameRedemption refuses a retry whose request differs from the one that
+// created prev: an idempotency key names one request.
+func (s *Service) sameRedemption(prev store.RedemptionRow, r RedeemRequest) error {
+	same := prev.Asset == r.Asset && prev.Method == r.Method
+	if same {
+		switch r.Method {
+		case store.MethodLightning:
+			same = prev.PaymentRequest == r.PaymentRequest && prev.FeeLimit == r.MaxFeeSat &&
+				r.Address == "" && r.Amount == 0 && r.SatPerVbyte == 0
+		case store.MethodOnchain:
+			addr := r.Address
+			if a, err := btcutil.DecodeAddress(r.Address, s.cfg.Net); err == nil {
+				addr = a.EncodeAddress()
+			}
+			same = prev.Address == addr && prev.Amount == r.Amount && prev.SatPerVbyte == r.SatPerVbyte &&
+				r.PaymentRequest == "" && r.MaxFeeSat == 0
+		}
+	}
+	if !same {
+		return fmt.Errorf("%w: idempotency_key %q already started redemption %s with different parameters",
+			ledger.ErrIdempotencyConflict, r.IdempotencyKey, prev.ID)
+	}
+	return nil
 }
 
 func validateKey(key string) error {
@@ -299,6 +327,9 @@ func (s *Service) advance(ctx context.Context, id string) error {
 		case RedemptionRequested:
 			err = s.burn(ctx, r)
 		case RedemptionBurned:
+			if err := s.fault("redeem:before-send"); err != nil {
+				return err
+			}
 			if r.Method == store.MethodLightning {
 				err = s.sendLightning(ctx, r)
 			} else {
@@ -347,16 +378,22 @@ func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string
 	return nil
 }
 
-// burn debits amount + fee limit, keyed by the redemption id: a crash
-// after the burn commits and before the state says so is repaired by
-// burning again, which replays the same entry.
+// burn takes amount + fee limit from the holder into the escrow account,
+// keyed by the redemption id: a crash after the transfer commits and before
+// the state says so is repaired by transferring again, which replays the
+// same entry. (The state keeps the name "burned": from here on the units are
+// no longer the holder's. The supply falls when the payout settles.)
 func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
 	total, err := addAmounts(r.Amount, r.FeeLimit)
 	if err != nil {
 		return err
 	}
-	_, err = s.ledger.Burn(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "redeem:" + r.ID, Asset: r.Asset,
-		From: r.AccountID, Amount: total, Memo: "redemption " + r.ID})
+	escrow, err := s.EscrowAccount(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "redeem:" + r.ID, Asset: r.Asset,
+		From: r.AccountID, To: escrow, Amount: total, Memo: "redemption " + r.ID})
 	if err != nil {
 		if isRefusal(err) {
 			r.Failure = err.Error()
@@ -370,22 +407,49 @@ func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
 	return s.setState(ctx, r, RedemptionBurned)
 }
 
-// refund re-credits a failed payout (amount + fee limit), keyed by the
-// redemption id. It is a mint and passes the coverage gate; see
-// docs/payments.md for why, and for what happens while the gate refuses.
+// settle records a payout that lnd reports done: the escrowed units (amount
+// + fee limit, the holder pays the fee limit in full) are burned, keyed by
+// the redemption id, then the redemption is paid. A crash between the two
+// is repaired by settling again: lnd still reports the payout done and the
+// burn replays.
+func (s *Service) settle(ctx context.Context, r store.RedemptionRow) error {
+	if err := s.fault("redeem:after-settle"); err != nil {
+		return err
+	}
+	total, err := addAmounts(r.Amount, r.FeeLimit)
+	if err != nil {
+		return err
+	}
+	escrow, err := s.EscrowAccount(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ledger.Burn(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "burn:" + r.ID, Asset: r.Asset,
+		From: escrow, Amount: total, Memo: "redemption " + r.ID + " paid"}); err != nil {
+		return fmt.Errorf("burn the units of paid redemption %s: %w", r.ID, err)
+	}
+	if err := s.fault("redeem:after-final-burn"); err != nil {
+		return err
+	}
+	return s.setState(ctx, r, RedemptionPaid)
+}
+
+// refund gives a failed payout's units (amount + fee limit) back to the
+// holder from escrow, keyed by the redemption id. It is a transfer: no
+// coverage gate can hold it up.
 func (s *Service) refund(ctx context.Context, r store.RedemptionRow) error {
 	total, err := addAmounts(r.Amount, r.FeeLimit)
 	if err != nil {
 		return err
 	}
-	_, err = s.ledger.Mint(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "refund:" + r.ID, Asset: r.Asset,
-		To: r.AccountID, Amount: total, Memo: "refund of redemption " + r.ID})
-	if errors.Is(err, ledger.ErrMintRefused) {
-		s.log.Warn("refund waits for the coverage gate", "redemption", r.ID, "reason", err)
-		return nil
-	}
+	escrow, err := s.EscrowAccount(ctx)
 	if err != nil {
 		return err
+	}
+	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "refund:" + r.ID, Asset: r.Asset,
+		From: escrow, To: r.AccountID, Amount: total, Memo: "refund of redemption " + r.ID})
+	if err != nil {
+		return fmt.Errorf("refund redemption %s: %w", r.ID, err)
 	}
 	if err := s.fault("redeem:after-refund"); err != nil {
 		return err
@@ -418,7 +482,7 @@ func (s *Service) applyPayment(ctx context.Context, r store.RedemptionRow, p *ln
 	case lnrpc.Payment_SUCCEEDED:
 		r.FeePaid = (p.FeeMsat + 999) / 1000
 		r.Preimage = p.PaymentPreimage
-		return s.setState(ctx, r, RedemptionPaid)
+		return s.settle(ctx, r)
 	case lnrpc.Payment_FAILED:
 		r.Failure = "lnd: " + p.FailureReason.String()
 		return s.setState(ctx, r, RedemptionFailed)
@@ -594,7 +658,7 @@ func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow)
 		return nil
 	}
 	r.TxID, r.FeePaid = t.TxHash, t.TotalFees
-	return s.setState(ctx, r, RedemptionPaid)
+	return s.settle(ctx, r)
 }
 
 func (s *Service) redemption(ctx context.Context, id string) (store.RedemptionRow, error) {

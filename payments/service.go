@@ -39,6 +39,8 @@ var (
 type Ledger interface {
 	Mint(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
 	Burn(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
+	Transfer(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
+	CreateAccount(ctx context.Context, label, idemKey string) (ledger.Account, error)
 	Asset(ctx context.Context, code string) (ledger.Asset, error)
 	Account(ctx context.Context, id string) (ledger.Account, []ledger.Balance, error)
 }
@@ -114,8 +116,9 @@ type Service struct {
 	kick   chan struct{}
 	dead   atomic.Bool
 
-	mu   sync.Mutex
-	busy map[string]bool // redemption ids being advanced
+	mu     sync.Mutex
+	busy   map[string]bool // redemption ids being advanced
+	escrow string          // the escrow account's id, once known
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
 }
@@ -290,6 +293,35 @@ func mulAmounts(a, b int64) (int64, error) {
 		return 0, fmt.Errorf("%w: %d * %d overflows", ledger.ErrOverflow, a, b)
 	}
 	return a * b, nil
+}
+
+// Escrow account: units a redemption takes from the holder wait here until
+// the payout settles (then they are burned) or definitively fails (then they
+// go back). Moving them is a transfer, which no coverage gate can refuse, so
+// a refund never waits for the reserves, and the supply falls only when the
+// bitcoin has actually left.
+const (
+	escrowLabel = "kosh payments escrow (redemptions in progress)"
+	escrowKey   = "kosh-payments-escrow"
+)
+
+// EscrowAccount returns the id of the account that holds the units of
+// redemptions in progress, creating it on first use.
+func (s *Service) EscrowAccount(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	id := s.escrow
+	s.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	a, err := s.ledger.CreateAccount(ctx, escrowLabel, escrowKey)
+	if err != nil {
+		return "", fmt.Errorf("payments escrow account: %w", err)
+	}
+	s.mu.Lock()
+	s.escrow = a.ID
+	s.mu.Unlock()
+	return a.ID, nil
 }
 
 // isRefusal reports whether a ledger error is a per-request refusal rather

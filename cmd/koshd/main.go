@@ -28,6 +28,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "koshd:", err)
 		os.Exit(1)
 	}
+	applyFaultHook(&cfg) // a no-op unless built with -tags kosh_faults (tests only)
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.DebugLevel)); err != nil {
 		fmt.Fprintln(os.Stderr, "koshd: --debuglevel:", err)

@@ -1,0 +1,79 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/storetest"
+)
+
+// TestManualPriceQueries: the manual price record is append-only, the
+// newest row per currency is the one in force, and history reads newest
+// first, on both engines.
+func TestManualPriceQueries(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(string(backend), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.Open(t, backend)
+			rows := []store.ManualPriceRow{
+				{Currency: "INR", Coefficient: "600000000", Scale: 2, SetBy: "pricer macaroon 01", Reason: "down", SetAt: 10, Until: 100},
+				{Currency: "USD", Coefficient: "90000", Scale: 0, SetBy: "admin macaroon 02", SetAt: 11},
+				{Currency: "INR", Coefficient: "6100000", Scale: 0, SetBy: "pricer macaroon 01", Reason: "again", SetAt: 12},
+				{Currency: "INR", Cleared: true, SetBy: "admin macaroon 02", Reason: "back", SetAt: 13},
+			}
+			var seqs []int64
+			for _, r := range rows {
+				if err := db.Write(ctx, func(tx *store.Tx) error {
+					got, err := tx.InsertManualPrice(ctx, r)
+					seqs = append(seqs, got.Seq)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 1; i < len(seqs); i++ {
+				if seqs[i] <= seqs[i-1] {
+					t.Fatalf("sequence not increasing: %v", seqs)
+				}
+			}
+			if err := db.Read(ctx, func(tx *store.Tx) error {
+				latest, err := tx.LatestManualPrices(ctx)
+				if err != nil {
+					return err
+				}
+				if len(latest) != 2 || latest[0].Currency != "INR" || !latest[0].Cleared || latest[0].Reason != "back" ||
+					latest[1].Currency != "USD" || latest[1].Coefficient != "90000" || latest[1].Cleared {
+					t.Errorf("latest %+v", latest)
+				}
+				hist, err := tx.ManualPriceHistory(ctx, "INR", 2)
+				if err != nil {
+					return err
+				}
+				if len(hist) != 2 || hist[0].Seq != seqs[3] || hist[1].Seq != seqs[2] || hist[1].Coefficient != "6100000" {
+					t.Errorf("history %+v", hist)
+				}
+				hist, err = tx.ManualPriceHistory(ctx, "INR", 10)
+				if err != nil {
+					return err
+				}
+				want := rows[0]
+				want.Seq = seqs[0]
+				if len(hist) != 3 || hist[2] != want {
+					t.Errorf("oldest INR row %+v, want %+v", hist[len(hist)-1], want)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// The scale is checked by the schema.
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				_, err := tx.InsertManualPrice(ctx, store.ManualPriceRow{Currency: "INR", Coefficient: "1", Scale: 19, SetBy: "x", SetAt: 1})
+				return err
+			})
+			if err == nil {
+				t.Error("scale 19 was stored")
+			}
+		})
+	}
+}
