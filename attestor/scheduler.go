@@ -127,11 +127,17 @@ func (s *Scheduler) run(ctx context.Context, spec string) {
 // RunNow makes an attestation at once, or returns ErrBusy if one is being
 // made.
 func (s *Scheduler) RunNow(ctx context.Context, trigger string) error {
+	return s.Do(ctx, func(ctx context.Context) error { return s.job(ctx, trigger) })
+}
+
+// Do runs fn as the one attestation being made, or returns ErrBusy if one
+// is being made: for callers that need the result of their own run.
+func (s *Scheduler) Do(ctx context.Context, fn func(ctx context.Context) error) error {
 	if !s.mu.TryLock() {
 		return ErrBusy
 	}
 	defer s.mu.Unlock()
-	return s.job(ctx, trigger)
+	return fn(ctx)
 }
 
 // Next returns the next scheduled instant over all specs (zero if none).

@@ -55,6 +55,8 @@ type Config struct {
 	DB    DBConfig    `group:"db" namespace:"db"`
 	Chain ChainConfig `group:"chain" namespace:"chain"`
 	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
+	// Attest configures attestations (daemon/attest.go).
+	Attest AttestConfig `group:"attest" namespace:"attest"`
 	// Payments configures deposits and redemptions (daemon/payments.go).
 	Payments PaymentsConfig `group:"payments" namespace:"payments"`
 	// Oracle configures the price oracle for fiat-pegged assets (daemon/oracle.go).
@@ -99,6 +101,7 @@ func DefaultConfig() Config {
 			MaxAge: 2 * time.Minute},
 		Lnd:    LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
 		Oracle: DefaultOracleConfig(),
+		Attest: AttestConfig{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/web"
 	"github.com/lightningnetwork/lnd/cert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -72,6 +73,7 @@ type Daemon struct {
 	cancel  context.CancelFunc
 	loops   sync.WaitGroup
 	closers []func() error
+	page    http.Handler // the public page (package web)
 }
 
 // Run starts koshd and blocks until ctx is cancelled, then shuts down
@@ -155,6 +157,12 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := d.startPayments(srv); err != nil {
 		return err
 	}
+	att, err := d.startAttestations()
+	if err != nil {
+		return err
+	}
+	srv.SetAttestations(att, att.key)
+	d.page = web.New(&pageSource{d: d, att: att.svc}, web.Options{Log: d.log.With("subsystem", "web")})
 	if err := d.startOracle(srv); err != nil {
 		return err
 	}
@@ -292,6 +300,11 @@ func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 		w.Write(api.OpenAPI)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{}))
+	// The public proof-of-reserves page, its assets and the signed
+	// attestation files it links to.
+	for _, pattern := range []string{"GET /{$}", "GET /static/", "GET /attestations/", "GET /favicon.ico"} {
+		mux.Handle(pattern, d.page)
+	}
 	return mux, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/auth"
 	"github.com/kosh-reserve/kosh/ledger"
@@ -36,6 +37,9 @@ type Server struct {
 	log      *slog.Logger
 	payments Payments  // nil: deposits and redemptions are not configured
 	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
+	// attestations and receiptKey: see SetAttestations.
+	attestations Attestations
+	receiptKey   *btcec.PrivateKey
 }
 
 // New returns a server.
@@ -234,7 +238,11 @@ func (s *Server) Mint(ctx context.Context, req *koshv1.MintRequest) (*koshv1.Min
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return &koshv1.MintResponse{Entry: entryToProto(e)}, nil
+	rs, err := s.receipts(e, e.CreditAccountID)
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	return &koshv1.MintResponse{Entry: entryToProto(e), Receipts: rs}, nil
 }
 
 // Burn implements IssuerService.
@@ -244,7 +252,11 @@ func (s *Server) Burn(ctx context.Context, req *koshv1.BurnRequest) (*koshv1.Bur
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return &koshv1.BurnResponse{Entry: entryToProto(e)}, nil
+	rs, err := s.receipts(e, e.DebitAccountID)
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	return &koshv1.BurnResponse{Entry: entryToProto(e), Receipts: rs}, nil
 }
 
 // Transfer implements IssuerService.
@@ -254,7 +266,11 @@ func (s *Server) Transfer(ctx context.Context, req *koshv1.TransferRequest) (*ko
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	return &koshv1.TransferResponse{Entry: entryToProto(e)}, nil
+	rs, err := s.receipts(e, e.DebitAccountID, e.CreditAccountID)
+	if err != nil {
+		return nil, s.toStatus(err)
+	}
+	return &koshv1.TransferResponse{Entry: entryToProto(e), Receipts: rs}, nil
 }
 
 // GetSupply implements IssuerService.
@@ -343,5 +359,11 @@ func (w *walletServer) Transfer(ctx context.Context, req *koshv1.WalletServiceTr
 	if err != nil {
 		return nil, w.s.toStatus(err)
 	}
-	return &koshv1.WalletServiceTransferResponse{Entry: entryToProto(e)}, nil
+	// The sender's receipt only: the recipient's balance is not the
+	// sender's to see.
+	rs, err := w.s.receipts(e, req.AccountId)
+	if err != nil {
+		return nil, w.s.toStatus(err)
+	}
+	return &koshv1.WalletServiceTransferResponse{Entry: entryToProto(e), Receipts: rs}, nil
 }

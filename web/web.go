@@ -350,6 +350,9 @@ func (h *handler) asset(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) attestation(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutSuffix(r.PathValue("name"), ".json")
+	if seq, rest, found := strings.Cut(id, "-"); found && isDigits(seq) {
+		id = rest // the static file name, <seq>-<id>.json, as koshverify --chain fetches it
+	}
 	if !ok || !isHex(id) {
 		http.NotFound(w, r)
 		return
@@ -368,6 +371,18 @@ func (h *handler) attestation(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `inline; filename="`+id+`.json"`)
 	w.Header().Set("Cache-Control", "public, max-age=3600, immutable")
 	w.Write(doc)
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(s string) bool {

@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/web"
+)
+
+// pageSource feeds the public page (package web) from the live reserves,
+// the ledger and the published attestations.
+type pageSource struct {
+	d   *Daemon
+	att *attestor.Service
+
+	mu      sync.Mutex
+	summary map[string]pageSummary // by attestation id: documents never change
+}
+
+type pageSummary struct {
+	att  web.Attestation
+	hist web.HistoryPoint
+}
+
+// summarize returns the page's summary of a listed attestation, parsing its
+// document once.
+func (p *pageSource) summarize(ctx context.Context, row attestor.Published) (pageSummary, error) {
+	p.mu.Lock()
+	s, ok := p.summary[row.ID]
+	p.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	full, err := p.att.ByID(ctx, row.ID)
+	if err != nil {
+		return s, err
+	}
+	a, h, err := web.Summarize([]byte(full.Document), attestor.FileName(full))
+	if err != nil {
+		return s, fmt.Errorf("attestation %d: %w", row.Seq, err)
+	}
+	s = pageSummary{att: a, hist: h}
+	p.mu.Lock()
+	if p.summary == nil {
+		p.summary = map[string]pageSummary{}
+	}
+	p.summary[row.ID] = s
+	p.mu.Unlock()
+	return s, nil
+}
+
+var _ web.DataSource = (*pageSource)(nil)
+
+// pageHistory is how many attestations the page lists and charts.
+const pageHistory = 60
+
+// Page implements web.DataSource.
+func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
+	d := p.d
+	now := time.Now()
+	pd := &web.PageData{Issuer: d.cfg.Attest.Issuer, Network: d.cfg.Network, Now: now}
+
+	snap := d.reserveSvc.Snapshot()
+	pd.Reserves = web.Reserves{Time: snap.Time, Stale: snap.Stale() || !snap.Usable(), CountedSats: snap.Counted}
+	for _, s := range snap.Sources {
+		src := web.ReserveSource{Name: s.Name, Kind: web.KindOnchain, CountedSats: s.Counted, LastSeen: s.LastSeen, Stale: s.Stale}
+		if s.Kind == reserve.KindLightning {
+			src.Kind, src.ID = web.KindLightning, s.PubKey
+		} else if s.Hash != "" {
+			pd.Reserves.Height, pd.Reserves.BlockHash = s.Height, s.Hash
+		}
+		var reported int64
+		for _, c := range s.Classes {
+			if r, ok := addInt(reported, c.Amount); ok {
+				reported = r
+			}
+		}
+		src.ReportedSats = max(reported, s.Counted)
+		src.Detail = sourceDetail(s)
+		pd.Reserves.Sources = append(pd.Reserves.Sources, src)
+		if r, ok := addInt(pd.Reserves.ReportedSats, src.ReportedSats); ok {
+			pd.Reserves.ReportedSats = r
+		}
+	}
+
+	assets, err := d.ledger.Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	supplies := make([]ledger.AssetSupply, len(assets))
+	for i, a := range assets {
+		supplies[i] = ledger.AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
+			Currency: a.Currency, Decimals: a.Decimals}
+	}
+	prices := d.reserveSvc.Prices()
+	cov, covErr := reserve.Compute(snap.Counted, supplies, prices)
+	if covErr == nil {
+		pd.Coverage = web.Coverage{CountedSats: snap.Counted, BackingSats: clampInt(cov.Backing),
+			RequiredSats: clampInt(cov.Required), Bps: cov.CoverageBps}
+	}
+	for i, a := range assets {
+		wa := web.Asset{Code: a.Code, Name: a.Name, Decimals: int(a.Decimals), Peg: "sat", Supply: a.Supply,
+			MinCoverageBps: a.MinCoverageBps, WarnCoverageBps: a.WarnCoverageBps, Stale: pd.Reserves.Stale}
+		if rep, err := d.ledger.Supply(ctx, a.Code); err == nil {
+			wa.Accounts = rep.Holders
+		}
+		var price *reserve.Price
+		if a.Peg == ledger.PegFiat {
+			wa.Peg, wa.Currency = "fiat", a.Currency
+			wp := &web.Price{Currency: a.Currency, Stale: true, Source: "oracle"}
+			if prices != nil {
+				if pr, err := prices.Price(a.Currency); err == nil {
+					price = &pr
+					wp = &web.Price{Coefficient: pr.Coefficient.String(), Scale: int(pr.Scale), Currency: a.Currency,
+						Time: pr.Time, Source: "oracle"}
+					if pr.Manual {
+						wp.Source = "manual"
+					}
+				}
+			}
+			wa.Price = wp
+			if wp.Stale {
+				wa.Stale = true
+			}
+		}
+		if b, err := reserve.RequiredSats(supplies[i], ledger.BasisPoints, price); err == nil {
+			wa.BackingSats = clampInt(ceilRat(b))
+		}
+		if covErr == nil {
+			wa.CoverageBps = cov.CoverageBps
+		} else {
+			wa.Stale = true
+		}
+		pd.Assets = append(pd.Assets, wa)
+	}
+
+	if p.att != nil {
+		rows, err := p.att.List(ctx, 0, pageHistory)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(rows) - 1; i >= 0; i-- {
+			s, err := p.summarize(ctx, rows[i])
+			if err != nil {
+				return nil, err
+			}
+			pd.Attestations = append([]web.Attestation{s.att}, pd.Attestations...)
+			pd.History = append(pd.History, s.hist)
+		}
+		if len(pd.Attestations) > 0 {
+			pd.Latest = &pd.Attestations[0]
+		}
+	}
+	return pd, nil
+}
+
+// Attestation implements web.DataSource.
+func (p *pageSource) Attestation(ctx context.Context, id string) ([]byte, error) {
+	if p.att == nil {
+		return nil, fmt.Errorf("attestations are not enabled: %w", web.ErrNotFound)
+	}
+	row, err := p.att.ByID(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) || errors.Is(err, ledger.ErrInvalidArgument) {
+		return nil, fmt.Errorf("attestation %s: %w", id, web.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(row.Document), nil
+}
+
+func sourceDetail(s reserve.SourceStatus) string {
+	switch {
+	case s.LastSeen.IsZero():
+		return "not heard from yet"
+	case s.Stale:
+		return "silent for longer than " + s.MaxAge.String()
+	case s.Kind == reserve.KindLightning:
+		return "channels and on-chain wallet"
+	default:
+		return fmt.Sprintf("watched outputs at block %d", s.Height)
+	}
+}
+
+func addInt(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return a, false
+	}
+	return s, true
+}
+
+func clampInt(v *big.Int) int64 {
+	if v == nil {
+		return 0
+	}
+	if !v.IsInt64() {
+		return math.MaxInt64
+	}
+	return v.Int64()
+}
+
+func ceilRat(r *big.Rat) *big.Int {
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}

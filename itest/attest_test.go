@@ -1,0 +1,328 @@
+package itest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+	"google.golang.org/grpc/metadata"
+)
+
+var (
+	koshverifyOnce sync.Once
+	koshverifyPath string
+	koshverifyErr  error
+)
+
+// koshverify builds cmd/koshverify once per run and returns its path.
+func koshverify(t testing.TB) string {
+	t.Helper()
+	koshverifyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "koshverify")
+		if err != nil {
+			koshverifyErr = err
+			return
+		}
+		koshverifyPath = filepath.Join(dir, "koshverify")
+		out, err := exec.Command("go", "build", "-o", koshverifyPath, "../cmd/koshverify").CombinedOutput()
+		if err != nil {
+			koshverifyErr = fmt.Errorf("go build koshverify: %v: %s", err, out)
+		}
+	})
+	if koshverifyErr != nil {
+		t.Fatal(koshverifyErr)
+	}
+	return koshverifyPath
+}
+
+// runVerify runs koshverify and returns its exit code and output.
+func runVerify(t testing.TB, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(koshverify(t), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("koshverify: %v", err)
+	}
+	return code, out.String()
+}
+
+func writeFile(t testing.TB, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// get fetches a koshd REST path (with a hex macaroon if not empty).
+func (k *koshNode) get(path, mac string) (int, []byte) {
+	k.t.Helper()
+	req, _ := http.NewRequest("GET", "https://"+k.d.RESTAddr()+path, nil)
+	if mac != "" {
+		req.Header.Set("Grpc-Metadata-Macaroon", mac)
+	}
+	resp, err := k.http.Do(req)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// labelled reads a labelled sample (name{labels} value) from /metrics; 0 if
+// absent.
+func (k *koshNode) labelled(name, labels string) float64 {
+	k.t.Helper()
+	_, body := k.get("/metrics", "")
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name+"{"+labels+"}") + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+// TestAttestations runs the whole proof-of-reserves cycle against real btcd
+// and lnd: reserves on a watched descriptor, in an lnd wallet and in a
+// channel; tokens minted with signed receipts; an attestation made on
+// demand that koshverify checks against btcd (every UTXO and channel point),
+// a holder's inclusion proof and receipt, the hash chain, a stale
+// attestation when a node goes silent, scheduled runs and runs missed while
+// koshd was down.
+func TestAttestations(t *testing.T) {
+	h := harness.Shared(t)
+	w := newDescWallet(t, h)
+	nodes := h.NewNodes(t, "erin", "frank")
+	erin, frank := nodes[0], nodes[1]
+	h.FundNode(t, erin, 2_000_000)
+
+	cfg := koshConfig(t, h)
+	cfg.Chain.Birthday = tipHeight(t, h) + 1
+	cfg.Chain.Descriptors = []string{w.descriptor("wpkh", 0)}
+	// erin signs attestations; frank has only a read-only macaroon, so his
+	// channel is listed with nothing counted.
+	cfg.Lnd.Nodes = []string{lndSpec(erin) + ",signmacaroon=" + erin.AdminMacaroonPath, lndSpec(frank)}
+	cfg.Lnd.MaxAge = 3 * time.Second
+	cfg.Attest.Schedules = []string{"off"}
+	cfg.Attest.Issuer = "Itest treasury"
+	k := startKosh(t, cfg)
+
+	h.SendToAddress(t, w.p2wpkh(0, 0), 400_000)
+	h.SendToAddress(t, w.p2wpkh(0, 1), 100_000)
+	const capacity, push = 1_000_000, 200_000
+	cp := h.OpenChannel(t, erin, frank, capacity, push)
+	h.Mine(t, 3)
+	h.WaitSynced(t, erin, frank)
+	point := harness.ChanPointString(cp)
+	ec, fc := erin.Channel(t, cp), frank.Channel(t, cp)
+	erinWant := ec.LocalBalance - int64(ec.LocalConstraints.ChanReserveSat)
+	erinWallet := confirmedUnspent(t, erin, 3)
+	k.waitReserves("chain, wallet and channel counted", syncTimeout, func(s *koshv1.ReserveSnapshot) error {
+		if c := source(s, "chain"); c == nil || c.Counted != 500_000 {
+			return fmt.Errorf("chain source %v, want 500000 counted", c)
+		}
+		if ch := channel(s, erin.Name, point); ch == nil || ch.Counted != erinWant {
+			return fmt.Errorf("erin's channel %v, want %d counted", ch, erinWant)
+		}
+		if ch := channel(s, frank.Name, point); ch == nil || !ch.Verified {
+			return fmt.Errorf("frank's channel %v, want verified", ch)
+		}
+		return nil
+	})
+
+	k.createAsset("ATT")
+	ctx := k.ctx()
+	acctA, err := k.issuer.CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: "a", IdempotencyKey: "acct-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acctB, err := k.issuer.CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: "b", IdempotencyKey: "acct-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := acctA.Account.Id, acctB.Account.Id
+	mint, err := k.issuer.Mint(ctx, &koshv1.MintRequest{Asset: "ATT", AccountId: a, Amount: 300_000, IdempotencyKey: "mint-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mint.Receipts) != 1 || mint.Receipts[0].Balance != 300_000 || mint.Receipts[0].AccountId != a {
+		t.Fatalf("mint receipts %v, want one for %s at 300000", mint.Receipts, a)
+	}
+	xfer, err := k.issuer.Transfer(ctx, &koshv1.TransferRequest{Asset: "ATT", FromAccountId: a, ToAccountId: b,
+		Amount: 50_000, IdempotencyKey: "xfer-ab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xfer.Receipts) != 2 || xfer.Receipts[0].Balance != 250_000 || xfer.Receipts[1].Balance != 50_000 {
+		t.Fatalf("transfer receipts %v, want a at 250000 and b at 50000", xfer.Receipts)
+	}
+	// A replay returns the same receipts.
+	again, err := k.issuer.Transfer(ctx, &koshv1.TransferRequest{Asset: "ATT", FromAccountId: a, ToAccountId: b,
+		Amount: 50_000, IdempotencyKey: "xfer-ab"})
+	if err != nil || again.Receipts[0].Document != xfer.Receipts[0].Document {
+		t.Fatalf("replayed transfer: %v; receipts equal: %v", err, err == nil && again.Receipts[0].Document == xfer.Receipts[0].Document)
+	}
+
+	first, err := k.issuer.Attest(ctx, &koshv1.AttestRequest{})
+	if err != nil {
+		t.Fatalf("attest: %v", err)
+	}
+	doc := first.Attestation.Document
+	d1, err := attest.VerifyDocument([]byte(doc))
+	if err != nil {
+		t.Fatalf("attestation does not verify: %v", err)
+	}
+	tot := d1.Reserves.Totals
+	if tot.Onchain.Counted != attest.Amount(500_000+erinWallet) {
+		t.Errorf("on-chain counted %d, want %d = descriptor 500000 + erin's wallet %d", tot.Onchain.Counted, 500_000+erinWallet, erinWallet)
+	}
+	if tot.Lightning.Counted != attest.Amount(erinWant) {
+		t.Errorf("Lightning counted %d, want erin's %d (frank did not sign)", tot.Lightning.Counted, erinWant)
+	}
+	// A channel between two of the issuer's nodes is listed once (an
+	// outpoint may appear once in a document), under the first node
+	// configured: erin. frank signs nothing and lists nothing.
+	for _, n := range d1.Reserves.Lightning {
+		switch n.Name {
+		case erin.Name:
+			if len(n.Channels) != 1 || n.Channels[0].ChannelPoint != point || n.Channels[0].Capacity != capacity ||
+				n.Signature == "" || n.Channels[0].Counted != attest.Amount(erinWant) || n.Channels[0].LocalBalance != attest.Amount(ec.LocalBalance) {
+				t.Errorf("erin: %+v, want signed, channel %s of %d counting %d", n, point, capacity, erinWant)
+			}
+		case frank.Name:
+			if n.Signature != "" || len(n.Channels) != 0 || fc.LocalBalance != push {
+				t.Errorf("frank: %+v (local %d), want unsigned with no channel listed", n, fc.LocalBalance)
+			}
+		}
+	}
+	if len(d1.Assets) != 1 || d1.Assets[0].Liabilities.Total != 300_000 || d1.Assets[0].Liabilities.Accounts != 2 || !d1.Coverage.Backed || d1.Stale {
+		t.Errorf("assets %+v coverage %+v stale %v", d1.Assets, d1.Coverage, d1.Stale)
+	}
+	t.Logf("attestation 1: counted %d (on-chain %d, Lightning %d), liabilities 300000, coverage %s bps",
+		tot.Counted, tot.Onchain.Counted, tot.Lightning.Counted, d1.Coverage.Bps.String())
+
+	// koshverify checks it, and every UTXO and channel point, against btcd.
+	bt := h.Btcd()
+	docFile := writeFile(t, "att.json", doc)
+	node := []string{"--btcd", bt.RPCAddr, "--rpcuser", bt.RPCUser, "--rpcpass", bt.RPCPass, "--rpccert", bt.CertPath}
+	if code, out := runVerify(t, append([]string{"attestation", docFile, "--issuer", d1.IssuerKey}, node...)...); code != 0 {
+		t.Fatalf("koshverify attestation: exit %d:\n%s", code, out)
+	}
+	tampered := strings.Replace(doc, `"value":"400000"`, `"value":"400001"`, 1)
+	if tampered == doc {
+		t.Fatal("no output of 400000 sats in the document to tamper with")
+	}
+	if code, out := runVerify(t, "attestation", writeFile(t, "bad.json", tampered)); code != 1 {
+		t.Errorf("koshverify on a tampered attestation: exit %d, want 1:\n%s", code, out)
+	}
+
+	// The holder fetches the inclusion proof over REST with the wallet
+	// macaroon and checks it, with the receipt, using koshverify.
+	code, bundle := k.get("/v1/wallet/accounts/"+a+"/proof?asset=ATT", acctA.WalletMacaroon)
+	if code != http.StatusOK {
+		t.Fatalf("GET proof: %d %s", code, bundle)
+	}
+	var pr struct{ Bundle string }
+	if err := json.Unmarshal(bundle, &pr); err != nil || pr.Bundle == "" {
+		t.Fatalf("proof response %s: %v", bundle, err)
+	}
+	receipt := writeFile(t, "receipt.json", xfer.Receipts[0].Document)
+	if code, out := runVerify(t, "inclusion", "--attestation", docFile, "--proof", writeFile(t, "bundle.json", pr.Bundle),
+		"--receipt", receipt, "--issuer", d1.IssuerKey); code != 0 {
+		t.Fatalf("koshverify inclusion: exit %d:\n%s", code, out)
+	}
+	if code, out := runVerify(t, "receipt", receipt, "--issuer", d1.IssuerKey); code != 0 {
+		t.Fatalf("koshverify receipt: exit %d:\n%s", code, out)
+	}
+	if code, body := k.get("/v1/wallet/accounts/"+b+"/proof?asset=ATT", acctA.WalletMacaroon); code != http.StatusForbidden {
+		t.Errorf("a's macaroon fetching b's proof: %d %s, want 403", code, body)
+	}
+
+	// Public reads: REST, the static file name, the page.
+	code, body := k.get("/v1/public/attestations/latest", "")
+	if code != http.StatusOK || !strings.Contains(string(body), first.Attestation.Id) {
+		t.Errorf("GET latest: %d %s", code, body)
+	}
+	code, body = k.get("/attestations/"+fmt.Sprintf("%06d-%s.json", 1, first.Attestation.Id), "")
+	if code != http.StatusOK || string(body) != doc {
+		t.Errorf("GET static attestation: %d, byte-equal %v", code, string(body) == doc)
+	}
+	code, body = k.get("/", "")
+	if code != http.StatusOK || !containsAll(string(body), "Itest treasury", first.Attestation.Id[:16]) {
+		t.Errorf("GET /: %d, missing issuer or attestation id: %.300s", code, body)
+	}
+
+	// frank goes silent: the next attestation is published anyway, marked
+	// stale and naming him, and names the first as its predecessor.
+	frank.Stop(t)
+	k.waitReserves("frank stale", 30*time.Second, func(s *koshv1.ReserveSnapshot) error {
+		if src := source(s, frank.Name); src == nil || !src.Stale {
+			return fmt.Errorf("frank %v, want stale", src)
+		}
+		return nil
+	})
+	second, err := k.issuer.Attest(ctx, &koshv1.AttestRequest{})
+	if err != nil {
+		t.Fatalf("attest with frank stale: %v", err)
+	}
+	d2, err := attest.VerifyDocument([]byte(second.Attestation.Document))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d2.Stale || !second.Attestation.Stale || len(d2.StaleSources) != 1 || d2.StaleSources[0] != frank.Name || d2.Prev != first.Attestation.Id {
+		t.Errorf("second attestation: stale %v %v sources %v prev %s", d2.Stale, second.Attestation.Stale, d2.StaleSources, d2.Prev)
+	}
+	if code, out := runVerify(t, "attestation", filepath.Join(k.cfg.AttestDir(), "latest.json"), "--chain", k.cfg.AttestDir(),
+		"--first", first.Attestation.Id); code != 0 {
+		t.Fatalf("koshverify --chain: exit %d:\n%s", code, out)
+	}
+	if k.labelled("kosh_attestations_published_total", `trigger="rpc"`) != 2 || k.metric("kosh_attestation_last_stale") != 1 {
+		t.Errorf("metrics: published{rpc} %v, last_stale %v", k.labelled("kosh_attestations_published_total", `trigger="rpc"`),
+			k.metric("kosh_attestation_last_stale"))
+	}
+
+	// A schedule every second: koshd down for a while counts the runs it
+	// missed, then publishes on schedule, each naming the one before.
+	k.stop()
+	time.Sleep(3 * time.Second)
+	cfg.Attest.Schedules = []string{"@every 1s"}
+	k = startKosh(t, cfg)
+	if n := k.labelled("kosh_attestations_missed_total", `schedule="@every 1s"`); n < 2 {
+		t.Errorf("missed runs while down: %v, want at least 2", n)
+	}
+	harness.WaitFor(t, func() error {
+		if n := k.labelled("kosh_attestations_published_total", `trigger="schedule"`); n < 2 {
+			return fmt.Errorf("%v scheduled attestations so far", n)
+		}
+		return nil
+	}, 30*time.Second)
+	list, err := k.issuer.Attest(metadata.AppendToOutgoingContext(k.ctx()), &koshv1.AttestRequest{})
+	if err != nil && !strings.Contains(err.Error(), "another attestation") {
+		t.Fatalf("attest during a schedule: %v", err)
+	}
+	_ = list
+	if code, out := runVerify(t, "attestation", filepath.Join(k.cfg.AttestDir(), "latest.json"), "--chain", k.cfg.AttestDir()); code != 0 {
+		t.Fatalf("koshverify --chain over scheduled attestations: exit %d:\n%s", code, out)
+	}
+}
