@@ -7,6 +7,7 @@
 #   make itest      only the integration tests
 #   make gen        regenerate api/ from the protos with pinned local plugins
 #   make demo       the regtest demo (btcd + 2 lnd + koshd on loopback)
+#   make demo-check koshverify + headless Chromium on the running demo
 #   make bench      benchmarks
 
 SHELL := /bin/bash
@@ -83,6 +84,12 @@ demo:
 
 demo-stop:
 	bash deploy/regtest/demo.sh stop
+
+# On the running demo: koshverify (with --btcd) on the attestation the page
+# links to, and the page green in headless Chromium (web/install-chromium.sh).
+.PHONY: demo-check
+demo-check:
+	bash deploy/regtest/demo.sh check
 
 clean:
 	rm -rf .build

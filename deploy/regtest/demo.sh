@@ -5,6 +5,7 @@
 #   bash deploy/regtest/demo.sh         (make demo)       start it, or show the running one
 #   bash deploy/regtest/demo.sh stop    (make demo-stop)  stop every process it started
 #   bash deploy/regtest/demo.sh status                    say whether it runs, print its info
+#   bash deploy/regtest/demo.sh check   (make demo-check) koshverify + the page green in headless Chromium
 #
 # It builds koshd and koshcli (make build), btcd, lnd and lncli
 # (itest/build-nodes.sh, cached) and the supervisor .build/bin/kosh-demo
@@ -253,12 +254,23 @@ cmd_start() {
 	wait_ready "${t0}" "${pid}"
 }
 
+cmd_check() {
+	if ! supervisor_alive || [[ ! -f "${run}/ready" ]]; then
+		echo "demo: not running (start it with make demo)" >&2
+		return 1
+	fi
+	# Rebuilt only if its sources changed (the go build cache).
+	go build -o "${sup}" ./deploy/regtest/demo
+	"${sup}" check -run "${run}" -bin "${bin}"
+}
+
 case "${1:-start}" in
 	start | up) cmd_start ;;
 	stop | down) cmd_stop ;;
 	status | info) cmd_status ;;
+	check) cmd_check ;;
 	*)
-		echo "usage: $0 [start|stop|status]" >&2
+		echo "usage: $0 [start|stop|status|check]" >&2
 		exit 2
 		;;
 esac

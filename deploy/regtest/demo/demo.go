@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -36,21 +37,34 @@ const (
 	chanCapacity  = 1_000_000  // channel alice -> bob
 	chanPush      = 100_000    // pushed to bob
 	minConf       = 6
-	mintPercent   = 60 // of the counted reserves
 	transferUnits = 1_000_000
 
-	assetCode = "KSH"
-	assetName = "Kosh community token"
+	// The sat-pegged community token: mintPercent of the counted reserves.
+	assetCode   = "KSH"
+	assetName   = "Kosh community token"
+	mintPercent = 40
+
+	// The INR-pegged prototype (paise, decimals 2, policy minimum 1.50 by
+	// default): worth inrPercent of the counted reserves at the oracle's
+	// price. KSH needs 0.40 and INR 0.15 x 1.50 = 0.225 of the reserves,
+	// so both mints pass the coverage gate, and the coverage (reserves over
+	// what all liabilities are worth, 1 / 0.55 = 1.81) stays above 1.50.
+	inrCode     = "INR"
+	inrName     = "Digital rupee (prototype)"
+	inrDecimals = 2
+	inrPercent  = 15
+
+	attestIssuer = "Kosh regtest demo"
 )
 
-// holders are the demo's accounts and their share (percent) of the mint.
+// holders are the demo's accounts and their share (percent) of each mint.
 var holders = []struct {
-	label string
-	share int64
+	label         string
+	share, inrPct int64
 }{
-	{"alice-holder", 50},
-	{"bob-holder", 30},
-	{"carol-holder", 20},
+	{"alice-holder", 50, 50},
+	{"bob-holder", 30, 20},
+	{"carol-holder", 20, 30},
 }
 
 type demo struct {
@@ -62,6 +76,7 @@ type demo struct {
 	h          *harness.Harness
 	alice, bob *harness.Node
 	koshd      *child
+	prices     *priceServer
 	started    []proc // children recorded in the pids file
 
 	koshDir            string
@@ -85,6 +100,36 @@ type demoInfo struct {
 	Counted       int64             `json:"counted_sat"`
 	Supply        int64             `json:"supply"`
 	Attestation   string            `json:"attestation"`
+	INR           inrInfo           `json:"inr"`
+	Oracle        oracleInfo        `json:"oracle"`
+	Attest        attestInfo        `json:"attest"`
+}
+
+// inrInfo is the INR-pegged prototype.
+type inrInfo struct {
+	Asset          string `json:"asset"`
+	Decimals       int    `json:"decimals"`
+	Supply         int64  `json:"supply"` // paise
+	MinCoverageBps int64  `json:"min_coverage_bps"`
+}
+
+// oracleInfo is the demo's loopback price server.
+type oracleInfo struct {
+	Currency string            `json:"currency"`
+	Price    string            `json:"price"` // the oracle's price when the demo minted
+	Sources  map[string]string `json:"sources"`
+}
+
+// attestInfo is the first attestation and where attestations go.
+type attestInfo struct {
+	Schedules   []string `json:"schedules"`
+	Dir         string   `json:"dir"`
+	IssuerKey   string   `json:"issuer_key"`
+	Seq         int64    `json:"seq"`
+	ID          string   `json:"id"`
+	Height      int64    `json:"height"`
+	File        string   `json:"file"`
+	CoverageBps int64    `json:"coverage_bps"`
 }
 
 type koshdInfo struct {
@@ -123,6 +168,7 @@ type accountInfo struct {
 	Label              string `json:"label"`
 	ID                 string `json:"id"`
 	Balance            int64  `json:"balance"`
+	INRBalance         int64  `json:"inr_balance"`
 	WalletMacaroonFile string `json:"wallet_macaroon_file"`
 }
 
@@ -201,22 +247,41 @@ func (d *demo) run(ctx context.Context) error {
 	h.WaitSynced(d.t, d.alice, d.bob)
 	d.stepf("channel %s active; mined %d blocks", harness.ChanPointString(cp), minConf)
 
-	// 5. koshd, the built binary, as a child process.
+	// 5. The INR price sources, on loopback, served by the supervisor.
+	if d.prices, err = startPriceServer(); err != nil {
+		return err
+	}
+	d.info.Oracle = oracleInfo{Currency: priceCurrency, Sources: map[string]string{}}
+	for _, s := range priceSources {
+		d.info.Oracle.Sources[s.name] = d.prices.url(s)
+	}
+	d.stepf("price server for %s on http://%s (%d sources)", priceCurrency, d.prices.addr, len(priceSources))
+
+	// 6. koshd, the built binary, as a child process.
 	if err := d.startKoshd(ctx, w.Descriptor); err != nil {
 		return err
 	}
 	d.pids()
 
-	// 6. Wait for the reserves, then exercise the CLI.
+	// 7. Wait for the reserves and the price, then exercise the CLI.
 	snap, err := d.waitReserves(ctx)
 	if err != nil {
 		return err
 	}
 	d.info.Counted = snap.Counted
+	price, err := d.waitPrice(ctx)
+	if err != nil {
+		return err
+	}
 	if err := d.issue(ctx, snap.Counted); err != nil {
 		return err
 	}
-	d.attest(ctx)
+	if err := d.issueINR(ctx, snap.Counted, price); err != nil {
+		return err
+	}
+	if err := d.attest(ctx); err != nil {
+		return err
+	}
 	if err := d.checkPublic(ctx); err != nil {
 		return err
 	}
@@ -253,19 +318,23 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 		"--chain.birthday", strconv.FormatInt(d.birthday, 10),
 		"--chain.minconf", strconv.Itoa(minConf),
 	}
+	// Both nodes sign attestations (lnd's admin macaroon has
+	// message:write), so their channels and wallets are counted in them.
 	for _, n := range []*harness.Node{d.alice, d.bob} {
-		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s",
-			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath))
+		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,signmacaroon=%s",
+			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath, n.AdminMacaroonPath))
 	}
 
-	// ---- Attestation schedules -------------------------------------
-	// Issue 5 asks for an hourly and a one-minute attestation schedule.
-	// koshd has no flag for schedules yet (see `koshd --help`); when it
-	// gets them, append the two here. Until then extra flags can be
-	// passed with -koshd-arg (KOSH_DEMO_KOSHD_ARGS in demo.sh).
-	var attestationArgs []string
-	args = append(args, attestationArgs...)
-	// -----------------------------------------------------------------
+	// Attestations: hourly and every minute, files in <run>/attestations.
+	d.info.Attest.Schedules = []string{"@hourly", "@every 1m"}
+	d.info.Attest.Dir = filepath.Join(o.run, "attestations")
+	for _, s := range d.info.Attest.Schedules {
+		args = append(args, "--attest.schedule="+s)
+	}
+	args = append(args, "--attest.dir="+d.info.Attest.Dir, "--attest.issuer="+attestIssuer)
+
+	// The INR price oracle: the supervisor's loopback sources.
+	args = append(args, d.prices.oracleArgs()...)
 
 	args = append(args, o.extraKoshdArgs...)
 
@@ -457,18 +526,170 @@ func (d *demo) issue(ctx context.Context, counted int64) error {
 	return nil
 }
 
-// attest asks koshd for a first attestation. koshd does not serve Attest
-// yet; the demo records why and goes on, and picks it up once it does.
-func (d *demo) attest(ctx context.Context) {
+// waitPrice polls koshcli getprices until the oracle has a live (not
+// manual, not stale) INR price, and returns it in rupees per BTC.
+func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
+	d.stepf("waiting for the oracle's %s price (%d loopback sources, 2 must agree)", priceCurrency, len(priceSources))
+	deadline := time.Now().Add(90 * time.Second)
+	var lastErr error
+	for {
+		var resp koshv1.GetPricesResponse
+		lastErr = d.cli(ctx, &resp, "getprices")
+		if lastErr == nil {
+			lastErr = fmt.Errorf("no %s price listed", priceCurrency)
+			for _, q := range resp.Prices {
+				if q.Currency != priceCurrency {
+					continue
+				}
+				switch {
+				case q.Stale:
+					lastErr = fmt.Errorf("%s price stale: %s", priceCurrency, q.Problem)
+				case q.Manual:
+					lastErr = fmt.Errorf("%s price is manual, want the oracle's", priceCurrency)
+				default:
+					r, ok := new(big.Rat).SetString(q.Price)
+					if !ok || r.Sign() <= 0 {
+						lastErr = fmt.Errorf("%s price %q is not a positive decimal", priceCurrency, q.Price)
+						break
+					}
+					d.info.Oracle.Price = q.Price
+					d.stepf("oracle price: 1 BTC = %s %s (live, from %d sources)", q.Price, priceCurrency, len(q.Sources))
+					return r, nil
+				}
+			}
+		}
+		select {
+		case <-d.koshd.done:
+			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no live %s price after 90s: %v", priceCurrency, lastErr)
+		}
+	}
+}
+
+// issueINR creates the INR-pegged prototype and mints inrPercent of the
+// counted reserves' worth at price (rupees per BTC), in whole rupees,
+// across the holders.
+func (d *demo) issueINR(ctx context.Context, counted int64, price *big.Rat) error {
+	d.stepf("koshcli createasset --code %s --name %q --peg fiat --currency %s --decimals %d", inrCode, inrName, priceCurrency, inrDecimals)
+	var asset koshv1.CreateAssetResponse
+	if err := d.cli(ctx, &asset, "createasset", "--code", inrCode, "--name", inrName, "--peg", "fiat",
+		"--currency", priceCurrency, "--decimals", strconv.Itoa(inrDecimals)); err != nil {
+		return err
+	}
+	d.info.INR = inrInfo{Asset: inrCode, Decimals: inrDecimals, MinCoverageBps: asset.Asset.GetMinCoverageBps()}
+
+	// paise = sats x inrPercent/100 / 1e8 BTC/sat x price x 100 paise/rupee,
+	// rounded down to whole rupees.
+	worth := new(big.Rat).Mul(big.NewRat(counted*inrPercent, 100*100_000_000), price)
+	rupees := new(big.Int).Quo(worth.Num(), worth.Denom())
+	if !rupees.IsInt64() || rupees.Sign() <= 0 {
+		return fmt.Errorf("INR to mint out of range: %s rupees", rupees)
+	}
+	total := rupees.Int64() * 100
+	minted := int64(0)
+	for i, hd := range holders {
+		amount := total * hd.inrPct / 100 / 100 * 100
+		if amount == 0 {
+			continue
+		}
+		minted += amount
+		var m koshv1.MintResponse
+		if err := d.cli(ctx, &m, "mint", "--asset", inrCode, "--account_id", d.info.Accounts[i].ID,
+			"--amount", strconv.FormatInt(amount, 10), "--memo", "demo mint"); err != nil {
+			return err
+		}
+	}
+	d.stepf("minted %s %s (%d paise) to %s: %d%% of the reserves' worth at 1 BTC = %s %s, policy minimum coverage %s",
+		inrCode, formatUnits(minted, inrDecimals), minted, d.accountLabels(), inrPercent, price.FloatString(2), priceCurrency,
+		formatUnits(d.info.INR.MinCoverageBps, 4))
+	for i := range d.info.Accounts {
+		var ga koshv1.GetAccountResponse
+		if err := d.cli(ctx, &ga, "getaccount", "--account_id", d.info.Accounts[i].ID); err != nil {
+			return err
+		}
+		for _, bal := range ga.Account.GetBalances() {
+			if bal.Asset == inrCode {
+				d.info.Accounts[i].INRBalance = bal.Amount
+			}
+		}
+	}
+	var sup koshv1.GetSupplyResponse
+	if err := d.cli(ctx, &sup, "getsupply", "--asset", inrCode); err != nil {
+		return err
+	}
+	if !sup.Consistent {
+		return fmt.Errorf("getsupply reports an inconsistent ledger for %s: %v", inrCode, &sup)
+	}
+	d.info.INR.Supply = sup.Supply
+	return nil
+}
+
+// formatUnits shows v base units with decimals places: 12345, 2 -> 123.45.
+func formatUnits(v int64, decimals int) string {
+	s := strconv.FormatInt(v, 10)
+	if decimals <= 0 {
+		return s
+	}
+	for len(s) <= decimals {
+		s = "0" + s
+	}
+	return s[:len(s)-decimals] + "." + s[len(s)-decimals:]
+}
+
+// attest publishes the first attestation with koshcli attest and checks
+// that the file reached the attestation directory.
+func (d *demo) attest(ctx context.Context) error {
+	d.stepf("koshcli attest: publishing the first attestation")
 	var resp koshv1.AttestResponse
-	if err := d.cli(ctx, &resp, "attest"); err != nil {
-		d.info.Attestation = "not published: " + err.Error()
-		d.stepf("first attestation not published: %v", err)
-		return
+	var err error
+	// A scheduled run (every minute) may be in progress: Attest is then
+	// refused as Aborted; try again shortly.
+	for range 10 {
+		if err = d.cli(ctx, &resp, "attest"); err == nil || !strings.Contains(err.Error(), "Aborted") {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("first attestation: %w", err)
 	}
 	a := resp.Attestation
-	d.info.Attestation = fmt.Sprintf("#%d %s at height %d", a.GetSequence(), a.GetId(), a.GetHeight())
+	var doc struct {
+		IssuerKey string `json:"issuer_key"`
+		Coverage  struct {
+			Bps    json.Number `json:"bps"`
+			Backed bool        `json:"backed"`
+		} `json:"coverage"`
+	}
+	if err := json.Unmarshal([]byte(a.GetDocument()), &doc); err != nil {
+		return fmt.Errorf("first attestation: decode document: %w", err)
+	}
+	bps, _ := doc.Coverage.Bps.Int64()
+	ai := &d.info.Attest
+	ai.Seq, ai.ID, ai.Height, ai.IssuerKey, ai.CoverageBps = a.GetSequence(), a.GetId(), a.GetHeight(), doc.IssuerKey, bps
+	ai.File = filepath.Join(ai.Dir, fmt.Sprintf("%06d-%s.json", a.GetSequence(), a.GetId()))
+	if _, err := os.Stat(ai.File); err != nil {
+		// The file name is koshd's; fall back to whatever holds the id.
+		if m, _ := filepath.Glob(filepath.Join(ai.Dir, "*"+a.GetId()+"*.json")); len(m) > 0 {
+			ai.File = m[0]
+		} else {
+			return fmt.Errorf("first attestation #%d %s is not in %s: %v", a.GetSequence(), a.GetId(), ai.Dir, err)
+		}
+	}
+	d.info.Attestation = fmt.Sprintf("#%d %s at height %d, coverage %s", a.GetSequence(), a.GetId(), a.GetHeight(), formatUnits(bps, 4))
+	if a.GetStale() {
+		d.info.Attestation += " (stale)"
+	}
+	if !doc.Coverage.Backed {
+		d.info.Attestation += " (NOT backed)"
+	}
 	d.stepf("published attestation %s", d.info.Attestation)
+	return nil
 }
 
 // checkPublic fetches the public reserves over REST, as a newcomer's curl
@@ -482,7 +703,7 @@ func (d *demo) checkPublic(ctx context.Context) error {
 	pool.AppendCertsFromPEM(pem)
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	defer c.CloseIdleConnections()
-	for _, path := range []string{"/v1/public/reserves", "/openapi.json"} {
+	for _, path := range []string{"/v1/public/reserves", "/openapi.json", "/v1/public/attestations/latest", "/"} {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+d.restAddr+path, nil)
 		resp, err := c.Do(req)
 		if err != nil {
@@ -494,7 +715,7 @@ func (d *demo) checkPublic(ctx context.Context) error {
 			return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
 		}
 	}
-	d.stepf("public REST answers: /v1/public/reserves, /openapi.json")
+	d.stepf("public REST and page answer: /v1/public/reserves, /openapi.json, /v1/public/attestations/latest, /")
 	return nil
 }
 
@@ -542,6 +763,9 @@ func (d *demo) shutdown() {
 		if err := d.koshd.stop(20 * time.Second); err != nil {
 			d.log.Error("stop koshd", "err", err)
 		}
+	}
+	if d.prices != nil {
+		d.prices.close()
 	}
 	d.t.runCleanups()
 	if d.h != nil {

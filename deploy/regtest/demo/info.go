@@ -87,7 +87,8 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("")
 	p("Open")
 	tw(func(w *tabwriter.Writer) {
-		fmt.Fprintf(w, "  page\t%s/\t(the public proof-of-reserves page is still to come)\n", rest)
+		fmt.Fprintf(w, "  page\t%s/\t(the public proof-of-reserves page; press \"Verify in this browser\")\n", rest)
+		fmt.Fprintf(w, "  latest attestation\t%s/v1/public/attestations/latest\n", rest)
 		fmt.Fprintf(w, "  public reserves\t%s/v1/public/reserves\n", rest)
 		fmt.Fprintf(w, "  OpenAPI spec\t%s/openapi.json\n", rest)
 		fmt.Fprintf(w, "  koshd gRPC\t%s\n", d.rpcAddr)
@@ -123,13 +124,32 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("")
 
 	p("Token %s %q, pegged to sat: supply %d (%d%% of counted reserves)", assetCode, assetName, d.info.Supply, mintPercent)
+	p("Token %s %q, pegged to %s (paise, %d decimals): supply %s %s (%d%% of the reserves' worth), policy minimum coverage %s",
+		inrCode, inrName, priceCurrency, inrDecimals, priceCurrency, formatUnits(d.info.INR.Supply, inrDecimals), inrPercent,
+		formatUnits(d.info.INR.MinCoverageBps, 4))
 	tw(func(w *tabwriter.Writer) {
 		for _, a := range d.info.Accounts {
-			fmt.Fprintf(w, "  %s\t%s\t%d %s\n", a.Label, a.ID, a.Balance, assetCode)
+			fmt.Fprintf(w, "  %s\t%s\t%d %s\t%s %s\n", a.Label, a.ID, a.Balance, assetCode, formatUnits(a.INRBalance, inrDecimals), inrCode)
 		}
 	})
 	p("  (after minting and one transfer of %d %s %s -> %s)", transferUnits, assetCode, alice.Label, carol.Label)
-	p("  first attestation: %s", d.info.Attestation)
+	p("")
+
+	p("Price oracle: 1 BTC = %s %s, live from the supervisor's loopback sources (2 of %d must agree, polled every 15s):", d.info.Oracle.Price, priceCurrency, len(priceSources))
+	for _, s := range priceSources {
+		p("  %s  %s  (pointer %s%s)", s.name, d.info.Oracle.Sources[s.name], s.pointer, map[bool]string{true: ", scale " + s.scale}[s.scale != ""])
+	}
+	p("")
+
+	at := d.info.Attest
+	p("Attestations: schedules %s, files in %s", strings.Join(at.Schedules, " and "), d.rel(at.Dir))
+	p("  first: %s", d.info.Attestation)
+	p("  issuer key %s", at.IssuerKey)
+	p("  verify the latest one (signature, sums, coverage of KSH and INR from the signed price, every UTXO and channel against btcd):")
+	p("    %s", d.verifyCommand(d.rel(filepath.Join(at.Dir, "latest.json"))))
+	p("  or download it first:")
+	p("    curl -s --cacert %s -o latest.json %s/attestations/%s.json", cert, rest, at.ID)
+	p("  check the running demo (koshverify + the page green in headless Chromium): make demo-check")
 	p("")
 
 	p("koshcli: %s is %s --datadir %s --rpcserver %s", kc, d.rel(filepath.Join(o.bin, "koshcli")), d.rel(d.koshDir), d.rpcAddr)
@@ -137,11 +157,16 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 		"getreserves",
 		"listassets",
 		"getsupply --asset " + assetCode,
+		"getsupply --asset " + inrCode,
+		"getprices",
+		"getasset --code " + inrCode,
 		"listaccounts",
 		"getaccount --account_id " + carol.ID,
 		"mint --asset " + assetCode + " --account_id " + carol.ID + " --amount 1000",
 		"transfer --asset " + assetCode + " --from_account_id " + bob.ID + " --to_account_id " + carol.ID + " --amount 500",
 		"burn --asset " + assetCode + " --account_id " + carol.ID + " --amount 100",
+		"mint --asset " + inrCode + " --account_id " + bob.ID + " --amount 10000   (100.00 INR, in paise)",
+		"setmanualprice --currency " + priceCurrency + " --price 6543210.12 --valid_for_seconds 600 --reason demo   (overrides the oracle)",
 		"listjournal --asset " + assetCode,
 		"attest",
 		"-h",
@@ -150,7 +175,7 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	}
 	p("")
 
-	p("Macaroons")
+	p("Macaroons (koshd; admin is the koshcli default, pricer may only set prices)")
 	for _, m := range macs {
 		p("  %s", d.rel(m))
 	}
@@ -170,7 +195,8 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("  btcd   rpc %s, user %s, pass %s, cert %s", bt.RPCAddr, bt.RPCUser, bt.RPCPass, d.rel(bt.CertPath))
 	for _, n := range []string{"alice", "bob"} {
 		l := d.info.Lnd[n]
-		p("  lnd %-5s rpc %s: %s getinfo", n, l.RPCAddr, d.rel(l.Lncli))
+		p("  lnd %-5s rpc %s: %s getinfo  (koshd reads with %s, signs attestations with %s)", n, l.RPCAddr, d.rel(l.Lncli),
+			d.rel(l.ReadonlyMacaroon), d.rel(l.AdminMacaroon))
 	}
 	p("")
 	p("Logs: %s (supervisor), %s, lnd and btcd under %s", d.rel(filepath.Join(o.run, "demo.log")), d.rel(k.Log), d.rel(filepath.Join(o.run, "nodes")))
@@ -204,4 +230,14 @@ func (d *demo) chainHeight(s *koshv1.ReserveSnapshot) int64 {
 		return src.Height
 	}
 	return 0
+}
+
+// verifyCommand is the koshverify command line that checks the attestation
+// file (a path or URL) against the demo's btcd, its chain of predecessors in
+// the attestation directory and the issuer key.
+func (d *demo) verifyCommand(file string) string {
+	bt := d.info.Btcd
+	return fmt.Sprintf("%s attestation %s --chain %s --issuer %s --btcd %s --rpcuser %s --rpcpass %s --rpccert %s",
+		d.rel(filepath.Join(d.opt.bin, "koshverify")), file, d.rel(d.info.Attest.Dir), d.info.Attest.IssuerKey,
+		bt.RPCAddr, bt.RPCUser, bt.RPCPass, d.rel(bt.CertPath))
 }

@@ -15,6 +15,11 @@
 //
 // On a failure it writes the reason to <run>/failed, stops what it started
 // and exits 1.
+//
+//	kosh-demo check -run deploy/regtest/run -bin .build/bin
+//
+// (make demo-check) checks the running demo: the page green in headless
+// Chromium and koshverify on the attestation it links to (see check.go).
 package main
 
 import (
@@ -60,8 +65,12 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "check" {
+		os.Exit(check(os.Args[2:]))
+	}
 	if len(os.Args) < 2 || os.Args[1] != "up" {
 		fmt.Fprintln(os.Stderr, "usage: kosh-demo up [-run dir] [-bin dir] [-repo dir] [-rpcport n] [-restport n] [-koshd-arg flag]...")
+		fmt.Fprintln(os.Stderr, "       kosh-demo check [-run dir] [-bin dir] [-chromium path]")
 		fmt.Fprintln(os.Stderr, "Normally started by `make demo` (deploy/regtest/demo.sh); see deploy/regtest/README.md.")
 		os.Exit(2)
 	}
