@@ -73,12 +73,12 @@ func freePort(t testing.TB) string {
 // koshProc is koshd running as a child process, so that it can be killed
 // with SIGKILL; it keeps its data directory and ports across restarts.
 type koshProc struct {
-	t         testing.TB
-	bin       string
-	args      []string
-	dir       string
+	t                 testing.TB
+	bin               string
+	args              []string
+	dir               string
 	rpcAddr, restAddr string
-	logPath   string
+	logPath           string
 
 	cmd    *exec.Cmd
 	done   chan struct{}
