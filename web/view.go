@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,10 @@ type assetView struct {
 	Asset
 	Status Status
 	Note   string
+	// ReservesFiat is the rupee view of a fiat peg: all counted reserves
+	// valued in its currency at its price, rounded down; empty for a sat
+	// peg or without a usable price.
+	ReservesFiat string
 }
 
 type attView struct {
@@ -82,6 +87,9 @@ func (h *handler) view(d *PageData, r *http.Request) *view {
 			av.Status = AssetStatus(&a)
 		}
 		av.Note = assetNote(&av)
+		if a.Peg == "fiat" && a.Price != nil && !a.Price.Stale {
+			av.ReservesFiat = FiatValue(d.Reserves.CountedSats, a.Price, a.Decimals)
+		}
 		if statusRank(av.Status) > statusRank(worst) {
 			worst = av.Status
 		}
@@ -115,6 +123,22 @@ func (h *handler) view(d *PageData, r *http.Request) *view {
 	}
 	v.Chart, v.CovChart = historyCharts(d.History)
 	return v
+}
+
+// FiatValue values sats at the price p (units of p.Currency per BTC) with
+// decimals places, rounded down (against the issuer): 100000000 sats at
+// ("654321012", 2, "INR"), 2 → "INR 6,543,210.12". Empty if p is unusable.
+func FiatValue(sats int64, p *Price, decimals int) string {
+	c, ok := new(big.Int).SetString(p.Coefficient, 10)
+	if !ok || c.Sign() < 0 || p.Scale < 0 || decimals < 0 || sats < 0 {
+		return ""
+	}
+	ten := big.NewInt(10)
+	// sats × c / 10^scale / 10^8 BTC, times 10^decimals base units.
+	num := new(big.Int).Mul(big.NewInt(sats), c)
+	num.Mul(num, new(big.Int).Exp(ten, big.NewInt(int64(decimals)), nil))
+	den := new(big.Int).Exp(ten, big.NewInt(int64(p.Scale+8)), nil)
+	return p.Currency + " " + FormatDecimal(num.Quo(num, den).String(), decimals)
 }
 
 func (h *handler) attView(a Attestation, now time.Time) attView {
