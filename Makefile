@@ -9,6 +9,8 @@
 #   make demo       the regtest demo (btcd + 2 lnd + koshd on loopback)
 #   make demo-check koshverify + headless Chromium on the running demo
 #   make bench      benchmarks
+#   make fuzz       every fuzz target for FUZZTIME (default 5s) each
+#   make screenshots  the public page at desktop and phone width, in screenshots/
 
 SHELL := /bin/bash
 GO ?= go
@@ -23,7 +25,7 @@ GRPC_GATEWAY_VERSION := v2.33.0
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /itest)
 
-.PHONY: build tools gen gen-check lint vet unit race fuzz nodes itest test bench demo demo-stop clean
+.PHONY: build tools gen gen-check lint vet chromium unit race fuzz nodes itest test bench screenshots demo demo-stop clean
 
 build:
 	GOBIN=$(BIN) $(GO) install ./cmd/...
@@ -60,8 +62,25 @@ vet:
 # Unit tests run every store-backed suite on SQLite and on the PostgreSQL at
 # KOSH_TEST_POSTGRES_DSN (default postgres://postgres@127.0.0.1:5432/test);
 # with CI=true a missing PostgreSQL fails instead of skipping.
-unit:
+unit: chromium
 	$(GO) test -count=1 $(UNIT_PKGS)
+
+# Debian's Chromium for the browser tests in web/ (chromedp); with CI=true
+# they fail rather than skip without it.
+chromium:
+	bash web/install-chromium.sh
+
+# Every fuzz target, briefly: the committed seed corpora always run as unit
+# tests; this explores past them.
+FUZZTIME ?= 5s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg > .build/fuzz.log 2>&1 || { cat .build/fuzz.log; exit 1; }; \
+		done; \
+	done
 
 race:
 	$(GO) test -count=1 -race ./ledger/... ./store/...
@@ -74,10 +93,16 @@ nodes:
 itest: nodes
 	$(GO) test -count=1 -timeout 30m -v ./itest/... 2>&1 | tee .build/itest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
-test: gen-check lint vet unit race itest
+test: gen-check lint vet unit race fuzz itest
 
 bench:
 	$(GO) run ./bench/transfers -duration 10s
+	$(GO) run ./bench/liabilities
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./web/
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./itest/
+
+screenshots: chromium
+	KOSH_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run TestScreenshots -v ./web/ | grep wrote
 
 demo:
 	bash deploy/regtest/demo.sh
