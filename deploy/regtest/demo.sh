@@ -259,6 +259,11 @@ cmd_check() {
 		echo "demo: not running (start it with make demo)" >&2
 		return 1
 	fi
+	# Headless Chromium for the page check (Debian's package, installed once).
+	if [[ -z "${KOSH_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
+		echo "demo: installing Chromium for the page check (web/install-chromium.sh)"
+		bash "${repo}/web/install-chromium.sh"
+	fi
 	# Rebuilt only if its sources changed (the go build cache).
 	go build -o "${sup}" ./deploy/regtest/demo
 	"${sup}" check -run "${run}" -bin "${bin}"
