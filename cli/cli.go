@@ -70,6 +70,13 @@ func defaultDataDir() string {
 	return filepath.Join(home, ".kosh")
 }
 
+// Aliases are shorter names for common commands, as lncli has them.
+var Aliases = map[string]string{
+	"reserves": "getreserves",
+	"supply":   "getsupply",
+	"prices":   "getprices",
+}
+
 // CommandName is the subcommand name of a method.
 func CommandName(m protoreflect.MethodDescriptor) string {
 	return strings.ToLower(string(m.Name()))
@@ -105,6 +112,9 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	name := fs.Arg(0)
+	if full, ok := Aliases[name]; ok {
+		name = full
+	}
 	m, ok := methods[name]
 	if !ok {
 		return fmt.Errorf("unknown command %q; run koshcli -h for the list", name)
@@ -146,6 +156,15 @@ func usage(w io.Writer, fs *flag.FlagSet, methods map[string]protoreflect.Method
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-20s %s\n", n, Summaries[string(methods[n].Name())])
+	}
+	aliases := make([]string, 0, len(Aliases))
+	for a := range Aliases {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	fmt.Fprintln(w, "\naliases:")
+	for _, a := range aliases {
+		fmt.Fprintf(w, "  %-20s %s\n", a, Aliases[a])
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -201,6 +202,15 @@ func TestEndToEnd(t *testing.T) {
 	// int64 fields are JSON strings in protojson.
 	if sup["asset"] != "KSH" || sup["supply"] != "0" || sup["journal_total"] != "0" || sup["consistent"] != true {
 		t.Errorf("getsupply after the refused mint: %v", sup)
+	}
+
+	// Aliases reach the same RPC.
+	if short := must("supply", "--asset", "KSH"); short["asset"] != "KSH" || short["supply"] != "0" {
+		t.Errorf("koshcli supply (alias of getsupply): %v", short)
+	}
+	if snap, _ := must("reserves")["snapshot"].(map[string]any); snap == nil || snap["usable"] != false ||
+		!strings.Contains(fmt.Sprint(snap["problem"]), "no reserve source is configured") {
+		t.Errorf("koshcli reserves (alias of getreserves) with no source: %v", snap)
 	}
 
 	// A bad flag value is refused before anything is sent.
