@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +127,22 @@ func TestAttestations(t *testing.T) {
 	cfg.Lnd.MaxAge = 3 * time.Second
 	cfg.Attest.Schedules = []string{"off"}
 	cfg.Attest.Issuer = "Itest treasury"
+	// An INR-pegged asset valued by two loopback price sources that agree:
+	// 8,000,000.00 INR per BTC, one quoting rupees, one paise.
+	for i, body := range []string{`{"data":{"price":"8000000.00"}}`, `{"inr":800000000}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		pointer, scale := "/data/price", ""
+		if i == 1 {
+			pointer, scale = "/inr", ",scale=2"
+		}
+		cfg.Oracle.Sources = append(cfg.Oracle.Sources,
+			fmt.Sprintf("name=src%d,currency=INR,url=%s,pointer=%s%s", i, srv.URL, pointer, scale))
+	}
+	cfg.Oracle.PollInterval = time.Second
 	k := startKosh(t, cfg)
 
 	h.SendToAddress(t, w.p2wpkh(0, 0), 400_000)
@@ -162,6 +179,16 @@ func TestAttestations(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := acctA.Account.Id, acctB.Account.Id
+	if _, err := k.issuer.CreateAsset(ctx, &koshv1.CreateAssetRequest{Code: "INR", Name: "Digital rupee", Decimals: 2,
+		Peg: koshv1.Peg_PEG_FIAT, Currency: "INR"}); err != nil {
+		t.Fatal(err)
+	}
+	// 10,000.00 rupees (1,000,000 paise) are worth 125,000 sats at the
+	// oracle price; at the default 1.50 they need 187,500 sats.
+	harness.WaitFor(t, func() error {
+		_, err := k.issuer.Mint(ctx, &koshv1.MintRequest{Asset: "INR", AccountId: b, Amount: 1_000_000, IdempotencyKey: "mint-inr"})
+		return err
+	}, 30*time.Second)
 	mint, err := k.issuer.Mint(ctx, &koshv1.MintRequest{Asset: "ATT", AccountId: a, Amount: 300_000, IdempotencyKey: "mint-a"})
 	if err != nil {
 		t.Fatal(err)
@@ -216,10 +243,23 @@ func TestAttestations(t *testing.T) {
 			}
 		}
 	}
-	if len(d1.Assets) != 1 || d1.Assets[0].Liabilities.Total != 300_000 || d1.Assets[0].Liabilities.Accounts != 2 || !d1.Coverage.Backed || d1.Stale {
-		t.Errorf("assets %+v coverage %+v stale %v", d1.Assets, d1.Coverage, d1.Stale)
+	if len(d1.Assets) != 2 || d1.Assets[0].Code != "ATT" || d1.Assets[0].Liabilities.Total != 300_000 || d1.Assets[0].Liabilities.Accounts != 2 ||
+		!d1.Coverage.Backed || d1.Stale {
+		t.Fatalf("assets %+v coverage %+v stale %v", d1.Assets, d1.Coverage, d1.Stale)
 	}
-	t.Logf("attestation 1: counted %d (on-chain %d, Lightning %d), liabilities 300000, coverage %s bps",
+	// The INR asset carries the signed price; the coverage figures follow
+	// from it exactly: backing 300,000 + 125,000 sats; required 300,000 +
+	// 187,500.
+	inr := d1.Assets[1]
+	if inr.Code != "INR" || inr.Peg != attest.PegFiat || inr.Price == nil || inr.Price.Manual ||
+		inr.Price.Coefficient.String() != "800000000" || inr.Price.Scale != 2 || inr.MinCoverageBps != 15_000 ||
+		inr.Liabilities.Total != 1_000_000 {
+		t.Errorf("INR asset %+v price %+v", inr, inr.Price)
+	}
+	if d1.Coverage.Backing != 425_000 || d1.Coverage.Required != 487_500 {
+		t.Errorf("coverage %+v, want backing 425000 and required 487500", d1.Coverage)
+	}
+	t.Logf("attestation 1: counted %d (on-chain %d, Lightning %d), liabilities 300000 ATT + 10,000.00 INR, coverage %s bps",
 		tot.Counted, tot.Onchain.Counted, tot.Lightning.Counted, d1.Coverage.Bps.String())
 
 	// koshverify checks it, and every UTXO and channel point, against btcd.
