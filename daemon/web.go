@@ -134,10 +134,24 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 		if b, err := reserve.RequiredSats(supplies[i], ledger.BasisPoints, price); err == nil {
 			wa.BackingSats = clampInt(ceilRat(b))
 		}
-		if covErr == nil {
-			wa.CoverageBps = cov.CoverageBps
-		} else {
+		// One pool of reserves backs every asset: an asset's coverage is the
+		// pool's, and it is under-backed when the pool misses the sum of all
+		// assets' policy minimums (as GetReserves reports it).
+		switch {
+		case covErr != nil:
 			wa.Stale = true
+		default:
+			wa.CoverageBps = cov.CoverageBps
+			switch {
+			case wa.Stale:
+				wa.Status = web.StatusStale
+			case cov.Backing.Sign() > 0 && cov.Required.Cmp(big.NewInt(snap.Counted)) > 0:
+				wa.Status = web.StatusUnderBacked
+			case a.WarnCoverageBps > 0 && cov.Backing.Sign() > 0 && cov.CoverageBps < a.WarnCoverageBps:
+				wa.Status = web.StatusWarning
+			default:
+				wa.Status = web.StatusBacked
+			}
 		}
 		pd.Assets = append(pd.Assets, wa)
 	}
