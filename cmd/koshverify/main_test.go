@@ -86,6 +86,8 @@ func TestCommands(t *testing.T) {
 		{"inclusion receipt after cut-off", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt-after-cutoff.json")}, 0, "note: The receipt was taken at journal sequence 3001"},
 		{"inclusion receipt other issuer", []string{"inclusion", "--attestation", latest, "--proof", bundle, "--receipt", filepath.Join(vectors, "receipt-other-issuer.json")}, 1, "not by the expected"},
 		{"inclusion wrong attestation", []string{"inclusion", "--attestation", filepath.Join(chainDir, firstFile(t, chainDir, "000002-")), "--proof", bundle}, 1, "The inclusion proof is for attestation"},
+		{"inclusion receipt with a failing proof", []string{"inclusion", "--attestation", filepath.Join(chainDir, firstFile(t, chainDir, "000002-")), "--proof", bundle,
+			"--receipt", filepath.Join(vectors, "receipt.json")}, 1, "the receipt was not checked, because the inclusion proof did not verify"},
 		{"inclusion missing flag", []string{"inclusion", "--attestation", latest}, 2, "needs --attestation and --proof"},
 		{"receipt", []string{"receipt", filepath.Join(vectors, "receipt.json"), "--issuer", v.IssuerKey}, 0, "OK"},
 		{"receipt flipped", []string{"receipt", filepath.Join(vectors, "receipt-flipped.json"), "--issuer", v.IssuerKey}, 1, "signature does not verify"},

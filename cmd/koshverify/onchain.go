@@ -103,6 +103,11 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	for _, n := range a.Reserves.Lightning {
 		for _, ch := range n.Channels {
 			if ch.Confirmations == 0 {
+				if ch.Counted > 0 {
+					// Nothing on-chain backs a claim on an unconfirmed funding output.
+					r.fail(fmt.Sprintf("channel %s counts %d sats although its funding output was unconfirmed at the attested block", ch.ChannelPoint, ch.Counted))
+					continue
+				}
 				r.notef("channel point %s was unconfirmed at the attested block and is not checked on-chain", ch.ChannelPoint)
 				continue
 			}
