@@ -147,8 +147,10 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("  issuer key %s", at.IssuerKey)
 	p("  verify the latest one (signature, sums, coverage of KSH and INR from the signed price, every UTXO and channel against btcd):")
 	p("    %s", d.verifyCommand(d.rel(filepath.Join(at.Dir, "latest.json"))))
-	p("  or download it first:")
-	p("    curl -s --cacert %s -o latest.json %s/attestations/%s.json", cert, rest, at.ID)
+	p("  or the URL the page links to (koshverify trusts koshd's self-signed certificate through SSL_CERT_FILE):")
+	p("    SSL_CERT_FILE=%s %s", cert, strings.Replace(d.verifyCommand(rest+"/attestations/"+at.ID+".json"),
+		"--chain "+d.rel(at.Dir), "--chain "+rest+"/attestations", 1))
+	p("  or download it first: curl -s --cacert %s -o latest.json %s/attestations/%s.json", cert, rest, at.ID)
 	p("  check the running demo (koshverify + the page green in headless Chromium): make demo-check")
 	p("")
 
