@@ -131,12 +131,16 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 			if p, ok := in.Prices[fa.Asset.Currency]; ok {
 				as.Price = priceOf(p)
 			} else {
+				// No usable price: the attestation is published anyway,
+				// marked stale, valuing the liabilities at the last attested
+				// price, so that silence is never mistaken for health.
 				name := "price:" + fa.Asset.Currency
 				if !slices.Contains(a.StaleSources, name) {
 					a.StaleSources = append(a.StaleSources, name)
 				}
-				if fa.Total > 0 {
-					return Signed{}, fmt.Errorf("asset %s has liabilities but no usable %s price (%v): its coverage cannot be stated",
+				as.Price = lastPrice(in.PrevDocument, fa.Asset.Currency)
+				if fa.Total > 0 && as.Price == nil {
+					return Signed{}, fmt.Errorf("asset %s has liabilities but no usable %s price (%v) and none was attested before: its coverage cannot be stated",
 						fa.Asset.Code, fa.Asset.Currency, in.PriceErrs[fa.Asset.Currency])
 				}
 			}
@@ -168,6 +172,7 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 			node.Signature = ""
 			s := signers[node.Name]
 			var why string
+			dropped := false
 			switch {
 			case s == nil || !s.CanSign():
 				why = "no signing macaroon is configured for it (signmacaroon=)"
@@ -185,10 +190,10 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 			for j := range node.Channels {
 				if node.Channels[j].Counted != 0 {
 					node.Channels[j].Counted = 0
-					changed = true
+					changed, dropped = true, true
 				}
 			}
-			if changed {
+			if dropped {
 				log.Warn("Lightning node did not sign the attestation; its channels are listed but not counted",
 					"node", node.Name, "reason", why)
 			}
@@ -217,7 +222,26 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 	if err != nil {
 		return Signed{}, err
 	}
-	return Signed{ID: id, Document: doc}, nil
+	return Signed{ID: id, Document: doc, Stale: a.Stale}, nil
+}
+
+// lastPrice returns the price of currency in the previous attestation, if
+// it has one.
+func lastPrice(prev []byte, currency string) *attest.Price {
+	if len(prev) == 0 {
+		return nil
+	}
+	d, err := attest.Parse(prev)
+	if err != nil {
+		return nil
+	}
+	for _, as := range d.Assets {
+		if as.Price != nil && as.Price.Currency == currency {
+			p := *as.Price
+			return &p
+		}
+	}
+	return nil
 }
 
 // attestedBlock is the chain source's block, or, with no chain source, the

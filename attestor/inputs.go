@@ -19,7 +19,10 @@ type Inputs struct {
 	// the first).
 	Seq    int64
 	PrevID string
-	Time   time.Time
+	// PrevDocument is the previous attestation (nil for the first): a
+	// price that is stale now is carried over from it, marked stale.
+	PrevDocument []byte
+	Time         time.Time
 
 	// Reserves: the monitor's snapshot (per-source classes, staleness),
 	// the chain watcher's UTXO set and each lnd node's last report.

@@ -2,6 +2,7 @@ package attestor
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,8 @@ type Signed struct {
 	ID string
 	// Document is the signed JSON, byte for byte as published.
 	Document []byte
+	// Stale is the document's stale flag.
+	Stale bool
 }
 
 // Composer turns frozen inputs into a signed attestation document. Node
@@ -112,7 +115,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	if err != nil {
 		return Published{}, err
 	}
-	in.Seq, in.PrevID = prev.Seq+1, prev.ID
+	in.Seq, in.PrevID, in.PrevDocument = prev.Seq+1, prev.ID, []byte(prev.Document)
 	if in.MinConf == 0 {
 		in.MinConf = s.cfg.MinConf
 	}
@@ -121,7 +124,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 		return Published{}, fmt.Errorf("compose attestation %d: %w", in.Seq, err)
 	}
 	row := store.AttestationRow{Seq: in.Seq, ID: signed.ID, PrevID: in.PrevID, Height: in.Chain.Height,
-		BlockHash: in.Chain.Hash, CreatedAt: in.Time.UnixMilli(), Stale: in.Reserves.Stale() || !in.Reserves.Usable(),
+		BlockHash: in.Chain.Hash, CreatedAt: in.Time.UnixMilli(), Stale: signed.Stale,
 		CutoffSeq: in.Ledger.CutoffSeq, Seed: append([]byte(nil), in.Seed[:]...), Document: string(signed.Document)}
 	var balances []store.AttestedBalance
 	for _, fa := range in.Ledger.Assets {
@@ -302,11 +305,30 @@ func (s *Service) tree(ctx context.Context, row store.AttestationRow, asset stri
 	}
 	var seed [32]byte
 	copy(seed[:], row.Seed)
-	var opts []sumtree.Option
-	if s.cfg.TreeHeight > 0 {
-		opts = append(opts, sumtree.WithHeight(s.cfg.TreeHeight))
+	// Rebuild at the published height and check the published root: a
+	// proof that cannot verify must fail here, not at the holder's end.
+	doc, err := attest.Parse([]byte(row.Document))
+	if err != nil {
+		return nil, fmt.Errorf("attestation %d: %w", row.Seq, err)
 	}
-	return sumtree.Build(ctx, asset, seed, accts, opts...)
+	var want *attest.Asset
+	for i := range doc.Assets {
+		if doc.Assets[i].Code == asset {
+			want = &doc.Assets[i]
+		}
+	}
+	if want == nil {
+		return nil, fmt.Errorf("%w: attestation %d lists no asset %q", ledger.ErrNotFound, row.Seq, asset)
+	}
+	t, err := sumtree.Build(ctx, asset, seed, accts, sumtree.WithHeight(want.Liabilities.Height))
+	if err != nil {
+		return nil, fmt.Errorf("rebuild the %s tree of attestation %d: %w", asset, row.Seq, err)
+	}
+	if root := t.Root(); hex.EncodeToString(root.Hash[:]) != want.Liabilities.Root {
+		return nil, fmt.Errorf("the rebuilt %s tree of attestation %d has root %x, not the published %s: its stored balances or seed were altered",
+			asset, row.Seq, root.Hash, want.Liabilities.Root)
+	}
+	return t, nil
 }
 
 func truncate(s string) string {

@@ -252,10 +252,44 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 		t.Errorf("list: %v %d", err, len(list))
 	}
 
-	// A fiat asset with liabilities and no usable price cannot be attested:
-	// its coverage cannot be stated.
+	// The price goes stale: the attestation is still published, marked
+	// stale with the price named, valuing INR at the last attested price.
 	res.prices = fixedPrice{}
-	if _, err := svc.Attest(ctx, "test"); err == nil || !strings.Contains(err.Error(), "no usable INR price") {
-		t.Errorf("attest without a price: %v", err)
+	res.snap.Sources[2].Stale = false
+	p3, err := svc.Attest(ctx, "test")
+	if err != nil {
+		t.Fatalf("attest with a stale price: %v", err)
+	}
+	d3, err := attest.VerifyDocument([]byte(p3.Document))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inr *attest.Asset
+	for i := range d3.Assets {
+		if d3.Assets[i].Code == "INR" {
+			inr = &d3.Assets[i]
+		}
+	}
+	if !p3.Stale || !d3.Stale || len(d3.StaleSources) != 1 || d3.StaleSources[0] != "price:INR" ||
+		inr == nil || inr.Price == nil || inr.Price.Coefficient.String() != "800000000" {
+		t.Errorf("stale price: row stale %v, doc stale %v %v, INR %+v", p3.Stale, d3.Stale, d3.StaleSources, inr)
+	}
+
+	// With no price now and none attested before, a fiat asset with
+	// liabilities cannot be attested: its coverage cannot be stated.
+	db2 := storetest.Open(t, backend)
+	l2 := ledger.New(db2, allowAll{}, ledger.Config{})
+	l2.Start()
+	defer l2.Stop()
+	if _, err := l2.CreateAsset(ctx, ledger.Asset{Code: "INR", Name: "rupee", Peg: ledger.PegFiat, Currency: "INR", Decimals: 2, MinCoverageBps: 15000}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := l2.CreateAccount(ctx, "c", "kc")
+	if _, err := l2.Mint(ctx, ledger.Transfer{Scope: ledger.IssuerScope, Asset: "INR", To: c.ID, Amount: 5, IdempotencyKey: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	svc2 := New(Config{DB: db2, Ledger: l2, Reserves: res, Composer: DocComposer{}, Key: issuer})
+	if _, err := svc2.Attest(ctx, "test"); err == nil || !strings.Contains(err.Error(), "no usable INR price") {
+		t.Errorf("first attestation without a price: %v", err)
 	}
 }
