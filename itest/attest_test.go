@@ -295,6 +295,17 @@ func TestAttestations(t *testing.T) {
 	if code, out := runVerify(t, "receipt", receipt, "--issuer", d1.IssuerKey); code != 0 {
 		t.Fatalf("koshverify receipt: exit %d:\n%s", code, out)
 	}
+	// The holder's history carries a receipt for every entry touching the
+	// account, the latest matching the one the transfer returned.
+	code, hist := k.get("/v1/wallet/accounts/"+a+"/history?asset=ATT", acctA.WalletMacaroon)
+	var hr struct {
+		Entries  []json.RawMessage
+		Receipts []struct{ Balance, Document string }
+	}
+	if err := json.Unmarshal(hist, &hr); err != nil || code != http.StatusOK || len(hr.Entries) != 2 || len(hr.Receipts) != 2 ||
+		hr.Receipts[1].Balance != "250000" || hr.Receipts[1].Document != xfer.Receipts[0].Document {
+		t.Errorf("history: %d %v %s", code, err, hist)
+	}
 	if code, body := k.get("/v1/wallet/accounts/"+b+"/proof?asset=ATT", acctA.WalletMacaroon); code != http.StatusForbidden {
 		t.Errorf("a's macaroon fetching b's proof: %d %s, want 403", code, body)
 	}

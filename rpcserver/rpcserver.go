@@ -345,7 +345,15 @@ func (w *walletServer) ListHistory(ctx context.Context, req *koshv1.ListHistoryR
 	if len(es) < n {
 		next = 0
 	}
-	return &koshv1.ListHistoryResponse{Entries: entries, NextAfterSeq: next}, nil
+	out := &koshv1.ListHistoryResponse{Entries: entries, NextAfterSeq: next}
+	for _, e := range es {
+		rs, err := w.s.receipts(e, req.AccountId)
+		if err != nil {
+			return nil, w.s.toStatus(err)
+		}
+		out.Receipts = append(out.Receipts, rs...)
+	}
+	return out, nil
 }
 
 // Transfer implements WalletService.
