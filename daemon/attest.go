@@ -22,7 +22,7 @@ type AttestConfig struct {
 	Schedules  []string      `long:"schedule" description:"When to publish an attestation, as a cron spec (repeatable; 5 fields such as \"0 * * * *\", or @hourly, @daily, \"@every 1m\"); \"off\" publishes only on demand (koshcli attest)"`
 	Dir        string        `long:"dir" description:"Directory that receives every attestation as <seq>-<id>.json and latest.json, a static file set to mirror (default <datadir>/<network>/attestations)"`
 	KeyFile    string        `long:"keyfile" description:"The issuer's attestation signing key, created 0600 on first start (default <datadir>/<network>/attestation.key); back it up: its public key is the issuer's identity"`
-	TreeHeight int           `long:"treeheight" description:"Fixed liability tree height, so the number of accounts is not revealed (e.g. 24 for 2^24 leaves); 0 sizes the tree by the number of accounts"`
+	TreeHeight int           `long:"treeheight" description:"Fixed liability tree height, so every proof has the same length (e.g. 24 for 2^24 leaves); 0 picks the smallest of 16, 20, 24, 28, 32 that holds every account. Attestations state the exact account count either way"`
 	Timeout    time.Duration `long:"timeout" description:"How long one scheduled attestation may take"`
 	Issuer     string        `long:"issuer" description:"The issuer's name, shown on the public page"`
 }

@@ -23,8 +23,9 @@ const (
 
 // HeightBuckets are the heights Build chooses from when no height is given:
 // the smallest bucket whose 2^height leaves hold every account. Fixed
-// buckets make every proof of a tree the same length and reveal only a
-// range for the account count.
+// buckets make every proof of a tree the same length, so a proof alone
+// reveals only a range for the account count. (An attestation publishes
+// the exact count, which a verifier needs; see docs/proofs.md.)
 var HeightBuckets = [...]int{16, 20, 24, 28, 32}
 
 // HeightFor returns the default height for count accounts.
