@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/ledger"
@@ -259,6 +260,16 @@ func attestedBlock(in Inputs) (int64, string, error) {
 }
 
 func priceOf(p reserve.Price) *attest.Price {
-	return &attest.Price{Currency: p.Currency, Coefficient: attest.NewBigInt(new(big.Int).Set(p.Coefficient)),
+	out := &attest.Price{Currency: p.Currency, Coefficient: attest.NewBigInt(new(big.Int).Set(p.Coefficient)),
 		Scale: int(p.Scale), Time: p.Time.UTC().Format(attest.TimeLayout), Manual: p.Manual}
+	if !p.Manual {
+		out.SpreadBps = p.SpreadBps
+		for _, s := range p.Sources {
+			out.Sources = append(out.Sources, attest.PriceSource{Name: s.Name,
+				Coefficient: attest.NewBigInt(new(big.Int).Set(s.Coefficient)), Scale: int(s.Scale),
+				Time: s.Time.UTC().Format(attest.TimeLayout)})
+		}
+		slices.SortFunc(out.Sources, func(a, b attest.PriceSource) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return out
 }

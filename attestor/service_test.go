@@ -138,7 +138,10 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 				Channels: []lightning.Channel{{ChannelPoint: outpoint(t, 6, 0).String(), Capacity: 300_000, Active: true,
 					LocalBalance: 100_000, Reserve: 3_000, Verified: true, Counted: 97_000, FundingHeight: 120}}},
 		},
-		prices: fixedPrice{"INR": {Currency: "INR", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0)}},
+		prices: fixedPrice{"INR": {Currency: "INR", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0),
+			SpreadBps: 1, Sources: []reserve.PriceSource{
+				{Name: "z", Coefficient: big.NewInt(8_000_100), Scale: 0, Time: time.Unix(1_700_000_000, 0)},
+				{Name: "a", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0)}}}},
 	}
 	dir := t.TempDir()
 	svc := New(Config{DB: db, Ledger: l, Reserves: res, Composer: DocComposer{}, Key: issuer, Dir: dir,
@@ -183,6 +186,13 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	}
 	if d1.Stale {
 		t.Errorf("attestation is stale: %v", d1.StaleSources)
+	}
+	// The INR price carries its sources, sorted by name, and spread (100 of
+	// 8,000,000 is 0.125 bps, rounded up to 1), and Verify recomputed both.
+	for _, as := range d1.Assets {
+		if as.Code == "INR" && (as.Price == nil || len(as.Price.Sources) != 2 || as.Price.Sources[0].Name != "a" || as.Price.SpreadBps != 1) {
+			t.Errorf("INR price %+v", as.Price)
+		}
 	}
 
 	// Inclusion bundles verify against the document, for every holder.

@@ -299,8 +299,18 @@ func (b *priceBook) Price(currency string) (reserve.Price, error) {
 	if err != nil {
 		return reserve.Price{}, err
 	}
-	return reserve.Price{Currency: currency, Coefficient: p.Coefficient, Scale: p.Scale, Time: q.PriceTime(),
-		Manual: q.Manual}, nil
+	out := reserve.Price{Currency: currency, Coefficient: p.Coefficient, Scale: p.Scale, Time: q.PriceTime(),
+		Manual: q.Manual}
+	if !q.Manual {
+		out.SpreadBps = q.SpreadBps
+		for _, s := range q.Sources {
+			if s.Contributing {
+				out.Sources = append(out.Sources, reserve.PriceSource{Name: s.Name, Coefficient: s.Price.Coefficient,
+					Scale: s.Price.Scale, Time: s.Time})
+			}
+		}
+	}
+	return out, nil
 }
 
 // Quote returns the currency's full quote (sources, policy, manual record),

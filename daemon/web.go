@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,8 +122,15 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 					price = &pr
 					wp = &web.Price{Coefficient: pr.Coefficient.String(), Scale: int(pr.Scale), Currency: a.Currency,
 						Time: pr.Time, Source: "oracle"}
-					if pr.Manual {
+					switch {
+					case pr.Manual:
 						wp.Source = "manual"
+					case len(pr.Sources) > 0:
+						names := make([]string, len(pr.Sources))
+						for i, src := range pr.Sources {
+							names[i] = src.Name
+						}
+						wp.Source = fmt.Sprintf("median of %d sources (%s), spread %d bps", len(names), strings.Join(names, ", "), pr.SpreadBps)
 					}
 				}
 			}

@@ -253,6 +253,7 @@ func TestAttestations(t *testing.T) {
 	inr := d1.Assets[1]
 	if inr.Code != "INR" || inr.Peg != attest.PegFiat || inr.Price == nil || inr.Price.Manual ||
 		inr.Price.Coefficient.String() != "800000000" || inr.Price.Scale != 2 || inr.MinCoverageBps != 15_000 ||
+		len(inr.Price.Sources) != 2 || inr.Price.Sources[0].Name != "src0" || inr.Price.SpreadBps != 0 ||
 		inr.Liabilities.Total != 1_000_000 {
 		t.Errorf("INR asset %+v price %+v", inr, inr.Price)
 	}

@@ -22,6 +22,18 @@ type Price struct {
 	Time        time.Time
 	// Manual is true when an issuer set the price by hand.
 	Manual bool
+	// Sources are the oracle quotes the price is the median of (none for a
+	// manual price); SpreadBps is their largest deviation from it.
+	Sources   []PriceSource
+	SpreadBps int64
+}
+
+// PriceSource is one oracle source's quote behind a price.
+type PriceSource struct {
+	Name        string
+	Coefficient *big.Int
+	Scale       uint8
+	Time        time.Time
 }
 
 // String renders the price as a decimal, e.g. "6543210.12 INR/BTC".

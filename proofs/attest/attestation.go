@@ -222,6 +222,23 @@ type Price struct {
 	Time string `json:"time"`
 	// Manual is true when the issuer set the price by hand.
 	Manual bool `json:"manual"`
+	// SpreadBps is the largest deviation of a listed source's price from
+	// this price, in basis points rounded up; left out when 0.
+	SpreadBps int64 `json:"spread_bps,omitempty"`
+	// Sources are the oracle sources this price is the lower median of,
+	// sorted by name; left out for a manual price.
+	Sources []PriceSource `json:"sources,omitempty"`
+}
+
+// PriceSource is one oracle source's quote that made a price.
+type PriceSource struct {
+	// Name is the operator's name for the source.
+	Name string `json:"name"`
+	// Coefficient / 10^Scale is the source's price of one bitcoin.
+	Coefficient BigInt `json:"coefficient"`
+	Scale       int    `json:"scale"`
+	// Time of the quote, TimeLayout.
+	Time string `json:"time"`
 }
 
 // Liabilities is what the attestation publishes of a liability tree.

@@ -3,6 +3,8 @@ package attest
 import (
 	"encoding/hex"
 	"errors"
+	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -235,6 +237,7 @@ func (as *Asset) checkShape(p Problems) Problems {
 			if _, err := ParseTime(pr.Time); err != nil {
 				p = append(p, fail(ErrMalformed, "the price of asset %s has time %q, not of the form 2006-01-02T15:04:05Z", as.Code, pr.Time))
 			}
+			p = pr.checkSources(as.Code, p)
 		}
 	default:
 		p = append(p, fail(ErrMalformed, "asset %s has peg %q, neither %q nor %q", as.Code, as.Peg, PegSat, PegFiat))
@@ -336,6 +339,62 @@ func (a *Attestation) checkSignature(p Problems) Problems {
 	}
 	if err := sig.Verify(key, h, s); err != nil {
 		return append(p, wrap(ErrSignature, err, "the issuer signature does not verify under issuer key %s", a.IssuerKey))
+	}
+	return p
+}
+
+// checkSources checks a price against the sources it lists: each source is
+// well formed, the price is the lower median of the sources' prices and
+// SpreadBps is the largest deviation of a source from it, rounded up. A
+// manual price lists no sources.
+func (pr *Price) checkSources(code string, p Problems) Problems {
+	if pr.SpreadBps < 0 {
+		p = append(p, fail(ErrMalformed, "the price of asset %s has a negative spread", code))
+	}
+	if len(pr.Sources) == 0 {
+		if pr.SpreadBps != 0 {
+			p = append(p, fail(ErrMalformed, "the price of asset %s states a spread but lists no sources", code))
+		}
+		return p
+	}
+	if pr.Manual {
+		return append(p, fail(ErrMalformed, "the manual price of asset %s lists oracle sources", code))
+	}
+	vals := make([]*big.Rat, 0, len(pr.Sources))
+	for i, s := range pr.Sources {
+		switch {
+		case s.Name == "" || i > 0 && pr.Sources[i-1].Name >= s.Name:
+			return append(p, fail(ErrMalformed, "the price sources of asset %s are not distinct non-empty names in sorted order", code))
+		case s.Coefficient.Sign() <= 0 || s.Scale < 0 || s.Scale > 18:
+			return append(p, fail(ErrMalformed, "price source %s of asset %s has no positive price with a scale of 0 to 18", s.Name, code))
+		}
+		if _, err := ParseTime(s.Time); err != nil {
+			return append(p, fail(ErrMalformed, "price source %s of asset %s has time %q, not of the form 2006-01-02T15:04:05Z", s.Name, code, s.Time))
+		}
+		vals = append(vals, new(big.Rat).SetFrac(&s.Coefficient.Int, pow10(s.Scale)))
+	}
+	if pr.Coefficient.Sign() <= 0 || pr.Scale < 0 || pr.Scale > 18 {
+		return p // reported above
+	}
+	price := new(big.Rat).SetFrac(&pr.Coefficient.Int, pow10(pr.Scale))
+	sorted := slices.Clone(vals)
+	slices.SortFunc(sorted, func(a, b *big.Rat) int { return a.Cmp(b) })
+	if med := sorted[(len(sorted)-1)/2]; med.Cmp(price) != 0 {
+		p = append(p, fail(ErrSum, "the price of asset %s is %s, but the lower median of its %d sources is %s",
+			code, price.FloatString(pr.Scale), len(vals), med.FloatString(18)))
+	}
+	var spread int64
+	for _, v := range vals {
+		d := new(big.Rat).Sub(v, price)
+		d.Abs(d).Mul(d, big.NewRat(BasisPoints, 1)).Quo(d, price)
+		c := ceilRat(d)
+		if !c.IsInt64() {
+			return append(p, fail(ErrMalformed, "a price source of asset %s deviates beyond any spread", code))
+		}
+		spread = max(spread, c.Int64())
+	}
+	if spread != pr.SpreadBps {
+		p = append(p, fail(ErrSum, "the price of asset %s states a spread of %d basis points, but its sources deviate by up to %d", code, pr.SpreadBps, spread))
 	}
 	return p
 }
