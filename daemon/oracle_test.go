@@ -138,7 +138,7 @@ func TestFiatMintAtThePrice(t *testing.T) {
 		// other paise as a number (scale=2).
 		a := newPriceServer(t, `{"data":{"price":"6000000.00"}}`)
 		b := newPriceServer(t, `{"inr":600000000}`)
-		cfg := oracleConfig(t, backend, time.Second,
+		cfg := oracleConfig(t, backend, 3*time.Second,
 			"name=a,currency=INR,url="+a.URL+"/btc,pointer=/data/price",
 			"name=b,currency=INR,url="+b.URL+"/x,pointer=/inr,scale=2")
 		n := startNodeWith(t, cfg)
@@ -209,7 +209,7 @@ func TestFiatMintAtThePrice(t *testing.T) {
 			t.Fatalf("mint after recovery: %v", err)
 		}
 
-		// b fails: its last price ages out after max age (1s), leaving
+		// b fails: its last price ages out after max age (3s), leaving
 		// one fresh source of the two required.
 		b.status.Store(http.StatusServiceUnavailable)
 		q = n.waitPrice("INR", "a stale price (too few)", func(q *koshv1.PriceQuote) bool { return q.Stale })
