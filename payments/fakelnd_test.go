@@ -46,6 +46,12 @@ type fakeLnd struct {
 	refuse error
 	// down makes every call fail with Unavailable.
 	down bool
+	// noLookup makes LookupInvoice fail, so that only the subscription
+	// can tell about invoices.
+	noLookup bool
+
+	// now is the fake's clock (invoice timestamps).
+	now func() time.Time
 
 	txs        []*lnrpc.Transaction
 	coinSends  int
@@ -55,7 +61,7 @@ type fakeLnd struct {
 
 func newFakeLnd() *fakeLnd {
 	return &fakeLnd{invoices: map[string]*lnrpc.Invoice{}, payreqs: map[string]*lnrpc.PayReq{},
-		payments: map[string]*lnrpc.Payment{}, sends: map[string]int{}, outcome: lnrpc.Payment_SUCCEEDED}
+		payments: map[string]*lnrpc.Payment{}, sends: map[string]int{}, outcome: lnrpc.Payment_SUCCEEDED, now: time.Now}
 }
 
 var errDown = status.Error(codes.Unavailable, "fake lnd is down")
@@ -130,7 +136,7 @@ func clone(inv *lnrpc.Invoice) *lnrpc.Invoice {
 func (f *fakeLnd) LookupInvoice(_ context.Context, in *lnrpc.PaymentHash, _ ...grpc.CallOption) (*lnrpc.Invoice, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
+	if f.down || f.noLookup {
 		return nil, errDown
 	}
 	inv, ok := f.invoices[hex.EncodeToString(in.RHash)]
@@ -193,7 +199,7 @@ func (f *fakeLnd) newPayReq(sats int64) (string, string) {
 	hash := sha256.Sum256([]byte(fmt.Sprintf("holder-invoice-%d-%p", f.n, f)))
 	pr := fmt.Sprintf("lnbcrt-holder-%d", f.n)
 	f.payreqs[pr] = &lnrpc.PayReq{PaymentHash: hex.EncodeToString(hash[:]), NumSatoshis: sats, NumMsat: sats * 1000,
-		Timestamp: time.Now().Unix(), Expiry: 3600}
+		Timestamp: f.now().Unix(), Expiry: 3600}
 	return pr, hex.EncodeToString(hash[:])
 }
 

@@ -47,7 +47,10 @@ type env struct {
 	cfg    Config
 	svc    *Service
 	holder string
+	skew   atomic.Int64 // added to the wall clock, nanoseconds
 }
+
+func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 
 const startBalance = 100_000
 
@@ -69,7 +72,9 @@ func newEnv(t *testing.T, backend store.Backend, tune func(*Config)) *env {
 		To: e.holder, Amount: startBalance}); err != nil {
 		t.Fatal(err)
 	}
-	e.cfg = Config{Net: &chaincfg.RegressionNetParams, Poll: 10 * time.Millisecond, PayTimeout: 5 * time.Second, Log: testLog()}
+	e.lnd.now = e.now
+	e.cfg = Config{Net: &chaincfg.RegressionNetParams, Poll: 10 * time.Millisecond, PayTimeout: 5 * time.Second,
+		Now: e.now, Log: testLog()}
 	if tune != nil {
 		tune(&e.cfg)
 	}
@@ -461,12 +466,11 @@ func TestPolicy(t *testing.T) {
 			t.Fatalf("daily limit reached: %v", err)
 		}
 		// 24 hours later the limit is free again.
-		later := time.Now().Add(25 * time.Hour)
-		e.svc.cfg.Now = func() time.Time { return later }
+		e.skew.Store(int64(25 * time.Hour))
 		if _, _, err := e.lnRedeem("d5", 1_000, 0); err != nil {
 			t.Fatalf("next day: %v", err)
 		}
-		e.svc.cfg.Now = time.Now
+		e.skew.Store(0)
 
 		dep := func(key string, amount int64) error {
 			_, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
@@ -902,6 +906,93 @@ func TestDepositOnchain(t *testing.T) {
 		}
 		if bal := e.balance(e.holder); bal != startBalance+50_000 {
 			t.Fatalf("holder %d", bal)
+		}
+		e.books()
+	})
+}
+
+// TestDepositSubscriptionResume: with invoice lookups failing, an invoice
+// settled while the service was down is credited from the subscription
+// alone, which resumes from the stored settle index.
+func TestDepositSubscriptionResume(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		e := newEnv(t, b, nil)
+		e.lnd.mu.Lock()
+		e.lnd.noLookup = true
+		e.lnd.mu.Unlock()
+		// With no stored index lnd replays nothing: an invoice settled
+		// before the first subscription is found by lookup only.
+		for n := 0; n == 0; {
+			e.lnd.mu.Lock()
+			n = len(e.lnd.subscribers)
+			e.lnd.mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+		d1, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, Amount: 1_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.lnd.settle(d1.PaymentHash, 1_000_000)
+		e.waitDeposit(d1.ID, DepositCredited)
+		d2, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, Amount: 2_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		e.svc.Stop()
+		var settleIdx int64
+		if err := e.db.Read(e.ctx, func(tx *store.Tx) error {
+			var err error
+			settleIdx, err = tx.Cursor(e.ctx, cursorSettleIndex)
+			return err
+		}); err != nil || settleIdx != 1 {
+			t.Fatalf("stored settle index %d, %v; want 1", settleIdx, err)
+		}
+		e.lnd.settle(d2.PaymentHash, 2_000_000)
+		e.start(nil)
+		e.waitDeposit(d2.ID, DepositCredited)
+		if got := e.balance(e.holder); got != startBalance+3_000 {
+			t.Fatalf("holder %d", got)
+		}
+	})
+}
+
+// TestRedeemConcurrentRetries: many concurrent requests with one key make
+// one redemption and one payment.
+func TestRedeemConcurrentRetries(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		e := newEnv(t, b, nil)
+		pr, hash := e.lnd.newPayReq(9_000)
+		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, IdempotencyKey: "same",
+			PaymentRequest: pr, MaxFeeSat: 1}
+		ids := make(chan string, 8)
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				r, err := e.svc.Redeem(e.ctx, req)
+				ids <- r.ID
+				errs <- err
+			}()
+		}
+		first := ""
+		for range 8 {
+			id, err := <-ids, <-errs
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == "" {
+				first = id
+			}
+			if id != first {
+				t.Fatalf("two redemptions %s and %s for one key", first, id)
+			}
+		}
+		e.waitRedemption(first, RedemptionPaid)
+		if n := e.lnd.sendCount(hash); n != 1 {
+			t.Fatalf("sent %d times", n)
+		}
+		if got := e.balance(e.holder); got != startBalance-9_001 {
+			t.Fatalf("holder %d", got)
 		}
 		e.books()
 	})

@@ -7,6 +7,12 @@ import (
 
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
+
+	// koshd links pgx v4's database/sql driver through lnd (kvdb), and its
+	// init takes the driver name "pgx" before v5's. Linking it here makes
+	// this test binary like koshd, so that the store must open PostgreSQL
+	// with v5 by its own name for the ErrConflict checks below to hold.
+	_ "github.com/jackc/pgx/v4/stdlib"
 )
 
 // TestPaymentQueries exercises the deposit, redemption and cursor queries on

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx/v5" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
@@ -98,7 +98,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		if cfg.PostgresDSN == "" {
 			return nil, errors.New("open postgres: no DSN given")
 		}
-		pool, err := sql.Open("pgx", cfg.PostgresDSN)
+		// "pgx/v5", not "pgx": lnd's kvdb links pgx v4's stdlib too, whose
+		// init runs first and takes the name "pgx"; its errors are v4
+		// *pgconn.PgError, which isUniqueViolation and IsTransient (v5) do
+		// not recognise.
+		pool, err := sql.Open("pgx/v5", cfg.PostgresDSN)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
