@@ -704,6 +704,37 @@
     }
     if (a.stale && a.stale_sources.length === 0) fail("malformed", "the attestation is marked stale but names no stale source");
     if (!a.stale && a.stale_sources.length > 0) fail("malformed", "the attestation names stale sources but is not marked stale");
+    for (const as of a.assets) if (as.price) checkPriceSources(as.code, as.price);
+  }
+  // checkPriceSources: a price listing oracle sources is their lower median
+  // and states their largest deviation, rounded up (proofs/attest
+  // Price.checkSources).
+  function checkPriceSources(code, p) {
+    const src = p.sources || [];
+    const spread = BigInt(p.spread_bps || 0);
+    if (src.length === 0) {
+      if (spread !== 0n) fail("malformed", `the price of asset ${code} states a spread but lists no sources`);
+      return;
+    }
+    if (p.manual) fail("malformed", `the manual price of asset ${code} lists oracle sources`);
+    // Values as fractions n / 10^scale, compared at a common scale of 18.
+    const at18 = (c, scale) => bigint(c, `price of ${code}`) * 10n ** BigInt(18 - scale);
+    const vals = [];
+    src.forEach((s, i) => {
+      if (s.name === "" || (i > 0 && src[i - 1].name >= s.name)) fail("malformed", `the price sources of asset ${code} are not distinct non-empty names in sorted order`);
+      if (s.scale < 0 || s.scale > 18 || bigint(s.coefficient, `price source ${s.name}`) <= 0n) fail("malformed", `price source ${s.name} of asset ${code} has no positive price with a scale of 0 to 18`);
+      vals.push(at18(s.coefficient, s.scale));
+    });
+    const price = at18(p.coefficient, p.scale);
+    const sorted = vals.slice().sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    if (sorted[Math.floor((sorted.length - 1) / 2)] !== price) fail("sum", `the price of asset ${code} is not the lower median of its ${vals.length} sources`);
+    let most = 0n;
+    for (const v of vals) {
+      const d = (v > price ? v - price : price - v) * BPS;
+      const q = d / price + (d % price === 0n ? 0n : 1n);
+      if (q > most) most = q;
+    }
+    if (most !== spread) fail("sum", `the price of asset ${code} states a spread of ${spread} basis points, but its sources deviate by up to ${most}`);
   }
   // nodeMessage is what each Lightning node signs: "kosh/attestation:" and
   // the hex tagged hash of the document without any signature.
