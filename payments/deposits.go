@@ -380,6 +380,7 @@ func (s *Service) followInvoices(ctx context.Context) error {
 	}
 	// Open deposits are looked up one by one as well, in case an index was
 	// lost or the subscription missed something.
+	s.lookupAll.Store(true)
 	s.wake()
 	for {
 		inv, err := stream.Recv()
@@ -496,9 +497,9 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 }
 
 // reconcileDeposits credits settled deposits whose credit was refused or
-// interrupted, and looks up open invoices (those settled or canceled while
-// the subscription was down).
-func (s *Service) reconcileDeposits(ctx context.Context) {
+// interrupted, and, if lookups, looks up open invoices (those settled or
+// canceled while the subscription was down).
+func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 	var open, settled []store.DepositRow
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -523,9 +524,9 @@ func (s *Service) reconcileDeposits(ctx context.Context) {
 		}
 	}
 	for _, d := range open {
-		// Look up only invoices that may have changed: every pass while
-		// young, then at most once a minute per invoice would be nicer;
-		// the count of open invoices is bounded by their expiry.
+		if !lookups {
+			break
+		}
 		hash, err := hex.DecodeString(d.PaymentHash)
 		if err != nil {
 			continue

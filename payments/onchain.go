@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/store"
@@ -46,11 +47,18 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
+	// Outputs appear, confirm and disappear only with a new tip: rescan
+	// then, while a credit waits for the coverage gate, and now and then.
+	if tip.Hash == s.scanTip && !s.scanWaiting && time.Since(s.scanAt) < rescanEvery {
+		return nil
+	}
+	waiting := false
 	for _, d := range deposits {
-		if err := s.creditOutputs(ctx, tip, d); err != nil {
+		w, err := s.creditOutputs(ctx, tip, d)
+		if err != nil {
 			return err
 		}
+		waiting = waiting || w
 	}
 
 	// Credited outputs that left the stored best chain: flag them.
@@ -102,6 +110,7 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	})
 	if err == nil {
 		s.flagged.Store(n)
+		s.scanTip, s.scanAt, s.scanWaiting = tip.Hash, time.Now(), waiting
 	}
 	return err
 }
@@ -119,13 +128,14 @@ func (s *Service) watchedOutput(ctx context.Context, txid string, vout uint32) (
 // creditOutputs mints each output paying d's address that has MinConf
 // confirmations and is not yet credited. The mint comes first, keyed by the
 // outpoint; a crash before the output row is written is repaired by the
-// next pass, whose mint replays.
-func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d store.DepositRow) error {
+// next pass, whose mint replays. waiting is true if a credit waits for the
+// coverage gate.
+func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d store.DepositRow) (waiting bool, err error) {
 	var (
 		outs []store.UTXORow
 		have []store.DepositOutputRow
 	)
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if outs, err = tx.WatchedOutputsAt(ctx, d.Descriptor, d.Index); err != nil {
 			return err
@@ -134,7 +144,7 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	known := map[string]bool{}
 	for _, o := range have {
@@ -149,13 +159,14 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 			To: d.AccountID, Amount: u.Value, Memo: "on-chain deposit " + d.ID})
 		if errors.Is(err, ledger.ErrMintRefused) {
 			s.log.Info("on-chain deposit credit waits for the reserves to count it", "deposit", d.ID, "outpoint", op, "reason", err)
+			waiting = true
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("credit %s to deposit %s: %w", op, d.ID, err)
+			return waiting, fmt.Errorf("credit %s to deposit %s: %w", op, d.ID, err)
 		}
 		if err := s.fault("deposit:after-mint"); err != nil {
-			return err
+			return waiting, err
 		}
 		err = s.db.Write(ctx, func(tx *store.Tx) error {
 			if err := tx.InsertDepositOutput(ctx, store.DepositOutputRow{TxID: u.TxID, Vout: u.Vout, DepositID: d.ID,
@@ -173,11 +184,11 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 			return tx.SetDepositState(ctx, d.ID, cur.State, DepositCredited, total, s.now())
 		})
 		if err != nil {
-			return err
+			return waiting, err
 		}
 		s.credited.Add(1)
 		s.log.Info("on-chain deposit credited", "deposit", d.ID, "account", d.AccountID, "asset", d.Asset,
 			"outpoint", op, "amount", u.Value, "height", u.Height, "entry", e.Seq, "replayed", e.Replayed)
 	}
-	return nil
+	return waiting, nil
 }

@@ -786,20 +786,7 @@ func TestDepositLightning(t *testing.T) {
 // then reorged out is flagged (and cleared if it comes back).
 func TestDepositOnchain(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b store.Backend) {
-		seed := make([]byte, 32)
-		seed[0] = 7
-		master, err := hdkeychain.NewMaster(seed, &chaincfg.RegressionNetParams)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := master.Neuter()
-		if err != nil {
-			t.Fatal(err)
-		}
-		desc, err := descriptor.Parse(descriptor.AddChecksum("wpkh("+pub.String()+"/0/*)"), &chaincfg.RegressionNetParams)
-		if err != nil {
-			t.Fatal(err)
-		}
+		desc := testDescriptor(t)
 		e := newEnv(t, b, func(c *Config) { c.DepositDesc, c.MinConf = desc, 3 })
 		mk := func(key string) Deposit {
 			d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodOnchain,
@@ -993,6 +980,93 @@ func TestRedeemConcurrentRetries(t *testing.T) {
 		}
 		if got := e.balance(e.holder); got != startBalance-9_001 {
 			t.Fatalf("holder %d", got)
+		}
+		e.books()
+	})
+}
+
+func testDescriptor(t *testing.T) *descriptor.Descriptor {
+	t.Helper()
+	seed := make([]byte, 32)
+	seed[0] = 7
+	master, err := hdkeychain.NewMaster(seed, &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := master.Neuter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := descriptor.Parse(descriptor.AddChecksum("wpkh("+pub.String()+"/0/*)"), &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return desc
+}
+
+// TestDepositOnchainGateAndCrash: an on-chain credit the coverage gate
+// refuses waits (with the tip unchanged) and is made once the gate allows
+// it; a crash between the mint and recording the output credits once.
+func TestDepositOnchainGateAndCrash(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		desc := testDescriptor(t)
+		var hits atomic.Int32
+		e := newEnv(t, b, func(c *Config) {
+			c.DepositDesc, c.MinConf = desc, 1
+			c.Fault = func(p string) error {
+				if p == "deposit:after-mint" && hits.Add(1) == 2 {
+					return errors.New("power cut")
+				}
+				return nil
+			}
+		})
+		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodOnchain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.gate.refuse.Store(true)
+		write := func(fn func(tx *store.Tx) error) {
+			t.Helper()
+			if err := e.db.Write(e.ctx, fn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		utxo := func(txid string, h int64) {
+			write(func(tx *store.Tx) error {
+				if err := tx.InsertChainBlock(e.ctx, store.ChainBlock{Height: h, Hash: fmt.Sprintf("%064x", h)}); err != nil {
+					return err
+				}
+				return tx.InsertUTXO(e.ctx, store.UTXORow{TxID: txid, Vout: 0, Value: 10_000, PkScript: []byte{0},
+					Descriptor: desc.String(), Index: d.Index, Height: h, BlockHash: fmt.Sprintf("%064x", h)})
+			})
+		}
+		utxo(fmt.Sprintf("%064x", 0xa1), 1)
+		time.Sleep(100 * time.Millisecond)
+		if got := e.deposit(d.ID); got.Credited != 0 {
+			t.Fatalf("credited past the gate: %+v", got)
+		}
+		e.gate.refuse.Store(false) // no new block: the waiting credit is retried anyway
+		e.waitDeposit(d.ID, DepositCredited)
+
+		// A second output to the same address; the service dies between
+		// its mint and recording it.
+		utxo(fmt.Sprintf("%064x", 0xa2), 2)
+		for !e.svc.dead.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		if got := e.deposit(d.ID); got.Credited != 10_000 || e.balance(e.holder) != startBalance+20_000 {
+			t.Fatalf("after the crash: %+v, holder %d", got, e.balance(e.holder))
+		}
+		e.restart()
+		deadline := time.Now().Add(10 * time.Second)
+		for e.deposit(d.ID).Credited != 20_000 {
+			if time.Now().After(deadline) {
+				t.Fatalf("second output not recorded: %+v", e.deposit(d.ID))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := e.balance(e.holder); got != startBalance+20_000 {
+			t.Fatalf("holder %d, want one credit per output", got)
 		}
 		e.books()
 	})

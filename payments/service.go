@@ -121,7 +121,25 @@ type Service struct {
 	escrow string          // the escrow account's id, once known
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
+
+	// lookupAll asks the work loop to look up every open deposit invoice
+	// (set on start and on every resubscription); otherwise it does so once
+	// a minute, since the subscription is what reports settlements.
+	lookupAll atomic.Bool
+	// Owned by the work loop: the chain tip the last on-chain scan saw,
+	// when it ran, and whether it left a credit waiting for the gate.
+	scanTip     string
+	scanAt      time.Time
+	scanWaiting bool
 }
+
+// lookupEvery is how often open deposit invoices are looked up one by one
+// besides the subscription; rescanEvery is how often the on-chain deposits
+// are rescanned when the chain tip has not moved.
+const (
+	lookupEvery = time.Minute
+	rescanEvery = 30 * time.Second
+)
 
 // New returns a service; Start runs it.
 func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.RouterClient, cfg Config) *Service {
@@ -160,6 +178,7 @@ func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.Rout
 // the chain, then keeps doing so until Stop.
 func (s *Service) Start() {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.lookupAll.Store(true)
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.invoiceLoop() }()
 	go func() { defer s.wg.Done(); s.workLoop() }()
@@ -222,11 +241,16 @@ func (s *Service) wake() {
 func (s *Service) workLoop() {
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
+	var lastLookup time.Time
 	for {
 		if s.dead.Load() {
 			return
 		}
-		s.reconcileDeposits(s.ctx)
+		lookups := s.lookupAll.Swap(false) || time.Since(lastLookup) >= lookupEvery
+		if lookups {
+			lastLookup = time.Now()
+		}
+		s.reconcileDeposits(s.ctx, lookups)
 		if s.cfg.DepositDesc != nil {
 			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("on-chain deposit scan failed; retrying", "err", err)
