@@ -233,11 +233,16 @@ func TestPayments(t *testing.T) {
 		balance += amount
 		e.checkBalance(t, balance)
 		h.ReorgDroppingTx(t, txid, 3)
-		var flagged *koshv1.ListFlaggedDepositsResponse
+		// The issuer's view, over REST with the admin macaroon; the wallet
+		// macaroon may not see it.
+		var rerr *restError
+		if err := e.k.rest("GET", "/v1/payments/flagged-deposits", e.wallet, nil,
+			&koshv1.ListFlaggedDepositsResponse{}); !errors.As(err, &rerr) || rerr.Status != 403 {
+			t.Fatalf("flagged deposits with a wallet macaroon: %v, want 403", err)
+		}
+		flagged := &koshv1.ListFlaggedDepositsResponse{}
 		harness.WaitFor(t, func() error {
-			var err error
-			flagged, err = e.k.issuer.ListFlaggedDeposits(e.k.ctx(), &koshv1.ListFlaggedDepositsRequest{})
-			if err != nil {
+			if err := e.k.rest("GET", "/v1/payments/flagged-deposits", e.k.admin, nil, flagged); err != nil {
 				return err
 			}
 			if len(flagged.Outputs) != 1 {

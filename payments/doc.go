@@ -1,8 +1,9 @@
 // Package payments moves bitcoin in and out of Kosh: deposits (a BOLT11
 // invoice from the issuer's lnd, or a fresh address from a deposit
 // descriptor watched by the chain watcher) credit an account by minting, and
-// redemptions burn units and pay a holder's invoice or address from the same
-// lnd.
+// redemptions take units from the holder into an escrow account, pay a
+// holder's invoice or address from the same lnd, and then burn the escrowed
+// units (payout settled) or give them back (payout failed).
 //
 // Every deposit and redemption is a persisted state machine in the store,
 // and every ledger entry it causes carries an idempotency key derived from
