@@ -296,6 +296,55 @@ func TestPayments(t *testing.T) {
 			t.Fatalf("payout tx %s has %d outputs of %d", r.Txid, paid, amount)
 		}
 	})
+
+	t.Run("sigkill at redeem:after-send onchain", func(t *testing.T) { e.onchainCrash(t, &balance) })
+}
+
+// onchainCrash is run inside TestPayments: koshd is SIGKILLed after lnd's
+// SendCoins returned and before the redemption recorded the transaction;
+// after the restart koshd finds the transaction by its label instead of
+// sending again.
+func (e *payEnv) onchainCrash(t *testing.T, balance *int64) {
+	const amount, rate = 25_000, 2
+	addr := e.bob.NewAddress(t)
+	e.k.stop()
+	e.k.start(faultEnv + "=redeem:after-send")
+	req := &koshv1.RedeemRequest{Asset: payAsset, Method: koshv1.PaymentMethod_PAYMENT_METHOD_ONCHAIN,
+		IdempotencyKey: "red-oc-crash", Address: addr, Amount: amount, SatPerVbyte: rate}
+	_ = e.k.rest("POST", "/v1/wallet/accounts/"+e.holder+"/redemptions", e.wallet, req, &koshv1.RedeemResponse{})
+	e.k.waitKilled(30 * time.Second)
+	e.k.start()
+	var resp koshv1.RedeemResponse
+	if err := e.k.rest("POST", "/v1/wallet/accounts/"+e.holder+"/redemptions", e.wallet, req, &resp); err != nil {
+		t.Fatal(err)
+	}
+	r := e.waitRedemption(t, resp.Redemption.Id, "in_flight")
+	e.h.Mine(t, 1)
+	r = e.waitRedemption(t, r.Id, "paid")
+	*balance -= amount + r.FeeLimit
+	e.checkBalance(t, *balance)
+	// Exactly one transaction of alice's wallet pays bob's address.
+	res, err := e.alice.LN.GetTransactions(t.Context(), &lnrpc.GetTransactionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tx := range res.Transactions {
+		for _, o := range tx.OutputDetails {
+			if o.Address == addr {
+				n++
+				if o.Amount != amount || tx.TxHash != r.Txid {
+					t.Fatalf("payout %s pays %d, redemption says %s", tx.TxHash, o.Amount, r.Txid)
+				}
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d outputs to bob's address in alice's wallet, want 1", n)
+	}
+	if !strings.Contains(tail(e.k.logPath, 1<<20), "payout transaction already in lnd's wallet") {
+		t.Fatalf("after the restart koshd did not find the payout sent before the crash")
+	}
 }
 
 func mustHash(t *testing.T, s string) *chainhash.Hash {
