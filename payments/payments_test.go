@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -1069,5 +1070,82 @@ func TestDepositOnchainGateAndCrash(t *testing.T) {
 			t.Fatalf("holder %d, want one credit per output", got)
 		}
 		e.books()
+	})
+}
+
+// TestRedeemRandomCrashes runs redemptions one after another, each with a
+// random lnd outcome and a crash at a random point (or none), restarting
+// the service after each; after every one the invariants hold: it ended
+// paid or refunded, its invoice was paid at most once (exactly once if
+// paid), the holder paid exactly for the paid ones, and the escrow holds
+// nothing.
+func TestRedeemRandomCrashes(t *testing.T) {
+	points := []string{"", "redeem:step", "redeem:after-burn", "redeem:before-send", "redeem:after-send",
+		"redeem:after-settle", "redeem:after-final-burn", "redeem:after-refund"}
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		seed := time.Now().UnixNano()
+		t.Logf("seed %d", seed)
+		rng := mrand.New(mrand.NewPCG(uint64(seed), 1))
+		e := newEnv(t, b, nil)
+		want := int64(startBalance)
+		for i := range 12 {
+			point := points[rng.IntN(len(points))]
+			outcome := lnrpc.Payment_SUCCEEDED
+			if rng.IntN(3) == 0 {
+				outcome = lnrpc.Payment_FAILED
+			}
+			e.lnd.mu.Lock()
+			e.lnd.outcome = outcome
+			e.lnd.mu.Unlock()
+			var hits atomic.Int32
+			e.svc.Stop()
+			e.start(func(p string) error {
+				if p == point && hits.Add(1) == 1 {
+					return errors.New("power cut")
+				}
+				return nil
+			})
+			amount, fee := int64(1_000+rng.IntN(5_000)), int64(rng.IntN(10))
+			key := fmt.Sprintf("rnd-%d", i)
+			_, hash, _ := e.lnRedeem(key, amount, fee)
+			var r store.RedemptionRow
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var err error
+				r, err = e.svc.redemptionByKey(e.ctx, e.holder, key)
+				if e.svc.dead.Load() || (err == nil && (r.State == RedemptionPaid || r.State == RedemptionRefunded)) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s/%s: stuck in %s", point, outcome, r.State)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			e.restart()
+			final := RedemptionPaid
+			if outcome == lnrpc.Payment_FAILED {
+				final = RedemptionRefunded
+			} else {
+				want -= amount + fee
+			}
+			e.waitRedemption(r.ID, final)
+			if n := e.lnd.sendCount(hash); n != 1 {
+				t.Fatalf("%s/%s: invoice paid %d times", point, outcome, n)
+			}
+			if got := e.balance(e.holder); got != want {
+				t.Fatalf("%s/%s: holder %d, want %d", point, outcome, got, want)
+			}
+			e.books()
+		}
+		escrow, err := e.svc.EscrowAccount(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.balance(escrow); got != 0 {
+			t.Fatalf("escrow holds %d with nothing in progress", got)
+		}
+		if got := e.supply(); got != want {
+			t.Fatalf("supply %d, want %d", got, want)
+		}
 	})
 }

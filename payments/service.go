@@ -186,9 +186,13 @@ func (s *Service) Start() {
 
 // Stop stops every loop and waits for them.
 func (s *Service) Stop() {
+	// Cancel under mu: drive checks the context and adds to wg under mu,
+	// so no redemption goroutine can start after this and outlive Stop.
+	s.mu.Lock()
 	if s.cancel != nil {
 		s.cancel()
 	}
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 
