@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/kosh-reserve/kosh/ledger"
@@ -66,6 +67,9 @@ func (s *Service) CreateDeposit(ctx context.Context, r DepositRequest) (Deposit,
 	if err := s.satAsset(ctx, r.Asset); err != nil {
 		return Deposit{}, err
 	}
+	if len(r.Memo) > ledger.MaxMemoLen || !utf8.ValidString(r.Memo) {
+		return Deposit{}, fmt.Errorf("%w: memo must be valid UTF-8 of at most %d bytes", ledger.ErrInvalidArgument, ledger.MaxMemoLen)
+	}
 	if r.IdempotencyKey != "" {
 		if len(r.IdempotencyKey) > ledger.MaxKeyLen {
 			return Deposit{}, fmt.Errorf("%w: idempotency_key is %d characters, at most %d allowed",
@@ -109,9 +113,6 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 	pol := s.policy(r.Asset)
 	if err := pol.checkAmount("a deposit", r.Amount); err != nil {
 		return Deposit{}, err
-	}
-	if len(r.Memo) > ledger.MaxMemoLen {
-		return Deposit{}, fmt.Errorf("%w: memo is %d bytes, at most %d allowed", ledger.ErrInvalidArgument, len(r.Memo), ledger.MaxMemoLen)
 	}
 	if r.Expiry < 0 || r.Expiry > 30*24*time.Hour {
 		return Deposit{}, fmt.Errorf("%w: expiry_seconds must be 0 (default) to %d", ledger.ErrInvalidArgument, 30*24*3600)

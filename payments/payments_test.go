@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -767,6 +768,10 @@ func TestDepositLightning(t *testing.T) {
 			t.Fatalf("holder %d", bal)
 		}
 
+		if _, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+			Amount: 1_000, Memo: strings.Repeat("m", ledger.MaxMemoLen+1)}); !errors.Is(err, ledger.ErrInvalidArgument) {
+			t.Fatalf("long memo: %v", err)
+		}
 		d4 := create("", 4_000)
 		e.lnd.cancel(d4.PaymentHash)
 		e.waitDeposit(d4.ID, DepositExpired)
