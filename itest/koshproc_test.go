@@ -38,16 +38,22 @@ var (
 	koshdErr  error
 )
 
-// faultKoshd builds koshd with the kosh_faults tag once per test binary.
+// faultKoshd builds koshd with the kosh_faults tag once per test binary,
+// into the repository's .build directory (beside btcd and lnd; rebuilt
+// incrementally, never shipped).
 func faultKoshd(t testing.TB) string {
 	t.Helper()
 	koshdOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "koshd-faults-")
+		dir, err := filepath.Abs(filepath.Join("..", ".build"))
 		if err != nil {
 			koshdErr = err
 			return
 		}
-		koshdBin = filepath.Join(dir, "koshd")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			koshdErr = err
+			return
+		}
+		koshdBin = filepath.Join(dir, "koshd-faults")
 		cmd := exec.Command("go", "build", "-tags", "kosh_faults", "-o", koshdBin, "github.com/kosh-reserve/kosh/cmd/koshd")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			koshdErr = fmt.Errorf("go build -tags kosh_faults koshd: %v\n%s", err, out)
