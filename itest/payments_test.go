@@ -395,6 +395,10 @@ func (e *payEnv) redeemLN(t *testing.T, key, invoice string, maxFee int64) *kosh
 		PaymentRequest: invoice, MaxFeeSat: maxFee}, &resp); err != nil {
 		t.Fatalf("Redeem: %v", err)
 	}
+	// The holder gets a signed receipt of the balance the redemption left.
+	if r := resp.Receipts; len(r) != 1 || r[0].AccountId != e.holder || r[0].Document == "" {
+		t.Fatalf("Redeem receipts %v, want one for the holder", r)
+	}
 	return resp.Redemption
 }
 

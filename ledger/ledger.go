@@ -728,3 +728,21 @@ func (l *Ledger) Supply(ctx context.Context, code string) (SupplyReport, error) 
 	})
 	return rep, err
 }
+
+// EntryByKey returns the journal entry written under an idempotency key in
+// scope, or an error wrapping ErrNotFound.
+func (l *Ledger) EntryByKey(ctx context.Context, scope Scope, key string) (Entry, error) {
+	var e Entry
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		row, err := tx.EntryByIdempotencyKey(ctx, string(scope), key)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: no journal entry under key %q", ErrNotFound, key)
+		}
+		if err != nil {
+			return err
+		}
+		e = entryFromRow(row)
+		return nil
+	})
+	return e, err
+}

@@ -392,7 +392,7 @@ func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "redeem:" + r.ID, Asset: r.Asset,
+	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: RedeemEntryKey(r.ID), Asset: r.Asset,
 		From: r.AccountID, To: escrow, Amount: total, Memo: "redemption " + r.ID})
 	if err != nil {
 		if isRefusal(err) {
@@ -712,3 +712,7 @@ func (s *Service) Redemptions(ctx context.Context, account string, before int64,
 	})
 	return out, next, err
 }
+
+// RedeemEntryKey is the idempotency key, in Scope, of the ledger entry that
+// takes a redemption's units from the holder.
+func RedeemEntryKey(redemptionID string) string { return "redeem:" + redemptionID }

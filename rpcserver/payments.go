@@ -7,6 +7,7 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/store"
 	"google.golang.org/grpc/codes"
@@ -203,7 +204,17 @@ func (w *walletServer) Redeem(ctx context.Context, req *koshv1.RedeemRequest) (*
 	if err != nil {
 		return nil, w.s.paymentStatus(err)
 	}
-	return &koshv1.RedeemResponse{Redemption: redemptionToProto(r)}, nil
+	out := &koshv1.RedeemResponse{Redemption: redemptionToProto(r)}
+	// The holder's receipt of the entry that took the units (into escrow
+	// until the payout settles); none for a redemption rejected before.
+	if e, err := w.s.ledger.EntryByKey(ctx, payments.Scope, payments.RedeemEntryKey(r.ID)); err == nil {
+		if out.Receipts, err = w.s.receipts(e, req.AccountId); err != nil {
+			return nil, w.s.toStatus(err)
+		}
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return nil, w.s.toStatus(err)
+	}
+	return out, nil
 }
 
 // GetRedemption implements WalletService.
