@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,4 +189,27 @@ func (d *Daemon) startAttestations() (*Attestations, error) {
 		"dir", d.cfg.AttestDir(), "next", sched.Next(time.Now()))
 	att.sched = sched
 	return att, nil
+}
+
+// attestedPrice is the price of currency in the latest attestation: what
+// fiat-pegged redemptions are paid at.
+func (d *Daemon) attestedPrice(ctx context.Context, currency string) (payments.AttestedPrice, error) {
+	if d.attestations == nil {
+		return payments.AttestedPrice{}, errors.New("attestations are not running")
+	}
+	row, err := d.attestations.svc.Latest(ctx)
+	if err != nil {
+		return payments.AttestedPrice{}, err
+	}
+	doc, err := attest.Parse([]byte(row.Document))
+	if err != nil {
+		return payments.AttestedPrice{}, fmt.Errorf("attestation %d: %w", row.Seq, err)
+	}
+	for _, as := range doc.Assets {
+		if p := as.Price; p != nil && p.Currency == currency {
+			return payments.AttestedPrice{Coefficient: new(big.Int).Set(&p.Coefficient.Int), Scale: p.Scale,
+				Ref: fmt.Sprintf("%d %s", row.Seq, row.ID)}, nil
+		}
+	}
+	return payments.AttestedPrice{}, fmt.Errorf("attestation %d states no %s price", row.Seq, currency)
 }

@@ -74,6 +74,8 @@ type Daemon struct {
 	loops   sync.WaitGroup
 	closers []func() error
 	page    http.Handler // the public page (package web)
+	// attestations is set once started; fiat redemptions read its prices.
+	attestations *Attestations
 }
 
 // Run starts koshd and blocks until ctx is cancelled, then shuts down
@@ -161,6 +163,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.attestations = att
 	srv.SetAttestations(att, att.key)
 	d.page = web.New(&pageSource{d: d, att: att.svc}, web.Options{Log: d.log.With("subsystem", "web")})
 	if err := d.startOracle(srv); err != nil {

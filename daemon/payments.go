@@ -58,7 +58,7 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 	cfg := payments.Config{Net: params, MinConf: pc.MinConf, DepositGap: int64(d.cfg.Chain.GapLimit),
 		InvoiceExpiry: pc.InvoiceExpiry, PayTimeout: pc.PayTimeout, OnchainVbytes: pc.OnchainVbytes,
 		MaxSatPerVbyte: pc.MaxSatPerVbyte, Poll: pc.Poll, Fault: pc.Fault,
-		Log: d.log.With("subsystem", "payments")}
+		AttestedPrice: d.attestedPrice, Log: d.log.With("subsystem", "payments")}
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = d.cfg.Chain.MinConf
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	mrand "math/rand/v2"
 	"os"
 	"strings"
@@ -147,7 +148,10 @@ func (e *env) books() {
 	err = e.db.Read(e.ctx, func(tx *store.Tx) error {
 		rs, err := tx.RedemptionsInStates(e.ctx, RedemptionBurned, RedemptionInFlight, RedemptionFailed)
 		for _, r := range rs {
-			pending += r.Amount + r.FeeLimit
+			if r.Asset == asset {
+				u, _ := unitsOf(r)
+				pending += u
+			}
 		}
 		return err
 	})
@@ -1152,5 +1156,92 @@ func TestRedeemRandomCrashes(t *testing.T) {
 		if got := e.supply(); got != want {
 			t.Fatalf("supply %d, want %d", got, want)
 		}
+	})
+}
+
+// TestRedeemFiat: a fiat-pegged asset is redeemed at the latest attested
+// price, rounded down, also when the issuer is under-covered; a failed
+// payout gives the same units back; without an attested price the
+// redemption is refused before anything moves.
+func TestRedeemFiat(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		var noPrice atomic.Bool
+		e := newEnv(t, b, func(c *Config) {
+			c.AttestedPrice = func(_ context.Context, cur string) (AttestedPrice, error) {
+				if noPrice.Load() || cur != "INR" {
+					return AttestedPrice{}, errors.New("no attestation yet")
+				}
+				// 8,000,000.00 INR per BTC.
+				return AttestedPrice{Coefficient: big.NewInt(800_000_000), Scale: 2, Ref: "7 abc"}, nil
+			}
+		})
+		if _, err := e.led.CreateAsset(e.ctx, ledger.Asset{Code: "INR", Name: "rupee", Peg: ledger.PegFiat, Currency: "INR",
+			Decimals: 2, MinCoverageBps: 15_000}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.led.Mint(e.ctx, ledger.Transfer{Scope: ledger.IssuerScope, IdempotencyKey: "inr", Asset: "INR",
+			To: e.holder, Amount: 1_000_000}); err != nil {
+			t.Fatal(err)
+		}
+		inr := func(acct string) int64 {
+			_, bals, err := e.led.Account(e.ctx, acct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bl := range bals {
+				if bl.Asset == "INR" {
+					return bl.Amount
+				}
+			}
+			return 0
+		}
+		redeem := func(key string, sats, fee int64) (store.RedemptionRow, error) {
+			pr, _ := e.lnd.newPayReq(sats)
+			return e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: "INR", Method: store.MethodLightning,
+				IdempotencyKey: key, PaymentRequest: pr, MaxFeeSat: fee})
+		}
+		// Under-covered: redemptions stay open. 10,020 sats at 80,000 INR
+		// per 0.01 BTC are 801.60 INR: 80,160 paise.
+		e.gate.refuse.Store(true)
+		r, err := redeem("inr-1", 10_000, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = e.waitRedemption(r.ID, RedemptionPaid)
+		if r.Units != 80_160 || !strings.Contains(r.Price, "attestation 7 abc") {
+			t.Fatalf("fiat redemption: units %d price %q, want 80160 at attestation 7", r.Units, r.Price)
+		}
+		if got := inr(e.holder); got != 1_000_000-80_160 {
+			t.Fatalf("holder has %d paise, want %d", got, 1_000_000-80_160)
+		}
+		if rep, err := e.led.Supply(e.ctx, "INR"); err != nil || rep.Supply != 1_000_000-80_160 || !rep.Consistent() {
+			t.Fatalf("INR supply %+v %v", rep, err)
+		}
+		// 1 sat is worth 8 paise: 3 sats are 24 paise (exact); a failed
+		// payout refunds exactly what was taken.
+		e.lnd.mu.Lock()
+		e.lnd.outcome = lnrpc.Payment_FAILED
+		e.lnd.mu.Unlock()
+		r2, err := redeem("inr-2", 5_000, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2 = e.waitRedemption(r2.ID, RedemptionRefunded)
+		if r2.Units != 40_024 || inr(e.holder) != 1_000_000-80_160 {
+			t.Fatalf("refunded fiat redemption: units %d, holder %d", r2.Units, inr(e.holder))
+		}
+		escrow, err := e.svc.EscrowAccount(e.ctx)
+		if err != nil || inr(escrow) != 0 {
+			t.Fatalf("escrow holds %d paise (%v), want 0", inr(escrow), err)
+		}
+		// No attested price: refused, nothing taken.
+		noPrice.Store(true)
+		if _, err := redeem("inr-3", 5_000, 3); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no attested INR price") {
+			t.Fatalf("redeem without an attested price: %v", err)
+		}
+		if got := inr(e.holder); got != 1_000_000-80_160 {
+			t.Fatalf("holder has %d paise after a refused redemption", got)
+		}
+		e.books()
 	})
 }

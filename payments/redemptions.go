@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -76,7 +77,8 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	if _, _, err := s.ledger.Account(ctx, r.AccountID); err != nil {
 		return store.RedemptionRow{}, err
 	}
-	if err := s.satAsset(ctx, r.Asset); err != nil {
+	asset, err := s.ledger.Asset(ctx, r.Asset)
+	if err != nil {
 		return store.RedemptionRow{}, err
 	}
 	now := s.now()
@@ -100,6 +102,12 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	}
 	total, err := addAmounts(row.Amount, row.FeeLimit)
 	if err != nil {
+		return store.RedemptionRow{}, err
+	}
+	// What the payout costs the holder in units of the asset: its sats for
+	// a sat peg; for a fiat peg, its sats at the latest attested price
+	// (redemptions stay open whatever the coverage, so holders can exit).
+	if row.Units, row.Price, err = s.redemptionUnits(ctx, asset, total); err != nil {
 		return store.RedemptionRow{}, err
 	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
@@ -384,7 +392,7 @@ func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string
 // same entry. (The state keeps the name "burned": from here on the units are
 // no longer the holder's. The supply falls when the payout settles.)
 func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
-	total, err := addAmounts(r.Amount, r.FeeLimit)
+	total, err := unitsOf(r)
 	if err != nil {
 		return err
 	}
@@ -416,7 +424,7 @@ func (s *Service) settle(ctx context.Context, r store.RedemptionRow) error {
 	if err := s.fault("redeem:after-settle"); err != nil {
 		return err
 	}
-	total, err := addAmounts(r.Amount, r.FeeLimit)
+	total, err := unitsOf(r)
 	if err != nil {
 		return err
 	}
@@ -438,7 +446,7 @@ func (s *Service) settle(ctx context.Context, r store.RedemptionRow) error {
 // holder from escrow, keyed by the redemption id. It is a transfer: no
 // coverage gate can hold it up.
 func (s *Service) refund(ctx context.Context, r store.RedemptionRow) error {
-	total, err := addAmounts(r.Amount, r.FeeLimit)
+	total, err := unitsOf(r)
 	if err != nil {
 		return err
 	}
@@ -716,3 +724,53 @@ func (s *Service) Redemptions(ctx context.Context, account string, before int64,
 // RedeemEntryKey is the idempotency key, in Scope, of the ledger entry that
 // takes a redemption's units from the holder.
 func RedeemEntryKey(redemptionID string) string { return "redeem:" + redemptionID }
+
+// unitsOf is what a redemption costs its holder in asset units.
+func unitsOf(r store.RedemptionRow) (int64, error) {
+	if r.Units > 0 {
+		return r.Units, nil
+	}
+	return addAmounts(r.Amount, r.FeeLimit) // rows from before units were stored
+}
+
+// AttestedPrice is the price of one bitcoin, coefficient / 10^scale units
+// of a currency, as the latest attestation signed it; Ref names it (the
+// attestation's sequence and id) for the record.
+type AttestedPrice struct {
+	Coefficient *big.Int
+	Scale       int
+	Ref         string
+}
+
+// redemptionUnits converts sats into units of asset: one for one for a sat
+// peg; for a fiat peg at the latest attested price, rounded down (against
+// the issuer: the holder gives up at most what the sats are worth).
+func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats int64) (int64, string, error) {
+	if asset.Peg == ledger.PegSat {
+		return sats, "", nil
+	}
+	if s.cfg.AttestedPrice == nil {
+		return 0, "", fmt.Errorf("%w: asset %s is pegged to %s and no attested price is available to pay redemptions at",
+			ErrUnavailable, asset.Code, asset.Currency)
+	}
+	p, err := s.cfg.AttestedPrice(ctx, asset.Currency)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: no attested %s price to pay a redemption of %s at: %v", ErrUnavailable, asset.Currency, asset.Code, err)
+	}
+	if p.Coefficient == nil || p.Coefficient.Sign() <= 0 || p.Scale < 0 || p.Scale > 18 {
+		return 0, "", fmt.Errorf("%w: the attested %s price is not usable", ErrUnavailable, asset.Currency)
+	}
+	// units = sats × coefficient × 10^decimals / (10^8 × 10^scale)
+	num := new(big.Int).Mul(big.NewInt(sats), p.Coefficient)
+	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(asset.Decimals)), nil))
+	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(8+p.Scale)), nil)
+	units := num.Quo(num, den)
+	if !units.IsInt64() {
+		return 0, "", fmt.Errorf("%w: %d sats are worth more %s than an amount can hold", ledger.ErrOverflow, sats, asset.Code)
+	}
+	if units.Sign() <= 0 {
+		return 0, "", fmt.Errorf("%w: %d sats are worth less than one base unit of %s at the attested price; redeem more", ledger.ErrInvalidArgument, sats, asset.Code)
+	}
+	price := fmt.Sprintf("%s/10^%d %s per BTC, attestation %s", p.Coefficient, p.Scale, asset.Currency, p.Ref)
+	return units.Int64(), price, nil
+}

@@ -77,6 +77,10 @@ type Config struct {
 	// OnchainVbytes is the size budget an on-chain payout's fee limit is
 	// computed from: fee_limit = sat_per_vbyte * OnchainVbytes (default 250).
 	OnchainVbytes int64
+	// AttestedPrice returns the latest attested price of a currency, at
+	// which redemptions of fiat-pegged assets are paid (nil: fiat-pegged
+	// assets cannot be redeemed).
+	AttestedPrice func(ctx context.Context, currency string) (AttestedPrice, error)
 	// MaxSatPerVbyte caps the fee rate a holder may ask for (default 500).
 	MaxSatPerVbyte int64
 	// Poll is how often pending work is retried and the chain is checked
@@ -301,7 +305,7 @@ func (s *Service) satAsset(ctx context.Context, code string) error {
 		return err
 	}
 	if a.Peg != ledger.PegSat {
-		return fmt.Errorf("%w: asset %s is not sat-pegged; deposits and redemptions in bitcoin are for sat-pegged assets only",
+		return fmt.Errorf("%w: asset %s is not sat-pegged; deposits of bitcoin are for sat-pegged assets only (fiat-pegged units are minted by the issuer)",
 			ledger.ErrInvalidArgument, code)
 	}
 	return nil

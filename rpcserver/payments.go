@@ -78,14 +78,17 @@ func outputToProto(o store.DepositOutputRow, d store.DepositRow) *koshv1.Deposit
 }
 
 func redemptionToProto(r store.RedemptionRow) *koshv1.Redemption {
-	burned := r.Amount + r.FeeLimit // both bounded when the redemption was accepted
+	burned := r.Units
+	if burned == 0 {
+		burned = r.Amount + r.FeeLimit // rows from before units were stored; both bounded when accepted
+	}
 	if r.State == payments.RedemptionRequested || r.State == payments.RedemptionRejected {
 		burned = 0 // nothing was taken from the holder (yet, or ever)
 	}
 	return &koshv1.Redemption{Id: r.ID, AccountId: r.AccountID, Asset: r.Asset, Method: koshv1.PaymentMethod(r.Method),
 		State: r.State, Amount: r.Amount, FeeLimit: r.FeeLimit, Burned: burned, FeePaid: r.FeePaid,
 		PaymentRequest: r.PaymentRequest, PaymentHash: r.PaymentHash, Preimage: r.Preimage, Address: r.Address,
-		SatPerVbyte: r.SatPerVbyte, Txid: r.TxID, FailureReason: r.Failure,
+		SatPerVbyte: r.SatPerVbyte, Txid: r.TxID, FailureReason: r.Failure, Price: r.Price,
 		CreatedAt: ts(time.UnixMicro(r.CreatedAt).UTC()), UpdatedAt: ts(time.UnixMicro(r.UpdatedAt).UTC())}
 }
 

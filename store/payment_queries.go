@@ -69,6 +69,11 @@ type RedemptionRow struct {
 	IdemKey        string
 	CreatedAt      int64
 	UpdatedAt      int64
+	// Units is what the payout costs the holder in the asset's base units
+	// (0 in rows older than migration 0007: Amount + FeeLimit); Price
+	// records the attested price a fiat-pegged redemption was converted at.
+	Units int64
+	Price string
 }
 
 func nullIfEmpty(s string) any {
@@ -319,13 +324,14 @@ func (t *Tx) SetCursor(ctx context.Context, name string, v int64) error {
 }
 
 const redemptionCols = `seq, id, account_id, asset, method, state, amount, fee_limit, fee_paid, payment_request,
-	COALESCE(payment_hash, ''), preimage, address, sat_per_vbyte, txid, failure, idem_key, created_at, updated_at`
+	COALESCE(payment_hash, ''), preimage, address, sat_per_vbyte, txid, failure, idem_key, created_at, updated_at,
+	units, price`
 
 func scanRedemption(row interface{ Scan(...any) error }) (RedemptionRow, error) {
 	var r RedemptionRow
 	err := row.Scan(&r.Seq, &r.ID, &r.AccountID, &r.Asset, &r.Method, &r.State, &r.Amount, &r.FeeLimit, &r.FeePaid,
 		&r.PaymentRequest, &r.PaymentHash, &r.Preimage, &r.Address, &r.SatPerVbyte, &r.TxID, &r.Failure, &r.IdemKey,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt, &r.Units, &r.Price)
 	return r, notFound(err)
 }
 
@@ -334,10 +340,11 @@ func scanRedemption(row interface{ Scan(...any) error }) (RedemptionRow, error) 
 func (t *Tx) InsertRedemption(ctx context.Context, r RedemptionRow) (RedemptionRow, error) {
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO payment_redemptions (id, account_id, asset, method, state, amount,
 		fee_limit, fee_paid, payment_request, payment_hash, preimage, address, sat_per_vbyte, txid, failure, idem_key,
-		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		created_at, updated_at, units, price) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		$17, $18, $19, $20)
 		RETURNING seq`, r.ID, r.AccountID, r.Asset, r.Method, r.State, r.Amount, r.FeeLimit, r.FeePaid,
 		r.PaymentRequest, nullIfEmpty(r.PaymentHash), r.Preimage, r.Address, r.SatPerVbyte, r.TxID, r.Failure,
-		r.IdemKey, r.CreatedAt, r.UpdatedAt).Scan(&r.Seq)
+		r.IdemKey, r.CreatedAt, r.UpdatedAt, r.Units, r.Price).Scan(&r.Seq)
 	if isUniqueViolation(err) {
 		return r, fmt.Errorf("redemption %s: %w", r.ID, ErrConflict)
 	}
