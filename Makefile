@@ -58,6 +58,7 @@ lint: tools
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags kosh_faults ./cmd/koshd ./itest/
 
 # Unit tests run every store-backed suite on SQLite and on the PostgreSQL at
 # KOSH_TEST_POSTGRES_DSN (default postgres://postgres@127.0.0.1:5432/test);
