@@ -12,6 +12,7 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/sig"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -28,7 +29,10 @@ type Attestations interface {
 // key that signs balance receipts. Without them Attest and the attestation
 // reads fail with Unavailable and responses carry no receipts.
 func (s *Server) SetAttestations(a Attestations, key *btcec.PrivateKey) {
-	s.attestations, s.receiptKey = a, key
+	s.attestations = a
+	if key != nil {
+		s.receiptKey = sig.NewSigner(key)
+	}
 }
 
 func (s *Server) attestSvc() (*attestor.Service, error) {
@@ -169,9 +173,9 @@ func (s *Server) receipts(e ledger.Entry, accounts ...string) ([]*koshv1.Receipt
 		}
 		r := &attest.Receipt{Version: attest.ReceiptVersion, Asset: e.Asset, Account: acct, Balance: attest.Amount(bal),
 			Seq: attest.Amount(e.Seq), Time: e.CreatedAt.UTC().Format(attest.TimeLayout)}
-		// Signed deterministically (BIP-340 with zero auxiliary data, which
-		// the standard allows): a replayed request gets the same bytes.
-		if err := r.SignWithAux(s.receiptKey, [32]byte{}); err != nil {
+		// A replayed request gets a receipt of the same figures, freshly
+		// signed.
+		if err := r.SignWith(s.receiptKey); err != nil {
 			return nil, fmt.Errorf("sign receipt: %w", err)
 		}
 		doc, err := r.Marshal()

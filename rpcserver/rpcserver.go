@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/auth"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/perms"
+	"github.com/kosh-reserve/kosh/proofs/sig"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -39,7 +39,7 @@ type Server struct {
 	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
 	// attestations and receiptKey: see SetAttestations.
 	attestations Attestations
-	receiptKey   *btcec.PrivateKey
+	receiptKey   *sig.Signer
 }
 
 // New returns a server.

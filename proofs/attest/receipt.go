@@ -63,6 +63,22 @@ func (r *Receipt) Hash() ([32]byte, error) {
 // Sign sets IssuerKey and Signature.
 func (r *Receipt) Sign(key *btcec.PrivateKey) error { return r.sign(key, nil) }
 
+// SignWith sets IssuerKey and Signature using a Signer (for servers signing
+// a receipt per operation).
+func (r *Receipt) SignWith(s *sig.Signer) error {
+	r.IssuerKey = s.Key()
+	h, err := r.Hash()
+	if err != nil {
+		return err
+	}
+	sg, err := s.Sign(h)
+	if err != nil {
+		return fmt.Errorf("sign receipt: %w", err)
+	}
+	r.Signature = sig.EncodeSignature(sg)
+	return nil
+}
+
 // SignWithAux is Sign with fixed auxiliary randomness, for test vectors.
 func (r *Receipt) SignWithAux(key *btcec.PrivateKey, aux [32]byte) error { return r.sign(key, &aux) }
 

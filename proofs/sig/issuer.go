@@ -131,3 +131,36 @@ func decodeLowerHex(dst []byte, s string) error {
 	_, err := hex.Decode(dst, []byte(s))
 	return err
 }
+
+// Signer signs many digests with one issuer key: its x-only key is
+// computed once, and each signature uses fresh auxiliary randomness from
+// crypto/rand and skips the check-after-signing that Sign does, which costs
+// more than the signing itself. It is for high-volume documents (balance
+// receipts); attestations use Sign.
+type Signer struct {
+	priv *btcec.PrivateKey
+	pub  string
+}
+
+// NewSigner returns a Signer for priv.
+func NewSigner(priv *btcec.PrivateKey) *Signer {
+	return &Signer{priv: priv, pub: EncodeKey(XOnly(priv.PubKey()))}
+}
+
+// Key is the signer's x-only key, 64 lower-case hex.
+func (s *Signer) Key() string { return s.pub }
+
+// Sign signs digest (BIP-340).
+func (s *Signer) Sign(digest [32]byte) ([SignatureSize]byte, error) {
+	var out [SignatureSize]byte
+	var aux [32]byte
+	if _, err := rand.Read(aux[:]); err != nil {
+		return out, fmt.Errorf("read randomness for a BIP-340 signature: %w", err)
+	}
+	sg, err := schnorr.Sign(s.priv, digest[:], schnorr.CustomNonce(aux), schnorr.FastSign())
+	if err != nil {
+		return out, fmt.Errorf("BIP-340 signing with issuer key %s failed: %w", s.pub, err)
+	}
+	copy(out[:], sg.Serialize())
+	return out, nil
+}

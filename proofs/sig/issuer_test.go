@@ -205,3 +205,36 @@ func TestParseKeyAndSignature(t *testing.T) {
 		}
 	}
 }
+
+// TestSigner: a Signer's signatures verify under its key, use fresh
+// randomness, and fail for another digest.
+func TestSigner(t *testing.T) {
+	priv, err := btcec.NewPrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSigner(priv)
+	if s.Key() != EncodeKey(XOnly(priv.PubKey())) {
+		t.Fatalf("signer key %s", s.Key())
+	}
+	d := Digest("kosh/receipt", []byte(`{"a":1}`))
+	a, err := s.Sign(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Sign(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Error("two signatures of one digest are equal: no fresh randomness")
+	}
+	for _, sg := range [][SignatureSize]byte{a, b} {
+		if err := Verify(XOnly(priv.PubKey()), d, sg); err != nil {
+			t.Errorf("signature does not verify: %v", err)
+		}
+	}
+	if err := Verify(XOnly(priv.PubKey()), Digest("kosh/receipt", []byte(`{"a":2}`)), a); err == nil {
+		t.Error("a signature verified for another digest")
+	}
+}
