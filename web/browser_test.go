@@ -217,7 +217,7 @@ func TestBrowserPage(t *testing.T) {
 
 	// Valid attestation: green.
 	cls, msg := b.click(t, "verify-btn", "verify-result")
-	if !strings.Contains(cls, "ok") || !strings.HasPrefix(msg, "Signature valid, sums add up, coverage 1.15") {
+	if !strings.Contains(cls, "ok") || !strings.HasPrefix(msg, "Signature valid, sums add up, coverage 1.15 — backed: at or above the policy minimum.") {
 		t.Errorf("valid attestation: class %q, message %q", cls, msg)
 	}
 

@@ -60,7 +60,7 @@
     try {
       verified = await verifyLatest();
       show(vres, "ok", `Signature valid, sums add up, coverage ${ratio(verified.bps)}` +
-        (verified.backed ? " — backed at the policy minimum." : " — below the policy minimum.") +
+        (verified.backed ? " — backed: at or above the policy minimum." : " — below the policy minimum.") +
         (verified.stale ? " The attested reserves were stale." : ""));
     } catch (e) {
       verified = null;
