@@ -678,6 +678,43 @@
   // checkStructure: outpoints well formed, sorted, each listed once; nodes
   // and channels sorted; stale flag consistent. Messages as proofs/attest.
   function checkStructure(a) {
+    // The shape rules of proofs/attest checkShape that are not sums.
+    if (a.seq < 1) fail("malformed", `the attestation sequence number ${a.seq} is not positive`);
+    if (a.prev === "" && a.seq !== 1) fail("chain", `attestation ${a.seq} names no predecessor, but only the first attestation may do so`);
+    if (a.prev !== "" && !isLowerHex(a.prev, 64)) fail("malformed", `the previous attestation hash "${a.prev}" is not 64 lower-case hex digits`);
+    if (a.prev !== "" && a.seq === 1) fail("chain", `the first attestation names a predecessor ${a.prev}`);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(a.time)) fail("malformed", `the attestation time "${a.time}" is not of the form 2006-01-02T15:04:05Z`);
+    if (a.block.height < 0) fail("malformed", `the block height ${a.block.height} is negative`);
+    if (!isLowerHex(a.block.hash, 64)) fail("malformed", `the block hash "${a.block.hash}" is not 64 lower-case hex digits`);
+    if (a.counting.min_confirmations < 0) fail("malformed", `the minimum confirmations ${a.counting.min_confirmations} is negative`);
+    for (const [name, r] of [["onchain", a.counting.onchain], ["lightning", a.counting.lightning]]) {
+      if (r.haircut_bps < 0 || r.haircut_bps > 10000) fail("malformed", `the ${name} haircut of ${r.haircut_bps} basis points is outside 0 to 10000`);
+    }
+    for (const u of a.reserves.onchain) {
+      if (BigInt(u.value) <= 0n) fail("malformed", `on-chain output ${u.outpoint} has no value`);
+      if (u.confirmations < 1 || u.confirmations > a.block.height + 1) fail("malformed", `on-chain output ${u.outpoint} has ${u.confirmations} confirmations, impossible at block height ${a.block.height}`);
+      if (u.source === "") fail("malformed", `on-chain output ${u.outpoint} names no source`);
+    }
+    for (const n of a.reserves.lightning) {
+      if (!isLowerHex(n.pubkey, 66)) fail("malformed", `Lightning node "${n.name}" has key "${n.pubkey}", not 66 lower-case hex digits`);
+      for (const c of n.channels) {
+        if (BigInt(c.capacity) <= 0n) fail("malformed", `channel ${c.channel_point} has no capacity`);
+        if (c.confirmations < 0 || c.confirmations > a.block.height + 1) fail("malformed", `channel ${c.channel_point} has ${c.confirmations} confirmations, impossible at block height ${a.block.height}`);
+      }
+    }
+    a.assets.forEach((as, i) => {
+      if (i > 0 && a.assets[i - 1].code >= as.code) fail("malformed", `asset ${as.code} is out of order or repeated (assets must be sorted by code)`);
+      if (as.decimals < 0 || as.decimals > 18) fail("malformed", `asset ${as.code} has ${as.decimals} decimals, outside 0 to 18`);
+      if (as.min_coverage_bps < 0 || as.min_coverage_bps > 1000000) fail("malformed", `asset ${as.code} has a minimum coverage of ${as.min_coverage_bps} basis points, outside 0 to 1000000`);
+      const l = as.liabilities;
+      if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
+      if (l.height < 0 || l.height > 32) fail("malformed", `the liability tree of asset ${as.code} has height ${l.height}, outside 0 to 32`);
+      else if (BigInt(l.accounts) > 1n << BigInt(l.height)) fail("malformed", `asset ${as.code} claims ${l.accounts} accounts, more than a tree of height ${l.height} holds`);
+      if (BigInt(l.accounts) === 0n && BigInt(l.total) !== 0n) fail("sum", `asset ${as.code} has no accounts but a liability total of ${l.total}`);
+    });
+    a.stale_sources.forEach((src, i) => {
+      if (src === "" || (i > 0 && a.stale_sources[i - 1] >= src)) fail("malformed", "the stale sources are not distinct non-empty names in sorted order");
+    });
     const seen = new Map();
     let prev = null;
     for (const [i, u] of a.reserves.onchain.entries()) {
