@@ -64,3 +64,12 @@ func TestPriceSources(t *testing.T) {
 		})
 	}
 }
+
+// TestCurrencyCode: a fiat peg's currency is three capital letters A to Z.
+func TestCurrencyCode(t *testing.T) {
+	for code, ok := range map[string]bool{"INR": true, "USD": true, "IN1": false, "inr": false, "IN": false, "INRX": false, "ÄBC": false, "123": false} {
+		if isCurrencyCode(code) != ok {
+			t.Errorf("isCurrencyCode(%q) = %v, want %v", code, !ok, ok)
+		}
+	}
+}

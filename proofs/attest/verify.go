@@ -221,7 +221,7 @@ func (as *Asset) checkShape(p Problems) Problems {
 			p = append(p, fail(ErrMalformed, "sat-pegged asset %s names a currency or price", as.Code))
 		}
 	case PegFiat:
-		if len(as.Currency) != 3 || strings.ToUpper(as.Currency) != as.Currency {
+		if !isCurrencyCode(as.Currency) {
 			p = append(p, fail(ErrMalformed, "fiat-pegged asset %s has currency %q, not a three-letter ISO 4217 code", as.Code, as.Currency))
 		}
 		if pr := as.Price; pr != nil {
@@ -397,4 +397,18 @@ func (pr *Price) checkSources(code string, p Problems) Problems {
 		p = append(p, fail(ErrSum, "the price of asset %s states a spread of %d basis points, but its sources deviate by up to %d", code, pr.SpreadBps, spread))
 	}
 	return p
+}
+
+// isCurrencyCode reports whether s has the form of an ISO 4217 code: three
+// capital letters A to Z.
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }

@@ -705,6 +705,7 @@
     a.assets.forEach((as, i) => {
       if (i > 0 && a.assets[i - 1].code >= as.code) fail("malformed", `asset ${as.code} is out of order or repeated (assets must be sorted by code)`);
       if (as.decimals < 0 || as.decimals > 18) fail("malformed", `asset ${as.code} has ${as.decimals} decimals, outside 0 to 18`);
+      if (as.peg === "fiat" && !/^[A-Z]{3}$/.test(as.currency || "")) fail("malformed", `fiat-pegged asset ${as.code} has currency ${JSON.stringify(as.currency || "")}, not a three-letter ISO 4217 code`);
       if (as.min_coverage_bps < 0 || as.min_coverage_bps > 1000000) fail("malformed", `asset ${as.code} has a minimum coverage of ${as.min_coverage_bps} basis points, outside 0 to 1000000`);
       const l = as.liabilities;
       if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
