@@ -506,20 +506,15 @@ type coverageStatus struct {
 // "warning" when not below but under the asset's warning level.
 func assetCoverage(assets []ledger.Asset, m *reserve.Monitor) []coverageStatus {
 	snap := m.Snapshot()
-	supplies := make([]ledger.AssetSupply, len(assets))
-	for i, a := range assets {
-		supplies[i] = ledger.AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
-			Currency: a.Currency, Decimals: a.Decimals}
-	}
-	cov, err := reserve.Compute(snap.Counted, supplies, m.Prices())
+	cov, err := reserve.Compute(snap.Counted, ledger.Supplies(assets), m.Prices())
 	known := err == nil && snap.Usable()
 	out := make([]coverageStatus, len(assets))
 	for i, a := range assets {
 		st := coverageStatus{asset: a.Code, unknown: !known}
 		if known {
 			st.bps = cov.CoverageBps
-			st.below = cov.Backing.Sign() > 0 && cov.Required.Cmp(big.NewInt(snap.Counted)) > 0
-			st.warning = !st.below && a.WarnCoverageBps > 0 && cov.Backing.Sign() > 0 && cov.CoverageBps < a.WarnCoverageBps
+			st.below = cov.Below()
+			st.warning = cov.Warning(a.WarnCoverageBps)
 		}
 		out[i] = st
 	}

@@ -96,11 +96,7 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 	if err != nil {
 		return nil, err
 	}
-	supplies := make([]ledger.AssetSupply, len(assets))
-	for i, a := range assets {
-		supplies[i] = ledger.AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
-			Currency: a.Currency, Decimals: a.Decimals}
-	}
+	supplies := ledger.Supplies(assets)
 	prices := d.reserveSvc.Prices()
 	cov, covErr := reserve.Compute(snap.Counted, supplies, prices)
 	if covErr == nil {
@@ -139,8 +135,8 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 				wa.Stale = true
 			}
 		}
-		if b, err := reserve.RequiredSats(supplies[i], ledger.BasisPoints, price); err == nil {
-			wa.BackingSats = clampInt(ceilRat(b))
+		if b, err := reserve.BackingSats(supplies[i], price); err == nil {
+			wa.BackingSats = clampInt(b)
 		}
 		// One pool of reserves backs every asset: an asset's coverage is the
 		// pool's, and it is under-backed when the pool misses the sum of all
@@ -153,9 +149,9 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 			switch {
 			case wa.Stale:
 				wa.Status = web.StatusStale
-			case cov.Backing.Sign() > 0 && cov.Required.Cmp(big.NewInt(snap.Counted)) > 0:
+			case cov.Below():
 				wa.Status = web.StatusUnderBacked
-			case a.WarnCoverageBps > 0 && cov.Backing.Sign() > 0 && cov.CoverageBps < a.WarnCoverageBps:
+			case cov.Warning(a.WarnCoverageBps):
 				wa.Status = web.StatusWarning
 			default:
 				wa.Status = web.StatusBacked
@@ -228,12 +224,4 @@ func clampInt(v *big.Int) int64 {
 		return math.MaxInt64
 	}
 	return v.Int64()
-}
-
-func ceilRat(r *big.Rat) *big.Int {
-	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
-	if m.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	return q
 }

@@ -115,6 +115,21 @@ type AssetSupply struct {
 	Decimals uint32
 }
 
+// SupplyOf is the asset's outstanding supply with what values it.
+func (a Asset) SupplyOf() AssetSupply {
+	return AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
+		Currency: a.Currency, Decimals: a.Decimals}
+}
+
+// Supplies is SupplyOf of every asset.
+func Supplies(assets []Asset) []AssetSupply {
+	out := make([]AssetSupply, len(assets))
+	for i, a := range assets {
+		out[i] = a.SupplyOf()
+	}
+	return out
+}
+
 // Scope names who an idempotency key belongs to, so that two callers can
 // never collide on (or probe) each other's keys.
 type Scope string

@@ -125,6 +125,29 @@ type Coverage struct {
 	Prices map[string]Price
 }
 
+// Below reports whether the counted reserves miss what the outstanding
+// supply needs at every asset's policy minimum. The reserves are one pool,
+// so this holds for every asset alike.
+func (c Coverage) Below() bool {
+	return c.Backing != nil && c.Backing.Sign() > 0 && c.Required.Cmp(big.NewInt(c.Reserves)) > 0
+}
+
+// Warning reports whether coverage is not Below but under an asset's
+// warning level (0: the asset has none).
+func (c Coverage) Warning(warnBps int64) bool {
+	return !c.Below() && warnBps > 0 && c.Backing != nil && c.Backing.Sign() > 0 && c.CoverageBps < warnBps
+}
+
+// BackingSats is what an asset's supply is worth in sats at 1.00x (at p for
+// a fiat peg), rounded up.
+func BackingSats(a ledger.AssetSupply, p *Price) (*big.Int, error) {
+	r, err := RequiredSats(a, ledger.BasisPoints, p)
+	if err != nil {
+		return nil, err
+	}
+	return ceilRat(r), nil
+}
+
 // Compute values the outstanding supply of every asset against reserves at
 // the given prices. It fails if a fiat-pegged asset with supply has no
 // usable price.

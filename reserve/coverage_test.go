@@ -117,3 +117,37 @@ func TestComputeCoverage(t *testing.T) {
 		t.Fatalf("coverage %+v", c)
 	}
 }
+
+// TestCoverageStatus: Below when the pool misses the summed policy
+// minimums, Warning only above that and under the asset's warning level;
+// nothing outstanding is neither.
+func TestCoverageStatus(t *testing.T) {
+	sat := ledger.AssetSupply{Code: "KSH", Peg: ledger.PegSat, Supply: 1000, MinCoverageBps: 10000}
+	for _, c := range []struct {
+		reserves     int64
+		warn         int64
+		below, warn2 bool
+	}{
+		{999, 0, true, false},
+		{1000, 0, false, false},
+		{1000, 12000, false, true},
+		{1200, 12000, false, false},
+		{999, 12000, true, false},
+	} {
+		cov, err := Compute(c.reserves, []ledger.AssetSupply{sat}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cov.Below() != c.below || cov.Warning(c.warn) != c.warn2 {
+			t.Errorf("reserves %d warn %d: below %v warning %v, want %v %v", c.reserves, c.warn, cov.Below(), cov.Warning(c.warn), c.below, c.warn2)
+		}
+	}
+	if cov, _ := Compute(5, nil, nil); cov.Below() || cov.Warning(12000) {
+		t.Error("nothing outstanding is below or warning")
+	}
+	b, err := BackingSats(ledger.AssetSupply{Code: "INR", Peg: ledger.PegFiat, Currency: "INR", Decimals: 2, Supply: 1},
+		&Price{Currency: "INR", Coefficient: big.NewInt(3), Scale: 0})
+	if err != nil || b.Int64() != 333_334 {
+		t.Errorf("backing of 0.01 INR at 3 INR/BTC: %v %v, want 333334 sats (rounded up)", b, err)
+	}
+}

@@ -3,7 +3,6 @@ package rpcserver
 import (
 	"context"
 	"fmt"
-	"math/big"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/ledger"
@@ -90,11 +89,7 @@ func (s *Server) reserveSnapshot(ctx context.Context, withErrors bool) (*koshv1.
 	if err != nil {
 		return nil, err
 	}
-	supplies := make([]ledger.AssetSupply, len(assets))
-	for i, a := range assets {
-		supplies[i] = ledger.AssetSupply{Code: a.Code, Peg: a.Peg, Supply: a.Supply, MinCoverageBps: a.MinCoverageBps,
-			Currency: a.Currency, Decimals: a.Decimals}
-	}
+	supplies := ledger.Supplies(assets)
 	prices := s.reserves.Prices()
 	cov, covErr := reserve.Compute(snap.Counted, supplies, prices)
 	for i, a := range assets {
@@ -126,9 +121,9 @@ func (s *Server) reserveSnapshot(ctx context.Context, withErrors bool) (*koshv1.
 		default:
 			ac.CoverageBps = cov.CoverageBps
 			switch {
-			case cov.Backing.Sign() > 0 && cov.Required.Cmp(big.NewInt(snap.Counted)) > 0:
+			case cov.Below():
 				ac.Status = "under-backed"
-			case a.WarnCoverageBps > 0 && cov.Backing.Sign() > 0 && cov.CoverageBps < a.WarnCoverageBps:
+			case cov.Warning(a.WarnCoverageBps):
 				ac.Status = "warning"
 			default:
 				ac.Status = "backed"
