@@ -33,36 +33,44 @@ import (
 const faultEnv = "KOSH_FAULT_POINT"
 
 var (
-	koshdOnce sync.Once
-	koshdBin  string
-	koshdErr  error
+	buildMu   sync.Mutex
+	buildDone = map[string]error{}
 )
 
-// faultKoshd builds koshd with the kosh_faults tag once per test binary,
-// into the repository's .build directory (beside btcd and lnd; rebuilt
-// incrementally, never shipped).
-func faultKoshd(t testing.TB) string {
+// buildOnce builds a command of this module once per test binary into the
+// repository's .build directory (beside btcd and lnd; rebuilt
+// incrementally, never shipped) and returns its path.
+func buildOnce(t testing.TB, name, pkg string, tags ...string) string {
 	t.Helper()
-	koshdOnce.Do(func() {
-		dir, err := filepath.Abs(filepath.Join("..", ".build"))
-		if err != nil {
-			koshdErr = err
-			return
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			koshdErr = err
-			return
-		}
-		koshdBin = filepath.Join(dir, "koshd-faults")
-		cmd := exec.Command("go", "build", "-tags", "kosh_faults", "-o", koshdBin, "github.com/kosh-reserve/kosh/cmd/koshd")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			koshdErr = fmt.Errorf("go build -tags kosh_faults koshd: %v\n%s", err, out)
-		}
-	})
-	if koshdErr != nil {
-		t.Fatal(koshdErr)
+	dir, err := filepath.Abs(filepath.Join("..", ".build"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return koshdBin
+	bin := filepath.Join(dir, name)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	err, done := buildDone[name]
+	if !done {
+		args := []string{"build", "-o", bin}
+		if len(tags) > 0 {
+			args = append(args, "-tags", strings.Join(tags, ","))
+		}
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			if out, berr := exec.Command("go", append(args, pkg)...).CombinedOutput(); berr != nil {
+				err = fmt.Errorf("go %s: %v\n%s", strings.Join(append(args, pkg), " "), berr, out)
+			}
+		}
+		buildDone[name] = err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// faultKoshd is koshd built with the kosh_faults tag.
+func faultKoshd(t testing.TB) string {
+	return buildOnce(t, "koshd-faults", "github.com/kosh-reserve/kosh/cmd/koshd", "kosh_faults")
 }
 
 // freePort returns a loopback host:port nobody listens on right now.
@@ -319,11 +327,7 @@ func (p *koshProc) metric(name string) (string, error) {
 // checks that the crash hook is not in it: neither its environment
 // variable nor its message.
 func TestShippedKoshdHasNoFaultHook(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "koshd")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/kosh-reserve/kosh/cmd/koshd").CombinedOutput(); err != nil {
-		t.Fatalf("go build koshd: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(bin)
+	b, err := os.ReadFile(buildOnce(t, "koshd-shipped", "github.com/kosh-reserve/kosh/cmd/koshd"))
 	if err != nil {
 		t.Fatal(err)
 	}

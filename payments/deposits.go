@@ -142,11 +142,7 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 	})
 	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
 		// A concurrent retry won; the invoice made here is never handed out.
-		d, kerr := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
-		if kerr != nil {
-			return Deposit{}, kerr
-		}
-		return d, sameDeposit(d, r)
+		return s.retryWinner(ctx, r)
 	}
 	if err != nil {
 		return Deposit{}, err
@@ -154,6 +150,16 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 	s.log.Info("deposit invoice created", "deposit", row.ID, "account", row.AccountID, "asset", row.Asset,
 		"amount", row.Amount, "hash", row.PaymentHash)
 	return Deposit{DepositRow: row}, nil
+}
+
+// retryWinner returns the deposit a concurrent request with the same
+// idempotency key stored first, if it asked for the same thing.
+func (s *Service) retryWinner(ctx context.Context, r DepositRequest) (Deposit, error) {
+	d, err := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
+	if err != nil {
+		return Deposit{}, err
+	}
+	return d, sameDeposit(d, r)
 }
 
 func (s *Service) createAddress(ctx context.Context, r DepositRequest) (Deposit, error) {
@@ -201,11 +207,7 @@ func (s *Service) createAddress(ctx context.Context, r DepositRequest) (Deposit,
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
-		d, kerr := s.depositByKey(ctx, r.AccountID, r.IdempotencyKey)
-		if kerr != nil {
-			return Deposit{}, kerr
-		}
-		return d, sameDeposit(d, r)
+		return s.retryWinner(ctx, r)
 	}
 	if err != nil {
 		return Deposit{}, err

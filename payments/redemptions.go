@@ -535,7 +535,7 @@ func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) erro
 		if found {
 			return s.applyPayment(ctx, r, lp)
 		}
-		if c := status.Code(err); c == codes.Unavailable || c == codes.Canceled || c == codes.DeadlineExceeded {
+		if lndUnreachable(err) {
 			return fmt.Errorf("%w: send payment: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payment: " + status.Convert(err).Message()
@@ -638,7 +638,7 @@ func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error 
 			r.TxID = t.TxHash
 			return s.setState(ctx, r, RedemptionInFlight)
 		}
-		if c := status.Code(err); c == codes.Unavailable || c == codes.Canceled || c == codes.DeadlineExceeded {
+		if lndUnreachable(err) {
 			return fmt.Errorf("%w: send coins: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payout: " + status.Convert(err).Message()
@@ -773,4 +773,14 @@ func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats 
 	}
 	price := fmt.Sprintf("%s/10^%d %s per BTC, attestation %s", p.Coefficient, p.Scale, asset.Currency, p.Ref)
 	return units.Int64(), price, nil
+}
+
+// lndUnreachable reports whether an lnd call failed for want of an answer
+// (so it may have happened), rather than because lnd refused it.
+func lndUnreachable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }

@@ -51,6 +51,24 @@ func (s *Server) paymentsOrErr() (Payments, error) {
 	return s.payments, nil
 }
 
+// payments checks that the wallet macaroon is for account and that
+// payments are configured: what every wallet payments call needs first.
+func (w *walletServer) payments(ctx context.Context, account string) (Payments, error) {
+	if err := w.account(ctx, account); err != nil {
+		return nil, err
+	}
+	return w.s.paymentsOrErr()
+}
+
+// listPage reads a list call's page token and size.
+func listPage(token string, size uint32, method string) (before int64, n int, err error) {
+	if n, err = pageSize(size); err != nil {
+		return 0, 0, err
+	}
+	before, err = pageBefore(token, method)
+	return before, n, err
+}
+
 func micros(us int64) *time.Time {
 	if us == 0 {
 		return nil
@@ -129,10 +147,7 @@ func (s *Server) ListFlaggedDeposits(ctx context.Context, _ *koshv1.ListFlaggedD
 
 // CreateDeposit implements WalletService.
 func (w *walletServer) CreateDeposit(ctx context.Context, req *koshv1.CreateDepositRequest) (*koshv1.CreateDepositResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +165,7 @@ func (w *walletServer) CreateDeposit(ctx context.Context, req *koshv1.CreateDepo
 
 // GetDeposit implements WalletService.
 func (w *walletServer) GetDeposit(ctx context.Context, req *koshv1.GetDepositRequest) (*koshv1.GetDepositResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
@@ -166,18 +178,11 @@ func (w *walletServer) GetDeposit(ctx context.Context, req *koshv1.GetDepositReq
 
 // ListDeposits implements WalletService.
 func (w *walletServer) ListDeposits(ctx context.Context, req *koshv1.ListDepositsRequest) (*koshv1.ListDepositsResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
-	n, err := pageSize(req.PageSize)
-	if err != nil {
-		return nil, err
-	}
-	before, err := pageBefore(req.PageToken, "ListDeposits")
+	before, n, err := listPage(req.PageToken, req.PageSize, "ListDeposits")
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +199,7 @@ func (w *walletServer) ListDeposits(ctx context.Context, req *koshv1.ListDeposit
 
 // Redeem implements WalletService.
 func (w *walletServer) Redeem(ctx context.Context, req *koshv1.RedeemRequest) (*koshv1.RedeemResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
@@ -222,10 +224,7 @@ func (w *walletServer) Redeem(ctx context.Context, req *koshv1.RedeemRequest) (*
 
 // GetRedemption implements WalletService.
 func (w *walletServer) GetRedemption(ctx context.Context, req *koshv1.GetRedemptionRequest) (*koshv1.GetRedemptionResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
@@ -238,18 +237,11 @@ func (w *walletServer) GetRedemption(ctx context.Context, req *koshv1.GetRedempt
 
 // ListRedemptions implements WalletService.
 func (w *walletServer) ListRedemptions(ctx context.Context, req *koshv1.ListRedemptionsRequest) (*koshv1.ListRedemptionsResponse, error) {
-	if err := w.account(ctx, req.AccountId); err != nil {
-		return nil, err
-	}
-	p, err := w.s.paymentsOrErr()
+	p, err := w.payments(ctx, req.AccountId)
 	if err != nil {
 		return nil, err
 	}
-	n, err := pageSize(req.PageSize)
-	if err != nil {
-		return nil, err
-	}
-	before, err := pageBefore(req.PageToken, "ListRedemptions")
+	before, n, err := listPage(req.PageToken, req.PageSize, "ListRedemptions")
 	if err != nil {
 		return nil, err
 	}

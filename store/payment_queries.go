@@ -145,20 +145,29 @@ func (t *Tx) DepositByPaymentHash(ctx context.Context, hash string) (DepositRow,
 }
 
 func (t *Tx) queryDeposits(ctx context.Context, q string, args ...any) ([]DepositRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+depositCols+` FROM payment_deposits `+q, args...)
+	return queryAll(ctx, t, "list deposits", scanDeposit, `SELECT `+depositCols+` FROM payment_deposits `+q, args...)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, t *Tx, what string, scan func(interface{ Scan(...any) error }) (T, error),
+	q string, args ...any) ([]T, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list deposits: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []DepositRow
+	var out []T
 	for rows.Next() {
-		d, err := scanDeposit(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list deposits: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out = append(out, d)
+		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // AccountDeposits lists an account's deposits newest first, with seq below
@@ -384,20 +393,7 @@ func (t *Tx) RedemptionByPaymentHash(ctx context.Context, hash string) (Redempti
 }
 
 func (t *Tx) queryRedemptions(ctx context.Context, q string, args ...any) ([]RedemptionRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+redemptionCols+` FROM payment_redemptions `+q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list redemptions: %w", err)
-	}
-	defer rows.Close()
-	var out []RedemptionRow
-	for rows.Next() {
-		r, err := scanRedemption(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list redemptions: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, t, "list redemptions", scanRedemption, `SELECT `+redemptionCols+` FROM payment_redemptions `+q, args...)
 }
 
 // AccountRedemptions lists an account's redemptions newest first, with seq
