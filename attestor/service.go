@@ -261,23 +261,12 @@ func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attes
 	if err != nil {
 		return nil, err
 	}
-	var bal int64 = -1
-	if err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		bals, err := tx.AttestedBalances(ctx, row.Seq, asset)
-		for _, b := range bals {
-			if b.AccountID == account {
-				bal = b.Balance
-			}
-		}
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if bal < 0 {
+	bal, ok := t.Balance(account)
+	if !ok {
 		return nil, fmt.Errorf("%w: account %s held no %s at attestation %d (journal cut-off %d), so it is not in that liability tree",
 			ledger.ErrNotFound, account, asset, row.Seq, row.CutoffSeq)
 	}
-	return attest.NewBundle(row.ID, t, account, bal)
+	return attest.NewBundle(row.ID, t, account, int64(bal))
 }
 
 // tree returns the liability tree of asset in attestation row, from the

@@ -31,6 +31,25 @@ func (p *Proof) Height() int { return len(p.Siblings) }
 // Proof returns the inclusion proof and the salt of the account with the
 // given id. The first call builds an index of ids (a map over all accounts).
 func (t *Tree) Proof(accountID string) (*Proof, Salt, error) {
+	i, ok := t.indexOf(accountID)
+	if !ok {
+		return nil, Salt{}, fail(ErrUnknownAccount, "the account is not in the tree")
+	}
+	return t.ProofAt(int(i))
+}
+
+// Balance returns the balance the tree holds for an account, and whether
+// the account is in the tree.
+func (t *Tree) Balance(accountID string) (uint64, bool) {
+	i, ok := t.indexOf(accountID)
+	if !ok {
+		return 0, false
+	}
+	return t.accounts[i].Balance, true
+}
+
+// indexOf finds an account; the first call builds the index of ids.
+func (t *Tree) indexOf(accountID string) (uint32, bool) {
 	t.idxOnce.Do(func() {
 		t.byID = make(map[string]uint32, len(t.accounts))
 		for i := range t.accounts {
@@ -38,10 +57,7 @@ func (t *Tree) Proof(accountID string) (*Proof, Salt, error) {
 		}
 	})
 	i, ok := t.byID[accountID]
-	if !ok {
-		return nil, Salt{}, fail(ErrUnknownAccount, "the account is not in the tree")
-	}
-	return t.ProofAt(int(i))
+	return i, ok
 }
 
 // ProofAt returns the inclusion proof and salt of accounts[i], where
