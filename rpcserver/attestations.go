@@ -49,18 +49,18 @@ func (s *Server) Attest(ctx context.Context, _ *koshv1.AttestRequest) (*koshv1.A
 	}
 	p, err := s.attestations.Attest(ctx)
 	switch {
+	case err == nil:
+		return &koshv1.AttestResponse{Attestation: attestationToProto(p, true)}, nil
 	case errors.Is(err, attestor.ErrBusy):
 		return nil, status.Error(codes.Aborted, err.Error())
-	case err != nil && !errors.Is(err, ledger.ErrNotFound) && !errors.Is(err, ledger.ErrInvalidArgument) &&
-		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
-		// What stops an attestation (no block reported yet, a fiat asset
-		// without a price) is something the operator must see.
-		s.log.Error("attestation failed", "err", err)
-		return nil, status.Errorf(codes.FailedPrecondition, "the attestation could not be made: %v", err)
-	case err != nil:
+	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, ledger.ErrInvalidArgument),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, s.toStatus(err)
 	}
-	return &koshv1.AttestResponse{Attestation: attestationToProto(p, true)}, nil
+	// What stops an attestation (no block reported yet, a fiat asset with
+	// liabilities and never a price) is something the operator must see.
+	s.log.Error("attestation failed", "err", err)
+	return nil, status.Errorf(codes.FailedPrecondition, "the attestation could not be made: %v", err)
 }
 
 func attestationToProto(p attestor.Published, withDoc bool) *koshv1.Attestation {
