@@ -277,3 +277,18 @@ func TestOpenAPIAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAttestWithoutAReserveBlock: with no reserve source there is no block
+// to attest at; Attest says so (FailedPrecondition), over gRPC and REST, and
+// the public reads say no attestation exists yet (NotFound / 404).
+func TestAttestWithoutAReserveBlock(t *testing.T) {
+	n := startNode(t, store.SQLite)
+	_, err := n.issuer.Attest(ctx(t, n.admin), &koshv1.AttestRequest{})
+	requireCode(t, "attest with no reserve source", err, codes.FailedPrecondition, "no reserve source has reported a block yet")
+	n.rest(http.MethodPost, "/v1/attestations", n.admin, map[string]any{}).requireError(t, "REST attest with no reserve source",
+		http.StatusBadRequest, "no reserve source has reported a block yet")
+	n.rest(http.MethodGet, "/v1/public/attestations/latest", "", nil).requireError(t, "latest before any",
+		http.StatusNotFound, "no attestation has been published yet")
+	_, err = n.issuer.Attest(ctx(t, n.readonly), &koshv1.AttestRequest{})
+	requireCode(t, "attest with the readonly macaroon", err, codes.PermissionDenied)
+}
