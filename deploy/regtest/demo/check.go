@@ -16,13 +16,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/kosh-reserve/kosh/web/headless"
 )
 
 // check is `kosh-demo check` (make demo-check): against the running demo it
@@ -153,69 +150,15 @@ func checkBrowser(ctx context.Context, path, pageURL string) (*browserResult, er
 		return nil, err
 	}
 	defer os.RemoveAll(profile)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("mute-audio", true),
-		// koshd's tls.cert is self-signed; the URL was checked to be loopback.
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	bctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	bctx, cancelT := context.WithTimeout(bctx, 2*time.Minute)
+	tctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancelT()
-
-	var mu sync.Mutex
-	var errs []string
-	if err := chromedp.Listen(bctx, func(ev any) {
-		var msg string
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-				var parts []string
-				for _, a := range ev.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
-			}
-		case *runtime.EventExceptionThrown:
-			msg = "exception: " + ev.ExceptionDetails.Text
-			if ev.ExceptionDetails.Exception != nil {
-				msg += " " + ev.ExceptionDetails.Exception.Description
-			}
-		case *log.EventEntryAdded:
-			if ev.Entry.Level == log.EntryLevelError {
-				msg = "log: " + ev.Entry.Text + " " + ev.Entry.URL
-			}
-		}
-		if msg != "" {
-			mu.Lock()
-			errs = append(errs, msg)
-			mu.Unlock()
-		}
-	}); err != nil {
-		return nil, fmt.Errorf("start Chromium: %w", err)
+	// koshd's tls.cert is self-signed; the URL was checked to be loopback.
+	b, err := headless.Start(tctx, headless.Config{Path: path, ProfileDir: profile, Width: 1280, Height: 900, IgnoreCertErrors: true})
+	if err != nil {
+		return nil, err
 	}
-	if _, err := chromedp.Call(bctx, runtime.Enable, cdp.Empty{}); err != nil {
-		return nil, fmt.Errorf("Runtime.enable: %w", err)
-	}
-	if _, err := chromedp.Call(bctx, log.Enable, cdp.Empty{}); err != nil {
-		return nil, fmt.Errorf("Log.enable: %w", err)
-	}
+	defer b.Close()
+	bctx := b.Ctx
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL), chromedp.WaitEnabled(chromedp.ID("verify-btn"))); err != nil {
 		return nil, fmt.Errorf("load %s and wait for the verify button: %w", pageURL, err)
 	}
@@ -257,9 +200,7 @@ func checkBrowser(ctx context.Context, path, pageURL string) (*browserResult, er
 		return res, err
 	}
 	res.VerifyClass, res.VerifyText = cls.Value, strings.TrimSpace(text)
-	mu.Lock()
-	res.Errors = append(res.Errors, errs...)
-	mu.Unlock()
+	res.Errors = append(res.Errors, b.Errors()...)
 	return res, nil
 }
 
