@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +24,22 @@ import (
 func main() {
 	counts := flag.String("accounts", "1000000", "comma-separated account counts")
 	verifyN := flag.Int("verify", 20000, "proofs to verify per run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*counts, *verifyN); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -92,15 +108,26 @@ func makeAccounts(n int) []sumtree.Account {
 	return accts
 }
 
-// peakHeap samples HeapInuse+StackInuse until stop is closed.
+// peakHeap samples the heap in use (live and unswept objects, plus
+// fragmentation inside spans) and goroutine stacks until stop is closed. It
+// reads runtime/metrics, which, unlike runtime.ReadMemStats, does not stop
+// the world, so sampling does not slow the build it measures.
 func peakHeap(stop <-chan struct{}, out *uint64, done *sync.WaitGroup) {
 	defer done.Done()
-	var ms runtime.MemStats
+	samples := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/stacks:bytes"},
+	}
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
-		runtime.ReadMemStats(&ms)
-		if v := ms.HeapInuse + ms.StackInuse; v > *out {
+		metrics.Read(samples)
+		var v uint64
+		for _, s := range samples {
+			v += s.Value.Uint64()
+		}
+		if v > *out {
 			*out = v
 		}
 		select {
@@ -132,7 +159,7 @@ func one(n, workers, verifyN int, raw float64) error {
 	build := time.Since(t0)
 	root := tree.Root()
 
-	// Every proof, in binary, on every core.
+	// Every proof, in binary, on every core, in leaf order.
 	t1 := time.Now()
 	var size atomic.Int64
 	var next atomic.Int64
@@ -152,7 +179,7 @@ func one(n, workers, verifyN int, raw float64) error {
 					break
 				}
 				for i := lo; i < min(lo+chunk, n); i++ {
-					p, _, err := wr.ProofAt(i)
+					p, _, _, err := wr.ProofAtPosition(i)
 					if err != nil {
 						perr.Store(err)
 						return

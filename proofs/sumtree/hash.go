@@ -53,14 +53,14 @@ func decodeHash32(dst *[32]byte, s, what string) error {
 	return nil
 }
 
-// midstate is a SHA-256 state serialized after the tag prefix (and possibly
-// a fixed message head) has been absorbed. Restoring it costs a copy instead
-// of the compression of the 64-byte prefix.
+// midstate is a SHA-256 state serialized right after a tag prefix (64 bytes,
+// one whole block) has been absorbed. Restoring it costs a copy instead of
+// the compression of the prefix.
 type midstate []byte
 
-func newMidstate(tag string, head ...[]byte) midstate {
+func newMidstate(tag string) midstate {
 	h := sha256.New()
-	taghash.New(tag).Write(h, head...)
+	taghash.New(tag).Write(h)
 	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		panic(fmt.Sprintf("sha256 state cannot be marshaled: %v", err))
@@ -72,100 +72,108 @@ var (
 	midLeaf    = newMidstate(taghash.TagLeaf)
 	midNode    = newMidstate(taghash.TagNode)
 	midAccount = newMidstate(taghash.TagAccount)
+	midSalt    = newMidstate(taghash.TagSalt)
 )
 
-// hasher computes tagged hashes with one reusable hash.Hash and scratch
-// buffers; it never allocates. One per goroutine.
+// stateDigest is where the chaining value sits in the binary form of a
+// crypto/sha256 state: after the 4-byte magic "sha\x03", eight big-endian
+// uint32 words. After a fully padded message has been absorbed, the chaining
+// value is the digest. TestHasherMatchesSHA256 pins this for every message
+// length a tree uses and beyond.
+const stateDigest = 4
+
+// hasher computes tagged hashes of messages that follow a one-block tag
+// prefix. It pads each message itself, writes the padded blocks into a
+// restored midstate in one call (no buffering inside the hash) and reads
+// the digest from the state, which saves the copies and the extra Write of
+// hash.Hash.Sum. It never allocates after its buffer has grown to the
+// longest message. One per goroutine.
 type hasher struct {
 	h   hash.Hash
 	u   encoding.BinaryUnmarshaler
-	buf [96]byte
-	out [32]byte
+	a   encoding.BinaryAppender
+	buf []byte // message scratch, padded in place
+	st  []byte // state scratch
 }
 
 func newHasher() *hasher {
 	h := sha256.New()
-	return &hasher{h: h, u: h.(encoding.BinaryUnmarshaler)}
+	return &hasher{
+		h:   h,
+		u:   h.(encoding.BinaryUnmarshaler),
+		a:   h.(encoding.BinaryAppender),
+		buf: make([]byte, 0, 192),
+		st:  make([]byte, 0, 128),
+	}
 }
 
-// sum returns TaggedHash(tag, head || parts...) where mid holds the state
-// after tag prefix and head.
-func (x *hasher) sum(mid midstate, parts ...[]byte) [32]byte {
+// grow returns the scratch buffer with room for an n-byte message and its
+// padding.
+func (x *hasher) grow(n int) []byte {
+	if need := paddedLen(n); cap(x.buf) < need {
+		x.buf = make([]byte, 0, need)
+	}
+	return x.buf[:n]
+}
+
+// paddedLen is the length of an n-byte message after the 64-byte prefix,
+// padded as SHA-256 pads: a 0x80 byte, zeros, and the 64-bit bit length,
+// to a multiple of 64.
+func paddedLen(n int) int { return (n + 9 + 63) &^ 63 }
+
+// finish returns TaggedHash(tag, msg) where mid is the state after the
+// tag's prefix and msg is x.buf[:n] (from grow).
+func (x *hasher) finish(mid midstate, n int) [32]byte {
+	b := x.buf[:paddedLen(n)]
+	b[n] = 0x80
+	clear(b[n+1 : len(b)-8])
+	binary.BigEndian.PutUint64(b[len(b)-8:], uint64(64+n)*8)
 	if err := x.u.UnmarshalBinary(mid); err != nil {
 		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
 	}
-	for _, p := range parts {
-		x.h.Write(p)
+	x.h.Write(b)
+	st, err := x.a.AppendBinary(x.st[:0])
+	if err != nil {
+		panic(fmt.Sprintf("sha256 state cannot be read: %v", err))
 	}
-	x.h.Sum(x.out[:0])
-	return x.out
+	return [32]byte(st[stateDigest : stateDigest+32])
 }
 
-// salt computes the salt of id; mid is the state after the salt tag, seed
-// and asset code (see saltMidstate).
-func (x *hasher) salt(mid midstate, id string) Salt {
-	if err := x.u.UnmarshalBinary(mid); err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
-	}
-	binary.BigEndian.PutUint32(x.buf[:4], uint32(len(id)))
-	x.h.Write(x.buf[:4])
-	writeString(x.h, id, x.buf[:])
-	x.h.Sum(x.out[:0])
-	return x.out
+// salt computes the salt of id; head is the tree's seed and asset code (see
+// treeHead).
+func (x *hasher) salt(head []byte, id string) Salt {
+	b := x.grow(len(head) + 4 + len(id))
+	n := copy(b, head)
+	binary.BigEndian.PutUint32(b[n:], uint32(len(id)))
+	copy(b[n+4:], id)
+	return x.finish(midSalt, len(b))
 }
 
 // commitment computes TaggedHash("kosh/account", salt || u32be(len) || id).
 func (x *hasher) commitment(salt *Salt, id string) [32]byte {
-	if err := x.u.UnmarshalBinary(midAccount); err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
-	}
-	copy(x.buf[:32], salt[:])
-	binary.BigEndian.PutUint32(x.buf[32:36], uint32(len(id)))
-	if len(id) <= len(x.buf)-36 {
-		n := copy(x.buf[36:], id)
-		x.h.Write(x.buf[:36+n])
-	} else {
-		x.h.Write(x.buf[:36])
-		writeString(x.h, id, x.buf[:])
-	}
-	x.h.Sum(x.out[:0])
-	return x.out
+	b := x.grow(36 + len(id))
+	copy(b, salt[:])
+	binary.BigEndian.PutUint32(b[32:], uint32(len(id)))
+	copy(b[36:], id)
+	return x.finish(midAccount, len(b))
 }
 
 // leaf computes TaggedHash("kosh/leaf", commitment || u64be(balance)).
 func (x *hasher) leaf(commitment *[32]byte, balance uint64) [32]byte {
-	if err := x.u.UnmarshalBinary(midLeaf); err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
-	}
-	copy(x.buf[:32], commitment[:])
-	binary.BigEndian.PutUint64(x.buf[32:40], balance)
-	x.h.Write(x.buf[:40])
-	x.h.Sum(x.out[:0])
-	return x.out
+	b := x.grow(40)
+	copy(b, commitment[:])
+	binary.BigEndian.PutUint64(b[32:], balance)
+	return x.finish(midLeaf, 40)
 }
 
 // node computes TaggedHash("kosh/node", lh || u64be(ls) || rh || u64be(rs)).
 func (x *hasher) node(lh *[32]byte, ls uint64, rh *[32]byte, rs uint64) [32]byte {
-	if err := x.u.UnmarshalBinary(midNode); err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
-	}
-	copy(x.buf[:32], lh[:])
-	binary.BigEndian.PutUint64(x.buf[32:40], ls)
-	copy(x.buf[40:72], rh[:])
-	binary.BigEndian.PutUint64(x.buf[72:80], rs)
-	x.h.Write(x.buf[:80])
-	x.h.Sum(x.out[:0])
-	return x.out
-}
-
-// writeString writes s through scratch without converting it to a []byte
-// (which would allocate).
-func writeString(h hash.Hash, s string, scratch []byte) {
-	for len(s) > 0 {
-		n := copy(scratch, s)
-		h.Write(scratch[:n])
-		s = s[n:]
-	}
+	b := x.grow(80)
+	copy(b, lh[:])
+	binary.BigEndian.PutUint64(b[32:], ls)
+	copy(b[40:], rh[:])
+	binary.BigEndian.PutUint64(b[72:], rs)
+	return x.finish(midNode, 80)
 }
 
 // treeHead is the message head shared by the salt, pad and shuffle-key
@@ -177,10 +185,6 @@ func treeHead(seed *[32]byte, assetCode string) []byte {
 	return append(b, assetCode...)
 }
 
-func saltMidstate(seed *[32]byte, assetCode string) midstate {
-	return newMidstate(taghash.TagSalt, treeHead(seed, assetCode))
-}
-
 // DeriveSalt returns the salt of an account in one attestation:
 //
 //	TaggedHash("kosh/salt", seed || u32be(len(assetCode)) || assetCode ||
@@ -189,7 +193,7 @@ func saltMidstate(seed *[32]byte, assetCode string) midstate {
 // The seed is the attestation's secret; the issuer hands each holder only
 // their own salt.
 func DeriveSalt(seed [32]byte, assetCode, accountID string) Salt {
-	return newHasher().salt(saltMidstate(&seed, assetCode), accountID)
+	return newHasher().salt(treeHead(&seed, assetCode), accountID)
 }
 
 // Commitment returns the account commitment that a leaf hides the account

@@ -1,12 +1,15 @@
 package sumtree
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
 // TestFastHasherMatchesDefinition checks the midstate hasher against
@@ -35,6 +38,28 @@ func TestFastHasherMatchesDefinition(t *testing.T) {
 	}
 	if padHash(treeHead(&seed, "SAT"), 3, 9) != refPad(seed, "SAT", 3, 9) {
 		t.Error("pad hash differs from the definition")
+	}
+}
+
+// TestHasherMatchesSHA256 checks the hasher's own padding and its reading
+// of the digest from the hash state against crypto/sha256 for every message
+// length from 0 to 300 bytes (one to six blocks after the tag prefix), in
+// an order that reuses one scratch buffer with stale bytes from longer
+// messages.
+func TestHasherMatchesSHA256(t *testing.T) {
+	x := newHasher()
+	r := rand.New(rand.NewPCG(1, 2))
+	msg := make([]byte, 301)
+	for i := range msg {
+		msg[i] = byte(r.Uint32())
+	}
+	for _, n := range append(r.Perm(301), 300, 0, 55, 56, 64, 119, 120) {
+		b := x.grow(n)
+		copy(b, msg[:n])
+		got := x.finish(midNode, n)
+		if want := taghash.Sum(taghash.TagNode, msg[:n]); got != want {
+			t.Fatalf("%d-byte message: hasher gives %x, crypto/sha256 %x", n, got, want)
+		}
 	}
 }
 
@@ -126,7 +151,7 @@ func TestDefaultHeight(t *testing.T) {
 
 func TestShuffle(t *testing.T) {
 	key := seedOf(9)
-	a, b := shuffle(key, 1000), shuffle(key, 1000)
+	a, b := shuffle(key, 1000, nil), shuffle(key, 1000, make([]uint32, 1000))
 	if !slices.Equal(a, b) {
 		t.Fatal("shuffle is not deterministic")
 	}
@@ -137,7 +162,7 @@ func TestShuffle(t *testing.T) {
 			t.Fatal("shuffle is not a permutation")
 		}
 	}
-	if slices.Equal(a, shuffle(seedOf(10), 1000)) {
+	if slices.Equal(a, shuffle(seedOf(10), 1000, nil)) {
 		t.Fatal("a different key gave the same order")
 	}
 	// Each of the 6 orders of 3 leaves appears about 1/6 of the time.
@@ -146,7 +171,7 @@ func TestShuffle(t *testing.T) {
 	for i := range trials {
 		var k [32]byte
 		k[0], k[1] = byte(i), byte(i>>8)
-		counts[[3]uint32(shuffle(k, 3))]++
+		counts[[3]uint32(shuffle(k, 3, nil))]++
 	}
 	if len(counts) != 6 {
 		t.Fatalf("saw %d of the 6 orders", len(counts))
@@ -185,19 +210,60 @@ func TestUniformIsLemire(t *testing.T) {
 	}
 }
 
-func TestRadixSort(t *testing.T) {
+func TestRadixSortTop32(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 2, 1000, 70000} {
 		k := make([]uint64, n)
 		for i := range k {
 			k[i] = r.Uint64()
 		}
-		want := slices.Clone(k)
-		slices.Sort(want)
-		radixSort(k)
-		if !slices.Equal(k, want) {
-			t.Fatalf("n=%d: radixSort disagrees with slices.Sort", n)
+		radixSortTop32(k)
+		if !slices.IsSortedFunc(k, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) }) {
+			t.Fatalf("n=%d: keys are not sorted by their top 32 bits", n)
 		}
+	}
+}
+
+// TestHasEqualKeys compares hasEqualKeys with a map on random keys, keys
+// that share their top 32 bits (but not all 64), and duplicates placed
+// apart inside such a run.
+func TestHasEqualKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	naive := func(k []uint64) bool {
+		seen := make(map[uint64]bool, len(k))
+		for _, v := range k {
+			if seen[v] {
+				return true
+			}
+			seen[v] = true
+		}
+		return false
+	}
+	for trial := range 300 {
+		n := 1 + r.IntN(5000)
+		k := make([]uint64, n)
+		for i := range k {
+			switch r.IntN(3) {
+			case 0:
+				k[i] = r.Uint64()
+			default: // few distinct top halves: long runs
+				k[i] = uint64(r.IntN(4))<<32 | uint64(r.Uint32())
+			}
+		}
+		if trial%2 == 0 && n > 2 {
+			k[r.IntN(n)] = k[r.IntN(n)]
+		}
+		want := naive(k)
+		if got := hasEqualKeys(slices.Clone(k)); got != want {
+			t.Fatalf("trial %d (%d keys): hasEqualKeys = %v, want %v", trial, n, got, want)
+		}
+	}
+	// Equal keys separated by others with the same top half.
+	if !hasEqualKeys([]uint64{7<<32 | 1, 7<<32 | 2, 7<<32 | 3, 7<<32 | 1}) {
+		t.Error("equal keys apart inside one run were not found")
+	}
+	if hasEqualKeys([]uint64{7<<32 | 1, 7<<32 | 2, 8<<32 | 1}) {
+		t.Error("keys equal only in one half were reported equal")
 	}
 }
 
