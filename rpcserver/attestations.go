@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -31,7 +32,7 @@ type Attestations interface {
 func (s *Server) SetAttestations(a Attestations, key *btcec.PrivateKey) {
 	s.attestations = a
 	if key != nil {
-		s.receiptKey = sig.NewSigner(key)
+		s.receiptSigner = receipts.New(sig.NewSigner(key))
 	}
 }
 
@@ -155,34 +156,55 @@ func (w *walletServer) GetInclusionProof(ctx context.Context, req *koshv1.GetInc
 // (none without a key). Receipts are derived from the stored entry, so a
 // replayed request gets the same figures.
 func (s *Server) receipts(e ledger.Entry, accounts ...string) ([]*koshv1.Receipt, error) {
-	if s.receiptKey == nil {
+	items := make([]receiptOf, 0, len(accounts))
+	for _, acct := range accounts {
+		if acct != "" {
+			items = append(items, receiptOf{e, acct})
+		}
+	}
+	return s.signReceipts(items)
+}
+
+// receiptOf names one receipt: an account's balance after an entry.
+type receiptOf struct {
+	e    ledger.Entry
+	acct string
+}
+
+// signReceipts signs the receipts of items together (one batch, or more
+// shared with concurrent calls; see package receipts) and returns them in
+// order. Without an issuer key it returns none.
+func (s *Server) signReceipts(items []receiptOf) ([]*koshv1.Receipt, error) {
+	if s.receiptSigner == nil || len(items) == 0 {
 		return nil, nil
 	}
-	var out []*koshv1.Receipt
-	for _, acct := range accounts {
+	rs := make([]*attest.Receipt, len(items))
+	for i, it := range items {
 		var bal int64
-		switch acct {
-		case "":
-			continue
-		case e.CreditAccountID:
-			bal = e.CreditBalanceAfter
-		case e.DebitAccountID:
-			bal = e.DebitBalanceAfter
+		switch it.acct {
+		case it.e.CreditAccountID:
+			bal = it.e.CreditBalanceAfter
+		case it.e.DebitAccountID:
+			bal = it.e.DebitBalanceAfter
 		default:
-			return nil, fmt.Errorf("receipt for %s: the entry does not touch it", acct)
+			return nil, fmt.Errorf("receipt for %s: entry %d does not touch it", it.acct, it.e.Seq)
 		}
-		r := &attest.Receipt{Version: attest.ReceiptVersion, Asset: e.Asset, Account: acct, Balance: attest.Amount(bal),
-			Seq: attest.Amount(e.Seq), Time: e.CreatedAt.UTC().Format(attest.TimeLayout)}
-		// A replayed request gets a receipt of the same figures, freshly
-		// signed.
-		if err := r.SignWith(s.receiptKey); err != nil {
-			return nil, fmt.Errorf("sign receipt: %w", err)
-		}
+		rs[i] = &attest.Receipt{Asset: it.e.Asset, Account: it.acct, Balance: attest.Amount(bal),
+			Seq: attest.Amount(it.e.Seq), Time: it.e.CreatedAt.UTC().Format(attest.TimeLayout)}
+	}
+	// A replayed request gets a receipt of the same figures, freshly
+	// signed.
+	if err := s.receiptSigner.Sign(rs...); err != nil {
+		return nil, fmt.Errorf("sign receipts: %w", err)
+	}
+	out := make([]*koshv1.Receipt, len(rs))
+	for i, r := range rs {
 		doc, err := r.Marshal()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &koshv1.Receipt{AccountId: acct, Asset: e.Asset, Balance: bal, Sequence: e.Seq, Document: string(doc)})
+		out[i] = &koshv1.Receipt{AccountId: r.Account, Asset: r.Asset, Balance: int64(r.Balance), Sequence: int64(r.Seq),
+			Document: string(doc)}
 	}
 	return out, nil
 }

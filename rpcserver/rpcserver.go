@@ -16,7 +16,7 @@ import (
 	"github.com/kosh-reserve/kosh/auth"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/perms"
-	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -37,9 +37,9 @@ type Server struct {
 	log      *slog.Logger
 	payments Payments  // nil: deposits and redemptions are not configured
 	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
-	// attestations and receiptKey: see SetAttestations.
-	attestations Attestations
-	receiptKey   *sig.Signer
+	// attestations and receiptSigner: see SetAttestations.
+	attestations  Attestations
+	receiptSigner *receipts.Signer
 }
 
 // New returns a server.
@@ -346,12 +346,12 @@ func (w *walletServer) ListHistory(ctx context.Context, req *koshv1.ListHistoryR
 		next = 0
 	}
 	out := &koshv1.ListHistoryResponse{Entries: entries, NextAfterSeq: next}
-	for _, e := range es {
-		rs, err := w.s.receipts(e, req.AccountId)
-		if err != nil {
-			return nil, w.s.toStatus(err)
-		}
-		out.Receipts = append(out.Receipts, rs...)
+	items := make([]receiptOf, len(es))
+	for i, e := range es {
+		items[i] = receiptOf{e, req.AccountId}
+	}
+	if out.Receipts, err = w.s.signReceipts(items); err != nil {
+		return nil, w.s.toStatus(err)
 	}
 	return out, nil
 }

@@ -282,7 +282,7 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	bb := mustJSON(t, bundle)
 	files["bundle.json"] = bb
 	receipt := func(bal int64, seq int64, key string) *Receipt {
-		r := &Receipt{Version: ReceiptVersion, Asset: "SAT", Account: "acct-dana", Balance: Amount(bal), Seq: Amount(seq), Time: "2026-11-23T02:30:00Z"}
+		r := &Receipt{Version: ReceiptVersionSingle, Asset: "SAT", Account: "acct-dana", Balance: Amount(bal), Seq: Amount(seq), Time: "2026-11-23T02:30:00Z"}
 		k := issuerKey
 		if key == "other" {
 			k = otherKey
@@ -309,11 +309,22 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	files["receipt-other-issuer.json"] = rb(rOther)
 	flipped := flipHexDigit(rb(rOK), lastIndex(rb(rOK), `"signature":"`)+len(`"signature":"`)+5)
 	files["receipt-flipped.json"] = flipped
+	// Version 2: a batch of three (dana, then the other side of a transfer,
+	// then erin), dana's receipt in the middle of the batch's shape.
+	batch := mkReceipts(3)
+	batch[0].Account, batch[0].Balance, batch[0].Seq = "acct-dana", 97_000_000, 2999
+	batch[0].Time, batch[1].Time, batch[2].Time = "2026-11-23T02:30:00Z", "2026-11-23T02:30:00Z", "2026-11-23T02:30:01Z"
+	signBatch(t, batch)
+	batched := rb(batch[0])
+	lastBatched := rb(batch[2])
+	pathFlip := flipHexDigit(batched, lastIndex(batched, `"path":["`)+len(`"path":["`)+7)
 	for _, rc := range []struct {
 		name string
 		b    []byte
 	}{{"receipt", rb(rOK)}, {"receipt showing more", rb(rMore)}, {"receipt after cut-off", rb(rAfter)},
-		{"receipt by another key", rb(rOther)}, {"receipt with a flipped signature digit", flipped}} {
+		{"receipt by another key", rb(rOther)}, {"receipt with a flipped signature digit", flipped},
+		{"batched receipt, first of three", batched}, {"batched receipt, last of three", lastBatched},
+		{"batched receipt with a flipped path digit", pathFlip}} {
 		v.Receipts = append(v.Receipts, receiptVector{Name: rc.name, Document: string(rc.b), Issuer: IssuerKeyOf(issuerKey),
 			Error: errString(receiptErr(rc.b, IssuerKeyOf(issuerKey)))})
 	}
@@ -464,7 +475,8 @@ func TestVectorsFail(t *testing.T) {
 		}
 	}
 	for _, r := range v.Receipts {
-		wantOK := r.Name == "receipt" || r.Name == "receipt showing more" || r.Name == "receipt after cut-off"
+		wantOK := r.Name == "receipt" || r.Name == "receipt showing more" || r.Name == "receipt after cut-off" ||
+			r.Name == "batched receipt, first of three" || r.Name == "batched receipt, last of three"
 		if wantOK != (r.Error == "") {
 			t.Errorf("receipt %q: error %q", r.Name, r.Error)
 		}

@@ -447,6 +447,12 @@ func (v *value) appendTo(b []byte) []byte {
 	}
 }
 
+// AppendString appends s, which must be valid UTF-8, as an RFC 8785 string:
+// '"' and '\\' escaped, control characters as their short escape or
+// \u00xx, everything else literal. Hand-written canonical encoders of
+// fixed document shapes use it.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendString writes s (valid UTF-8) as an RFC 8785 string: '"' and '\\'
 // escaped, control characters as their short escape or \u00xx, everything
 // else literal.

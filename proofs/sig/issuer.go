@@ -132,35 +132,87 @@ func decodeLowerHex(dst []byte, s string) error {
 	return err
 }
 
-// Signer signs many digests with one issuer key: its x-only key is
-// computed once, and each signature uses fresh auxiliary randomness from
-// crypto/rand and skips the check-after-signing that Sign does, which costs
-// more than the signing itself. It is for high-volume documents (balance
-// receipts); attestations use Sign.
+// Signer signs many digests with one issuer key, by the BIP-340 default
+// signing algorithm written out with everything that depends only on the
+// key computed once: the x-only key, the secret negated for an even Y, and
+// the BIP-340 tag prefixes. A signature then costs one scalar base
+// multiplication, half of what schnorr.Sign costs (it derives the public
+// key again on every call). Each signature uses fresh auxiliary randomness
+// from crypto/rand and is not checked after signing (Sign does that). It is
+// for high-volume documents (balance receipts); attestations use Sign.
 type Signer struct {
-	priv *btcec.PrivateKey
-	pub  string
+	d   btcec.ModNScalar // secret key, negated if its point has an odd Y
+	px  [32]byte         // x-only public key
+	pub string           // px, hex
 }
+
+// BIP-340 tags, precomputed.
+var (
+	tagAux       = taghash.New("BIP0340/aux")
+	tagNonce     = taghash.New("BIP0340/nonce")
+	tagChallenge = taghash.New("BIP0340/challenge")
+)
 
 // NewSigner returns a Signer for priv.
 func NewSigner(priv *btcec.PrivateKey) *Signer {
-	return &Signer{priv: priv, pub: EncodeKey(XOnly(priv.PubKey()))}
+	s := &Signer{px: XOnly(priv.PubKey())}
+	s.pub = EncodeKey(s.px)
+	s.d.Set(&priv.Key)
+	var p btcec.JacobianPoint
+	btcec.ScalarBaseMultNonConst(&s.d, &p)
+	p.ToAffine()
+	if p.Y.IsOdd() {
+		s.d.Negate()
+	}
+	return s
 }
 
 // Key is the signer's x-only key, 64 lower-case hex.
 func (s *Signer) Key() string { return s.pub }
 
-// Sign signs digest (BIP-340).
+// Sign signs digest (BIP-340) with fresh auxiliary randomness.
 func (s *Signer) Sign(digest [32]byte) ([SignatureSize]byte, error) {
-	var out [SignatureSize]byte
 	var aux [32]byte
 	if _, err := rand.Read(aux[:]); err != nil {
-		return out, fmt.Errorf("read randomness for a BIP-340 signature: %w", err)
+		return [SignatureSize]byte{}, fmt.Errorf("read randomness for a BIP-340 signature: %w", err)
 	}
-	sg, err := schnorr.Sign(s.priv, digest[:], schnorr.CustomNonce(aux), schnorr.FastSign())
-	if err != nil {
-		return out, fmt.Errorf("BIP-340 signing with issuer key %s failed: %w", s.pub, err)
+	return s.signAux(digest, aux)
+}
+
+// signAux is BIP-340's Sign(sk, m, a) with the key-dependent steps done in
+// NewSigner.
+func (s *Signer) signAux(digest, aux [32]byte) ([SignatureSize]byte, error) {
+	var out [SignatureSize]byte
+	// t = bytes(d) xor hash_BIP0340/aux(a)
+	var t [32]byte
+	s.d.PutBytes(&t)
+	ha := tagAux.Sum(aux[:])
+	for i := range t {
+		t[i] ^= ha[i]
 	}
-	copy(out[:], sg.Serialize())
+	// k' = int(hash_BIP0340/nonce(t || bytes(P) || m)) mod n; k' != 0
+	rnd := tagNonce.Sum(t[:], s.px[:], digest[:])
+	var k btcec.ModNScalar
+	k.SetBytes(&rnd)
+	if k.IsZero() {
+		return out, fmt.Errorf("BIP-340 signing with issuer key %s failed: the nonce is zero", s.pub)
+	}
+	// R = k'G; k = k' if has_even_y(R), else n - k'
+	var r btcec.JacobianPoint
+	btcec.ScalarBaseMultNonConst(&k, &r)
+	r.ToAffine()
+	if r.Y.IsOdd() {
+		k.Negate()
+	}
+	var rx [32]byte
+	r.X.PutBytes(&rx)
+	// e = int(hash_BIP0340/challenge(bytes(R) || bytes(P) || m)) mod n
+	he := tagChallenge.Sum(rx[:], s.px[:], digest[:])
+	var e btcec.ModNScalar
+	e.SetBytes(&he)
+	// sig = bytes(R) || bytes((k + e*d) mod n)
+	e.Mul(&s.d).Add(&k)
+	copy(out[:32], rx[:])
+	e.PutBytesUnchecked(out[32:])
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package sig
 
 import (
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
@@ -237,4 +238,99 @@ func TestSigner(t *testing.T) {
 	if err := Verify(XOnly(priv.PubKey()), Digest("kosh/receipt", []byte(`{"a":2}`)), a); err == nil {
 		t.Error("a signature verified for another digest")
 	}
+}
+
+// TestSignerMatchesBIP340: the Signer's own BIP-340 signing gives, for the
+// same auxiliary randomness, exactly the signature of btcec's schnorr.Sign
+// (SignWithAux), for the official vectors' keys and for random keys of
+// both Y parities, and each verifies.
+func TestSignerMatchesBIP340(t *testing.T) {
+	f, err := os.Open("../../testdata/bip340/test-vectors.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tc struct {
+		priv       *btcec.PrivateKey
+		digest     [32]byte
+		aux        [32]byte
+		want       [64]byte
+		fromVector bool
+	}
+	var cases []tc
+	for _, r := range rows[1:] {
+		if r[1] == "" {
+			continue
+		}
+		var c tc
+		c.priv, _ = btcec.PrivKeyFromBytes(mustHex(t, r[1]))
+		copy(c.aux[:], mustHex(t, r[3]))
+		copy(c.digest[:], mustHex(t, r[4]))
+		copy(c.want[:], mustHex(t, r[5]))
+		c.fromVector = true
+		cases = append(cases, c)
+	}
+	odd, even := 0, 0
+	for i := 0; i < 200; i++ {
+		var c tc
+		c.priv, _ = btcec.NewPrivateKey()
+		rand.Read(c.digest[:])
+		rand.Read(c.aux[:])
+		if c.priv.PubKey().SerializeCompressed()[0] == 3 {
+			odd++
+		} else {
+			even++
+		}
+		cases = append(cases, c)
+	}
+	if odd == 0 || even == 0 {
+		t.Fatalf("random keys of one parity only (%d odd, %d even)", odd, even)
+	}
+	for i, c := range cases {
+		want := c.want
+		if !c.fromVector {
+			var err error
+			if want, err = SignWithAux(c.priv, c.digest, c.aux); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := NewSigner(c.priv).signAux(c.digest, c.aux)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("case %d: Signer gives %x, want %x", i, got, want)
+		}
+		if err := Verify(XOnly(c.priv.PubKey()), c.digest, got); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+	}
+}
+
+// BenchmarkSigner compares the Signer with schnorr.Sign (SignWithAux) in
+// the same run.
+func BenchmarkSigner(b *testing.B) {
+	priv, _ := btcec.NewPrivateKey()
+	s := NewSigner(priv)
+	var d, aux [32]byte
+	b.Run("Signer", func(b *testing.B) {
+		for b.Loop() {
+			d[0]++
+			if _, err := s.signAux(d, aux); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("schnorr.Sign", func(b *testing.B) {
+		for b.Loop() {
+			d[0]++
+			if _, err := SignWithAux(priv, d, aux); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -20,8 +20,14 @@ const (
 	TagSalt = "kosh/salt"
 	// TagAttestation domain-separates the digest an attestation is signed over.
 	TagAttestation = "kosh/attestation"
-	// TagReceipt domain-separates the digest a balance receipt is signed over.
+	// TagReceipt domain-separates a balance receipt's digest: what a
+	// version 1 receipt is signed over, and a leaf of a receipt batch.
 	TagReceipt = "kosh/receipt"
+	// TagReceiptNode domain-separates an inner node of a receipt batch.
+	TagReceiptNode = "kosh/receipt-node"
+	// TagReceiptBatch domain-separates what the issuer signs for a batch of
+	// receipts: the batch size and root.
+	TagReceiptBatch = "kosh/receipt-batch"
 )
 
 // Tag is a precomputed tag prefix: SHA256(tag) || SHA256(tag). Reusing a Tag
