@@ -63,8 +63,7 @@ func (t *Tree) indexOf(accountID string) (uint32, bool) {
 // ProofAt returns the inclusion proof and salt of accounts[i], where
 // accounts is the slice given to Build.
 func (t *Tree) ProofAt(i int) (*Proof, Salt, error) {
-	p := &Proof{Siblings: make([]Sibling, 0, t.Height())}
-	salt, err := t.fillProof(p, i, newHasher())
+	p, salt, err := t.NewProofWriter().ProofAt(i)
 	if err != nil {
 		return nil, Salt{}, err
 	}
@@ -72,27 +71,33 @@ func (t *Tree) ProofAt(i int) (*Proof, Salt, error) {
 }
 
 // ProofWriter generates the proofs of one tree into one reused Proof, so
-// that generating every proof of a large tree does not allocate. Use one per
-// goroutine.
+// that generating every proof of a large tree does not allocate. It keeps
+// the siblings of its previous proof and re-reads only the levels where the
+// new proof's path differs: in position order, two levels per proof on
+// average instead of the tree height. Use one per goroutine.
 type ProofWriter struct {
 	t *Tree
 	x *hasher
 	p Proof
+	// sib caches the siblings of position last (-1: none yet); the
+	// returned proof gets a copy, so a caller changing it does no harm.
+	sib  []Sibling
+	last int64
 }
 
 // NewProofWriter returns a ProofWriter for t.
 func (t *Tree) NewProofWriter() *ProofWriter {
-	return &ProofWriter{t: t, x: newHasher(), p: Proof{Siblings: make([]Sibling, 0, t.Height())}}
+	h := t.Height()
+	return &ProofWriter{t: t, x: newHasher(), p: Proof{Siblings: make([]Sibling, h)}, sib: make([]Sibling, h), last: -1}
 }
 
 // ProofAt returns the proof and salt of accounts[i]. The proof is
 // overwritten by the next call; copy or encode it before then.
 func (w *ProofWriter) ProofAt(i int) (*Proof, Salt, error) {
-	salt, err := w.t.fillProof(&w.p, i, w.x)
-	if err != nil {
-		return nil, Salt{}, err
+	if i < 0 || i >= len(w.t.accounts) {
+		return nil, Salt{}, fail(ErrUnknownAccount, "account index %d is outside the tree", i)
 	}
-	return &w.p, salt, nil
+	return &w.p, w.fill(i, uint64(w.t.pos[i])), nil
 }
 
 // ProofAtPosition returns the proof and salt of the account at leaf
@@ -107,30 +112,31 @@ func (w *ProofWriter) ProofAtPosition(p int) (*Proof, Salt, int, error) {
 		return nil, Salt{}, 0, fail(ErrUnknownAccount, "leaf position %d is outside the tree", p)
 	}
 	i := int(t.order[p])
-	return &w.p, t.fill(&w.p, i, uint64(p), w.x), i, nil
+	return &w.p, w.fill(i, uint64(p)), i, nil
 }
 
-func (t *Tree) fillProof(p *Proof, i int, x *hasher) (Salt, error) {
-	if i < 0 || i >= len(t.accounts) {
-		return Salt{}, fail(ErrUnknownAccount, "account index %d is outside the tree", i)
-	}
-	return t.fill(p, i, uint64(t.pos[i]), x), nil
-}
-
-// fill writes the proof of accounts[i], at position pos, into p and returns
-// the account's salt.
-func (t *Tree) fill(p *Proof, i int, pos uint64, x *hasher) Salt {
-	p.LeafIndex = uint32(pos)
-	p.Siblings = p.Siblings[:0]
+// fill writes the proof of accounts[i], at position pos, into w.p, reading
+// only the levels whose sibling differs from the previous proof's, and
+// returns the account's salt.
+func (w *ProofWriter) fill(i int, pos uint64) Salt {
+	t := w.t
 	for l, level := range t.levels[:len(t.levels)-1] {
 		sib := (pos >> l) ^ 1
+		if w.last >= 0 && sib == (uint64(w.last)>>l)^1 {
+			// Same sibling here, so the same above: the paths have joined.
+			break
+		}
 		n := &t.pads[l]
 		if sib < uint64(len(level)) {
 			n = &level[sib]
 		}
-		p.Siblings = append(p.Siblings, Sibling{Hash: n.hash, Sum: n.sum})
+		w.sib[l] = Sibling{Hash: n.hash, Sum: n.sum}
 	}
-	return x.salt(t.head, t.accounts[i].ID)
+	w.last = int64(pos)
+	w.p.LeafIndex = uint32(pos)
+	w.p.Siblings = w.p.Siblings[:len(w.sib)]
+	copy(w.p.Siblings, w.sib)
+	return w.x.salt(t.head, t.accounts[i].ID)
 }
 
 // VerifyInclusion checks that the account with the given id, salt and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -340,5 +341,63 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"version":1,"height":1,"leaf_index":1,"siblings":[`+sib+`]}`), &q); err != nil {
 		t.Errorf("valid JSON rejected: %v", err)
+	}
+}
+
+// TestProofWriterReuse: a ProofWriter, which re-reads only the levels where
+// a path differs from its previous one, gives the same proofs and salts as
+// a fresh Tree.ProofAt in position order, in random order, by account, and
+// after its caller changed a returned proof; every proof verifies.
+func TestProofWriterReuse(t *testing.T) {
+	accts := mkAccounts(1500, func(i int) uint64 { return uint64(i*7 + 1) })
+	tr := mustBuild(t, "SAT", seedOf(4), accts, WithHeight(12))
+	root := tr.Root()
+	check := func(w *ProofWriter, p *Proof, salt Salt, i int, how string) {
+		t.Helper()
+		want, wantSalt, err := tr.ProofAt(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if salt != wantSalt || p.LeafIndex != want.LeafIndex || !slices.Equal(p.Siblings, want.Siblings) {
+			t.Fatalf("%s: proof of account %d differs from a fresh one", how, i)
+		}
+		if err := VerifyInclusion(root, accts[i].ID, salt, accts[i].Balance, p); err != nil {
+			t.Fatalf("%s: account %d: %v", how, i, err)
+		}
+	}
+	w := tr.NewProofWriter()
+	for pos := range len(accts) {
+		p, salt, i, err := w.ProofAtPosition(pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(p.LeafIndex) != pos {
+			t.Fatalf("position %d: leaf index %d", pos, p.LeafIndex)
+		}
+		check(w, p, salt, i, "position order")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		if r.IntN(2) == 0 {
+			pos := r.IntN(len(accts))
+			p, salt, i, err := w.ProofAtPosition(pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(w, p, salt, i, "random position")
+		} else {
+			i := r.IntN(len(accts))
+			p, salt, err := w.ProofAt(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(w, p, salt, i, "random account")
+			// The caller scribbles on the proof it was given.
+			p.Siblings[len(p.Siblings)-1].Sum++
+			p.Siblings[0].Hash[0] ^= 1
+		}
+	}
+	if _, _, _, err := w.ProofAtPosition(len(accts)); !errors.Is(err, ErrUnknownAccount) {
+		t.Fatalf("position past the end: %v", err)
 	}
 }
