@@ -27,6 +27,7 @@ import (
 	"github.com/kosh-reserve/kosh/auth"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/perms"
+	"github.com/kosh-reserve/kosh/receipts"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
@@ -60,6 +61,7 @@ type Daemon struct {
 	metrics    *metrics
 
 	grpcServer *grpc.Server
+	rpc        *rpcserver.Server
 	httpServer *http.Server
 	rpcLis     net.Listener
 	restLis    net.Listener
@@ -165,6 +167,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.attestations = att
 	srv.SetAttestations(att, att.key)
+	d.rpc = srv
+	d.metrics.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipts_signed_total",
+			Help: "Balance receipts signed."}, func() float64 { return float64(srv.ReceiptStats().Receipts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipt_signatures_total",
+			Help: "BIP-340 signatures made for balance receipts (one per batch)."},
+			func() float64 { return float64(srv.ReceiptStats().Signatures) }))
 	d.page = web.New(&pageSource{d: d, att: att.svc}, web.Options{Log: d.log.With("subsystem", "web")})
 	if err := d.startOracle(srv); err != nil {
 		return err
@@ -377,6 +386,10 @@ func (d *Daemon) Config() Config { return d.cfg }
 
 // Reserves returns the reserve monitor that gates minting.
 func (d *Daemon) Reserves() *reserve.Monitor { return d.reserves }
+
+// ReceiptStats counts the balance receipts signed and the signatures made
+// for them.
+func (d *Daemon) ReceiptStats() receipts.Stats { return d.rpc.ReceiptStats() }
 
 // Macaroons returns the macaroon service.
 func (d *Daemon) Macaroons() *auth.Service { return d.macs }

@@ -74,6 +74,9 @@ func TestConcurrentSign(t *testing.T) {
 		t.Fatalf("%d receipts, want %d", len(nonces), callers*calls*2)
 	}
 	t.Logf("%d calls, %d signatures, largest batch %d receipts", callers*calls, len(sigs), maxSize)
+	if st := s.Stats(); st.Receipts != callers*calls*2 || st.Signatures != uint64(len(sigs)) {
+		t.Fatalf("stats %+v, want %d receipts under %d signatures", st, callers*calls*2, len(sigs))
+	}
 	if len(sigs) >= callers*calls {
 		t.Fatalf("%d signatures for %d concurrent calls: nothing was batched", len(sigs), callers*calls)
 	}

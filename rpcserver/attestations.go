@@ -36,6 +36,15 @@ func (s *Server) SetAttestations(a Attestations, key *btcec.PrivateKey) {
 	}
 }
 
+// ReceiptStats counts the receipts signed and the signatures made for
+// them (zero without an issuer key).
+func (s *Server) ReceiptStats() receipts.Stats {
+	if s.receiptSigner == nil {
+		return receipts.Stats{}
+	}
+	return s.receiptSigner.Stats()
+}
+
 func (s *Server) attestSvc() (*attestor.Service, error) {
 	if s.attestations == nil {
 		return nil, status.Error(codes.Unavailable, "attestations are not enabled on this koshd")

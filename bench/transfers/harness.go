@@ -16,6 +16,7 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/daemon"
+	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -190,6 +191,7 @@ feed:
 
 // checkResult is what the post-run checks found.
 type checkResult struct {
+	receipts        receipts.Stats
 	consistent      bool
 	supply          int64
 	journal         int64

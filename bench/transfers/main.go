@@ -127,6 +127,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	checks, checkErr := h.verify(ctx, res)
+	checks.receipts = h.d.ReceiptStats()
 	printTable(cfg, base, res, seedTime, checks)
 	if res.errors > 0 {
 		return fmt.Errorf("%d transfer calls failed (first: %w)", res.errors, res.firstErr)
@@ -190,6 +191,10 @@ func printTable(cfg config, base baselines, res *loadResult, seedTime time.Durat
 	row("seed (asset, accounts, mints)", "%s", seedTime.Round(time.Millisecond))
 	row("supply consistent", "%v (supply %d)", checks.consistent, checks.supply)
 	row("journal entries / expected", "%d / %d", checks.journal, checks.expectedJournal)
+	if st := checks.receipts; st.Signatures > 0 {
+		row("receipts / signatures (whole run)", "%d / %d  (%.1f per signature)",
+			st.Receipts, st.Signatures, float64(st.Receipts)/float64(st.Signatures))
+	}
 	w.Flush()
 }
 
