@@ -22,10 +22,9 @@ func mustHex(t *testing.T, s string) []byte {
 	return b
 }
 
-// TestBIP340Vectors runs the official BIP-340 test vectors: every
-// verification result must match, and every vector with a secret key must be
-// reproduced byte for byte by SignWithAux with the vector's aux_rand.
-func TestBIP340Vectors(t *testing.T) {
+// bip340Vectors reads the official BIP-340 test vectors, header row first.
+func bip340Vectors(t *testing.T) [][]string {
+	t.Helper()
 	f, err := os.Open("../../testdata/bip340/test-vectors.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +37,14 @@ func TestBIP340Vectors(t *testing.T) {
 	if len(rows) != 16 || rows[0][0] != "index" {
 		t.Fatalf("unexpected vector file: %d rows", len(rows))
 	}
+	return rows
+}
+
+// TestBIP340Vectors runs the official BIP-340 test vectors: every
+// verification result must match, and every vector with a secret key must be
+// reproduced byte for byte by SignWithAux with the vector's aux_rand.
+func TestBIP340Vectors(t *testing.T) {
+	rows := bip340Vectors(t)
 	var signed, verified int
 	for _, r := range rows[1:] {
 		idx, secHex, pubHex, auxHex, msgHex, sigHex, result, comment := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
@@ -245,15 +252,7 @@ func TestSigner(t *testing.T) {
 // (SignWithAux), for the official vectors' keys and for random keys of
 // both Y parities, and each verifies.
 func TestSignerMatchesBIP340(t *testing.T) {
-	f, err := os.Open("../../testdata/bip340/test-vectors.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := bip340Vectors(t)
 	type tc struct {
 		priv       *btcec.PrivateKey
 		digest     [32]byte
