@@ -70,12 +70,7 @@ func (l *Ledger) commitBatch(batch []*job) {
 				errs[i] = err
 				continue
 			}
-			var e Entry
-			err := tx.Savepoint(ctx, func() error {
-				var err error
-				e, err = l.apply(ctx, tx, j)
-				return err
-			})
+			e, err := l.applyJob(ctx, tx, j)
 			if err != nil && !isRefusal(err) {
 				return err
 			}

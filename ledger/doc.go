@@ -19,4 +19,11 @@
 // inside its own savepoint so that one refused operation does not disturb
 // the others, then commits once. Durability is unchanged (every operation is
 // acknowledged only after a synced commit); the fsync is simply shared.
+//
+// Inside the batch an operation first runs as its writes alone, with the
+// database's constraints standing in for the checks: the journal's unique
+// idempotency key, the balances' foreign key to accounts, the guarded
+// supply and balance updates. Only if one of them refuses is the savepoint
+// rolled back and the operation run again with every check made in order,
+// so a refusal or a replay gets the same answer and message either way.
 package ledger

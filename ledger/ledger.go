@@ -536,7 +536,118 @@ func (l *Ledger) submit(ctx context.Context, kind Kind, r Transfer) (Entry, erro
 	return j.entry, j.err
 }
 
-// apply performs one operation inside tx (within its own savepoint).
+// errFastPathMissed is what applyFast returns when its operation did not go
+// through as the plain case; its savepoint is rolled back and apply decides
+// the outcome.
+var errFastPathMissed = errors.New("ledger: operation needs the checked path")
+
+// applyJob performs one operation inside tx, each attempt in its own
+// savepoint. The common case, a new request between existing accounts that
+// can pay, takes applyFast: only the statements that write, with the
+// database's constraints standing in for the checks. Anything else (a
+// replay, a reused key, an unknown asset or account, a guard that did not
+// hold, a gate refusal) is rolled back and done again by apply, which checks
+// each condition in order, so callers see exactly the result and message
+// apply alone gives.
+func (l *Ledger) applyJob(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+	var e Entry
+	err := tx.Savepoint(ctx, func() error {
+		var err error
+		e, err = l.applyFast(ctx, tx, j)
+		return err
+	})
+	// Only the bare sentinel: joined with a failed rollback it is a
+	// database failure that fails the batch.
+	if err != errFastPathMissed {
+		return e, err
+	}
+	err = tx.Savepoint(ctx, func() error {
+		var err error
+		e, err = l.apply(ctx, tx, j)
+		return err
+	})
+	return e, err
+}
+
+// applyFast performs the operation without the checks apply makes first; it
+// can commit only when apply would commit the same entry:
+//   - the journal's UNIQUE (idem_scope, idem_key) refuses a used key, so a
+//     committed entry is a new request (apply would not replay it);
+//   - a debit matches only an existing balance row, which the balances
+//     foreign key ties to an existing account (accounts are never deleted);
+//     a credit either finds such a row or inserts one the foreign key
+//     checks, so both accounts exist (apply's CountAccounts);
+//   - the supply, debit and credit guards are the statements apply runs;
+//   - a mint still passes the coverage gate, with the same MintCheck.
+//
+// Every other outcome is errFastPathMissed, or a database error.
+func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+	r := j.req
+	asset, err := l.cachedAsset(ctx, tx, r.Asset)
+	if err != nil {
+		return fastMiss(err)
+	}
+	row := store.EntryRow{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
+		DebitAccountID: r.From, CreditAccountID: r.To, Amount: r.Amount, Memo: r.Memo,
+		IdemScope: string(r.Scope), IdemKey: r.IdempotencyKey, RequestHash: j.hash, CreatedAt: l.now()}
+	switch j.kind {
+	case KindMint:
+		if l.gate == nil {
+			return Entry{}, errFastPathMissed
+		}
+		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, r.Amount)
+	case KindBurn:
+		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, -r.Amount)
+	case KindTransfer:
+		row.SupplyAfter, err = tx.Supply(ctx, asset.ID)
+	}
+	if err != nil {
+		return fastMiss(err)
+	}
+	if r.From != "" {
+		if row.DebitBalanceAfter, err = tx.Debit(ctx, r.From, asset.ID, r.Amount); err != nil {
+			return fastMiss(err)
+		}
+	}
+	if r.To != "" {
+		if row.CreditBalanceAfter, err = tx.Credit(ctx, r.To, asset.ID, r.Amount); err != nil {
+			return fastMiss(err)
+		}
+	}
+	if row, err = tx.InsertEntry(ctx, row); err != nil {
+		return fastMiss(err)
+	}
+	if j.kind == KindMint {
+		all, err := tx.Assets(ctx)
+		if err != nil {
+			return Entry{}, err
+		}
+		check := MintCheck{Asset: asset, SupplyAfter: row.SupplyAfter}
+		for _, a := range all {
+			check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
+				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps, Currency: a.Currency, Decimals: a.Decimals})
+		}
+		if err := l.gate.AllowMint(ctx, check); err != nil {
+			return Entry{}, errFastPathMissed
+		}
+	}
+	return entryFromRow(row), nil
+}
+
+// fastMiss turns the failures applyFast expects (a guard that did not hold,
+// a used key, a missing row) into errFastPathMissed and passes database
+// failures through.
+func fastMiss(err error) (Entry, error) {
+	for _, s := range []error{store.ErrNoChange, store.ErrConflict, store.ErrNotFound, ErrNotFound} {
+		if errors.Is(err, s) {
+			return Entry{}, errFastPathMissed
+		}
+	}
+	return Entry{}, err
+}
+
+// apply performs one operation inside tx (within its own savepoint),
+// checking each condition in turn.
 func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
 	r := j.req
 	prev, err := tx.EntryByIdempotencyKey(ctx, string(r.Scope), r.IdempotencyKey)

@@ -147,8 +147,10 @@ func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error)
 		return 0, ErrNoChange
 	}
 	if err != nil {
+		delete(t.supply, assetID)
 		return 0, fmt.Errorf("update supply of asset %d: %w", assetID, err)
 	}
+	t.rememberSupply(assetID, supply)
 	return supply, nil
 }
 
@@ -283,7 +285,10 @@ func (t *Tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID
 
 // Credit adds amount (> 0) to an account's balance of an asset, creating the
 // balance row if needed. If the balance would exceed MaxInt64 it returns
-// ErrNoChange and changes nothing. It returns the new balance.
+// ErrNoChange and changes nothing; if the account (or asset) does not exist
+// the foreign key refuses the new row and it returns an error wrapping
+// ErrNotFound (on PostgreSQL the transaction then needs a rollback to a
+// savepoint). It returns the new balance.
 func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("credit %s: amount %d is not positive", accountID, amount)
@@ -292,6 +297,9 @@ func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64
 	err := t.queryRow(ctx, qCredit, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoChange
+	}
+	if isForeignKeyViolation(err) {
+		return 0, fmt.Errorf("credit %s: account or asset %w", accountID, ErrNotFound)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("credit %s: %w", accountID, err)
@@ -338,14 +346,27 @@ func nullable(s string) any {
 }
 
 // InsertEntry appends a journal entry and returns it with its sequence
-// number. An entry whose (scope, key) is taken is ErrConflict.
+// number. An entry whose (scope, key) is taken is ErrConflict; one naming an
+// account or asset that does not exist wraps ErrNotFound.
 func (t *Tx) InsertEntry(ctx context.Context, e EntryRow) (EntryRow, error) {
-	err := t.queryRow(ctx, qInsertEntry,
-		e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
+	args := []any{e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
 		e.IdemScope, e.IdemKey, e.RequestHash, e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter,
-		e.CreatedAt).Scan(&e.Seq)
+		e.CreatedAt}
+	var err error
+	if t.backend == SQLite {
+		// seq is the table's rowid (INTEGER PRIMARY KEY).
+		var res sql.Result
+		if res, err = t.exec(ctx, qInsertEntryExec, args...); err == nil {
+			e.Seq, err = res.LastInsertId()
+		}
+	} else {
+		err = t.queryRow(ctx, qInsertEntry, args...).Scan(&e.Seq)
+	}
 	if isUniqueViolation(err) {
 		return e, fmt.Errorf("journal entry %s/%s: %w", e.IdemScope, e.IdemKey, ErrConflict)
+	}
+	if isForeignKeyViolation(err) {
+		return e, fmt.Errorf("journal entry %s/%s: account or asset %w", e.IdemScope, e.IdemKey, ErrNotFound)
 	}
 	if err != nil {
 		return e, fmt.Errorf("insert journal entry: %w", err)
@@ -475,11 +496,30 @@ func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 	return s, rows.Err()
 }
 
-// Supply reads an asset's current supply.
+// Supply reads an asset's current supply. In a SQLite write transaction
+// the figure is remembered until AddSupply changes it or a savepoint rolls
+// back: the transaction holds SQLite's only write lock, and AddSupply is the
+// only statement that changes a supply, so nothing else can move it.
 func (t *Tx) Supply(ctx context.Context, assetID int64) (int64, error) {
+	if s, ok := t.supply[assetID]; ok {
+		return s, nil
+	}
 	var s int64
 	if err := t.queryRow(ctx, qSupply, assetID).Scan(&s); err != nil {
 		return 0, fmt.Errorf("supply of asset %d: %w", assetID, notFound(err))
 	}
+	t.rememberSupply(assetID, s)
 	return s, nil
+}
+
+// rememberSupply caches an asset's supply for the rest of a SQLite write
+// transaction (see Supply); other transactions cache nothing.
+func (t *Tx) rememberSupply(assetID, supply int64) {
+	if t.hot == nil {
+		return
+	}
+	if t.supply == nil {
+		t.supply = make(map[int64]int64, 1)
+	}
+	t.supply[assetID] = supply
 }

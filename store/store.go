@@ -176,6 +176,9 @@ type Tx struct {
 	// transactions; txStmts are those bound to this transaction so far.
 	hot     map[string]*sql.Stmt
 	txStmts map[string]*sql.Stmt
+	// supply caches asset supplies within a SQLite write transaction; see
+	// Supply. A rollback to a savepoint clears it.
+	supply map[int64]int64
 }
 
 // maxAttempts bounds retries of a write transaction that failed with a
@@ -247,6 +250,8 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	if err := fn(); err != nil {
+		// The rollback may undo supply changes: forget the cached figures.
+		t.supply = nil
 		if _, rbErr := t.exec(ctx, qRollbackSavepoint); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
 		}
