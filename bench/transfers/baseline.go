@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"time"
+
+	"github.com/kosh-reserve/kosh/store"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -33,20 +34,8 @@ type baselines struct {
 }
 
 // sqliteWriterDSN is the DSN store.Open uses for its single writer
-// connection (store.sqliteDSN with writer=true, which is unexported): WAL,
-// synchronous=FULL so a commit returns only after the WAL is fsynced,
-// busy_timeout, foreign keys, temp_store=MEMORY and BEGIN IMMEDIATE. Keep it in step with
-// store/store.go.
-func sqliteWriterDSN(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
-}
+// connection: the raw baseline runs on exactly koshd's SQLite settings.
+func sqliteWriterDSN(path string) string { return store.SQLiteDSN(path, true) }
 
 // baselineTable is roughly a journal row: an integer key, a unique text key
 // and a hash. Each engine gets its own spelling of the auto-increment key.
