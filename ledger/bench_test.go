@@ -1,4 +1,4 @@
-package ledger_test
+package ledger
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -15,93 +14,97 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
-// BenchmarkTransfer drives Ledger.Transfer from 64 goroutines on a SQLite
-// file store opened as koshd opens it (WAL, synchronous=FULL, one writer),
-// as bench/transfers does through gRPC: 1000 accounts, amount 1, random
-// distinct accounts, a fresh idempotency key per call. It reports durable
-// transfers/s. Run it with a fixed count so the setup happens once:
+// Benchmarks of the ledger on a SQLite file store opened as koshd opens it
+// (store.Open: WAL, synchronous=FULL, one writer), 1000 accounts, transfers
+// of 1 between random distinct accounts with fresh idempotency keys. Run
+// them with a fixed count so the setup happens once:
 //
-//	go test -run '^$' -bench Transfer -benchtime 20000x ./ledger/
-func BenchmarkTransfer(b *testing.B) {
-	const (
-		accounts = 1000
-		clients  = 64
-	)
+//	go test -run '^$' -bench . -benchtime 20000x ./ledger/
+//
+// BenchmarkDurableInsert is their baseline on the same disk and settings.
+const benchAccounts = 1000
+
+// benchLedger opens the store, creates the BENCH asset and returns the
+// ledger, not started, with the accounts to create and fund through seed.
+func benchLedger(b *testing.B) (*Ledger, func()) {
+	b.Helper()
 	ctx := context.Background()
-	// Opened as koshd opens it (store.Open with the default config for the
-	// path), without the migration log lines.
 	db, err := store.Open(ctx, storetest.Config(b, store.SQLite), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	l := ledger.New(db, newGate(1<<62), ledger.Config{})
-	l.Start()
-	defer l.Stop()
-	if _, err := l.CreateAsset(ctx, ledger.Asset{Code: "BENCH", Name: "bench", Peg: ledger.PegSat}); err != nil {
+	l := New(db, allowAll{}, Config{})
+	if _, err := l.CreateAsset(ctx, Asset{Code: "BENCH", Name: "bench", Peg: PegSat}); err != nil {
+		db.Close()
 		b.Fatal(err)
 	}
-	ids := make([]string, accounts)
-	var wg sync.WaitGroup
-	var failed atomic.Pointer[error] // the first error, if any
-	sem := make(chan struct{}, clients)
-	for i := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			a, err := l.CreateAccount(ctx, "bench", "")
-			if err == nil {
-				ids[i] = a.ID
-				_, err = l.Mint(ctx, ledger.Transfer{Scope: ledger.IssuerScope, IdempotencyKey: "seed-" + strconv.Itoa(i),
-					Asset: "BENCH", To: a.ID, Amount: 1_000_000_000})
-			}
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
-			}
-		}()
+	return l, func() { db.Close() }
+}
+
+// randomPair returns two distinct account indexes.
+func randomPair(rng *rand.Rand) (from, to int) {
+	from = rng.IntN(benchAccounts)
+	to = rng.IntN(benchAccounts - 1)
+	if to >= from {
+		to++
 	}
-	wg.Wait()
-	if err := failed.Load(); err != nil {
-		b.Fatal(*err)
+	return from, to
+}
+
+// BenchmarkTransfer drives Ledger.Transfer from 64 goroutines, as
+// bench/transfers does through gRPC, and reports durable transfers/s and
+// CPU per transfer.
+func BenchmarkTransfer(b *testing.B) {
+	const clients = 64
+	ctx := context.Background()
+	l, closeDB := benchLedger(b)
+	defer closeDB()
+	l.Start()
+	defer l.Stop()
+	ids := make([]string, benchAccounts)
+	for i := range ids {
+		a, err := l.CreateAccount(ctx, "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = a.ID
+		if _, err := l.Mint(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: "seed-" + strconv.Itoa(i),
+			Asset: "BENCH", To: a.ID, Amount: 1_000_000_000}); err != nil {
+			b.Fatal(err)
+		}
 	}
 
 	var next atomic.Int64
+	var failed atomic.Pointer[error] // the first error, if any
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := processCPU()
 	start := time.Now()
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for c := range clients {
+		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 7))
 			for {
 				n := next.Add(1)
 				if n > int64(b.N) {
 					return
 				}
-				from := rng.IntN(accounts)
-				to := rng.IntN(accounts - 1)
-				if to >= from {
-					to++
-				}
-				_, err := l.Transfer(ctx, ledger.Transfer{Scope: ledger.IssuerScope, IdempotencyKey: "t-" + strconv.FormatInt(n, 10),
+				from, to := randomPair(rng)
+				_, err := l.Transfer(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: "t-" + strconv.FormatInt(n, 10),
 					Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
 				if err != nil {
 					failed.CompareAndSwap(nil, &err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if err := failed.Load(); err != nil {
 		b.Fatal(*err)
@@ -114,16 +117,58 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 }
 
-// BenchmarkDurableInsert is the baseline for BenchmarkTransfer on the same
-// disk: one-row inserts of a journal-like row, each committed durably in
-// its own transaction with the pragmas the store uses.
-func BenchmarkDurableInsert(b *testing.B) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)"} {
-		q.Add("_pragma", p)
+// BenchmarkCommitBatch measures the committer's serial path alone: batches
+// of 64 transfers applied and durably committed by commitBatch from one
+// goroutine, with no queueing or scheduling around it. ns/op is per
+// transfer; it is the ceiling on transfers/s the committer allows.
+func BenchmarkCommitBatch(b *testing.B) {
+	const batch = 64
+	ctx := context.Background()
+	l, closeDB := benchLedger(b)
+	defer closeDB()
+	jobs := make([]*job, 0, batch)
+	run := func() {
+		l.commitBatch(jobs)
+		for _, j := range jobs {
+			if j.err != nil {
+				b.Fatal(j.err)
+			}
+		}
+		jobs = jobs[:0]
 	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?"+q.Encode())
+	add := func(kind Kind, r Transfer) {
+		r.Scope = IssuerScope
+		jobs = append(jobs, &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})})
+		if len(jobs) == batch {
+			run()
+		}
+	}
+	ids := make([]string, benchAccounts)
+	for i := range ids {
+		a, err := l.CreateAccount(ctx, "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = a.ID
+		add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: a.ID, Amount: 1_000_000_000})
+	}
+	run()
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for n := 0; n < b.N; n++ {
+		from, to := randomPair(rng)
+		add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
+	}
+	run()
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDurableInsert is the baseline for the others on the same disk:
+// one-row inserts of a journal-like row, each committed durably in its own
+// transaction, on the store's SQLite settings (store.SQLiteDSN).
+func BenchmarkDurableInsert(b *testing.B) {
+	db, err := sql.Open("sqlite", store.SQLiteDSN(filepath.Join(b.TempDir(), "raw.db"), true))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,8 +195,8 @@ func BenchmarkDurableInsert(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
 }
 
-// cpuTime is the CPU time (user + system) the process has used.
-func cpuTime() time.Duration {
+// processCPU is the CPU time (user + system) the process has used.
+func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

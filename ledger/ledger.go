@@ -618,20 +618,35 @@ func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, er
 		return fastMiss(err)
 	}
 	if j.kind == KindMint {
-		all, err := tx.Assets(ctx)
-		if err != nil {
-			return Entry{}, err
-		}
-		check := MintCheck{Asset: asset, SupplyAfter: row.SupplyAfter}
-		for _, a := range all {
-			check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
-				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps, Currency: a.Currency, Decimals: a.Decimals})
-		}
-		if err := l.gate.AllowMint(ctx, check); err != nil {
+		if err := l.allowMint(ctx, tx, asset, row.SupplyAfter); errors.Is(err, ErrMintRefused) {
 			return Entry{}, errFastPathMissed
+		} else if err != nil {
+			return Entry{}, err
 		}
 	}
 	return entryFromRow(row), nil
+}
+
+// allowMint asks the coverage gate whether minting may take asset's supply
+// to supplyAfter, given every asset's outstanding supply in tx. A refusal
+// wraps ErrMintRefused; a database failure does not.
+func (l *Ledger) allowMint(ctx context.Context, tx *store.Tx, asset Asset, supplyAfter int64) error {
+	if l.gate == nil {
+		return fmt.Errorf("%w: no coverage gate is configured", ErrMintRefused)
+	}
+	all, err := tx.Assets(ctx)
+	if err != nil {
+		return err
+	}
+	check := MintCheck{Asset: asset, SupplyAfter: supplyAfter}
+	for _, a := range all {
+		check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
+			Supply: a.Supply, MinCoverageBps: a.MinCoverageBps, Currency: a.Currency, Decimals: a.Decimals})
+	}
+	if err := l.gate.AllowMint(ctx, check); err != nil {
+		return fmt.Errorf("%w: %w", ErrMintRefused, err)
+	}
+	return nil
 }
 
 // fastMiss turns the failures applyFast expects (a guard that did not hold,
@@ -696,20 +711,8 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 		if err != nil {
 			return Entry{}, err
 		}
-		if l.gate == nil {
-			return Entry{}, fmt.Errorf("%w: no coverage gate is configured", ErrMintRefused)
-		}
-		all, err := tx.Assets(ctx)
-		if err != nil {
+		if err := l.allowMint(ctx, tx, asset, row.SupplyAfter); err != nil {
 			return Entry{}, err
-		}
-		check := MintCheck{Asset: asset, SupplyAfter: row.SupplyAfter}
-		for _, a := range all {
-			check.Outstanding = append(check.Outstanding, AssetSupply{Code: a.Code, Peg: Peg(a.Peg),
-				Supply: a.Supply, MinCoverageBps: a.MinCoverageBps, Currency: a.Currency, Decimals: a.Decimals})
-		}
-		if err := l.gate.AllowMint(ctx, check); err != nil {
-			return Entry{}, fmt.Errorf("%w: %w", ErrMintRefused, err)
 		}
 	case KindBurn:
 		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, -r.Amount)
