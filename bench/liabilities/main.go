@@ -178,14 +178,14 @@ func one(n, workers, verifyN int, raw float64) error {
 				if lo >= n {
 					break
 				}
-				for i := lo; i < min(lo+chunk, n); i++ {
-					p, _, _, err := wr.ProofAtPosition(i)
-					if err != nil {
-						perr.Store(err)
-						return
-					}
+				err := wr.EachProof(lo, min(lo+chunk, n), func(p *sumtree.Proof, _ sumtree.Salt, _ int) error {
 					buf, _ = p.AppendBinary(buf[:0])
 					local += int64(len(buf))
+					return nil
+				})
+				if err != nil {
+					perr.Store(err)
+					return
 				}
 			}
 			size.Add(local)

@@ -401,3 +401,46 @@ func TestProofWriterReuse(t *testing.T) {
 		t.Fatalf("position past the end: %v", err)
 	}
 }
+
+// TestEachProof: EachProof gives, for every position of a range, the proof,
+// salt and account that ProofAtPosition gives; it refuses a range outside
+// the tree and stops at fn's first error.
+func TestEachProof(t *testing.T) {
+	accts := mkAccounts(700, func(i int) uint64 { return uint64(i + 3) })
+	tr := mustBuild(t, "SAT", seedOf(8), accts, WithHeight(10))
+	ref := tr.NewProofWriter()
+	for _, r := range [][2]int{{0, 700}, {5, 5}, {63, 130}, {699, 700}} {
+		next := r[0]
+		err := tr.NewProofWriter().EachProof(r[0], r[1], func(p *Proof, salt Salt, i int) error {
+			want, wantSalt, wantI, err := ref.ProofAtPosition(next)
+			if err != nil {
+				return err
+			}
+			if i != wantI || salt != wantSalt || p.LeafIndex != want.LeafIndex || !slices.Equal(p.Siblings, want.Siblings) {
+				t.Fatalf("range %v, position %d: EachProof differs from ProofAtPosition", r, next)
+			}
+			next++
+			return nil
+		})
+		if err != nil || next != r[1] {
+			t.Fatalf("range %v: stopped at %d, %v", r, next, err)
+		}
+	}
+	for _, r := range [][2]int{{-1, 3}, {0, 701}, {9, 8}} {
+		if err := tr.NewProofWriter().EachProof(r[0], r[1], func(*Proof, Salt, int) error { return nil }); !errors.Is(err, ErrUnknownAccount) {
+			t.Fatalf("range %v: %v", r, err)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := tr.NewProofWriter().EachProof(0, 700, func(*Proof, Salt, int) error {
+		calls++
+		if calls == 100 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || calls != 100 {
+		t.Fatalf("fn error: %v after %d calls", err, calls)
+	}
+}
