@@ -45,6 +45,22 @@ func benchLedger(b *testing.B) (*Ledger, func()) {
 	return l, func() { db.Close() }
 }
 
+// createAccounts creates benchAccounts accounts, calls fund with each, and
+// returns their ids.
+func createAccounts(b *testing.B, l *Ledger, fund func(i int, id string)) []string {
+	b.Helper()
+	ids := make([]string, benchAccounts)
+	for i := range ids {
+		a, err := l.CreateAccount(context.Background(), "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = a.ID
+		fund(i, a.ID)
+	}
+	return ids
+}
+
 // randomPair returns two distinct account indexes.
 func randomPair(rng *rand.Rand) (from, to int) {
 	from = rng.IntN(benchAccounts)
@@ -65,18 +81,12 @@ func BenchmarkTransfer(b *testing.B) {
 	defer closeDB()
 	l.Start()
 	defer l.Stop()
-	ids := make([]string, benchAccounts)
-	for i := range ids {
-		a, err := l.CreateAccount(ctx, "bench", "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = a.ID
+	ids := createAccounts(b, l, func(i int, id string) {
 		if _, err := l.Mint(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: "seed-" + strconv.Itoa(i),
-			Asset: "BENCH", To: a.ID, Amount: 1_000_000_000}); err != nil {
+			Asset: "BENCH", To: id, Amount: 1_000_000_000}); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 
 	var next atomic.Int64
 	var failed atomic.Pointer[error] // the first error, if any
@@ -143,15 +153,9 @@ func BenchmarkCommitBatch(b *testing.B) {
 			run()
 		}
 	}
-	ids := make([]string, benchAccounts)
-	for i := range ids {
-		a, err := l.CreateAccount(ctx, "bench", "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = a.ID
-		add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: a.ID, Amount: 1_000_000_000})
-	}
+	ids := createAccounts(b, l, func(i int, id string) {
+		add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1_000_000_000})
+	})
 	run()
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
