@@ -149,7 +149,8 @@ func Build(ctx context.Context, assetCode string, seed [32]byte, accounts []Acco
 		pads:      make([]node, height+1),
 	}
 	// The leaf order is a serial shuffle; it runs beside the leaf hashing,
-	// which does not depend on it.
+	// which does not depend on it. t.pos is its scratch until the gather
+	// below fills it.
 	t.pos = make([]uint32, n)
 	shuffled := make(chan struct{})
 	go func() {
