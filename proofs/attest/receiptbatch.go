@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/bits"
+	"strconv"
 
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
@@ -49,7 +50,7 @@ func ReceiptBatchRoot(leaf [32]byte, index, size uint32, path [][32]byte) ([32]b
 	r := leaf
 	for i := range path {
 		if sn == 0 {
-			return leaf, fail(ErrMalformed, "the receipt's batch path has %d entries, more than a batch of %d needs", len(path), size)
+			return leaf, fail(ErrMalformed, "the receipt's batch path has %s, more than a batch of %d needs", entries(len(path)), size)
 		}
 		if fn&1 == 1 || fn == sn {
 			r = receiptNode(&path[i], &r)
@@ -68,9 +69,17 @@ func ReceiptBatchRoot(leaf [32]byte, index, size uint32, path [][32]byte) ([32]b
 		sn >>= 1
 	}
 	if sn != 0 {
-		return leaf, fail(ErrMalformed, "the receipt's batch path has %d entries, fewer than a batch of %d needs", len(path), size)
+		return leaf, fail(ErrMalformed, "the receipt's batch path has %s, fewer than a batch of %d needs", entries(len(path)), size)
 	}
 	return r, nil
+}
+
+// entries says "1 entry" or "n entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return strconv.Itoa(n) + " entries"
 }
 
 // ReceiptBatchTree returns the root of the batch of leaves (receipt

@@ -318,13 +318,22 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	batched := rb(batch[0])
 	lastBatched := rb(batch[2])
 	pathFlip := flipHexDigit(batched, lastIndex(batched, `"path":["`)+len(`"path":["`)+7)
+	// The same receipt claiming a batch of 4 (its path is the same in a
+	// batch of 4: only the size-bound signed digest catches it), and with
+	// its path one entry short.
+	resized := *batch[0]
+	resized.Batch = &ReceiptBatch{Index: 0, Size: 4, Path: batch[0].Batch.Path}
+	shortPath := *batch[0]
+	shortPath.Batch = &ReceiptBatch{Index: 0, Size: 3, Path: batch[0].Batch.Path[:1]}
 	for _, rc := range []struct {
 		name string
 		b    []byte
 	}{{"receipt", rb(rOK)}, {"receipt showing more", rb(rMore)}, {"receipt after cut-off", rb(rAfter)},
 		{"receipt by another key", rb(rOther)}, {"receipt with a flipped signature digit", flipped},
 		{"batched receipt, first of three", batched}, {"batched receipt, last of three", lastBatched},
-		{"batched receipt with a flipped path digit", pathFlip}} {
+		{"batched receipt with a flipped path digit", pathFlip},
+		{"batched receipt claiming a batch of 4", rb(&resized)},
+		{"batched receipt with its path one entry short", rb(&shortPath)}} {
 		v.Receipts = append(v.Receipts, receiptVector{Name: rc.name, Document: string(rc.b), Issuer: IssuerKeyOf(issuerKey),
 			Error: errString(receiptErr(rc.b, IssuerKeyOf(issuerKey)))})
 	}
