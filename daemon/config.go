@@ -185,6 +185,9 @@ func (c *Config) Validate() error {
 	if c.MaxRequestBytes < 1024 {
 		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)
 	}
+	if err := c.Attest.validate(); err != nil {
+		return err
+	}
 	if err := c.Oracle.Validate(); err != nil {
 		return err
 	}

@@ -498,3 +498,31 @@ func TestOracleConfigErrors(t *testing.T) {
 		t.Fatalf("default oracle config: %s", err)
 	}
 }
+
+// TestAttestConfigErrors: a schedule that is not a cron spec and a tree
+// height past 32 are refused at load, naming the option; "off" and the
+// defaults pass.
+func TestAttestConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(*daemon.AttestConfig)
+		want string
+	}{
+		{"bad schedule", func(a *daemon.AttestConfig) { a.Schedules = []string{"every hour"} }, "--attest.schedule"},
+		{"tree height past 32", func(a *daemon.AttestConfig) { a.TreeHeight = 33 }, "--attest.treeheight 33"},
+		{"negative tree height", func(a *daemon.AttestConfig) { a.TreeHeight = -1 }, "--attest.treeheight -1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := newConfig(t, store.SQLite)
+			c.edit(&cfg.Attest)
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+	cfg := newConfig(t, store.SQLite)
+	cfg.Attest.Schedules, cfg.Attest.TreeHeight = []string{"off"}, 24
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("good attest config refused: %v", err)
+	}
+}
