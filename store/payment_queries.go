@@ -116,36 +116,39 @@ func (t *Tx) InsertDeposit(ctx context.Context, d DepositRow) (DepositRow, error
 
 // Deposit returns a deposit by id.
 func (t *Tx) Deposit(ctx context.Context, id string) (DepositRow, error) {
-	d, err := scanDeposit(t.tx.QueryRowContext(ctx, `SELECT `+depositCols+` FROM payment_deposits WHERE id = $1`, id))
-	if err != nil {
-		return d, fmt.Errorf("deposit %s: %w", id, err)
-	}
-	return d, nil
+	return t.depositWhere(ctx, "deposit "+id, `id = $1`, id)
 }
 
 // DepositByIdemKey returns an account's deposit created with an idempotency
 // key.
 func (t *Tx) DepositByIdemKey(ctx context.Context, accountID, key string) (DepositRow, error) {
-	d, err := scanDeposit(t.tx.QueryRowContext(ctx, `SELECT `+depositCols+` FROM payment_deposits
-		WHERE account_id = $1 AND idem_key = $2`, accountID, key))
-	if err != nil {
-		return d, fmt.Errorf("deposit by idempotency key: %w", err)
-	}
-	return d, nil
+	return t.depositWhere(ctx, "deposit by idempotency key", `account_id = $1 AND idem_key = $2`, accountID, key)
 }
 
 // DepositByPaymentHash returns the Lightning deposit of an invoice.
 func (t *Tx) DepositByPaymentHash(ctx context.Context, hash string) (DepositRow, error) {
-	d, err := scanDeposit(t.tx.QueryRowContext(ctx, `SELECT `+depositCols+` FROM payment_deposits
-		WHERE payment_hash = $1`, hash))
-	if err != nil {
-		return d, fmt.Errorf("deposit with payment hash %s: %w", hash, err)
-	}
-	return d, nil
+	return t.depositWhere(ctx, "deposit with payment hash "+hash, `payment_hash = $1`, hash)
+}
+
+// depositWhere returns the one deposit matching cond; what names it in
+// errors.
+func (t *Tx) depositWhere(ctx context.Context, what, cond string, args ...any) (DepositRow, error) {
+	return queryOne(ctx, t, what, scanDeposit, `SELECT `+depositCols+` FROM payment_deposits WHERE `+cond, args...)
 }
 
 func (t *Tx) queryDeposits(ctx context.Context, q string, args ...any) ([]DepositRow, error) {
 	return queryAll(ctx, t, "list deposits", scanDeposit, `SELECT `+depositCols+` FROM payment_deposits `+q, args...)
+}
+
+// queryOne runs q, which selects at most one row, and scans it; scan
+// reports a missing row (as ErrNotFound).
+func queryOne[T any](ctx context.Context, t *Tx, what string, scan func(interface{ Scan(...any) error }) (T, error),
+	q string, args ...any) (T, error) {
+	v, err := scan(t.tx.QueryRowContext(ctx, q, args...))
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // queryAll runs a query and scans every row with scan.
@@ -365,31 +368,23 @@ func (t *Tx) InsertRedemption(ctx context.Context, r RedemptionRow) (RedemptionR
 
 // Redemption returns a redemption by id.
 func (t *Tx) Redemption(ctx context.Context, id string) (RedemptionRow, error) {
-	r, err := scanRedemption(t.tx.QueryRowContext(ctx, `SELECT `+redemptionCols+` FROM payment_redemptions WHERE id = $1`, id))
-	if err != nil {
-		return r, fmt.Errorf("redemption %s: %w", id, err)
-	}
-	return r, nil
+	return t.redemptionWhere(ctx, "redemption "+id, `id = $1`, id)
 }
 
 // RedemptionByIdemKey returns an account's redemption by idempotency key.
 func (t *Tx) RedemptionByIdemKey(ctx context.Context, accountID, key string) (RedemptionRow, error) {
-	r, err := scanRedemption(t.tx.QueryRowContext(ctx, `SELECT `+redemptionCols+` FROM payment_redemptions
-		WHERE account_id = $1 AND idem_key = $2`, accountID, key))
-	if err != nil {
-		return r, fmt.Errorf("redemption by idempotency key: %w", err)
-	}
-	return r, nil
+	return t.redemptionWhere(ctx, "redemption by idempotency key", `account_id = $1 AND idem_key = $2`, accountID, key)
 }
 
 // RedemptionByPaymentHash returns the Lightning redemption paying a hash.
 func (t *Tx) RedemptionByPaymentHash(ctx context.Context, hash string) (RedemptionRow, error) {
-	r, err := scanRedemption(t.tx.QueryRowContext(ctx, `SELECT `+redemptionCols+` FROM payment_redemptions
-		WHERE payment_hash = $1`, hash))
-	if err != nil {
-		return r, fmt.Errorf("redemption paying %s: %w", hash, err)
-	}
-	return r, nil
+	return t.redemptionWhere(ctx, "redemption paying "+hash, `payment_hash = $1`, hash)
+}
+
+// redemptionWhere returns the one redemption matching cond; what names it
+// in errors.
+func (t *Tx) redemptionWhere(ctx context.Context, what, cond string, args ...any) (RedemptionRow, error) {
+	return queryOne(ctx, t, what, scanRedemption, `SELECT `+redemptionCols+` FROM payment_redemptions WHERE `+cond, args...)
 }
 
 func (t *Tx) queryRedemptions(ctx context.Context, q string, args ...any) ([]RedemptionRow, error) {
