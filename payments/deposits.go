@@ -132,8 +132,26 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 		State: DepositOpen, Amount: r.Amount, Memo: r.Memo, PaymentHash: hex.EncodeToString(inv.RHash),
 		PaymentRequest: inv.PaymentRequest, Index: -1, IdemKey: r.IdempotencyKey,
 		ExpiresAt: now + r.Expiry.Microseconds(), CreatedAt: now, UpdatedAt: now}
+	// If a concurrent retry wins, the invoice made here is never handed out.
+	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx *store.Tx, _ *store.DepositRow) error {
+		return s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, r.Amount, true)
+	})
+	if err != nil || !inserted {
+		return d, err
+	}
+	s.log.Info("deposit invoice created", "deposit", d.ID, "account", d.AccountID, "asset", d.Asset,
+		"amount", d.Amount, "hash", d.PaymentHash)
+	return d, nil
+}
+
+// insertDeposit stores row in one transaction, after prepare (which may
+// refuse, or complete row) in the same transaction. If a concurrent request
+// with the same idempotency key stored its deposit first, it returns that
+// deposit (or the conflict, if the parameters differ) and inserted false.
+func (s *Service) insertDeposit(ctx context.Context, r DepositRequest, row store.DepositRow,
+	prepare func(tx *store.Tx, row *store.DepositRow) error) (d Deposit, inserted bool, err error) {
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, r.Amount, true); err != nil {
+		if err := prepare(tx, &row); err != nil {
 			return err
 		}
 		var err error
@@ -141,15 +159,13 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
-		// A concurrent retry won; the invoice made here is never handed out.
-		return s.retryWinner(ctx, r)
+		d, err := s.retryWinner(ctx, r)
+		return d, false, err
 	}
 	if err != nil {
-		return Deposit{}, err
+		return Deposit{}, false, err
 	}
-	s.log.Info("deposit invoice created", "deposit", row.ID, "account", row.AccountID, "asset", row.Asset,
-		"amount", row.Amount, "hash", row.PaymentHash)
-	return Deposit{DepositRow: row}, nil
+	return Deposit{DepositRow: row}, true, nil
 }
 
 // retryWinner returns the deposit a concurrent request with the same
@@ -174,7 +190,7 @@ func (s *Service) createAddress(ctx context.Context, r DepositRequest) (Deposit,
 	row := store.DepositRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: store.MethodOnchain,
 		State: DepositOpen, Memo: r.Memo, Descriptor: desc.String(), IdemKey: r.IdempotencyKey, CreatedAt: now, UpdatedAt: now}
 	cursor := "deposit_index:" + desc.String()
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx *store.Tx, row *store.DepositRow) error {
 		next, err := tx.Cursor(ctx, cursor)
 		if err != nil {
 			return err
@@ -200,21 +216,14 @@ func (s *Service) createAddress(ctx context.Context, r DepositRequest) (Deposit,
 			return fmt.Errorf("derive deposit address %d: %w", next, err)
 		}
 		row.Index, row.Address = next, addr.EncodeAddress()
-		if err := tx.SetCursor(ctx, cursor, next+1); err != nil {
-			return err
-		}
-		row, err = tx.InsertDeposit(ctx, row)
-		return err
+		return tx.SetCursor(ctx, cursor, next+1)
 	})
-	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
-		return s.retryWinner(ctx, r)
+	if err != nil || !inserted {
+		return d, err
 	}
-	if err != nil {
-		return Deposit{}, err
-	}
-	s.log.Info("deposit address created", "deposit", row.ID, "account", row.AccountID, "asset", row.Asset,
-		"address", row.Address, "index", row.Index)
-	return Deposit{DepositRow: row}, nil
+	s.log.Info("deposit address created", "deposit", d.ID, "account", d.AccountID, "asset", d.Asset,
+		"address", d.Address, "index", d.Index)
+	return d, nil
 }
 
 // checkDaily refuses amount if the account's last 24 hours of deposits (or
