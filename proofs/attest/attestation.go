@@ -419,10 +419,11 @@ func Parse(b []byte) (*Attestation, error) {
 	if len(b) > MaxDocumentSize {
 		return nil, fail(ErrMalformed, "the document is %d bytes, more than the limit of %d", len(b), MaxDocumentSize)
 	}
-	if _, err := jcs.Canonicalize(b); err != nil {
+	c, err := jcs.Canonicalize(b)
+	if err != nil {
 		return nil, wrap(ErrMalformed, err, "the document is not valid JSON (%v)", err)
 	}
-	if !jcs.IsCanonical(b) {
+	if !bytes.Equal(c, b) {
 		return nil, fail(ErrNotCanonical, "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one")
 	}
 	d := json.NewDecoder(bytes.NewReader(b))

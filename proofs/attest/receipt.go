@@ -240,10 +240,11 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 	if len(b) > maxReceiptSize {
 		return nil, fail(ErrMalformed, "the receipt is %d bytes, more than the limit of %d", len(b), maxReceiptSize)
 	}
-	if _, err := jcs.Canonicalize(b); err != nil {
+	c, err := jcs.Canonicalize(b)
+	if err != nil {
 		return nil, wrap(ErrMalformed, err, "the receipt is not valid JSON (%v)", err)
 	}
-	if !jcs.IsCanonical(b) {
+	if !bytes.Equal(c, b) {
 		return nil, fail(ErrNotCanonical, "the receipt is not in RFC 8785 canonical form")
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
