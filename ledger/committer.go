@@ -55,9 +55,27 @@ func (l *Ledger) committer() {
 // commitBatch applies every job of the batch in one transaction, each in its
 // own savepoint, and commits once. A refusal (insufficient funds, unknown
 // account, ...) rolls back only its own savepoint. A database failure aborts
-// the transaction; Write retries transient failures, and if the batch still
-// fails every job in it gets the error and nothing of it is committed.
+// the transaction (Write retries transient failures) and nothing of it is
+// committed; the jobs of a failed batch are then applied one at a time, so
+// that one job's own failure (a value the engine refuses, say) is that
+// job's error alone and its neighbours commit.
 func (l *Ledger) commitBatch(batch []*job) {
+	if err := l.tryBatch(batch); err != nil && len(batch) > 1 {
+		l.cfg.Log.Warn("ledger batch failed; applying its jobs one at a time", "jobs", len(batch), "err", err)
+		for _, j := range batch {
+			l.commitBatch([]*job{j})
+		}
+		return
+	}
+	for _, j := range batch {
+		close(j.done)
+	}
+}
+
+// tryBatch applies batch in one transaction and sets each job's outcome,
+// unless the transaction failed: then it sets every job's error to the
+// transaction's and returns it. It does not signal the jobs.
+func (l *Ledger) tryBatch(batch []*job) error {
 	ctx := context.Background()
 	results := make([]Entry, len(batch))
 	errs := make([]error, len(batch))
@@ -80,13 +98,13 @@ func (l *Ledger) commitBatch(batch []*job) {
 	})
 	for i, j := range batch {
 		if err != nil {
-			j.err = err
+			j.entry, j.err = Entry{}, err
 		} else {
 			j.entry, j.err = results[i], errs[i]
 		}
-		close(j.done)
 	}
-	if err != nil {
-		l.cfg.Log.Error("ledger batch failed", "jobs", len(batch), "err", err)
+	if err != nil && len(batch) == 1 {
+		l.cfg.Log.Error("ledger job failed", "key", batch[0].req.IdempotencyKey, "err", err)
 	}
+	return err
 }

@@ -219,3 +219,49 @@ func TestFailedBatchLeavesNoSupplyCache(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchJobErrorIsItsOwn puts a job that the database itself refuses
+// (PostgreSQL cannot store NUL in text; the ledger's own validation, which
+// the committer does not repeat, normally stops it at the edge) between two
+// good jobs of one batch: the bad job gets its error and its neighbours
+// commit, instead of the whole batch failing with it.
+func TestBatchJobErrorIsItsOwn(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, store.Postgres)
+	l := New(db, capMint(1000), Config{})
+	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := l.CreateAccount(ctx, "a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := l.CreateAccount(ctx, "b", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []Transfer{
+		{IdempotencyKey: "m1", Asset: "KSH", To: alice.ID, Amount: 100},
+		{IdempotencyKey: "bad", Asset: "KSH", To: bob.ID, Amount: 5, Memo: "nul\x00here"},
+		{IdempotencyKey: "m2", Asset: "KSH", To: bob.ID, Amount: 7},
+	}
+	batch := make([]*job, len(reqs))
+	for i, r := range reqs {
+		r.Scope = IssuerScope
+		batch[i] = &job{ctx: ctx, kind: KindMint, req: r, hash: r.requestHash(KindMint), done: make(chan struct{})}
+	}
+	l.commitBatch(batch)
+	for i, j := range batch {
+		<-j.done
+		if (j.err != nil) != (i == 1) {
+			t.Errorf("job %d (%s): err = %v", i, j.req.IdempotencyKey, j.err)
+		}
+	}
+	rep, err := l.Supply(ctx, "KSH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Supply != 107 || !rep.Consistent() {
+		t.Errorf("supply after the batch: %+v, want 107 (both good mints, not the bad one)", rep)
+	}
+}

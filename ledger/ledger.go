@@ -68,13 +68,16 @@ type Balance struct {
 
 // Entry is one committed journal entry.
 type Entry struct {
-	Seq                int64
-	Kind               Kind
-	Asset              string
-	DebitAccountID     string
-	CreditAccountID    string
-	Amount             int64
-	Memo               string
+	Seq             int64
+	Kind            Kind
+	Asset           string
+	DebitAccountID  string
+	CreditAccountID string
+	Amount          int64
+	Memo            string
+	// Scope is the namespace of IdempotencyKey: the issuer's, an
+	// account's (a wallet's own requests) or a subsystem's (payments).
+	Scope              Scope
 	IdempotencyKey     string
 	DebitBalanceAfter  int64
 	CreditBalanceAfter int64
@@ -207,7 +210,7 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 	if a.Name == "" {
 		return Asset{}, invalid("asset name is required")
 	}
-	if err := validateText("asset name", a.Name, MaxNameLen); err != nil {
+	if err := ValidateText("asset name", a.Name, MaxNameLen); err != nil {
 		return Asset{}, err
 	}
 	if a.Decimals > MaxDecimals {
@@ -341,7 +344,7 @@ func (l *Ledger) cachedAsset(ctx context.Context, tx *store.Tx, code string) (As
 // CreateAccount opens an account. With a non-empty idempotency key, a retry
 // returns the account the first call created.
 func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Account, error) {
-	if err := validateText("label", label, MaxLabelLen); err != nil {
+	if err := ValidateText("label", label, MaxLabelLen); err != nil {
 		return Account{}, err
 	}
 	if idemKey != "" {
@@ -494,7 +497,7 @@ func (r Transfer) validate(kind Kind) error {
 	if err := validateAmount(r.Amount); err != nil {
 		return err
 	}
-	return validateText("memo", r.Memo, MaxMemoLen)
+	return ValidateText("memo", r.Memo, MaxMemoLen)
 }
 
 // Mint credits new units to r.To, if the coverage gate allows the supply
@@ -772,7 +775,7 @@ func (l *Ledger) missingAccount(ctx context.Context, tx *store.Tx, ids []string)
 
 func entryFromRow(r store.EntryRow) Entry {
 	return Entry{Seq: r.Seq, Kind: Kind(r.Kind), Asset: r.AssetCode, DebitAccountID: r.DebitAccountID,
-		CreditAccountID: r.CreditAccountID, Amount: r.Amount, Memo: r.Memo, IdempotencyKey: r.IdemKey,
+		CreditAccountID: r.CreditAccountID, Amount: r.Amount, Memo: r.Memo, Scope: Scope(r.IdemScope), IdempotencyKey: r.IdemKey,
 		DebitBalanceAfter: r.DebitBalanceAfter, CreditBalanceAfter: r.CreditBalanceAfter,
 		SupplyAfter: r.SupplyAfter, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
 }

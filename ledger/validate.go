@@ -3,6 +3,7 @@ package ledger
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -78,12 +79,19 @@ func validateKey(key string) error {
 	return nil
 }
 
-func validateText(field, s string, max int) error {
+// ValidateText checks a free-form text field (a memo, label or name): at
+// most max bytes of valid UTF-8 without NUL. Both stores then keep it the
+// same way: PostgreSQL cannot store U+0000 in text at all, so a NUL refused
+// here is a clear error instead of a failed commit.
+func ValidateText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return invalid("%s is not valid UTF-8", field)
 	}
 	if len(s) > max {
 		return invalid("%s is %d bytes, at most %d allowed", field, len(s), max)
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return invalid("%s contains a NUL character (U+0000) at byte %d; remove it", field, i)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/kosh-reserve/kosh/ledger"
@@ -67,8 +66,8 @@ func (s *Service) CreateDeposit(ctx context.Context, r DepositRequest) (Deposit,
 	if err := s.satAsset(ctx, r.Asset); err != nil {
 		return Deposit{}, err
 	}
-	if len(r.Memo) > ledger.MaxMemoLen || !utf8.ValidString(r.Memo) {
-		return Deposit{}, fmt.Errorf("%w: memo must be valid UTF-8 of at most %d bytes", ledger.ErrInvalidArgument, ledger.MaxMemoLen)
+	if err := ledger.ValidateText("memo", r.Memo, ledger.MaxMemoLen); err != nil {
+		return Deposit{}, err
 	}
 	if r.IdempotencyKey != "" {
 		if len(r.IdempotencyKey) > ledger.MaxKeyLen {

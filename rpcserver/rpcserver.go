@@ -125,10 +125,32 @@ func entryToProto(e ledger.Entry) *koshv1.JournalEntry {
 		CreditBalanceAfter: e.CreditBalanceAfter, SupplyAfter: e.SupplyAfter}
 }
 
-func entriesToProto(es []ledger.Entry) ([]*koshv1.JournalEntry, int64) {
+// walletEntryToProto is an entry as the holder of account sees it: their
+// own side only. The other side's balance after the entry, the asset's
+// supply after it and an idempotency key that is not the holder's own are
+// left out: one unit sent to an account must not reveal its balance, and
+// the issuer's or another wallet's keys are theirs.
+func walletEntryToProto(e ledger.Entry, account string) *koshv1.JournalEntry {
+	p := entryToProto(e)
+	p.SupplyAfter = 0
+	if e.DebitAccountID != account {
+		p.DebitBalanceAfter = 0
+	}
+	if e.CreditAccountID != account {
+		p.CreditBalanceAfter = 0
+	}
+	if e.Scope != ledger.AccountScope(account) {
+		p.IdempotencyKey = ""
+	}
+	return p
+}
+
+// entriesToProto converts a page of entries with conv and returns the
+// next page's after_seq.
+func entriesToProto(es []ledger.Entry, conv func(ledger.Entry) *koshv1.JournalEntry) ([]*koshv1.JournalEntry, int64) {
 	out := make([]*koshv1.JournalEntry, len(es))
 	for i, e := range es {
-		out[i] = entryToProto(e)
+		out[i] = conv(e)
 	}
 	var next int64
 	if len(es) > 0 {
@@ -294,7 +316,7 @@ func (s *Server) ListJournal(ctx context.Context, req *koshv1.ListJournalRequest
 	if err != nil {
 		return nil, s.toStatus(err)
 	}
-	entries, next := entriesToProto(es)
+	entries, next := entriesToProto(es, entryToProto)
 	if len(es) < n {
 		next = 0
 	}
@@ -341,7 +363,9 @@ func (w *walletServer) ListHistory(ctx context.Context, req *koshv1.ListHistoryR
 	if err != nil {
 		return nil, w.s.toStatus(err)
 	}
-	entries, next := entriesToProto(es)
+	entries, next := entriesToProto(es, func(e ledger.Entry) *koshv1.JournalEntry {
+		return walletEntryToProto(e, req.AccountId)
+	})
 	if len(es) < n {
 		next = 0
 	}
@@ -373,5 +397,5 @@ func (w *walletServer) Transfer(ctx context.Context, req *koshv1.WalletServiceTr
 	if err != nil {
 		return nil, w.s.toStatus(err)
 	}
-	return &koshv1.WalletServiceTransferResponse{Entry: entryToProto(e), Receipts: rs}, nil
+	return &koshv1.WalletServiceTransferResponse{Entry: walletEntryToProto(e, req.AccountId), Receipts: rs}, nil
 }
