@@ -83,3 +83,50 @@ func TestWalletSeesOwnSideOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestListAccountsBalances proves ListAccounts shows each account's
+// balances (it showed "balances": [] for every account), page by page.
+func TestListAccountsBalances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend store.Backend) {
+		n := startNode(t, backend)
+		n.fundedReserves()
+		n.createAsset("KSH")
+		n.createAsset("ABC")
+		a, _ := n.createAccount("a")
+		b, _ := n.createAccount("b")
+		c, _ := n.createAccount("c")
+		n.mint("KSH", a, 10)
+		n.mint("ABC", a, 3)
+		n.mint("KSH", c, 7)
+		want := map[string]string{a: "KSH=10 ABC=3", b: "", c: "KSH=7"}
+		got := map[string]string{}
+		var token string
+		for pages := 0; ; pages++ {
+			resp, err := n.issuer.ListAccounts(ctx(t, n.readonly), &koshv1.ListAccountsRequest{PageSize: 2, PageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, acct := range resp.Accounts {
+				s := ""
+				for _, bal := range acct.Balances {
+					if s != "" {
+						s += " "
+					}
+					s += fmt.Sprintf("%s=%d", bal.Asset, bal.Amount)
+				}
+				got[acct.Id] = s
+			}
+			if token = resp.NextPageToken; token == "" {
+				if pages != 1 {
+					t.Errorf("%d pages of 2 for 3 accounts", pages+1)
+				}
+				break
+			}
+		}
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("account %s: balances %q, want %q", id, got[id], w)
+			}
+		}
+	})
+}

@@ -58,6 +58,9 @@ type Account struct {
 	ID        string
 	Label     string
 	CreatedAt time.Time
+	// Balances are the account's holdings, by asset, where the call that
+	// returned the account says it fills them (Accounts does).
+	Balances []Balance
 }
 
 // Balance is an account's holding of one asset.
@@ -416,23 +419,35 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, []Balance, er
 // after the cursor (0 for the first page). It returns the cursor of the next
 // page, or 0 on the last.
 func (l *Ledger) Accounts(ctx context.Context, after int64, limit int) ([]Account, int64, error) {
-	var rows []store.AccountRow
+	var (
+		rows []store.AccountRow
+		bals map[string][]store.BalanceRow
+		more bool
+	)
 	err := l.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		rows, err = tx.Accounts(ctx, after, limit+1)
+		if rows, err = tx.Accounts(ctx, after, limit+1); err != nil || len(rows) == 0 {
+			return err
+		}
+		if more = len(rows) > limit; more {
+			rows = rows[:limit]
+		}
+		bals, err = tx.BalancesOfAccounts(ctx, after, rows[len(rows)-1].Seq)
 		return err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	var next int64
-	if len(rows) > limit {
-		rows = rows[:limit]
+	if more {
 		next = rows[limit-1].Seq
 	}
 	out := make([]Account, len(rows))
 	for i, r := range rows {
 		out[i] = accountFromRow(r)
+		for _, b := range bals[r.ID] {
+			out[i].Balances = append(out[i].Balances, Balance{Asset: b.AssetCode, Amount: b.Balance})
+		}
 	}
 	return out, next, nil
 }

@@ -224,7 +224,7 @@ func (s *Server) ListAccounts(ctx context.Context, req *koshv1.ListAccountsReque
 	}
 	resp := &koshv1.ListAccountsResponse{}
 	for _, a := range as {
-		resp.Accounts = append(resp.Accounts, accountToProto(a, nil))
+		resp.Accounts = append(resp.Accounts, accountToProto(a, a.Balances))
 	}
 	if next != 0 {
 		resp.NextPageToken = strconv.FormatInt(next, 10)

@@ -261,6 +261,28 @@ func (t *Tx) Balances(ctx context.Context, accountID string) ([]BalanceRow, erro
 	return out, rows.Err()
 }
 
+// BalancesOfAccounts returns the balances of the accounts with afterSeq <
+// seq <= lastSeq (a page of Accounts), by account id, each ordered by
+// asset: one query for the page.
+func (t *Tx) BalancesOfAccounts(ctx context.Context, afterSeq, lastSeq int64) (map[string][]BalanceRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
+		FROM accounts c JOIN balances b ON b.account_id = c.id JOIN assets a ON a.id = b.asset_id
+		WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq, a.id`, afterSeq, lastSeq)
+	if err != nil {
+		return nil, fmt.Errorf("list balances of accounts %d to %d: %w", afterSeq+1, lastSeq, err)
+	}
+	defer rows.Close()
+	out := map[string][]BalanceRow{}
+	for rows.Next() {
+		var b BalanceRow
+		if err := rows.Scan(&b.AccountID, &b.AssetID, &b.AssetCode, &b.Balance); err != nil {
+			return nil, fmt.Errorf("list balances of accounts: %w", err)
+		}
+		out[b.AccountID] = append(out[b.AccountID], b)
+	}
+	return out, rows.Err()
+}
+
 // AssetBalances calls fn for every account balance of an asset, in account
 // id order, within the transaction's snapshot. It is how a liability tree is
 // built from one consistent view of the ledger.
