@@ -119,6 +119,11 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	if in.MinConf == 0 {
 		in.MinConf = s.cfg.MinConf
 	}
+	// A damaged database file (seen by any statement so far) is never
+	// attested from.
+	if err := s.cfg.DB.Corrupt(); err != nil {
+		return Published{}, fmt.Errorf("attestation %d not made: %w", in.Seq, err)
+	}
 	signed, err := s.cfg.Composer.Compose(ctx, in, s.cfg.Key, s.cfg.Nodes)
 	if err != nil {
 		return Published{}, fmt.Errorf("compose attestation %d: %w", in.Seq, err)
@@ -165,6 +170,12 @@ func (s *Service) writeFiles(row store.AttestationRow) error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("attestation directory: %w", err)
 	}
+	if seq, id, ok := latestFile(s.cfg.Dir); ok && seq >= row.Seq && id != row.ID {
+		// The directory has seen a longer history than the database: a
+		// mirror of that history must not be overwritten with a fork.
+		return fmt.Errorf("latest.json in %s is attestation %d (%s); attestation %d is not written over it: "+
+			"the database and the attestation directory belong to different histories", s.cfg.Dir, seq, id, row.Seq)
+	}
 	for _, name := range []string{FileName(row), "latest.json"} {
 		tmp, err := os.CreateTemp(s.cfg.Dir, ".tmp-*")
 		if err != nil {
@@ -187,6 +198,23 @@ func (s *Service) writeFiles(row store.AttestationRow) error {
 		}
 	}
 	return nil
+}
+
+// latestFile reads the sequence number and id of the attestation in dir's
+// latest.json; ok is false when there is none or it cannot be read.
+func latestFile(dir string) (seq int64, id string, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "latest.json"))
+	if err != nil {
+		return 0, "", false
+	}
+	a, err := attest.Parse(b)
+	if err != nil {
+		return 0, "", false
+	}
+	if id, err = a.ID(); err != nil {
+		return 0, "", false
+	}
+	return a.Seq, id, true
 }
 
 // FileName is the static file name of an attestation.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/kosh-reserve/kosh/datadir"
 	flags "github.com/jessevdk/go-flags"
 	"github.com/kosh-reserve/kosh/store"
 )
@@ -51,6 +52,7 @@ type Config struct {
 	ShutdownTimeout  time.Duration `long:"shutdowntimeout" description:"How long to let in-flight calls finish on SIGINT/SIGTERM"`
 	PublicRateLimit  float64       `long:"publicratelimit" description:"Requests per second the public (unauthenticated) API serves, in all"`
 	AllowNonLoopback bool          `long:"allownonloopback" description:"Allow listening on non-loopback addresses (put koshd behind a reverse proxy instead)"`
+	AllowNewLedger   bool          `long:"allownewledger" description:"Recovery only: start a new, empty ledger although the data directory has served one (a ledger.id, published attestations), or bind the directory to another ledger's database. Without it koshd refuses, so that a lost or emptied database never silently starts a second attestation history under the same issuer key"`
 
 	DB    DBConfig    `group:"db" namespace:"db"`
 	Chain ChainConfig `group:"chain" namespace:"chain"`
@@ -231,6 +233,31 @@ func (c *Config) TLSKeyPath() string { return filepath.Join(c.DataDir, "tls.key"
 // MacaroonPath returns the path of a baked macaroon file ("admin", ...).
 func (c *Config) MacaroonPath(name string) string {
 	return filepath.Join(c.NetworkDir(), name+".macaroon")
+}
+
+// LedgerIDPath is the data directory's copy of its ledger's identity.
+func (c *Config) LedgerIDPath() string { return filepath.Join(c.NetworkDir(), "ledger.id") }
+
+// privateFiles lists what in the data directory only koshd's user may read
+// (and, for directories, change): checked at start and while running.
+func (c *Config) privateFiles() []datadir.Entry {
+	es := []datadir.Entry{
+		{Path: c.DataDir, Kind: datadir.Directory},
+		{Path: c.NetworkDir(), Kind: datadir.Directory},
+		{Path: c.TLSKeyPath(), Kind: datadir.Secret},
+		{Path: c.MacaroonPath("root") + ".key", Kind: datadir.Secret},
+		{Path: c.AttestKeyPath(), Kind: datadir.Secret},
+	}
+	macs, _ := filepath.Glob(filepath.Join(c.NetworkDir(), "*.macaroon"))
+	for _, m := range macs {
+		es = append(es, datadir.Entry{Path: m, Kind: datadir.Secret})
+	}
+	if sc := c.StoreConfig(); sc.Backend == store.SQLite {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			es = append(es, datadir.Entry{Path: sc.SQLitePath + suffix, Kind: datadir.Database})
+		}
+	}
+	return es
 }
 
 // StoreConfig is the store configuration this config selects.

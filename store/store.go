@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx/v5" driver
@@ -35,7 +36,16 @@ type Config struct {
 	PostgresDSN string
 	// MaxReaders bounds the pool of read connections (default 8).
 	MaxReaders int
+	// QuickCheckTimeout bounds SQLite's quick_check at open (default
+	// DefaultQuickCheckTimeout; negative skips it). A check that runs out
+	// of time is logged and the database used; one that finds damage
+	// refuses the database.
+	QuickCheckTimeout time.Duration
 }
+
+// DefaultQuickCheckTimeout bounds the integrity check of a SQLite database
+// at open: quick_check reads every page, ~1 s per GB here.
+const DefaultQuickCheckTimeout = 2 * time.Minute
 
 // DB is an open store. It is safe for concurrent use.
 type DB struct {
@@ -49,6 +59,9 @@ type DB struct {
 	// hot holds the ledger's hot-path statements prepared on the SQLite
 	// writer (nil for PostgreSQL); see stmtcache.go.
 	hot map[string]*sql.Stmt
+	// corrupt holds the first error that said the database file is
+	// damaged; from then on every write is refused (see Corrupt).
+	corrupt atomic.Pointer[error]
 }
 
 // Sentinel errors the domain packages branch on.
@@ -78,6 +91,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		}
 		if err := os.MkdirAll(filepath.Dir(cfg.SQLitePath), 0o700); err != nil {
 			return nil, fmt.Errorf("open sqlite: create directory: %w", err)
+		}
+		// A new database file is created readable by its owner only;
+		// SQLite gives its -wal and -shm files the same permissions.
+		if f, err := os.OpenFile(cfg.SQLitePath, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+			f.Close()
+		} else if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("open sqlite: create %s: %w", cfg.SQLitePath, err)
 		}
 		var err error
 		db.writer, err = sql.Open("sqlite", SQLiteDSN(cfg.SQLitePath, true))
@@ -116,7 +136,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	defer cancel()
 	if err := db.writer.PingContext(pingCtx); err != nil {
 		db.Close()
+		if isCorrupt(err) {
+			return nil, fmt.Errorf("%w: %s: %v; restore it from a backup", ErrCorrupt, cfg.SQLitePath, err)
+		}
 		return nil, fmt.Errorf("connect to %s: %w", cfg.Backend, err)
+	}
+	if db.backend == SQLite {
+		if err := db.quickCheck(ctx, cfg.SQLitePath, cfg.QuickCheckTimeout); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -199,9 +228,13 @@ const maxAttempts = 8
 // failure, SQLite busy) is rolled back and fn is run again, so fn must not
 // have effects outside the transaction. Any error from fn rolls back.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := db.Corrupt(); err != nil {
+		return err
+	}
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = db.runTx(ctx, db.writer, false, fn)
+		db.noteCorruption(err)
 		if err == nil || !IsTransient(err) {
 			return err
 		}
@@ -219,7 +252,9 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 // of the database (REPEATABLE READ on PostgreSQL; a WAL read snapshot on
 // SQLite).
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return db.runTx(ctx, db.reader, true, fn)
+	err := db.runTx(ctx, db.reader, true, fn)
+	db.noteCorruption(err)
+	return err
 }
 
 func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) error {
