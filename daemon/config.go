@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
-	"github.com/kosh-reserve/kosh/datadir"
 	flags "github.com/jessevdk/go-flags"
+	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/store"
 )
 
