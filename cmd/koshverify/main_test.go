@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -286,5 +289,47 @@ func TestOnChain(t *testing.T) {
 				t.Fatalf("%d failures (want %d), output lacks %q:\n%s", r.failures, tc.fails, tc.want, out.String())
 			}
 		})
+	}
+}
+
+// TestForkedChainDir: a chain directory holding two different attestations
+// numbered 2 under the same issuer key (one re-signed with another time)
+// fails, naming the number and both ids, whichever branch the attestation
+// checked runs through; so does a second #1 (a restarted history).
+func TestForkedChainDir(t *testing.T) {
+	src := filepath.Join(vectors, "chain")
+	seed := sha256.Sum256([]byte("kosh attest vector: issuer key"))
+	key, _ := btcec.PrivKeyFromBytes(seed[:])
+	for _, n := range []string{"000001-", "000002-"} {
+		dir := t.TempDir()
+		for _, p := range []string{"000001-", "000002-", "000003-"} {
+			f := firstFile(t, src, p)
+			b, _ := os.ReadFile(filepath.Join(src, f))
+			os.WriteFile(filepath.Join(dir, f), b, 0o644)
+		}
+		b, _ := os.ReadFile(filepath.Join(src, firstFile(t, src, n)))
+		fork, err := attest.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm, err := attest.ParseTime(fork.Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fork.Time = tm.Add(time.Second).Format(attest.TimeLayout)
+		if err := fork.Sign(key); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := fork.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := fork.ID()
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d-%s.json", fork.Seq, id)), doc, 0o644)
+		code, out := run(t, "attestation", filepath.Join(dir, firstFile(t, dir, "000003-")), "--chain", dir)
+		want := fmt.Sprintf("2 different attestations numbered %d", fork.Seq)
+		if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, id) {
+			t.Errorf("fork at %d: exit %d, want 1 and %q naming %s\n%s", fork.Seq, code, want, id, out)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
@@ -24,7 +25,9 @@ Usage:
       through DIR (a directory of attestation files) or URL-PREFIX (where
       <seq as 6 digits>-<hash>.json files are served), to the attestation
       with hash --first, or to the first attestation of the issuer, and
-      checks every attestation on the way.
+      checks every attestation on the way. A DIR holding two different
+      attestations with the same number under the issuer's key (a fork,
+      or a history restarted at 1) fails, naming both.
   koshverify inclusion --attestation FILE|URL --proof FILE [--receipt FILE] [--issuer KEY]
       Checks a holder's inclusion bundle (asset, account, salt, balance and
       proof, as the wallet API returns it) against the attestation. With
@@ -271,6 +274,7 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 			r.fail(err.Error())
 			return
 		}
+		r.checkForks(a, dir, src)
 	}
 	cur := a
 	for {
@@ -328,6 +332,36 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 			to = "attestation " + first
 		}
 		r.okf("hash chain of %d attestation(s) back to %s", len(list), to)
+	}
+}
+
+// checkForks fails when dir holds two different attestations with the same
+// sequence number under the issuer key of a: a forked history (two #1s, a
+// restart, or two branches), whichever of them a's chain runs through.
+func (r *runner) checkForks(a *attest.Attestation, dir map[string][]byte, src string) {
+	bySeq := map[int64][]string{}
+	for id, b := range dir {
+		d, err := attest.Parse(b)
+		if err != nil || d.IssuerKey != a.IssuerKey {
+			continue
+		}
+		bySeq[d.Seq] = append(bySeq[d.Seq], id)
+	}
+	if id, err := a.ID(); err == nil && dir[id] == nil {
+		bySeq[a.Seq] = append(bySeq[a.Seq], id)
+	}
+	seqs := make([]int64, 0, len(bySeq))
+	for seq, ids := range bySeq {
+		if len(ids) > 1 {
+			seqs = append(seqs, seq)
+		}
+	}
+	slices.Sort(seqs)
+	for _, seq := range seqs {
+		ids := bySeq[seq]
+		slices.Sort(ids)
+		r.fail(fmt.Sprintf("%s holds %d different attestations numbered %d under issuer key %s (%s): the issuer has published a forked history",
+			src, len(ids), seq, a.IssuerKey, strings.Join(ids, ", ")))
 	}
 }
 
