@@ -85,7 +85,7 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 	}
 	return reserve.NewService(d.reserves, client, watcher, lnds, reserve.ServiceConfig{
 		ChainPoll: cfg.Chain.PollInterval, ChainMaxAge: cfg.Chain.MaxAge,
-		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge, Wake: wake,
+		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge, Wake: wake, ChainHost: cfg.Chain.RPCHost,
 		Log: d.log.With("subsystem", "reserve"),
 	}), nil
 }

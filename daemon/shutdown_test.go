@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -265,4 +266,31 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 		t.Fatal("Run did not return after SIGTERM")
 	}
 	requireClosedAndReopen(t, cfg.StoreConfig().SQLitePath, acct)
+}
+
+// TestStopWithUnreachableChain proves SIGTERM-style Stop returns promptly
+// while the chain backend is unreachable (it took 15-19 s: rpcclient's
+// Connect sleeps 5 s after each failed dial and cannot be interrupted).
+func TestStopWithUnreachableChain(t *testing.T) {
+	cfg := newConfig(t, store.SQLite)
+	cert := filepath.Join(t.TempDir(), "rpc.cert")
+	if err := os.WriteFile(cert, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Chain.Backend = "btcd"
+	cfg.Chain.RPCHost = freePort(t)
+	cfg.Chain.RPCCert = cert
+	cfg.Chain.PollInterval = 50 * time.Millisecond
+	d, err := daemon.Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // several failed connection attempts
+	start := time.Now()
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Stop took %s with the chain backend unreachable; want well under 2 s", took)
+	}
 }

@@ -3,6 +3,8 @@ package itest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -179,4 +181,65 @@ func confirmedUnspent(t *testing.T, n *harness.Node, minConf int32) int64 {
 		sum += u.AmountSat
 	}
 	return sum
+}
+
+// TestFirstLightningPollAfterChain proves koshd's first Lightning poll
+// waits for the chain client to connect instead of racing it: with the
+// chain backend slow to answer (a proxy holds connections for its first 2 s) and
+// a minute between polls, a node with wallet outputs to check on-chain
+// still reports right after start (the first poll failed with "the client
+// was never connected", and every start refused mints until the next poll).
+func TestFirstLightningPollAfterChain(t *testing.T) {
+	h := harness.Shared(t)
+	erin := h.NewNodes(t, "erin")[0]
+	h.FundNode(t, erin, 1_000_000)
+	h.Mine(t, 3)
+	h.WaitSynced(t, erin)
+
+	cfg := koshConfig(t, h)
+	cfg.Chain.Birthday = tipHeight(t, h) + 1
+	cfg.Chain.RPCHost = slowProxy(t, cfg.Chain.RPCHost, 2*time.Second)
+	cfg.Lnd.Nodes = []string{lndSpec(erin)}
+	cfg.Lnd.PollInterval = time.Minute
+	k := startKosh(t, cfg)
+	k.waitReserves("erin's first poll", 20*time.Second, func(s *koshv1.ReserveSnapshot) error {
+		src := source(s, erin.Name)
+		if src == nil || src.LastSeen == nil || src.Stale {
+			return fmt.Errorf("erin has not reported: %v", src)
+		}
+		return nil
+	})
+}
+
+// slowProxy forwards loopback TCP connections to target, holding every
+// connection made in its first delay until delay has passed: a chain
+// backend slow to answer at first.
+func slowProxy(t testing.TB, target string, delay time.Duration) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	ready := time.Now().Add(delay)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				time.Sleep(time.Until(ready))
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				io.Copy(c, up)
+			}(c)
+		}
+	}()
+	return l.Addr().String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"sort"
 	"strings"
@@ -187,6 +188,44 @@ func (m *Monitor) Snapshot() Snapshot {
 	}
 	return snap
 }
+
+// LogChanges logs each source whose freshness changed since the last call
+// with the same state map: going stale is a warning (minting stops),
+// recovering and first reporting are info. A source that has not reported
+// yet is not logged as stale.
+func (m *Monitor) LogChanges(log *slog.Logger, state map[string]Freshness) {
+	for _, src := range m.Snapshot().Sources {
+		now := Fresh
+		switch {
+		case src.LastSeen.IsZero():
+			now = NotYet
+		case src.Stale:
+			now = Stale
+		}
+		was := state[src.Name]
+		state[src.Name] = now
+		switch {
+		case now == was:
+		case now == Fresh && was == Stale:
+			log.Info("reserve source recovered", "source", src.Name, "counted_sats", src.Counted)
+		case now == Fresh:
+			log.Info("reserve source reporting", "source", src.Name, "counted_sats", src.Counted)
+		case now == Stale:
+			log.Warn("reserve source is stale: minting stops until it reports again", "source", src.Name,
+				"last_seen", src.LastSeen, "max_age", src.MaxAge, "last_error", src.LastError)
+		}
+	}
+}
+
+// Freshness is a source's state as LogChanges tracks it.
+type Freshness int
+
+// Source states.
+const (
+	NotYet Freshness = iota // registered, never reported
+	Fresh                   // reported within its max age
+	Stale                   // silent past its max age
+)
 
 func lastErr(s *SourceStatus) string {
 	if s.LastError == "" {

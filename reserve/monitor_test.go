@@ -3,6 +3,7 @@ package reserve
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +121,48 @@ func TestUpdateValidation(t *testing.T) {
 	if s := m.Snapshot(); s.Counted != 7 || s.Sources[0].Height != 5 {
 		t.Fatalf("snapshot = %+v", s)
 	}
+}
+
+// TestLogChanges proves a source going stale mid-run is logged as a
+// warning once, its recovery as info once, and a source that has not
+// reported yet is not called stale.
+func TestLogChanges(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	m := NewMonitor()
+	m.now = func() time.Time { return clock }
+	m.RegisterKind("chain", KindChain, time.Minute)
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	state := map[string]Freshness{}
+	step := func(want ...string) {
+		t.Helper()
+		buf.Reset()
+		m.LogChanges(log, state)
+		got := buf.String()
+		if len(want) == 0 && got != "" {
+			t.Errorf("logged %q, want nothing", got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("logged %q, want %q", got, w)
+			}
+		}
+	}
+	step() // registered, never reported: not "stale"
+	clock = clock.Add(2 * time.Minute)
+	step()
+	if err := m.Report("chain", 5); err != nil {
+		t.Fatal(err)
+	}
+	step("level=INFO", "reserve source reporting", "source=chain")
+	step()
+	clock = clock.Add(61 * time.Second)
+	m.Fail("chain", errors.New("connection refused"))
+	step("level=WARN", "reserve source is stale", "source=chain", "connection refused")
+	step()
+	if err := m.Report("chain", 5); err != nil {
+		t.Fatal(err)
+	}
+	step("level=INFO", "reserve source recovered")
+	step()
 }

@@ -25,7 +25,13 @@ type ServiceConfig struct {
 	// Wake, if set, makes the chain loop sync at once (a block
 	// notification) instead of waiting for its next poll.
 	Wake <-chan struct{}
-	Log  *slog.Logger
+	// ChainHost is the chain backend's host:port, probed before each
+	// connection attempt (see chain.Connect).
+	ChainHost string
+	// StaleCheck is how often sources are checked for going stale or
+	// recovering, to log each change (default 1s).
+	StaleCheck time.Duration
+	Log        *slog.Logger
 }
 
 // Service runs the reserve sources and feeds the monitor: one goroutine
@@ -36,6 +42,12 @@ type Service struct {
 	chainClient *rpcclient.Client // nil: no chain source
 	watcher     *chain.Watcher
 	lnds        []*lightning.Source
+
+	// chainUp is closed once the chain client is connected (at once with
+	// no chain source): Lightning polls check channel points and wallet
+	// outputs through it, so they wait for it.
+	chainUp     chan struct{}
+	chainUpOnce sync.Once
 
 	mu        sync.RWMutex
 	chainSnap chain.Snapshot
@@ -57,11 +69,17 @@ func NewService(mon *Monitor, client *rpcclient.Client, watcher *chain.Watcher, 
 	if cfg.LNMaxAge <= 0 {
 		cfg.LNMaxAge = 2 * time.Minute
 	}
+	if cfg.StaleCheck <= 0 {
+		cfg.StaleCheck = time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	s := &Service{mon: mon, cfg: cfg, chainClient: client, watcher: watcher, lnds: lnds,
-		lnReports: map[string]lightning.Report{}}
+		lnReports: map[string]lightning.Report{}, chainUp: make(chan struct{})}
+	if client == nil {
+		s.markChainUp()
+	}
 	if watcher != nil {
 		mon.RegisterKind(ChainSourceName, KindChain, cfg.ChainMaxAge)
 	}
@@ -71,9 +89,13 @@ func NewService(mon *Monitor, client *rpcclient.Client, watcher *chain.Watcher, 
 	return s
 }
 
+func (s *Service) markChainUp() { s.chainUpOnce.Do(func() { close(s.chainUp) }) }
+
 // Run polls until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.staleLoop(ctx) }()
 	if s.watcher != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()
@@ -90,11 +112,16 @@ func (s *Service) chainLoop(ctx context.Context) {
 	connected := s.chainClient == nil
 	t := time.NewTicker(s.cfg.ChainPoll)
 	defer t.Stop()
+	var warn repeatLog
 	for {
 		if !connected {
-			err := s.chainClient.Connect(1)
-			if err == nil || errors.Is(err, rpcclient.ErrClientAlreadyConnected) || errors.Is(err, rpcclient.ErrNotWebsocketClient) {
+			err := chain.Connect(ctx, s.chainClient, s.cfg.ChainHost)
+			switch {
+			case err == nil:
 				connected = true
+				s.markChainUp()
+				log.Info("connected to the chain backend", "host", s.cfg.ChainHost)
+				warn.reset()
 				if s.cfg.Wake != nil {
 					// Block notifications speed the loop up; polling
 					// still decides. POST clients have none.
@@ -102,9 +129,11 @@ func (s *Service) chainLoop(ctx context.Context) {
 						log.Warn("block notifications unavailable; polling only", "err", err)
 					}
 				}
-			} else {
+			case ctx.Err() != nil:
+				return
+			default:
 				s.mon.Fail(ChainSourceName, err)
-				log.Warn("chain backend unreachable", "err", err)
+				warn.log(log, "chain backend unreachable; retrying", err)
 			}
 		}
 		if connected {
@@ -149,6 +178,11 @@ func (s *Service) syncChain(ctx context.Context, log *slog.Logger) {
 
 func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
 	log := s.cfg.Log.With("source", l.Name())
+	select {
+	case <-s.chainUp:
+	case <-ctx.Done():
+		return
+	}
 	t := time.NewTicker(s.cfg.LNPoll)
 	defer t.Stop()
 	for {
@@ -185,6 +219,42 @@ func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
 		}
 	}
 }
+
+// staleLoop logs every source that goes stale (silent past its max age,
+// so minting stops) or recovers, once per change.
+func (s *Service) staleLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.StaleCheck)
+	defer t.Stop()
+	state := map[string]Freshness{}
+	for {
+		s.mon.LogChanges(s.cfg.Log, state)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// repeatLog logs a recurring failure when it first happens, when its text
+// changes, and then at most once a minute, instead of at every poll.
+type repeatLog struct {
+	last string
+	at   time.Time
+	n    int
+}
+
+func (r *repeatLog) log(log *slog.Logger, msg string, err error) {
+	text := err.Error()
+	r.n++
+	if text == r.last && time.Since(r.at) < time.Minute {
+		return
+	}
+	log.Warn(msg, "err", err, "failures", r.n)
+	r.last, r.at = text, time.Now()
+}
+
+func (r *repeatLog) reset() { *r = repeatLog{} }
 
 // Details returns the last chain snapshot and the last report of every
 // Lightning node, sorted by name.

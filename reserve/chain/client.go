@@ -1,9 +1,12 @@
 package chain
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/rpcclient"
@@ -73,3 +76,36 @@ func Dial(cfg ClientConfig) (*rpcclient.Client, error) {
 	}
 	return c, nil
 }
+
+// Connect connects a websocket client made by Dial to the backend at host,
+// returning as soon as ctx ends. rpcclient's own Connect sleeps five
+// seconds after a failed dial even when asked for one try, holding no
+// context: called directly, an unreachable backend held koshd's shutdown
+// for 15 s and more. So the backend is first probed with a plain TCP dial
+// that ctx cancels, and rpcclient's Connect runs only when that succeeds
+// (and is abandoned, not waited for, if ctx ends during it). A POST client
+// (bitcoind) needs no connection and returns nil.
+func Connect(ctx context.Context, c *rpcclient.Client, host string) error {
+	dctx, cancel := context.WithTimeout(ctx, connectProbeTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("chain backend at %s is unreachable: %w", host, err)
+	}
+	conn.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(1) }()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, rpcclient.ErrClientAlreadyConnected) || errors.Is(err, rpcclient.ErrNotWebsocketClient) {
+			return nil
+		}
+		return fmt.Errorf("connect to the chain backend at %s: %w", host, err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// connectProbeTimeout bounds the TCP probe of Connect.
+const connectProbeTimeout = 10 * time.Second
