@@ -200,7 +200,16 @@ func (k *koshd) closeConn() {
 }
 
 // kill sends SIGKILL and waits until the process is reaped.
-func (k *koshd) kill() error {
+func (k *koshd) kill() error { return k.killAnd(nil) }
+
+// killAnd sends SIGKILL, calls then (if not nil) at once, and waits until
+// the process is reaped.
+func (k *koshd) killAnd(then func()) error {
+	defer func() {
+		if then != nil { // not called yet: an error path
+			then()
+		}
+	}()
 	if k.cmd == nil {
 		return errors.New("koshd was never started")
 	}
@@ -209,6 +218,10 @@ func (k *koshd) kill() error {
 	}
 	if err := k.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("SIGKILL koshd (pid %d): %w", k.cmd.Process.Pid, err)
+	}
+	if then != nil {
+		then()
+		then = nil
 	}
 	select {
 	case <-k.done:

@@ -219,8 +219,6 @@ func (s *storeRun) seed(ctx context.Context) error {
 
 // load runs cfg.clients clients, each with one call in flight, and kills
 // koshd with SIGKILL after a random time; it returns the round's operations.
-// The clients stop sending just before the kill, so what the kill cuts is
-// the calls in flight.
 func (s *storeRun) load(ctx context.Context, round int) ([]*op, error) {
 	loadCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -245,8 +243,9 @@ func (s *storeRun) load(ctx context.Context, round int) ([]*op, error) {
 	case <-time.After(after):
 	case <-ctx.Done():
 	}
-	stop()
-	killErr := s.k.kill()
+	// The clients stop sending the moment the signal is sent: what the
+	// kill cuts is the calls in flight, not new calls to a dead port.
+	killErr := s.k.killAnd(stop)
 	wg.Wait()
 	s.k.closeConn()
 	if killErr != nil {
