@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// sysProcAttr: only Linux has a parent-death signal.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
