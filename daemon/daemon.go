@@ -151,6 +151,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.reserves = reserve.NewMonitor()
 	d.ledger = ledger.New(d.db, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger")})
+	if err := d.ledger.Seal(ctx); err != nil {
+		return err
+	}
 	d.ledger.Start()
 	if d.reserveSvc, err = d.newReserveService(); err != nil {
 		return err

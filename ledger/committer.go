@@ -14,6 +14,11 @@ type job struct {
 	req  Transfer
 	hash []byte
 
+	// head is the journal's chain hash before this job; newHead the chain
+	// hash of the entry the job wrote (nil if it wrote none: a refusal or
+	// a replay).
+	head, newHead []byte
+
 	entry Entry
 	err   error
 	done  chan struct{}
@@ -79,9 +84,15 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	ctx := context.Background()
 	results := make([]Entry, len(batch))
 	errs := make([]error, len(batch))
+	var head []byte
 	err := l.db.Write(ctx, func(tx *store.Tx) error {
+		if err := l.loadHead(ctx, tx); err != nil {
+			return err
+		}
+		head = l.head
 		for i, j := range batch {
 			results[i], errs[i] = Entry{}, nil
+			j.head, j.newHead = head, nil
 			if err := j.ctx.Err(); err != nil {
 				// The caller gave up before the job was applied: skip it,
 				// so nothing is committed that the caller was told failed.
@@ -93,9 +104,15 @@ func (l *Ledger) tryBatch(batch []*job) error {
 				return err
 			}
 			results[i], errs[i] = e, err
+			if err == nil && j.newHead != nil {
+				head = j.newHead
+			}
 		}
 		return nil
 	})
+	if err == nil {
+		l.head = head
+	}
 	for i, j := range batch {
 		if err != nil {
 			j.entry, j.err = Entry{}, err

@@ -25,5 +25,14 @@
 // idempotency key, the balances' foreign key to accounts, the guarded
 // supply and balance updates. Only if one of them refuses is the savepoint
 // rolled back and the operation run again with every check made in order,
-// so a refusal or a replay gets the same answer and message either way.
+// so a refusal or a replay gets the same answer and message either way. A
+// batch that fails as a whole (a database error, not a refusal) is applied
+// again one operation at a time, so one operation's failure is its own.
+//
+// The journal is a hash chain (journalchain.go): each entry stores a tagged
+// hash of its predecessor's and its own fields, balances and supply after
+// it included. Freeze, which every attestation starts from, replays the
+// chain to its cut-off and refuses (ErrJournalTampered) a history edited
+// in the database outside koshd: an entry changed, deleted or reordered, or
+// a balance or supply changed without its entry.
 package ledger

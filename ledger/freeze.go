@@ -35,7 +35,9 @@ type Frozen struct {
 // sequence in one read transaction, so the figures are one consistent
 // instant of the ledger. It fails if an asset's balances do not add up to
 // its supply (the invariant the ledger keeps; a failure means corruption
-// and must stop an attestation rather than publish it).
+// and must stop an attestation rather than publish it), or if the journal
+// up to the cut-off does not verify against its hash chain or does not
+// replay to those balances and supplies (ErrJournalTampered).
 func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 	var f Frozen
 	err := l.db.Read(ctx, func(tx *store.Tx) error {
@@ -71,7 +73,9 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 			}
 			f.Assets = append(f.Assets, fa)
 		}
-		return nil
+		// The figures must be what the journal's hash chain replays to:
+		// an attestation never signs a history edited outside koshd.
+		return verifyJournal(ctx, tx, &f)
 	})
 	if err != nil {
 		return Frozen{}, fmt.Errorf("freeze the ledger: %w", err)

@@ -169,6 +169,11 @@ type Ledger struct {
 
 	mu     sync.RWMutex
 	assets map[string]Asset // immutable fields only: Supply is not kept current
+
+	// head is the journal's newest chain hash (journalchain.go), owned by
+	// the committer once started; headLoaded says it was read.
+	head       []byte
+	headLoaded bool
 }
 
 // New returns a ledger over db whose mints pass through gate.
@@ -568,6 +573,7 @@ var errFastPathMissed = errors.New("ledger: operation needs the checked path")
 // each condition in order, so callers see exactly the result and message
 // apply alone gives.
 func (l *Ledger) applyJob(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+	j.newHead = nil
 	var e Entry
 	err := tx.Savepoint(ctx, func() error {
 		var err error
@@ -579,6 +585,7 @@ func (l *Ledger) applyJob(ctx context.Context, tx *store.Tx, j *job) (Entry, err
 	if err != errFastPathMissed {
 		return e, err
 	}
+	j.newHead = nil
 	err = tx.Savepoint(ctx, func() error {
 		var err error
 		e, err = l.apply(ctx, tx, j)
@@ -632,6 +639,7 @@ func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, er
 			return fastMiss(err)
 		}
 	}
+	row.ChainHash = entryHash(j.head, &row)
 	if row, err = tx.InsertEntry(ctx, row); err != nil {
 		return fastMiss(err)
 	}
@@ -642,6 +650,7 @@ func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, er
 			return Entry{}, err
 		}
 	}
+	j.newHead = row.ChainHash
 	return entryFromRow(row), nil
 }
 
@@ -770,10 +779,12 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 			return Entry{}, err
 		}
 	}
+	row.ChainHash = entryHash(j.head, &row)
 	row, err = tx.InsertEntry(ctx, row)
 	if err != nil {
 		return Entry{}, err
 	}
+	j.newHead = row.ChainHash
 	return entryFromRow(row), nil
 }
 

@@ -59,6 +59,9 @@ type EntryRow struct {
 	CreditBalanceAfter int64
 	SupplyAfter        int64
 	CreatedAt          int64
+	// ChainHash chains the entry to its predecessor (package ledger); nil
+	// for an entry written before chain hashes and not sealed yet.
+	ChainHash []byte
 }
 
 // Journal entry kinds as stored; the values match kosh.v1.EntryKind.
@@ -373,7 +376,7 @@ func nullable(s string) any {
 func (t *Tx) InsertEntry(ctx context.Context, e EntryRow) (EntryRow, error) {
 	args := []any{e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
 		e.IdemScope, e.IdemKey, e.RequestHash, e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter,
-		e.CreatedAt}
+		e.CreatedAt, e.ChainHash}
 	var err error
 	if t.backend == SQLite {
 		// seq is the table's rowid (INTEGER PRIMARY KEY).

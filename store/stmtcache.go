@@ -30,8 +30,9 @@ const (
 		WHERE account_id = $2 AND asset_id = $3 AND balance >= $1 RETURNING balance`
 	qBalance         = `SELECT balance FROM balances WHERE account_id = $1 AND asset_id = $2`
 	qInsertEntryExec = `INSERT INTO journal (kind, asset_id, debit_account_id, credit_account_id,
-		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at,
+		chain_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 	// qInsertEntry is for PostgreSQL. SQLite runs qInsertEntryExec and takes
 	// the new seq (the rowid) from the result: SQLite's RETURNING builds a
 	// temporary b-tree per execution and the row comes back through a result
