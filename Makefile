@@ -64,8 +64,12 @@ vet:
 	$(GO) vet -tags kosh_faults ./cmd/koshd ./itest/
 
 # Unit tests run every store-backed suite on SQLite and on the PostgreSQL at
-# KOSH_TEST_POSTGRES_DSN (default postgres://postgres@127.0.0.1:5432/test);
-# with CI=true a missing PostgreSQL fails instead of skipping.
+# KOSH_TEST_POSTGRES_DSN (default postgres://postgres@127.0.0.1:5432/test).
+# CI=true makes a missing PostgreSQL or Chromium fail instead of skipping;
+# these targets set it themselves, so that a run by hand cannot go green
+# on SQLite alone (a bare `go test` still skips what it cannot reach).
+test unit race: export CI := true
+
 unit: chromium
 	$(GO) test -count=1 $(UNIT_PKGS)
 

@@ -131,6 +131,9 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kosh_payments_flagged_deposit_outputs",
 			Help: "Credited on-chain deposit outputs currently reorganised out (ListFlaggedDeposits); anything above 0 needs the issuer."},
 			func() float64 { return float64(svc.Stats().FlaggedOutputs) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kosh_payments_onchain_scan_height",
+			Help: "Chain height the last completed on-chain deposit scan evaluated (0: none yet)."},
+			func() float64 { return float64(svc.Stats().ScanHeight) }),
 	)
 	return nil
 }

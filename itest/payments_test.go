@@ -195,7 +195,7 @@ func TestPayments(t *testing.T) {
 		for conf := 1; conf <= 2; conf++ {
 			h.Mine(t, 1)
 			e.waitChainHeight(t)
-			time.Sleep(500 * time.Millisecond) // several payments polls
+			e.waitScanned(t)
 			if got := e.getDeposit(t, d.Id); got.Credited != 0 {
 				t.Fatalf("credited at %d confirmations: %v", conf, got)
 			}
@@ -217,7 +217,7 @@ func TestPayments(t *testing.T) {
 		h.ReorgDroppingTx(t, txid, 2)
 		h.Mine(t, 4)
 		e.waitChainHeight(t)
-		time.Sleep(time.Second)
+		e.waitScanned(t)
 		if got := e.getDeposit(t, d.Id); got.Credited != 0 || len(got.Outputs) != 0 || got.State != "open" {
 			t.Fatalf("reorged-out deposit credited: %v", got)
 		}
@@ -490,6 +490,28 @@ func (e *payEnv) waitChainHeight(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("koshd's chain source not at %d yet", want)
+	}, syncTimeout)
+}
+
+// waitScanned waits until koshd's on-chain deposit scan has evaluated the
+// chain at btcd's tip (the gauge kosh_payments_onchain_scan_height): only
+// then does "not credited" mean the deposit was judged and refused.
+func (e *payEnv) waitScanned(t *testing.T) {
+	t.Helper()
+	want := tipHeight(t, e.h)
+	harness.WaitFor(t, func() error {
+		v, err := e.k.metric("kosh_payments_onchain_scan_height")
+		if err != nil {
+			return err
+		}
+		got, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("kosh_payments_onchain_scan_height %q: %w", v, err)
+		}
+		if int64(got) < want {
+			return fmt.Errorf("koshd's deposit scan at height %v, not yet %d", got, want)
+		}
+		return nil
 	}, syncTimeout)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -31,7 +32,7 @@ type fakeLnd struct {
 	order       []string
 	addIdx      uint64
 	settleIdx   uint64
-	subscribers []chan *lnrpc.Invoice
+	subscribers []*invoiceStream
 
 	// payreqs the holder's side "issued", by string.
 	payreqs map[string]*lnrpc.PayReq
@@ -53,6 +54,14 @@ type fakeLnd struct {
 	// now is the fake's clock (invoice timestamps).
 	now func() time.Time
 
+	// downCalls counts, per method, the calls refused because the fake
+	// was down; tracks counts TrackPaymentV2 calls and recvs Recv calls
+	// on payment streams, per payment hash: the evidence tests wait for
+	// before asserting that nothing happened.
+	downCalls map[string]int
+	tracks    map[string]int
+	recvs     map[string]int
+
 	txs        []*lnrpc.Transaction
 	coinSends  int
 	refuseSend error
@@ -61,15 +70,38 @@ type fakeLnd struct {
 
 func newFakeLnd() *fakeLnd {
 	return &fakeLnd{invoices: map[string]*lnrpc.Invoice{}, payreqs: map[string]*lnrpc.PayReq{},
-		payments: map[string]*lnrpc.Payment{}, sends: map[string]int{}, outcome: lnrpc.Payment_SUCCEEDED, now: time.Now}
+		payments: map[string]*lnrpc.Payment{}, sends: map[string]int{}, outcome: lnrpc.Payment_SUCCEEDED, now: time.Now,
+		downCalls: map[string]int{}, tracks: map[string]int{}, recvs: map[string]int{}}
 }
 
 var errDown = status.Error(codes.Unavailable, "fake lnd is down")
 
-func (f *fakeLnd) isDown() bool {
+// refuseDown counts a call refused because the fake is down and returns
+// the error; f.mu is held.
+func (f *fakeLnd) refuseDown(call string) error {
+	f.downCalls[call]++
+	return errDown
+}
+
+// downCount is how many calls of a method were refused while down.
+func (f *fakeLnd) downCount(call string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.down
+	return f.downCalls[call]
+}
+
+// trackCount and recvCount are how many times a payment was tracked, and
+// how many times a payment stream of it was read.
+func (f *fakeLnd) trackCount(hash string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tracks[hash]
+}
+
+func (f *fakeLnd) recvCount(hash string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.recvs[hash]
 }
 
 func (f *fakeLnd) setDown(down bool) {
@@ -84,7 +116,7 @@ func (f *fakeLnd) AddInvoice(_ context.Context, in *lnrpc.Invoice, _ ...grpc.Cal
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("AddInvoice")
 	}
 	f.n++
 	pre := sha256.Sum256([]byte(fmt.Sprintf("preimage-%d-%p", f.n, f)))
@@ -120,12 +152,8 @@ func (f *fakeLnd) cancel(hash string) {
 }
 
 func (f *fakeLnd) publish(inv *lnrpc.Invoice) {
-	c := clone(inv)
-	for _, ch := range f.subscribers {
-		select {
-		case ch <- c:
-		default: // a slow subscriber misses it, as with a dropped stream
-		}
+	for _, st := range f.subscribers {
+		st.send(clone(inv))
 	}
 }
 
@@ -137,7 +165,7 @@ func (f *fakeLnd) LookupInvoice(_ context.Context, in *lnrpc.PaymentHash, _ ...g
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down || f.noLookup {
-		return nil, errDown
+		return nil, f.refuseDown("LookupInvoice")
 	}
 	inv, ok := f.invoices[hex.EncodeToString(in.RHash)]
 	if !ok {
@@ -151,9 +179,37 @@ type invoiceStream struct {
 	ctx context.Context
 	ch  chan *lnrpc.Invoice
 	f   *fakeLnd
+	// sent counts invoices queued to the subscriber; entered counts its
+	// Recv calls. Each Recv after the first means the subscriber finished
+	// with the invoice before, so entered > sent means it has handled
+	// every invoice sent so far.
+	sent, entered atomic.Int64
+}
+
+// send queues an invoice; f.mu is held.
+func (s *invoiceStream) send(inv *lnrpc.Invoice) {
+	s.sent.Add(1)
+	select {
+	case s.ch <- inv:
+	default: // a slow subscriber misses it, as with a dropped stream
+		s.sent.Add(-1)
+	}
+}
+
+// handledAll reports whether the newest subscriber has handled every
+// invoice sent to it and is waiting for the next.
+func (f *fakeLnd) handledAll() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.subscribers) == 0 {
+		return false
+	}
+	s := f.subscribers[len(f.subscribers)-1]
+	return s.entered.Load() > s.sent.Load()
 }
 
 func (s *invoiceStream) Recv() (*lnrpc.Invoice, error) {
+	s.entered.Add(1)
 	select {
 	case inv := <-s.ch:
 		return inv, nil
@@ -168,25 +224,25 @@ func (f *fakeLnd) SubscribeInvoices(ctx context.Context, in *lnrpc.InvoiceSubscr
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("SubscribeInvoices")
 	}
-	ch := make(chan *lnrpc.Invoice, 1024)
+	st := &invoiceStream{ctx: ctx, ch: make(chan *lnrpc.Invoice, 1024), f: f}
 	if in.AddIndex > 0 {
 		for _, h := range f.order {
 			if inv := f.invoices[h]; inv.AddIndex > in.AddIndex {
-				ch <- clone(inv)
+				st.send(clone(inv))
 			}
 		}
 	}
 	if in.SettleIndex > 0 {
 		for _, h := range f.order {
 			if inv := f.invoices[h]; inv.State == lnrpc.Invoice_SETTLED && inv.SettleIndex > in.SettleIndex {
-				ch <- clone(inv)
+				st.send(clone(inv))
 			}
 		}
 	}
-	f.subscribers = append(f.subscribers, ch)
-	return &invoiceStream{ctx: ctx, ch: ch, f: f}, nil
+	f.subscribers = append(f.subscribers, st)
+	return st, nil
 }
 
 // --- payments (redemptions) ---
@@ -207,7 +263,7 @@ func (f *fakeLnd) DecodePayReq(_ context.Context, in *lnrpc.PayReqString, _ ...g
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("DecodePayReq")
 	}
 	pr, ok := f.payreqs[in.PayReq]
 	if !ok {
@@ -230,10 +286,16 @@ func (s *paymentStreamFake) Recv() (*lnrpc.Payment, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	s.f.mu.Lock()
+	s.f.recvs[s.hash]++
+	s.f.mu.Unlock()
 	for {
 		s.f.mu.Lock()
 		p, ok := s.f.payments[s.hash]
 		down := s.f.down
+		if down {
+			s.f.downCalls["PaymentRecv"]++
+		}
 		var c *lnrpc.Payment
 		if ok {
 			c = proto.Clone(p).(*lnrpc.Payment)
@@ -269,7 +331,7 @@ func (r fakeRouter) SendPaymentV2(ctx context.Context, in *routerrpc.SendPayment
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("SendPaymentV2")
 	}
 	pr, ok := f.payreqs[in.PaymentRequest]
 	if !ok {
@@ -300,9 +362,13 @@ func (r fakeRouter) SendPaymentV2(ctx context.Context, in *routerrpc.SendPayment
 }
 
 func (r fakeRouter) TrackPaymentV2(ctx context.Context, in *routerrpc.TrackPaymentRequest, _ ...grpc.CallOption) (routerrpc.Router_TrackPaymentV2Client, error) {
-	if r.f.isDown() {
-		return nil, errDown
+	f := r.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, f.refuseDown("TrackPaymentV2")
 	}
+	f.tracks[hex.EncodeToString(in.PaymentHash)]++
 	return &paymentStreamFake{ctx: ctx, f: r.f, hash: hex.EncodeToString(in.PaymentHash), inflight: !in.NoInflightUpdates}, nil
 }
 
@@ -331,7 +397,7 @@ func (f *fakeLnd) SendCoins(_ context.Context, in *lnrpc.SendCoinsRequest, _ ...
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("SendCoins")
 	}
 	if f.refuseSend != nil {
 		return nil, f.refuseSend
@@ -348,7 +414,7 @@ func (f *fakeLnd) GetTransactions(_ context.Context, _ *lnrpc.GetTransactionsReq
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return nil, errDown
+		return nil, f.refuseDown("GetTransactions")
 	}
 	out := &lnrpc.TransactionDetails{}
 	for _, t := range f.txs {

@@ -111,6 +111,7 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	if err == nil {
 		s.flagged.Store(n)
 		s.scanTip, s.scanAt, s.scanWaiting = tip.Hash, time.Now(), waiting
+		s.scanHeight.Store(tip.Height)
 	}
 	return err
 }

@@ -29,11 +29,15 @@ import (
 const asset = "KSH"
 
 // fakeGate is the coverage gate: it allows every mint unless refusing
-// (the issuer is under-covered).
-type fakeGate struct{ refuse atomic.Bool }
+// (the issuer is under-covered). refused counts the mints it refused.
+type fakeGate struct {
+	refuse  atomic.Bool
+	refused atomic.Int64
+}
 
 func (g *fakeGate) AllowMint(context.Context, ledger.MintCheck) error {
 	if g.refuse.Load() {
+		g.refused.Add(1)
 		return errors.New("coverage 0.90 is below the policy minimum 1.00")
 	}
 	return nil
@@ -170,6 +174,27 @@ func (e *env) redemption(id string) store.RedemptionRow {
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// waitFor waits until cond holds: the evidence that the service did look
+// (the poller ran, lnd was asked, the gate was asked) before a test asserts
+// that nothing happened.
+func (e *env) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitScan waits until an on-chain deposit scan has evaluated the chain at
+// height (or above).
+func (e *env) waitScan(height int64) {
+	e.t.Helper()
+	e.waitFor(fmt.Sprintf("an on-chain scan at height %d", height), func() bool { return e.svc.Stats().ScanHeight >= height })
 }
 
 // waitRedemption waits until a redemption is in state.
@@ -317,8 +342,14 @@ func TestRedeemInFlight(t *testing.T) {
 		}
 		e.waitRedemption(r.ID, RedemptionInFlight)
 		e.books()
-		e.restart()
-		time.Sleep(50 * time.Millisecond)
+		e.svc.Stop()
+		tracks, recvs := e.lnd.trackCount(hash), e.lnd.recvCount(hash)
+		e.start(nil)
+		// The restarted service asked lnd about the payment and waits on
+		// its answer.
+		e.waitFor("the restarted service to track the payment", func() bool {
+			return e.lnd.trackCount(hash) > tracks && e.lnd.recvCount(hash) > recvs
+		})
 		if got := e.redemption(r.ID).State; got != RedemptionInFlight {
 			t.Fatalf("after restart: %s", got)
 		}
@@ -373,7 +404,9 @@ func TestRedeemLndDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		// The first attempt and at least one retry by the work loop
+		// found lnd down.
+		e.waitFor("two payment attempts against lnd down", func() bool { return e.lnd.downCount("TrackPaymentV2") >= 2 })
 		if got := e.redemption(r.ID).State; got != RedemptionBurned {
 			t.Fatalf("with lnd down: %s, want burned", got)
 		}
@@ -533,9 +566,11 @@ func TestUnderCovered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		refused := e.gate.refused.Load()
 		e.lnd.settle(d.PaymentHash, 2_500_000)
 		e.waitDeposit(d.ID, DepositSettled)
-		time.Sleep(100 * time.Millisecond)
+		// The credit was tried, and retried by the work loop, and refused.
+		e.waitFor("the gate to refuse the credit twice", func() bool { return e.gate.refused.Load() >= refused+2 })
 		if got := e.deposit(d.ID); got.State != DepositSettled || e.balance(e.holder) != startBalance-4_000 {
 			t.Fatalf("deposit credited past the coverage gate: %+v", got)
 		}
@@ -738,7 +773,7 @@ func TestDepositLightning(t *testing.T) {
 		e.lnd.mu.Lock()
 		e.lnd.publish(e.lnd.invoices[d.PaymentHash]) // lnd repeats itself
 		e.lnd.mu.Unlock()
-		time.Sleep(50 * time.Millisecond)
+		e.waitFor("the subscription to handle the repeated invoice", e.lnd.handledAll)
 		if bal := e.balance(e.holder); bal != startBalance+1_501 {
 			t.Fatalf("holder %d", bal)
 		}
@@ -839,7 +874,7 @@ func TestDepositOnchain(t *testing.T) {
 		block(1)
 		utxo(tx1, 1, 0, 50_000) // 1 confirmation
 		block(2)
-		time.Sleep(50 * time.Millisecond)
+		e.waitScan(2)
 		if got := e.deposit(d1.ID); got.Credited != 0 || len(got.Outputs) != 0 {
 			t.Fatalf("credited at 2 confirmations: %+v", got)
 		}
@@ -861,7 +896,7 @@ func TestDepositOnchain(t *testing.T) {
 		for h := int64(4); h <= 10; h++ {
 			block(h)
 		}
-		time.Sleep(100 * time.Millisecond)
+		e.waitScan(10)
 		if got := e.deposit(d2.ID); got.Credited != 0 || len(got.Outputs) != 0 {
 			t.Fatalf("reorged-out output credited: %+v", got)
 		}
@@ -935,7 +970,9 @@ func TestDepositSubscriptionResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		// d2's invoice (added, not settled) has gone through the
+		// subscription before koshd stops.
+		e.waitFor("the subscription to handle d2's invoice", e.lnd.handledAll)
 		e.svc.Stop()
 		var settleIdx int64
 		if err := e.db.Read(e.ctx, func(tx *store.Tx) error {
@@ -1050,8 +1087,9 @@ func TestDepositOnchainGateAndCrash(t *testing.T) {
 					Descriptor: desc.String(), Index: d.Index, Height: h, BlockHash: fmt.Sprintf("%064x", h)})
 			})
 		}
+		refused := e.gate.refused.Load()
 		utxo(fmt.Sprintf("%064x", 0xa1), 1)
-		time.Sleep(100 * time.Millisecond)
+		e.waitFor("the gate to refuse the credit twice", func() bool { return e.gate.refused.Load() >= refused+2 })
 		if got := e.deposit(d.ID); got.Credited != 0 {
 			t.Fatalf("credited past the gate: %+v", got)
 		}

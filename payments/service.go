@@ -103,6 +103,10 @@ type Stats struct {
 	// out since start; FlaggedOutputs is how many are flagged now.
 	ReorgedDeposits int64
 	FlaggedOutputs  int64
+	// ScanHeight is the chain height the last completed on-chain deposit
+	// scan evaluated (0: none yet). Whoever checks that a deposit was NOT
+	// credited at some height waits for this to reach it first.
+	ScanHeight int64
 }
 
 // Service runs deposits and redemptions against one lnd.
@@ -125,6 +129,8 @@ type Service struct {
 	escrow string          // the escrow account's id, once known
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
+	// scanHeight is Stats.ScanHeight.
+	scanHeight atomic.Int64
 
 	// lookupAll asks the work loop to look up every open deposit invoice
 	// (set on start and on every resubscription); otherwise it does so once
@@ -203,7 +209,8 @@ func (s *Service) Stop() {
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
 	return Stats{DepositsCredited: s.credited.Load(), RedemptionsPaid: s.paid.Load(),
-		RedemptionsRefunded: s.refunded.Load(), ReorgedDeposits: s.reorged.Load(), FlaggedOutputs: s.flagged.Load()}
+		RedemptionsRefunded: s.refunded.Load(), ReorgedDeposits: s.reorged.Load(), FlaggedOutputs: s.flagged.Load(),
+		ScanHeight: s.scanHeight.Load()}
 }
 
 func (s *Service) now() int64 { return s.cfg.Now().UnixMicro() }
