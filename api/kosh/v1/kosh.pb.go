@@ -473,15 +473,20 @@ type JournalEntry struct {
 	Amount int64 `protobuf:"varint,6,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Memo is the caller's free-form note.
 	Memo string `protobuf:"bytes,7,opt,name=memo,proto3" json:"memo,omitempty"`
-	// IdempotencyKey is the key the caller supplied.
+	// IdempotencyKey is the key the caller supplied. The wallet API shows a
+	// holder only the keys of their own wallet's requests (empty otherwise).
 	IdempotencyKey string `protobuf:"bytes,8,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// CreatedAt is when the entry was committed.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// DebitBalanceAfter is the debited account's balance after this entry.
+	// The wallet API shows it only to the debited account's holder (0 to
+	// anyone else): a holder sees their own side of an entry.
 	DebitBalanceAfter int64 `protobuf:"varint,10,opt,name=debit_balance_after,json=debitBalanceAfter,proto3" json:"debit_balance_after,omitempty"`
-	// CreditBalanceAfter is the credited account's balance after this entry.
+	// CreditBalanceAfter is the credited account's balance after this entry,
+	// shown by the wallet API only to the credited account's holder.
 	CreditBalanceAfter int64 `protobuf:"varint,11,opt,name=credit_balance_after,json=creditBalanceAfter,proto3" json:"credit_balance_after,omitempty"`
-	// SupplyAfter is the asset's supply after this entry.
+	// SupplyAfter is the asset's supply after this entry (0 over the wallet
+	// API; the public reserve status reports supply).
 	SupplyAfter int64 `protobuf:"varint,12,opt,name=supply_after,json=supplyAfter,proto3" json:"supply_after,omitempty"`
 }
 
@@ -609,7 +614,7 @@ type CreateAssetRequest struct {
 
 	// Code: 2 to 12 characters, A-Z and 0-9, starting with a letter.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	// Name: 1 to 64 characters.
+	// Name: 1 to 64 bytes of UTF-8, without NUL (U+0000).
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Decimals: 0 to 18.
 	Decimals uint32 `protobuf:"varint,3,opt,name=decimals,proto3" json:"decimals,omitempty"`
@@ -949,7 +954,7 @@ type CreateAccountRequest struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// Label: up to 128 characters.
+	// Label: up to 128 bytes of UTF-8, without NUL (U+0000).
 	Label string `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
 	// IdempotencyKey, if set, makes a retry return the same account.
 	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
@@ -1385,7 +1390,7 @@ type MintRequest struct {
 	Amount int64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	// IdempotencyKey: 1 to 128 printable ASCII characters, unique per request.
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// Memo: up to 256 characters.
+	// Memo: up to 256 bytes of UTF-8, without NUL (U+0000).
 	Memo string `protobuf:"bytes,5,opt,name=memo,proto3" json:"memo,omitempty"`
 }
 
@@ -1529,7 +1534,7 @@ type BurnRequest struct {
 	Amount int64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	// IdempotencyKey: 1 to 128 printable ASCII characters, unique per request.
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// Memo: up to 256 characters.
+	// Memo: up to 256 bytes of UTF-8, without NUL (U+0000).
 	Memo string `protobuf:"bytes,5,opt,name=memo,proto3" json:"memo,omitempty"`
 }
 
@@ -1675,7 +1680,7 @@ type TransferRequest struct {
 	Amount int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	// IdempotencyKey: 1 to 128 printable ASCII characters, unique per request.
 	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// Memo: up to 256 characters.
+	// Memo: up to 256 bytes of UTF-8, without NUL (U+0000).
 	Memo string `protobuf:"bytes,6,opt,name=memo,proto3" json:"memo,omitempty"`
 }
 
@@ -2359,7 +2364,7 @@ type WalletServiceTransferRequest struct {
 	Amount int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	// IdempotencyKey: 1 to 128 printable ASCII characters, unique per request.
 	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// Memo: up to 256 characters.
+	// Memo: up to 256 bytes of UTF-8, without NUL (U+0000).
 	Memo string `protobuf:"bytes,6,opt,name=memo,proto3" json:"memo,omitempty"`
 }
 
@@ -4365,7 +4370,7 @@ type CreateDepositRequest struct {
 	Method PaymentMethod `protobuf:"varint,3,opt,name=method,proto3,enum=kosh.v1.PaymentMethod" json:"method,omitempty"`
 	// Amount in sats (Lightning only; within the asset's policy).
 	Amount int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Memo is the invoice description (Lightning; up to 256 characters).
+	// Memo is the invoice description (Lightning; up to 256 bytes of UTF-8, without NUL).
 	Memo string `protobuf:"bytes,5,opt,name=memo,proto3" json:"memo,omitempty"`
 	// ExpirySeconds is the invoice lifetime (Lightning; 0: 3600).
 	ExpirySeconds int64 `protobuf:"varint,6,opt,name=expiry_seconds,json=expirySeconds,proto3" json:"expiry_seconds,omitempty"`
