@@ -12,8 +12,13 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
-// Version is the attestation format version this package writes and reads.
-const Version = 1
+// Version is the attestation format version this package writes. It reads
+// every version from MinVersion to Version.
+const Version = 2
+
+// MinVersion is the oldest attestation format version this package reads:
+// version 1 documents still verify, under version 1's rules.
+const MinVersion = 1
 
 // BasisPoints is 1.00 in basis points.
 const BasisPoints = 10000
@@ -29,8 +34,25 @@ const TimeLayout = "2006-01-02T15:04:05Z"
 const (
 	// ClassOnchain is the class of listed on-chain outputs.
 	ClassOnchain = "onchain"
-	// ClassLightning is the class of Lightning channel balances.
+	// ClassLightning is the class of Lightning channel balances with
+	// third-party evidence that the channel is the node's (version 2:
+	// EvidenceAnnounced; version 1: every channel).
 	ClassLightning = "lightning"
+	// ClassLightningClaimed is the class of channels with no such evidence
+	// (version 2, EvidenceClaimed): counted only if the issuer's counting
+	// policy says so, and shown apart as a claim.
+	ClassLightningClaimed = "lightning_claimed"
+)
+
+// Channel evidence (version 2).
+const (
+	// EvidenceAnnounced: the channel is announced in the Lightning gossip
+	// graph with the node as one of its two ends; a verifier's own lnd
+	// checks it by short channel id.
+	EvidenceAnnounced = "announced"
+	// EvidenceClaimed: no third party can check that the channel is the
+	// node's (a private or not yet announced channel); the node's word.
+	EvidenceClaimed = "claimed"
 )
 
 // Peg names.
@@ -44,7 +66,7 @@ const (
 // Attestation is the attestation document. Field order here is irrelevant:
 // the canonical form sorts members. See docs/proofs.md for every field.
 type Attestation struct {
-	// Version is 1.
+	// Version is 1 or 2 (Version).
 	Version int `json:"version"`
 	// Seq numbers the attestations of one issuer from 1, one by one.
 	Seq int64 `json:"seq"`
@@ -93,6 +115,12 @@ type CountingRules struct {
 	// Onchain and Lightning are the rules of each class.
 	Onchain   ClassRule `json:"onchain"`
 	Lightning ClassRule `json:"lightning"`
+	// LightningClaimed is the rule of claimed channels (version 2).
+	LightningClaimed *ClassRule `json:"lightning_claimed,omitempty"`
+	// ProofMaxAge is how many blocks a proof of control made at block X
+	// stays good for: an output counts at attested block Y only with a
+	// proof with X ≤ Y ≤ X + ProofMaxAge (version 2).
+	ProofMaxAge *int64 `json:"proof_max_age,omitempty"`
 }
 
 // ClassRule is the rule of one reserve class.
@@ -110,8 +138,31 @@ type Reserves struct {
 	Onchain []UTXO `json:"onchain"`
 	// Lightning lists the issuer's nodes, sorted by public key.
 	Lightning []Node `json:"lightning"`
+	// Proofs are the proofs of control the outputs name (version 2),
+	// sorted by challenge height, then transaction; left out when none.
+	Proofs []Proof `json:"proofs,omitempty"`
 	// Totals are derived from the lists and the counting rules.
 	Totals Totals `json:"totals"`
+}
+
+// Proof is a proof of control (version 2): a BIP-127 proof-of-reserves
+// transaction over some of the listed outputs (docs/proofs.md 4.12).
+type Proof struct {
+	// Block is the challenge block the proof commits to.
+	Block Block `json:"block"`
+	// Tx is the signed proof transaction, hex, with witnesses.
+	Tx string `json:"tx"`
+	// Prevouts are the outputs the transaction's inputs spend, from its
+	// second input on, in input order.
+	Prevouts []Prevout `json:"prevouts"`
+}
+
+// Prevout is an output a proof's input spends.
+type Prevout struct {
+	// Value in sats.
+	Value Amount `json:"value"`
+	// Script is the output's scriptPubKey, hex.
+	Script string `json:"script"`
 }
 
 // UTXO is one unspent on-chain output held as reserve.
@@ -129,6 +180,12 @@ type UTXO struct {
 	// Source names what reported it ("chain", or an lnd node's name for its
 	// on-chain wallet).
 	Source string `json:"source"`
+	// Script is the output's scriptPubKey, hex (version 2).
+	Script string `json:"script,omitempty"`
+	// Proof is the index in Reserves.Proofs of the proof of control over
+	// this output (version 2); nil when there is none, and then the output
+	// does not count.
+	Proof *int `json:"proof,omitempty"`
 }
 
 // Node is one of the issuer's Lightning nodes.
@@ -160,13 +217,30 @@ type Channel struct {
 	// haircut (≤ LocalBalance): the local balance less the channel reserve
 	// for an active channel, 0 otherwise.
 	Counted Amount `json:"counted"`
+	// ShortChannelID is "block x tx x output" (e.g. "880123x45x1"), the
+	// id a verifier's lnd finds an announced channel by (version 2; left
+	// out while the funding output is unconfirmed).
+	ShortChannelID string `json:"short_channel_id,omitempty"`
+	// Evidence is EvidenceAnnounced or EvidenceClaimed (version 2).
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Totals are the per-class totals and counted totals.
 type Totals struct {
 	Onchain   OnchainTotals   `json:"onchain"`
 	Lightning LightningTotals `json:"lightning"`
-	// Counted is Onchain.Counted + Lightning.Counted.
+	// LightningClaimed are the totals of claimed channels (version 2).
+	LightningClaimed *ClaimedTotals `json:"lightning_claimed,omitempty"`
+	// Counted is Onchain.Counted + Lightning.Counted (+
+	// LightningClaimed.Counted in version 2).
+	Counted Amount `json:"counted"`
+}
+
+// ClaimedTotals are the totals of claimed channels (version 2).
+type ClaimedTotals struct {
+	// Eligible is the sum of the claimed channels' Counted.
+	Eligible Amount `json:"eligible"`
+	// Counted is Eligible after the claimed class rule.
 	Counted Amount `json:"counted"`
 }
 
@@ -174,7 +248,8 @@ type Totals struct {
 type OnchainTotals struct {
 	// Listed is the sum of every listed output's value.
 	Listed Amount `json:"listed"`
-	// Eligible is the sum over outputs with at least MinConfirmations.
+	// Eligible is the sum over outputs with at least MinConfirmations
+	// (and, in version 2, a proof of control within ProofMaxAge).
 	Eligible Amount `json:"eligible"`
 	// Counted is Eligible after the class rule (0 if the class does not
 	// count, else Eligible less the haircut, rounded down).
@@ -187,7 +262,8 @@ type LightningTotals struct {
 	Capacity Amount `json:"capacity"`
 	// LocalBalance is the sum of the nodes' local balance claims.
 	LocalBalance Amount `json:"local_balance"`
-	// Eligible is the sum of the channels' Counted.
+	// Eligible is the sum of the channels' Counted (version 2: of the
+	// announced channels).
 	Eligible Amount `json:"eligible"`
 	// Counted is Eligible after the class rule.
 	Counted Amount `json:"counted"`
@@ -439,8 +515,8 @@ func Parse(b []byte) (*Attestation, error) {
 	if !bytes.Equal(again, b) {
 		return nil, fail(ErrNotCanonical, "the document is canonical JSON but not the canonical encoding of its fields (a member is missing, null, empty where it must be left out, or of the wrong type)")
 	}
-	if a.Version != Version {
-		return nil, fail(ErrMalformed, "the attestation has version %d, but this verifier reads version %d", a.Version, Version)
+	if a.Version < MinVersion || a.Version > Version {
+		return nil, fail(ErrMalformed, "the attestation has version %d, but this verifier reads versions %d to %d", a.Version, MinVersion, Version)
 	}
 	return &a, nil
 }

@@ -30,6 +30,7 @@ func (a *Attestation) Fill() error {
 }
 
 func sortLists(a *Attestation) {
+	sortProofs(a)
 	slices.SortFunc(a.Reserves.Onchain, func(x, y UTXO) int { return compareOutpoints(x.Outpoint, y.Outpoint) })
 	slices.SortFunc(a.Reserves.Lightning, func(x, y Node) int { return strings.Compare(x.PubKey, y.PubKey) })
 	for i := range a.Reserves.Lightning {
@@ -71,7 +72,7 @@ func computeTotals(a *Attestation) (Totals, *Error) {
 		if listed, ok = add(listed, int64(u.Value)); !ok {
 			return t, fail(ErrOverflow, "the on-chain outputs add up to more than 2^63-1 sats")
 		}
-		if u.Confirmations >= a.Counting.MinConfirmations {
+		if a.utxoEligible(&u) {
 			if eligible, ok = add(eligible, int64(u.Value)); !ok {
 				return t, fail(ErrOverflow, "the eligible on-chain outputs add up to more than 2^63-1 sats")
 			}
@@ -80,7 +81,7 @@ func computeTotals(a *Attestation) (Totals, *Error) {
 	t.Onchain = OnchainTotals{Listed: Amount(listed), Eligible: Amount(eligible),
 		Counted: Amount(applyRule(eligible, a.Counting.Onchain))}
 
-	var capacity, local, counted int64
+	var capacity, local, counted, claimed int64
 	for _, n := range a.Reserves.Lightning {
 		for _, c := range n.Channels {
 			if capacity, ok = add(capacity, int64(c.Capacity)); !ok {
@@ -89,7 +90,11 @@ func computeTotals(a *Attestation) (Totals, *Error) {
 			if local, ok = add(local, int64(c.LocalBalance)); !ok {
 				return t, fail(ErrOverflow, "the local balances add up to more than 2^63-1 sats")
 			}
-			if counted, ok = add(counted, int64(c.Counted)); !ok {
+			sum := &counted
+			if a.channelClass(&c) == ClassLightningClaimed {
+				sum = &claimed
+			}
+			if *sum, ok = add(*sum, int64(c.Counted)); !ok {
 				return t, fail(ErrOverflow, "the counted channel amounts add up to more than 2^63-1 sats")
 			}
 		}
@@ -99,6 +104,16 @@ func computeTotals(a *Attestation) (Totals, *Error) {
 	total, ok := add(int64(t.Onchain.Counted), int64(t.Lightning.Counted))
 	if !ok {
 		return t, fail(ErrOverflow, "the counted reserves add up to more than 2^63-1 sats")
+	}
+	if a.Version >= 2 {
+		var rule ClassRule
+		if a.Counting.LightningClaimed != nil {
+			rule = *a.Counting.LightningClaimed
+		}
+		t.LightningClaimed = &ClaimedTotals{Eligible: Amount(claimed), Counted: Amount(applyRule(claimed, rule))}
+		if total, ok = add(total, int64(t.LightningClaimed.Counted)); !ok {
+			return t, fail(ErrOverflow, "the counted reserves add up to more than 2^63-1 sats")
+		}
 	}
 	t.Counted = Amount(total)
 	return t, nil

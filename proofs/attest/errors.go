@@ -33,6 +33,9 @@ var (
 	// with an inclusion proof: another asset or account, or taken after the
 	// attestation's cut-off.
 	ErrReceiptNotApplicable = errors.New("receipt does not apply")
+	// ErrControl marks an output that names a proof of control which does
+	// not prove it, or a proof that proves nothing (version 2).
+	ErrControl = errors.New("proof of control does not verify")
 	// ErrOnChain marks a reserve claim that the holder's own node refutes.
 	ErrOnChain = errors.New("on-chain check failed")
 )

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/control"
+	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
@@ -46,14 +49,21 @@ type fixture struct {
 	trees map[string]*sumtree.Tree
 }
 
-// buildFixture builds the n-th attestation (1-based) of the vector chain,
-// naming prev, fully filled and signed with deterministic randomness.
+// buildFixture builds the n-th attestation (1-based) of the version 1
+// vector chain, naming prev, fully filled and signed with deterministic
+// randomness.
 func buildFixture(t testing.TB, n int64, prev string) fixture {
+	return buildFixtureVersion(t, 1, n, prev)
+}
+
+// buildFixtureVersion builds the n-th attestation of the vector chain of
+// the given format version.
+func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixture {
 	t.Helper()
 	seed := sha256.Sum256([]byte(fmt.Sprintf("kosh attest vector: seed %d", n)))
 	f := fixture{trees: map[string]*sumtree.Tree{}}
 	a := &Attestation{
-		Version: Version, Seq: n, Prev: prev, IssuerKey: IssuerKeyOf(issuerKey),
+		Version: 1, Seq: n, Prev: prev, IssuerKey: IssuerKeyOf(issuerKey),
 		Time:          fmt.Sprintf("2026-11-23T%02d:00:00Z", n),
 		Block:         Block{Height: 880000 + 6*n, Hash: txid(fmt.Sprintf("block %d", n))},
 		JournalCutoff: Amount(1000 * n),
@@ -80,6 +90,9 @@ func buildFixture(t testing.TB, n int64, prev string) fixture {
 	}
 	if n == 3 {
 		a.StaleSources = []string{"bob"}
+	}
+	if version >= 2 {
+		addVersion2(t, a)
 	}
 	for _, code := range []string{"SAT", "INR"} {
 		tree, err := sumtree.Build(context.Background(), code, seed, fixtureAccounts[code], sumtree.WithHeight(4))
@@ -168,4 +181,80 @@ func mustID(t testing.TB, a *Attestation) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Version 2 reserve outputs of the vectors: every one with its script,
+// each spendable by keys derived from its label.
+func v2Outputs() map[string]*ct.Output {
+	a, b, c := ct.Key("kosh attest vector: cosigner a"), ct.Key("kosh attest vector: cosigner b"), ct.Key("kosh attest vector: cosigner c")
+	return map[string]*ct.Output{
+		"cold 1":       ct.NewOutput(ct.P2WPKH, "kosh attest vector: cold 1", 0, 60_000_000, 0, ct.Key("kosh attest vector: cold 1")),
+		"cold 2":       ct.NewOutput(ct.P2WSH, "kosh attest vector: cold 2", 3, 50_000_000, 2, a, b, c),
+		"cold 3":       ct.NewOutput(ct.P2TR, "kosh attest vector: cold 3", 1, 25_000_000, 0, ct.Key("kosh attest vector: cold 3")),
+		"alice wallet": ct.NewOutput(ct.P2TR, "kosh attest vector: alice wallet", 1, 1_234_567, 0, ct.Key("kosh attest vector: alice wallet")),
+		"foreign":      ct.NewOutput(ct.P2WPKH, "kosh attest vector: foreign", 7, 900_000_000, 0, ct.Key("kosh attest vector: somebody else")),
+	}
+}
+
+// v2ProofMaxAge is the proof age of the version 2 vectors.
+const v2ProofMaxAge = 1000
+
+// addVersion2 turns a version 1 fixture into version 2: outputs with
+// scripts and proofs of control (cold 1 and 2 proven 10 blocks back, cold 3
+// by a proof past the proof age, alice's wallet output at the attested
+// block, a foreign output with none), announced and claimed channels.
+func addVersion2(t testing.TB, a *Attestation) {
+	t.Helper()
+	a.Version = 2
+	age := int64(v2ProofMaxAge)
+	a.Counting.ProofMaxAge = &age
+	a.Counting.LightningClaimed = &ClassRule{Counts: false}
+	outs := v2Outputs()
+	y := a.Block.Height
+	prove := func(height int64, hash string, labels ...string) int {
+		ch := control.Challenge{IssuerKey: a.IssuerKey, Height: height, Hash: hash}
+		var os []*ct.Output
+		for _, l := range labels {
+			os = append(os, outs[l])
+		}
+		cp, err := ct.Prove(ch, os...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txHex, err := control.Encode(cp.Tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := Proof{Block: Block{Height: height, Hash: hash}, Tx: txHex}
+		for _, o := range os {
+			pr.Prevouts = append(pr.Prevouts, Prevout{Value: Amount(o.Value), Script: fmt.Sprintf("%x", o.Script)})
+		}
+		a.Reserves.Proofs = append(a.Reserves.Proofs, pr)
+		return len(a.Reserves.Proofs) - 1
+	}
+	recent := prove(y-10, txid(fmt.Sprintf("block at %d", y-10)), "cold 1", "cold 2")
+	old := prove(y-age-1, txid(fmt.Sprintf("block at %d", y-age-1)), "cold 3")
+	atBlock := prove(y, a.Block.Hash, "alice wallet")
+	utxo := func(label, source string, confs int64, proof *int) UTXO {
+		o := outs[label]
+		return UTXO{Outpoint: o.OutPoint.String(), Value: Amount(o.Value), Confirmations: confs, Source: source,
+			Script: fmt.Sprintf("%x", o.Script), Proof: proof}
+	}
+	a.Reserves.Onchain = []UTXO{
+		utxo("cold 1", "chain", 1200, &recent),
+		utxo("cold 2", "chain", 400, &recent),
+		utxo("cold 3", "chain", 2000, &old),
+		utxo("alice wallet", "alice", 40, &atBlock),
+		utxo("foreign", "chain", 5000, nil),
+	}
+	a.Reserves.Onchain[0].Descriptor = "wpkh(02" + strings.Repeat("1", 64) + ")"
+	for i := range a.Reserves.Lightning {
+		for j := range a.Reserves.Lightning[i].Channels {
+			c := &a.Reserves.Lightning[i].Channels[j]
+			c.Evidence = EvidenceAnnounced
+			c.ShortChannelID = fmt.Sprintf("%dx%dx%d", y-c.Confirmations+1, 7+j, j)
+		}
+	}
+	// bob's channel is private: a claim, which the rules do not count.
+	a.Reserves.Lightning[1].Channels[0].Evidence = EvidenceClaimed
 }

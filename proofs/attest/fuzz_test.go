@@ -138,7 +138,7 @@ func vectorSeeds(f *testing.F) [][]byte {
 
 // knownKinds are the sentinels a verification failure may carry.
 var knownKinds = []error{ErrMalformed, ErrNotCanonical, ErrSignature, ErrSum, ErrCoverage, ErrOverflow, ErrChain,
-	ErrInclusion, ErrReceiptConflict, ErrReceiptNotApplicable}
+	ErrInclusion, ErrReceiptConflict, ErrReceiptNotApplicable, ErrControl}
 
 // checkClassified fails unless err is an *Error or Problems whose every
 // failure has a known kind and a sentence.

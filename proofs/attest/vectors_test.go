@@ -27,6 +27,7 @@ type vectorFile struct {
 	IssuerKey    string          `json:"issuer_key"`
 	Valid        []validVector   `json:"valid"`
 	Chain        []string        `json:"chain"`
+	ChainV2      []string        `json:"chain_v2"`
 	Invalid      []invalidVector `json:"invalid"`
 	ChainInvalid []chainVector   `json:"chain_invalid"`
 	Bundles      []bundleVector  `json:"bundles"`
@@ -210,12 +211,15 @@ func errorsOf(b []byte) []string {
 	return out
 }
 
-// buildChain builds the three-attestation vector chain.
-func buildChain(t testing.TB) []fixture {
+// buildChain builds the three-attestation vector chain of version 1.
+func buildChain(t testing.TB) []fixture { return buildChainVersion(t, 1) }
+
+// buildChainVersion builds the three-attestation vector chain of a version.
+func buildChainVersion(t testing.TB, version int) []fixture {
 	var fs []fixture
 	prev := ""
 	for n := int64(1); n <= 3; n++ {
-		f := buildFixture(t, n, prev)
+		f := buildFixtureVersion(t, version, n, prev)
 		fs = append(fs, f)
 		prev = mustID(t, f.a)
 	}
@@ -248,12 +252,38 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	}
 	files["latest.json"] = mustMarshal(t, fs[2].a)
 
+	// The version 2 chain: the same attestations with proofs of control,
+	// channel evidence and the version 2 counting rules.
+	fs2 := buildChainVersion(t, 2)
+	for i, f := range fs2 {
+		b := mustMarshal(t, f.a)
+		u, err := f.a.Unsigned()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := f.a.NodeMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := mustID(t, f.a)
+		v.Valid = append(v.Valid, validVector{Name: fmt.Sprintf("version 2 attestation %d", i+1), Document: string(b),
+			Unsigned: string(u), Hash: id, NodeMessage: string(msg)})
+		v.ChainV2 = append(v.ChainV2, string(b))
+		files[fmt.Sprintf("chain-v2/%06d-%s.json", f.a.Seq, id)] = b
+	}
+
 	base := fs[0].a
 	for _, tp := range tampers {
 		b := tp.apply(t, base)
 		errs := errorsOf(b)
 		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
 		files["invalid/"+strings.NewReplacer(" ", "-", ",", "").Replace(tp.name)+".json"] = b
+	}
+	for _, tp := range tampersV2 {
+		b := tp.apply(t, fs2[0].a)
+		errs := errorsOf(b)
+		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
+		files["invalid/"+strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(tp.name)+".json"] = b
 	}
 
 	// Chains that do not hold.
@@ -435,6 +465,7 @@ func TestVectors(t *testing.T) {
 	files["vectors.json"] = out
 	if *update {
 		os.RemoveAll(filepath.Join(vectorDir, "chain"))
+		os.RemoveAll(filepath.Join(vectorDir, "chain-v2"))
 		os.RemoveAll(filepath.Join(vectorDir, "invalid"))
 		for name, b := range files {
 			p := filepath.Join(vectorDir, name)

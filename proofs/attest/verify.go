@@ -37,7 +37,9 @@ func VerifyDocument(b []byte) (*Attestation, error) {
 func (a *Attestation) Verify() error {
 	var p Problems
 	p = a.checkShape(p)
+	p = a.checkShapeV2(p)
 	p = a.checkSums(p)
+	p = a.checkProofs(p)
 	p = a.checkNodeSignatures(p)
 	p = a.checkSignature(p)
 	return p.err()
@@ -178,6 +180,9 @@ func (a *Attestation) checkShape(p Problems) Problems {
 			if c.Confirmations < 0 || c.Confirmations > a.Block.Height+1 {
 				p = append(p, fail(ErrMalformed, "channel %s has %d confirmations, impossible at block height %d", c.ChannelPoint, c.Confirmations, a.Block.Height))
 			}
+			if c.Counted > 0 && a.Counting.MinConfirmations < 1 {
+				p = append(p, fail(ErrSum, "channel %s counts %d sats under a minimum of %d confirmations; a counted channel needs at least 1", c.ChannelPoint, c.Counted, a.Counting.MinConfirmations))
+			}
 			if c.Counted > 0 && c.Confirmations < a.Counting.MinConfirmations {
 				p = append(p, fail(ErrSum, "channel %s counts %d sats with %d confirmations, fewer than the %d the counting rules require", c.ChannelPoint, c.Counted, c.Confirmations, a.Counting.MinConfirmations))
 			}
@@ -272,13 +277,25 @@ func (a *Attestation) checkSums(p Problems) Problems {
 		}
 	}
 	check("on-chain reserve total", got.Onchain.Listed, want.Onchain.Listed, "the listed outputs add up to")
-	check("eligible on-chain total", got.Onchain.Eligible, want.Onchain.Eligible,
-		"the outputs with at least "+strconv.FormatInt(a.Counting.MinConfirmations, 10)+" confirmations add up to")
+	eligibleItems := "the outputs with at least " + strconv.FormatInt(a.Counting.MinConfirmations, 10) + " confirmations add up to"
+	if a.Version >= 2 {
+		eligibleItems = "the outputs with at least " + strconv.FormatInt(a.Counting.MinConfirmations, 10) +
+			" confirmations and a proof of control within " + strconv.FormatInt(a.proofMaxAge(), 10) + " blocks add up to"
+	}
+	check("eligible on-chain total", got.Onchain.Eligible, want.Onchain.Eligible, eligibleItems)
 	check("counted on-chain total", got.Onchain.Counted, want.Onchain.Counted, "the counting rules give")
 	check("Lightning capacity total", got.Lightning.Capacity, want.Lightning.Capacity, "the listed channel capacities add up to")
 	check("Lightning local balance total", got.Lightning.LocalBalance, want.Lightning.LocalBalance, "the listed local balances add up to")
-	check("eligible Lightning total", got.Lightning.Eligible, want.Lightning.Eligible, "the channels' counted amounts add up to")
+	if a.Version >= 2 {
+		check("eligible Lightning total", got.Lightning.Eligible, want.Lightning.Eligible, "the announced channels' counted amounts add up to")
+	} else {
+		check("eligible Lightning total", got.Lightning.Eligible, want.Lightning.Eligible, "the channels' counted amounts add up to")
+	}
 	check("counted Lightning total", got.Lightning.Counted, want.Lightning.Counted, "the counting rules give")
+	if gc, wc := got.LightningClaimed, want.LightningClaimed; gc != nil && wc != nil {
+		check("eligible claimed-channel total", gc.Eligible, wc.Eligible, "the claimed channels' counted amounts add up to")
+		check("counted claimed-channel total", gc.Counted, wc.Counted, "the counting rules give")
+	}
 	check("counted reserve total", got.Counted, want.Counted, "the counted classes add up to")
 
 	cov, cerr := computeCoverage(want.Counted, a.Assets)
