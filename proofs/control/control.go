@@ -127,11 +127,25 @@ func Encode(tx *wire.MsgTx) (string, error) {
 type InputError struct {
 	// Outpoint is the output the input spends, "txid:vout".
 	Outpoint string
-	// Reason is a plain English clause.
+	// Reason is a plain English clause, the same in every implementation:
+	// ReasonScript or ReasonCommit.
 	Reason string
+	// Detail is the script interpreter's own message, if any.
+	Detail string
 }
 
+// The reasons an input proves nothing.
+const (
+	// ReasonScript: the input does not satisfy its previous output's script.
+	ReasonScript = "does not verify against its script"
+	// ReasonCommit: the input verifies whatever the commitment input spends.
+	ReasonCommit = "does not commit to the challenge (a SIGHASH_ANYONECANPAY signature, or a script anyone can satisfy)"
+)
+
 func (e *InputError) Error() string {
+	if e.Detail != "" {
+		return fmt.Sprintf("the proof's signature for output %s %s (%s)", e.Outpoint, e.Reason, e.Detail)
+	}
 	return fmt.Sprintf("the proof's signature for output %s %s", e.Outpoint, e.Reason)
 }
 
@@ -172,17 +186,12 @@ func (p *Proof) Verify() (proven []wire.OutPoint, errs []error) {
 			err = vm.Execute()
 		}
 		if err != nil {
-			why := err.Error()
-			if why == "" {
-				why = "signature check failed"
-			}
-			errs = append(errs, &InputError{Outpoint: op, Reason: "does not verify against its script (" + why + ")"})
+			errs = append(errs, &InputError{Outpoint: op, Reason: ReasonScript, Detail: err.Error()})
 			continue
 		}
 		vm, err = txscript.NewEngine(po.Script, moved, in, txscript.StandardVerifyFlags, nil, movedHashes, po.Value, movedFetcher)
 		if err == nil && vm.Execute() == nil {
-			errs = append(errs, &InputError{Outpoint: op,
-				Reason: "does not commit to the challenge (a SIGHASH_ANYONECANPAY signature, or a script anyone can satisfy)"})
+			errs = append(errs, &InputError{Outpoint: op, Reason: ReasonCommit})
 			continue
 		}
 		proven = append(proven, tx.TxIn[in].PreviousOutPoint)
