@@ -11,7 +11,14 @@
 //   - in-flight HTLCs, pending and closing channels are reported, not counted;
 //   - the node's on-chain wallet counts outputs with at least MinConf
 //     confirmations that our chain backend also sees unspent (lnd can keep
-//     counting a deposit a double-spend removed).
+//     counting a deposit a double-spend removed), and only with a proof of
+//     control: the node signs a BIP-127 proof over them through walletrpc's
+//     FinalizePsbt (with the proof macaroon), kept by package
+//     reserve/proving;
+//   - a channel counts as the node's only when it is announced in the
+//     gossip graph with the node as one of its ends (GetChanInfo with its
+//     authentication proof); any other channel is a claim, reported in
+//     ChannelsClaimed, which counts only if the operator's policy says so.
 //
 // Nobody can prove a channel's current local balance — a later state may
 // supersede it — so these figures are the node's signed claims, bounded
@@ -19,6 +26,7 @@
 package lightning
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -32,11 +40,17 @@ import (
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/proofs/control"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // TxOutChecker looks an output up in the chain backend's UTXO set
@@ -64,6 +78,26 @@ type Config struct {
 	// node sign attestations with its identity key. Without it the node's
 	// figures go into attestations unsigned.
 	SignMacaroonPath string
+	// ProofMacaroonPath, optional, is a macaroon for walletrpc's
+	// FinalizePsbt (lncli bakemacaroon uri:/walletrpc.WalletKit/FinalizePsbt),
+	// used only to have the node prove control of its wallet outputs.
+	// Without it those outputs are listed and not counted.
+	ProofMacaroonPath string
+	// Prover keeps proofs of control (a *proving.Book); nil: wallet
+	// outputs are never proven and never count.
+	Prover Prover
+	// ChallengeBlock returns the block proofs commit to: the chain
+	// watcher's tip (ok false while it has none; then the node's own best
+	// block is used).
+	ChallengeBlock func() (height int64, hash string, ok bool)
+}
+
+// Prover keeps proofs of control (package reserve/proving).
+type Prover interface {
+	Status(outpoint string, height int64) proving.Status
+	Add(ctx context.Context, p *control.Proof, source string) (*proving.Proof, error)
+	IssuerKey() string
+	MaxAge() int64
 }
 
 // Source is one lnd node as a reserve source.
@@ -71,9 +105,17 @@ type Source struct {
 	cfg    Config
 	conn   *grpc.ClientConn
 	client lnrpc.LightningClient
+	wallet walletrpc.WalletKitClient
 	mac    string
 	sign   string // hex macaroon with message:write; empty: cannot sign
+	prove  string // hex macaroon for FinalizePsbt; empty: cannot prove
 	chain  TxOutChecker
+
+	// announced remembers channels found announced (an announcement does
+	// not go away); poll-goroutine only.
+	announced map[uint64]bool
+	// proveErr is the last proving failure, logged once per change.
+	proveErr string
 }
 
 // Dial connects to lnd. The connection reconnects by itself with
@@ -101,7 +143,16 @@ func Dial(cfg Config, chain TxOutChecker) (*Source, error) {
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = 1
 	}
-	src := &Source{cfg: cfg, conn: conn, client: lnrpc.NewLightningClient(conn), mac: hex.EncodeToString(mac), chain: chain}
+	src := &Source{cfg: cfg, conn: conn, client: lnrpc.NewLightningClient(conn), wallet: walletrpc.NewWalletKitClient(conn),
+		mac: hex.EncodeToString(mac), chain: chain, announced: map[uint64]bool{}}
+	if cfg.ProofMacaroonPath != "" {
+		pm, err := os.ReadFile(cfg.ProofMacaroonPath)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("lnd %s: read proof macaroon: %w", cfg.Name, err)
+		}
+		src.prove = hex.EncodeToString(pm)
+	}
 	if cfg.SignMacaroonPath != "" {
 		sm, err := os.ReadFile(cfg.SignMacaroonPath)
 		if err != nil {
@@ -163,6 +214,13 @@ type Channel struct {
 	// FundingHeight is the height of the block holding the funding output,
 	// from the short channel id; 0 when unknown (an alias scid).
 	FundingHeight int64
+	// ShortChannelID is "block x tx x output" ("" when unknown).
+	ShortChannelID string
+	// Announced is true when the node's own graph holds the channel's
+	// announcement (with its authentication proof) naming this node:
+	// third-party evidence that the channel is the node's. Otherwise the
+	// channel is a claim, and Counted goes to Report.ChannelsClaimed.
+	Announced bool
 }
 
 // WalletOutput is one output of the node's on-chain wallet that is listed
@@ -171,10 +229,17 @@ type WalletOutput struct {
 	Outpoint string
 	Value    int64
 	Address  string
+	// PkScript is the output's script.
+	PkScript []byte
 	// FundingHeight is the height of the block holding the output.
 	FundingHeight int64
-	// Counted is true when the output counts toward the reserves.
+	// Verified is true when the output is old enough and unspent on-chain.
+	Verified bool
+	// Counted is true when the output counts toward the reserves:
+	// verified, and proven controlled.
 	Counted bool
+	// Why says why a verified output does not count.
+	Why string
 }
 
 // Report is one poll of the node.
@@ -194,6 +259,12 @@ type Report struct {
 	// Counted classes.
 	ChannelsCounted int64
 	WalletCounted   int64
+	// ChannelsClaimed is what claimed (unannounced) channels would count:
+	// counted only if the operator's policy says so.
+	ChannelsClaimed int64
+	// WalletUnproven sums verified wallet outputs without a good proof of
+	// control: reported, not counted.
+	WalletUnproven int64
 	// Reported, not counted.
 	ChannelReserve   int64
 	Unsettled        int64
@@ -229,9 +300,16 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 		if err != nil {
 			return r, err
 		}
+		if ch.Announced, err = s.isAnnounced(ctx, c, info.IdentityPubkey); err != nil {
+			return r, err
+		}
 		r.Channels = append(r.Channels, ch)
 		var ok bool
-		if r.ChannelsCounted, ok = add(r.ChannelsCounted, ch.Counted); !ok {
+		sum := &r.ChannelsCounted
+		if !ch.Announced {
+			sum = &r.ChannelsClaimed
+		}
+		if *sum, ok = add(*sum, ch.Counted); !ok {
 			return r, overflow(s.cfg.Name)
 		}
 		if r.ChannelReserve, ok = add(r.ChannelReserve, ch.Reserve); !ok {
@@ -260,9 +338,17 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("lnd %s: ListUnspent: %w", s.cfg.Name, err)
 	}
+	challengeHeight, challengeHash := int64(info.BlockHeight), info.BlockHash
+	if s.cfg.ChallengeBlock != nil {
+		if h, hash, ok := s.cfg.ChallengeBlock(); ok {
+			challengeHeight, challengeHash = h, hash
+		}
+	}
+	var toProve []int // indexes into r.Wallet
 	for _, u := range utxos.Utxos {
+		pk, _ := hex.DecodeString(u.PkScript)
 		out := WalletOutput{Outpoint: fmt.Sprintf("%s:%d", u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex()),
-			Value: u.AmountSat, Address: u.Address, FundingHeight: int64(info.BlockHeight) - u.Confirmations + 1}
+			Value: u.AmountSat, Address: u.Address, PkScript: pk, FundingHeight: int64(info.BlockHeight) - u.Confirmations + 1}
 		if u.Confirmations < s.cfg.MinConf {
 			r.WalletImmature, _ = add(r.WalletImmature, u.AmountSat)
 			if u.Confirmations > 0 {
@@ -278,14 +364,145 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 			r.WalletUnverified, _ = add(r.WalletUnverified, u.AmountSat)
 			continue
 		}
-		out.Counted = true
+		out.Verified = true
+		st := proving.Status{Why: "no proof of control (no proof macaroon configured for the node)"}
+		if s.cfg.Prover != nil {
+			st = s.cfg.Prover.Status(out.Outpoint, challengeHeight)
+		}
+		out.Counted, out.Why = st.Counts, st.Why
 		r.Wallet = append(r.Wallet, out)
+		if s.canProve() && (!st.Counts || st.Proof != nil && challengeHeight-st.Proof.Challenge.Height > s.cfg.Prover.MaxAge()/2) {
+			toProve = append(toProve, len(r.Wallet)-1)
+		}
+	}
+	if len(toProve) > 0 && challengeHash != "" {
+		s.proveWallet(ctx, r.Wallet, toProve, control.Challenge{IssuerKey: s.cfg.Prover.IssuerKey(), Height: challengeHeight, Hash: challengeHash})
+	}
+	for _, w := range r.Wallet {
+		if !w.Verified {
+			continue
+		}
 		var fine bool
-		if r.WalletCounted, fine = add(r.WalletCounted, u.AmountSat); !fine {
+		if w.Counted {
+			r.WalletCounted, fine = add(r.WalletCounted, w.Value)
+		} else {
+			r.WalletUnproven, fine = add(r.WalletUnproven, w.Value)
+		}
+		if !fine {
 			return r, overflow(s.cfg.Name)
 		}
 	}
 	return r, nil
+}
+
+func (s *Source) canProve() bool { return s.prove != "" && s.cfg.Prover != nil }
+
+// proveWallet has the node sign a proof of control over the wallet outputs
+// at idx (walletrpc FinalizePsbt on a BIP-127 PSBT), stores it, and marks
+// the outputs counted. A failure leaves them uncounted, with the reason.
+func (s *Source) proveWallet(ctx context.Context, wallet []WalletOutput, idx []int, ch control.Challenge) {
+	outs := make([]proving.Output, 0, len(idx))
+	for _, i := range idx {
+		w := wallet[i]
+		h, vout, err := parseOutpoint(w.Outpoint)
+		if err != nil {
+			continue
+		}
+		outs = append(outs, proving.Output{OutPoint: wire.OutPoint{Hash: *h, Index: vout}, Value: w.Value, PkScript: w.PkScript})
+	}
+	fail := func(err error) {
+		why := fmt.Sprintf("the node could not prove control: %v", err)
+		for _, i := range idx {
+			if !wallet[i].Counted {
+				wallet[i].Why = why
+			}
+		}
+		s.proveErr = why
+	}
+	p, err := proving.Unsigned(ch, outs)
+	if err != nil {
+		fail(err)
+		return
+	}
+	var raw bytes.Buffer
+	if err := p.Serialize(&raw); err != nil {
+		fail(err)
+		return
+	}
+	// The proof macaroon replaces the read macaroon Poll's context carries.
+	mctx := metadata.NewOutgoingContext(ctx, metadata.Pairs("macaroon", s.prove))
+	resp, err := s.wallet.FinalizePsbt(mctx, &walletrpc.FinalizePsbtRequest{FundedPsbt: raw.Bytes()})
+	if err != nil {
+		if status.Code(err) == codes.PermissionDenied {
+			err = fmt.Errorf("the proof macaroon lacks permission for walletrpc FinalizePsbt (%w)", err)
+		}
+		fail(err)
+		return
+	}
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(resp.RawFinalTx)); err != nil {
+		fail(fmt.Errorf("decode the signed proof: %w", err))
+		return
+	}
+	proof := &control.Proof{Challenge: ch, Tx: tx}
+	for _, o := range outs {
+		proof.PrevOuts = append(proof.PrevOuts, control.PrevOut{Value: o.Value, Script: o.PkScript})
+	}
+	if _, err := s.cfg.Prover.Add(ctx, proof, s.cfg.Name); err != nil {
+		fail(err)
+		return
+	}
+	s.proveErr = ""
+	for _, i := range idx {
+		wallet[i].Counted, wallet[i].Why = true, ""
+	}
+}
+
+// ProveError is the last reason the node could not prove its wallet
+// outputs ("" after a success).
+func (s *Source) ProveError() string { return s.proveErr }
+
+// isAnnounced reports whether the node's graph holds c's announcement, with
+// its authentication proof, naming the node as one end and the same
+// channel point. A private channel is never announced; an announced one is
+// remembered.
+func (s *Source) isAnnounced(ctx context.Context, c *lnrpc.Channel, self string) (bool, error) {
+	if c.Private || c.ChanId == 0 {
+		return false, nil
+	}
+	if s.announced[c.ChanId] {
+		return true, nil
+	}
+	e, err := s.client.GetChanInfo(ctx, &lnrpc.ChanInfoRequest{ChanId: c.ChanId, IncludeAuthProof: true})
+	if status.Code(err) == codes.NotFound || err != nil && strings.Contains(err.Error(), "not found") {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lnd %s: GetChanInfo %d: %w", s.cfg.Name, c.ChanId, err)
+	}
+	ok := e.ChanPoint == c.ChannelPoint && (e.Node1Pub == self || e.Node2Pub == self) &&
+		e.AuthProof != nil && len(e.AuthProof.NodeSig1) > 0 && len(e.AuthProof.BitcoinSig1) > 0
+	if ok {
+		s.announced[c.ChanId] = true
+	}
+	return ok, nil
+}
+
+// parseOutpoint parses "txid:vout".
+func parseOutpoint(s string) (*chainhash.Hash, uint32, error) {
+	txid, vout, ok := strings.Cut(s, ":")
+	if !ok {
+		return nil, 0, fmt.Errorf("outpoint %q is not txid:vout", s)
+	}
+	h, err := chainhash.NewHashFromStr(txid)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := strconv.ParseUint(vout, 10, 32)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h, uint32(n), nil
 }
 
 func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {

@@ -13,8 +13,23 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc"
+	"github.com/kosh-reserve/kosh/proofs/control"
+	"github.com/kosh-reserve/kosh/reserve/proving"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
+
+// allProven is a prover that has a good proof of control for every output:
+// the counting-rule tables test everything but proofs.
+type allProven struct{}
+
+func (allProven) Status(string, int64) proving.Status { return proving.Status{Counts: true} }
+func (allProven) Add(context.Context, *control.Proof, string) (*proving.Proof, error) {
+	return nil, errors.New("allProven stores nothing")
+}
+func (allProven) IssuerKey() string { return "" }
+func (allProven) MaxAge() int64     { return 1 << 40 }
 
 const (
 	readMac = "0201036c6e64" // what Source sends on every poll call
@@ -34,6 +49,8 @@ type fakeLnd struct {
 	channels []*lnrpc.Channel
 	pending  *lnrpc.PendingChannelsResponse
 	utxos    []*lnrpc.Utxo
+	// unannounced lists channel points GetChanInfo does not find.
+	unannounced map[string]bool
 	// fail makes the named call fail.
 	fail string
 }
@@ -81,6 +98,23 @@ func (f *fakeLnd) ListUnspent(ctx context.Context, in *lnrpc.ListUnspentRequest,
 		f.t.Errorf("ListUnspent asked with MinConfs %d: Source must see unconfirmed outputs to report them", in.MinConfs)
 	}
 	return &lnrpc.ListUnspentResponse{Utxos: f.utxos}, nil
+}
+
+// GetChanInfo finds a listed channel as announced with the node as one end
+// and an authentication proof, unless private lists its channel point
+// (then: not in the graph).
+func (f *fakeLnd) GetChanInfo(ctx context.Context, in *lnrpc.ChanInfoRequest, _ ...grpc.CallOption) (*lnrpc.ChannelEdge, error) {
+	if err := f.check(ctx, "GetChanInfo", readMac); err != nil {
+		return nil, err
+	}
+	for _, c := range f.channels {
+		if c.ChanId == in.ChanId && !f.unannounced[c.ChannelPoint] {
+			return &lnrpc.ChannelEdge{ChannelId: c.ChanId, ChanPoint: c.ChannelPoint, Node1Pub: nodeKey, Node2Pub: "03" + txid(9)[2:],
+				Capacity: c.Capacity, AuthProof: &lnrpc.ChannelAuthProof{NodeSig1: []byte{1}, BitcoinSig1: []byte{1},
+					NodeSig2: []byte{1}, BitcoinSig2: []byte{1}}}, nil
+		}
+	}
+	return nil, status.Error(codes.NotFound, "edge not found")
 }
 
 func (f *fakeLnd) SignMessage(ctx context.Context, in *lnrpc.SignMessageRequest, _ ...grpc.CallOption) (*lnrpc.SignMessageResponse, error) {
@@ -306,7 +340,7 @@ func TestPollCountingRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			lnd := &fakeLnd{t: t, channels: c.channels, pending: c.pending, utxos: c.utxos,
 				info: &lnrpc.GetInfoResponse{IdentityPubkey: nodeKey, BlockHeight: height, BlockHash: txid(height), SyncedToChain: true}}
-			src := &Source{cfg: Config{Name: "carol", MinConf: 3}, client: lnd, mac: readMac}
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, mac: readMac, announced: map[uint64]bool{}}
 			if !c.noChain {
 				src.chain = &fakeChain{outs: c.chain}
 			}
@@ -408,7 +442,7 @@ func TestPollRefuses(t *testing.T) {
 			if chain == nil {
 				chain = &fakeChain{outs: funded()}
 			}
-			src := &Source{cfg: Config{Name: "carol", MinConf: 3}, client: lnd, mac: readMac, chain: chain}
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, mac: readMac, chain: chain, announced: map[uint64]bool{}}
 			_, err := src.Poll(context.Background())
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Poll: %v, want an error mentioning %q", err, c.want)
