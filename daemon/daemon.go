@@ -328,6 +328,10 @@ func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 		runtime.HTTPError(r.Context(), gw, out, w, r, err)
 	}
 	limit := func(h http.Handler) http.Handler { return d.limiter.handler(h, refuse) }
+	// The public REST routes are counted here, before the gateway, so that
+	// a refusal costs no call to the gRPC server; the gateway tells the
+	// gRPC limiter so, which then counts only public calls on other paths.
+	mux.Handle("/v1/public/", limit(limitBody(gw, int64(d.cfg.MaxRequestBytes))))
 	mux.Handle("GET /openapi.json", limit(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(api.OpenAPI)

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kosh-reserve/kosh/perms"
@@ -32,21 +34,30 @@ import (
 // together share a global one; a request needs a token from both. Issuer
 // and wallet calls, which carry a macaroon, are never counted.
 type RateLimitConfig struct {
-	Global         float64  `long:"global" description:"Requests per second the public surface serves, all clients together"`
-	GlobalBurst    int      `long:"globalburst" description:"Requests the public surface serves at once, all clients together, after a quiet spell"`
-	Client         float64  `long:"client" description:"Requests per second one client (IP address; IPv6 /64) is served"`
-	ClientBurst    int      `long:"clientburst" description:"Requests one client is served at once after a quiet spell"`
-	MaxClients     int      `long:"maxclients" description:"Clients whose buckets are remembered; past it the least recently seen is forgotten"`
-	TrustedProxies []string `long:"trustedproxy" description:"Address or CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)"`
+	Global         float64       `long:"global" description:"Requests per second the public surface serves, all clients together"`
+	GlobalBurst    int           `long:"globalburst" description:"Requests the public surface serves at once, all clients together, after a quiet spell"`
+	Client         float64       `long:"client" description:"Requests per second one client (IP address; IPv6 /64) is served"`
+	ClientBurst    int           `long:"clientburst" description:"Requests one client is served at once after a quiet spell"`
+	MaxClients     int           `long:"maxclients" description:"Clients whose buckets are remembered; past it the least recently seen is forgotten"`
+	RefusalDelay   time.Duration `long:"refusaldelay" description:"How long a refusal is held before it is sent, so that a client repeating refused requests as fast as it is answered sends few (0: at once)"`
+	TrustedProxies []string      `long:"trustedproxy" description:"Address or CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)"`
 }
 
 // DefaultRateLimitConfig returns the default limits.
 func DefaultRateLimitConfig() RateLimitConfig {
-	return RateLimitConfig{Global: 50, GlobalBurst: 100, Client: 5, ClientBurst: 20, MaxClients: 10_000}
+	return RateLimitConfig{Global: 50, GlobalBurst: 100, Client: 5, ClientBurst: 20, MaxClients: 10_000,
+		RefusalDelay: time.Second}
 }
 
-// maxTrackedClients bounds --ratelimit.maxclients (about 200 bytes each).
-const maxTrackedClients = 10_000_000
+const (
+	// maxTrackedClients bounds --ratelimit.maxclients (about 200 bytes each).
+	maxTrackedClients = 10_000_000
+	// maxRefusalDelay bounds --ratelimit.refusaldelay.
+	maxRefusalDelay = time.Minute
+	// maxHeldRefusals bounds the refusals held at once (a goroutine and a
+	// request's buffers each); past it refusals are sent at once.
+	maxHeldRefusals = 2048
+)
 
 func (c RateLimitConfig) validate() error {
 	switch {
@@ -61,6 +72,8 @@ func (c RateLimitConfig) validate() error {
 			c.Client, c.ClientBurst, c.Global, c.GlobalBurst)
 	case c.MaxClients < 1 || c.MaxClients > maxTrackedClients:
 		return fmt.Errorf("--ratelimit.maxclients %d: want 1 to %d", c.MaxClients, maxTrackedClients)
+	case c.RefusalDelay < 0 || c.RefusalDelay > maxRefusalDelay:
+		return fmt.Errorf("--ratelimit.refusaldelay %s: want 0 to %s", c.RefusalDelay, maxRefusalDelay)
 	}
 	_, err := parseProxies(c.TrustedProxies)
 	return err
@@ -93,7 +106,14 @@ func parseProxies(specs []string) ([]netip.Prefix, error) {
 const (
 	mdGatewayToken = "kosh-gateway-token"
 	mdGatewayPeer  = "kosh-gateway-client"
+	// mdGatewayCounted says the HTTP layer already took the request's
+	// token (the /v1/public/ routes are limited before the gateway, which
+	// makes a refusal cheaper than a round trip to the gRPC server).
+	mdGatewayCounted = "kosh-gateway-counted"
 )
+
+// countedKey marks a request context whose token the HTTP layer took.
+type countedKey struct{}
 
 // publicLimiter rate-limits the public surface per client and in all, so
 // that nobody without a macaroon can starve the issuer and wallet APIs, and
@@ -104,6 +124,9 @@ type publicLimiter struct {
 	// token authenticates the gateway's forwarded client address.
 	token string
 	now   func() time.Time
+
+	// held counts refusals being held (see hold).
+	held atomic.Int64
 
 	mu      sync.Mutex
 	global  bucket
@@ -190,6 +213,31 @@ func (e *errLimited) status() *status.Status {
 		return d
 	}
 	return st
+}
+
+// hold delays a refusal by about the configured delay (or until ctx ends),
+// unless maxHeldRefusals are held already. A client that repeats a refused
+// request as soon as it is answered, as flooding tools do, then sends one a
+// delay instead of one a round trip, and the refusals it no longer sends
+// cost koshd nothing: without the delay, answering them took the cores the
+// issuer's calls need (bench/public). The delay is drawn from [d/2, 3d/2)
+// so that clients refused together do not all come back together.
+func (p *publicLimiter) hold(ctx context.Context) {
+	d := p.cfg.RefusalDelay
+	if d <= 0 {
+		return
+	}
+	if p.held.Add(1) > maxHeldRefusals {
+		p.held.Add(-1)
+		return
+	}
+	defer p.held.Add(-1)
+	t := time.NewTimer(d/2 + rand.N(d))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // allow takes a token for client from its bucket and from the global one,
@@ -288,7 +336,7 @@ func (p *publicLimiter) httpClient(r *http.Request) netip.Addr {
 // forwarded (only if the call carries the gateway's secret), or the peer.
 func (p *publicLimiter) grpcClient(ctx context.Context) netip.Addr {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if tok := md.Get(mdGatewayToken); len(tok) == 1 && subtle.ConstantTimeCompare([]byte(tok[0]), []byte(p.token)) == 1 {
+	if p.fromGateway(md) {
 		if c := md.Get(mdGatewayPeer); len(c) == 1 {
 			if a, err := netip.ParseAddr(c[0]); err == nil {
 				return a
@@ -313,15 +361,29 @@ func (p *publicLimiter) grpcClient(ctx context.Context) netip.Addr {
 // gatewayMetadata is what the gateway adds to every call it makes: the
 // secret and the HTTP client.
 func (p *publicLimiter) gatewayMetadata(_ context.Context, r *http.Request) metadata.MD {
-	return metadata.Pairs(mdGatewayToken, p.token, mdGatewayPeer, p.httpClient(r).String())
+	md := metadata.Pairs(mdGatewayToken, p.token, mdGatewayPeer, p.httpClient(r).String())
+	if counted, _ := r.Context().Value(countedKey{}).(bool); counted {
+		md.Set(mdGatewayCounted, "1")
+	}
+	return md
+}
+
+// fromGateway reports whether a call carries the gateway's secret.
+func (p *publicLimiter) fromGateway(md metadata.MD) bool {
+	tok := md.Get(mdGatewayToken)
+	return len(tok) == 1 && subtle.ConstantTimeCompare([]byte(tok[0]), []byte(p.token)) == 1
 }
 
 func (p *publicLimiter) check(ctx context.Context, method string) error {
 	if !perms.Methods[method].Public {
 		return nil
 	}
+	if md, _ := metadata.FromIncomingContext(ctx); p.fromGateway(md) && len(md.Get(mdGatewayCounted)) > 0 {
+		return nil // the HTTP layer counted it
+	}
 	var lim *errLimited
 	if err := p.allow(p.grpcClient(ctx)); errors.As(err, &lim) {
+		p.hold(ctx)
 		return lim.status().Err()
 	}
 	return nil
@@ -347,9 +409,10 @@ func (p *publicLimiter) handler(next http.Handler, refuse func(http.ResponseWrit
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var lim *errLimited
 		if err := p.allow(p.httpClient(r)); errors.As(err, &lim) {
+			p.hold(r.Context())
 			refuse(w, r, lim.status().Err())
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), countedKey{}, true)))
 	})
 }

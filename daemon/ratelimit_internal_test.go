@@ -1,11 +1,19 @@
 package daemon
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 )
 
 // fakeClock is a limiter's clock that moves only when told.
@@ -159,6 +167,51 @@ func TestLimiterClientAddr(t *testing.T) {
 	} {
 		if got := p.clientAddr(addr(c.remote), c.xff); got != addr(c.want) {
 			t.Errorf("clientAddr(%s, %q) = %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
+
+// TestLimiterGatewayCalls: a public call from the gateway counts against
+// the HTTP client it forwards, or not at all if the HTTP layer counted it
+// already; without the gateway's secret neither claim is believed and the
+// call counts against its peer.
+func TestLimiterGatewayCalls(t *testing.T) {
+	p, _ := newTestLimiter(t, RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: 0.001, ClientBurst: 1, MaxClients: 10})
+	const public = "/kosh.v1.PublicService/GetReserveStatus"
+	call := func(peerAddr string, kv ...string) error {
+		ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(peerAddr))})
+		return p.check(metadata.NewIncomingContext(ctx, metadata.Pairs(kv...)), public)
+	}
+	gw := "127.0.0.1:5000"
+	// Counted by the HTTP layer: free, however often.
+	for range 3 {
+		if err := call(gw, mdGatewayToken, "secret", mdGatewayPeer, "192.0.2.1", mdGatewayCounted, "1"); err != nil {
+			t.Fatalf("a call the HTTP layer counted: %v", err)
+		}
+	}
+	// Not counted yet: against the forwarded client.
+	if err := call(gw, mdGatewayToken, "secret", mdGatewayPeer, "192.0.2.1"); err != nil {
+		t.Fatalf("192.0.2.1's first call through the gateway: %v", err)
+	}
+	if err := call(gw, mdGatewayToken, "secret", mdGatewayPeer, "192.0.2.1"); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("192.0.2.1's second call through the gateway: %v, want ResourceExhausted", err)
+	}
+	if err := call(gw, mdGatewayToken, "secret", mdGatewayPeer, "192.0.2.2"); err != nil {
+		t.Fatalf("192.0.2.2's first call through the gateway: %v", err)
+	}
+	// A wrong secret: both claims ignored, the peer pays.
+	if err := call("198.51.100.9:4000", mdGatewayToken, "guess", mdGatewayPeer, "192.0.2.3", mdGatewayCounted, "1"); err != nil {
+		t.Fatalf("the forger's first call: %v", err)
+	}
+	err := call("198.51.100.9:4000", mdGatewayToken, "guess", mdGatewayPeer, "192.0.2.4", mdGatewayCounted, "1")
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "198.51.100.9") {
+		t.Fatalf("the forger's second call: %v, want ResourceExhausted naming 198.51.100.9", err)
+	}
+	// Methods with a macaroon are never counted.
+	for range 3 {
+		ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("198.51.100.9:4000"))})
+		if err := p.check(ctx, "/kosh.v1.IssuerService/GetSupply"); err != nil {
+			t.Fatalf("an issuer method: %v", err)
 		}
 	}
 }

@@ -253,6 +253,8 @@ func TestRateLimitConfigErrors(t *testing.T) {
 		{"client burst above global", func(r *daemon.RateLimitConfig) { r.ClientBurst = r.GlobalBurst + 1 }, "above --ratelimit.global"},
 		{"no clients", func(r *daemon.RateLimitConfig) { r.MaxClients = 0 }, "--ratelimit.maxclients 0"},
 		{"bad proxy", func(r *daemon.RateLimitConfig) { r.TrustedProxies = []string{"proxy.example"} }, `--ratelimit.trustedproxy "proxy.example"`},
+		{"negative delay", func(r *daemon.RateLimitConfig) { r.RefusalDelay = -time.Second }, "--ratelimit.refusaldelay -1s"},
+		{"delay past a minute", func(r *daemon.RateLimitConfig) { r.RefusalDelay = time.Hour }, "--ratelimit.refusaldelay 1h0m0s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := newConfig(t, store.SQLite)
@@ -266,5 +268,35 @@ func TestRateLimitConfigErrors(t *testing.T) {
 	cfg.RateLimit.TrustedProxies = []string{"127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("good rate-limit config refused: %v", err)
+	}
+}
+
+// TestRateLimitRefusalDelay: a refusal is held for at least half the
+// configured delay before it is sent, over HTTP and gRPC, so that a client
+// repeating refused requests as fast as it is answered sends few; calls
+// with a macaroon from the same client are not held.
+func TestRateLimitRefusalDelay(t *testing.T) {
+	const delay = 600 * time.Millisecond
+	n := limitedNode(t, daemon.RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 1,
+		RefusalDelay: delay})
+	c := n.httpFrom("127.0.0.2")
+	if r := n.restVia(c, nil, "GET", "/openapi.json", "", nil); r.Status != http.StatusOK {
+		t.Fatalf("first request: HTTP %d", r.Status)
+	}
+	t0 := time.Now()
+	n.restVia(c, nil, "GET", "/openapi.json", "", nil).requireLimited(t, "second request", "127.0.0.2")
+	if held := time.Since(t0); held < delay/2 {
+		t.Errorf("the HTTP refusal came after %s, want at least %s", held, delay/2)
+	}
+	conn := n.grpcFrom("127.0.0.2")
+	t0 = time.Now()
+	_, err := koshv1.NewPublicServiceClient(conn).GetReserveStatus(ctx(t, ""), &koshv1.GetReserveStatusRequest{})
+	requireExhausted(t, "gRPC refusal", err, "127.0.0.2")
+	if held := time.Since(t0); held < delay/2 {
+		t.Errorf("the gRPC refusal came after %s, want at least %s", held, delay/2)
+	}
+	// Not held: nothing was refused.
+	if _, err := koshv1.NewIssuerServiceClient(conn).ListAssets(ctx(t, n.admin), &koshv1.ListAssetsRequest{}); err != nil {
+		t.Fatalf("issuer call: %v", err)
 	}
 }
