@@ -171,6 +171,8 @@ func newPublicLimiter(cfg RateLimitConfig, token string) (*publicLimiter, error)
 			Help: "Public requests refused with 429/ResourceExhausted, by the limit they hit (client or global)."},
 			[]string{"limit"}),
 	}
+	p.limited.WithLabelValues("client") // both series exist from the start
+	p.limited.WithLabelValues("global")
 	p.global = bucket{tokens: float64(cfg.GlobalBurst), last: p.now()}
 	return p, nil
 }

@@ -159,6 +159,16 @@ func TestRateLimitPerClient(t *testing.T) {
 	}
 	_, err = healthpb.NewHealthClient(oconn).Check(ctx(t, ""), &healthpb.HealthCheckRequest{})
 	requireExhausted(t, "the other client's 4th request", err, "127.0.0.3")
+
+	// Eight refusals so far (four over HTTP, four over gRPC), all by the
+	// client limit.
+	m := n.restVia(n.httpFrom("127.0.0.9"), nil, "GET", "/metrics", "", nil)
+	for _, want := range []string{`kosh_public_requests_limited_total{limit="client"} 8`,
+		`kosh_public_requests_limited_total{limit="global"} 0`, `kosh_public_clients_tracked 3`} {
+		if !strings.Contains(string(m.Raw), want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestRateLimitRoutes: every public route is limited per client: the page,

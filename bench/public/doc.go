@@ -20,15 +20,23 @@
 // timed at both sizes: its ratio is what the page's would be if it still
 // read the journal.
 //
-// Issuer latency: for -duration it sends issuer Transfer calls at
-// -transferrate per second and GetSupply at -supplyrate per second, each on
-// its own schedule (a late call does not delay the next), with no public
-// load, then again while -flood clients, each from its own loopback address
-// (127.0.3.1, ...; Linux routes 127.0.0.0/8 to lo), request the page, an
-// attestation file and the public REST routes in a loop as fast as they are
-// answered, 200 or 429. It prints p50 and p99 of each call with and without
-// the flood, their ratios, and what the flood got (requests per second
-// answered 200, 429 or otherwise).
+// Issuer latency: it sends issuer Transfer calls at -transferrate per
+// second and GetSupply at -supplyrate per second, each on its own schedule
+// (a late call does not delay the next), for -duration with no public load
+// and for -duration while -flood clients, each from its own loopback
+// address (127.0.3.1, ...; Linux routes 127.0.0.0/8 to lo), request the
+// page, an attestation file and the public REST routes in a loop, each as
+// soon as its previous request was answered, 200 or 429 (as wrk or hey
+// with 200 connections do). The two kinds of window alternate -rounds
+// times, so that the machine's other load drifts over both alike; a flood
+// window starts once every flood client has had an answer (its TLS
+// handshake done) and two more seconds have passed. It prints p50 and p99
+// of each call with and without the flood, their ratios, and what the flood
+// got (requests per second answered 200, 429 or otherwise).
+//
+// -refusaldelay sets koshd's --ratelimit.refusaldelay: with 0 every
+// refusal is answered at once, and the flood's clients send as many
+// requests as koshd can refuse.
 //
 // The flood clients run in this process, so their own TLS and HTTP work
 // competes with koshd for the same cores; a remote flood would cost koshd
