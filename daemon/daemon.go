@@ -286,9 +286,11 @@ func loadOrCreateTLS(certPath, keyPath string, log *slog.Logger) (tls.Certificat
 
 // restHandler builds the HTTP handler: the grpc-gateway (which calls the
 // gRPC server over loopback TLS, so every REST call passes the same
-// interceptors, the public rate limit included: the gateway forwards the
-// HTTP client's address with its secret), the OpenAPI document, /metrics
-// and the public page, each of the last three rate limited here.
+// interceptors), the OpenAPI document, /metrics and the public page. The
+// public REST routes (/v1/public/), the page, /openapi.json and /metrics
+// are rate limited here, per client and in all; a public method the
+// gateway serves on any other path is limited by the gRPC interceptor,
+// against the HTTP client the gateway forwards with its secret.
 func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 	creds, err := credentials.NewClientTLSFromFile(d.cfg.TLSCertPath(), "")
 	if err != nil {

@@ -43,8 +43,9 @@ func TestMigrationCountsHolders(t *testing.T) {
 			}
 			db.Close()
 
-			// Take the schema back to version 7 and fill it as that
-			// version would have.
+			// Take the schema back to the version before
+			// 0008_asset_holders (7) and fill it as that version would
+			// have; renumbering the migration means changing 7 here.
 			raw := rawDB(t, cfg)
 			for _, q := range []string{
 				`ALTER TABLE assets DROP COLUMN holders`,
