@@ -122,6 +122,7 @@ test: gen-check lint vet unit race fuzz itest torture-short
 
 bench:
 	$(GO) run ./bench/transfers -duration 10s
+	$(GO) run ./bench/public -duration 10s
 	$(GO) run ./bench/liabilities
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./web/
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./itest/

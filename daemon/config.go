@@ -50,9 +50,11 @@ type Config struct {
 	DebugLevel       string        `long:"debuglevel" description:"Log level" choice:"debug" choice:"info" choice:"warn" choice:"error"`
 	MaxRequestBytes  int           `long:"maxrequestbytes" description:"Largest request body accepted, gRPC or REST"`
 	ShutdownTimeout  time.Duration `long:"shutdowntimeout" description:"How long to let in-flight calls finish on SIGINT/SIGTERM"`
-	PublicRateLimit  float64       `long:"publicratelimit" description:"Requests per second the public (unauthenticated) API serves, in all"`
 	AllowNonLoopback bool          `long:"allownonloopback" description:"Allow listening on non-loopback addresses (put koshd behind a reverse proxy instead)"`
 	AllowNewLedger   bool          `long:"allownewledger" description:"Recovery only: start a new, empty ledger although the data directory has served one (a ledger.id, published attestations), or bind the directory to another ledger's database. Without it koshd refuses, so that a lost or emptied database never silently starts a second attestation history under the same issuer key"`
+
+	// RateLimit limits the public (unauthenticated) surface (daemon/ratelimit.go).
+	RateLimit RateLimitConfig `group:"ratelimit" namespace:"ratelimit"`
 
 	DB    DBConfig    `group:"db" namespace:"db"`
 	Chain ChainConfig `group:"chain" namespace:"chain"`
@@ -97,7 +99,7 @@ func DefaultConfig() Config {
 		DebugLevel:      "info",
 		MaxRequestBytes: DefaultMaxRequestBytes,
 		ShutdownTimeout: 15 * time.Second,
-		PublicRateLimit: 50,
+		RateLimit:       DefaultRateLimitConfig(),
 		DB:              DBConfig{Backend: string(store.SQLite)},
 		Chain: ChainConfig{GapLimit: 100, MinConf: 6, PollInterval: 500 * time.Millisecond,
 			MaxAge: 2 * time.Minute},
@@ -181,8 +183,8 @@ func (c *Config) Validate() error {
 	if _, err := c.ChainParams(); err != nil {
 		return err
 	}
-	if c.PublicRateLimit <= 0 {
-		return errors.New("--publicratelimit must be positive")
+	if err := c.RateLimit.validate(); err != nil {
+		return err
 	}
 	if c.MaxRequestBytes < 1024 {
 		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)

@@ -8,7 +8,9 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +38,7 @@ import (
 	"github.com/lightningnetwork/lnd/cert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -64,6 +67,7 @@ type Daemon struct {
 	macs       *auth.Service
 	health     *health.Server
 	metrics    *metrics
+	limiter    *publicLimiter
 
 	grpcServer *grpc.Server
 	rpc        *rpcserver.Server
@@ -175,12 +179,19 @@ func (d *Daemon) start(ctx context.Context) error {
 			func(n int) { exposed.Set(float64(n)) })
 	}()
 	d.metrics.registry.MustRegister(newReserveCollector(d.reserveSvc))
-	limiter := newPublicLimiter(cfg.PublicRateLimit, int(cfg.PublicRateLimit)*2+1)
+	var token [32]byte
+	if _, err := rand.Read(token[:]); err != nil {
+		return fmt.Errorf("make the gateway's secret: %w", err)
+	}
+	if d.limiter, err = newPublicLimiter(cfg.RateLimit, hex.EncodeToString(token[:])); err != nil {
+		return err
+	}
+	d.metrics.registry.MustRegister(d.limiter.collectors()...)
 	d.grpcServer = grpc.NewServer(
 		grpc.Creds(credentials.NewServerTLSFromCert(&tlsCert)),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(d.metrics.unaryInterceptor, limiter.unary, d.macs.UnaryInterceptor),
-		grpc.ChainStreamInterceptor(d.metrics.streamInterceptor, limiter.stream, d.macs.StreamInterceptor),
+		grpc.ChainUnaryInterceptor(d.metrics.unaryInterceptor, d.limiter.unary, d.macs.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(d.metrics.streamInterceptor, d.limiter.stream, d.macs.StreamInterceptor),
 	)
 	srv := rpcserver.New(d.ledger, d.macs, d.reserveSvc, d.log.With("subsystem", "rpc"))
 	if err := d.startPayments(srv); err != nil {
@@ -300,7 +311,11 @@ func loadOrCreateTLS(certPath, keyPath string, log *slog.Logger) (tls.Certificat
 
 // restHandler builds the HTTP handler: the grpc-gateway (which calls the
 // gRPC server over loopback TLS, so every REST call passes the same
-// interceptors), the OpenAPI document and /metrics.
+// interceptors), the OpenAPI document, /metrics and the public page. The
+// public REST routes (/v1/public/), the page, /openapi.json and /metrics
+// are rate limited here, per client and in all; a public method the
+// gateway serves on any other path is limited by the gRPC interceptor,
+// against the HTTP client the gateway forwards with its secret.
 func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 	creds, err := credentials.NewClientTLSFromFile(d.cfg.TLSCertPath(), "")
 	if err != nil {
@@ -314,6 +329,8 @@ func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(macaroonHeaderMatcher),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		runtime.WithErrorHandler(errorHandler),
+		runtime.WithMetadata(d.limiter.gatewayMetadata),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -332,17 +349,41 @@ func (d *Daemon) restHandler(ctx context.Context) (http.Handler, error) {
 	// The gateway also answers every path nothing else serves, so that an
 	// unknown route gets the same JSON error shape as the API's own errors.
 	mux.Handle("/", limitBody(gw, int64(d.cfg.MaxRequestBytes)))
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+	// Over the limit: 429 with Retry-After and the gateway's JSON error.
+	refuse := func(w http.ResponseWriter, r *http.Request, err error) {
+		_, out := runtime.MarshalerForRequest(gw, r)
+		runtime.HTTPError(r.Context(), gw, out, w, r, err)
+	}
+	limit := func(h http.Handler) http.Handler { return d.limiter.handler(h, refuse) }
+	// The public REST routes are counted here, before the gateway, so that
+	// a refusal costs no call to the gRPC server; the gateway tells the
+	// gRPC limiter so, which then counts only public calls on other paths.
+	mux.Handle("/v1/public/", limit(limitBody(gw, int64(d.cfg.MaxRequestBytes))))
+	mux.Handle("GET /openapi.json", limit(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(api.OpenAPI)
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{}))
+	})))
+	mux.Handle("GET /metrics", limit(promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{})))
 	// The public proof-of-reserves page, its assets and the signed
 	// attestation files it links to.
 	for _, pattern := range []string{"GET /{$}", "GET /static/", "GET /attestations/", "GET /favicon.ico"} {
-		mux.Handle(pattern, d.page)
+		mux.Handle(pattern, limit(d.page))
 	}
 	return mux, nil
+}
+
+// errorHandler is the gateway's default error handler, plus a Retry-After
+// header on a refusal that says when to retry (the rate limit's
+// ResourceExhausted with a RetryInfo detail; the body keeps the detail).
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if st, ok := status.FromError(err); ok && st.Code() == codes.ResourceExhausted {
+		for _, det := range st.Details() {
+			if ri, ok := det.(*errdetails.RetryInfo); ok && ri.RetryDelay != nil {
+				w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(ri.RetryDelay.AsDuration()), 10))
+			}
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
 // macaroonHeaderMatcher forwards the macaroon header, as lnd's REST API

@@ -37,6 +37,7 @@ type node struct {
 	cfg  daemon.Config
 	conn *grpc.ClientConn
 	http *http.Client
+	tls  *tls.Config // pins the daemon's certificate
 
 	issuer koshv1.IssuerServiceClient
 	wallet koshv1.WalletServiceClient
@@ -92,6 +93,7 @@ func startNodeWith(t testing.TB, cfg daemon.Config) *node {
 		t.Fatalf("tls.cert %s holds no PEM certificate", n.cfg.TLSCertPath())
 	}
 	tlsCfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	n.tls = tlsCfg
 	n.conn, err = grpc.NewClient(d.RPCAddr(), grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)))
 	if err != nil {
 		t.Fatalf("dial gRPC: %v", err)
@@ -152,6 +154,12 @@ type restResponse struct {
 // a string or []byte and JSON-encoded otherwise.
 func (n *node) rest(method, path, mac string, body any) restResponse {
 	n.t.Helper()
+	return n.restVia(n.http, nil, method, path, mac, body)
+}
+
+// restVia is rest through client c, with the extra request headers hdr.
+func (n *node) restVia(c *http.Client, hdr http.Header, method, path, mac string, body any) restResponse {
+	n.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -178,7 +186,10 @@ func (n *node) rest(method, path, mac string, body any) restResponse {
 	if mac != "" {
 		req.Header.Set("Grpc-Metadata-macaroon", mac)
 	}
-	resp, err := n.http.Do(req)
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		n.t.Fatalf("%s %s: %v", method, path, err)
 	}

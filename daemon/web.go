@@ -104,11 +104,13 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 			RequiredSats: clampInt(cov.Required), Bps: cov.CoverageBps}
 	}
 	for i, a := range assets {
+		// Supply and holders come with the asset's row, kept current by
+		// every balance change: the page's cost does not grow with the
+		// journal or the accounts (ledger.Supply, which recounts them, is
+		// the issuer's audit and is not called here).
 		wa := web.Asset{Code: a.Code, Name: a.Name, Decimals: int(a.Decimals), Peg: "sat", Supply: a.Supply,
-			MinCoverageBps: a.MinCoverageBps, WarnCoverageBps: a.WarnCoverageBps, Stale: pd.Reserves.Stale}
-		if rep, err := d.ledger.Supply(ctx, a.Code); err == nil {
-			wa.Accounts = rep.Holders
-		}
+			Accounts: a.Holders, MinCoverageBps: a.MinCoverageBps, WarnCoverageBps: a.WarnCoverageBps,
+			Stale: pd.Reserves.Stale}
 		var price *reserve.Price
 		if a.Peg == ledger.PegFiat {
 			wa.Peg, wa.Currency = "fiat", a.Currency

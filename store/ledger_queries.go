@@ -23,6 +23,9 @@ type AssetRow struct {
 	Currency string
 	// WarnCoverageBps raises a warning below it (0: none).
 	WarnCoverageBps int64
+	// Holders is how many accounts hold a positive balance of the asset,
+	// as Credit and Debit keep it (0 on insert).
+	Holders int64
 }
 
 // AccountRow is a stored account.
@@ -71,12 +74,12 @@ const (
 	EntryTransfer int32 = 3
 )
 
-const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at, currency, warn_coverage_bps`
+const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at, currency, warn_coverage_bps, holders`
 
 func scanAsset(row interface{ Scan(...any) error }) (AssetRow, error) {
 	var a AssetRow
 	err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Decimals, &a.Peg, &a.MinCoverageBps, &a.Supply, &a.CreatedAt,
-		&a.Currency, &a.WarnCoverageBps)
+		&a.Currency, &a.WarnCoverageBps, &a.Holders)
 	return a, notFound(err)
 }
 
@@ -313,7 +316,9 @@ func (t *Tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID
 // ErrNoChange and changes nothing; if the account (or asset) does not exist
 // the foreign key refuses the new row and it returns an error wrapping
 // ErrNotFound (on PostgreSQL the transaction then needs a rollback to a
-// savepoint). It returns the new balance.
+// savepoint). It returns the new balance. A balance that was zero (or
+// absent) makes the account a new holder: the asset's holders count goes up
+// by one in the same transaction.
 func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("credit %s: amount %d is not positive", accountID, amount)
@@ -329,12 +334,27 @@ func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64
 	if err != nil {
 		return 0, fmt.Errorf("credit %s: %w", accountID, err)
 	}
+	if bal == amount { // it held nothing before
+		if err := t.addHolders(ctx, assetID, 1); err != nil {
+			return 0, fmt.Errorf("credit %s: %w", accountID, err)
+		}
+	}
 	return bal, nil
+}
+
+// addHolders moves an asset's holders count by delta (+1 or -1).
+func (t *Tx) addHolders(ctx context.Context, assetID, delta int64) error {
+	if _, err := t.exec(ctx, qAddHolders, delta, assetID); err != nil {
+		return fmt.Errorf("update holders of asset %d: %w", assetID, err)
+	}
+	return nil
 }
 
 // Debit subtracts amount (> 0) from an account's balance of an asset. If the
 // balance is smaller than amount (or absent) it returns ErrNoChange and
-// changes nothing. It returns the new balance.
+// changes nothing. It returns the new balance. A balance that reaches zero
+// loses the asset a holder: its holders count goes down by one in the same
+// transaction.
 func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("debit %s: amount %d is not positive", accountID, amount)
@@ -346,6 +366,11 @@ func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("debit %s: %w", accountID, err)
+	}
+	if bal == 0 {
+		if err := t.addHolders(ctx, assetID, -1); err != nil {
+			return 0, fmt.Errorf("debit %s: %w", accountID, err)
+		}
 	}
 	return bal, nil
 }
@@ -458,12 +483,15 @@ func (t *Tx) Entries(ctx context.Context, f EntryFilter) ([]EntryRow, error) {
 	return out, rows.Err()
 }
 
-// SupplyTotals are an asset's supply and the two sums that must equal it.
+// SupplyTotals are an asset's supply and the two sums that must equal it,
+// and its holders counted from the balances beside the count kept on the
+// asset, which must equal it too.
 type SupplyTotals struct {
 	Supply        int64
 	BalancesTotal int64
 	JournalTotal  int64
 	Holders       int64
+	HoldersKept   int64
 }
 
 // Totals computes an asset's totals within the transaction's snapshot. The
@@ -471,7 +499,7 @@ type SupplyTotals struct {
 // overflow is reported as an error rather than wrapped.
 func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 	var s SupplyTotals
-	if err := t.tx.QueryRowContext(ctx, `SELECT supply FROM assets WHERE id = $1`, assetID).Scan(&s.Supply); err != nil {
+	if err := t.tx.QueryRowContext(ctx, `SELECT supply, holders FROM assets WHERE id = $1`, assetID).Scan(&s.Supply, &s.HoldersKept); err != nil {
 		return s, fmt.Errorf("totals of asset %d: %w", assetID, notFound(err))
 	}
 	// The sums are read row by row and added with overflow checks in Go:

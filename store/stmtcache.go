@@ -29,6 +29,7 @@ const (
 	qDebit = `UPDATE balances SET balance = balance - $1
 		WHERE account_id = $2 AND asset_id = $3 AND balance >= $1 RETURNING balance`
 	qBalance         = `SELECT balance FROM balances WHERE account_id = $1 AND asset_id = $2`
+	qAddHolders      = `UPDATE assets SET holders = holders + $1 WHERE id = $2`
 	qInsertEntryExec = `INSERT INTO journal (kind, asset_id, debit_account_id, credit_account_id,
 		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at,
 		chain_hash)
@@ -44,7 +45,7 @@ const (
 // hotQueries are prepared on the SQLite writer at open.
 var hotQueries = []string{
 	qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qEntryByIdemKey, qCountAccounts1, qCountAccounts2,
-	qSupply, qAddSupplyUp, qAddSupplyDown, qCredit, qDebit, qBalance, qInsertEntryExec,
+	qSupply, qAddSupplyUp, qAddSupplyDown, qCredit, qDebit, qBalance, qAddHolders, qInsertEntryExec,
 }
 
 // prepareHot prepares hotQueries on the writer pool (one connection for

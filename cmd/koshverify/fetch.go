@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,15 +55,44 @@ func load(ctx context.Context, src string) ([]byte, error) {
 		}
 		return nil
 	}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot fetch %s: %w", src, err)
+	for attempt := 1; ; attempt++ {
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("cannot fetch %s: %w", src, err)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < maxAttempts {
+			// koshd rate-limits its public files per client: following a
+			// long chain, wait as told and ask again.
+			resp.Body.Close()
+			t := time.NewTimer(retryAfter(resp.Header.Get("Retry-After")))
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("fetching %s: still rate limited (HTTP 429) after %d attempts: %w", src, attempt, ctx.Err())
+			}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("fetching %s gave HTTP status %s", src, resp.Status)
+		}
+		return readLimited(resp.Body, src)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching %s gave HTTP status %s", src, resp.Status)
+}
+
+// maxAttempts bounds how often one URL is asked for while the server
+// answers 429 Too Many Requests.
+const maxAttempts = 10
+
+// retryAfter is how long a 429's Retry-After header (whole seconds) says to
+// wait: 1 to 30 seconds, 1 if the header is missing or not a number.
+func retryAfter(h string) time.Duration {
+	s, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || s < 1 {
+		s = 1
 	}
-	return readLimited(resp.Body, src)
+	return time.Duration(min(s, 30)) * time.Second
 }
 
 func readLimited(r io.Reader, src string) ([]byte, error) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,6 +169,45 @@ func TestURLs(t *testing.T) {
 	}
 	if _, err := readLimited(bytes.NewReader(make([]byte, maxFetch+1)), "x"); err == nil {
 		t.Fatal("oversized input accepted")
+	}
+}
+
+// TestURLRateLimited: a server that answers 429 with Retry-After is asked
+// again after the wait, for the attestation and every file of its chain.
+func TestURLRateLimited(t *testing.T) {
+	files := http.FileServer(http.Dir(filepath.Join(vectors, "chain")))
+	var mu sync.Mutex
+	refused := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := !refused[r.URL.Path]
+		refused[r.URL.Path] = true
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"code":8,"message":"too many requests","details":[]}`))
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	n := firstFile(t, filepath.Join(vectors, "chain"), "000003-")
+	code, out := run(t, "attestation", srv.URL+"/"+n, "--chain", srv.URL)
+	if code != 0 || !strings.Contains(out, "hash chain of 3") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if len(refused) < 3 {
+		t.Fatalf("only %d files were asked for", len(refused))
+	}
+	for _, c := range []struct {
+		h    string
+		want time.Duration
+	}{{"2", 2 * time.Second}, {"", time.Second}, {"soon", time.Second}, {"0", time.Second}, {"3600", 30 * time.Second}} {
+		if got := retryAfter(c.h); got != c.want {
+			t.Errorf("retryAfter(%q) = %s, want %s", c.h, got, c.want)
+		}
 	}
 }
 

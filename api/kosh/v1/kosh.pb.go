@@ -1880,9 +1880,12 @@ type GetSupplyResponse struct {
 	BalancesTotal int64 `protobuf:"varint,3,opt,name=balances_total,json=balancesTotal,proto3" json:"balances_total,omitempty"`
 	// JournalTotal is the sum of mints minus the sum of burns.
 	JournalTotal int64 `protobuf:"varint,4,opt,name=journal_total,json=journalTotal,proto3" json:"journal_total,omitempty"`
-	// Holders is the number of accounts with a non-zero balance.
+	// Holders is the number of accounts with a non-zero balance, counted
+	// from the balances.
 	Holders int64 `protobuf:"varint,5,opt,name=holders,proto3" json:"holders,omitempty"`
-	// Consistent is true when supply, balances_total and journal_total agree.
+	// Consistent is true when supply, balances_total and journal_total agree
+	// and holders equals the count the ledger keeps on the asset with every
+	// balance change (the figure the public page shows).
 	Consistent bool `protobuf:"varint,6,opt,name=consistent,proto3" json:"consistent,omitempty"`
 }
 
