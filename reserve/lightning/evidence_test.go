@@ -146,4 +146,3 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 		t.Fatalf("a second poll proved again (%d calls) or lost the count (%d): %v", wallet.calls, r.WalletCounted, err)
 	}
 }
-

@@ -107,4 +107,3 @@ func SignPSBT(p *psbt.Packet, hashType txscript.SigHashType, masters ...*hdkeych
 	}
 	return n, nil
 }
-
