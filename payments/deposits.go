@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 	"unicode/utf8"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
+	"google.golang.org/grpc/status"
 )
 
 // Deposit states.
@@ -125,7 +127,7 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 	}
 	inv, err := s.ln.AddInvoice(ctx, &lnrpc.Invoice{Memo: r.Memo, Value: r.Amount, Expiry: int64(r.Expiry / time.Second)})
 	if err != nil {
-		return Deposit{}, fmt.Errorf("%w: add invoice on the payments lnd: %w", ErrUnavailable, err)
+		return Deposit{}, s.lndFailed("AddInvoice", err)
 	}
 	now := s.now()
 	row := store.DepositRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: store.MethodLightning,
@@ -264,8 +266,8 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 		if deposit {
 			what = "deposits"
 		}
-		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d",
-			ErrLimit, what, asset, sum, amount, p.Daily)
+		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d: at most %d more fits now, and each amount stops counting 24 hours after its request",
+			ErrLimit, what, asset, sum, amount, p.Daily, max(p.Daily-sum, 0))
 	}
 	return nil
 }
@@ -361,7 +363,8 @@ func (s *Service) invoiceLoop() {
 		if s.ctx.Err() != nil || s.dead.Load() {
 			return
 		}
-		s.log.Warn("invoice subscription ended; resubscribing", "err", err, "in", backoff)
+		s.repeats.log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
+			"err", err, "in", backoff)
 		select {
 		case <-s.ctx.Done():
 			return
@@ -486,11 +489,13 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 		To: d.AccountID, Amount: d.Credited, Memo: "lightning deposit " + d.ID})
 	if err != nil {
 		if errors.Is(err, ledger.ErrMintRefused) {
-			s.log.Info("deposit credit waits for the reserves to show it", "deposit", d.ID, "reason", err)
+			s.repeats.log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
+				"deposit", d.ID, "reason", err)
 			return nil
 		}
 		return fmt.Errorf("credit deposit %s: %w", d.ID, err)
 	}
+	s.repeats.clear("credit:"+d.ID, "")
 	if err := s.fault("deposit:after-mint"); err != nil {
 		return err
 	}
@@ -523,7 +528,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("list pending deposits", "err", err)
+			s.repeats.log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
 		}
 		return
 	}
@@ -532,7 +537,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 			if errors.Is(err, errCrashed) || ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("credit deposit", "deposit", d.ID, "err", err)
+			s.repeats.log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
 		}
 	}
 	for _, d := range open {
@@ -552,7 +557,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 		}
 		if err := s.handleInvoice(ctx, inv); err != nil {
 			if !errors.Is(err, errCrashed) && ctx.Err() == nil {
-				s.log.Warn("reconcile deposit invoice", "deposit", d.ID, "err", err)
+				s.repeats.log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
 			}
 			return
 		}
