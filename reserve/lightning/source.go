@@ -384,7 +384,13 @@ func (w *walletCount) count(utxos []*lnrpc.Utxo) error {
 				return err
 			}
 			if w.src.matches(txid, idx, out, u.AmountSat, 1) {
-				o.FundingHeight = int64(w.tip) - max(u.Confirmations, 1) + 1
+				// lnd may not have seen the block yet: the height is our
+				// backend's, as attestations state it.
+				height, err := w.bestHeight(out.BestBlock)
+				if err != nil {
+					return fmt.Errorf("check %s on-chain: %w", op, err)
+				}
+				o.FundingHeight = height - out.Confirmations + 1
 				if err := w.counted(&w.change, o); err != nil {
 					return err
 				}
@@ -436,7 +442,11 @@ func (w *walletCount) countSpending(listed map[string]bool) error {
 			if err != nil {
 				return fmt.Errorf("check %s on-chain: %w", in.Outpoint, err)
 			}
-			o := WalletOutput{Outpoint: in.Outpoint, Value: int64(value), FundingHeight: height - out.Confirmations + 1}
+			o := WalletOutput{Outpoint: in.Outpoint, Value: int64(value), Address: out.ScriptPubKey.Address,
+				FundingHeight: height - out.Confirmations + 1}
+			if o.Address == "" && len(out.ScriptPubKey.Addresses) == 1 {
+				o.Address = out.ScriptPubKey.Addresses[0] // btcd before "address"
+			}
 			if out.Confirmations >= w.src.cfg.MinConf || w.recent.ownSpend(txid) {
 				if err := w.counted(&w.spending, o); err != nil {
 					return err

@@ -207,6 +207,31 @@ func (w *world) poll() counts {
 	return c
 }
 
+// listed returns the wallet output the last poll listed at outpoint.
+func (w *world) listed(outpoint string) (WalletOutput, bool) {
+	w.t.Helper()
+	r, err := w.src.Poll(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, o := range r.Wallet {
+		if o.Outpoint == outpoint {
+			return o, true
+		}
+	}
+	return WalletOutput{}, false
+}
+
+// wantListed checks an output is listed, counted, at height (as our
+// backend has it: what attestations state).
+func (w *world) wantListed(what, outpoint string, value, height int64) {
+	w.t.Helper()
+	o, ok := w.listed(outpoint)
+	if !ok || !o.Counted || o.Value != value || o.FundingHeight != height {
+		w.t.Fatalf("%s: %s listed %v as %+v, want counted, %d sats at height %d", what, outpoint, ok, o, value, height)
+	}
+}
+
 func (w *world) want(what string, want counts) {
 	w.t.Helper()
 	if got := w.poll(); got != want {
@@ -228,11 +253,16 @@ func TestWalletSpendCounting(t *testing.T) {
 	// unconfirmed; on-chain the input is still unspent, and still counts.
 	w.tx("payout", 0, map[string]bool{op("funding", 0): true}, out{50_000, false}, out{949_000, true})
 	w.want("payout in the mempool", counts{spending: 1_000_000, immature: 949_000})
+	w.wantListed("payout in the mempool", op("funding", 0), 1_000_000, 41)
 
 	// One confirmation: the input is spent, the change counts.
 	w.mine(1)
 	w.setHeight("payout", 101)
 	w.want("payout confirmed", counts{change: 949_000})
+	w.wantListed("payout confirmed", op("payout", 1), 949_000, 101)
+	if _, ok := w.listed(op("funding", 0)); ok {
+		w.t.Fatal("the spent input is still listed")
+	}
 
 	// A reorg takes the payout out of the chain (back to the mempool): the
 	// input counts again, the change stops counting.
@@ -340,6 +370,7 @@ func TestWalletSpendLag(t *testing.T) {
 		delete(w.chain.outs, op("old", 0))
 		w.chain.outs[op("payout", 1)] = btcjson.GetTxOutResult{Confirmations: 1, Value: btcutil.Amount(949_000).ToBTC()}
 		w.want("lnd behind our backend", counts{change: 949_000})
+		w.wantListed("lnd behind our backend", op("payout", 1), 949_000, 101)
 	})
 	t.Run("backend behind", func(t *testing.T) {
 		w := setup(t)
