@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,11 +24,11 @@ import (
 
 // PaymentsConfig configures deposits and redemptions (package payments).
 type PaymentsConfig struct {
-	Lnd               string        `long:"lnd" description:"The lnd that takes deposits and pays redemptions: name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/admin.macaroon (the macaroon needs invoices:read/write, offchain:read/write, onchain:read/write, address:read, info:read). It should also be a reserve node (--lnd.node with the same name) so its balances back the credits. Empty: no deposits or redemptions"`
+	Lnd               string        `long:"lnd" description:"The lnd that takes deposits and pays redemptions: name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/admin.macaroon (the macaroon needs info:read, invoices:read/write, offchain:read/write, onchain:read/write; koshd refuses to start with one that lacks any, naming it). It should also be a reserve node (--lnd.node with the same name) so its balances back the credits. Empty: no deposits or redemptions"`
 	DepositDescriptor string        `long:"depositdescriptor" description:"Ranged output descriptor with #checksum that on-chain deposit addresses are derived from, e.g. wpkh(tpub.../0/*)#checksum; it must also be a --chain.descriptor so the chain watcher watches and counts it"`
 	MinConf           int64         `long:"minconf" description:"Confirmations an on-chain deposit needs to be credited (default: --chain.minconf)"`
 	Policies          []string      `long:"policy" description:"Per-asset limits (repeatable): ASSET:min=SATS,max=SATS,daily=SATS (daily: per account per 24 h, deposits and redemptions each; 0 or absent: none). Use * as ASSET for the default"`
-	InvoiceExpiry     time.Duration `long:"invoiceexpiry" description:"Default lifetime of a deposit invoice"`
+	InvoiceExpiry     time.Duration `long:"invoiceexpiry" description:"Lifetime of a deposit invoice whose CreateDeposit request leaves expiry_seconds 0 (default 1h)"`
 	PayTimeout        time.Duration `long:"paytimeout" description:"How long lnd may try to pay a redemption invoice"`
 	OnchainVbytes     int64         `long:"onchainvbytes" description:"Size budget of an on-chain payout: its fee limit, burned with the amount, is sat_per_vbyte times this"`
 	MaxSatPerVbyte    int64         `long:"maxsatpervbyte" description:"Highest fee rate a holder may ask for an on-chain payout"`
@@ -98,20 +99,36 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 		d.log.Warn("the payments lnd is not a reserve node (--lnd.node): Lightning deposits are credited only if other reserves back them",
 			"node", lc.Name)
 	}
-	conn, err := dialPaymentsLnd(lc.Host, lc.TLSCertPath, lc.MacaroonPath)
+	// The macaroon's permissions are written in it: one that lacks any the
+	// service needs is refused here, whether or not lnd is up.
+	mac, err := os.ReadFile(lc.MacaroonPath)
+	if err != nil {
+		return fmt.Errorf("--payments.lnd %s: read macaroon: %w", lc.Name, err)
+	}
+	if err := payments.CheckMacaroon(mac); err != nil {
+		return fmt.Errorf("--payments.lnd %s: macaroon %s: %w", lc.Name, lc.MacaroonPath, err)
+	}
+	cfg.Macaroon = mac
+	conn, err := dialPaymentsLnd(lc.Host, lc.TLSCertPath, mac)
 	if err != nil {
 		return fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	}
 	d.closers = append(d.closers, conn.Close)
 	ln := lnrpc.NewLightningClient(conn)
+	svc := payments.New(d.db, d.ledger, ln, routerrpc.NewRouterClient(conn), cfg)
+	// Whether lnd accepts the macaroon only lnd can say: if it answers now,
+	// a refusal stops koshd here; if not, the service asks again until it
+	// does, and refuses deposits and redemptions once lnd has refused.
 	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
 	defer cancel()
-	if info, err := ln.GetInfo(ctx, &lnrpc.GetInfoRequest{}); err != nil {
+	switch err := svc.CheckLnd(ctx); {
+	case errors.Is(err, payments.ErrMisconfigured):
+		return fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
+	case err != nil:
 		d.log.Warn("payments lnd not reachable yet; deposits and redemptions wait for it", "node", lc.Name, "err", err)
-	} else {
-		d.log.Info("payments lnd", "node", lc.Name, "pubkey", info.IdentityPubkey, "height", info.BlockHeight)
+	default:
+		d.log.Info("payments lnd reachable; its macaroon is accepted", "node", lc.Name)
 	}
-	svc := payments.New(d.db, d.ledger, ln, routerrpc.NewRouterClient(conn), cfg)
 	svc.Start()
 	d.closers = append(d.closers, func() error { svc.Stop(); return nil })
 	srv.SetPayments(svc)
@@ -184,14 +201,10 @@ func parsePolicies(specs []string) (map[string]payments.Policy, payments.Policy,
 
 // dialPaymentsLnd connects to lnd with its TLS certificate and a macaroon
 // sent with every call; the connection reconnects by itself.
-func dialPaymentsLnd(host, certPath, macPath string) (*grpc.ClientConn, error) {
+func dialPaymentsLnd(host, certPath string, mac []byte) (*grpc.ClientConn, error) {
 	creds, err := credentials.NewClientTLSFromFile(certPath, "")
 	if err != nil {
 		return nil, fmt.Errorf("load tls cert %s: %w", certPath, err)
-	}
-	mac, err := os.ReadFile(macPath)
-	if err != nil {
-		return nil, fmt.Errorf("read macaroon: %w", err)
 	}
 	bo := backoff.DefaultConfig
 	bo.MaxDelay = 10 * time.Second

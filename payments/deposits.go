@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
+	"google.golang.org/grpc/status"
 )
 
 // Deposit states.
@@ -124,7 +126,7 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 	}
 	inv, err := s.ln.AddInvoice(ctx, &lnrpc.Invoice{Memo: r.Memo, Value: r.Amount, Expiry: int64(r.Expiry / time.Second)})
 	if err != nil {
-		return Deposit{}, fmt.Errorf("%w: add invoice on the payments lnd: %w", ErrUnavailable, err)
+		return Deposit{}, s.lndFailed("AddInvoice", err)
 	}
 	now := s.now()
 	row := store.DepositRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: store.MethodLightning,
@@ -263,8 +265,8 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 		if deposit {
 			what = "deposits"
 		}
-		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d",
-			ErrLimit, what, asset, sum, amount, p.Daily)
+		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d: at most %d more fits now, and each amount stops counting 24 hours after its request",
+			ErrLimit, what, asset, sum, amount, p.Daily, max(p.Daily-sum, 0))
 	}
 	return nil
 }
@@ -360,7 +362,8 @@ func (s *Service) invoiceLoop() {
 		if s.ctx.Err() != nil || s.dead.Load() {
 			return
 		}
-		s.log.Warn("invoice subscription ended; resubscribing", "err", err, "in", backoff)
+		s.repeats.log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
+			"err", err, "in", backoff)
 		select {
 		case <-s.ctx.Done():
 			return
@@ -485,11 +488,13 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 		To: d.AccountID, Amount: d.Credited, Memo: "lightning deposit " + d.ID})
 	if err != nil {
 		if errors.Is(err, ledger.ErrMintRefused) {
-			s.log.Info("deposit credit waits for the reserves to show it", "deposit", d.ID, "reason", err)
+			s.repeats.log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
+				"deposit", d.ID, "reason", err)
 			return nil
 		}
 		return fmt.Errorf("credit deposit %s: %w", d.ID, err)
 	}
+	s.repeats.clear("credit:"+d.ID, "")
 	if err := s.fault("deposit:after-mint"); err != nil {
 		return err
 	}
@@ -522,7 +527,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("list pending deposits", "err", err)
+			s.repeats.log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
 		}
 		return
 	}
@@ -531,7 +536,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 			if errors.Is(err, errCrashed) || ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("credit deposit", "deposit", d.ID, "err", err)
+			s.repeats.log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
 		}
 	}
 	for _, d := range open {
@@ -551,7 +556,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 		}
 		if err := s.handleInvoice(ctx, inv); err != nil {
 			if !errors.Is(err, errCrashed) && ctx.Err() == nil {
-				s.log.Warn("reconcile deposit invoice", "deposit", d.ID, "err", err)
+				s.repeats.log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
 			}
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,13 @@ type fakeLnd struct {
 	refuse error
 	// down makes every call fail with Unavailable.
 	down bool
+	// refuseMac, if set, is what every call fails with: lnd refusing the
+	// macaroon (checked after down, as lnd's interceptor runs once the
+	// connection is up).
+	refuseMac error
+	// perms is what ListPermissions answers (nil: lnd's own map for the
+	// calls payments makes).
+	perms map[string][]string
 	// noLookup makes LookupInvoice fail, so that only the subscription
 	// can tell about invoices.
 	noLookup bool
@@ -110,13 +118,55 @@ func (f *fakeLnd) setDown(down bool) {
 	f.mu.Unlock()
 }
 
+// fail is the error every call fails with now, if any.
+func (f *fakeLnd) failLocked(call string) error {
+	if f.down {
+		return f.refuseDown(call)
+	}
+	return f.refuseMac
+}
+
+func (f *fakeLnd) GetInfo(context.Context, *lnrpc.GetInfoRequest, ...grpc.CallOption) (*lnrpc.GetInfoResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failLocked("GetInfo"); err != nil {
+		return nil, err
+	}
+	return &lnrpc.GetInfoResponse{IdentityPubkey: "02fake", SyncedToChain: true}, nil
+}
+
+func (f *fakeLnd) ListPermissions(context.Context, *lnrpc.ListPermissionsRequest, ...grpc.CallOption) (*lnrpc.ListPermissionsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failLocked("ListPermissions"); err != nil {
+		return nil, err
+	}
+	perms := f.perms
+	if perms == nil {
+		perms = map[string][]string{}
+		for _, c := range lndCalls {
+			perms[c.method] = c.perms
+		}
+	}
+	out := &lnrpc.ListPermissionsResponse{MethodPermissions: map[string]*lnrpc.MacaroonPermissionList{}}
+	for m, ps := range perms {
+		l := &lnrpc.MacaroonPermissionList{}
+		for _, p := range ps {
+			e, a, _ := strings.Cut(p, ":")
+			l.Permissions = append(l.Permissions, &lnrpc.MacaroonPermission{Entity: e, Action: a})
+		}
+		out.MethodPermissions[m] = l
+	}
+	return out, nil
+}
+
 // --- invoices (deposits) ---
 
 func (f *fakeLnd) AddInvoice(_ context.Context, in *lnrpc.Invoice, _ ...grpc.CallOption) (*lnrpc.AddInvoiceResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
-		return nil, f.refuseDown("AddInvoice")
+	if err := f.failLocked("AddInvoice"); err != nil {
+		return nil, err
 	}
 	f.n++
 	pre := sha256.Sum256([]byte(fmt.Sprintf("preimage-%d-%p", f.n, f)))
@@ -262,8 +312,8 @@ func (f *fakeLnd) newPayReq(sats int64) (string, string) {
 func (f *fakeLnd) DecodePayReq(_ context.Context, in *lnrpc.PayReqString, _ ...grpc.CallOption) (*lnrpc.PayReq, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
-		return nil, f.refuseDown("DecodePayReq")
+	if err := f.failLocked("DecodePayReq"); err != nil {
+		return nil, err
 	}
 	pr, ok := f.payreqs[in.PayReq]
 	if !ok {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -127,8 +129,7 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 			}
 			return s.driveAndWait(ctx, prev.ID) // a concurrent retry won
 		}
-		return store.RedemptionRow{}, fmt.Errorf("%w: invoice %s is already being paid by another redemption",
-			ledger.ErrAlreadyExists, row.PaymentHash)
+		return store.RedemptionRow{}, s.invoiceTaken(ctx, r.AccountID, row.PaymentHash)
 	}
 	if err != nil {
 		return store.RedemptionRow{}, err
@@ -136,6 +137,38 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	s.log.Info("redemption requested", "redemption", row.ID, "account", row.AccountID, "asset", row.Asset,
 		"method", row.Method, "amount", row.Amount, "fee_limit", row.FeeLimit)
 	return s.driveAndWait(ctx, row.ID)
+}
+
+// invoiceTaken explains why an invoice cannot be redeemed: another
+// redemption (with another idempotency key) has it. Each invoice is redeemed
+// at most once, whatever became of that redemption, since the payment hash
+// is what guarantees a single payment; the holder needs a new invoice.
+func (s *Service) invoiceTaken(ctx context.Context, account, hash string) error {
+	var prev store.RedemptionRow
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		prev, err = tx.RedemptionByPaymentHash(ctx, hash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: invoice %s was already used by another redemption; an invoice can be redeemed only once: ask the payee for a new one",
+			ledger.ErrAlreadyExists, hash)
+	}
+	which := "another account's redemption" // not named: it is not this account's
+	if prev.AccountID == account {
+		which = "redemption " + prev.ID
+	}
+	switch prev.State {
+	case RedemptionPaid:
+		return fmt.Errorf("%w: invoice %s was already paid, by %s; an invoice can be paid only once",
+			ledger.ErrAlreadyExists, hash, which)
+	case RedemptionRejected, RedemptionRefunded:
+		return fmt.Errorf("%w: invoice %s was already used by %s, which ended %s without paying it; an invoice can be redeemed only once: ask the payee for a new one",
+			ledger.ErrAlreadyExists, hash, which, prev.State)
+	default:
+		return fmt.Errorf("%w: invoice %s is being paid by %s (state %s); follow that one instead of starting another",
+			ledger.ErrAlreadyExists, hash, which, prev.State)
+	}
 }
 
 // sameRedemption refuses a retry whose request differs from the one that
@@ -194,8 +227,8 @@ func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.
 	}
 	pr, err := s.ln.DecodePayReq(ctx, &lnrpc.PayReqString{PayReq: r.PaymentRequest})
 	if err != nil {
-		if st, ok := status.FromError(err); ok && (st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded) {
-			return fmt.Errorf("%w: decode invoice: %w", ErrUnavailable, err)
+		if lndUnreachable(err) || refusesMacaroon(err) {
+			return s.lndFailed("DecodePayReq", err)
 		}
 		return fmt.Errorf("%w: payment_request is not a valid BOLT11 invoice for this network: %s", ledger.ErrInvalidArgument, status.Convert(err).Message())
 	}
@@ -265,7 +298,7 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (store.Redemption
 		}
 		switch {
 		case r.State == RedemptionRejected:
-			return r, fmt.Errorf("%w: redemption %s refused: %s", ledger.ErrInsufficientFunds, r.ID, r.Failure)
+			return r, rejection(r)
 		case r.State != RedemptionRequested && r.State != RedemptionBurned, time.Now().After(deadline):
 			return r, nil
 		}
@@ -278,6 +311,20 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (store.Redemption
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// rejection is the error a rejected redemption answers with: the ledger's
+// refusal, recorded as its failure reason, said once ("insufficient funds:
+// redemption … refused, nothing was taken: account … holds …"), and
+// wrapping the same sentinel so that it maps to the same status.
+func rejection(r store.RedemptionRow) error {
+	for _, e := range []error{ledger.ErrInsufficientFunds, ledger.ErrInvalidArgument, ledger.ErrNotFound,
+		ledger.ErrIdempotencyConflict, ledger.ErrOverflow, ledger.ErrAlreadyExists} {
+		if rest, ok := strings.CutPrefix(r.Failure, e.Error()+": "); ok {
+			return fmt.Errorf("%w: redemption %s refused, nothing was taken: %s", e, r.ID, rest)
+		}
+	}
+	return fmt.Errorf("%w: redemption %s refused, nothing was taken: %s", ledger.ErrInsufficientFunds, r.ID, r.Failure)
 }
 
 // drive advances a redemption in the background unless that is already
@@ -294,8 +341,11 @@ func (s *Service) drive(id string) {
 	go func() {
 		defer s.wg.Done()
 		defer func() { s.mu.Lock(); delete(s.busy, id); s.mu.Unlock() }()
-		if err := s.advance(s.ctx, id); err != nil && !errors.Is(err, errCrashed) && s.ctx.Err() == nil {
-			s.log.Warn("redemption not finished; retrying later", "redemption", id, "err", err)
+		switch err := s.advance(s.ctx, id); {
+		case err == nil:
+			s.repeats.clear("redeem:"+id, "redemption proceeding again", "redemption", id)
+		case !errors.Is(err, errCrashed) && s.ctx.Err() == nil:
+			s.repeats.log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
 		}
 	}()
 }
@@ -311,7 +361,7 @@ func (s *Service) reconcileRedemptions(ctx context.Context) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("list unfinished redemptions", "err", err)
+			s.repeats.log(slog.LevelWarn, "list-redemptions", err.Error(), "list unfinished redemptions", "err", err)
 		}
 		return
 	}
@@ -659,9 +709,11 @@ func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow)
 		return err
 	}
 	if t == nil {
-		s.log.Warn("on-chain payout not in lnd's wallet any more; still waiting", "redemption", r.ID, "txid", r.TxID)
+		s.repeats.log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
+			"redemption", r.ID, "txid", r.TxID)
 		return nil
 	}
+	s.repeats.clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
 	if t.NumConfirmations < 1 {
 		return nil
 	}
@@ -773,6 +825,15 @@ func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats 
 	}
 	price := fmt.Sprintf("%s/10^%d %s per BTC, attestation %s", p.Coefficient, p.Scale, asset.Currency, p.Ref)
 	return units.Int64(), price, nil
+}
+
+// condition names what holds a redemption or deposit up, for repeatLog:
+// lnd not answering is one condition whatever the transport says.
+func condition(err error) string {
+	if errors.Is(err, ErrUnavailable) {
+		return "lnd unavailable"
+	}
+	return err.Error()
 }
 
 // lndUnreachable reports whether an lnd call failed for want of an answer

@@ -27,8 +27,13 @@ var (
 	// retrying later may work.
 	ErrUnavailable = errors.New("payments unavailable")
 	// ErrLimit: a policy limit (maximum amount, daily limit, unused
-	// deposit addresses) refuses the request.
+	// deposit addresses) refuses the request; retrying the same request
+	// does not help until what the message names changes.
 	ErrLimit = errors.New("limit reached")
+	// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks
+	// a permission, or is not this node's): nothing works until the issuer
+	// fixes --payments.lnd and restarts koshd.
+	ErrMisconfigured = errors.New("payments misconfigured")
 	// ErrNotConfigured: the feature asked for is not configured.
 	ErrNotConfigured = errors.New("not configured")
 	// errCrashed is returned after a fault hook simulated a crash.
@@ -86,6 +91,13 @@ type Config struct {
 	// Poll is how often pending work is retried and the chain is checked
 	// (default 1 s).
 	Poll time.Duration
+	// LogRepeat is how often a condition that holds work up (lnd down, a
+	// credit waiting for the coverage gate) is logged again while it lasts;
+	// it is logged when it starts and when it changes (default 5 min).
+	LogRepeat time.Duration
+	// Macaroon, if set, is the payments lnd macaroon: CheckLnd checks its
+	// permissions against lnd's own permission map.
+	Macaroon []byte
 	// Fault, if set, is called at named crash points (docs/payments.md); a
 	// non-nil result makes the service behave as if the process died there:
 	// it stops at once without another write. For tests only.
@@ -124,9 +136,14 @@ type Service struct {
 	kick   chan struct{}
 	dead   atomic.Bool
 
-	mu     sync.Mutex
-	busy   map[string]bool // redemption ids being advanced
-	escrow string          // the escrow account's id, once known
+	mu        sync.Mutex
+	busy      map[string]bool // redemption ids being advanced
+	escrow    string          // the escrow account's id, once known
+	misconfig error           // set once lnd refused the macaroon (CheckLnd)
+
+	// lndChecked is set once lnd answered CheckLnd (either way).
+	lndChecked atomic.Bool
+	repeats    *repeatLog
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
 	// scanHeight is Stats.ScanHeight.
@@ -174,6 +191,9 @@ func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.Rout
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
+	if cfg.LogRepeat <= 0 {
+		cfg.LogRepeat = 5 * time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -181,7 +201,7 @@ func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.Rout
 		cfg.Log = slog.Default()
 	}
 	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}}
+		kick: make(chan struct{}, 1), busy: map[string]bool{}, repeats: newRepeatLog(cfg.Log, cfg.LogRepeat, cfg.Now)}
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
@@ -235,11 +255,13 @@ func (s *Service) fault(point string) error {
 	return nil
 }
 
+// alive refuses new work when the service stopped, or when lnd refused
+// its macaroon.
 func (s *Service) alive() error {
 	if s.dead.Load() {
 		return fmt.Errorf("%w: the payments service stopped", ErrUnavailable)
 	}
-	return nil
+	return s.misconfigured()
 }
 
 // wake asks the work loop to run now.
@@ -261,17 +283,36 @@ func (s *Service) workLoop() {
 		if s.dead.Load() {
 			return
 		}
+		if !s.lndChecked.Load() {
+			ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+			err := s.CheckLnd(ctx)
+			cancel()
+			switch {
+			case err == nil:
+				s.repeats.clear("lnd", "payments lnd reachable; its macaroon is accepted")
+			case errors.Is(err, ErrUnavailable) && s.ctx.Err() == nil:
+				s.repeats.log(slog.LevelWarn, "lnd", "unreachable",
+					"payments lnd not reachable; deposits and redemptions that need it wait", "err", err)
+			}
+		}
+		// With a macaroon lnd refuses, only what needs no lnd goes on:
+		// crediting on-chain deposits and settled invoices.
+		usable := s.misconfigured() == nil
 		lookups := s.lookupAll.Swap(false) || time.Since(lastLookup) >= lookupEvery
 		if lookups {
 			lastLookup = time.Now()
 		}
-		s.reconcileDeposits(s.ctx, lookups)
+		s.reconcileDeposits(s.ctx, lookups && usable)
 		if s.cfg.DepositDesc != nil {
 			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("on-chain deposit scan failed; retrying", "err", err)
+				s.repeats.log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
+			} else if err == nil {
+				s.repeats.clear("scan", "on-chain deposit scan works again")
 			}
 		}
-		s.reconcileRedemptions(s.ctx)
+		if usable {
+			s.reconcileRedemptions(s.ctx)
+		}
 		select {
 		case <-s.ctx.Done():
 			return
@@ -299,7 +340,7 @@ func (p Policy) checkAmount(what string, amount int64) error {
 		return fmt.Errorf("%w: %s of %d sats is below the minimum of %d", ledger.ErrInvalidArgument, what, amount, p.Min)
 	}
 	if p.Max > 0 && amount > p.Max {
-		return fmt.Errorf("%w: %s of %d sats is above the maximum of %d", ErrLimit, what, amount, p.Max)
+		return fmt.Errorf("%w: %s of %d sats is above the maximum of %d; ask for %d sats or less", ErrLimit, what, amount, p.Max, p.Max)
 	}
 	return nil
 }

@@ -197,6 +197,8 @@ func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
 			Classes: []Class{
 				{Name: "channel_local", Amount: r.ChannelsCounted, Counted: true},
 				{Name: "wallet_confirmed", Amount: r.WalletCounted, Counted: true},
+				{Name: "wallet_change", Amount: r.WalletChange, Counted: true},
+				{Name: "wallet_spending", Amount: r.WalletSpending, Counted: true},
 				{Name: "channel_reserve", Amount: r.ChannelReserve},
 				{Name: "htlc_unsettled", Amount: r.Unsettled},
 				{Name: "pending_open", Amount: r.PendingOpen},

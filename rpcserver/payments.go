@@ -29,14 +29,25 @@ type Payments interface {
 func (s *Server) SetPayments(p Payments) { s.payments = p }
 
 // paymentStatus maps payments errors to gRPC codes, then the ledger's.
+//
+// A policy limit (maximum amount, daily limit, unused deposit addresses) is
+// FAILED_PRECONDITION (HTTP 400), not RESOURCE_EXHAUSTED (HTTP 429): the
+// same request is refused again however soon or often it is retried, until
+// something changes (a smaller amount, older amounts leaving the 24 hours,
+// a deposit address being paid); the message says what. A payments lnd that
+// refuses koshd's macaroon is FAILED_PRECONDITION too: only the issuer can
+// fix it. UNAVAILABLE (HTTP 503) is kept for an lnd that does not answer,
+// which retrying does fix.
 func (s *Server) paymentStatus(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, payments.ErrMisconfigured):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, payments.ErrUnavailable):
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, payments.ErrLimit):
-		return status.Error(codes.ResourceExhausted, err.Error())
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, payments.ErrNotConfigured):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}

@@ -209,3 +209,92 @@ func (h *Harness) reorgDroppingTx(ctx context.Context, txid *chainhash.Hash, dep
 	}
 	return hashes, nil
 }
+
+// ReorgToMempool makes a reorg of depth blocks (depth >= 1) that returns the
+// transactions of the disconnected blocks to btcd's mempool instead of
+// mining them again: it builds depth+1 empty blocks on the block depth below
+// the tip and submits them. Transactions that were confirmed in the
+// disconnected blocks are then unconfirmed until the next Mine. It returns
+// the new blocks' hashes.
+func (h *Harness) ReorgToMempool(t testing.TB, depth int) []*chainhash.Hash {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	hashes, err := h.reorgToMempool(ctx, depth)
+	if err != nil {
+		t.Fatalf("reorg of depth %d to the mempool: %v", depth, err)
+	}
+	t.Logf("harness: reorg of depth %d, disconnected transactions back in the mempool; new tip %s", depth, hashes[len(hashes)-1])
+	return hashes
+}
+
+func (h *Harness) reorgToMempool(ctx context.Context, depth int) ([]*chainhash.Hash, error) {
+	if depth < 1 {
+		return nil, fmt.Errorf("depth %d < 1", depth)
+	}
+	_, tip, err := h.client.GetBestBlock()
+	if err != nil {
+		return nil, fmt.Errorf("get best block: %w", err)
+	}
+	forkHeight := tip - int32(depth)
+	forkHash, err := h.client.GetBlockHash(int64(forkHeight))
+	if err != nil {
+		return nil, fmt.Errorf("get fork block hash at %d: %w", forkHeight, err)
+	}
+	forkMsg, err := h.client.GetBlock(forkHash)
+	if err != nil {
+		return nil, fmt.Errorf("get fork block %s: %w", forkHash, err)
+	}
+	// The disconnected blocks' coinbases will not exist any more.
+	var lost []*wire.MsgTx
+	for height := forkHeight + 1; height <= tip; height++ {
+		hash, err := h.client.GetBlockHash(int64(height))
+		if err != nil {
+			return nil, fmt.Errorf("get block hash at %d: %w", height, err)
+		}
+		b, err := h.client.GetBlock(hash)
+		if err != nil {
+			return nil, fmt.Errorf("get block %s: %w", hash, err)
+		}
+		lost = append(lost, b.Transactions[0])
+	}
+	prev := btcutil.NewBlock(forkMsg)
+	prev.SetHeight(forkHeight)
+
+	h.walletMu.Lock()
+	defer h.walletMu.Unlock()
+	var hashes []*chainhash.Hash
+	for i := 0; i <= depth; i++ {
+		if err := ctx.Err(); err != nil {
+			return hashes, fmt.Errorf("build blocks: %w", err)
+		}
+		ts := time.Now().Truncate(time.Second)
+		if pt := prev.MsgBlock().Header.Timestamp; !ts.After(pt) {
+			ts = pt.Add(time.Second)
+		}
+		block, err := rpctest.CreateBlock(prev, nil, blockVersion, ts, h.addr, nil, h.params)
+		if err != nil {
+			return hashes, fmt.Errorf("create block %d/%d: %w", i+1, depth+1, err)
+		}
+		if err := h.client.SubmitBlock(block, nil); err != nil {
+			return hashes, fmt.Errorf("submit block %d/%d (%s): %w", i+1, depth+1, block.Hash(), err)
+		}
+		h.ingestCoinbaseLocked(block.MsgBlock().Transactions[0])
+		hashes = append(hashes, block.Hash())
+		prev = block
+	}
+	best, _, err := h.client.GetBestBlock()
+	if err != nil {
+		return hashes, fmt.Errorf("get best block: %w", err)
+	}
+	if !best.IsEqual(hashes[len(hashes)-1]) {
+		return hashes, fmt.Errorf("btcd's best block is %s, not the replacement tip %s", best, hashes[len(hashes)-1])
+	}
+	for _, cb := range lost {
+		txid := cb.TxHash()
+		for i := range cb.TxOut {
+			delete(h.known, wire.OutPoint{Hash: txid, Index: uint32(i)})
+		}
+	}
+	return hashes, nil
+}

@@ -11,10 +11,20 @@
 //   - in-flight HTLCs, pending and closing channels are reported, not counted;
 //   - the node's on-chain wallet counts outputs with at least MinConf
 //     confirmations that our chain backend also sees unspent (lnd can keep
-//     counting a deposit a double-spend removed), and only with a proof of
-//     control: the node signs a BIP-127 proof over them through walletrpc's
-//     FinalizePsbt (with the proof macaroon), kept by package
-//     reserve/proving;
+//     counting a deposit a double-spend removed);
+//   - two exceptions follow the node's own spends, so that paying out from
+//     the wallet moves the count from the inputs to the change instead of
+//     dropping both for MinConf blocks: an output an unconfirmed
+//     transaction of the node spends keeps counting while our chain backend
+//     still sees it unspent ("spending"), and the change of the node's own
+//     transaction counts from its first confirmation when every input it
+//     spent was a counted output of the wallet ("change") — a reorg that
+//     removes that transaction restores those inputs, so the two are never
+//     counted at once;
+//   - a wallet output of any of these classes counts only with a proof of
+//     control: the node signs a BIP-127 proof over its unproven (or
+//     half-expired) outputs through walletrpc's FinalizePsbt (with the proof
+//     macaroon), kept by package reserve/proving;
 //   - a channel counts as the node's only when it is announced in the
 //     gossip graph with the node as one of its ends (GetChanInfo with its
 //     authentication proof); any other channel is a claim, reported in
@@ -33,6 +43,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +64,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// TxOutChecker looks an output up in the chain backend's UTXO set
-// (rpcclient.Client satisfies it). A nil result means spent or unknown.
+// TxOutChecker looks an output up in the chain backend's UTXO set, and a
+// block header up by hash (rpcclient.Client satisfies it). A nil GetTxOut
+// result means spent or unknown.
 type TxOutChecker interface {
 	GetTxOut(txHash *chainhash.Hash, index uint32, mempool bool) (*btcjson.GetTxOutResult, error)
+	GetBlockHeaderVerbose(blockHash *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error)
 }
 
 // Config locates one lnd node.
@@ -233,12 +246,13 @@ type WalletOutput struct {
 	PkScript []byte
 	// FundingHeight is the height of the block holding the output.
 	FundingHeight int64
-	// Verified is true when the output is old enough and unspent on-chain.
-	Verified bool
-	// Counted is true when the output counts toward the reserves:
-	// verified, and proven controlled.
+	// Class is the counted class the output belongs to by the wallet rules
+	// ("confirmed", "change" or "spending"; "" for an output too young).
+	Class string
+	// Counted is true when the output counts toward the reserves: in a
+	// class, and proven controlled.
 	Counted bool
-	// Why says why a verified output does not count.
+	// Why says why an output of a class does not count (no proof).
 	Why string
 }
 
@@ -259,11 +273,18 @@ type Report struct {
 	// Counted classes.
 	ChannelsCounted int64
 	WalletCounted   int64
+	// WalletChange is the change of the node's own confirmed transactions
+	// younger than MinConf whose every input was a counted wallet output;
+	// WalletSpending is wallet outputs that an unconfirmed transaction of
+	// the node spends, still unspent on-chain and old enough to count
+	// (docs/reserves.md, "Spending from the wallet"). Both count.
+	WalletChange   int64
+	WalletSpending int64
 	// ChannelsClaimed is what claimed (unannounced) channels would count:
 	// counted only if the operator's policy says so.
 	ChannelsClaimed int64
-	// WalletUnproven sums verified wallet outputs without a good proof of
-	// control: reported, not counted.
+	// WalletUnproven sums wallet outputs of a counted class without a good
+	// proof of control: reported, not counted.
 	WalletUnproven int64
 	// Reported, not counted.
 	ChannelReserve   int64
@@ -276,7 +297,11 @@ type Report struct {
 }
 
 // Counted is the node's total contribution to reserves.
-func (r Report) Counted() int64 { return r.ChannelsCounted + r.WalletCounted }
+func (r Report) Counted() int64 {
+	// Each class is bounded by 21 million BTC (checked as it is summed),
+	// so four of them cannot overflow int64.
+	return r.ChannelsCounted + r.WalletCounted + r.WalletChange + r.WalletSpending
+}
 
 // Poll asks the node for its balances and applies the counting rules.
 func (s *Source) Poll(ctx context.Context) (Report, error) {
@@ -334,65 +359,332 @@ func (s *Source) Poll(ctx context.Context) (Report, error) {
 		r.PendingClose, _ = add(r.PendingClose, p.GetLimboBalance())
 	}
 
-	utxos, err := s.client.ListUnspent(ctx, &lnrpc.ListUnspentRequest{MinConfs: 0, MaxConfs: math.MaxInt32})
-	if err != nil {
-		return r, fmt.Errorf("lnd %s: ListUnspent: %w", s.cfg.Name, err)
+	if err := s.countWallet(ctx, info.BlockHeight, &r); err != nil {
+		return r, err
 	}
-	challengeHeight, challengeHash := int64(info.BlockHeight), info.BlockHash
+	if err := s.requireProofs(ctx, info, &r); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// requireProofs keeps in their classes only the wallet outputs with a good
+// proof of control at the challenge block, after having the node prove the
+// ones that have none (or whose proof is half way to its age) when it can;
+// the others move to WalletUnproven with the reason.
+func (s *Source) requireProofs(ctx context.Context, info *lnrpc.GetInfoResponse, r *Report) error {
+	height, hash := int64(info.BlockHeight), info.BlockHash
 	if s.cfg.ChallengeBlock != nil {
-		if h, hash, ok := s.cfg.ChallengeBlock(); ok {
-			challengeHeight, challengeHash = h, hash
+		if h, bh, ok := s.cfg.ChallengeBlock(); ok {
+			height, hash = h, bh
 		}
 	}
-	var toProve []int // indexes into r.Wallet
-	for _, u := range utxos.Utxos {
+	var toProve []int
+	for i := range r.Wallet {
+		w := &r.Wallet[i]
+		if w.Class == "" {
+			continue
+		}
+		st := proving.Status{Why: "no proof of control (no proof macaroon configured for the node)"}
+		if s.cfg.Prover != nil {
+			st = s.cfg.Prover.Status(w.Outpoint, height)
+		}
+		w.Counted, w.Why = st.Counts, st.Why
+		// Outputs being spent are no longer the wallet's to sign for: they
+		// keep the proof they had.
+		if s.canProve() && w.Class != classSpending && len(w.PkScript) > 0 &&
+			(!st.Counts || st.Proof != nil && height-st.Proof.Challenge.Height > s.cfg.Prover.MaxAge()/2) {
+			toProve = append(toProve, i)
+		}
+	}
+	if len(toProve) > 0 && hash != "" {
+		s.proveWallet(ctx, r.Wallet, toProve, control.Challenge{IssuerKey: s.cfg.Prover.IssuerKey(), Height: height, Hash: hash})
+	}
+	for _, w := range r.Wallet {
+		if w.Class == "" || w.Counted {
+			continue
+		}
+		class := map[string]*int64{classConfirmed: &r.WalletCounted, classChange: &r.WalletChange, classSpending: &r.WalletSpending}[w.Class]
+		*class -= w.Value
+		var ok bool
+		if r.WalletUnproven, ok = add(r.WalletUnproven, w.Value); !ok {
+			return overflow(s.cfg.Name)
+		}
+	}
+	return nil
+}
+
+// The counted wallet classes.
+const (
+	classConfirmed = "confirmed"
+	classChange    = "change"
+	classSpending  = "spending"
+)
+
+// countWallet applies the wallet rules to the node's unspent outputs and to
+// the outputs its recent transactions spend. Every on-chain lookup of one
+// count must see the same best block of our backend (so that a block or a
+// reorg arriving mid-count cannot show a spend both confirmed and not); if
+// the backend moved, the count is taken again.
+func (s *Source) countWallet(ctx context.Context, tip uint32, r *Report) error {
+	utxos, err := s.client.ListUnspent(ctx, &lnrpc.ListUnspentRequest{MinConfs: 0, MaxConfs: math.MaxInt32})
+	if err != nil {
+		return fmt.Errorf("lnd %s: ListUnspent: %w", s.cfg.Name, err)
+	}
+	recent, err := s.recentTransactions(ctx, tip)
+	if err != nil {
+		return err
+	}
+	const attempts = 3
+	for i := 0; ; i++ {
+		w := walletCount{src: s, recent: recent, tip: tip, heights: map[string]int64{}}
+		err := w.count(utxos.Utxos)
+		if err == nil && len(w.bests) <= 1 {
+			r.Wallet = w.outputs
+			r.WalletCounted, r.WalletChange, r.WalletSpending = w.confirmed, w.change, w.spending
+			r.WalletImmature, r.WalletUnverified = w.immature, w.unverified
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if i+1 == attempts {
+			return fmt.Errorf("lnd %s: our chain backend's best block changed during each of %d wallet counts", s.cfg.Name, attempts)
+		}
+	}
+}
+
+// walletCount is one count of a node's wallet.
+type walletCount struct {
+	src     *Source
+	recent  recentTxs
+	tip     uint32
+	heights map[string]int64 // best block hash -> height
+	bests   map[string]bool  // best blocks the lookups saw
+
+	outputs                                           []WalletOutput
+	confirmed, change, spending, immature, unverified int64
+}
+
+func (w *walletCount) txOut(txid string, index uint32) (*btcjson.GetTxOutResult, error) {
+	out, err := w.src.txOut(txid, index)
+	if out != nil {
+		if w.bests == nil {
+			w.bests = map[string]bool{}
+		}
+		w.bests[out.BestBlock] = true
+	}
+	return out, err
+}
+
+// counted adds o to a counted class (name: classConfirmed, ...); whether
+// it counts is decided by its proof of control (requireProofs).
+func (w *walletCount) counted(class *int64, name string, o WalletOutput) error {
+	var ok bool
+	if *class, ok = add(*class, o.Value); !ok {
+		return overflow(w.src.cfg.Name)
+	}
+	o.Counted, o.Class = true, name
+	w.outputs = append(w.outputs, o)
+	return nil
+}
+
+func (w *walletCount) count(utxos []*lnrpc.Utxo) error {
+	minConf := w.src.cfg.MinConf
+	listed := map[string]bool{}
+	for _, u := range utxos {
+		txid, idx := u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex()
+		op := fmt.Sprintf("%s:%d", txid, idx)
+		listed[op] = true
 		pk, _ := hex.DecodeString(u.PkScript)
-		out := WalletOutput{Outpoint: fmt.Sprintf("%s:%d", u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex()),
-			Value: u.AmountSat, Address: u.Address, PkScript: pk, FundingHeight: int64(info.BlockHeight) - u.Confirmations + 1}
-		if u.Confirmations < s.cfg.MinConf {
-			r.WalletImmature, _ = add(r.WalletImmature, u.AmountSat)
-			if u.Confirmations > 0 {
-				r.Wallet = append(r.Wallet, out)
+		o := WalletOutput{Outpoint: op, Value: u.AmountSat, Address: u.Address, PkScript: pk,
+			FundingHeight: int64(w.tip) - u.Confirmations + 1}
+		if u.Confirmations >= minConf {
+			out, err := w.txOut(txid, idx)
+			if err != nil {
+				return err
+			}
+			if !w.src.matches(txid, idx, out, u.AmountSat, minConf) {
+				w.unverified, _ = add(w.unverified, u.AmountSat)
+				continue
+			}
+			if err := w.counted(&w.confirmed, classConfirmed, o); err != nil {
+				return err
 			}
 			continue
 		}
-		ok, err := s.onChain(u.Outpoint.GetTxidStr(), u.Outpoint.GetOutputIndex(), u.AmountSat)
-		if err != nil {
-			return r, err
+		// Younger than MinConf: the change of the node's own spend of
+		// counted outputs counts once our backend has the spend in a
+		// block, whatever lnd says of it.
+		if w.recent.ownSpend(txid) {
+			out, err := w.txOut(txid, idx)
+			if err != nil {
+				return err
+			}
+			if w.src.matches(txid, idx, out, u.AmountSat, 1) {
+				// lnd may not have seen the block yet: the height is our
+				// backend's, as attestations state it.
+				height, err := w.bestHeight(out.BestBlock)
+				if err != nil {
+					return fmt.Errorf("check %s on-chain: %w", op, err)
+				}
+				o.FundingHeight = height - out.Confirmations + 1
+				if err := w.counted(&w.change, classChange, o); err != nil {
+					return err
+				}
+				continue
+			}
 		}
-		if !ok {
-			r.WalletUnverified, _ = add(r.WalletUnverified, u.AmountSat)
-			continue
-		}
-		out.Verified = true
-		st := proving.Status{Why: "no proof of control (no proof macaroon configured for the node)"}
-		if s.cfg.Prover != nil {
-			st = s.cfg.Prover.Status(out.Outpoint, challengeHeight)
-		}
-		out.Counted, out.Why = st.Counts, st.Why
-		r.Wallet = append(r.Wallet, out)
-		if s.canProve() && (!st.Counts || st.Proof != nil && challengeHeight-st.Proof.Challenge.Height > s.cfg.Prover.MaxAge()/2) {
-			toProve = append(toProve, len(r.Wallet)-1)
-		}
-	}
-	if len(toProve) > 0 && challengeHash != "" {
-		s.proveWallet(ctx, r.Wallet, toProve, control.Challenge{IssuerKey: s.cfg.Prover.IssuerKey(), Height: challengeHeight, Hash: challengeHash})
-	}
-	for _, w := range r.Wallet {
-		if !w.Verified {
-			continue
-		}
-		var fine bool
-		if w.Counted {
-			r.WalletCounted, fine = add(r.WalletCounted, w.Value)
-		} else {
-			r.WalletUnproven, fine = add(r.WalletUnproven, w.Value)
-		}
-		if !fine {
-			return r, overflow(s.cfg.Name)
+		w.immature, _ = add(w.immature, u.AmountSat)
+		if u.Confirmations > 0 {
+			w.outputs = append(w.outputs, o)
 		}
 	}
-	return r, nil
+	return w.countSpending(listed)
+}
+
+// countSpending counts the wallet outputs that the node's recent
+// transactions spend and lnd therefore no longer lists: until our backend
+// has the spend in a block, they are still on-chain and still the node's
+// (only it can sign for them). Our backend's UTXO set, mempool excluded,
+// decides: an output counts while it is unspent there with MinConf
+// confirmations, or is in a block and is the change of the node's own
+// spend. A reorg that un-confirms one of the node's transactions puts its
+// inputs back here and takes its change out of the change class.
+func (w *walletCount) countSpending(listed map[string]bool) error {
+	for _, t := range w.recent.sorted() {
+		for _, in := range t.PreviousOutpoints {
+			if !in.IsOurOutput || listed[in.Outpoint] {
+				continue
+			}
+			listed[in.Outpoint] = true // an output two conflicting spends share is counted once
+			txid, idx, err := parseChannelPoint(in.Outpoint)
+			if err != nil {
+				return fmt.Errorf("lnd %s: transaction %s spends %w", w.src.cfg.Name, t.TxHash, err)
+			}
+			out, err := w.txOut(txid, idx)
+			if err != nil {
+				return err
+			}
+			if out == nil || out.Confirmations < 1 {
+				continue // spent in our backend's chain (or never there): nothing to count
+			}
+			value, err := btcutil.NewAmount(out.Value)
+			if err != nil {
+				return fmt.Errorf("check %s on-chain: value %v: %w", in.Outpoint, out.Value, err)
+			}
+			if value <= 0 {
+				continue
+			}
+			height, err := w.bestHeight(out.BestBlock)
+			if err != nil {
+				return fmt.Errorf("check %s on-chain: %w", in.Outpoint, err)
+			}
+			pk, _ := hex.DecodeString(out.ScriptPubKey.Hex)
+			o := WalletOutput{Outpoint: in.Outpoint, Value: int64(value), Address: out.ScriptPubKey.Address, PkScript: pk,
+				FundingHeight: height - out.Confirmations + 1}
+			if o.Address == "" && len(out.ScriptPubKey.Addresses) == 1 {
+				o.Address = out.ScriptPubKey.Addresses[0] // btcd before "address"
+			}
+			if out.Confirmations >= w.src.cfg.MinConf || w.recent.ownSpend(txid) {
+				if err := w.counted(&w.spending, classSpending, o); err != nil {
+					return err
+				}
+				continue
+			}
+			w.immature, _ = add(w.immature, int64(value))
+			w.outputs = append(w.outputs, o)
+		}
+	}
+	return nil
+}
+
+// bestHeight is the height of our backend's block hash.
+func (w *walletCount) bestHeight(hash string) (int64, error) {
+	if h, ok := w.heights[hash]; ok {
+		return h, nil
+	}
+	bh, err := chainhash.NewHashFromStr(hash)
+	if err != nil {
+		return 0, fmt.Errorf("best block %q: %w", hash, err)
+	}
+	hdr, err := w.src.chain.GetBlockHeaderVerbose(bh)
+	if err != nil {
+		return 0, fmt.Errorf("header of %s: %w", hash, err)
+	}
+	w.heights[hash] = int64(hdr.Height)
+	return int64(hdr.Height), nil
+}
+
+// recentTransactions lists the node's wallet transactions with fewer than
+// MinConf+1 confirmations, unconfirmed ones included.
+func (s *Source) recentTransactions(ctx context.Context, tip uint32) (recentTxs, error) {
+	start := int64(tip) - s.cfg.MinConf + 1
+	if start < 1 {
+		start = 1 // 0 would mean "from genesis", which is what 1 means too
+	}
+	res, err := s.client.GetTransactions(ctx, &lnrpc.GetTransactionsRequest{StartHeight: int32(min(start, math.MaxInt32)), EndHeight: -1})
+	if err != nil {
+		return recentTxs{}, fmt.Errorf("lnd %s: GetTransactions: %w", s.cfg.Name, err)
+	}
+	return newRecentTxs(res.Transactions, s.cfg.MinConf), nil
+}
+
+// recentTxs are the wallet's transactions younger than MinConf: those it
+// lists are all of them, so a transaction of the wallet that is not among
+// them has at least MinConf confirmations.
+type recentTxs struct {
+	byID    map[string]*lnrpc.Transaction
+	minConf int64
+	memo    map[string]bool
+}
+
+func newRecentTxs(txs []*lnrpc.Transaction, minConf int64) recentTxs {
+	r := recentTxs{byID: make(map[string]*lnrpc.Transaction, len(txs)), minConf: minConf, memo: map[string]bool{}}
+	for _, t := range txs {
+		r.byID[t.TxHash] = t
+	}
+	return r
+}
+
+// sorted returns the transactions in a fixed order.
+func (r recentTxs) sorted() []*lnrpc.Transaction {
+	out := make([]*lnrpc.Transaction, 0, len(r.byID))
+	for _, t := range r.byID {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TxHash < out[j].TxHash })
+	return out
+}
+
+// ownSpend reports whether transaction txid, younger than MinConf (or
+// unconfirmed), is the node's own spend of counted outputs: lnd names its
+// inputs, each one is the wallet's, and each was counted — made by a
+// transaction with at least MinConf confirmations, or itself the change of
+// such an own spend (a payout of a payout's change). Its change may count
+// once our backend has it in a block. A transaction that spent anything
+// else (another party's output, an output of the wallet not yet old
+// enough) is not an own spend, and its change waits for MinConf.
+func (r recentTxs) ownSpend(txid string) bool {
+	t, ok := r.byID[txid]
+	if !ok || int64(t.NumConfirmations) >= r.minConf || len(t.PreviousOutpoints) == 0 {
+		return false
+	}
+	if v, ok := r.memo[txid]; ok {
+		return v
+	}
+	r.memo[txid] = false // a cycle (impossible in a valid chain) counts nothing
+	for _, in := range t.PreviousOutpoints {
+		parent, _, err := parseChannelPoint(in.Outpoint)
+		if err != nil || !in.IsOurOutput || parent == txid {
+			return false
+		}
+		if p, listed := r.byID[parent]; listed && int64(p.NumConfirmations) < r.minConf && !r.ownSpend(parent) {
+			return false
+		}
+	}
+	r.memo[txid] = true
+	return true
 }
 
 func (s *Source) canProve() bool { return s.prove != "" && s.cfg.Prover != nil }
@@ -404,7 +696,11 @@ func (s *Source) proveWallet(ctx context.Context, wallet []WalletOutput, idx []i
 	outs := make([]proving.Output, 0, len(idx))
 	for _, i := range idx {
 		w := wallet[i]
-		h, vout, err := parseOutpoint(w.Outpoint)
+		txid, vout, err := parseChannelPoint(w.Outpoint)
+		if err != nil {
+			continue
+		}
+		h, err := chainhash.NewHashFromStr(txid)
 		if err != nil {
 			continue
 		}
@@ -488,23 +784,6 @@ func (s *Source) isAnnounced(ctx context.Context, c *lnrpc.Channel, self string)
 	return ok, nil
 }
 
-// parseOutpoint parses "txid:vout".
-func parseOutpoint(s string) (*chainhash.Hash, uint32, error) {
-	txid, vout, ok := strings.Cut(s, ":")
-	if !ok {
-		return nil, 0, fmt.Errorf("outpoint %q is not txid:vout", s)
-	}
-	h, err := chainhash.NewHashFromStr(txid)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := strconv.ParseUint(vout, 10, 32)
-	if err != nil {
-		return nil, 0, err
-	}
-	return h, uint32(n), nil
-}
-
 func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
 	ch := Channel{ChannelPoint: c.ChannelPoint, Capacity: c.Capacity, Active: c.Active,
 		LocalBalance: c.LocalBalance, Reserve: c.LocalChanReserveSat, Unsettled: c.UnsettledBalance}
@@ -540,25 +819,38 @@ func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
 // onChain checks that an output is in our chain backend's UTXO set, with at
 // least MinConf confirmations and the given value.
 func (s *Source) onChain(txid string, index uint32, value int64) (bool, error) {
+	out, err := s.txOut(txid, index)
+	if err != nil {
+		return false, err
+	}
+	return s.matches(txid, index, out, value, s.cfg.MinConf), nil
+}
+
+// txOut looks an output up in our chain backend's UTXO set, mempool
+// excluded; nil means spent, unknown, or no chain backend.
+func (s *Source) txOut(txid string, index uint32) (*btcjson.GetTxOutResult, error) {
 	if s.chain == nil {
-		return false, nil
+		return nil, nil
 	}
 	h, err := chainhash.NewHashFromStr(txid)
 	if err != nil {
-		return false, fmt.Errorf("lnd %s reported a malformed txid %q", s.cfg.Name, txid)
+		return nil, fmt.Errorf("lnd %s reported a malformed txid %q", s.cfg.Name, txid)
 	}
 	out, err := s.chain.GetTxOut(h, index, false)
 	if err != nil {
-		return false, fmt.Errorf("check %s:%d on-chain: %w", txid, index, err)
+		return nil, fmt.Errorf("check %s:%d on-chain: %w", txid, index, err)
 	}
-	if out == nil || out.Confirmations < s.cfg.MinConf {
-		return false, nil
+	return out, nil
+}
+
+// matches reports whether an output our backend returned is in a block
+// with at least minConf confirmations and holds value.
+func (s *Source) matches(txid string, index uint32, out *btcjson.GetTxOutResult, value, minConf int64) bool {
+	if out == nil || out.Confirmations < minConf || out.Confirmations < 1 {
+		return false
 	}
 	amt, err := btcutil.NewAmount(out.Value)
-	if err != nil {
-		return false, fmt.Errorf("check %s:%d on-chain: value %v: %w", txid, index, out.Value, err)
-	}
-	return int64(amt) == value, nil
+	return err == nil && int64(amt) == value
 }
 
 func parseChannelPoint(cp string) (string, uint32, error) {

@@ -100,6 +100,15 @@ func (f *fakeLnd) ListUnspent(ctx context.Context, in *lnrpc.ListUnspentRequest,
 	return &lnrpc.ListUnspentResponse{Utxos: f.utxos}, nil
 }
 
+// GetTransactions lists no recent wallet transaction: the tables here are
+// about counting; spend_test.go covers the node's own spends.
+func (f *fakeLnd) GetTransactions(ctx context.Context, _ *lnrpc.GetTransactionsRequest, _ ...grpc.CallOption) (*lnrpc.TransactionDetails, error) {
+	if err := f.check(ctx, "GetTransactions", readMac); err != nil {
+		return nil, err
+	}
+	return &lnrpc.TransactionDetails{}, nil
+}
+
 // GetChanInfo finds a listed channel as announced with the node as one end
 // and an authentication proof, unless private lists its channel point
 // (then: not in the graph).
@@ -148,6 +157,10 @@ func (c *fakeChain) GetTxOut(h *chainhash.Hash, index uint32, mempool bool) (*bt
 		return nil, nil
 	}
 	return &btcjson.GetTxOutResult{Confirmations: o.conf, Value: btcutil.Amount(o.value).ToBTC()}, nil
+}
+
+func (c *fakeChain) GetBlockHeaderVerbose(h *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error) {
+	return &btcjson.GetBlockHeaderVerboseResult{Hash: h.String(), Height: height}, nil
 }
 
 // txid n as lnd and the chain backend write it.

@@ -4375,7 +4375,8 @@ type CreateDepositRequest struct {
 	Amount int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Memo is the invoice description (Lightning; up to 256 bytes of UTF-8, without NUL).
 	Memo string `protobuf:"bytes,5,opt,name=memo,proto3" json:"memo,omitempty"`
-	// ExpirySeconds is the invoice lifetime (Lightning; 0: 3600).
+	// ExpirySeconds is the invoice lifetime in seconds (Lightning; at most 30
+	// days; 0: koshd's --payments.invoiceexpiry, 1 hour unless configured).
 	ExpirySeconds int64 `protobuf:"varint,6,opt,name=expiry_seconds,json=expirySeconds,proto3" json:"expiry_seconds,omitempty"`
 	// IdempotencyKey, optional: a retry with the same key returns the same
 	// deposit instead of a new invoice or address.

@@ -1,0 +1,223 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"gopkg.in/macaroon.v2"
+)
+
+// lndCall is an lnd RPC the service makes, the macaroon permissions lnd
+// requires for it (lnd's own permission map, as of v0.21) and what it is
+// used for.
+type lndCall struct {
+	method string
+	perms  []string
+	use    string
+}
+
+var lndCalls = []lndCall{
+	{"/lnrpc.Lightning/GetInfo", []string{"info:read"}, "checking the node"},
+	{"/lnrpc.Lightning/ListPermissions", []string{"info:read"}, "checking this macaroon"},
+	{"/lnrpc.Lightning/AddInvoice", []string{"invoices:write"}, "deposit invoices"},
+	{"/lnrpc.Lightning/LookupInvoice", []string{"invoices:read"}, "following deposit invoices"},
+	{"/lnrpc.Lightning/SubscribeInvoices", []string{"invoices:read"}, "following deposit invoices"},
+	{"/lnrpc.Lightning/DecodePayReq", []string{"offchain:read"}, "checking redemption invoices"},
+	{"/routerrpc.Router/SendPaymentV2", []string{"offchain:write"}, "Lightning redemptions"},
+	{"/routerrpc.Router/TrackPaymentV2", []string{"offchain:read"}, "following Lightning redemptions"},
+	{"/lnrpc.Lightning/SendCoins", []string{"onchain:write"}, "on-chain redemptions"},
+	{"/lnrpc.Lightning/GetTransactions", []string{"onchain:read"}, "following on-chain redemptions"},
+}
+
+// RequiredPermissions lists the lnd macaroon permissions the payments lnd's
+// macaroon needs, sorted (admin.macaroon has them all).
+func RequiredPermissions() []string {
+	var out []string
+	for _, c := range lndCalls {
+		for _, p := range c.perms {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// macaroonOps returns the permissions an lnd macaroon grants, as
+// "entity:action": lnd writes them into the macaroon's identifier (what
+// `lncli printmacaroon` shows), and lnd checks a call against exactly
+// these. Caveats can only narrow them.
+func macaroonOps(mac []byte) (map[string]bool, error) {
+	var m macaroon.Macaroon
+	if err := m.UnmarshalBinary(mac); err != nil {
+		return nil, fmt.Errorf("not a macaroon: %w", err)
+	}
+	id := m.Id()
+	const bakeryV3 = 3 // lnd accepts only identifiers of macaroon-bakery version 3
+	if len(id) < 1 || id[0] != bakeryV3 {
+		return nil, errors.New("not an lnd macaroon (its identifier is not of the version lnd bakes)")
+	}
+	var mid lnrpc.MacaroonId
+	if err := proto.Unmarshal(id[1:], &mid); err != nil {
+		return nil, fmt.Errorf("not an lnd macaroon: identifier: %w", err)
+	}
+	ops := map[string]bool{}
+	for _, op := range mid.Ops {
+		for _, a := range op.Actions {
+			ops[op.Entity+":"+a] = true
+		}
+	}
+	return ops, nil
+}
+
+// missingPerms lists what ops lack for the service's calls, given the
+// permissions each method requires (required may leave a method out: then
+// lndCalls' list is used). A method is allowed when ops hold all of its
+// permissions or lnd's per-method permission "uri:<method>".
+func missingPerms(ops map[string]bool, required map[string][]string) []string {
+	var missing []string
+	for _, c := range lndCalls {
+		perms, ok := required[c.method]
+		if !ok {
+			perms = c.perms
+		}
+		if ops["uri:"+c.method] {
+			continue
+		}
+		for _, p := range perms {
+			if !ops[p] {
+				missing = append(missing, fmt.Sprintf("%s (%s: %s)", p, c.method[strings.LastIndexByte(c.method, '/')+1:], c.use))
+			}
+		}
+	}
+	return missing
+}
+
+// CheckMacaroon refuses a payments macaroon that lacks a permission the
+// service needs, naming each one and what it is for. It needs no lnd: the
+// permissions are written in the macaroon.
+func CheckMacaroon(mac []byte) error {
+	ops, err := macaroonOps(mac)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
+	}
+	return missingError(missingPerms(ops, nil))
+}
+
+func missingError(missing []string) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: the payments lnd macaroon lacks %s; use admin.macaroon or bake one with `lncli bakemacaroon %s`",
+		ErrMisconfigured, strings.Join(missing, ", "), strings.Join(RequiredPermissions(), " "))
+}
+
+// refusesMacaroon reports whether an lnd error is lnd refusing the
+// macaroon (a missing permission, a macaroon of another node, an unmet
+// caveat) rather than a transient failure. lnd reports these as plain
+// errors (gRPC code Unknown), so their text is all there is to go on.
+func refusesMacaroon(err error) bool {
+	if err == nil || lndUnreachable(err) {
+		return false
+	}
+	msg := strings.ToLower(status.Convert(err).Message())
+	for _, s := range []string{"permission denied", "verification failed", "macaroon", "caveat"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckLnd asks the payments lnd whether it accepts koshd's macaroon
+// (GetInfo) and, if Config.Macaroon is set, whether the macaroon's
+// permissions cover every call the service makes by lnd's own permission
+// map (ListPermissions). It returns nil; an error wrapping ErrMisconfigured
+// when lnd refuses the macaroon, after which the service refuses new
+// deposits and redemptions with it until koshd is restarted; or one
+// wrapping ErrUnavailable when lnd did not answer (the work loop asks again
+// until it does).
+func (s *Service) CheckLnd(ctx context.Context) error {
+	if err := s.misconfigured(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := s.checkLnd(ctx)
+	switch {
+	case err == nil:
+		s.lndChecked.Store(true)
+	case errors.Is(err, ErrMisconfigured):
+		s.setMisconfigured(err)
+	}
+	return err
+}
+
+// setMisconfigured records that lnd refused the macaroon: from then on new
+// deposits and redemptions are refused with err, which names the fix.
+func (s *Service) setMisconfigured(err error) {
+	s.mu.Lock()
+	first := s.misconfig == nil
+	if first {
+		s.misconfig = err
+	}
+	s.mu.Unlock()
+	s.lndChecked.Store(true)
+	if first {
+		s.log.Error("PAYMENTS DISABLED: the payments lnd refuses koshd's macaroon; fix --payments.lnd and restart koshd",
+			"err", err)
+	}
+}
+
+// lndFailed turns an lnd call's failure into the service's error: lnd
+// refusing the macaroon is ErrMisconfigured (and disables the service, see
+// CheckLnd), anything else ErrUnavailable.
+func (s *Service) lndFailed(call string, err error) error {
+	if refusesMacaroon(err) {
+		merr := fmt.Errorf("%w: the payments lnd refuses koshd's macaroon (%s: %s): use this node's admin.macaroon or one baked on it with `lncli bakemacaroon %s`",
+			ErrMisconfigured, call, status.Convert(err).Message(), strings.Join(RequiredPermissions(), " "))
+		s.setMisconfigured(merr)
+		return merr
+	}
+	return fmt.Errorf("%w: payments lnd: %s: %w", ErrUnavailable, call, err)
+}
+
+func (s *Service) checkLnd(ctx context.Context) error {
+	if _, err := s.ln.GetInfo(ctx, &lnrpc.GetInfoRequest{}); err != nil {
+		return s.lndFailed("GetInfo", err)
+	}
+	if s.cfg.Macaroon == nil {
+		return nil
+	}
+	ops, err := macaroonOps(s.cfg.Macaroon)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
+	}
+	lp, err := s.ln.ListPermissions(ctx, &lnrpc.ListPermissionsRequest{})
+	if err != nil {
+		return s.lndFailed("ListPermissions", err)
+	}
+	required := map[string][]string{}
+	for method, list := range lp.MethodPermissions {
+		for _, p := range list.GetPermissions() {
+			required[method] = append(required[method], p.Entity+":"+p.Action)
+		}
+	}
+	return missingError(missingPerms(ops, required))
+}
+
+// misconfigured returns the error CheckLnd found, if any.
+func (s *Service) misconfigured() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.misconfig
+}
