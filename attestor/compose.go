@@ -12,22 +12,32 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 )
 
 // DocComposer composes attestation documents in the format of
 // docs/proofs.md (package proofs/attest) from frozen inputs.
 //
-// What it lists, and why a verifier can recompute every figure:
+// What it lists, and why a verifier can recompute every figure (format
+// version 2):
 //   - every watched output of the chain source at or below the attested
-//     block, with its confirmations at that block;
-//   - every Lightning node's wallet outputs that the node counts, or that
-//     are not yet old enough to count, with confirmations at that block;
+//     block, with its confirmations at that block, its script and its
+//     proof of control if it has one made at or before that block (the
+//     proofs themselves in reserves.proofs): it counts only with a proof
+//     within the proof age;
+//   - every Lightning node's wallet outputs that the node verified
+//     on-chain (counted or not: an unproven one is listed with no proof),
+//     or that are not yet old enough to count, with confirmations at that
+//     block, its script and proof;
 //   - every channel of every node, counting its local balance less the
 //     channel reserve only when the channel is active, its funding output
 //     verified on-chain and old enough, and the node signed this very
 //     document (lnd SignMessage). A node that cannot sign lists its channels
-//     with nothing counted: an unsigned balance claim is not evidence.
+//     with nothing counted: an unsigned balance claim is not evidence. A
+//     channel announced in the gossip graph says so, with its short channel
+//     id; any other is a claim, counted only under the claimed rule.
 type DocComposer struct {
 	// Log receives one line per node that could not sign.
 	Log *slog.Logger
@@ -50,8 +60,10 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		Time:          in.Time.UTC().Format(attest.TimeLayout),
 		JournalCutoff: attest.Amount(in.Ledger.CutoffSeq),
 		Counting: attest.CountingRules{MinConfirmations: in.MinConf,
-			Onchain:   attest.ClassRule{Counts: true},
-			Lightning: attest.ClassRule{Counts: true}},
+			Onchain:          attest.ClassRule{Counts: true},
+			Lightning:        attest.ClassRule{Counts: true},
+			LightningClaimed: &attest.ClassRule{Counts: in.CountClaimed},
+			ProofMaxAge:      ptr(int64(proving.DefaultMaxAge))},
 		Reserves:     attest.Reserves{Onchain: []attest.UTXO{}, Lightning: []attest.Node{}},
 		Assets:       []attest.Asset{},
 		StaleSources: []string{},
@@ -68,6 +80,10 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		return height - fundingHeight + 1
 	}
 
+	if in.Proofs != nil {
+		*a.Counting.ProofMaxAge = in.Proofs.MaxAge()
+	}
+	proofs := proofLister{in: in, a: a, height: height, index: map[int64]int{}}
 	seen := map[string]bool{}
 	for _, u := range in.Chain.UTXOs {
 		n := confs(u.Height)
@@ -77,7 +93,8 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		op := u.OutPoint.String()
 		seen[op] = true
 		a.Reserves.Onchain = append(a.Reserves.Onchain, attest.UTXO{Outpoint: op, Value: attest.Amount(u.Value),
-			Confirmations: n, Descriptor: u.Descriptor, Source: "chain"})
+			Confirmations: n, Descriptor: u.Descriptor, Source: "chain", Script: hex.EncodeToString(u.PkScript),
+			Proof: proofs.of(op)})
 	}
 	for _, r := range in.Lightning {
 		for _, w := range r.Wallet {
@@ -85,14 +102,16 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 			if n < 1 || seen[w.Outpoint] {
 				continue
 			}
-			if !w.Counted && n >= in.MinConf {
-				// Counted by the node only once verified; at the attested
-				// block it would count, so it must not be listed unverified.
+			if w.Class == "" && n >= in.MinConf {
+				// Listed by the node only once verified on-chain; at the
+				// attested block it would be old enough, so it must not be
+				// listed unverified.
 				continue
 			}
 			seen[w.Outpoint] = true
 			a.Reserves.Onchain = append(a.Reserves.Onchain, attest.UTXO{Outpoint: w.Outpoint, Value: attest.Amount(w.Value),
-				Confirmations: n, Address: w.Address, Source: r.Name})
+				Confirmations: n, Address: w.Address, Source: r.Name, Script: hex.EncodeToString(w.PkScript),
+				Proof: proofs.of(w.Outpoint)})
 		}
 		if r.PubKey == "" {
 			continue // never heard from: nothing to list
@@ -109,9 +128,17 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 				counted = 0
 			}
 			local := min(ch.LocalBalance, ch.Capacity)
-			node.Channels = append(node.Channels, attest.Channel{ChannelPoint: ch.ChannelPoint,
+			c := attest.Channel{ChannelPoint: ch.ChannelPoint,
 				Capacity: attest.Amount(ch.Capacity), Confirmations: n,
-				LocalBalance: attest.Amount(local), Counted: attest.Amount(min(counted, local))})
+				LocalBalance: attest.Amount(local), Counted: attest.Amount(min(counted, local)),
+				Evidence: attest.EvidenceClaimed}
+			if ch.FundingHeight > 0 {
+				c.ShortChannelID = ch.ShortChannelID
+			}
+			if ch.Announced && c.ShortChannelID != "" {
+				c.Evidence = attest.EvidenceAnnounced
+			}
+			node.Channels = append(node.Channels, c)
 		}
 		a.Reserves.Lightning = append(a.Reserves.Lightning, node)
 	}
@@ -224,6 +251,46 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		return Signed{}, err
 	}
 	return Signed{ID: id, Document: doc, Stale: a.Stale}, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// proofLister adds to the attestation the proofs of control its outputs
+// name, each once.
+type proofLister struct {
+	in     Inputs
+	a      *attest.Attestation
+	height int64
+	index  map[int64]int // proof id -> index in a.Reserves.Proofs
+}
+
+// of returns the index of outpoint's proof, listing it, or nil when the
+// output has none made at or before the attested block (or its block left
+// the best chain). A proof past the proof age is listed too: the output
+// then counts 0, and the attestation shows why.
+func (l *proofLister) of(outpoint string) *int {
+	if l.in.Proofs == nil {
+		return nil
+	}
+	st := l.in.Proofs.Status(outpoint, l.height)
+	if st.Proof == nil || st.Proof.Challenge.Height > l.height {
+		return nil
+	}
+	if i, ok := l.index[st.Proof.ID]; ok {
+		return &i
+	}
+	txHex, err := control.Encode(st.Proof.Tx)
+	if err != nil {
+		return nil
+	}
+	pr := attest.Proof{Block: attest.Block{Height: st.Proof.Challenge.Height, Hash: st.Proof.Challenge.Hash}, Tx: txHex}
+	for _, po := range st.Proof.PrevOuts {
+		pr.Prevouts = append(pr.Prevouts, attest.Prevout{Value: attest.Amount(po.Value), Script: hex.EncodeToString(po.Script)})
+	}
+	l.a.Reserves.Proofs = append(l.a.Reserves.Proofs, pr)
+	i := len(l.a.Reserves.Proofs) - 1
+	l.index[st.Proof.ID] = i
+	return &i
 }
 
 // lastPrice returns the price of currency in the previous attestation, if

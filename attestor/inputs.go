@@ -11,6 +11,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 )
 
 // Inputs is everything one attestation states, frozen at one instant.
@@ -30,6 +31,11 @@ type Inputs struct {
 	Chain     chain.Snapshot
 	Lightning []lightning.Report
 	MinConf   int64
+	// Proofs keeps the proofs of control over the listed outputs (nil:
+	// none, so no output counts); CountClaimed says whether claimed
+	// channels count.
+	Proofs       *proving.Book
+	CountClaimed bool
 
 	// Ledger is the frozen ledger; Trees holds each asset's liability
 	// tree, in the order of Ledger.Assets.
@@ -49,6 +55,8 @@ type ReserveSource interface {
 	Details() (chain.Snapshot, []lightning.Report)
 	// Prices is the price oracle (nil: none configured).
 	Prices() reserve.Prices
+	// Proofs keeps the proofs of control (nil: none kept).
+	Proofs() *proving.Book
 }
 
 // Freezer gives the attestor the ledger at one instant.
@@ -66,6 +74,7 @@ func gather(ctx context.Context, res ReserveSource, led Freezer, treeHeight int,
 	in.Reserves = res.Snapshot()
 	in.Chain, in.Lightning = res.Details()
 	in.MinConf = in.Chain.MinConf
+	in.Proofs = res.Proofs()
 	frozen, err := led.Freeze(ctx)
 	if err != nil {
 		return in, err

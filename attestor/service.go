@@ -66,8 +66,10 @@ type Config struct {
 	// MinConf is the counting rule's confirmations when no chain source
 	// states it.
 	MinConf int64
-	Now     func() time.Time
-	Log     *slog.Logger
+	// CountClaimed is the counting rule of claimed channels.
+	CountClaimed bool
+	Now          func() time.Time
+	Log          *slog.Logger
 	// OnPublished is told of each published attestation (metrics).
 	OnPublished func(p Published, took time.Duration)
 }
@@ -116,6 +118,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 		return Published{}, err
 	}
 	in.Seq, in.PrevID, in.PrevDocument = prev.Seq+1, prev.ID, []byte(prev.Document)
+	in.CountClaimed = s.cfg.CountClaimed
 	if in.MinConf == 0 {
 		in.MinConf = s.cfg.MinConf
 	}

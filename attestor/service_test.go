@@ -15,10 +15,13 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/control"
+	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
@@ -33,6 +36,7 @@ type fakeReserves struct {
 	chain  chain.Snapshot
 	ln     []lightning.Report
 	prices reserve.Prices
+	proofs *proving.Book
 }
 
 func (f *fakeReserves) Snapshot() reserve.Snapshot { return f.snap }
@@ -40,6 +44,21 @@ func (f *fakeReserves) Details() (chain.Snapshot, []lightning.Report) {
 	return f.chain, f.ln
 }
 func (f *fakeReserves) Prices() reserve.Prices { return f.prices }
+func (f *fakeReserves) Proofs() *proving.Book  { return f.proofs }
+
+// proveOutputs stores in book a proof of control at height over outs,
+// signed by their keys.
+func proveOutputs(t *testing.T, book *proving.Book, issuer *btcec.PrivateKey, height int64, outs ...*ct.Output) {
+	t.Helper()
+	ch := control.Challenge{IssuerKey: attest.IssuerKeyOf(issuer), Height: height, Hash: strings.Repeat("0e", 32)}
+	p, err := ct.Prove(ch, outs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book.Add(context.Background(), p, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
 
 type fixedPrice map[string]reserve.Price
 
@@ -122,21 +141,35 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	issuer, _ := btcec.NewPrivateKey()
 	alice, _ := btcec.NewPrivateKey()
 	bob, _ := btcec.NewPrivateKey()
-	res := &fakeReserves{
+	// The cold output and alice's wallet output are proven at block 190;
+	// the young output is not (it would not count anyway).
+	cold := ct.NewOutput(ct.P2WPKH, "cold", 0, 500_000, 0, ct.Key("attestor test: cold"))
+	cold.OutPoint = outpoint(t, 1, 0)
+	aliceWallet := ct.NewOutput(ct.P2TR, "alice wallet", 0, 20_000, 0, ct.Key("attestor test: alice wallet"))
+	aliceWallet.OutPoint = outpoint(t, 5, 0)
+	book, err := proving.New(ctx, proving.Config{DB: db, IssuerKey: attest.IssuerKeyOf(issuer), MaxAge: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proveOutputs(t, book, issuer, 190, cold, aliceWallet)
+	res := &fakeReserves{proofs: book,
 		snap: reserve.Snapshot{Sources: []reserve.SourceStatus{{Name: "chain"}, {Name: "alice"}, {Name: "bob"}}},
 		chain: chain.Snapshot{Height: 200, Hash: strings.Repeat("ab", 32), MinConf: 3, UTXOs: []chain.UTXO{
-			{OutPoint: outpoint(t, 1, 0), Value: 500_000, Height: 150, Descriptor: "wpkh(x)"},
-			{OutPoint: outpoint(t, 2, 1), Value: 70_000, Height: 199}, // 2 confirmations: listed, not counted
-			{OutPoint: outpoint(t, 3, 0), Value: 9_999, Height: 201},  // after the attested block: not listed
+			{OutPoint: outpoint(t, 1, 0), Value: 500_000, Height: 150, Descriptor: "wpkh(x)", PkScript: cold.Script},
+			{OutPoint: outpoint(t, 2, 1), Value: 70_000, Height: 199, PkScript: cold.Script}, // 2 confirmations: listed, not counted
+			{OutPoint: outpoint(t, 3, 0), Value: 9_999, Height: 201, PkScript: cold.Script},  // after the attested block: not listed
 		}},
 		ln: []lightning.Report{
 			{Name: "alice", PubKey: pubHex(alice), BlockHeight: 201, BlockHash: strings.Repeat("cd", 32),
 				Channels: []lightning.Channel{{ChannelPoint: outpoint(t, 4, 0).String(), Capacity: 1_000_000, Active: true,
-					LocalBalance: 400_000, Reserve: 10_000, Verified: true, Counted: 390_000, FundingHeight: 100}},
-				Wallet: []lightning.WalletOutput{{Outpoint: outpoint(t, 5, 0).String(), Value: 20_000, FundingHeight: 190, Counted: true}}},
+					LocalBalance: 400_000, Reserve: 10_000, Verified: true, Counted: 390_000, FundingHeight: 100,
+					ShortChannelID: "100x1x0", Announced: true}},
+				Wallet: []lightning.WalletOutput{{Outpoint: outpoint(t, 5, 0).String(), Value: 20_000, FundingHeight: 190,
+					PkScript: aliceWallet.Script, Class: "confirmed", Counted: true}}},
 			{Name: "bob", PubKey: pubHex(bob), BlockHeight: 200, BlockHash: strings.Repeat("ab", 32),
 				Channels: []lightning.Channel{{ChannelPoint: outpoint(t, 6, 0).String(), Capacity: 300_000, Active: true,
-					LocalBalance: 100_000, Reserve: 3_000, Verified: true, Counted: 97_000, FundingHeight: 120}}},
+					LocalBalance: 100_000, Reserve: 3_000, Verified: true, Counted: 97_000, FundingHeight: 120,
+					ShortChannelID: "120x4x1", Announced: true}}},
 		},
 		prices: fixedPrice{"INR": {Currency: "INR", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0),
 			SpreadBps: 1, Sources: []reserve.PriceSource{
@@ -161,6 +194,17 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	tot := d1.Reserves.Totals
 	if tot.Onchain.Listed != 590_000 || tot.Onchain.Eligible != 520_000 || tot.Lightning.Counted != 390_000 || tot.Counted != 910_000 {
 		t.Errorf("totals %+v, want listed 590000, eligible 520000, lightning 390000, counted 910000", tot)
+	}
+	// Version 2: both proven outputs name the one proof; the young output
+	// has none; both channels are announced.
+	if d1.Version != 2 || len(d1.Reserves.Proofs) != 1 || *d1.Counting.ProofMaxAge != 100 {
+		t.Errorf("version %d with %d proofs, proof age %v", d1.Version, len(d1.Reserves.Proofs), d1.Counting.ProofMaxAge)
+	}
+	for _, u := range d1.Reserves.Onchain {
+		proven := u.Outpoint == outpoint(t, 1, 0).String() || u.Outpoint == outpoint(t, 5, 0).String()
+		if (u.Proof != nil) != proven || u.Script == "" {
+			t.Errorf("output %s: proof %v, script %q", u.Outpoint, u.Proof, u.Script)
+		}
 	}
 	if d1.Block.Height != 200 || d1.Seq != 1 || d1.Prev != "" || d1.Counting.MinConfirmations != 3 {
 		t.Errorf("block %+v seq %d prev %q minconf %d", d1.Block, d1.Seq, d1.Prev, d1.Counting.MinConfirmations)

@@ -14,7 +14,6 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/proofs/attest"
-	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -149,10 +148,7 @@ func (a *Attestations) Service() *attestor.Service { return a.svc }
 // startAttestations loads the issuer key, builds the attestation service
 // and starts its schedules.
 func (d *Daemon) startAttestations() (*Attestations, error) {
-	key, err := sig.LoadOrCreateKey(d.cfg.AttestKeyPath())
-	if err != nil {
-		return nil, fmt.Errorf("attestation key: %w", err)
-	}
+	key := d.issuerKey
 	m := newAttestMetrics(d.metrics.registry)
 	var nodes []attestor.NodeSigner
 	for _, l := range d.reserveSvc.Lightning() {
@@ -161,7 +157,7 @@ func (d *Daemon) startAttestations() (*Attestations, error) {
 	log := d.log.With("subsystem", "attest")
 	svc := attestor.New(attestor.Config{DB: d.db, Ledger: d.ledger, Reserves: d.reserveSvc,
 		Composer: attestor.DocComposer{Log: log}, Nodes: nodes, Key: key, Dir: d.cfg.AttestDir(),
-		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, Log: log})
+		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed, Log: log})
 	att := &Attestations{svc: svc, metrics: m, key: key}
 	job := func(ctx context.Context, trigger string) error {
 		_, err := att.make(ctx, trigger, "schedule")

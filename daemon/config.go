@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
 	"github.com/kosh-reserve/kosh/datadir"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 )
 
@@ -78,13 +79,15 @@ type ChainConfig struct {
 	GapLimit     int           `long:"gaplimit" description:"Unused addresses watched past the last used one, per ranged descriptor"`
 	Birthday     int64         `long:"birthday" description:"First block height that can hold reserve outputs"`
 	MinConf      int64         `long:"minconf" description:"Confirmations an output needs to count as reserves"`
+	ProofMaxAge  int64         `long:"proofmaxage" description:"Blocks a proof of control stays good for: an output proven at block X counts until block X+proofmaxage (while unspent); then it needs a new proof (koshcli exportproof / importproof)"`
 	PollInterval time.Duration `long:"pollinterval" description:"How often to poll the best block hash"`
 	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful sync the chain source is stale and minting stops"`
 }
 
 // LndConfig configures the Lightning reserve sources.
 type LndConfig struct {
-	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon[,signmacaroon=/path/with-message-write.macaroon, to have the node sign attestations]"`
+	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon[,signmacaroon=/path/with-message-write.macaroon, to have the node sign attestations][,proofmacaroon=/path/finalizepsbt.macaroon, to have the node prove control of its wallet outputs: without it they do not count]"`
+	CountClaimed bool          `long:"countclaimed" description:"Count claimed channels (private, or not yet announced: nothing shows a third party they are the node's) toward reserves; off by default, they are shown apart as claims"`
 	PollInterval time.Duration `long:"pollinterval" description:"How often to poll each node"`
 	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful poll a node is stale and minting stops"`
 }
@@ -101,7 +104,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		RateLimit:       DefaultRateLimitConfig(),
 		DB:              DBConfig{Backend: string(store.SQLite)},
-		Chain: ChainConfig{GapLimit: 100, MinConf: 6, PollInterval: 500 * time.Millisecond,
+		Chain: ChainConfig{GapLimit: 100, MinConf: 6, ProofMaxAge: proving.DefaultMaxAge, PollInterval: 500 * time.Millisecond,
 			MaxAge: 2 * time.Minute},
 		Lnd:    LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
 		Oracle: DefaultOracleConfig(),
@@ -176,6 +179,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Chain.Backend == "" && len(c.Lnd.Nodes) > 0 {
 		return errors.New("--lnd.node needs a chain backend (--chain.backend) to verify channel points and wallet outputs on-chain")
+	}
+	if c.Chain.ProofMaxAge < 1 {
+		return fmt.Errorf("--chain.proofmaxage %d must be at least 1 block", c.Chain.ProofMaxAge)
 	}
 	if c.Chain.MinConf < 1 || c.Chain.GapLimit < 1 || c.Chain.GapLimit > 100_000 {
 		return fmt.Errorf("--chain.minconf must be at least 1 and --chain.gaplimit 1 to 100000")

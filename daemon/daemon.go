@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/kosh-reserve/kosh/api"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
@@ -30,8 +31,11 @@ import (
 	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/perms"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/receipts"
 	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/web"
@@ -87,6 +91,11 @@ type Daemon struct {
 	page    http.Handler // the public page (package web)
 	// attestations is set once started; fiat redemptions read its prices.
 	attestations *Attestations
+	// issuerKey signs attestations and receipts; proofs of control
+	// commit to it.
+	issuerKey *btcec.PrivateKey
+	// proofs keeps the proofs of control over the reserve outputs.
+	proofs *proving.Book
 }
 
 // Run starts koshd and blocks until ctx is cancelled, then shuts down
@@ -151,6 +160,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	bind := datadir.Binding{MarkerPath: cfg.LedgerIDPath(), AttestDir: cfg.AttestDir(), AllowNew: cfg.AllowNewLedger,
 		Log: d.log.With("subsystem", "datadir")}
 	if _, err := bind.Bind(ctx, d.db); err != nil {
+		return err
+	}
+	if d.issuerKey, err = sig.LoadOrCreateKey(cfg.AttestKeyPath()); err != nil {
+		return fmt.Errorf("attestation key: %w", err)
+	}
+	if d.proofs, err = proving.New(ctx, proving.Config{DB: d.db, IssuerKey: attest.IssuerKeyOf(d.issuerKey),
+		MaxAge: cfg.Chain.ProofMaxAge, Log: d.log.With("subsystem", "proofs")}); err != nil {
 		return err
 	}
 	d.reserves = reserve.NewMonitor()

@@ -76,6 +76,16 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 			return nil, err
 		}
 		lc.MinConf = cfg.Chain.MinConf
+		lc.Prover = d.proofs
+		// Proofs commit to the chain watcher's tip, the block attestations
+		// are made at.
+		lc.ChallengeBlock = func() (int64, string, bool) {
+			if d.reserveSvc == nil {
+				return 0, "", false
+			}
+			snap, _ := d.reserveSvc.Details()
+			return snap.Height, snap.Hash, snap.Hash != ""
+		}
 		src, err := lightning.Dial(lc, client)
 		if err != nil {
 			return nil, err
@@ -86,6 +96,7 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 	return reserve.NewService(d.reserves, client, watcher, lnds, reserve.ServiceConfig{
 		ChainPoll: cfg.Chain.PollInterval, ChainMaxAge: cfg.Chain.MaxAge,
 		LNPoll: cfg.Lnd.PollInterval, LNMaxAge: cfg.Lnd.MaxAge, Wake: wake, ChainHost: cfg.Chain.RPCHost,
+		Proofs: d.proofs, CountClaimed: cfg.Lnd.CountClaimed,
 		Log: d.log.With("subsystem", "reserve"),
 	}), nil
 }
@@ -109,8 +120,10 @@ func parseLndNode(spec string) (lightning.Config, error) {
 			c.MacaroonPath = v
 		case "signmacaroon":
 			c.SignMacaroonPath = v
+		case "proofmacaroon":
+			c.ProofMacaroonPath = v
 		default:
-			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon, signmacaroon)", spec, k)
+			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon, signmacaroon, proofmacaroon)", spec, k)
 		}
 	}
 	if c.Name == "" || c.Host == "" || c.TLSCertPath == "" || c.MacaroonPath == "" {

@@ -38,6 +38,8 @@ var (
 	TransfersWrite = Op{"transfers", "write"}
 	JournalRead    = Op{"journal", "read"}
 	ReservesRead   = Op{"reserves", "read"}
+	// ReservesWrite imports proofs of control: what makes outputs count.
+	ReservesWrite = Op{"reserves", "write"}
 	// AttestWrite publishes an attestation on demand.
 	AttestWrite = Op{"attestations", "write"}
 	// PricesRead reads the oracle's prices.
@@ -64,6 +66,8 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/GetSupply":          {Ops: []Op{SupplyRead}},
 	"/kosh.v1.IssuerService/ListJournal":        {Ops: []Op{JournalRead}},
 	"/kosh.v1.IssuerService/GetReserves":        {Ops: []Op{ReservesRead}},
+	"/kosh.v1.IssuerService/ExportControlProof": {Ops: []Op{ReservesRead}},
+	"/kosh.v1.IssuerService/ImportControlProof": {Ops: []Op{ReservesWrite}},
 	"/kosh.v1.IssuerService/Attest":             {Ops: []Op{AttestWrite}},
 	// Deposits credited and then reorged out: what the issuer must act on.
 	"/kosh.v1.IssuerService/ListFlaggedDeposits": {Ops: []Op{ReservesRead}},
@@ -95,7 +99,7 @@ var Methods = map[string]Rule{
 var (
 	// Admin may do everything an issuer operator can.
 	Admin = []Op{AssetsRead, AssetsWrite, AccountsRead, AccountsWrite, SupplyRead,
-		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead, AttestWrite, PricesRead, PricesWrite}
+		SupplyMint, SupplyBurn, TransfersWrite, JournalRead, ReservesRead, ReservesWrite, AttestWrite, PricesRead, PricesWrite}
 	// ReadOnly may read everything and change nothing.
 	ReadOnly = []Op{AssetsRead, AccountsRead, SupplyRead, JournalRead, ReservesRead, PricesRead}
 	// Minter may read and change supply, but not define assets, open

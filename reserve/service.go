@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 )
 
 // ChainSourceName is the monitor name of the on-chain source.
@@ -31,6 +32,11 @@ type ServiceConfig struct {
 	// StaleCheck is how often sources are checked for going stale or
 	// recovering, to log each change (default 1s).
 	StaleCheck time.Duration
+	// Proofs keeps the proofs of control over on-chain outputs: an output
+	// counts only with a good one (nil: none counts).
+	Proofs *proving.Book
+	// CountClaimed counts claimed (unannounced) channels' balances.
+	CountClaimed bool
 	Log        *slog.Logger
 }
 
@@ -155,10 +161,17 @@ func (s *Service) syncChain(ctx context.Context, log *slog.Logger) {
 		log.Warn("chain sync failed", "err", err)
 		return
 	}
+	proven, unproven, err := s.provenChain(ctx, snap)
+	if err != nil {
+		s.mon.Fail(ChainSourceName, err)
+		log.Warn("chain sync failed", "err", err)
+		return
+	}
 	err = s.mon.Update(ChainSourceName, SourceStatus{
-		Counted: snap.Confirmed,
+		Counted: proven,
 		Classes: []Class{
-			{Name: "onchain_confirmed", Amount: snap.Confirmed, Counted: true},
+			{Name: "onchain_confirmed", Amount: proven, Counted: true},
+			{Name: "onchain_unproven", Amount: unproven},
 			{Name: "onchain_unconfirmed", Amount: snap.Unconfirmed},
 		},
 		Height: snap.Height, Hash: snap.Hash,
@@ -176,6 +189,42 @@ func (s *Service) syncChain(ctx context.Context, log *slog.Logger) {
 	}
 }
 
+// provenChain splits the watcher's confirmed outputs into those with a
+// good proof of control at its tip (counted) and the others, after
+// re-checking the proofs' challenge blocks against the chain.
+func (s *Service) provenChain(ctx context.Context, snap chain.Snapshot) (proven, unproven int64, err error) {
+	if s.cfg.Proofs != nil {
+		s.cfg.Proofs.Refresh(func(h int64) string {
+			hash, err := s.watcher.BlockHash(ctx, h)
+			if err != nil {
+				return ""
+			}
+			return hash
+		})
+	}
+	for _, u := range snap.UTXOs {
+		if snap.Height-u.Height+1 < snap.MinConf {
+			continue
+		}
+		sum := &unproven
+		if s.cfg.Proofs != nil && s.cfg.Proofs.Status(u.OutPoint.String(), snap.Height).Counts {
+			sum = &proven
+		}
+		var ok bool
+		if *sum, ok = addChecked(*sum, u.Value); !ok {
+			return 0, 0, errors.New("watched outputs add up to more than 2^63-1 sats")
+		}
+	}
+	return proven, unproven, nil
+}
+
+func addChecked(a, b int64) (int64, bool) {
+	if b < 0 || a > maxInt64-b {
+		return a, false
+	}
+	return a + b, true
+}
+
 func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
 	log := s.cfg.Log.With("source", l.Name())
 	select {
@@ -189,13 +238,19 @@ func (s *Service) lnLoop(ctx context.Context, l *lightning.Source) {
 		pctx, cancel := context.WithTimeout(ctx, s.cfg.LNPoll+10*time.Second)
 		r, err := l.Poll(pctx)
 		cancel()
+		counted := r.Counted()
+		if s.cfg.CountClaimed {
+			counted += r.ChannelsClaimed // each class is bounded by 21 million BTC
+		}
 		if err != nil {
 			s.mon.Fail(l.Name(), err)
 			log.Warn("lightning poll failed", "err", err)
 		} else if err := s.mon.Update(l.Name(), SourceStatus{
-			Counted: r.Counted(),
+			Counted: counted,
 			Classes: []Class{
 				{Name: "channel_local", Amount: r.ChannelsCounted, Counted: true},
+				{Name: "channel_claimed", Amount: r.ChannelsClaimed, Counted: s.cfg.CountClaimed},
+				{Name: "wallet_unproven", Amount: r.WalletUnproven},
 				{Name: "wallet_confirmed", Amount: r.WalletCounted, Counted: true},
 				{Name: "wallet_change", Amount: r.WalletChange, Counted: true},
 				{Name: "wallet_spending", Amount: r.WalletSpending, Counted: true},

@@ -2,6 +2,7 @@ package rpcserver
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
@@ -9,6 +10,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 )
 
 // Reserves is what the handlers read of the reserve side.
@@ -19,6 +21,8 @@ type Reserves interface {
 	Details() (chain.Snapshot, []lightning.Report)
 	// Prices values fiat-pegged assets (nil: no oracle).
 	Prices() reserve.Prices
+	// Proofs keeps the proofs of control (nil: none kept).
+	Proofs() *proving.Book
 }
 
 // GetReserves implements IssuerService.
@@ -73,16 +77,39 @@ func (s *Server) reserveSnapshot(ctx context.Context, withErrors bool) (*koshv1.
 		out.Sources = append(out.Sources, ps)
 	}
 	chainSnap, lns := s.reserves.Details()
+	book := s.reserves.Proofs()
 	for _, u := range chainSnap.UTXOs {
-		out.Utxos = append(out.Utxos, &koshv1.ReserveUtxo{Outpoint: u.OutPoint.String(), Value: u.Value,
+		ru := &koshv1.ReserveUtxo{Outpoint: u.OutPoint.String(), Value: u.Value, Source: reserve.ChainSourceName,
 			Height: u.Height, Confirmations: chainSnap.Height - u.Height + 1, OutputDescriptor: u.Descriptor,
-			DerivationIndex: u.Index})
+			DerivationIndex: u.Index, Script: hex.EncodeToString(u.PkScript)}
+		st := proving.Status{Why: "no proof of control"}
+		if book != nil {
+			st = book.Status(ru.Outpoint, chainSnap.Height)
+		}
+		if st.Proof != nil {
+			ru.ProofHeight = st.Proof.Challenge.Height
+		}
+		switch {
+		case ru.Confirmations < chainSnap.MinConf:
+			ru.Why = fmt.Sprintf("%d confirmations, fewer than %d", ru.Confirmations, chainSnap.MinConf)
+		case !st.Counts:
+			ru.Why = st.Why
+		default:
+			ru.Counted = true
+		}
+		out.Utxos = append(out.Utxos, ru)
 	}
 	for _, r := range lns {
+		for _, w := range r.Wallet {
+			out.Utxos = append(out.Utxos, &koshv1.ReserveUtxo{Outpoint: w.Outpoint, Value: w.Value, Source: r.Name,
+				Height: w.FundingHeight, Confirmations: int64(r.BlockHeight) - w.FundingHeight + 1,
+				Script: hex.EncodeToString(w.PkScript), Counted: w.Counted, Why: w.Why})
+		}
 		for _, c := range r.Channels {
 			out.Channels = append(out.Channels, &koshv1.LightningChannel{Node: r.Name, ChannelPoint: c.ChannelPoint,
 				Capacity: c.Capacity, Active: c.Active, LocalBalance: c.LocalBalance, Reserve: c.Reserve,
-				Unsettled: c.Unsettled, Verified: c.Verified, Counted: c.Counted, Why: c.Why})
+				Unsettled: c.Unsettled, Verified: c.Verified, Counted: c.Counted, Why: c.Why,
+				Announced: c.Announced, ShortChannelId: c.ShortChannelID})
 		}
 	}
 	assets, err := s.ledger.Assets(ctx)

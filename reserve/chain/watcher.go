@@ -281,6 +281,29 @@ func (w *Watcher) Tip(ctx context.Context) (height int64, hash string, err error
 	return t.Height, t.Hash, err
 }
 
+// Descriptor returns the watched descriptor whose canonical form is s (as
+// UTXO.Descriptor names it), or nil.
+func (w *Watcher) Descriptor(s string) *descriptor.Descriptor {
+	for _, d := range w.cfg.Descriptors {
+		if d.Desc.String() == s {
+			return d.Desc
+		}
+	}
+	return nil
+}
+
+// BlockHash returns the hash of the processed block at height ("" and
+// store.ErrNotFound when the watcher has not processed one there).
+func (w *Watcher) BlockHash(ctx context.Context, height int64) (string, error) {
+	var b store.ChainBlock
+	err := w.db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		b, err = tx.ChainBlockAt(ctx, height)
+		return err
+	})
+	return b.Hash, err
+}
+
 // tip returns the last processed block, or a virtual block just below the
 // birthday before the first.
 func (w *Watcher) tip(ctx context.Context) (store.ChainBlock, error) {

@@ -789,11 +789,16 @@ func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
 		LocalBalance: c.LocalBalance, Reserve: c.LocalChanReserveSat, Unsettled: c.UnsettledBalance}
 	// The short channel id's top 24 bits are the funding block height; a
 	// zero-conf channel's id is an alias until its funding confirms.
+	var scid uint64
 	switch {
 	case !c.ZeroConf:
-		ch.FundingHeight = int64(c.ChanId >> 40)
+		scid = c.ChanId
 	case c.ZeroConfConfirmedScid != 0:
-		ch.FundingHeight = int64(c.ZeroConfConfirmedScid >> 40)
+		scid = c.ZeroConfConfirmedScid
+	}
+	if scid != 0 {
+		ch.FundingHeight = int64(scid >> 40)
+		ch.ShortChannelID = fmt.Sprintf("%dx%dx%d", scid>>40, scid>>16&0xffffff, scid&0xffff)
 	}
 	txid, idx, err := parseChannelPoint(c.ChannelPoint)
 	if err != nil {

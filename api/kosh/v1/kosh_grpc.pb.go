@@ -40,6 +40,8 @@ const (
 	IssuerService_GetSupply_FullMethodName           = "/kosh.v1.IssuerService/GetSupply"
 	IssuerService_ListJournal_FullMethodName         = "/kosh.v1.IssuerService/ListJournal"
 	IssuerService_GetReserves_FullMethodName         = "/kosh.v1.IssuerService/GetReserves"
+	IssuerService_ExportControlProof_FullMethodName  = "/kosh.v1.IssuerService/ExportControlProof"
+	IssuerService_ImportControlProof_FullMethodName  = "/kosh.v1.IssuerService/ImportControlProof"
 	IssuerService_Attest_FullMethodName              = "/kosh.v1.IssuerService/Attest"
 	IssuerService_GetPrices_FullMethodName           = "/kosh.v1.IssuerService/GetPrices"
 	IssuerService_SetManualPrice_FullMethodName      = "/kosh.v1.IssuerService/SetManualPrice"
@@ -85,6 +87,18 @@ type IssuerServiceClient interface {
 	// GetReserves returns the live reserve snapshot with every source's
 	// figures, the watched UTXOs and the Lightning channels.
 	GetReserves(ctx context.Context, in *GetReservesRequest, opts ...grpc.CallOption) (*GetReservesResponse, error)
+	// ExportControlProof builds the PSBT that proves control of watched
+	// reserve outputs (docs/proofs.md 4.12): a BIP-127 proof-of-reserves
+	// transaction committing to the issuer key and the chain watcher's tip.
+	// Sign it offline with the outputs' keys, with any PSBT signer, and give
+	// it to ImportControlProof. An output counts only with a proof.
+	ExportControlProof(ctx context.Context, in *ExportControlProofRequest, opts ...grpc.CallOption) (*ExportControlProofResponse, error)
+	// ImportControlProof checks signed copies of an exported PSBT and stores
+	// the proof; the outputs it proves count from then on, for
+	// chain.proofmaxage blocks after its challenge block. It refuses a
+	// wrong, partial or foreign proof with FailedPrecondition, naming each
+	// output and why.
+	ImportControlProof(ctx context.Context, in *ImportControlProofRequest, opts ...grpc.CallOption) (*ImportControlProofResponse, error)
 	// Attest publishes an attestation now: it freezes the reserve snapshot
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
@@ -241,6 +255,26 @@ func (c *issuerServiceClient) GetReserves(ctx context.Context, in *GetReservesRe
 	return out, nil
 }
 
+func (c *issuerServiceClient) ExportControlProof(ctx context.Context, in *ExportControlProofRequest, opts ...grpc.CallOption) (*ExportControlProofResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportControlProofResponse)
+	err := c.cc.Invoke(ctx, IssuerService_ExportControlProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *issuerServiceClient) ImportControlProof(ctx context.Context, in *ImportControlProofRequest, opts ...grpc.CallOption) (*ImportControlProofResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportControlProofResponse)
+	err := c.cc.Invoke(ctx, IssuerService_ImportControlProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *issuerServiceClient) Attest(ctx context.Context, in *AttestRequest, opts ...grpc.CallOption) (*AttestResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AttestResponse)
@@ -320,6 +354,18 @@ type IssuerServiceServer interface {
 	// GetReserves returns the live reserve snapshot with every source's
 	// figures, the watched UTXOs and the Lightning channels.
 	GetReserves(context.Context, *GetReservesRequest) (*GetReservesResponse, error)
+	// ExportControlProof builds the PSBT that proves control of watched
+	// reserve outputs (docs/proofs.md 4.12): a BIP-127 proof-of-reserves
+	// transaction committing to the issuer key and the chain watcher's tip.
+	// Sign it offline with the outputs' keys, with any PSBT signer, and give
+	// it to ImportControlProof. An output counts only with a proof.
+	ExportControlProof(context.Context, *ExportControlProofRequest) (*ExportControlProofResponse, error)
+	// ImportControlProof checks signed copies of an exported PSBT and stores
+	// the proof; the outputs it proves count from then on, for
+	// chain.proofmaxage blocks after its challenge block. It refuses a
+	// wrong, partial or foreign proof with FailedPrecondition, naming each
+	// output and why.
+	ImportControlProof(context.Context, *ImportControlProofRequest) (*ImportControlProofResponse, error)
 	// Attest publishes an attestation now: it freezes the reserve snapshot
 	// and the ledger, builds the liability trees and signs. It fails with
 	// Aborted if another attestation is being made.
@@ -384,6 +430,12 @@ func (UnimplementedIssuerServiceServer) ListJournal(context.Context, *ListJourna
 }
 func (UnimplementedIssuerServiceServer) GetReserves(context.Context, *GetReservesRequest) (*GetReservesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetReserves not implemented")
+}
+func (UnimplementedIssuerServiceServer) ExportControlProof(context.Context, *ExportControlProofRequest) (*ExportControlProofResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExportControlProof not implemented")
+}
+func (UnimplementedIssuerServiceServer) ImportControlProof(context.Context, *ImportControlProofRequest) (*ImportControlProofResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ImportControlProof not implemented")
 }
 func (UnimplementedIssuerServiceServer) Attest(context.Context, *AttestRequest) (*AttestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Attest not implemented")
@@ -652,6 +704,42 @@ func _IssuerService_GetReserves_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IssuerService_ExportControlProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportControlProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).ExportControlProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_ExportControlProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).ExportControlProof(ctx, req.(*ExportControlProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IssuerService_ImportControlProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportControlProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).ImportControlProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_ImportControlProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).ImportControlProof(ctx, req.(*ImportControlProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IssuerService_Attest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AttestRequest)
 	if err := dec(in); err != nil {
@@ -782,6 +870,14 @@ var IssuerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReserves",
 			Handler:    _IssuerService_GetReserves_Handler,
+		},
+		{
+			MethodName: "ExportControlProof",
+			Handler:    _IssuerService_ExportControlProof_Handler,
+		},
+		{
+			MethodName: "ImportControlProof",
+			Handler:    _IssuerService_ImportControlProof_Handler,
 		},
 		{
 			MethodName: "Attest",
