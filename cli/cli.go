@@ -50,6 +50,8 @@ var Summaries = map[string]string{
 	"ListFlaggedDeposits": "list on-chain deposits credited and then reorged out (act on them)",
 	"GetPrices":           "show the oracle's price of each currency and every source's last quote",
 	"SetManualPrice":      "override a currency's price by hand (--currency, --price, --valid_for_seconds, --clear, --reason)",
+	"ExportControlProof":  "write the PSBT that proves control of watched outputs, to sign offline (--outpoints, repeatable; --all)",
+	"ImportControlProof":  "import the signed proof PSBT (--psbts @file, repeatable for cosigners' copies)",
 }
 
 // Global options shared by every command.
@@ -72,7 +74,9 @@ func defaultDataDir() string {
 
 // Aliases are shorter names for common commands, as lncli has them.
 var Aliases = map[string]string{
-	"reserves": "getreserves",
+	"exportproof": "exportcontrolproof",
+	"importproof": "importcontrolproof",
+	"reserves":    "getreserves",
 	"supply":   "getsupply",
 	"prices":   "getprices",
 }
@@ -177,9 +181,15 @@ func parseRequest(m protoreflect.MethodDescriptor, args []string, stderr io.Writ
 	fs := flag.NewFlagSet(CommandName(m), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	values := map[string]*string{}
+	lists := map[string]*listFlag{}
 	fields := in.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		f := fields.Get(i)
+		if f.IsList() {
+			lists[string(f.Name())] = &listFlag{}
+			fs.Var(lists[string(f.Name())], string(f.Name()), "repeatable "+f.Kind().String()+"; @path reads a value from a file")
+			continue
+		}
 		help := string(f.Kind().String())
 		if f.Kind() == protoreflect.EnumKind {
 			var names []string
@@ -212,7 +222,21 @@ func parseRequest(m protoreflect.MethodDescriptor, args []string, stderr io.Writ
 		if !set[name] {
 			continue
 		}
-		v := *values[name]
+		if l, ok := lists[name]; ok {
+			vals := make([]string, len(*l))
+			for i, v := range *l {
+				var err error
+				if vals[i], err = fromFile(v); err != nil {
+					return nil, err
+				}
+			}
+			obj[name] = vals
+			continue
+		}
+		v, err := fromFile(*values[name])
+		if err != nil {
+			return nil, err
+		}
 		switch f.Kind() {
 		case protoreflect.BoolKind:
 			obj[name] = v == "true" || v == "1"
@@ -238,6 +262,26 @@ func parseRequest(m protoreflect.MethodDescriptor, args []string, stderr io.Writ
 		return nil, fmt.Errorf("bad option value: %w", err)
 	}
 	return req, nil
+}
+
+// listFlag collects the values of a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// fromFile returns v, or the trimmed content of the file v names after an
+// "@" (a PSBT is too long for a command line).
+func fromFile(v string) (string, error) {
+	path, ok := strings.CutPrefix(v, "@")
+	if !ok {
+		return v, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // shortEnum strips the enum's type prefix: PEG_SAT -> SAT.

@@ -22,6 +22,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"google.golang.org/grpc"
 )
 
 const vectors = "../../testdata/attest"
@@ -243,7 +245,8 @@ func (f *fakeChain) GetTxOut(txid *chainhash.Hash, vout uint32, _ bool) (*btcjso
 		for _, tx := range b.Transactions {
 			if tx.TxHash() == *txid {
 				tip := f.blocks[len(f.blocks)-1].BlockHash()
-				return &btcjson.GetTxOutResult{BestBlock: tip.String(), Confirmations: int64(len(f.blocks) - h), Value: btcutil.Amount(v).ToBTC()}, nil
+				return &btcjson.GetTxOutResult{BestBlock: tip.String(), Confirmations: int64(len(f.blocks) - h), Value: btcutil.Amount(v).ToBTC(),
+					ScriptPubKey: btcjson.ScriptPubKeyResult{Hex: fmt.Sprintf("%x", tx.TxOut[vout].PkScript)}}, nil
 			}
 		}
 	}
@@ -311,6 +314,14 @@ func TestOnChain(t *testing.T) {
 		{"block not in chain", 12, func(a *attest.Attestation) { a.Block.Hash = strings.Repeat("11", 32) }, 1, "is not in your node's best chain"},
 		{"unknown output", 12, func(a *attest.Attestation) { a.Reserves.Onchain[0].Outpoint = strings.Repeat("22", 32) + ":0" }, 1, "its transaction is not in block 5"},
 		{"scan limit", 12, func(a *attest.Attestation) {}, -1, "more than --maxscan 3"},
+		// Version 2: scripts and proof blocks are checked too.
+		{"scripts hold", 12, v2(nil), 0, "every output's script is the one on the chain"},
+		{"script differs", 12, v2(func(a *attest.Attestation) { a.Reserves.Onchain[0].Script = "52" }), 1,
+			"has script 51 on-chain, not the 52 attested"},
+		{"spent output's script differs", 12, v2(func(a *attest.Attestation) { a.Reserves.Onchain[1].Script = "52" }), 1,
+			"has script 51 on-chain, not the 52 attested"},
+		{"proof block not in the chain", 12, v2(func(a *attest.Attestation) { a.Reserves.Proofs[0].Block.Hash = strings.Repeat("33", 32) }), 1,
+			"Proof 0 commits to block 3333"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,6 +340,23 @@ func TestOnChain(t *testing.T) {
 				t.Fatalf("%d failures (want %d), output lacks %q:\n%s", r.failures, tc.fails, tc.want, out.String())
 			}
 		})
+	}
+}
+
+// v2 makes the TestOnChain attestation version 2 (scripts 51, one proof
+// at block 10), then applies edit.
+func v2(edit func(a *attest.Attestation)) func(a *attest.Attestation) {
+	return func(a *attest.Attestation) {
+		f, _, _ := newFakeChain()
+		a.Version = 2
+		for i := range a.Reserves.Onchain {
+			a.Reserves.Onchain[i].Script = "51"
+		}
+		h, _ := f.GetBlockHash(10)
+		a.Reserves.Proofs = []attest.Proof{{Block: attest.Block{Height: 10, Hash: h.String()}}}
+		if edit != nil {
+			edit(a)
+		}
 	}
 }
 
@@ -371,5 +399,99 @@ func TestForkedChainDir(t *testing.T) {
 		if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, id) {
 			t.Errorf("fork at %d: exit %d, want 1 and %q naming %s\n%s", fork.Seq, code, want, id, out)
 		}
+	}
+}
+
+// TestVersion2Offline: a version 2 attestation verifies offline, saying
+// which outputs are not counted and why, which channels are claims, and
+// which checks need the user's node and lnd.
+func TestVersion2Offline(t *testing.T) {
+	dir := filepath.Join(vectors, "chain-v2")
+	code, out := run(t, "attestation", filepath.Join(dir, firstFile(t, dir, "000003-")), "--chain", dir)
+	for _, want := range []string{"proofs of control: 3 proofs; 3 of 5 outputs counted", "no proof of control",
+		"is older than 1000 blocks", "claimed channel", "not checked without your node", "not checked without your lnd",
+		"hash chain of 3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// fakeGraph is a verifier's lnd graph: channels by short channel id.
+type fakeGraph map[uint64]*lnrpc.ChannelEdge
+
+func (g fakeGraph) GetChanInfo(_ context.Context, in *lnrpc.ChanInfoRequest, _ ...grpc.CallOption) (*lnrpc.ChannelEdge, error) {
+	if e, ok := g[in.ChanId]; ok {
+		return e, nil
+	}
+	return nil, errors.New("edge not found")
+}
+
+// TestAnnouncedChannels: each announced channel must be in the verifier's
+// lnd graph with the same channel point and capacity and the node as one
+// end; a channel point that is some other output of the same value, or a
+// channel between two other nodes, fails.
+func TestAnnouncedChannels(t *testing.T) {
+	dir := filepath.Join(vectors, "chain-v2")
+	b, _ := os.ReadFile(filepath.Join(dir, firstFile(t, dir, "000001-")))
+	a, err := attest.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := fakeGraph{}
+	for _, n := range a.Reserves.Lightning {
+		for _, c := range n.Channels {
+			if c.Evidence != attest.EvidenceAnnounced {
+				continue
+			}
+			h, tx, o, _ := attest.ParseShortChannelID(c.ShortChannelID)
+			honest[uint64(h)<<40|uint64(tx)<<16|uint64(o)] = &lnrpc.ChannelEdge{ChanPoint: c.ChannelPoint,
+				Node1Pub: n.PubKey, Node2Pub: "03" + strings.Repeat("ab", 32), Capacity: int64(c.Capacity)}
+		}
+	}
+	cases := []struct {
+		name  string
+		edit  func(g fakeGraph)
+		fails int
+		want  string
+	}{
+		{"all announced", func(fakeGraph) {}, 0, "announced channels are in your lnd's graph"},
+		{"another output of the same value", func(g fakeGraph) {
+			for _, e := range g {
+				e.ChanPoint = strings.Repeat("44", 32) + ":0"
+				break
+			}
+		}, 1, "your lnd knows short channel id"},
+		{"between two other nodes", func(g fakeGraph) {
+			for _, e := range g {
+				e.Node1Pub = "02" + strings.Repeat("cd", 32)
+				break
+			}
+		}, 1, "not by node"},
+		{"not in the graph", func(g fakeGraph) {
+			for k := range g {
+				delete(g, k)
+				break
+			}
+		}, 1, "is not in your lnd's graph"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := fakeGraph{}
+			for k, e := range honest {
+				cp := *e
+				g[k] = &cp
+			}
+			c.edit(g)
+			var out bytes.Buffer
+			r := &runner{ctx: context.Background(), out: &out}
+			r.checkAnnounced(context.Background(), a, &lndConn{graphClient: g})
+			if r.failures != c.fails || !strings.Contains(out.String(), c.want) {
+				t.Fatalf("%d failures (want %d), output lacks %q:\n%s", r.failures, c.fails, c.want, out.String())
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -53,6 +54,7 @@ type outputClaim struct {
 	outpoint wire.OutPoint
 	text     string
 	value    int64
+	script   string // hex scriptPubKey the attestation states ("" for a channel point or version 1)
 	conf     int64
 	created  int64 // height of the block that created it, from conf
 }
@@ -86,7 +88,7 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	}
 
 	var claims []outputClaim
-	add := func(what, op string, value, conf int64) {
+	add := func(what, op string, value, conf int64, script string) {
 		txid, vout, _ := strings.Cut(op, ":")
 		hash, err := chainhash.NewHashFromStr(txid)
 		n, err2 := strconv.ParseUint(vout, 10, 32)
@@ -95,10 +97,10 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 			return
 		}
 		claims = append(claims, outputClaim{what: what, outpoint: wire.OutPoint{Hash: *hash, Index: uint32(n)},
-			text: op, value: value, conf: conf, created: a.Block.Height - conf + 1})
+			text: op, value: value, script: script, conf: conf, created: a.Block.Height - conf + 1})
 	}
 	for _, u := range a.Reserves.Onchain {
-		add("on-chain output", u.Outpoint, int64(u.Value), u.Confirmations)
+		add("on-chain output", u.Outpoint, int64(u.Value), u.Confirmations, u.Script)
 	}
 	for _, n := range a.Reserves.Lightning {
 		for _, ch := range n.Channels {
@@ -111,7 +113,7 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 				r.notef("channel point %s was unconfirmed at the attested block and is not checked on-chain", ch.ChannelPoint)
 				continue
 			}
-			add("channel point", ch.ChannelPoint, int64(ch.Capacity), ch.Confirmations)
+			add("channel point", ch.ChannelPoint, int64(ch.Capacity), ch.Confirmations, "")
 		}
 	}
 
@@ -129,6 +131,9 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 		sats, err := btcutil.NewAmount(res.Value)
 		if err != nil || int64(sats) != cl.value {
 			r.fail(fmt.Sprintf("%s %s holds %d sats on-chain, not the %d sats attested", cl.what, cl.text, int64(sats), cl.value))
+		}
+		if cl.script != "" && res.ScriptPubKey.Hex != cl.script {
+			r.fail(fmt.Sprintf("%s %s has script %s on-chain, not the %s attested (and proven)", cl.what, cl.text, res.ScriptPubKey.Hex, cl.script))
 		}
 		bestHeight := tip
 		if bh, err := chainhash.NewHashFromStr(res.BestBlock); err == nil {
@@ -148,8 +153,22 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	if len(spent) > 0 {
 		r.checkSpent(a, c, spent, tip, maxScan)
 	}
+	// Each proof of control commits to a block of the best chain.
+	for i, p := range a.Reserves.Proofs {
+		h, err := c.GetBlockHash(p.Block.Height)
+		switch {
+		case err != nil:
+			r.fail(fmt.Sprintf("your node cannot give block %d, the challenge of proof %d: %v", p.Block.Height, i, err))
+		case h.String() != p.Block.Hash:
+			r.fail(fmt.Sprintf("proof %d commits to block %s at height %d, but your node's best chain has %s there: the proof proves nothing",
+				i, p.Block.Hash, p.Block.Height, h))
+		}
+	}
 	if r.failures == before {
 		r.okf("%d outputs and channel points existed unspent at block %d %s with the attested values, per your node (tip %d)", len(claims), a.Block.Height, a.Block.Hash, tip)
+		if a.Version >= 2 {
+			r.okf("every output's script is the one on the chain, and the %d proofs' challenge blocks are in your node's best chain", len(a.Reserves.Proofs))
+		}
 	}
 }
 
@@ -178,6 +197,8 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 				r.fail(fmt.Sprintf("%s %s does not exist: its transaction has only %d outputs", cl.what, cl.text, len(tx.TxOut)))
 			} else if v := tx.TxOut[cl.outpoint.Index].Value; v != cl.value {
 				r.fail(fmt.Sprintf("%s %s holds %d sats on-chain, not the %d sats attested", cl.what, cl.text, v, cl.value))
+			} else if pk := hex.EncodeToString(tx.TxOut[cl.outpoint.Index].PkScript); cl.script != "" && pk != cl.script {
+				r.fail(fmt.Sprintf("%s %s has script %s on-chain, not the %s attested (and proven)", cl.what, cl.text, pk, cl.script))
 			} else {
 				pending = append(pending, cl)
 			}

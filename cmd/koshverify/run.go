@@ -37,15 +37,25 @@ Usage:
   koshverify receipt FILE --issuer KEY
       Checks a balance receipt's signature under the issuer's key.
 
+Without node flags, a version 2 attestation's proofs of control are still
+checked in full (every signature through btcd's script interpreter), and the
+output says which outputs are listed but not counted, and why.
+
 Node flags (attestation): check every listed UTXO and channel point against
 your own node: that it was created in the best chain at the stated
-confirmations, holds the stated value, and was unspent at the attested block.
+confirmations, holds the stated value (and, version 2, script), and was
+unspent at the attested block; and that each proof of control's challenge
+block is in your best chain.
   --btcd HOST:PORT       btcd RPC (TLS; needs --rpccert)
   --bitcoind HOST:PORT   bitcoind RPC (plain HTTP: keep it on loopback)
   --rpcuser, --rpcpass   RPC credentials
   --rpccert FILE         btcd's rpc.cert
   --maxscan N            blocks to scan for spends of an output spent after
                          the attested block (default 2016)
+  --lnd HOST:PORT        your lnd: every channel the attestation calls
+                         announced must be in its graph, same channel point
+                         and capacity, with the issuer's node as one end
+  --lnd.tlscert FILE, --lnd.macaroon FILE   for --lnd (readonly.macaroon)
 
 --issuer KEY is the issuer's x-only public key (64 hex digits); when given,
 documents signed by any other key fail. URLs must be https, or http to a
@@ -174,6 +184,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 type nodeFlags struct {
 	btcd, bitcoind, user, pass, cert string
 	maxScan                          int64
+	lnd, lndCert, lndMacaroon        string
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -183,6 +194,9 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.pass, "rpcpass", "", "RPC password")
 	fs.StringVar(&n.cert, "rpccert", "", "btcd rpc.cert")
 	fs.Int64Var(&n.maxScan, "maxscan", 2016, "blocks to scan for later spends")
+	fs.StringVar(&n.lnd, "lnd", "", "your lnd's gRPC host:port, to check announced channels in its graph")
+	fs.StringVar(&n.lndCert, "lnd.tlscert", "", "your lnd's tls.cert")
+	fs.StringVar(&n.lndMacaroon, "lnd.macaroon", "", "a macaroon of your lnd that may read the graph (readonly.macaroon)")
 }
 
 func (r *runner) attestation(args []string) error {
@@ -220,8 +234,63 @@ func (r *runner) attestation(args []string) error {
 		}
 		defer client.Shutdown()
 		r.checkOnChain(a, client, nf.maxScan)
+	} else if a.Version >= 2 {
+		r.notef("not checked without your node (--btcd or --bitcoind): that the outputs, their scripts and values, are on the chain and unspent at the attested block, and that each proof's challenge block is in the best chain")
+	}
+	if a.Version >= 2 {
+		if nf.lnd != "" {
+			client, err := dialLnd(nf)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			r.checkAnnounced(r.ctx, a, client)
+		} else if announced(a) > 0 {
+			r.notef("not checked without your lnd (--lnd): that the %d announced channels are in the Lightning graph with the issuer's node as one end", announced(a))
+		}
 	}
 	return nil
+}
+
+// describeControl prints what the version 2 evidence shows: outputs
+// counted with a proof of control, outputs listed but not counted and why,
+// and claimed channels.
+func (r *runner) describeControl(a *attest.Attestation) {
+	proven := 0
+	for i := range a.Reserves.Onchain {
+		u := &a.Reserves.Onchain[i]
+		if why := a.UncountedReason(u); why != "" {
+			fmt.Fprintf(r.out, "  not counted: on-chain output %s (%d sats, %s): %s\n", u.Outpoint, u.Value, u.Source, why)
+			continue
+		}
+		proven++
+	}
+	fmt.Fprintf(r.out, "  proofs of control: %d proofs; %d of %d outputs counted with one (proof age %d blocks)\n",
+		len(a.Reserves.Proofs), proven, len(a.Reserves.Onchain), *a.Counting.ProofMaxAge)
+	for _, n := range a.Reserves.Lightning {
+		for _, c := range n.Channels {
+			if c.Evidence == attest.EvidenceClaimed {
+				how := "not counted"
+				if a.Counting.LightningClaimed.Counts && c.Counted > 0 {
+					how = "counted under the issuer's claimed-channel rule"
+				}
+				fmt.Fprintf(r.out, "  claimed channel (no third-party evidence it is %s's): %s, %d sats local, %s\n", n.Name, c.ChannelPoint, c.LocalBalance, how)
+			}
+		}
+	}
+}
+
+// announced counts the announced channels of a.
+func announced(a *attest.Attestation) int {
+	n := 0
+	for _, node := range a.Reserves.Lightning {
+		for _, c := range node.Channels {
+			if c.Evidence == attest.EvidenceAnnounced {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // checkDocument verifies one attestation and prints its figures; it
@@ -252,8 +321,13 @@ func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation
 	if !c.Backed {
 		r.notef("by the attestation's own figures the liabilities are NOT backed at the policy minimum")
 	}
+	if a.Version >= 2 {
+		r.describeControl(a)
+	}
 	if err != nil {
 		r.report(err)
+	} else if a.Version >= 2 {
+		r.okf("signature, canonical form, sums, counting rules, coverage and proofs of control (every script run through btcd's interpreter) of %s", src)
 	} else {
 		r.okf("signature, canonical form, sums, counting rules and coverage of %s", src)
 	}
