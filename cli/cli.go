@@ -77,8 +77,8 @@ var Aliases = map[string]string{
 	"exportproof": "exportcontrolproof",
 	"importproof": "importcontrolproof",
 	"reserves":    "getreserves",
-	"supply":   "getsupply",
-	"prices":   "getprices",
+	"supply":      "getsupply",
+	"prices":      "getprices",
 }
 
 // CommandName is the subcommand name of a method.
