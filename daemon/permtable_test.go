@@ -54,6 +54,8 @@ var expectedRules = map[string]expectedRule{
 	"/kosh.v1.IssuerService/GetSupply":           {ops: "supply:read", who: everyIssuer},
 	"/kosh.v1.IssuerService/ListJournal":         {ops: "journal:read", who: readers},
 	"/kosh.v1.IssuerService/GetReserves":         {ops: "reserves:read", who: everyIssuer},
+	"/kosh.v1.IssuerService/ExportControlProof":  {ops: "reserves:read", who: everyIssuer},
+	"/kosh.v1.IssuerService/ImportControlProof":  {ops: "reserves:write", who: "admin"},
 	"/kosh.v1.IssuerService/Attest":              {ops: "attestations:write", who: "admin"},
 	"/kosh.v1.IssuerService/ListFlaggedDeposits": {ops: "reserves:read", who: everyIssuer},
 	"/kosh.v1.IssuerService/GetPrices":           {ops: "prices:read", who: everyIssuer},

@@ -24,6 +24,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 )
 
 const vectors = "../../testdata/attest"
@@ -482,8 +483,7 @@ func TestAnnouncedChannels(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			g := fakeGraph{}
 			for k, e := range honest {
-				cp := *e
-				g[k] = &cp
+				g[k] = proto.Clone(e).(*lnrpc.ChannelEdge)
 			}
 			c.edit(g)
 			var out bytes.Buffer
