@@ -99,6 +99,7 @@ race:
 # into .build/bin and cached there.
 nodes:
 	bash itest/build-nodes.sh
+	bash itest/install-electrum.sh
 
 itest: nodes
 	$(GO) test -count=1 -timeout 30m -v ./itest/... 2>&1 | tee .build/itest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}

@@ -127,8 +127,11 @@ func TestAttestations(t *testing.T) {
 	h.SendToAddress(t, w.p2wpkh(0, 1), 100_000)
 	const capacity, push = 1_000_000, 200_000
 	cp := h.OpenChannel(t, erin, frank, capacity, push)
-	h.Mine(t, 3)
+	// Six confirmations: the channel is announced (the nodes exchange
+	// announcement signatures at 6), which is what shows it is erin's.
+	h.Mine(t, 6)
 	h.WaitSynced(t, erin, frank)
+	k.proveChain(t, w)
 	point := harness.ChanPointString(cp)
 	ec, fc := erin.Channel(t, cp), frank.Channel(t, cp)
 	erinWant := ec.LocalBalance - int64(ec.LocalConstraints.ChanReserveSat)
@@ -137,8 +140,8 @@ func TestAttestations(t *testing.T) {
 		if c := source(s, "chain"); c == nil || c.Counted != 500_000 {
 			return fmt.Errorf("chain source %v, want 500000 counted", c)
 		}
-		if ch := channel(s, erin.Name, point); ch == nil || ch.Counted != erinWant {
-			return fmt.Errorf("erin's channel %v, want %d counted", ch, erinWant)
+		if ch := channel(s, erin.Name, point); ch == nil || ch.Counted != erinWant || !ch.Announced {
+			return fmt.Errorf("erin's channel %v, want announced and %d counted", ch, erinWant)
 		}
 		if ch := channel(s, frank.Name, point); ch == nil || !ch.Verified {
 			return fmt.Errorf("frank's channel %v, want verified", ch)
@@ -245,7 +248,11 @@ func TestAttestations(t *testing.T) {
 	bt := h.Btcd()
 	docFile := writeFile(t, "att.json", doc)
 	node := []string{"--btcd", bt.RPCAddr, "--rpcuser", bt.RPCUser, "--rpcpass", bt.RPCPass, "--rpccert", bt.CertPath}
-	if code, out := runVerify(t, append([]string{"attestation", docFile, "--issuer", d1.IssuerKey}, node...)...); code != 0 {
+	// frank's lnd stands for the verifier's own: erin's channel must be in
+	// its graph with erin as one end.
+	lnd := []string{"--lnd", frank.RPCAddr, "--lnd.tlscert", frank.TLSCertPath, "--lnd.macaroon", frank.ReadonlyMacaroonPath}
+	if code, out := runVerify(t, append(append([]string{"attestation", docFile, "--issuer", d1.IssuerKey}, node...), lnd...)...); code != 0 ||
+		!strings.Contains(out, "1 announced channels are in your lnd's graph") {
 		t.Fatalf("koshverify attestation: exit %d:\n%s", code, out)
 	}
 	tampered := strings.Replace(doc, `"value":"400000"`, `"value":"400001"`, 1)

@@ -42,7 +42,7 @@ func TestChainReserves(t *testing.T) {
 		addChecksum("addr(" + plain + ")"),
 	}
 	k := startKosh(t, cfg)
-	k.waitReserves("empty reserves at the tip", syncTimeout, chainAt(tipHeight(t, h), 0, 0))
+	k.waitReserves("empty reserves at the tip", syncTimeout, chainWatchedAt(tipHeight(t, h), 0, 0))
 
 	// Pay index 2 of wpkh, index 0 of tr, index 0 of the multisig and the
 	// plain address, in one transaction.
@@ -59,11 +59,11 @@ func TestChainReserves(t *testing.T) {
 	}
 	fundTx := h.SendToAddresses(t, first)
 	h.Mine(t, 1)
-	k.waitReserves("1 confirmation: reported, not counted", syncTimeout, chainAt(tipHeight(t, h), 0, firstTotal))
+	k.waitReserves("1 confirmation: reported, not counted", syncTimeout, chainWatchedAt(tipHeight(t, h), 0, firstTotal))
 	h.Mine(t, 1)
-	k.waitReserves("2 confirmations: still not counted", syncTimeout, chainAt(tipHeight(t, h), 0, firstTotal))
+	k.waitReserves("2 confirmations: still not counted", syncTimeout, chainWatchedAt(tipHeight(t, h), 0, firstTotal))
 	h.Mine(t, 1)
-	snap := k.waitReserves("3 confirmations: counted", syncTimeout, chainAt(tipHeight(t, h), firstTotal, 0))
+	snap := k.waitReserves("3 confirmations: counted", syncTimeout, chainWatchedAt(tipHeight(t, h), firstTotal, 0))
 	if len(snap.Utxos) != 4 {
 		t.Fatalf("%d UTXOs listed, want 4: %s", len(snap.Utxos), dumpJSON(snap.Utxos))
 	}
@@ -80,23 +80,23 @@ func TestChainReserves(t *testing.T) {
 	h.SendToAddress(t, w.p2wpkh(0, 40), 40_000)
 	h.Mine(t, 3)
 	counted := firstTotal + 21_000 + 40_000
-	k.waitReserves("outputs past the first gap window", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
+	k.waitReserves("outputs past the first gap window", syncTimeout, chainWatchedAt(tipHeight(t, h), counted, 0))
 
 	// Spend index 2: gone from the reserves as soon as the spend is mined.
 	op := wire.OutPoint{Hash: *fundTx, Index: h.OutputIndex(t, fundTx, w.p2wpkh(0, 2))}
 	w.spendP2WPKH(op, 100_000, 0, 2, freshAddress(t, h, "away"))
 	h.Mine(t, 1)
 	counted -= 100_000
-	k.waitReserves("spent output removed", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
+	k.waitReserves("spent output removed", syncTimeout, chainWatchedAt(tipHeight(t, h), counted, 0))
 
 	// A funding transaction, counted at 3 confirmations, then dropped by a
 	// reorg of depth 3: the reserves roll back exactly.
 	dropped := h.SendToAddress(t, w.p2wpkh(0, 3), 77_000)
 	h.Mine(t, 3)
-	k.waitReserves("funding to be dropped counted", syncTimeout, chainAt(tipHeight(t, h), counted+77_000, 0))
+	k.waitReserves("funding to be dropped counted", syncTimeout, chainWatchedAt(tipHeight(t, h), counted+77_000, 0))
 	reorgsBefore := k.metric("kosh_chain_reorgs_total")
 	h.ReorgDroppingTx(t, dropped, 3)
-	k.waitReserves("reorg rolled the funding back", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
+	k.waitReserves("reorg rolled the funding back", syncTimeout, chainWatchedAt(tipHeight(t, h), counted, 0))
 	// btcd may be seen mid-reorganisation (it disconnects, then connects
 	// block by block), so one reorg can be rolled back in more than one step.
 	if got := k.metric("kosh_chain_reorgs_total"); got < reorgsBefore+1 {
@@ -105,11 +105,20 @@ func TestChainReserves(t *testing.T) {
 	// The spend rolled back by a reorg is re-mined; the spent output stays
 	// spent (the spend went back to the mempool and is mined again).
 	h.Mine(t, 1)
-	k.waitReserves("after the reorg settles", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
+	k.waitReserves("after the reorg settles", syncTimeout, chainWatchedAt(tipHeight(t, h), counted, 0))
 
-	// Minting is bounded by exactly what is counted.
+	// Nothing counts without a proof of control; once the issuer proves
+	// what it can sign for (not the plain address, whose key nobody holds),
+	// minting is bounded by exactly what is counted.
 	k.createAsset("KSH")
 	alice := k.createAccount("alice")
+	if err := k.mint("KSH", alice, 1); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("mint before any proof of control: %v", err)
+	}
+	plainOut := wire.OutPoint{Hash: *fundTx, Index: h.OutputIndex(t, fundTx, plain)}.String()
+	k.proveChainExcept(t, []string{plainOut}, w, cosigner)
+	counted -= 40_000
+	k.waitReserves("proven outputs counted", syncTimeout, chainAt(tipHeight(t, h), counted, 0))
 	if err := k.mint("KSH", alice, counted); err != nil {
 		t.Fatalf("mint %d against %d counted: %v", counted, counted, err)
 	}
@@ -130,8 +139,10 @@ func TestChainReserves(t *testing.T) {
 	h.SendToAddress(t, w.p2wpkh(0, 4), 5_000)
 	h.Mine(t, 4)
 	k = startKosh(t, cfg)
+	k.waitReserves("resumed after restart", syncTimeout, chainWatchedAt(savedHeight+4, counted+40_000+5_000, 0))
+	// The proofs survive the restart; the new output needs its own.
+	k.waitReserves("proofs kept across the restart", syncTimeout, chainAt(savedHeight+4, counted, 0))
 	counted += 5_000
-	k.waitReserves("resumed after restart", syncTimeout, chainAt(savedHeight+4, counted, 0))
 	if got := k.metric("kosh_chain_blocks_scanned_total"); got != 4 {
 		t.Fatalf("koshd scanned %v blocks after the restart, want 4 (it must resume from height %d, not the birthday %d)",
 			got, savedHeight, birthday)

@@ -13,16 +13,21 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/btcsuite/btcd/txscript"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/daemon"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
@@ -65,9 +70,59 @@ func koshConfig(t testing.TB, h *harness.Harness) daemon.Config {
 }
 
 // lndSpec is the --lnd.node value for a harness node, with its read-only
-// macaroon.
+// macaroon, and its admin macaroon as the proof macaroon so that the node
+// proves control of its wallet outputs (walletrpc FinalizePsbt).
 func lndSpec(n *harness.Node) string {
-	return fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s", n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath)
+	return fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,proofmacaroon=%s", n.Name, n.RPCAddr, n.TLSCertPath,
+		n.ReadonlyMacaroonPath, n.AdminMacaroonPath)
+}
+
+// proveChain has koshd export a proof of control over every watched
+// on-chain output, signs it as a hardware wallet would from the PSBT's own
+// fields with the wallets' master keys (controltest.SignPSBT: a signer
+// written for Kosh's tests; TestProofOfControl signs with Electrum and
+// lnd too), imports it, and waits until the outputs count.
+func (k *koshNode) proveChain(t testing.TB, wallets ...*descWallet) *koshv1.ImportControlProofResponse {
+	return k.proveChainExcept(t, nil, wallets...)
+}
+
+// proveChainExcept is proveChain leaving out the outputs at skip (outputs
+// nobody in wallets can sign for).
+func (k *koshNode) proveChainExcept(t testing.TB, skip []string, wallets ...*descWallet) *koshv1.ImportControlProofResponse {
+	t.Helper()
+	req := &koshv1.ExportControlProofRequest{All: true}
+	if len(skip) > 0 {
+		req.All = false
+		for _, u := range k.reserves().Utxos {
+			if u.Source == reserve.ChainSourceName && !slices.Contains(skip, u.Outpoint) {
+				req.Outpoints = append(req.Outpoints, u.Outpoint)
+			}
+		}
+	}
+	exp, err := k.issuer.ExportControlProof(k.ctx(), req)
+	if err != nil {
+		t.Fatalf("export proof: %v", err)
+	}
+	p, err := proving.DecodePSBT([]byte(exp.Psbt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var masters []*hdkeychain.ExtendedKey
+	for _, w := range wallets {
+		masters = append(masters, w.master)
+	}
+	if _, err := ct.SignPSBT(p, txscript.SigHashAll, masters...); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := proving.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := k.issuer.ImportControlProof(k.ctx(), &koshv1.ImportControlProofRequest{Psbts: []string{signed}})
+	if err != nil {
+		t.Fatalf("import proof: %v", err)
+	}
+	return imp
 }
 
 // startKosh starts koshd with cfg; it is stopped when the test ends.
@@ -185,6 +240,29 @@ func chainAt(height, counted, unconfirmed int64) func(*koshv1.ReserveSnapshot) e
 		if src.Height != height || src.Counted != counted || conf != counted || unconf != unconfirmed {
 			return fmt.Errorf("chain at %d counted %d (confirmed class %d) unconfirmed %d; want %d, %d, %d",
 				src.Height, src.Counted, conf, unconf, height, counted, unconfirmed)
+		}
+		if !s.Usable {
+			return fmt.Errorf("snapshot unusable: %s", s.Problem)
+		}
+		return nil
+	}
+}
+
+// chainWatchedAt checks the chain source at height watches confirmed
+// outputs worth confirmed (proven or not: what the scan found) and
+// unconfirmed ones worth unconfirmed.
+func chainWatchedAt(height, confirmed, unconfirmed int64) func(*koshv1.ReserveSnapshot) error {
+	return func(s *koshv1.ReserveSnapshot) error {
+		src := source(s, reserve.ChainSourceName)
+		if src == nil {
+			return fmt.Errorf("no chain source")
+		}
+		proven, _ := class(src, "onchain_confirmed")
+		unproven, _ := class(src, "onchain_unproven")
+		unconf, _ := class(src, "onchain_unconfirmed")
+		if src.Height != height || proven+unproven != confirmed || unconf != unconfirmed {
+			return fmt.Errorf("chain at %d watches %d confirmed (%d proven) and %d unconfirmed; want %d, %d, %d",
+				src.Height, proven+unproven, proven, unconf, height, confirmed, unconfirmed)
 		}
 		if !s.Usable {
 			return fmt.Errorf("snapshot unusable: %s", s.Problem)

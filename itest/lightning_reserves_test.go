@@ -16,9 +16,10 @@ import (
 )
 
 // TestLightningReserves drives koshd's Lightning sources against two real
-// lnd nodes: the on-chain wallet counts at the confirmation policy, a
-// channel and a payment show up as settled local balances minus each side's
-// channel reserve, exactly as lnd reports them; then bob's lnd stops, the
+// lnd nodes: the on-chain wallet counts at the confirmation policy (each
+// node proving control of it), an announced channel and a payment show up
+// as settled local balances minus each side's channel reserve, exactly as
+// lnd reports them; then bob's lnd stops, the
 // snapshot goes stale, a mint is refused naming bob, and when bob comes
 // back koshd recovers without a restart.
 func TestLightningReserves(t *testing.T) {
@@ -64,7 +65,9 @@ func TestLightningReserves(t *testing.T) {
 		}
 		return nil
 	})
-	h.Mine(t, 2)
+	// Six confirmations: verified at 3, and announced at 6 (the nodes
+	// exchange announcement signatures), which is what shows it is theirs.
+	h.Mine(t, 5)
 	h.WaitSynced(t, carol, dave)
 
 	cc, dc := carol.Channel(t, cp), dave.Channel(t, cp)
@@ -83,7 +86,7 @@ func TestLightningReserves(t *testing.T) {
 		}{{carol.Name, carolWant, cc.LocalBalance, cc.LocalConstraints.ChanReserveSat},
 			{dave.Name, daveWant, dc.LocalBalance, dc.LocalConstraints.ChanReserveSat}} {
 			ch := channel(s, c.node, point)
-			if ch == nil || !ch.Verified || ch.Capacity != capacity || ch.LocalBalance != c.bal ||
+			if ch == nil || !ch.Verified || !ch.Announced || ch.Capacity != capacity || ch.LocalBalance != c.bal ||
 				ch.Reserve != int64(c.reserveSat) || ch.Counted != c.want {
 				return fmt.Errorf("%s's channel: %v; want verified, capacity %d, local %d, reserve %d, counted %d",
 					c.node, ch, capacity, c.bal, c.reserveSat, c.want)

@@ -265,10 +265,38 @@ func (m *Monitor) AllowMint(_ context.Context, c ledger.MintCheck) error {
 		return err
 	}
 	if cov.Required.Cmp(big.NewInt(reserves)) > 0 {
-		return fmt.Errorf("minting would take the supply of %s to %d; at the policy minimums the outstanding supply of all assets needs %s sats of counted reserves, and %d are counted",
-			c.Asset.Code, c.SupplyAfter, cov.Required, reserves)
+		return fmt.Errorf("minting would take the supply of %s to %d; at the policy minimums the outstanding supply of all assets needs %s sats of counted reserves, and %d are counted%s",
+			c.Asset.Code, c.SupplyAfter, cov.Required, reserves, m.uncountedHint())
 	}
 	return nil
+}
+
+// uncountedHint says how much the sources watch but do not count for want
+// of evidence (no proof of control, a claimed channel), or "".
+func (m *Monitor) uncountedHint() string {
+	var unproven, claimed int64
+	for _, src := range m.Snapshot().Sources {
+		for _, c := range src.Classes {
+			switch {
+			case c.Counted:
+			case strings.HasSuffix(c.Name, "_unproven"):
+				unproven, _ = addChecked(unproven, c.Amount)
+			case c.Name == "channel_claimed":
+				claimed, _ = addChecked(claimed, c.Amount)
+			}
+		}
+	}
+	var parts []string
+	if unproven > 0 {
+		parts = append(parts, fmt.Sprintf("%d sats of watched outputs count 0 without a proof that the issuer controls them (koshcli getreserves says which; koshcli exportproof and importproof prove them)", unproven))
+	}
+	if claimed > 0 {
+		parts = append(parts, fmt.Sprintf("%d sats of claimed channels count 0 (nothing shows a third party they are the node's; lnd.countclaimed)", claimed))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
 }
 
 // SetPrices installs the price oracle that values fiat-pegged assets.
