@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/web/headless"
 )
 
@@ -269,6 +270,10 @@ func checkKoshverify(ctx context.Context, info *demoInfo, run, bin, attURL strin
 	args := []string{"attestation", file,
 		"--chain", info.Attest.Dir, "--issuer", info.Attest.IssuerKey,
 		"--btcd", bt.RPCAddr, "--rpcuser", bt.RPCUser, "--rpcpass", bt.RPCPass, "--rpccert", bt.CertPath}
+	if bob, ok := info.Lnd["bob"]; ok {
+		// bob's lnd stands for the verifier's own.
+		args = append(args, "--lnd", bob.RPCAddr, "--lnd.tlscert", bob.TLSCert, "--lnd.macaroon", bob.ReadonlyMacaroon)
+	}
 	fmt.Printf("check: koshverify on %s (saved as %s)\n", attURL, file)
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "koshverify"), args...)
 	var out bytes.Buffer
@@ -286,6 +291,35 @@ func checkKoshverify(ctx context.Context, info *demoInfo, run, bin, attURL strin
 	case !strings.Contains(out.String(), "OK: every check holds."):
 		return errors.New("koshverify did not say OK")
 	}
-	fmt.Println("check: ok   koshverify: every check holds (signature, sums, coverage, hash chain, issuer key, every UTXO and channel against btcd)")
+	fmt.Println("check: ok   koshverify: every check holds (signature, sums, coverage, proofs of control, hash chain, issuer key, every UTXO and channel against btcd, announced channels against lnd bob)")
+	return checkEveryOutputProven(doc)
+}
+
+// checkEveryOutputProven fails unless the attestation is version 2 and every
+// output old enough to count has a good proof of control, and every
+// channel is announced: the demo proves all it holds.
+func checkEveryOutputProven(doc []byte) error {
+	a, err := attest.VerifyDocument(doc)
+	if err != nil {
+		return err
+	}
+	if a.Version < 2 {
+		return fmt.Errorf("the attestation is version %d; proofs of control need version 2", a.Version)
+	}
+	for i := range a.Reserves.Onchain {
+		u := &a.Reserves.Onchain[i]
+		if why := a.UncountedReason(u); why != "" && u.Confirmations >= a.Counting.MinConfirmations {
+			return fmt.Errorf("output %s (%s) does not count: %s", u.Outpoint, u.Source, why)
+		}
+	}
+	for _, n := range a.Reserves.Lightning {
+		for _, c := range n.Channels {
+			if c.Evidence != attest.EvidenceAnnounced {
+				return fmt.Errorf("channel %s of %s is only claimed", c.ChannelPoint, n.Name)
+			}
+		}
+	}
+	fmt.Printf("check: ok   every one of the %d outputs is proven by one of %d proofs of control, every channel announced\n",
+		len(a.Reserves.Onchain), len(a.Reserves.Proofs))
 	return nil
 }

@@ -263,7 +263,12 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.pids()
 
-	// 7. Wait for the reserves and the price, then exercise the CLI.
+	// 7. Prove control of the cold wallet's outputs, the two-step flow an
+	// operator runs with a hardware wallet; then wait for the reserves and
+	// the price, and exercise the CLI.
+	if err := d.prove(ctx, w); err != nil {
+		return err
+	}
 	snap, err := d.waitReserves(ctx)
 	if err != nil {
 		return err
@@ -318,11 +323,12 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 		"--chain.birthday", strconv.FormatInt(d.birthday, 10),
 		"--chain.minconf", strconv.Itoa(minConf),
 	}
-	// Both nodes sign attestations (lnd's admin macaroon has
-	// message:write), so their channels and wallets are counted in them.
+	// Both nodes sign attestations and prove control of their wallet
+	// outputs (lnd's admin macaroon has message:write and walletrpc's
+	// FinalizePsbt), so their channels and wallets are counted in them.
 	for _, n := range []*harness.Node{d.alice, d.bob} {
-		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,signmacaroon=%s",
-			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath, n.AdminMacaroonPath))
+		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,signmacaroon=%s,proofmacaroon=%s",
+			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath, n.AdminMacaroonPath, n.AdminMacaroonPath))
 	}
 
 	// Attestations: hourly and every minute, files in <run>/attestations.
@@ -383,6 +389,49 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	return nil
 }
 
+// prove runs the proof-of-control flow with koshcli: exportproof writes
+// the BIP-127 PSBT over the watched outputs, the demo wallet signs it from
+// the PSBT's own fields as any PSBT signer would (a hardware wallet,
+// Electrum), offline, and importproof gives it back. The files stay in
+// <run>/proof.
+func (d *demo) prove(ctx context.Context, w *wallet) error {
+	var exp koshv1.ExportControlProofResponse
+	deadline := time.Now().Add(d.opt.reserveWaitTimeout)
+	for {
+		err := d.cli(ctx, &exp, "exportproof", "--all", "true")
+		if err == nil && len(exp.Outpoints) == len(w.Funded) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("koshcli exportproof: %v (%d outputs)", err, len(exp.Outpoints))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	d.stepf("koshcli exportproof --all: a PSBT over %d outputs (%d sat) committing to %q", len(exp.Outpoints), exp.Value, exp.Message)
+	dir := filepath.Join(d.opt.run, "proof")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "unsigned.psbt"), []byte(exp.Psbt+"\n"), 0o600); err != nil {
+		return err
+	}
+	signed, err := w.signPSBT(exp.Psbt)
+	if err != nil {
+		return err
+	}
+	signedFile := filepath.Join(dir, "signed.psbt")
+	if err := os.WriteFile(signedFile, []byte(signed+"\n"), 0o600); err != nil {
+		return err
+	}
+	d.stepf("signed it offline with the cold wallet's key (%s)", signedFile)
+	var imp koshv1.ImportControlProofResponse
+	if err := d.cli(ctx, &imp, "importproof", "--psbts", "@"+signedFile); err != nil {
+		return err
+	}
+	d.stepf("koshcli importproof: %d outputs proven at block %d", len(imp.Outpoints), imp.Height)
+	return nil
+}
+
 // waitReserves polls koshcli getreserves until the snapshot is usable and
 // shows the descriptor's funds and both lnd nodes with verified channels.
 func (d *demo) waitReserves(ctx context.Context) (*koshv1.ReserveSnapshot, error) {
@@ -439,6 +488,9 @@ func reservesReady(s *koshv1.ReserveSnapshot) error {
 			seen = true
 			if !c.Verified {
 				return fmt.Errorf("channel %s of %s not verified yet: %s", c.ChannelPoint, name, c.Why)
+			}
+			if !c.Announced {
+				return fmt.Errorf("channel %s of %s not announced yet", c.ChannelPoint, name)
 			}
 		}
 		if !seen {

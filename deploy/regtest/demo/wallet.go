@@ -8,7 +8,10 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 )
 
 // wallet is the reserve wallet koshd watches: a fresh HD seed whose
@@ -87,4 +90,21 @@ func (w *wallet) save(path string) error { return writeJSON(path, w) }
 
 func (w *wallet) walletInfo(file string) walletInfo {
 	return walletInfo{Descriptor: w.Descriptor, File: file, Funded: w.Funded}
+}
+
+// signPSBT signs a proof PSBT (base64) with the wallet's master key, from
+// the PSBT's own derivation fields, as a hardware wallet would.
+func (w *wallet) signPSBT(b64 string) (string, error) {
+	p, err := proving.DecodePSBT([]byte(b64))
+	if err != nil {
+		return "", err
+	}
+	n, err := controltest.SignPSBT(p, txscript.SigHashAll, w.master)
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "", fmt.Errorf("the wallet holds none of the keys the PSBT asks for")
+	}
+	return proving.Encode(p)
 }
