@@ -98,7 +98,8 @@ type vectorResult struct {
 }
 
 // TestJSVectors runs the shared test vectors (BIP-340, RFC 8785, sumtree,
-// attestations) against static/verify.js in Chromium.
+// proofs of control, attestations of both versions) against
+// static/verify.js in Chromium.
 func TestJSVectors(t *testing.T) {
 	b := newBrowser(t)
 	srv := httptest.NewServer(testMux(newFixture(t)))
@@ -115,8 +116,8 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "attest": 30}
-	for _, name := range []string{"bip340", "jcs", "sumtree", "attest"} {
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
 		if s.Passed < min[name] {

@@ -199,11 +199,21 @@
     await K.attest.runVectors(v, t);
   }
 
+  // --------------------------------------------------- proofs of control
+  // testdata/control/vectors.json: every script type the page checks, and
+  // the verdicts of proofs/control on tampered proofs.
+  async function control() {
+    if (!K.control) return;
+    const t = suite("control");
+    await K.control.runVectors(await json("/testdata/control/vectors.json"), t);
+  }
+
   async function main() {
     try {
       await bip340();
       await jcs();
       await sumtree();
+      await control();
       if (global.__koshAttestVectors) await global.__koshAttestVectors(json, suite);
       else await attest();
     } catch (e) {
