@@ -248,18 +248,78 @@
     const Z3 = (H * Z1 * Z2) % P;
     return [X3, Y3, Z3];
   }
-  // mulAdd returns a*A + b*B (Shamir's trick).
+  // mulAdd returns a*A + b*B for scalars in [0, N): each scalar split in
+  // two of about 128 bits with the secp256k1 endomorphism (GLV: λ·(x, y) =
+  // (β·x, y)), and the four products summed in one pass of 128 doublings
+  // over width-5 NAFs. About twice as fast as plain double-and-add, which
+  // matters for attestations with thousands of proven outputs.
+  const GLV = {
+    beta: 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een,
+    a1: 0x3086d221a7d46bcde86c90e49284eb15n,
+    b1: -0xe4437ed6010e88286f547fa90abfe4c3n,
+    a2: 0x114ca50f7a8e2f3f657c1108d9d44cfd8n,
+  };
+  const POW_2_128 = 1n << 128n;
+  function glvSplit(k) {
+    const near = (x) => (x + N / 2n) / N;
+    const c1 = near(GLV.a1 * k), c2 = near(-GLV.b1 * k);
+    let k1 = mod(k - c1 * GLV.a1 - c2 * GLV.a2, N);
+    let k2 = mod(-c1 * GLV.b1 - c2 * GLV.a1, N);
+    const n1 = k1 > POW_2_128, n2 = k2 > POW_2_128;
+    if (n1) k1 = N - k1;
+    if (n2) k2 = N - k2;
+    return [k1, n1, k2, n2];
+  }
+  // wnaf5 returns the width-5 non-adjacent form of k, least significant
+  // digit first: odd digits in -15 … 15, or 0.
+  function wnaf5(k) {
+    const out = [];
+    while (k > 0n) {
+      let d = 0;
+      if (k & 1n) {
+        d = Number(k & 31n);
+        if (d >= 16) d -= 32;
+        k -= BigInt(d);
+      }
+      out.push(d);
+      k >>= 1n;
+    }
+    return out;
+  }
+  // oddMultiples returns P, 3P, …, 15P.
+  function oddMultiples(p) {
+    const t = [p];
+    const p2 = jDouble(p);
+    for (let i = 1; i < 8; i++) t.push(jAdd(t[i - 1], p2));
+    return t;
+  }
+  const jNeg = (p) => [p[0], p[2] === 0n ? p[1] : mod(-p[1]), p[2]];
+  let gTables = null; // G's tables, made once
+  function tables(pt) {
+    const isG = pt[0] === GX && pt[1] === GY && pt[2] === 1n;
+    if (isG && gTables) return gTables;
+    const t = oddMultiples(pt);
+    const tb = t.map((q) => [mod(q[0] * GLV.beta), q[1], q[2]]);
+    const r = { t, tNeg: t.map(jNeg), tb, tbNeg: tb.map(jNeg) };
+    if (isG) gTables = r;
+    return r;
+  }
   function mulAdd(a, A, b, B) {
-    const AB = jAdd(A, B);
+    const terms = [];
+    for (const [k, pt] of [[a, A], [b, B]]) {
+      const [k1, n1, k2, n2] = glvSplit(mod(k, N));
+      const t = tables(pt);
+      terms.push([wnaf5(k1), n1 ? t.tNeg : t.t, n1 ? t.t : t.tNeg], [wnaf5(k2), n2 ? t.tbNeg : t.tb, n2 ? t.tb : t.tbNeg]);
+    }
     let R = INF;
-    const bitsN = Math.max(a.toString(2).length, b.toString(2).length);
-    for (let i = BigInt(bitsN - 1); i >= 0n; i--) {
+    const len = Math.max(...terms.map((x) => x[0].length));
+    for (let i = len - 1; i >= 0; i--) {
       R = jDouble(R);
-      const x = (a >> i) & 1n;
-      const y = (b >> i) & 1n;
-      if (x && y) R = jAdd(R, AB);
-      else if (x) R = jAdd(R, A);
-      else if (y) R = jAdd(R, B);
+      for (const [digits, pos, neg] of terms) {
+        const d = digits[i];
+        if (d > 0) R = jAdd(R, pos[(d - 1) >> 1]);
+        else if (d < 0) R = jAdd(R, neg[(-d - 1) >> 1]);
+      }
     }
     return R;
   }
@@ -742,6 +802,22 @@
       hashPrevouts: () => once("P", async () => sha256(await ctx.shaPrevouts())),
       hashSequence: () => once("S", async () => sha256(await ctx.shaSequences())),
       hashOutputs: () => once("O", async () => sha256(await ctx.shaOutputs())),
+      // The legacy SIGHASH_ALL serialization with every script empty.
+      legacyAll: () => once("L", async () => {
+        const offsets = [];
+        let o = 0;
+        const chunks = tx.inputs.map((inp) => {
+          offsets.push(o);
+          o += 41;
+          return concat(outpointBytes(inp), Uint8Array.of(0), u32le(inp.sequence));
+        });
+        return {
+          head: concat(tx.version, varintBytes(tx.inputs.length)),
+          inputs: concat(...chunks),
+          offsets,
+          tail: concat(varintBytes(tx.outputs.length), ...tx.outputs.map((x) => txOutBytes(x.value, x.script)), tx.locktime),
+        };
+      }),
     };
     return ctx;
   }
@@ -778,6 +854,13 @@
       const one = new Uint8Array(32);
       one[0] = 1;
       return one;
+    }
+    if (base === SIGHASH_ALL && !(ht & ANYONECANPAY)) {
+      // Every input but idx serialized with an empty script, made once:
+      // each input then costs one copy of the transaction, not a rebuild.
+      const all = await ctx.legacyAll();
+      const at = all.offsets[idx];
+      return sha256d(concat(all.head, all.inputs.subarray(0, at + 36), varintBytes(scriptCode.length), scriptCode, all.inputs.subarray(at + 37), all.tail, u32le(ht)));
     }
     const ins = ht & ANYONECANPAY ? [idx] : tx.inputs.map((_, i) => i);
     const parts = [tx.version, varintBytes(ins.length)];
@@ -1129,10 +1212,17 @@
     const pays = BigInt.asIntN(64, tx.outputs[0].value);
     if (pays !== total) return bad(`its output pays ${pays} sats, not the ${total} sats its reserve inputs hold`);
     const ctx = sighashContext(tx, [{ value: 0n, script: Uint8Array.of(0x51) }, ...prevouts]);
-    const inputs = [];
-    for (let i = 1; i < nIn; i++) {
-      inputs.push({ outpoint: outpointString(tx.inputs[i].hash, tx.inputs[i].index), result: await checkInput(ctx, i) });
-    }
+    // A few inputs at a time, so that the curve arithmetic of one runs
+    // while another waits for WebCrypto.
+    const inputs = new Array(nIn - 1);
+    let next = 1;
+    const worker = async () => {
+      while (next < nIn) {
+        const i = next++;
+        inputs[i - 1] = { outpoint: outpointString(tx.inputs[i].hash, tx.inputs[i].index), result: await checkInput(ctx, i) };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, nIn - 1) }, worker));
     return { inputs };
   }
 
