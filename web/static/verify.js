@@ -2,11 +2,13 @@
 //
 // It re-implements, for the page, the verification half of the Go packages
 // proofs/jcs (RFC 8785 canonical JSON), proofs/sig (BIP-340 Schnorr over
-// tagged hashes), proofs/sumtree (Merkle-sum inclusion proofs) and
-// proofs/attest (attestation sums and coverage), and passes the same test
-// vectors (testdata/). SHA-256 comes from WebCrypto; secp256k1 arithmetic
-// uses BigInt. Verification only: nothing here handles a secret, so nothing
-// needs to be constant-time.
+// tagged hashes, lnd node signatures), proofs/sumtree (Merkle-sum inclusion
+// proofs), proofs/attest (attestation versions 1 and 2: shape, sums,
+// coverage) and proofs/control (BIP-127 proofs of control, for the script
+// types wallets use; others are reported as unchecked), and passes the same
+// test vectors (testdata/). SHA-256 comes from WebCrypto; secp256k1
+// arithmetic and RIPEMD-160 are written here. Verification only: nothing
+// here handles a secret, so nothing needs to be constant-time.
 //
 // Every failure is thrown as a KoshError whose message is one plain
 // sentence, mirroring the Go error messages where the vectors pin them.
