@@ -35,7 +35,7 @@ type browser struct {
 
 func (b *browser) errors() []string { return b.Errors() }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	path := chromiumPath()
 	if _, err := os.Stat(path); err != nil {
@@ -54,7 +54,7 @@ func newBrowser(t *testing.T) *browser {
 	return &browser{Browser: hb, ctx: hb.Ctx}
 }
 
-func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+func (b *browser) do(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // get runs one action and returns its value.
-func bget[T any](t *testing.T, b *browser, a chromedp.Action[T]) T {
+func bget[T any](t testing.TB, b *browser, a chromedp.Action[T]) T {
 	t.Helper()
 	v, err := chromedp.Run(b.ctx, a)
 	if err != nil {

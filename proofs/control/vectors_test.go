@@ -223,6 +223,28 @@ func vectorSpecs() []vectorSpec {
 		{name: "trailing byte", build: rawHex(func(s string) string { return s + "00" })},
 		{name: "upper-case hex", build: rawHex(strings.ToUpper)},
 		{name: "truncated", build: rawHex(func(s string) string { return s[:len(s)-2] })},
+		{name: "input count as a non-canonical varint", build: rawHex(func(s string) string {
+			// version, segwit marker and flag, then the input count (6).
+			if s[8:14] != "000106" {
+				panic("unexpected serialization " + s[:14])
+			}
+			return s[:12] + "fd0600" + s[14:]
+		})},
+		{name: "segwit flag 2", build: rawHex(func(s string) string { return s[:10] + "02" + s[12:] })},
+		{name: "segwit marker with no witness", build: func(t *testing.T) (*control.Proof, string) {
+			p := proveAll(t, everyType())
+			var b bytes.Buffer
+			if err := p.Tx.SerializeNoWitness(&b); err != nil {
+				t.Fatal(err)
+			}
+			s := hex.EncodeToString(b.Bytes())
+			// Marker and flag after the version, an empty witness per
+			// input before the lock time.
+			return p, s[:8] + "0001" + s[8:len(s)-8] + strings.Repeat("00", len(p.Tx.TxIn)) + s[len(s)-8:]
+		}},
+		{name: "P2WPKH with a 600-byte witness item", build: edit(func(_ *testing.T, p *control.Proof, _ []*ct.Output) {
+			p.Tx.TxIn[1].Witness[1] = make([]byte, 600)
+		})},
 		// Inputs that prove nothing by themselves (TestVerifyRefusesInputs).
 		{name: "P2WPKH signed by a key not in the script", build: edit(func(t *testing.T, p *control.Proof, outs []*ct.Output) {
 			outs[0].Keys = []*btcec.PrivateKey{ct.Key("somebody else")}

@@ -568,6 +568,8 @@
   // ------------------------------------------------ RIPEMD-160, HASH160
   // RIPEMD-160 (Dobbertin, Bosselaers, Preneel), for HASH160 =
   // RIPEMD160(SHA256(x)) of P2PKH and P2WPKH; WebCrypto has no RIPEMD.
+  // rl and rr are the left and right lines' message word orders, one hex
+  // digit per step; sl and sr their rotations; kl and kr their constants.
   const RMD = {
     rl: "0123456789abcdef74d1a6f3c0952eb83ae49f812706db5c19ba08c4d37fe56240597c2ae138b6fd",
     rr: "5e7092b4d6f81a3c6b370d5aef8c4912f5137e69b8c2a04d86413bf05c2d97aecfa4158762de039b",
@@ -626,9 +628,9 @@
 
   // ------------------------------------- transactions (BIP-144), outpoints
   // The transaction decoder mirrors btcd's wire.MsgTx.Deserialize, which
-  // proofs/control uses: canonical varints, the segwit marker and flag, the
-  // same count limits and the same 4 MiB budget for all scripts and
-  // witness items together, and no trailing bytes.
+  // proofs/control uses, down to its error messages: canonical varints, the
+  // segwit marker and flag, the same count limits and the same 4 MiB budget
+  // for all scripts and witness items together, and no trailing bytes.
   const MAX_TX_SIZE = 16 << 20; // control.MaxTxSize
   const MAX_TX_IN = Math.floor((4 << 20) / 41) + 1; // wire maxTxInPerMessage
   const MAX_TX_OUT = Math.floor((4 << 20) / 9) + 1; // wire maxTxOutPerMessage
@@ -638,10 +640,12 @@
   function decodeTxBytes(b) {
     let o = 0;
     let slab = SCRIPT_SLAB;
+    // io.ReadFull's errors: EOF when nothing is left, else unexpected EOF.
     const need = (n) => {
-      if (o + n > b.length) throw new TxDecodeError("unexpected EOF");
+      if (o + n > b.length) throw new TxDecodeError(o >= b.length ? "EOF" : "unexpected EOF");
     };
     const u8 = () => (need(1), b[o++]);
+    const u16 = () => (need(2), (o += 2), b[o - 2] | (b[o - 1] << 8));
     const u32 = () => (need(4), (o += 4), (b[o - 4] | (b[o - 3] << 8) | (b[o - 2] << 16) | (b[o - 1] << 24)) >>> 0);
     const u64 = () => {
       const lo = BigInt(u32()), hi = BigInt(u32());
@@ -653,15 +657,15 @@
       let v, min;
       if (d === 0xff) [v, min] = [u64(), 0x100000000n];
       else if (d === 0xfe) [v, min] = [BigInt(u32()), 0x10000n];
-      else if (d === 0xfd) [v, min] = [BigInt((need(2), (o += 2), b[o - 2] | (b[o - 1] << 8))), 0xfdn];
+      else if (d === 0xfd) [v, min] = [BigInt(u16()), 0xfdn];
       else return d;
-      if (v < min) throw new TxDecodeError(`non-canonical varint ${v.toString(16)} - discriminant ${d.toString(16)} must encode a value greater than ${(min - 1n).toString(16)}`);
+      if (v < min) throw new TxDecodeError(`ReadVarInt: non-canonical varint ${v.toString(16)} - discriminant ${d.toString(16)} must encode a value greater than ${min.toString(16)}`);
       return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
     };
     const script = (field) => {
       const n = varint();
-      if (n > MAX_WITNESS_ITEMS) throw new TxDecodeError(`${field} is larger than the max allowed size [count ${n}, max ${MAX_WITNESS_ITEMS}]`);
-      if (n > slab) throw new TxDecodeError(`${field} exceeds remaining buffer capacity [count ${n}, remaining ${slab}]`);
+      if (n > MAX_WITNESS_ITEMS) throw new TxDecodeError(`readScript: ${field} is larger than the max allowed size [count ${n}, max ${MAX_WITNESS_ITEMS}]`);
+      if (n > slab) throw new TxDecodeError(`readScript: ${field} exceeds remaining buffer capacity [count ${n}, remaining ${slab}]`);
       const s = take(n);
       slab -= n;
       return s;
@@ -671,17 +675,17 @@
     let flag = 0;
     if (count === 0) {
       flag = u8();
-      if (flag !== 1) throw new TxDecodeError(`witness tx but flag byte is ${flag.toString(16).padStart(2, "0")}`);
+      if (flag !== 1) throw new TxDecodeError(`MsgTx.BtcDecode: witness tx but flag byte is ${flag.toString(16).padStart(2, "0")}`);
       count = varint();
     }
-    if (count > MAX_TX_IN) throw new TxDecodeError(`too many input transactions to fit into max message size [count ${count}, max ${MAX_TX_IN}]`);
+    if (count > MAX_TX_IN) throw new TxDecodeError(`MsgTx.BtcDecode: too many input transactions to fit into max message size [count ${count}, max ${MAX_TX_IN}]`);
     for (let i = 0; i < count; i++) {
       const hash = take(32), index = u32();
       const sigScript = script("transaction input signature script");
       tx.inputs.push({ hash, index, script: sigScript, sequence: u32(), witness: [] });
     }
     count = varint();
-    if (count > MAX_TX_OUT) throw new TxDecodeError(`too many output transactions to fit into max message size [count ${count}, max ${MAX_TX_OUT}]`);
+    if (count > MAX_TX_OUT) throw new TxDecodeError(`MsgTx.BtcDecode: too many output transactions to fit into max message size [count ${count}, max ${MAX_TX_OUT}]`);
     for (let i = 0; i < count; i++) {
       const value = u64();
       tx.outputs.push({ value, script: script("transaction output public key script") });
@@ -689,11 +693,11 @@
     if (flag) {
       for (const txin of tx.inputs) {
         const n = varint();
-        if (n > MAX_WITNESS_ITEMS) throw new TxDecodeError(`too many witness items to fit into max message size [count ${n}, max ${MAX_WITNESS_ITEMS}]`);
+        if (n > MAX_WITNESS_ITEMS) throw new TxDecodeError(`MsgTx.BtcDecode: too many witness items to fit into max message size [count ${n}, max ${MAX_WITNESS_ITEMS}]`);
         for (let j = 0; j < n; j++) txin.witness.push(script("script witness item"));
       }
       tx.witness = tx.inputs.some((x) => x.witness.length > 0);
-      if (!tx.witness) throw new TxDecodeError("witness flag set but no witness data");
+      if (!tx.witness) throw new TxDecodeError("witness flag set but tx has no witnesses");
     }
     tx.locktime = take(4);
     tx.end = o;
@@ -1159,9 +1163,8 @@
     return "kosh:" + ch.issuer_key + ":" + ch.height + ":" + ch.hash;
   }
   // decodeProofTx decodes a proof's hex transaction (control.Decode); it
-  // throws an Error whose message is Go's, and whose exact flag says
-  // whether the wording is Go's too (btcd's decoding messages are not
-  // all reproduced).
+  // throws an Error whose message is Go's (exact: true; a varint above 2^53
+  // is the one thing whose wording could differ).
   function decodeProofTx(txHex) {
     const bad = (msg, exact = true) => {
       const e = new Error(`${CONTROL_INVALID}: ${msg}`);
@@ -1176,7 +1179,7 @@
       tx = decodeTxBytes(b);
     } catch (e) {
       if (!(e instanceof TxDecodeError)) throw e;
-      bad(`the transaction does not decode: ${e.message}`, false);
+      bad(`the transaction does not decode: ${e.message}`);
     }
     if (tx.end !== b.length) bad("the transaction has trailing or non-canonical bytes");
     return tx;
