@@ -1600,8 +1600,9 @@
   // verified, and every output that names one must be spent by it, with
   // the listed value and script, and proven. Go reports every failure; this
   // returns them in Go's order as {msg, exact} (exact: Go's very sentence;
-  // a few carry a detail from btcd this verifier does not reproduce), and
-  // the outputs whose proof uses a script this verifier does not check.
+  // not so for a proof all of whose inputs fail, where Go quotes the script
+  // interpreter's message), and the outputs whose proof uses a script this
+  // verifier does not check.
   async function checkProofs(a) {
     const problems = [];
     const unchecked = [];
