@@ -125,7 +125,8 @@ bench:
 	$(GO) run ./bench/transfers -duration 10s
 	$(GO) run ./bench/public -duration 10s
 	$(GO) run ./bench/liabilities
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./web/
+	$(GO) test -run '^$$' -bench BenchmarkPage -benchtime 200x ./web/
+	$(GO) test -run '^$$' -bench BenchmarkJSControl -benchtime 1x ./web/
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./itest/
 
 screenshots: chromium

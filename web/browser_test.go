@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ type browser struct {
 
 func (b *browser) errors() []string { return b.Errors() }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	path := chromiumPath()
 	if _, err := os.Stat(path); err != nil {
@@ -53,7 +54,7 @@ func newBrowser(t *testing.T) *browser {
 	return &browser{Browser: hb, ctx: hb.Ctx}
 }
 
-func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+func (b *browser) do(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // get runs one action and returns its value.
-func bget[T any](t *testing.T, b *browser, a chromedp.Action[T]) T {
+func bget[T any](t testing.TB, b *browser, a chromedp.Action[T]) T {
 	t.Helper()
 	v, err := chromedp.Run(b.ctx, a)
 	if err != nil {
@@ -98,6 +99,7 @@ type vectorResult struct {
 }
 
 // TestJSVectors runs the shared test vectors (BIP-340, RFC 8785, sumtree,
+// proofs of control, attestations of both versions, the hand-derived
 // attestations) against static/verify.js in Chromium.
 func TestJSVectors(t *testing.T) {
 	b := newBrowser(t)
@@ -115,8 +117,8 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "attest": 30}
-	for _, name := range []string{"bip340", "jcs", "sumtree", "attest"} {
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
 		if s.Passed < min[name] {
@@ -200,20 +202,107 @@ func TestBrowserPage(t *testing.T) {
 	b.noErrors(t)
 }
 
+// TestBrowserPageV2 loads a version 2 attestation (testdata/attest/
+// chain-v2): the in-browser check verifies its proofs of control and says
+// which outputs count, why the others do not, which channels are claims
+// and what is left to koshverify; the server-rendered view says the same
+// of the document.
+func TestBrowserPageV2(t *testing.T) {
+	b := newBrowser(t)
+	srv := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-v2"), latestV2FixtureID)))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	const (
+		foreign = "7c43c9a3e73decf6706d8d6502b8c757d5d8ee22f8d4ff0bb30d95fb98e90267:7"
+		expired = "ace212d65dd96075cf19f27a0df76f7c2bab17c2565452466d098c889afc1627:1"
+		claimed = "b6a653964ec5dec61ab6edf72deefaa8e05451010f4cef06f8f69b2905c473a4:0"
+	)
+	outputs := bget(t, b, chromedp.Text(chromedp.ID("att-outputs")))
+	for _, want := range []string{
+		"3 of 5 counted (1.11234567 BTC), each with a proof of control at most 1,000 blocks old and at least 6 confirmations.",
+		foreign + " (9.00000000 BTC): no proof of control",
+		expired + " (0.25000000 BTC): its proof of control from block 879017 is older than 1000 blocks",
+	} {
+		if !strings.Contains(outputs, want) {
+			t.Errorf("the attestation's outputs %q lack %q", outputs, want)
+		}
+	}
+	if ch := bget(t, b, chromedp.Text(chromedp.ID("att-channels"))); !strings.Contains(ch, "2 announced in the Lightning graph; claimed, on the node's word alone (0.07832000 BTC, not counted):") ||
+		!strings.Contains(ch, claimed+" (bob): 0.07832000 BTC") {
+		t.Errorf("the attestation's channels: %q", ch)
+	}
+
+	cls, msg := b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "ok") || msg != "Signature valid, sums add up, proofs of control hold, coverage 1.10 — backed: at or above the policy minimum. The attested reserves were stale." {
+		t.Errorf("version 2 attestation: class %q, message %q", cls, msg)
+	}
+	detail := bget(t, b, chromedp.Text(chromedp.ID("verify-detail")))
+	for _, want := range []string{
+		"On-chain: 3 of 5 listed outputs proven and counted (1.11234567 BTC), each by a proof of control verified in this browser. Listed, not counted:",
+		foreign + " (9.00000000 BTC): no proof of control",
+		expired + " (0.25000000 BTC): its proof of control from block 879017 is older than 1000 blocks",
+		"Lightning: 2 announced channels; 1 claimed channel, shown apart: the node's word, which nobody can check, not counted:",
+		claimed + " (bob): claims 0.07832000 BTC",
+		"With your own bitcoin node: that each listed output is on the chain, unspent at block 880018, with the listed value and script, and that each proof's block is in the best chain.",
+		"With your own lnd (koshverify --lnd): that the 2 announced channels are in the Lightning graph with the issuer's node at one end.",
+	} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the verdict's detail lacks %q; it is:\n%s", want, detail)
+		}
+	}
+	if strings.Contains(detail, "not checked in the browser") {
+		t.Errorf("every proof of the fixture uses a script the browser checks, yet the detail says %q", detail)
+	}
+	b.noErrors(t)
+}
+
+// TestBrowserPageV2Tampered serves a version 2 attestation whose proof of
+// control over one output was signed SIGHASH_ANYONECANPAY and re-signed by
+// the issuer (testdata/attest/invalid): the in-browser check is red with
+// the Go verifier's sentence, and shows no detail.
+func TestBrowserPageV2Tampered(t *testing.T) {
+	b := newBrowser(t)
+	file := filepath.Join(repoTestdata, "attest", "invalid", "v2-ANYONECANPAY-proof-re-signed.json")
+	srv := httptest.NewServer(testMux(newFixtureFrom(t, []string{file}, "")))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	cls, msg := b.click(t, "verify-btn", "verify-result")
+	const want = "The proof of control over on-chain output 7ddbfda5b84ce4ba602a3196de107bf70b41195aa222369047f30ab3cdd9f5e3:0 (proof 1) does not commit to the challenge (a SIGHASH_ANYONECANPAY signature, or a script anyone can satisfy)."
+	if !strings.Contains(cls, "bad") || msg != want {
+		t.Errorf("tampered version 2 attestation: class %q, message %q, want %q", cls, msg, want)
+	}
+	if hidden := bget(t, b, chromedp.Evaluate[bool](`document.getElementById("verify-detail").hidden`)); !hidden {
+		t.Error("a failed check shows the detail of a verdict")
+	}
+	b.noErrors(t)
+}
+
 // TestBrowserPhoneWidth checks that the page does not scroll sideways on a
-// 375 px wide phone, nor on a desktop.
+// 375 px wide phone, nor on a desktop, also with a version 2 attestation's
+// lists of outpoints and the in-browser verdict shown.
 func TestBrowserPhoneWidth(t *testing.T) {
 	b := newBrowser(t)
 	_, url := pageServer(t)
+	v2 := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-v2"), latestV2FixtureID)))
+	defer v2.Close()
 	for _, size := range []struct {
 		w, h   int64
 		mobile bool
-	}{{375, 800, true}, {1280, 900, false}} {
+		url    string
+		verify bool
+	}{{375, 800, true, url, false}, {1280, 900, false, url, false}, {375, 800, true, v2.URL, true}} {
 		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(2)}
 		if size.mobile {
 			opts = append(opts, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 		}
-		b.do(t, chromedp.EmulateViewport(size.w, size.h, opts...), chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.ID("status")))
+		b.do(t, chromedp.EmulateViewport(size.w, size.h, opts...), chromedp.Navigate(size.url+"/"), chromedp.WaitVisible(chromedp.ID("status")))
+		if size.verify {
+			// The version 2 page, with the verdict's lists of outpoints.
+			b.do(t, chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+			if cls, _ := b.click(t, "verify-btn", "verify-result"); !strings.Contains(cls, "ok") {
+				t.Fatalf("the version 2 fixture does not verify: %q", cls)
+			}
+		}
 		sw := bget(t, b, chromedp.Evaluate[int64](`document.scrollingElement.scrollWidth`))
 		cw := bget(t, b, chromedp.Evaluate[int64](`document.documentElement.clientWidth`))
 		if sw > size.w || cw > size.w {

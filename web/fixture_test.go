@@ -60,13 +60,33 @@ func (f *fakeSource) setTamper(t func([]byte) []byte) {
 // attestation testdata/attest/bundle.json proves inclusion in.
 const latestFixtureID = "9d1d7402066b54e37155ee877113b46720c9e890c69f525dcb3989ee1b9dfb8c"
 
-func newFixture(t testing.TB) *fakeSource {
+// latestV2FixtureID is the id of testdata/attest/chain-v2/000003-….json,
+// the latest of the version 2 chain.
+const latestV2FixtureID = "af8ae90dfb0c0343f1a101c14f8152af900ccd85be71831cd27a0672f26346ba"
+
+// chainFiles returns the attestation files of testdata/attest/<dir>,
+// oldest first.
+func chainFiles(t testing.TB, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoTestdata, "attest", "chain", "*.json"))
+	files, err := filepath.Glob(filepath.Join(repoTestdata, "attest", dir, "*.json"))
 	if err != nil || len(files) < 3 {
-		t.Fatalf("attestation chain vectors missing (%v, %d files)", err, len(files))
+		t.Fatalf("attestation chain vectors missing in %s (%v, %d files)", dir, err, len(files))
 	}
 	sort.Strings(files)
+	return files
+}
+
+// newFixture serves the version 1 chain (testdata/attest/chain).
+func newFixture(t testing.TB) *fakeSource {
+	t.Helper()
+	return newFixtureFrom(t, chainFiles(t, "chain"), latestFixtureID)
+}
+
+// newFixtureFrom serves the attestation files (oldest first; the last is
+// the latest, whose id must be latestID unless that is empty) with the live
+// figures of the version 1 fixture.
+func newFixtureFrom(t testing.TB, files []string, latestID string) *fakeSource {
+	t.Helper()
 	src := &fakeSource{docs: map[string][]byte{}}
 	var list []Attestation
 	var hist []HistoryPoint
@@ -84,8 +104,8 @@ func newFixture(t testing.TB) *fakeSource {
 		hist = append(hist, h)
 	}
 	latest := list[0]
-	if latest.ID != latestFixtureID {
-		t.Fatalf("latest fixture id %s, want %s", latest.ID, latestFixtureID)
+	if latestID != "" && latest.ID != latestID {
+		t.Fatalf("latest fixture id %s, want %s", latest.ID, latestID)
 	}
 	// Earlier history, so the chart has a shape.
 	base := hist[0].Time

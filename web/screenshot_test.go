@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,7 +10,8 @@ import (
 )
 
 // TestScreenshots writes the page, verified green, at desktop and phone
-// width to the directory in KOSH_SCREENSHOTS (make screenshots). It is a
+// width, with the version 1 and the version 2 fixture (page-v2-*), to the
+// directory in KOSH_SCREENSHOTS (make screenshots). It is a
 // tool for review, not a check, so it runs only when asked.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("KOSH_SCREENSHOTS")
@@ -21,11 +23,16 @@ func TestScreenshots(t *testing.T) {
 	}
 	b := newBrowser(t)
 	_, url := pageServer(t)
+	v2 := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-v2"), latestV2FixtureID)))
+	defer v2.Close()
 	for _, s := range []struct {
 		name   string
 		w, h   int64
 		mobile bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
+		url    string
+	}{{"desktop", 1280, 900, false, url}, {"phone", 390, 844, true, url},
+		{"v2-desktop", 1280, 900, false, v2.URL}, {"v2-phone", 390, 844, true, v2.URL}} {
+		url := s.url
 		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
 		if s.mobile {
 			opts = append(opts, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2))
@@ -40,7 +47,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s (%d bytes)", path, len(img))
-		if !s.mobile {
+		if s.name == "desktop" {
 			// The first screen, for the README.
 			bget(t, b, chromedp.Evaluate[bool](`(window.scrollTo(0, 0), true)`))
 			top := bget(t, b, chromedp.CaptureScreenshot())

@@ -9,12 +9,14 @@
 // Content-Security-Policy forbids inline scripts.
 //
 // The embedded script static/verify.js re-implements the verification half
-// of proofs/jcs, proofs/sig, proofs/sumtree and proofs/attest in plain
-// JavaScript (WebCrypto SHA-256, BigInt secp256k1), so a visitor can check
-// the displayed attestation's signature and sums, and their own inclusion
-// proof, in the browser. It passes the same vectors as the Go code
-// (testdata/), which the browser tests of this package run in headless
-// Chromium.
+// of proofs/jcs, proofs/sig, proofs/sumtree, proofs/attest and
+// proofs/control in plain JavaScript (WebCrypto SHA-256, BigInt
+// secp256k1), so a visitor can check the displayed attestation's
+// signatures, sums and proofs of control, and their own inclusion proof,
+// in the browser; page.js shows the verdict with which outputs count, why
+// the others do not, which channels are only claimed and what is left to
+// koshverify. It passes the same vectors as the Go code (testdata/), which
+// the browser tests of this package run in headless Chromium.
 package web
 
 import (
@@ -223,6 +225,58 @@ type Attestation struct {
 	// File is the static file name ("000001-<id>.json"), if any; used by
 	// the {file} placeholder of Options.AttestationURL.
 	File string
+	// Version is the attestation format version (1 or 2).
+	Version int
+	// Evidence is what a version 2 attestation says of its reserves'
+	// evidence; nil for version 1.
+	Evidence *Evidence
+}
+
+// Evidence is what a version 2 attestation states of its reserves: which
+// on-chain outputs count (each with a proof of control, docs/proofs.md
+// 4.12) and why the others do not, and which channels are announced or
+// only claimed (4.13). The page shows it as the document says it; the
+// in-browser check verifies the proofs and shows its own account.
+type Evidence struct {
+	// Listed and Counted are the numbers of listed and counted outputs;
+	// CountedSats is the counted outputs' total (before the class rule).
+	Listed, Counted int
+	CountedSats     int64
+	// MinConfirmations and ProofMaxAge are the counting rules an output
+	// meets to count.
+	MinConfirmations int64
+	ProofMaxAge      int64
+	// Uncounted are the listed outputs that do not count, with the reason
+	// (at most 20; MoreUncounted says how many more).
+	Uncounted     []UncountedOutput
+	MoreUncounted int
+	// Announced is the number of announced channels.
+	Announced int
+	// Claimed are the channels with no third-party evidence (at most 20;
+	// MoreClaimed says how many more); ClaimedSats is what they claim in
+	// all; ClaimedCount says whether the counting rules count them.
+	Claimed      []ClaimedChannel
+	MoreClaimed  int
+	ClaimedSats  int64
+	ClaimedCount bool
+}
+
+// UncountedOutput is a listed output that does not count.
+type UncountedOutput struct {
+	Outpoint string
+	Sats     int64
+	// Reason is attest.UncountedReason's ("no proof of control", …).
+	Reason string
+}
+
+// ClaimedChannel is a channel the node claims, with no third-party
+// evidence that it is the node's.
+type ClaimedChannel struct {
+	ChannelPoint string
+	// Node is the operator's name of the node.
+	Node string
+	// Sats is what the channel counts before the claimed-channel rule.
+	Sats int64
 }
 
 // HistoryPoint is one point of the history chart.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -158,5 +160,57 @@ func TestNoAttestationYet(t *testing.T) {
 	res, body := get(t, New(src, Options{}), "/")
 	if res.StatusCode != 200 || !strings.Contains(body, "No attestation has been published yet") {
 		t.Errorf("status %d; no-attestation notice missing", res.StatusCode)
+	}
+}
+
+// TestSummarizeEvidence: a version 2 document's outputs and channels as the
+// page shows them before any check (attest.UncountedReason's words), none
+// for version 1, and no panic on a proof index the document does not hold
+// (Summarize only parses).
+func TestSummarizeEvidence(t *testing.T) {
+	files := chainFiles(t, "chain-v2")
+	doc, err := os.ReadFile(files[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := Summarize(doc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := s.Evidence
+	if s.Version != 2 || e == nil {
+		t.Fatalf("version %d, evidence %+v", s.Version, e)
+	}
+	want := &Evidence{Listed: 5, Counted: 3, CountedSats: 111_234_567, MinConfirmations: 6, ProofMaxAge: 1000,
+		Uncounted: []UncountedOutput{
+			{Outpoint: "7c43c9a3e73decf6706d8d6502b8c757d5d8ee22f8d4ff0bb30d95fb98e90267:7", Sats: 900_000_000, Reason: "no proof of control"},
+			{Outpoint: "ace212d65dd96075cf19f27a0df76f7c2bab17c2565452466d098c889afc1627:1", Sats: 25_000_000, Reason: "its proof of control from block 879017 is older than 1000 blocks"},
+		},
+		Announced:   2,
+		Claimed:     []ClaimedChannel{{ChannelPoint: "b6a653964ec5dec61ab6edf72deefaa8e05451010f4cef06f8f69b2905c473a4:0", Node: "bob", Sats: 7_832_000}},
+		ClaimedSats: 7_832_000,
+	}
+	if !reflect.DeepEqual(e, want) {
+		t.Errorf("evidence\n%+v\nwant\n%+v", e, want)
+	}
+
+	v1, err := os.ReadFile(chainFiles(t, "chain")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := Summarize(v1, ""); err != nil || s.Version != 1 || s.Evidence != nil {
+		t.Errorf("version 1: version %d, evidence %+v, %v", s.Version, s.Evidence, err)
+	}
+
+	bad := strings.Replace(string(doc), `"proof":1,`, `"proof":7,`, 1)
+	if bad == string(doc) {
+		t.Fatal("fixture has no proof 1 to renumber")
+	}
+	s, _, err = Summarize([]byte(bad), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.Evidence.Uncounted; len(u) != 3 || u[1].Reason != "it names a proof the document does not hold" {
+		t.Errorf("an output naming proof 7 of 3: uncounted %+v", u)
 	}
 }

@@ -8,6 +8,7 @@
   const bbtn = document.getElementById("bundle-btn");
   const bres = document.getElementById("bundle-result");
   const area = document.getElementById("bundle");
+  const vdetail = document.getElementById("verify-detail");
   if (!latest || !K) return;
 
   function show(el, cls, msg) {
@@ -29,6 +30,63 @@
     if (decimals <= 0) return s;
     s = s.padStart(decimals + 1, "0");
     return s.slice(0, -decimals) + "." + s.slice(-decimals);
+  }
+
+  function btc(sats) {
+    return units(sats, 8) + " BTC";
+  }
+  const MAX_LISTED = 20;
+  // el makes an element with text (never HTML: every string here comes
+  // from the document).
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  // para appends a paragraph with a list of items (at most MAX_LISTED,
+  // then "and N more").
+  function para(parent, text, items) {
+    const p = el("p", text);
+    if (items && items.length) {
+      const ul = el("ul", undefined, "plain");
+      for (const it of items.slice(0, MAX_LISTED)) ul.appendChild(el("li", it));
+      if (items.length > MAX_LISTED) ul.appendChild(el("li", `and ${items.length - MAX_LISTED} more`));
+      p.appendChild(ul);
+    }
+    parent.appendChild(p);
+  }
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  // describe shows, beside the verdict, what it covers: which outputs count
+  // and why the others do not, which channels are claims, and what only
+  // koshverify with the reader's own nodes can check.
+  function describe(r) {
+    vdetail.replaceChildren();
+    const res = r.reserves;
+    if (r.version >= 2) {
+      const on = res.onchain;
+      const unchecked = new Set(r.unchecked.map((u) => u.outpoint));
+      const here = on.counted.filter((u) => !unchecked.has(u.outpoint)).length;
+      const sum = on.counted.reduce((a, u) => a + u.value, 0n);
+      para(vdetail, `On-chain: ${on.counted.length} of ${plural(on.counted.length + on.uncounted.length, "listed output", "listed outputs")} proven and counted (${btc(sum)})` +
+        (here === on.counted.length ? ", each by a proof of control verified in this browser." : `; ${here} of their proofs verified in this browser.`) +
+        (on.uncounted.length ? " Listed, not counted:" : ""),
+        on.uncounted.map((u) => `${u.outpoint} (${btc(u.value)}): ${u.reason}`));
+      const ln = res.lightning;
+      if (ln.announced.length || ln.claimed.length) {
+        para(vdetail, `Lightning: ${plural(ln.announced.length, "announced channel", "announced channels")}` +
+          (ln.claimed.length ? `; ${plural(ln.claimed.length, "claimed channel", "claimed channels")}, shown apart: the node's word, which nobody can check` +
+            (ln.claimedCounts ? ", counted under the claimed-channel rule:" : ", not counted:") : "."),
+          ln.claimed.map((c) => `${c.channel_point} (${c.node}): claims ${btc(c.counted)}`));
+      }
+    }
+    const todo = [`With your own bitcoin node: that each listed output is on the chain, unspent at block ${r.doc.block.height}, with the listed value` +
+      (r.version >= 2 ? " and script, and that each proof's block is in the best chain." : ".")];
+    const announced = r.version >= 2 ? res.lightning.announced.length : 0;
+    if (announced) todo.push(`With your own lnd (koshverify --lnd): that the ${plural(announced, "announced channel is", "announced channels are")} in the Lightning graph with the issuer's node at one end.`);
+    for (const u of r.unchecked) todo.push(`${u.outpoint} (proof ${u.proof}): ${u.why}.`);
+    para(vdetail, "Still to check with koshverify (below):", todo);
+    vdetail.hidden = false;
   }
 
   let verified = null; // the result of verifyAttestation, once checked
@@ -57,11 +115,14 @@
   vbtn.addEventListener("click", async () => {
     vbtn.disabled = true;
     show(vres, "busy", "Checking…");
+    vdetail.hidden = true;
     try {
       verified = await verifyLatest();
-      show(vres, "ok", `Signature valid, sums add up, coverage ${ratio(verified.bps)}` +
+      const proofs = verified.version >= 2 ? (verified.unchecked.length ? ", proofs of control hold (some need koshverify)" : ", proofs of control hold") : "";
+      show(vres, "ok", `Signature valid, sums add up${proofs}, coverage ${ratio(verified.bps)}` +
         (verified.backed ? " — backed: at or above the policy minimum." : " — below the policy minimum.") +
         (verified.stale ? " The attested reserves were stale." : ""));
+      describe(verified);
     } catch (e) {
       verified = null;
       show(vres, "bad", sentence(e));

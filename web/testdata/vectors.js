@@ -199,13 +199,61 @@
     await K.attest.runVectors(v, t);
   }
 
+  // --------------------------------------------------- proofs of control
+  // testdata/control/vectors.json: every script type the page checks, and
+  // the verdicts of proofs/control on tampered proofs.
+  async function control() {
+    if (!K.control) return;
+    const t = suite("control");
+    await K.control.runVectors(await json("/testdata/control/vectors.json"), t);
+  }
+
+  // ----------------------------------------------- hand-derived vectors
+  // testdata/attest/handmade/attestations.json (derive.py, not written by
+  // Go): the valid document's id, node message and every derived figure;
+  // each broken one must fail with the class of the rule it breaks (the
+  // browser stops at the first failure, which must be of that class).
+  async function handmade() {
+    if (!K.attest) return;
+    const t = suite("handmade");
+    const v = await json("/testdata/attest/handmade/attestations.json");
+    const kinds = { malformed: "malformed", not_canonical: "canonical", signature: "signature", sum: "sum", coverage: "coverage" };
+    for (const c of v.cases) {
+      let r;
+      try {
+        r = await K.attest.verifyAttestation(U.utf8(c.document));
+      } catch (e) {
+        t.ok(c.verdict !== "valid" && e.kind === kinds[c.verdict], `"${c.name}": ${e.kind}: ${e.message}; hand-derived: ${c.verdict}`);
+        continue;
+      }
+      if (c.verdict !== "valid") {
+        t.ok(false, `"${c.name}" verifies; hand-derived: ${c.verdict}`);
+        continue;
+      }
+      t.ok(r.id === c.id, `"${c.name}": id ${r.id}, hand-derived ${c.id}`);
+      const nm = new TextDecoder().decode(await K.attest.nodeMessage(r.doc));
+      t.ok(nm === c.node_message, `"${c.name}": node message ${nm}`);
+      const f = c.figures, w = r.totals;
+      const pairs = [
+        [w.onchain.listed, f.totals.onchain.listed], [w.onchain.eligible, f.totals.onchain.eligible], [w.onchain.counted, f.totals.onchain.counted],
+        [w.lightning.capacity, f.totals.lightning.capacity], [w.lightning.local_balance, f.totals.lightning.local_balance],
+        [w.lightning.eligible, f.totals.lightning.eligible], [w.lightning.counted, f.totals.lightning.counted], [w.counted, f.totals.counted],
+        [r.required, f.coverage.required], [r.backing, f.coverage.backing], [r.bps, f.coverage.bps],
+      ];
+      pairs.forEach(([got, want], i) => t.ok(String(got) === want, `"${c.name}": figure ${i} is ${got}, hand-derived ${want}`));
+      t.ok(r.backed === f.coverage.backed, `"${c.name}": backed ${r.backed}`);
+    }
+  }
+
   async function main() {
     try {
       await bip340();
       await jcs();
       await sumtree();
+      await control();
       if (global.__koshAttestVectors) await global.__koshAttestVectors(json, suite);
       else await attest();
+      await handmade();
     } catch (e) {
       out.error = String(e && e.stack ? e.stack : e);
     }
