@@ -375,6 +375,15 @@ func (a *Attestation) normalized() *Attestation {
 		}
 		c.Reserves.Lightning[i] = n
 	}
+	if a.Reserves.Proofs != nil {
+		c.Reserves.Proofs = make([]Proof, len(a.Reserves.Proofs))
+		for i, pr := range a.Reserves.Proofs {
+			if pr.Prevouts == nil {
+				pr.Prevouts = []Prevout{}
+			}
+			c.Reserves.Proofs[i] = pr
+		}
+	}
 	return &c
 }
 

@@ -1,6 +1,8 @@
 package attest
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -177,5 +179,28 @@ func TestVersion2Counting(t *testing.T) {
 	}
 	if a.Reserves.Totals.Lightning.Eligible != 2_950_000 {
 		t.Errorf("announced eligible %d, want alice's 2950000", a.Reserves.Totals.Lightning.Eligible)
+	}
+}
+
+// TestNullPrevoutsRefused: a proof's prevouts are a list; null in its place
+// is not the canonical encoding of the document and Parse refuses it, as the
+// browser does at shape.
+func TestNullPrevoutsRefused(t *testing.T) {
+	f := buildFixtureVersion(t, 2, 1, "")
+	b, err := f.a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(b); err != nil {
+		t.Fatalf("the fixture does not parse: %v", err)
+	}
+	i := bytes.Index(b, []byte(`"prevouts":[`))
+	if i < 0 {
+		t.Fatal("no prevouts in the fixture")
+	}
+	j := i + bytes.IndexByte(b[i:], ']')
+	bad := append(append(append([]byte{}, b[:i]...), `"prevouts":null`...), b[j+1:]...)
+	if _, err := Parse(bad); !errors.Is(err, ErrNotCanonical) {
+		t.Fatalf("prevouts null: %v, want %v", err, ErrNotCanonical)
 	}
 }
