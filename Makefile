@@ -127,7 +127,9 @@ bench:
 	$(GO) run ./bench/liabilities
 	$(GO) test -run '^$$' -bench BenchmarkPage -benchtime 200x ./web/
 	$(GO) test -run '^$$' -bench BenchmarkJSControl -benchtime 1x ./web/
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./itest/
+	$(GO) test -run '^$$' -bench Compose -benchtime 3x ./attestor/
+	$(GO) test -run '^$$' -bench . -skip ControlVerify -benchtime 5x ./itest/
+	$(GO) test -run '^$$' -bench ControlVerify -benchtime 1x -timeout 30m ./itest/
 
 screenshots: chromium
 	KOSH_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run TestScreenshots -v ./web/ | grep wrote

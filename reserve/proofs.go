@@ -101,4 +101,3 @@ func (s *Service) ImportProof(ctx context.Context, packets []*psbt.Packet) (prov
 
 // Proofs returns the proof book (nil without a chain source).
 func (s *Service) Proofs() *proving.Book { return s.cfg.Proofs }
-

@@ -37,7 +37,7 @@ type ServiceConfig struct {
 	Proofs *proving.Book
 	// CountClaimed counts claimed (unannounced) channels' balances.
 	CountClaimed bool
-	Log        *slog.Logger
+	Log          *slog.Logger
 }
 
 // Service runs the reserve sources and feeds the monitor: one goroutine

@@ -6,10 +6,13 @@ package controltest
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
@@ -118,7 +121,14 @@ func Fetcher(tx *wire.MsgTx, outs []*Output) *txscript.MultiPrevOutFetcher {
 // Sign signs input idx (spending o) of tx with SIGHASH_ALL (taproot:
 // SIGHASH_DEFAULT), using o's first n keys (n = 0: all, or M for P2WSH).
 func Sign(tx *wire.MsgTx, idx int, o *Output, fetcher txscript.PrevOutputFetcher, hashType txscript.SigHashType, n int) error {
-	hashes := txscript.NewTxSigHashes(tx, fetcher)
+	return signWith(tx, idx, o, txscript.NewTxSigHashes(tx, fetcher), hashType, n)
+}
+
+// signWith is Sign with the transaction's signature hash midstate
+// computed once: it depends on the inputs and outputs, not on the
+// witnesses, so one serves every input of a proof (recomputing it per
+// input makes signing a proof of n inputs take time in n²).
+func signWith(tx *wire.MsgTx, idx int, o *Output, hashes *txscript.TxSigHashes, hashType txscript.SigHashType, n int) error {
 	in := tx.TxIn[idx]
 	switch o.Kind {
 	case P2WPKH:
@@ -195,9 +205,9 @@ func contains(keys []*btcec.PrivateKey, k *btcec.PrivateKey) bool {
 // Prove builds and signs a proof over outs for ch with SIGHASH_ALL.
 func Prove(ch control.Challenge, outs ...*Output) (*control.Proof, error) {
 	tx := Unsigned(ch, outs)
-	f := Fetcher(tx, outs)
+	hashes := txscript.NewTxSigHashes(tx, Fetcher(tx, outs))
 	for i, o := range outs {
-		if err := Sign(tx, i+1, o, f, txscript.SigHashAll, 0); err != nil {
+		if err := signWith(tx, i+1, o, hashes, txscript.SigHashAll, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -206,4 +216,48 @@ func Prove(ch control.Challenge, outs ...*Output) (*control.Proof, error) {
 		p.PrevOuts = append(p.PrevOuts, o.PrevOut())
 	}
 	return p, nil
+}
+
+// Mixed makes n outputs of value sats each, a third each of P2WPKH, P2TR
+// (key path) and P2WSH 2-of-3 sortedmulti, in turn, every one with its own
+// keys (derived from label and its number) and an outpoint of its own
+// (txid from label, vout its number).
+func Mixed(label string, n int, value int64) []*Output {
+	outs := make([]*Output, n)
+	for i := range outs {
+		l := fmt.Sprintf("%s %d", label, i)
+		switch i % 3 {
+		case 0:
+			outs[i] = NewOutput(P2WPKH, label, uint32(i), value, 0, Key(l))
+		case 1:
+			outs[i] = NewOutput(P2TR, label, uint32(i), value, 0, Key(l))
+		default:
+			outs[i] = NewOutput(P2WSH, label, uint32(i), value, 2, Key(l+" a"), Key(l+" b"), Key(l+" c"))
+		}
+	}
+	return outs
+}
+
+// Descriptor returns the output descriptor (without checksum) that
+// derives o's script from its public keys: wpkh(K), tr(X), wsh(sortedmulti(M,K...)),
+// pkh(K) or sh(wpkh(K)).
+func (o *Output) Descriptor() string {
+	pub := func(k *btcec.PrivateKey) string { return hex.EncodeToString(k.PubKey().SerializeCompressed()) }
+	switch o.Kind {
+	case P2WPKH:
+		return "wpkh(" + pub(o.Keys[0]) + ")"
+	case P2TR:
+		return "tr(" + hex.EncodeToString(schnorr.SerializePubKey(o.Keys[0].PubKey())) + ")"
+	case P2WSH:
+		keys := make([]string, len(o.Keys))
+		for i, k := range o.Keys {
+			keys[i] = pub(k)
+		}
+		return fmt.Sprintf("wsh(sortedmulti(%d,%s))", o.M, strings.Join(keys, ","))
+	case P2PKH:
+		return "pkh(" + pub(o.Keys[0]) + ")"
+	case P2SHWPKH:
+		return "sh(wpkh(" + pub(o.Keys[0]) + "))"
+	}
+	return ""
 }
