@@ -96,7 +96,8 @@ race:
 	$(GO) test -count=1 -race ./ledger/... ./store/...
 
 # btcd and lnd at the versions go.mod pins, built from the module proxy
-# into .build/bin and cached there.
+# into .build/bin and cached there; Debian's electrum (apt), the offline
+# signer TestProofOfControl proves reserves with.
 nodes:
 	bash itest/build-nodes.sh
 	bash itest/install-electrum.sh

@@ -253,6 +253,17 @@ func (f *fakeChain) GetTxOut(txid *chainhash.Hash, vout uint32, _ bool) (*btcjso
 	}
 	return nil, nil
 }
+func (f *fakeChain) GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error) {
+	out := make([]*btcjson.GetTxOutResult, len(ops))
+	for i, op := range ops {
+		res, err := f.GetTxOut(&op.Hash, op.Index, false)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
 func (f *fakeChain) Shutdown() {}
 
 // newFakeChain builds 20 blocks; block 5 pays outputs a (1 BTC), b (0.5 BTC)

@@ -21,7 +21,53 @@ type chainClient interface {
 	GetBlockHash(height int64) (*chainhash.Hash, error)
 	GetTxOut(txid *chainhash.Hash, vout uint32, mempool bool) (*btcjson.GetTxOutResult, error)
 	GetBlock(hash *chainhash.Hash) (*wire.MsgBlock, error)
+	// GetTxOuts is gettxout (without the mempool) for many outputs: one
+	// result per outpoint, nil for an output not in the UTXO set.
+	GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error)
 	Shutdown()
+}
+
+// txOutBatch is how many gettxout calls go in one JSON-RPC batch: btcd
+// closes the HTTP connection after every answer, so one call per output
+// costs a TLS handshake each (about 4 ms; 10,000 outputs took 43 s).
+const txOutBatch = 500
+
+// nodeClient is a chainClient over HTTP POST, with a second client that
+// sends gettxout calls in JSON-RPC batches (btcd and bitcoind both serve
+// them).
+type nodeClient struct {
+	*rpcclient.Client
+	batch *rpcclient.Client
+}
+
+// GetTxOuts sends the lookups txOutBatch at a time.
+func (n *nodeClient) GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error) {
+	out := make([]*btcjson.GetTxOutResult, 0, len(ops))
+	for len(ops) > 0 {
+		k := min(len(ops), txOutBatch)
+		futures := make([]rpcclient.FutureGetTxOutResult, k)
+		for i := range k {
+			futures[i] = n.batch.GetTxOutAsync(&ops[i].Hash, ops[i].Index, false)
+		}
+		if err := n.batch.Send(); err != nil {
+			return nil, fmt.Errorf("gettxout batch of %d: %w", k, err)
+		}
+		for i, f := range futures {
+			res, err := f.Receive()
+			if err != nil {
+				return nil, fmt.Errorf("gettxout %s: %w", ops[i], err)
+			}
+			out = append(out, res)
+		}
+		ops = ops[k:]
+	}
+	return out, nil
+}
+
+// Shutdown stops both clients.
+func (n *nodeClient) Shutdown() {
+	n.Client.Shutdown()
+	n.batch.Shutdown()
 }
 
 // dial connects to btcd (TLS with its rpc.cert) or bitcoind (plain HTTP),
@@ -44,7 +90,13 @@ func dial(nf nodeFlags) (chainClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to the node at %s: %w", cc.Host, err)
 	}
-	return c, nil
+	bc := *cc
+	b, err := rpcclient.NewBatch(&bc)
+	if err != nil {
+		c.Shutdown()
+		return nil, fmt.Errorf("cannot connect to the node at %s: %w", cc.Host, err)
+	}
+	return &nodeClient{Client: c, batch: b}, nil
 }
 
 // outputClaim is one output the attestation says existed unspent at its
@@ -117,13 +169,23 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 		}
 	}
 
+	ops := make([]wire.OutPoint, len(claims))
+	for i, cl := range claims {
+		ops[i] = cl.outpoint
+	}
+	results, err := c.GetTxOuts(ops)
+	if err != nil {
+		r.fail(fmt.Sprintf("your node cannot look up the %d outputs and channel points: %v", len(claims), err))
+		return
+	}
+	tipHash, err := c.GetBlockHash(tip)
+	if err != nil {
+		r.fail(fmt.Sprintf("your node cannot give its tip block %d: %v", tip, err))
+		return
+	}
 	var spent []outputClaim // not in the UTXO set at the tip
-	for _, cl := range claims {
-		res, err := c.GetTxOut(&cl.outpoint.Hash, cl.outpoint.Index, false)
-		if err != nil {
-			r.fail(fmt.Sprintf("your node cannot look up %s %s: %v", cl.what, cl.text, err))
-			continue
-		}
+	for i, cl := range claims {
+		res := results[i]
 		if res == nil {
 			spent = append(spent, cl)
 			continue
@@ -136,10 +198,13 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 			r.fail(fmt.Sprintf("%s %s has script %s on-chain, not the %s attested (and proven)", cl.what, cl.text, res.ScriptPubKey.Hex, cl.script))
 		}
 		bestHeight := tip
-		if bh, err := chainhash.NewHashFromStr(res.BestBlock); err == nil {
-			if th, err := c.GetBlockHash(tip); err == nil && *th != *bh {
-				// A block arrived in between: ask again for the height.
-				if t2, err := c.GetBlockCount(); err == nil {
+		if bh, err := chainhash.NewHashFromStr(res.BestBlock); err == nil && *bh != *tipHash {
+			// A block arrived in between: ask again for the height (and
+			// remember the new tip for the outputs after this one).
+			if t2, err := c.GetBlockCount(); err == nil {
+				if th, err := c.GetBlockHash(t2); err == nil && *th == *bh {
+					bestHeight, tip, tipHash = t2, t2, th
+				} else {
 					bestHeight = t2
 				}
 			}
