@@ -149,39 +149,9 @@ func (h *Harness) reorgDroppingTx(ctx context.Context, txid *chainhash.Hash, dep
 		return nil, err
 	}
 
-	var hashes []*chainhash.Hash
-	for i := 0; i <= depth; i++ {
-		if err := ctx.Err(); err != nil {
-			return hashes, fmt.Errorf("build blocks: %w", err)
-		}
-		var txs []*btcutil.Tx
-		if i == 0 {
-			txs = []*btcutil.Tx{btcutil.NewTx(ds)}
-		}
-		// Real time keeps lnd's "synced to chain" check (recent tip)
-		// happy; it must also exceed the previous block's time.
-		ts := time.Now().Truncate(time.Second)
-		if pt := prev.MsgBlock().Header.Timestamp; !ts.After(pt) {
-			ts = pt.Add(time.Second)
-		}
-		block, err := rpctest.CreateBlock(prev, txs, blockVersion, ts, h.addr, nil, h.params)
-		if err != nil {
-			return hashes, fmt.Errorf("create block %d/%d: %w", i+1, depth+1, err)
-		}
-		if err := h.client.SubmitBlock(block, nil); err != nil {
-			return hashes, fmt.Errorf("submit block %d/%d (%s): %w", i+1, depth+1, block.Hash(), err)
-		}
-		h.ingestCoinbaseLocked(block.MsgBlock().Transactions[0])
-		hashes = append(hashes, block.Hash())
-		prev = block
-	}
-
-	best, _, err := h.client.GetBestBlock()
+	hashes, err := h.submitBranchLocked(ctx, prev, depth+1, []*btcutil.Tx{btcutil.NewTx(ds)})
 	if err != nil {
-		return hashes, fmt.Errorf("get best block: %w", err)
-	}
-	if !best.IsEqual(hashes[len(hashes)-1]) {
-		return hashes, fmt.Errorf("btcd's best block is %s, not the replacement tip %s", best, hashes[len(hashes)-1])
+		return hashes, err
 	}
 
 	// Wallet bookkeeping: the victim is spent by ds; the target's other
@@ -263,8 +233,27 @@ func (h *Harness) reorgToMempool(ctx context.Context, depth int) ([]*chainhash.H
 
 	h.walletMu.Lock()
 	defer h.walletMu.Unlock()
+	hashes, err := h.submitBranchLocked(ctx, prev, depth+1, nil)
+	if err != nil {
+		return hashes, err
+	}
+	for _, cb := range lost {
+		txid := cb.TxHash()
+		for i := range cb.TxOut {
+			delete(h.known, wire.OutPoint{Hash: txid, Index: uint32(i)})
+		}
+	}
+	return hashes, nil
+}
+
+// submitBranchLocked builds n blocks on prev, the first holding txs, and
+// submits them; it checks that the last is then btcd's best block and
+// returns their hashes. Block times are real time (lnd's "synced to
+// chain" check wants a recent tip), each after the previous block's.
+// walletMu must be held: the new coinbases are the harness's.
+func (h *Harness) submitBranchLocked(ctx context.Context, prev *btcutil.Block, n int, txs []*btcutil.Tx) ([]*chainhash.Hash, error) {
 	var hashes []*chainhash.Hash
-	for i := 0; i <= depth; i++ {
+	for i := range n {
 		if err := ctx.Err(); err != nil {
 			return hashes, fmt.Errorf("build blocks: %w", err)
 		}
@@ -272,16 +261,16 @@ func (h *Harness) reorgToMempool(ctx context.Context, depth int) ([]*chainhash.H
 		if pt := prev.MsgBlock().Header.Timestamp; !ts.After(pt) {
 			ts = pt.Add(time.Second)
 		}
-		block, err := rpctest.CreateBlock(prev, nil, blockVersion, ts, h.addr, nil, h.params)
+		block, err := rpctest.CreateBlock(prev, txs, blockVersion, ts, h.addr, nil, h.params)
 		if err != nil {
-			return hashes, fmt.Errorf("create block %d/%d: %w", i+1, depth+1, err)
+			return hashes, fmt.Errorf("create block %d/%d: %w", i+1, n, err)
 		}
 		if err := h.client.SubmitBlock(block, nil); err != nil {
-			return hashes, fmt.Errorf("submit block %d/%d (%s): %w", i+1, depth+1, block.Hash(), err)
+			return hashes, fmt.Errorf("submit block %d/%d (%s): %w", i+1, n, block.Hash(), err)
 		}
 		h.ingestCoinbaseLocked(block.MsgBlock().Transactions[0])
 		hashes = append(hashes, block.Hash())
-		prev = block
+		prev, txs = block, nil
 	}
 	best, _, err := h.client.GetBestBlock()
 	if err != nil {
@@ -289,12 +278,6 @@ func (h *Harness) reorgToMempool(ctx context.Context, depth int) ([]*chainhash.H
 	}
 	if !best.IsEqual(hashes[len(hashes)-1]) {
 		return hashes, fmt.Errorf("btcd's best block is %s, not the replacement tip %s", best, hashes[len(hashes)-1])
-	}
-	for _, cb := range lost {
-		txid := cb.TxHash()
-		for i := range cb.TxOut {
-			delete(h.known, wire.OutPoint{Hash: txid, Index: uint32(i)})
-		}
 	}
 	return hashes, nil
 }
