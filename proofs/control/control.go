@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
@@ -151,6 +154,9 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return ErrInvalid }
 
+// parallelChunk is how many inputs a worker of Verify takes at a time.
+const parallelChunk = 32
+
 // Verify checks the proof and returns the outpoints it proves control of,
 // in input order, and an error for the proof as a whole (its shape: then
 // nothing is proven) or one InputError per input that does not verify
@@ -178,23 +184,50 @@ func (p *Proof) Verify() (proven []wire.OutPoint, errs []error) {
 	}
 	movedHashes := txscript.NewTxSigHashes(moved, movedFetcher)
 
-	for i, po := range p.PrevOuts {
-		in := i + 1
+	// Inputs are independent: check them on every core, as btcd checks a
+	// block's inputs, then report in input order.
+	verdicts := make([]error, len(p.PrevOuts))
+	check := func(i int) {
+		po, in := p.PrevOuts[i], i+1
 		op := tx.TxIn[in].PreviousOutPoint.String()
 		vm, err := txscript.NewEngine(po.Script, tx, in, txscript.StandardVerifyFlags, nil, hashes, po.Value, fetcher)
 		if err == nil {
 			err = vm.Execute()
 		}
 		if err != nil {
-			errs = append(errs, &InputError{Outpoint: op, Reason: ReasonScript, Detail: err.Error()})
-			continue
+			verdicts[i] = &InputError{Outpoint: op, Reason: ReasonScript, Detail: err.Error()}
+			return
 		}
 		vm, err = txscript.NewEngine(po.Script, moved, in, txscript.StandardVerifyFlags, nil, movedHashes, po.Value, movedFetcher)
 		if err == nil && vm.Execute() == nil {
-			errs = append(errs, &InputError{Outpoint: op, Reason: ReasonCommit})
+			verdicts[i] = &InputError{Outpoint: op, Reason: ReasonCommit}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(p.PrevOuts)+parallelChunk-1)/parallelChunk)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(parallelChunk)) - parallelChunk
+				if start >= len(p.PrevOuts) {
+					return
+				}
+				for i := start; i < min(start+parallelChunk, len(p.PrevOuts)); i++ {
+					check(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, v := range verdicts {
+		if v != nil {
+			errs = append(errs, v)
 			continue
 		}
-		proven = append(proven, tx.TxIn[in].PreviousOutPoint)
+		proven = append(proven, tx.TxIn[i+1].PreviousOutPoint)
 	}
 	return proven, errs
 }
