@@ -2,6 +2,7 @@ package itest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,14 +12,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -127,6 +135,9 @@ func TestAttestations(t *testing.T) {
 	h.SendToAddress(t, w.p2wpkh(0, 1), 100_000)
 	const capacity, push = 1_000_000, 200_000
 	cp := h.OpenChannel(t, erin, frank, capacity, push)
+	// A decoy: somebody else's output of exactly the channel's capacity,
+	// which a forger could list as erin's channel point.
+	decoy := h.SendOutputs(t, []*wire.TxOut{{Value: capacity, PkScript: addrScript(t, h, freshAddress(t, h, "decoy"))}})
 	// Six confirmations: the channel is announced (the nodes exchange
 	// announcement signatures at 6), which is what shows it is erin's.
 	h.Mine(t, 6)
@@ -255,6 +266,16 @@ func TestAttestations(t *testing.T) {
 		!strings.Contains(out, "1 announced channels are in your lnd's graph") {
 		t.Fatalf("koshverify attestation: exit %d:\n%s", code, out)
 	}
+	// The issuer forges the channel: erin's channel point replaced by the
+	// decoy (same value, its own confirmations and short channel id),
+	// re-signed by erin's lnd and by the issuer. Every figure and signature
+	// holds and the decoy is unspent on-chain; only the verifier's own
+	// graph shows that it is nobody's channel.
+	forged := forgeChannelPoint(t, h, k, erin, doc, point, decoy)
+	if code, out := runVerify(t, append(append([]string{"attestation", forged}, node...), lnd...)...); code != 1 ||
+		!strings.Contains(out, "is not in your lnd's graph") {
+		t.Errorf("koshverify --lnd on a channel point that is another output of the same value: exit %d, want 1:\n%s", code, out)
+	}
 	tampered := strings.Replace(doc, `"value":"400000"`, `"value":"400001"`, 1)
 	if tampered == doc {
 		t.Fatal("no output of 400000 sats in the document to tamper with")
@@ -363,4 +384,109 @@ func TestAttestations(t *testing.T) {
 	if code, out := runVerify(t, "attestation", filepath.Join(k.cfg.AttestDir(), "latest.json"), "--chain", k.cfg.AttestDir()); code != 0 {
 		t.Fatalf("koshverify --chain over scheduled attestations: exit %d:\n%s", code, out)
 	}
+}
+
+// forgeChannelPoint rewrites the attestation doc as an issuer forging a
+// channel would: the node's channel at point becomes the decoy's output of
+// the same value, with the decoy's confirmations and short channel id;
+// the node signs the new document through its lnd and the issuer re-signs
+// it. It returns the file written.
+func forgeChannelPoint(t *testing.T, h *harness.Harness, k *koshNode, n *harness.Node, doc, point string, decoy *wire.MsgTx) string {
+	t.Helper()
+	a, err := attest.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid := decoy.TxHash()
+	raw, err := h.Client().GetRawTransactionVerbose(&txid)
+	if err != nil || raw.BlockHash == "" {
+		t.Fatalf("the decoy %s is not in a block: %v", txid, err)
+	}
+	bh, err := chainhash.NewHashFromStr(raw.BlockHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := h.Client().GetBlockVerbose(bh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := slices.Index(blk.Tx, txid.String())
+	if index < 0 {
+		t.Fatalf("the decoy is not in block %s", bh)
+	}
+	changed := false
+	for i := range a.Reserves.Lightning {
+		node := &a.Reserves.Lightning[i]
+		if node.PubKey != n.PubKey {
+			continue
+		}
+		for j := range node.Channels {
+			c := &node.Channels[j]
+			if c.ChannelPoint != point {
+				continue
+			}
+			vout := slices.IndexFunc(decoy.TxOut, func(o *wire.TxOut) bool { return o.Value == int64(c.Capacity) })
+			if vout < 0 {
+				t.Fatalf("the decoy has no output of %d sats", c.Capacity)
+			}
+			c.ChannelPoint = fmt.Sprintf("%s:%d", txid, vout)
+			c.ShortChannelID = fmt.Sprintf("%dx%dx%d", blk.Height, index, vout)
+			c.Confirmations = a.Block.Height - blk.Height + 1
+			changed = true
+		}
+	}
+	if !changed {
+		t.Fatalf("node %s has no channel %s in the attestation", n.Name, point)
+	}
+	if err := a.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Reserves.Lightning {
+		a.Reserves.Lightning[i].Signature = ""
+	}
+	msg, err := a.NodeMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range a.Reserves.Lightning {
+		if a.Reserves.Lightning[i].PubKey == n.PubKey {
+			res, err := n.LN.SignMessage(ctx, &lnrpc.SignMessageRequest{Msg: msg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Reserves.Lightning[i].Signature = res.Signature
+		}
+	}
+	key, err := sig.LoadOrCreateKey(k.cfg.AttestKeyPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Signature = ""
+	if err := a.Sign(key); err != nil {
+		t.Fatal(err)
+	}
+	b, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attest.VerifyDocument(b); err != nil {
+		t.Fatalf("the forged attestation does not verify offline, so it tests nothing: %v", err)
+	}
+	return writeFile(t, "forged-channel.json", string(b))
+}
+
+// addrScript is the output script of an address on the harness's network.
+func addrScript(t testing.TB, h *harness.Harness, addr string) []byte {
+	t.Helper()
+	a, err := btcutil.DecodeAddress(addr, h.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := txscript.PayToAddrScript(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pk
 }
