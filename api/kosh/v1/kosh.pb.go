@@ -2615,8 +2615,9 @@ type ExportControlProofResponse struct {
 	// Message is what the proof commits to: "kosh:<issuer key>:<height>:<block
 	// hash>", prefixed by "Proof-of-Reserves: " in the commitment (BIP-127).
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	// Height and BlockHash are the challenge block (the chain watcher's tip).
-	Height    int64  `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// Height is the challenge block's height (the chain watcher's tip).
+	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// BlockHash is the challenge block's hash (display order, hex).
 	BlockHash string `protobuf:"bytes,4,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
 	// Outpoints are the outputs the PSBT spends, in input order.
 	Outpoints []string `protobuf:"bytes,5,rep,name=outpoints,proto3" json:"outpoints,omitempty"`
@@ -2756,9 +2757,10 @@ type ImportControlProofResponse struct {
 
 	// Outpoints now proven.
 	Outpoints []string `protobuf:"bytes,1,rep,name=outpoints,proto3" json:"outpoints,omitempty"`
-	// Height and BlockHash are the challenge block; the outputs count until
+	// Height is the challenge block's height; the outputs count until
 	// Height + chain.proofmaxage while unspent.
-	Height    int64  `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// BlockHash is the challenge block's hash (display order, hex).
 	BlockHash string `protobuf:"bytes,3,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
 	// ProofId numbers the stored proof.
 	ProofId int64 `protobuf:"varint,4,opt,name=proof_id,json=proofId,proto3" json:"proof_id,omitempty"`
