@@ -76,6 +76,12 @@ func (h *Harness) Mine(t testing.TB, n int) []*chainhash.Hash {
 	return hashes
 }
 
+// MineContext is Mine for a caller without a testing.TB (a command such as
+// itest/torture): it returns the error instead of failing a test.
+func (h *Harness) MineContext(ctx context.Context, n int) ([]*chainhash.Hash, error) {
+	return h.mine(ctx, n)
+}
+
 func (h *Harness) mine(ctx context.Context, n int) ([]*chainhash.Hash, error) {
 	if n <= 0 {
 		return nil, nil
@@ -177,6 +183,11 @@ func (h *Harness) SendOutputs(t testing.TB, outs []*wire.TxOut) *wire.MsgTx {
 	}
 	t.Logf("harness: sent tx %s (%d outputs)", tx.TxHash(), len(tx.TxOut))
 	return tx
+}
+
+// SendOutputsContext is SendOutputs for a caller without a testing.TB.
+func (h *Harness) SendOutputsContext(ctx context.Context, outs []*wire.TxOut) (*wire.MsgTx, error) {
+	return h.sendOutputs(ctx, outs)
 }
 
 func (h *Harness) addrScript(addr string) ([]byte, error) {

@@ -7,8 +7,10 @@
 //
 // It builds koshd as shipped into .build/torture, starts a regtest btcd
 // through itest/harness (built by itest/build-nodes.sh), and points koshd at
-// it with the coinbase outputs of the harness's miner address as reserves,
-// so that mints pass the coverage gate. For each store (-stores: SQLite on
+// a reserve wallet of its own (50 BTC to a wpkh descriptor whose key the run
+// holds), which it proves with a BIP-127 proof of control (koshd's exported
+// PSBT, signed by controltest.SignPSBT, imported) so that mints pass the
+// coverage gate. For each store (-stores: SQLite on
 // a fresh data directory; PostgreSQL in a fresh database
 // kosh_torture_<random> on the server at -dsn, dropped afterwards) it
 // creates an asset and -accounts accounts, mints a starting balance to each,

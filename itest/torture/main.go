@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/itest/harness"
-	"github.com/kosh-reserve/kosh/reserve/descriptor"
 )
 
 // defaultPostgresDSN is the PostgreSQL the test suites use
@@ -99,18 +98,17 @@ func (c config) validate() error {
 type env struct {
 	koshdBin string
 	btcd     harness.BtcdInfo
-	desc     string // addr(<miner address>)#checksum
+	reserve  *reserveWallet
 	birthday int64
 }
 
-// chainArgs points koshd at the harness's btcd, counting the coinbase
-// outputs to the harness's miner address as reserves: enough to back every
-// mint of the run. This is a test chain, not a deployment.
+// chainArgs points koshd at the harness's btcd, watching the run's reserve
+// wallet: enough to back every mint of the run once proven.
 func (e *env) chainArgs() []string {
 	return []string{"--chain.backend=btcd", "--chain.rpchost=" + e.btcd.RPCAddr, "--chain.rpcuser=" + e.btcd.RPCUser,
 		"--chain.rpcpass=" + e.btcd.RPCPass, "--chain.rpccert=" + e.btcd.CertPath, "--chain.minconf=1",
 		"--chain.pollinterval=200ms", "--chain.birthday=" + strconv.FormatInt(e.birthday, 10),
-		"--chain.descriptor=" + e.desc}
+		"--chain.descriptor=" + e.reserve.desc}
 }
 
 // run builds koshd, starts btcd, tortures each store in turn and prints the
@@ -143,14 +141,17 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	}()
 	fmt.Fprintf(os.Stderr, "torture: btcd up in %s\n", time.Since(t0).Round(time.Millisecond))
 	e.btcd = h.Btcd()
-	e.desc = descriptor.AddChecksum("addr(" + h.MinerAddress().EncodeAddress() + ")")
+	if e.reserve, err = newReserveWallet(h.Params()); err != nil {
+		return err
+	}
 	_, tip, err := h.Client().GetBestBlock()
 	if err != nil {
 		return fmt.Errorf("btcd best block: %w", err)
 	}
-	// The last 100 blocks' coinbases: far more than the run mints, and a
-	// short first scan.
-	e.birthday = max(int64(tip)-100, 1)
+	e.birthday = int64(tip) + 1 // a first scan of one block
+	if err := e.reserve.fund(ctx, h); err != nil {
+		return err
+	}
 
 	var results []storeResult
 	var errs []error

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -153,6 +152,9 @@ func runStore(ctx context.Context, cfg config, env *env, store string) (res stor
 	if err := s.k.start(ctx); err != nil {
 		return s.res, err
 	}
+	if err := env.reserve.prove(ctx, s.k.issuer); err != nil {
+		return s.res, err
+	}
 	if err := s.waitReserves(ctx); err != nil {
 		return s.res, err
 	}
@@ -293,22 +295,24 @@ func (s *storeRun) restart(ctx context.Context) error {
 	return nil
 }
 
-// waitReserves waits until koshd's reserve snapshot can back a mint, so
-// that a mint is refused only for a reason the run controls.
+// waitReserves waits until koshd's reserve snapshot can back every seed
+// mint (usable, and the proven reserve counted), so that a mint is refused
+// only for a reason the run controls.
 func (s *storeRun) waitReserves(ctx context.Context) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		r, err := s.k.issuer.GetReserves(cctx, &koshv1.GetReservesRequest{})
 		cancel()
-		if err == nil && r.GetSnapshot().GetUsable() {
+		if err == nil && r.GetSnapshot().GetUsable() && r.GetSnapshot().GetCounted() >= int64(s.cfg.accounts)*seedBalance {
 			return nil
 		}
 		if time.Now().After(deadline) {
 			if err == nil {
-				err = errors.New(r.GetSnapshot().GetProblem())
+				err = fmt.Errorf("usable %v, %d sats counted, %d needed (%s)", r.GetSnapshot().GetUsable(),
+					r.GetSnapshot().GetCounted(), int64(s.cfg.accounts)*seedBalance, r.GetSnapshot().GetProblem())
 			}
-			return fmt.Errorf("reserves not usable %s after start: %w", readyTimeout, err)
+			return fmt.Errorf("reserves not ready %s after start: %w", readyTimeout, err)
 		}
 		select {
 		case <-ctx.Done():
