@@ -127,44 +127,62 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 }
 
+// batcher feeds a ledger's commitBatch directly, size issuer jobs at a
+// time, and fails the benchmark if any job fails.
+type batcher struct {
+	b    *testing.B
+	l    *Ledger
+	size int
+	jobs []*job
+}
+
+// newBatcher returns a batcher of size jobs on l.
+func newBatcher(b *testing.B, l *Ledger, size int) *batcher {
+	return &batcher{b: b, l: l, size: size, jobs: make([]*job, 0, size)}
+}
+
+// add queues r as an issuer request of kind and commits the batch once it
+// holds size jobs.
+func (bt *batcher) add(kind Kind, r Transfer) {
+	r.Scope = IssuerScope
+	bt.jobs = append(bt.jobs, &job{ctx: context.Background(), kind: kind, req: r, hash: r.requestHash(kind),
+		done: make(chan struct{})})
+	if len(bt.jobs) == bt.size {
+		bt.commit()
+	}
+}
+
+// commit applies and durably commits the queued jobs.
+func (bt *batcher) commit() {
+	bt.l.commitBatch(bt.jobs)
+	for _, j := range bt.jobs {
+		if j.err != nil {
+			bt.b.Fatal(j.err)
+		}
+	}
+	bt.jobs = bt.jobs[:0]
+}
+
 // BenchmarkCommitBatch measures the committer's serial path alone: batches
 // of 64 transfers applied and durably committed by commitBatch from one
 // goroutine, with no queueing or scheduling around it. ns/op is per
 // transfer; it is the ceiling on transfers/s the committer allows.
 func BenchmarkCommitBatch(b *testing.B) {
-	const batch = 64
-	ctx := context.Background()
 	l, closeDB := benchLedger(b)
 	defer closeDB()
-	jobs := make([]*job, 0, batch)
-	run := func() {
-		l.commitBatch(jobs)
-		for _, j := range jobs {
-			if j.err != nil {
-				b.Fatal(j.err)
-			}
-		}
-		jobs = jobs[:0]
-	}
-	add := func(kind Kind, r Transfer) {
-		r.Scope = IssuerScope
-		jobs = append(jobs, &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})})
-		if len(jobs) == batch {
-			run()
-		}
-	}
+	batch := newBatcher(b, l, 64)
 	ids := createAccounts(b, l, func(i int, id string) {
-		add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1_000_000_000})
+		batch.add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1_000_000_000})
 	})
-	run()
+	batch.commit()
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	cpu0 := processCPU()
 	for n := 0; n < b.N; n++ {
 		from, to := randomPair(rng)
-		add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
+		batch.add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
 	}
-	run()
+	batch.commit()
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
@@ -175,36 +193,18 @@ func BenchmarkCommitBatch(b *testing.B) {
 // asset row per transfer; a transfer between holders runs none). Compare
 // its cpu-ns/op with BenchmarkCommitBatch's.
 func BenchmarkCommitBatchHolderChurn(b *testing.B) {
-	const batch = 64
-	ctx := context.Background()
 	l, closeDB := benchLedger(b)
 	defer closeDB()
-	jobs := make([]*job, 0, batch)
-	run := func() {
-		l.commitBatch(jobs)
-		for _, j := range jobs {
-			if j.err != nil {
-				b.Fatal(j.err)
-			}
-		}
-		jobs = jobs[:0]
-	}
-	add := func(kind Kind, r Transfer) {
-		r.Scope = IssuerScope
-		jobs = append(jobs, &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})})
-		if len(jobs) == batch {
-			run()
-		}
-	}
+	batch := newBatcher(b, l, 64)
 	// Even accounts hold 1, odd ones nothing; holders[i] says which.
 	holds := make([]bool, benchAccounts)
 	ids := createAccounts(b, l, func(i int, id string) {
 		if i%2 == 0 {
 			holds[i] = true
-			add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1})
+			batch.add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1})
 		}
 	})
-	run()
+	batch.commit()
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	cpu0 := processCPU()
@@ -214,9 +214,9 @@ func BenchmarkCommitBatchHolderChurn(b *testing.B) {
 			from, to = randomPair(rng)
 		}
 		holds[from], holds[to] = false, true
-		add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
+		batch.add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
 	}
-	run()
+	batch.commit()
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
