@@ -1,14 +1,13 @@
 package daemon_test
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
 	"regexp"
 	"testing"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
 var accountsRE = regexp.MustCompile(`<dt>Accounts</dt>\s*<dd>([0-9,]+)</dd>`)
@@ -59,7 +58,7 @@ func TestPageReadsNoJournalOrBalances(t *testing.T) {
 			t.Fatalf("GetSupply counts %d holders, want 2 (a and c)", s.Holders)
 		}
 
-		raw := rawStore(t, n.cfg.StoreConfig())
+		raw := storetest.OpenRaw(t, n.cfg.StoreConfig())
 		rename := func(from, to string) {
 			t.Helper()
 			for _, tbl := range []string{"journal", "balances"} {
@@ -82,26 +81,4 @@ func TestPageReadsNoJournalOrBalances(t *testing.T) {
 			t.Errorf("after the tables came back GetSupply counts %d holders, want 2", s.Holders)
 		}
 	})
-}
-
-// rawStore opens the daemon's database beside it, with database/sql.
-func rawStore(t *testing.T, cfg store.Config) *sql.DB {
-	t.Helper()
-	var (
-		db  *sql.DB
-		err error
-	)
-	if cfg.Backend == store.SQLite {
-		db, err = sql.Open("sqlite", store.SQLiteDSN(cfg.SQLitePath, true))
-	} else {
-		db, err = sql.Open("pgx/v5", cfg.PostgresDSN)
-	}
-	if err != nil {
-		t.Fatalf("open the %s database: %v", cfg.Backend, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.PingContext(context.Background()); err != nil {
-		t.Fatalf("open the %s database: %v", cfg.Backend, err)
-	}
-	return db
 }

@@ -16,10 +16,9 @@ import (
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
 	"github.com/kosh-reserve/kosh/payments"
+	"github.com/kosh-reserve/kosh/payments/paymentstest"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/proto"
-	"gopkg.in/macaroon.v2"
 )
 
 // statusWatch polls the public reserve status (no macaroon) until stopped
@@ -278,7 +277,7 @@ func TestPaymentsMacaroon(t *testing.T) {
 
 	// Every permission, but not baked by this lnd.
 	foreign := filepath.Join(dir, "foreign.macaroon")
-	writeForeignMacaroon(t, foreign, payments.RequiredPermissions())
+	paymentstest.WriteLndMacaroon(t, foreign, payments.RequiredPermissions()...)
 	cfg.Payments.Lnd = spec(foreign)
 	_, err := startKoshErr(cfg)
 	if err == nil || !containsAll(err.Error(), "refuses koshd's macaroon", "GetInfo") {
@@ -336,35 +335,5 @@ func TestPaymentsMacaroon(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "above the maximum of 10000") {
 		t.Fatalf("deposit above the policy maximum over REST: %s %s, want 400 naming the maximum", resp.Status, body)
-	}
-}
-
-// writeForeignMacaroon writes a macaroon in lnd's format with ops, signed
-// with a root key no lnd has.
-func writeForeignMacaroon(t *testing.T, path string, ops []string) {
-	t.Helper()
-	byEntity := map[string][]string{}
-	for _, op := range ops {
-		e, a, _ := strings.Cut(op, ":")
-		byEntity[e] = append(byEntity[e], a)
-	}
-	id := &lnrpc.MacaroonId{Nonce: []byte("foreign"), StorageId: []byte("0")}
-	for e, actions := range byEntity {
-		id.Ops = append(id.Ops, &lnrpc.Op{Entity: e, Actions: actions})
-	}
-	raw, err := proto.Marshal(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := macaroon.New([]byte("a root key no lnd has"), append([]byte{3}, raw...), "lnd", macaroon.V2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

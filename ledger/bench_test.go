@@ -132,40 +132,7 @@ func BenchmarkTransfer(b *testing.B) {
 // goroutine, with no queueing or scheduling around it. ns/op is per
 // transfer; it is the ceiling on transfers/s the committer allows.
 func BenchmarkCommitBatch(b *testing.B) {
-	const batch = 64
-	ctx := context.Background()
-	l, closeDB := benchLedger(b)
-	defer closeDB()
-	jobs := make([]*job, 0, batch)
-	run := func() {
-		l.commitBatch(jobs)
-		for _, j := range jobs {
-			if j.err != nil {
-				b.Fatal(j.err)
-			}
-		}
-		jobs = jobs[:0]
-	}
-	add := func(kind Kind, r Transfer) {
-		r.Scope = IssuerScope
-		jobs = append(jobs, &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})})
-		if len(jobs) == batch {
-			run()
-		}
-	}
-	ids := createAccounts(b, l, func(i int, id string) {
-		add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1_000_000_000})
-	})
-	run()
-	rng := rand.New(rand.NewPCG(1, 2))
-	b.ResetTimer()
-	cpu0 := processCPU()
-	for n := 0; n < b.N; n++ {
-		from, to := randomPair(rng)
-		add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
-	}
-	run()
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	benchCommitBatch(b, func(int) int64 { return 1_000_000_000 }, randomPair)
 }
 
 // BenchmarkCommitBatchHolderChurn is BenchmarkCommitBatch with every
@@ -175,6 +142,31 @@ func BenchmarkCommitBatch(b *testing.B) {
 // asset row per transfer; a transfer between holders runs none). Compare
 // its cpu-ns/op with BenchmarkCommitBatch's.
 func BenchmarkCommitBatchHolderChurn(b *testing.B) {
+	// Even accounts hold 1, odd ones nothing; holds[i] says which.
+	holds := make([]bool, benchAccounts)
+	mint := func(i int) int64 {
+		if i%2 != 0 {
+			return 0
+		}
+		holds[i] = true
+		return 1
+	}
+	pick := func(rng *rand.Rand) (from, to int) {
+		from, to = randomPair(rng)
+		for !holds[from] || holds[to] {
+			from, to = randomPair(rng)
+		}
+		holds[from], holds[to] = false, true
+		return from, to
+	}
+	benchCommitBatch(b, mint, pick)
+}
+
+// benchCommitBatch creates the accounts and mints mint(i) to account i
+// (nothing for 0), then times b.N transfers of 1 between the accounts pick
+// names, fed to commitBatch directly 64 at a time, failing the benchmark if
+// any job fails; it reports the CPU time per transfer.
+func benchCommitBatch(b *testing.B, mint func(i int) int64, pick func(rng *rand.Rand) (from, to int)) {
 	const batch = 64
 	ctx := context.Background()
 	l, closeDB := benchLedger(b)
@@ -196,12 +188,9 @@ func BenchmarkCommitBatchHolderChurn(b *testing.B) {
 			run()
 		}
 	}
-	// Even accounts hold 1, odd ones nothing; holders[i] says which.
-	holds := make([]bool, benchAccounts)
 	ids := createAccounts(b, l, func(i int, id string) {
-		if i%2 == 0 {
-			holds[i] = true
-			add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: 1})
+		if amount := mint(i); amount > 0 {
+			add(KindMint, Transfer{IdempotencyKey: "seed-" + strconv.Itoa(i), Asset: "BENCH", To: id, Amount: amount})
 		}
 	})
 	run()
@@ -209,11 +198,7 @@ func BenchmarkCommitBatchHolderChurn(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := processCPU()
 	for n := 0; n < b.N; n++ {
-		from, to := randomPair(rng)
-		for !holds[from] || holds[to] {
-			from, to = randomPair(rng)
-		}
-		holds[from], holds[to] = false, true
+		from, to := pick(rng)
 		add(KindTransfer, Transfer{IdempotencyKey: "t-" + strconv.Itoa(n), Asset: "BENCH", From: ids[from], To: ids[to], Amount: 1})
 	}
 	run()

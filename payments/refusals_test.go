@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/paymentstest"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"gopkg.in/macaroon.v2"
 )
 
 // TestRedeemRejectedMessage: a redemption the ledger refuses says so once
@@ -76,26 +75,26 @@ func TestRedeemInvoiceSpent(t *testing.T) {
 	}
 	check("after rejected", redeem("r2", rejectedPR), "rejected", "without paying it", "new one", r1.ID)
 
-	e.lnd.mu.Lock()
-	e.lnd.outcome = lnrpc.Payment_FAILED
-	e.lnd.mu.Unlock()
-	failingPR, _ := e.lnd.newPayReq(3_000)
-	if err := redeem("f1", failingPR); err != nil {
-		t.Fatal(err)
+	// ended redeems a new invoice of amount under key, lnd's payment of it
+	// ending with outcome, and waits until the redemption is in state.
+	ended := func(key string, amount int64, outcome lnrpc.Payment_PaymentStatus, state string) (string, store.RedemptionRow) {
+		t.Helper()
+		e.lnd.mu.Lock()
+		e.lnd.outcome = outcome
+		e.lnd.mu.Unlock()
+		pr, _ := e.lnd.newPayReq(amount)
+		if err := redeem(key, pr); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.svc.redemptionByKey(e.ctx, e.holder, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr, e.waitRedemption(r.ID, state)
 	}
-	f1, _ := e.svc.redemptionByKey(e.ctx, e.holder, "f1")
-	e.waitRedemption(f1.ID, RedemptionRefunded)
+	failingPR, _ := ended("f1", 3_000, lnrpc.Payment_FAILED, RedemptionRefunded)
 	check("after refunded", redeem("f2", failingPR), "refunded", "without paying it", "new one")
-
-	e.lnd.mu.Lock()
-	e.lnd.outcome = lnrpc.Payment_SUCCEEDED
-	e.lnd.mu.Unlock()
-	paidPR, _ := e.lnd.newPayReq(2_000)
-	if err := redeem("p1", paidPR); err != nil {
-		t.Fatal(err)
-	}
-	p1, _ := e.svc.redemptionByKey(e.ctx, e.holder, "p1")
-	e.waitRedemption(p1.ID, RedemptionPaid)
+	paidPR, p1 := ended("p1", 2_000, lnrpc.Payment_SUCCEEDED, RedemptionPaid)
 	check("after paid", redeem("p2", paidPR), "already paid", p1.ID)
 
 	other, err := e.led.CreateAccount(e.ctx, "other", "")
@@ -118,38 +117,6 @@ func TestRedeemInvoiceSpent(t *testing.T) {
 	e.books()
 }
 
-// lndMacaroon bakes a macaroon in lnd's format granting ops
-// ("entity:action"); lnd's root key is not needed to read it.
-func lndMacaroon(t testing.TB, ops ...string) []byte {
-	t.Helper()
-	byEntity := map[string][]string{}
-	var order []string
-	for _, op := range ops {
-		e, a, _ := strings.Cut(op, ":")
-		if _, ok := byEntity[e]; !ok {
-			order = append(order, e)
-		}
-		byEntity[e] = append(byEntity[e], a)
-	}
-	id := &lnrpc.MacaroonId{Nonce: []byte("nonce"), StorageId: []byte("0")}
-	for _, e := range order {
-		id.Ops = append(id.Ops, &lnrpc.Op{Entity: e, Actions: byEntity[e]})
-	}
-	raw, err := proto.Marshal(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := macaroon.New([]byte("root key of some lnd"), append([]byte{3}, raw...), "lnd", macaroon.V2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 var (
 	adminOps = []string{"address:read", "address:write", "info:read", "info:write", "invoices:read", "invoices:write",
 		"macaroon:generate", "macaroon:read", "macaroon:write", "message:read", "message:write", "offchain:read",
@@ -162,20 +129,20 @@ var (
 // from the macaroon itself, and every missing one is named with what it is
 // for and how to bake a macaroon that has it.
 func TestCheckMacaroon(t *testing.T) {
-	if err := CheckMacaroon(lndMacaroon(t, adminOps...)); err != nil {
+	if err := CheckMacaroon(paymentstest.LndMacaroon(t, adminOps...)); err != nil {
 		t.Fatalf("admin macaroon: %v", err)
 	}
-	if err := CheckMacaroon(lndMacaroon(t, RequiredPermissions()...)); err != nil {
+	if err := CheckMacaroon(paymentstest.LndMacaroon(t, RequiredPermissions()...)); err != nil {
 		t.Fatalf("macaroon baked with RequiredPermissions: %v", err)
 	}
 	var uris []string
 	for _, c := range lndCalls {
 		uris = append(uris, "uri:"+c.method)
 	}
-	if err := CheckMacaroon(lndMacaroon(t, uris...)); err != nil {
+	if err := CheckMacaroon(paymentstest.LndMacaroon(t, uris...)); err != nil {
 		t.Fatalf("macaroon with a uri: permission per method: %v", err)
 	}
-	err := CheckMacaroon(lndMacaroon(t, readonlyOps...))
+	err := CheckMacaroon(paymentstest.LndMacaroon(t, readonlyOps...))
 	if !errors.Is(err, ErrMisconfigured) {
 		t.Fatalf("read-only macaroon: %v, want refused", err)
 	}
@@ -188,7 +155,7 @@ func TestCheckMacaroon(t *testing.T) {
 	if strings.Contains(err.Error(), "info:read (") {
 		t.Fatalf("read-only macaroon: %q names a permission it has", err)
 	}
-	err = CheckMacaroon(lndMacaroon(t, uris[:len(uris)-2]...))
+	err = CheckMacaroon(paymentstest.LndMacaroon(t, uris[:len(uris)-2]...))
 	if !errors.Is(err, ErrMisconfigured) || !strings.Contains(err.Error(), "onchain:write (SendCoins") ||
 		strings.Contains(err.Error(), "AddInvoice") {
 		t.Fatalf("uri: permissions without SendCoins and GetTransactions: %v", err)
@@ -283,11 +250,11 @@ func TestLndRefusesMacaroon(t *testing.T) {
 	}
 
 	// lnd's own permission map wants more than the macaroon has.
-	e2 := newEnv(t, store.SQLite, func(c *Config) { c.Macaroon = lndMacaroon(t, RequiredPermissions()...) })
+	e2 := newEnv(t, store.SQLite, func(c *Config) { c.Macaroon = paymentstest.LndMacaroon(t, RequiredPermissions()...) })
 	if err := e2.svc.CheckLnd(e2.ctx); err != nil {
 		t.Fatalf("CheckLnd with every permission: %v", err)
 	}
-	e3 := newEnv(t, store.SQLite, func(c *Config) { c.Macaroon = lndMacaroon(t, RequiredPermissions()...) })
+	e3 := newEnv(t, store.SQLite, func(c *Config) { c.Macaroon = paymentstest.LndMacaroon(t, RequiredPermissions()...) })
 	e3.lnd.mu.Lock()
 	e3.lnd.perms = map[string][]string{"/lnrpc.Lightning/AddInvoice": {"invoices:write", "address:write"}}
 	e3.lnd.mu.Unlock()

@@ -2,31 +2,11 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
-
-// rawDB opens the database of cfg with database/sql, beside the store.
-func rawDB(t *testing.T, cfg store.Config) *sql.DB {
-	t.Helper()
-	var (
-		db  *sql.DB
-		err error
-	)
-	if cfg.Backend == store.SQLite {
-		db, err = sql.Open("sqlite", store.SQLiteDSN(cfg.SQLitePath, true))
-	} else {
-		db, err = sql.Open("pgx/v5", cfg.PostgresDSN)
-	}
-	if err != nil {
-		t.Fatalf("open raw %s: %v", cfg.Backend, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // TestMigrationCountsHolders: a database from before migration 0011 (no
 // holders column) gets each asset's holders counted from its positive
@@ -46,7 +26,7 @@ func TestMigrationCountsHolders(t *testing.T) {
 			// Take the schema back to the version before
 			// 0011_asset_holders (10) and fill it as that version would
 			// have; renumbering the migration means changing 10 here.
-			raw := rawDB(t, cfg)
+			raw := storetest.OpenRaw(t, cfg)
 			for _, q := range []string{
 				`ALTER TABLE assets DROP COLUMN holders`,
 				`UPDATE schema_version SET version = 10`,

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,17 +16,11 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
-	"github.com/kosh-reserve/kosh/daemon"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	"github.com/kosh-reserve/kosh/bench/internal/benchkosh"
 )
 
 const (
 	benchAsset = "PUB"
-	// startBalance is minted to every account: more than a run moves.
-	startBalance = 1_000_000_000
-	// syntheticReserves is what the fake reserve source reports, in sats.
-	syntheticReserves = 1 << 62
 	// callTimeout bounds one call, so a wedged server fails the run.
 	callTimeout = 60 * time.Second
 	// pageSources is how many loopback addresses load the page in one
@@ -42,102 +31,32 @@ const (
 
 // harness is a running in-process koshd with admin gRPC clients.
 type harness struct {
+	*benchkosh.Kosh
 	cfg      config
-	d        *daemon.Daemon
-	tls      *tls.Config
-	conns    []*grpc.ClientConn
-	clients  []koshv1.IssuerServiceClient
 	accounts []string
 	keys     atomic.Int64
 }
 
-// macaroonCreds sends the admin macaroon with every call, as koshcli does.
-type macaroonCreds string
-
-func (m macaroonCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"macaroon": string(m)}, nil
-}
-
-func (macaroonCreds) RequireTransportSecurity() bool { return true }
-
+// startHarness starts koshd under tmp with cfg's refusal delay and four
+// admin gRPC connections.
 func startHarness(ctx context.Context, cfg config, tmp string) (*harness, error) {
-	dcfg := daemon.DefaultConfig()
-	dcfg.DataDir = tmp + "/koshd"
-	dcfg.RPCListen = "127.0.0.1:0"
-	dcfg.RESTListen = "127.0.0.1:0"
-	dcfg.DebugLevel = "warn"
+	dcfg := benchkosh.Config(tmp)
 	dcfg.RateLimit.RefusalDelay = cfg.refusalDelay
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := daemon.Start(ctx, dcfg, log)
+	k, err := benchkosh.Start(ctx, dcfg, 4)
 	if err != nil {
-		return nil, fmt.Errorf("start koshd: %w", err)
+		return nil, err
 	}
-	h := &harness{cfg: cfg, d: d}
-	d.Reserves().Register("bench-synthetic", 24*time.Hour)
-	if err := d.Reserves().Report("bench-synthetic", syntheticReserves); err != nil {
-		h.stop()
-		return nil, fmt.Errorf("report synthetic reserves: %w", err)
-	}
-	dc := d.Config()
-	pem, err := os.ReadFile(dc.TLSCertPath())
-	if err != nil {
-		h.stop()
-		return nil, fmt.Errorf("read tls.cert: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		h.stop()
-		return nil, fmt.Errorf("%s holds no certificate", dc.TLSCertPath())
-	}
-	h.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	mac, err := os.ReadFile(dc.MacaroonPath("admin"))
-	if err != nil {
-		h.stop()
-		return nil, fmt.Errorf("read admin macaroon: %w", err)
-	}
-	for range 4 {
-		conn, err := grpc.NewClient(d.RPCAddr(), grpc.WithTransportCredentials(credentials.NewTLS(h.tls.Clone())),
-			grpc.WithPerRPCCredentials(macaroonCreds(hex.EncodeToString(mac))))
-		if err != nil {
-			h.stop()
-			return nil, fmt.Errorf("dial koshd: %w", err)
-		}
-		conn.Connect()
-		h.conns = append(h.conns, conn)
-		h.clients = append(h.clients, koshv1.NewIssuerServiceClient(conn))
-	}
-	return h, nil
+	return &harness{Kosh: k, cfg: cfg}, nil
 }
 
-func (h *harness) stop() {
-	for _, c := range h.conns {
-		c.Close()
-	}
-	if err := h.d.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop koshd:", err)
-	}
-}
-
-func (h *harness) client(i int) koshv1.IssuerServiceClient { return h.clients[i%len(h.clients)] }
-
-// seed creates the asset and the accounts and mints startBalance to each.
+// seed creates the asset and the accounts and mints a starting balance to
+// each, one call at a time.
 func (h *harness) seed(ctx context.Context) error {
-	_, err := h.client(0).CreateAsset(ctx, &koshv1.CreateAssetRequest{
-		Code: benchAsset, Name: "Benchmark token", Peg: koshv1.Peg_PEG_SAT, MinCoverageBps: 10_000})
+	accounts, err := h.Seed(ctx, benchAsset, h.cfg.accounts, 1)
 	if err != nil {
-		return fmt.Errorf("create asset: %w", err)
+		return err
 	}
-	for i := range h.cfg.accounts {
-		a, err := h.client(i).CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: "bench-" + strconv.Itoa(i)})
-		if err != nil {
-			return fmt.Errorf("create account %d: %w", i, err)
-		}
-		h.accounts = append(h.accounts, a.Account.GetId())
-		if _, err := h.client(i).Mint(ctx, &koshv1.MintRequest{Asset: benchAsset, AccountId: a.Account.GetId(),
-			Amount: startBalance, IdempotencyKey: "bench-mint-" + strconv.Itoa(i)}); err != nil {
-			return fmt.Errorf("mint to account %d: %w", i, err)
-		}
-	}
+	h.accounts = accounts
 	return nil
 }
 
@@ -172,7 +91,7 @@ func (h *harness) preload(ctx context.Context, n int) (int64, error) {
 	var wg sync.WaitGroup
 	for w := range 32 {
 		rng := rand.New(rand.NewPCG(uint64(w), 1))
-		c := h.client(w)
+		c := h.Client(w)
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) && ctx.Err() == nil {
 				if h.transfer(ctx, rng, c) != nil {
@@ -190,7 +109,7 @@ func (h *harness) supplyCost(ctx context.Context, n int) (latencies, error) {
 	var l latencies
 	for range n {
 		t0 := time.Now()
-		if err := h.getSupply(ctx, h.client(0)); err != nil {
+		if err := h.getSupply(ctx, h.Client(0)); err != nil {
 			return nil, fmt.Errorf("get supply: %w", err)
 		}
 		l = append(l, time.Since(t0))
@@ -208,14 +127,14 @@ func loopback(block, i int) string {
 // httpFrom returns an HTTPS client whose connections leave from ip.
 func (h *harness) httpFrom(ip string) (*http.Client, func()) {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-	tr := &http.Transport{TLSClientConfig: h.tls.Clone(), ForceAttemptHTTP2: true, DialContext: d.DialContext,
+	tr := &http.Transport{TLSClientConfig: h.TLS.Clone(), ForceAttemptHTTP2: true, DialContext: d.DialContext,
 		MaxIdleConnsPerHost: 1}
 	return &http.Client{Timeout: callTimeout, Transport: tr}, tr.CloseIdleConnections
 }
 
 // get fetches path and reads the whole body.
 func (h *harness) get(ctx context.Context, c *http.Client, path string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+h.d.RESTAddr()+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+h.Daemon.RESTAddr()+path, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -410,7 +329,7 @@ func (h *harness) issuerWindow(ctx context.Context, st *floodStats) window {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(n), 2))
 				t0 := time.Now()
-				err := call(h.client(int(n)), rng)
+				err := call(h.Client(int(n)), rng)
 				record(into, time.Since(t0), err)
 
 			})
@@ -429,7 +348,7 @@ func (h *harness) issuerWindow(ctx context.Context, st *floodStats) window {
 
 // verify checks that the supply is consistent and unchanged by transfers.
 func (h *harness) verify(ctx context.Context) (bool, error) {
-	s, err := h.client(0).GetSupply(ctx, &koshv1.GetSupplyRequest{Asset: benchAsset})
+	s, err := h.Client(0).GetSupply(ctx, &koshv1.GetSupplyRequest{Asset: benchAsset})
 	if err != nil {
 		return false, fmt.Errorf("get supply: %w", err)
 	}
@@ -437,7 +356,7 @@ func (h *harness) verify(ctx context.Context) (bool, error) {
 	if !s.Consistent {
 		errs = append(errs, fmt.Errorf("supply inconsistent: %v", s))
 	}
-	if want := int64(len(h.accounts)) * startBalance; s.Supply != want {
+	if want := int64(len(h.accounts)) * benchkosh.StartBalance; s.Supply != want {
 		errs = append(errs, fmt.Errorf("supply %d, want %d", s.Supply, want))
 	}
 	if s.Holders != int64(len(h.accounts)) {

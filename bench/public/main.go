@@ -97,7 +97,11 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer h.stop()
+	defer func() {
+		if err := h.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 
 	var res results
 	fmt.Fprintf(os.Stderr, "seeding %d accounts ...\n", cfg.accounts)

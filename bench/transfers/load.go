@@ -66,7 +66,7 @@ func (h *harness) drive(ctx context.Context, prof *profiler) (*loadResult, error
 	for c := range cfg.clients {
 		st := &stats[c]
 		st.latencies = make([]time.Duration, 0, expected)
-		client := h.client(c)
+		client := h.Client(c)
 		rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(c)))
 		prefix := "bench-t" + strconv.Itoa(c) + "-"
 		wg.Go(func() {

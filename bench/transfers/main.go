@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -98,12 +97,15 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := startHarness(ctx, cfg, tmp, pgDSN, log)
+	h, err := startHarness(ctx, cfg, tmp, pgDSN)
 	if err != nil {
 		return err
 	}
-	defer h.stop()
+	defer func() {
+		if err := h.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 
 	fmt.Fprintf(os.Stderr, "seeding %d accounts ...\n", cfg.accounts)
 	seedStart := time.Now()
@@ -127,7 +129,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	checks, checkErr := h.verify(ctx, res)
-	checks.receipts = h.d.ReceiptStats()
+	checks.receipts = h.Daemon.ReceiptStats()
 	printTable(cfg, base, res, seedTime, checks)
 	if res.errors > 0 {
 		return fmt.Errorf("%d transfer calls failed (first: %w)", res.errors, res.firstErr)

@@ -234,43 +234,34 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		IssuerSecret: fmt.Sprintf("%x", issuerKey.Serialize()),
 		IssuerKey:    IssuerKeyOf(issuerKey),
 	}
-	for i, f := range fs {
-		b := mustMarshal(t, f.a)
-		u, err := f.a.Unsigned()
-		if err != nil {
-			t.Fatal(err)
+	// addChain adds each attestation of a chain as a valid vector (named
+	// by name with its position), appends its document to *chain and files
+	// it under dir.
+	addChain := func(fs []fixture, name, dir string, chain *[]string) {
+		for i, f := range fs {
+			b := mustMarshal(t, f.a)
+			u, err := f.a.Unsigned()
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err := f.a.NodeMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := mustID(t, f.a)
+			v.Valid = append(v.Valid, validVector{Name: fmt.Sprintf(name, i+1), Document: string(b),
+				Unsigned: string(u), Hash: id, NodeMessage: string(msg)})
+			*chain = append(*chain, string(b))
+			files[fmt.Sprintf("%s/%06d-%s.json", dir, f.a.Seq, id)] = b
 		}
-		msg, err := f.a.NodeMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := mustID(t, f.a)
-		v.Valid = append(v.Valid, validVector{Name: fmt.Sprintf("attestation %d", i+1), Document: string(b),
-			Unsigned: string(u), Hash: id, NodeMessage: string(msg)})
-		v.Chain = append(v.Chain, string(b))
-		files[fmt.Sprintf("chain/%06d-%s.json", f.a.Seq, id)] = b
 	}
+	addChain(fs, "attestation %d", "chain", &v.Chain)
 	files["latest.json"] = mustMarshal(t, fs[2].a)
 
 	// The version 2 chain: the same attestations with proofs of control,
 	// channel evidence and the version 2 counting rules.
 	fs2 := buildChainVersion(t, 2)
-	for i, f := range fs2 {
-		b := mustMarshal(t, f.a)
-		u, err := f.a.Unsigned()
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := f.a.NodeMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := mustID(t, f.a)
-		v.Valid = append(v.Valid, validVector{Name: fmt.Sprintf("version 2 attestation %d", i+1), Document: string(b),
-			Unsigned: string(u), Hash: id, NodeMessage: string(msg)})
-		v.ChainV2 = append(v.ChainV2, string(b))
-		files[fmt.Sprintf("chain-v2/%06d-%s.json", f.a.Seq, id)] = b
-	}
+	addChain(fs2, "version 2 attestation %d", "chain-v2", &v.ChainV2)
 
 	base := fs[0].a
 	for _, tp := range tampers {

@@ -57,6 +57,30 @@ func Open(t testing.TB, backend store.Backend) *store.DB {
 	return db
 }
 
+// OpenRaw opens the database of cfg with database/sql, beside a store on
+// it, so that a test can read or change tables behind the store's back. It
+// is closed when the test ends.
+func OpenRaw(t testing.TB, cfg store.Config) *sql.DB {
+	t.Helper()
+	var (
+		db  *sql.DB
+		err error
+	)
+	if cfg.Backend == store.SQLite {
+		db, err = sql.Open("sqlite", store.SQLiteDSN(cfg.SQLitePath, true))
+	} else {
+		db, err = sql.Open("pgx/v5", cfg.PostgresDSN)
+	}
+	if err != nil {
+		t.Fatalf("open the %s database: %v", cfg.Backend, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.PingContext(context.Background()); err != nil {
+		t.Fatalf("open the %s database: %v", cfg.Backend, err)
+	}
+	return db
+}
+
 // freshSchema creates a uniquely named schema and returns a DSN whose
 // search_path points at it.
 func freshSchema(t testing.TB) string {
