@@ -146,3 +146,45 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 		t.Fatalf("a second poll proved again (%d calls) or lost the count (%d): %v", wallet.calls, r.WalletCounted, err)
 	}
 }
+
+// TestAnnouncedNeedsTheNodesEdge: a channel is announced only when the
+// graph's edge for its short channel id names the same channel point, the
+// node as one end, and carries an authentication proof. A channel point
+// that is some other output of the same value (the graph knows the id as
+// another outpoint), an edge between two other nodes, or one without its
+// proof leave the channel a claim, not counted.
+func TestAnnouncedNeedsTheNodesEdge(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		edit func(*lnrpc.ChannelEdge)
+		ann  bool
+	}{
+		{"the node's edge", nil, true},
+		{"another output of the same value", func(e *lnrpc.ChannelEdge) { e.ChanPoint = point(7) }, false},
+		{"an edge between two other nodes", func(e *lnrpc.ChannelEdge) { e.Node1Pub = "02" + txid(8)[2:] }, false},
+		{"no authentication proof", func(e *lnrpc.ChannelEdge) { e.AuthProof = nil }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lnd := &fakeLnd{t: t, channels: []*lnrpc.Channel{channel(1, 1_000_000, 600_000, 10_000)},
+				info: &lnrpc.GetInfoResponse{IdentityPubkey: nodeKey, BlockHeight: 800_000, SyncedToChain: true}}
+			if tc.edit != nil {
+				lnd.edges = map[string]func(*lnrpc.ChannelEdge){point(1): tc.edit}
+			}
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3}, client: lnd, mac: readMac,
+				chain: &fakeChain{outs: funded(1, 6, 1_000_000)}, announced: map[uint64]bool{}}
+			r, err := src.Poll(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted, claimed := int64(590_000), int64(0)
+			if !tc.ann {
+				counted, claimed = 0, 590_000
+			}
+			if r.Channels[0].Announced != tc.ann || r.ChannelsCounted != counted || r.ChannelsClaimed != claimed {
+				t.Errorf("announced %v, counted %d, claimed %d; want %v, %d, %d",
+					r.Channels[0].Announced, r.ChannelsCounted, r.ChannelsClaimed, tc.ann, counted, claimed)
+			}
+		})
+	}
+}

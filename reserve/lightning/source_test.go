@@ -51,6 +51,9 @@ type fakeLnd struct {
 	utxos    []*lnrpc.Utxo
 	// unannounced lists channel points GetChanInfo does not find.
 	unannounced map[string]bool
+	// edges changes the graph's edge of a listed channel point (a forged
+	// or foreign announcement).
+	edges map[string]func(*lnrpc.ChannelEdge)
 	// fail makes the named call fail.
 	fail string
 }
@@ -118,9 +121,13 @@ func (f *fakeLnd) GetChanInfo(ctx context.Context, in *lnrpc.ChanInfoRequest, _ 
 	}
 	for _, c := range f.channels {
 		if c.ChanId == in.ChanId && !f.unannounced[c.ChannelPoint] {
-			return &lnrpc.ChannelEdge{ChannelId: c.ChanId, ChanPoint: c.ChannelPoint, Node1Pub: nodeKey, Node2Pub: "03" + txid(9)[2:],
+			e := &lnrpc.ChannelEdge{ChannelId: c.ChanId, ChanPoint: c.ChannelPoint, Node1Pub: nodeKey, Node2Pub: "03" + txid(9)[2:],
 				Capacity: c.Capacity, AuthProof: &lnrpc.ChannelAuthProof{NodeSig1: []byte{1}, BitcoinSig1: []byte{1},
-					NodeSig2: []byte{1}, BitcoinSig2: []byte{1}}}, nil
+					NodeSig2: []byte{1}, BitcoinSig2: []byte{1}}}
+			if edit := f.edges[c.ChannelPoint]; edit != nil {
+				edit(e)
+			}
+			return e, nil
 		}
 	}
 	return nil, status.Error(codes.NotFound, "edge not found")
