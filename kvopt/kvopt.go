@@ -64,7 +64,7 @@ func (f *Fields) String(key string) string { return f.values[key] }
 func (f *Fields) Require(example string, keys ...string) error {
 	for _, k := range keys {
 		if f.values[k] == "" {
-			return f.Errorf("needs %s, e.g. %s", strings.Join(keys, ", "), example)
+			return f.Errorf("needs %s, e.g. %s", list(keys), example)
 		}
 	}
 	return nil
@@ -96,4 +96,12 @@ func (f *Fields) Duration(key string, def time.Duration) (time.Duration, error) 
 		return 0, f.Errorf("%s %q must be a positive duration such as 10s", key, v)
 	}
 	return d, nil
+}
+
+// list writes keys as English: "a", "a and b", "a, b and c".
+func list(keys []string) string {
+	if len(keys) < 2 {
+		return strings.Join(keys, "")
+	}
+	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
 }

@@ -23,7 +23,7 @@ func TestParse(t *testing.T) {
 	if d, err := f.Duration("d", 0); err != nil || d != 2*time.Second {
 		t.Fatalf("Duration = %v, %v", d, err)
 	}
-	if err := f.Require("name=a,empty=b", "name", "empty"); err == nil || !strings.Contains(err.Error(), "needs name, empty, e.g. name=a,empty=b") {
+	if err := f.Require("name=a,empty=b", "name", "empty"); err == nil || !strings.Contains(err.Error(), "needs name and empty, e.g. name=a,empty=b") {
 		t.Fatalf("Require with an empty value: %v", err)
 	}
 }
