@@ -11,7 +11,9 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
+	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
+	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 )
@@ -61,11 +63,11 @@ type Config struct {
 	Chain ChainConfig `group:"chain" namespace:"chain"`
 	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
 	// Attest configures attestations (daemon/attest.go).
-	Attest AttestConfig `group:"attest" namespace:"attest"`
+	Attest attestor.Options `group:"attest" namespace:"attest"`
 	// Payments configures deposits and redemptions (daemon/payments.go).
 	Payments PaymentsConfig `group:"payments" namespace:"payments"`
 	// Oracle configures the price oracle for fiat-pegged assets (daemon/oracle.go).
-	Oracle OracleConfig `group:"oracle" namespace:"oracle"`
+	Oracle oracle.Options `group:"oracle" namespace:"oracle"`
 }
 
 // ChainConfig configures the on-chain reserve source.
@@ -107,8 +109,8 @@ func DefaultConfig() Config {
 		Chain: ChainConfig{GapLimit: 100, MinConf: 6, ProofMaxAge: proving.DefaultMaxAge, PollInterval: 500 * time.Millisecond,
 			MaxAge: 2 * time.Minute},
 		Lnd:    LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
-		Oracle: DefaultOracleConfig(),
-		Attest: AttestConfig{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
+		Oracle: oracle.DefaultOptions(),
+		Attest: attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
 	}
 }
 
@@ -195,7 +197,7 @@ func (c *Config) Validate() error {
 	if c.MaxRequestBytes < 1024 {
 		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)
 	}
-	if err := c.Attest.validate(); err != nil {
+	if err := c.Attest.Validate(); err != nil {
 		return err
 	}
 	if err := c.Oracle.Validate(); err != nil {

@@ -39,6 +39,7 @@ import (
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/web"
+	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -89,8 +90,6 @@ type Daemon struct {
 	loops   sync.WaitGroup
 	closers []func() error
 	page    http.Handler // the public page (package web)
-	// attestations is set once started; fiat redemptions read its prices.
-	attestations *Attestations
 	// issuerKey signs attestations and receipts; proofs of control
 	// commit to it.
 	issuerKey *btcec.PrivateKey
@@ -169,7 +168,17 @@ func (d *Daemon) start(ctx context.Context) error {
 		MaxAge: cfg.Chain.ProofMaxAge, Log: d.log.With("subsystem", "proofs")}); err != nil {
 		return err
 	}
-	d.reserves = reserve.NewMonitor()
+	// The prices come first: the reserve monitor values fiat pegs with
+	// them from the first mint on.
+	book, err := d.startOracle()
+	if err != nil {
+		return err
+	}
+	var monOpts []reserve.MonitorOption
+	if book != nil {
+		monOpts = append(monOpts, reserve.WithPrices(book))
+	}
+	d.reserves = reserve.NewMonitor(monOpts...)
 	d.ledger = ledger.New(d.db, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger")})
 	if err := d.ledger.Seal(ctx); err != nil {
 		return err
@@ -209,27 +218,34 @@ func (d *Daemon) start(ctx context.Context) error {
 		grpc.ChainUnaryInterceptor(d.metrics.unaryInterceptor, d.limiter.unary, d.macs.UnaryInterceptor),
 		grpc.ChainStreamInterceptor(d.metrics.streamInterceptor, d.limiter.stream, d.macs.StreamInterceptor),
 	)
-	srv := rpcserver.New(d.ledger, d.macs, d.reserveSvc, d.log.With("subsystem", "rpc"))
-	if err := d.startPayments(srv); err != nil {
-		return err
-	}
 	att, err := d.startAttestations()
 	if err != nil {
 		return err
 	}
-	d.attestations = att
-	srv.SetAttestations(att, att.key)
+	pay, err := d.startPayments(att.Service())
+	if err != nil {
+		return err
+	}
+	rcfg := rpcserver.Config{Ledger: d.ledger, Macaroons: d.macs, Reserves: d.reserveSvc, Attestations: att,
+		IssuerKey: d.issuerKey, Log: d.log.With("subsystem", "rpc")}
+	if pay != nil {
+		rcfg.Payments = pay
+	}
+	if book != nil {
+		rcfg.Prices = book
+	}
+	srv := rpcserver.New(rcfg)
 	d.rpc = srv
 	d.metrics.registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipts_signed_total",
 			Help: "Balance receipts signed."}, func() float64 { return float64(srv.ReceiptStats().Receipts) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipt_signatures_total",
 			Help: "BIP-340 signatures made for balance receipts (one per batch)."},
-			func() float64 { return float64(srv.ReceiptStats().Signatures) }))
-	d.page = web.New(&pageSource{d: d, att: att.svc}, web.Options{Log: d.log.With("subsystem", "web")})
-	if err := d.startOracle(srv); err != nil {
-		return err
-	}
+			func() float64 { return float64(srv.ReceiptStats().Signatures) }),
+		newPriceCollector(book, d.ledger, d.reserves, d.log))
+	d.page = web.New(pagesource.New(pagesource.Config{Issuer: cfg.Attest.Issuer, Network: cfg.Network,
+		Ledger: d.ledger, Reserves: d.reserveSvc, Attestations: att.Service()}),
+		web.Options{Log: d.log.With("subsystem", "web")})
 	koshv1.RegisterIssuerServiceServer(d.grpcServer, srv)
 	koshv1.RegisterWalletServiceServer(d.grpcServer, srv.Wallet())
 	koshv1.RegisterPublicServiceServer(d.grpcServer, srv.Public())

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/daemon"
+	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/store"
 	"google.golang.org/grpc/codes"
@@ -435,41 +437,41 @@ func TestOracleConfigErrors(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		edit func(*daemon.OracleConfig)
+		edit func(*oracle.Options)
 		want string
 	}{
-		{"plain http elsewhere", func(o *daemon.OracleConfig) {
+		{"plain http elsewhere", func(o *oracle.Options) {
 			o.Sources = []string{"name=a,currency=INR,url=http://prices.example/btc,pointer=/p"}
 		}, "use https"},
-		{"other scheme", func(o *daemon.OracleConfig) {
+		{"other scheme", func(o *oracle.Options) {
 			o.Sources = []string{"name=a,currency=INR,url=ftp://127.0.0.1/x,pointer=/p"}
 		}, "must be https://"},
-		{"credentials in url", func(o *daemon.OracleConfig) {
+		{"credentials in url", func(o *oracle.Options) {
 			o.Sources = []string{"name=a,currency=INR,url=https://u:p@prices.example/,pointer=/p"}
 		}, "user or password"},
-		{"missing pointer", func(o *daemon.OracleConfig) {
+		{"missing pointer", func(o *oracle.Options) {
 			o.Sources = []string{"name=a,currency=INR,url=https://prices.example/btc"}
 		}, "needs name, currency, url and pointer"},
-		{"bad pointer", func(o *daemon.OracleConfig) { o.Sources = []string{src("")[:len(src(""))-2] + "p"} }, "pointer"},
-		{"bad currency", func(o *daemon.OracleConfig) {
+		{"bad pointer", func(o *oracle.Options) { o.Sources = []string{src("")[:len(src(""))-2] + "p"} }, "pointer"},
+		{"bad currency", func(o *oracle.Options) {
 			o.Sources = []string{"name=a,currency=inr,url=https://prices.example/btc,pointer=/p"}
 		}, "ISO 4217"},
-		{"unknown key", func(o *daemon.OracleConfig) { o.Sources = []string{src(",exponent=2")} }, `unknown key "exponent"`},
-		{"not key=value", func(o *daemon.OracleConfig) { o.Sources = []string{src(",scale")} }, "not key=value"},
-		{"bad scale", func(o *daemon.OracleConfig) { o.Sources = []string{src(",scale=19")} }, "scale"},
-		{"bad timeout", func(o *daemon.OracleConfig) { o.Sources = []string{src(",timeout=0s")} }, "timeout"},
-		{"twice the same key", func(o *daemon.OracleConfig) { o.Sources = []string{src(",pointer=/q")} }, "pointer is given twice"},
-		{"duplicate names", func(o *daemon.OracleConfig) { o.Sources = []string{src(""), src("")} }, `two sources are named "a"`},
-		{"minsources above the sources", func(o *daemon.OracleConfig) { o.Sources, o.MinSources = []string{src("")}, 2 }, "lower --oracle.minsources"},
-		{"negative minsources", func(o *daemon.OracleConfig) { o.Sources, o.MinSources = []string{src("")}, -1 }, "--oracle.minsources"},
-		{"maxage not above poll", func(o *daemon.OracleConfig) {
+		{"unknown key", func(o *oracle.Options) { o.Sources = []string{src(",exponent=2")} }, `unknown key "exponent"`},
+		{"not key=value", func(o *oracle.Options) { o.Sources = []string{src(",scale")} }, "not key=value"},
+		{"bad scale", func(o *oracle.Options) { o.Sources = []string{src(",scale=19")} }, "scale"},
+		{"bad timeout", func(o *oracle.Options) { o.Sources = []string{src(",timeout=0s")} }, "timeout"},
+		{"twice the same key", func(o *oracle.Options) { o.Sources = []string{src(",pointer=/q")} }, "pointer is given twice"},
+		{"duplicate names", func(o *oracle.Options) { o.Sources = []string{src(""), src("")} }, `two sources are named "a"`},
+		{"minsources above the sources", func(o *oracle.Options) { o.Sources, o.MinSources = []string{src("")}, 2 }, "lower --oracle.minsources"},
+		{"negative minsources", func(o *oracle.Options) { o.Sources, o.MinSources = []string{src("")}, -1 }, "--oracle.minsources"},
+		{"maxage not above poll", func(o *oracle.Options) {
 			o.Sources, o.MaxAge, o.PollInterval = []string{src("")}, time.Minute, time.Minute
 		}, "--oracle.maxage 1m0s must be longer than --oracle.pollinterval"},
-		{"zero poll", func(o *daemon.OracleConfig) { o.Sources, o.PollInterval = []string{src("")}, 0 }, "--oracle.pollinterval"},
-		{"zero spread", func(o *daemon.OracleConfig) { o.Sources, o.SpreadBps = []string{src("")}, 0 }, "--oracle.spreadbps"},
-		{"spread above 100%", func(o *daemon.OracleConfig) { o.Sources, o.SpreadBps = []string{src("")}, 10001 }, "--oracle.spreadbps"},
-		{"bad manual currency", func(o *daemon.OracleConfig) { o.ManualCurrencies = []string{"Rupee"} }, "--oracle.manualcurrency"},
-		{"manual and sources", func(o *daemon.OracleConfig) {
+		{"zero poll", func(o *oracle.Options) { o.Sources, o.PollInterval = []string{src("")}, 0 }, "--oracle.pollinterval"},
+		{"zero spread", func(o *oracle.Options) { o.Sources, o.SpreadBps = []string{src("")}, 0 }, "--oracle.spreadbps"},
+		{"spread above 100%", func(o *oracle.Options) { o.Sources, o.SpreadBps = []string{src("")}, 10001 }, "--oracle.spreadbps"},
+		{"bad manual currency", func(o *oracle.Options) { o.ManualCurrencies = []string{"Rupee"} }, "--oracle.manualcurrency"},
+		{"manual and sources", func(o *oracle.Options) {
 			o.Sources, o.ManualCurrencies = []string{src("")}, []string{"INR"}
 		}, "not both"},
 	} {
@@ -505,12 +507,12 @@ func TestOracleConfigErrors(t *testing.T) {
 func TestAttestConfigErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		edit func(*daemon.AttestConfig)
+		edit func(*attestor.Options)
 		want string
 	}{
-		{"bad schedule", func(a *daemon.AttestConfig) { a.Schedules = []string{"every hour"} }, "--attest.schedule"},
-		{"tree height past 32", func(a *daemon.AttestConfig) { a.TreeHeight = 33 }, "--attest.treeheight 33"},
-		{"negative tree height", func(a *daemon.AttestConfig) { a.TreeHeight = -1 }, "--attest.treeheight -1"},
+		{"bad schedule", func(a *attestor.Options) { a.Schedules = []string{"every hour"} }, "--attest.schedule"},
+		{"tree height past 32", func(a *attestor.Options) { a.TreeHeight = 33 }, "--attest.treeheight 33"},
+		{"negative tree height", func(a *attestor.Options) { a.TreeHeight = -1 }, "--attest.treeheight -1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := newConfig(t, store.SQLite)

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,45 +38,46 @@ type PaymentsConfig struct {
 	Fault func(point string) error `no-flag:"true"`
 }
 
-// startPayments builds the payments service if --payments.lnd is set,
-// starts it, gives it to the RPC server and registers its metrics.
-func (d *Daemon) startPayments(srv *rpcserver.Server) error {
+// startPayments builds the payments service if --payments.lnd is set
+// (nil if not), starts it and registers its metrics. Fiat-pegged
+// redemptions are paid at att's newest attested price.
+func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error) {
 	pc := d.cfg.Payments
 	if pc.Lnd == "" {
 		if pc.DepositDescriptor != "" {
-			return fmt.Errorf("--payments.depositdescriptor needs --payments.lnd")
+			return nil, fmt.Errorf("--payments.depositdescriptor needs --payments.lnd")
 		}
-		return nil
+		return nil, nil
 	}
 	lc, err := parseLndNode(pc.Lnd)
 	if err != nil {
-		return fmt.Errorf("--payments.lnd: %w", err)
+		return nil, fmt.Errorf("--payments.lnd: %w", err)
 	}
 	params, err := d.cfg.ChainParams()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := payments.Config{Net: params, MinConf: pc.MinConf, DepositGap: int64(d.cfg.Chain.GapLimit),
 		InvoiceExpiry: pc.InvoiceExpiry, PayTimeout: pc.PayTimeout, OnchainVbytes: pc.OnchainVbytes,
 		MaxSatPerVbyte: pc.MaxSatPerVbyte, Poll: pc.Poll, Fault: pc.Fault,
-		AttestedPrice: d.attestedPrice, Log: d.log.With("subsystem", "payments")}
+		AttestedPrice: attestedPrices(att), Log: d.log.With("subsystem", "payments")}
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = d.cfg.Chain.MinConf
 	}
 	if cfg.Policies, cfg.Default, err = parsePolicies(pc.Policies); err != nil {
-		return err
+		return nil, err
 	}
 	if pc.DepositDescriptor != "" {
 		desc, err := descriptor.Parse(pc.DepositDescriptor, params)
 		if err != nil {
-			return fmt.Errorf("--payments.depositdescriptor: %w", err)
+			return nil, fmt.Errorf("--payments.depositdescriptor: %w", err)
 		}
 		if !desc.HasChecksum() {
-			return fmt.Errorf("--payments.depositdescriptor has no checksum; if it is the descriptor you mean, use %s",
+			return nil, fmt.Errorf("--payments.depositdescriptor has no checksum; if it is the descriptor you mean, use %s",
 				descriptor.AddChecksum(pc.DepositDescriptor))
 		}
 		if !desc.IsRanged() {
-			return fmt.Errorf("--payments.depositdescriptor must be ranged (end in /*) so each deposit gets a fresh address")
+			return nil, fmt.Errorf("--payments.depositdescriptor must be ranged (end in /*) so each deposit gets a fresh address")
 		}
 		watched := false
 		for _, s := range d.cfg.Chain.Descriptors {
@@ -85,7 +86,7 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 			}
 		}
 		if !watched {
-			return fmt.Errorf("--payments.depositdescriptor %s is not among --chain.descriptor: add it there too, so the chain watcher sees deposits and counts them as reserves", desc)
+			return nil, fmt.Errorf("--payments.depositdescriptor %s is not among --chain.descriptor: add it there too, so the chain watcher sees deposits and counts them as reserves", desc)
 		}
 		cfg.DepositDesc = desc
 	}
@@ -103,15 +104,15 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 	// service needs is refused here, whether or not lnd is up.
 	mac, err := os.ReadFile(lc.MacaroonPath)
 	if err != nil {
-		return fmt.Errorf("--payments.lnd %s: read macaroon: %w", lc.Name, err)
+		return nil, fmt.Errorf("--payments.lnd %s: read macaroon: %w", lc.Name, err)
 	}
 	if err := payments.CheckMacaroon(mac); err != nil {
-		return fmt.Errorf("--payments.lnd %s: macaroon %s: %w", lc.Name, lc.MacaroonPath, err)
+		return nil, fmt.Errorf("--payments.lnd %s: macaroon %s: %w", lc.Name, lc.MacaroonPath, err)
 	}
 	cfg.Macaroon = mac
 	conn, err := dialPaymentsLnd(lc.Host, lc.TLSCertPath, mac)
 	if err != nil {
-		return fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
+		return nil, fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	}
 	d.closers = append(d.closers, conn.Close)
 	ln := lnrpc.NewLightningClient(conn)
@@ -123,7 +124,7 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 	defer cancel()
 	switch err := svc.CheckLnd(ctx); {
 	case errors.Is(err, payments.ErrMisconfigured):
-		return fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
+		return nil, fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	case err != nil:
 		d.log.Warn("payments lnd not reachable yet; deposits and redemptions wait for it", "node", lc.Name, "err", err)
 	default:
@@ -131,7 +132,6 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 	}
 	svc.Start()
 	d.closers = append(d.closers, func() error { svc.Stop(); return nil })
-	srv.SetPayments(svc)
 	d.metrics.registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_deposits_credited_total",
 			Help: "Deposits (Lightning invoices and on-chain outputs) credited since start."},
@@ -152,7 +152,7 @@ func (d *Daemon) startPayments(srv *rpcserver.Server) error {
 			Help: "Chain height the last completed on-chain deposit scan evaluated (0: none yet)."},
 			func() float64 { return float64(svc.Stats().ScanHeight) }),
 	)
-	return nil
+	return svc, nil
 }
 
 // parsePolicies parses --payments.policy values.

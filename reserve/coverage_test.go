@@ -56,14 +56,15 @@ func TestAllowMintFiat(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Unix(1_700_000_000, 0)
 	mon := func(reserves int64, p Prices) *Monitor {
-		m := NewMonitor()
+		var opts []MonitorOption
+		if p != nil {
+			opts = append(opts, WithPrices(p))
+		}
+		m := NewMonitor(opts...)
 		m.now = func() time.Time { return clock }
 		m.RegisterKind("chain", KindChain, time.Minute)
 		if err := m.Report("chain", reserves); err != nil {
 			t.Fatal(err)
-		}
-		if p != nil {
-			m.SetPrices(p)
 		}
 		return m
 	}

@@ -81,12 +81,23 @@ type Monitor struct {
 	mu        sync.RWMutex
 	sources   map[string]*SourceStatus
 	now       func() time.Time
-	priceBook Prices
+	priceBook Prices // fixed at NewMonitor
 }
 
+// MonitorOption configures a Monitor.
+type MonitorOption func(*Monitor)
+
+// WithPrices gives the monitor the price oracle that values fiat-pegged
+// assets; without it a fiat-pegged mint fails with ErrNoOracle.
+func WithPrices(p Prices) MonitorOption { return func(m *Monitor) { m.priceBook = p } }
+
 // NewMonitor returns a monitor with no sources.
-func NewMonitor() *Monitor {
-	return &Monitor{sources: map[string]*SourceStatus{}, now: time.Now}
+func NewMonitor(opts ...MonitorOption) *Monitor {
+	m := &Monitor{sources: map[string]*SourceStatus{}, now: time.Now}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 // Register declares an external source that must report at least every
@@ -299,18 +310,7 @@ func (m *Monitor) uncountedHint() string {
 	return "; " + strings.Join(parts, "; ")
 }
 
-// SetPrices installs the price oracle that values fiat-pegged assets.
-func (m *Monitor) SetPrices(p Prices) {
-	m.mu.Lock()
-	m.priceBook = p
-	m.mu.Unlock()
-}
-
 // Prices returns the installed price oracle (nil: none).
 func (m *Monitor) Prices() Prices { return m.prices() }
 
-func (m *Monitor) prices() Prices {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.priceBook
-}
+func (m *Monitor) prices() Prices { return m.priceBook }

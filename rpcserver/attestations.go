@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
-	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -24,16 +22,6 @@ type Attestations interface {
 	Attest(ctx context.Context) (attestor.Published, error)
 	// Service reads attestations and builds inclusion proofs.
 	Service() *attestor.Service
-}
-
-// SetAttestations gives the server the attestation service and the issuer
-// key that signs balance receipts. Without them Attest and the attestation
-// reads fail with Unavailable and responses carry no receipts.
-func (s *Server) SetAttestations(a Attestations, key *btcec.PrivateKey) {
-	s.attestations = a
-	if key != nil {
-		s.receiptSigner = receipts.New(sig.NewSigner(key))
-	}
 }
 
 // ReceiptStats counts the receipts signed and the signatures made for

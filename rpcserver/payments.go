@@ -25,9 +25,6 @@ type Payments interface {
 	FlaggedOutputs(ctx context.Context) ([]store.DepositOutputRow, []store.DepositRow, error)
 }
 
-// SetPayments enables the deposit and redemption RPCs.
-func (s *Server) SetPayments(p Payments) { s.payments = p }
-
 // paymentStatus maps payments errors to gRPC codes, then the ledger's.
 //
 // A policy limit (maximum amount, daily limit, unused deposit addresses) is

@@ -22,7 +22,7 @@ import (
 // an lnd that does not answer stays UNAVAILABLE. The message passes
 // through unchanged.
 func TestPaymentStatus(t *testing.T) {
-	s := New(nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, c := range []struct {
 		err  error
 		code codes.Code

@@ -39,10 +39,6 @@ type PriceBook interface {
 	ClearManual(ctx context.Context, currency, by, reason string) (oracle.Quote, error)
 }
 
-// SetPriceBook enables GetPrices and SetManualPrice; without it GetPrices
-// lists nothing and SetManualPrice fails with FailedPrecondition.
-func (s *Server) SetPriceBook(p PriceBook) { s.prices = p }
-
 var isoCurrencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // GetPrices implements IssuerService.

@@ -12,10 +12,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/auth"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/perms"
+	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -37,17 +39,42 @@ type Server struct {
 	log      *slog.Logger
 	payments Payments  // nil: deposits and redemptions are not configured
 	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
-	// attestations and receiptSigner: see SetAttestations.
+	// attestations and receiptSigner: see Config.
 	attestations  Attestations
 	receiptSigner *receipts.Signer
 }
 
+// Config is what a Server serves from. Ledger is required; each optional
+// service left nil makes its RPCs fail with a status that says it is not
+// enabled.
+type Config struct {
+	Ledger    *ledger.Ledger
+	Macaroons *auth.Service
+	Reserves  Reserves
+	// Payments enables the deposit and redemption RPCs.
+	Payments Payments
+	// Prices enables GetPrices and SetManualPrice; without it GetPrices
+	// lists nothing and SetManualPrice fails with FailedPrecondition.
+	Prices PriceBook
+	// Attestations enables Attest and the attestation reads; without it
+	// they fail with Unavailable.
+	Attestations Attestations
+	// IssuerKey signs balance receipts; without it responses carry none.
+	IssuerKey *btcec.PrivateKey
+	Log       *slog.Logger
+}
+
 // New returns a server.
-func New(l *ledger.Ledger, macs *auth.Service, reserves Reserves, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
 	}
-	return &Server{ledger: l, macs: macs, reserves: reserves, log: log}
+	s := &Server{ledger: cfg.Ledger, macs: cfg.Macaroons, reserves: cfg.Reserves, log: cfg.Log,
+		payments: cfg.Payments, prices: cfg.Prices, attestations: cfg.Attestations}
+	if cfg.IssuerKey != nil {
+		s.receiptSigner = receipts.New(sig.NewSigner(cfg.IssuerKey))
+	}
+	return s
 }
 
 // Wallet returns the WalletService implementation sharing this server's

@@ -1,4 +1,7 @@
-package daemon
+// Package pagesource composes the public proof-of-reserves page's data
+// (web.PageData) from the live reserves, the ledger and the published
+// attestations: package web renders it, this package reads it.
+package pagesource
 
 import (
 	"context"
@@ -16,14 +19,52 @@ import (
 	"github.com/kosh-reserve/kosh/web"
 )
 
-// pageSource feeds the public page (package web) from the live reserves,
-// the ledger and the published attestations.
-type pageSource struct {
-	d   *Daemon
-	att *attestor.Service
+// Assets lists the issued assets with their supply and holder counts.
+type Assets interface {
+	Assets(ctx context.Context) ([]ledger.Asset, error)
+}
+
+// Reserves is the live reserve figure and the prices that value fiat pegs.
+type Reserves interface {
+	Snapshot() reserve.Snapshot
+	// Prices returns the price oracle (nil: none).
+	Prices() reserve.Prices
+}
+
+// Attestations reads the published attestations.
+type Attestations interface {
+	List(ctx context.Context, before int64, limit int) ([]attestor.Published, error)
+	ByID(ctx context.Context, id string) (attestor.Published, error)
+}
+
+// Config is what a Source composes the page from.
+type Config struct {
+	// Issuer and Network are shown in the page's header.
+	Issuer, Network string
+	Ledger          Assets
+	Reserves        Reserves
+	// Attestations lists the published attestations (nil: none).
+	Attestations Attestations
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Source feeds the public page (package web) from the live reserves, the
+// ledger and the published attestations.
+type Source struct {
+	cfg Config
+	att Attestations
 
 	mu      sync.Mutex
 	summary map[string]pageSummary // by attestation id: documents never change
+}
+
+// New returns a Source.
+func New(cfg Config) *Source {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Source{cfg: cfg, att: cfg.Attestations}
 }
 
 type pageSummary struct {
@@ -33,7 +74,7 @@ type pageSummary struct {
 
 // summarize returns the page's summary of a listed attestation, parsing its
 // document once.
-func (p *pageSource) summarize(ctx context.Context, row attestor.Published) (pageSummary, error) {
+func (p *Source) summarize(ctx context.Context, row attestor.Published) (pageSummary, error) {
 	p.mu.Lock()
 	s, ok := p.summary[row.ID]
 	p.mu.Unlock()
@@ -58,18 +99,17 @@ func (p *pageSource) summarize(ctx context.Context, row attestor.Published) (pag
 	return s, nil
 }
 
-var _ web.DataSource = (*pageSource)(nil)
+var _ web.DataSource = (*Source)(nil)
 
 // pageHistory is how many attestations the page lists and charts.
 const pageHistory = 60
 
 // Page implements web.DataSource.
-func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
-	d := p.d
-	now := time.Now()
-	pd := &web.PageData{Issuer: d.cfg.Attest.Issuer, Network: d.cfg.Network, Now: now}
+func (p *Source) Page(ctx context.Context) (*web.PageData, error) {
+	now := p.cfg.Now()
+	pd := &web.PageData{Issuer: p.cfg.Issuer, Network: p.cfg.Network, Now: now}
 
-	snap := d.reserveSvc.Snapshot()
+	snap := p.cfg.Reserves.Snapshot()
 	pd.Reserves = web.Reserves{Time: snap.Time, Stale: snap.Stale() || !snap.Usable(), CountedSats: snap.Counted}
 	for _, s := range snap.Sources {
 		src := web.ReserveSource{Name: s.Name, Kind: web.KindOnchain, CountedSats: s.Counted, LastSeen: s.LastSeen, Stale: s.Stale}
@@ -92,12 +132,12 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 		}
 	}
 
-	assets, err := d.ledger.Assets(ctx)
+	assets, err := p.cfg.Ledger.Assets(ctx)
 	if err != nil {
 		return nil, err
 	}
 	supplies := ledger.Supplies(assets)
-	prices := d.reserveSvc.Prices()
+	prices := p.cfg.Reserves.Prices()
 	cov, covErr := reserve.Compute(snap.Counted, supplies, prices)
 	if covErr == nil {
 		pd.Coverage = web.Coverage{CountedSats: snap.Counted, BackingSats: clampInt(cov.Backing),
@@ -183,7 +223,7 @@ func (p *pageSource) Page(ctx context.Context) (*web.PageData, error) {
 }
 
 // Attestation implements web.DataSource.
-func (p *pageSource) Attestation(ctx context.Context, id string) ([]byte, error) {
+func (p *Source) Attestation(ctx context.Context, id string) ([]byte, error) {
 	if p.att == nil {
 		return nil, fmt.Errorf("attestations are not enabled: %w", web.ErrNotFound)
 	}
