@@ -2,24 +2,18 @@ package daemon
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/lightningnetwork/lnd/lnrpc"
-	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials"
 )
 
 // PaymentsConfig configures deposits and redemptions (package payments).
@@ -38,6 +32,10 @@ type PaymentsConfig struct {
 	Fault func(point string) error `no-flag:"true"`
 }
 
+// paymentsLndExample is a complete --payments.lnd value, shown when one is
+// incomplete.
+const paymentsLndExample = "name=alice,host=127.0.0.1:10009,tlscert=/home/u/.lnd/tls.cert,macaroon=/home/u/.lnd/data/chain/bitcoin/regtest/admin.macaroon"
+
 // startPayments builds the payments service if --payments.lnd is set
 // (nil if not), starts it and registers its metrics. Fiat-pegged
 // redemptions are paid at att's newest attested price.
@@ -49,9 +47,11 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 		}
 		return nil, nil
 	}
-	lc, err := parseLndNode(pc.Lnd)
+	// signmacaroon and proofmacaroon are accepted, and ignored, so that
+	// the node's --lnd.node value can be copied.
+	lc, _, err := lndconn.ParseNode("--payments.lnd", pc.Lnd, paymentsLndExample, "signmacaroon", "proofmacaroon")
 	if err != nil {
-		return nil, fmt.Errorf("--payments.lnd: %w", err)
+		return nil, err
 	}
 	params, err := d.cfg.ChainParams()
 	if err != nil {
@@ -102,21 +102,20 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 	}
 	// The macaroon's permissions are written in it: one that lacks any the
 	// service needs is refused here, whether or not lnd is up.
-	mac, err := os.ReadFile(lc.MacaroonPath)
+	mac, err := lndconn.ReadMacaroon(lc.MacaroonPath)
 	if err != nil {
-		return nil, fmt.Errorf("--payments.lnd %s: read macaroon: %w", lc.Name, err)
+		return nil, fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	}
-	if err := payments.CheckMacaroon(mac); err != nil {
+	if err := payments.CheckMacaroon(mac.Bytes()); err != nil {
 		return nil, fmt.Errorf("--payments.lnd %s: macaroon %s: %w", lc.Name, lc.MacaroonPath, err)
 	}
-	cfg.Macaroon = mac
-	conn, err := dialPaymentsLnd(lc.Host, lc.TLSCertPath, mac)
+	cfg.Macaroon = mac.Bytes()
+	conn, err := lndconn.Dial(lc, mac, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	}
 	d.closers = append(d.closers, conn.Close)
-	ln := lnrpc.NewLightningClient(conn)
-	svc := payments.New(d.db, d.ledger, ln, routerrpc.NewRouterClient(conn), cfg)
+	svc := payments.New(d.db, d.ledger, conn.Lightning, conn.Router, cfg)
 	// Whether lnd accepts the macaroon only lnd can say: if it answers now,
 	// a refusal stops koshd here; if not, the service asks again until it
 	// does, and refuses deposits and redemptions once lnd has refused.
@@ -198,26 +197,3 @@ func parsePolicies(specs []string) (map[string]payments.Policy, payments.Policy,
 	}
 	return out, def, nil
 }
-
-// dialPaymentsLnd connects to lnd with its TLS certificate and a macaroon
-// sent with every call; the connection reconnects by itself.
-func dialPaymentsLnd(host, certPath string, mac []byte) (*grpc.ClientConn, error) {
-	creds, err := credentials.NewClientTLSFromFile(certPath, "")
-	if err != nil {
-		return nil, fmt.Errorf("load tls cert %s: %w", certPath, err)
-	}
-	bo := backoff.DefaultConfig
-	bo.MaxDelay = 10 * time.Second
-	return grpc.NewClient(host, grpc.WithTransportCredentials(creds),
-		grpc.WithPerRPCCredentials(macaroonCred(hex.EncodeToString(mac))),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
-}
-
-type macaroonCred string
-
-func (m macaroonCred) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"macaroon": string(m)}, nil
-}
-
-func (macaroonCred) RequireTransportSecurity() bool { return true }

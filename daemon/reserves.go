@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/kosh-reserve/kosh/reserve"
@@ -101,33 +99,12 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 	}), nil
 }
 
-// parseLndNode parses "name=alice,host=127.0.0.1:10009,tlscert=...,macaroon=...".
+// parseLndNode parses an --lnd.node value (lightning.ParseNode), refusing
+// the name of the chain source.
 func parseLndNode(spec string) (lightning.Config, error) {
-	var c lightning.Config
-	for _, part := range strings.Split(spec, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return c, fmt.Errorf("--lnd.node %q: %q is not key=value", spec, part)
-		}
-		switch k {
-		case "name":
-			c.Name = v
-		case "host":
-			c.Host = v
-		case "tlscert":
-			c.TLSCertPath = v
-		case "macaroon":
-			c.MacaroonPath = v
-		case "signmacaroon":
-			c.SignMacaroonPath = v
-		case "proofmacaroon":
-			c.ProofMacaroonPath = v
-		default:
-			return c, fmt.Errorf("--lnd.node %q: unknown key %q (want name, host, tlscert, macaroon, signmacaroon, proofmacaroon)", spec, k)
-		}
-	}
-	if c.Name == "" || c.Host == "" || c.TLSCertPath == "" || c.MacaroonPath == "" {
-		return c, errors.New("--lnd.node needs name, host, tlscert and macaroon, e.g. name=alice,host=127.0.0.1:10009,tlscert=/home/u/.lnd/tls.cert,macaroon=/home/u/.lnd/data/chain/bitcoin/regtest/readonly.macaroon")
+	c, err := lightning.ParseNode(spec)
+	if err != nil {
+		return c, err
 	}
 	if c.Name == reserve.ChainSourceName {
 		return c, fmt.Errorf("--lnd.node name %q is reserved for the chain source", c.Name)

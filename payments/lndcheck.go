@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"gopkg.in/macaroon.v2"
 )
 
 // lndCall is an lnd RPC the service makes, the macaroon permissions lnd
@@ -37,6 +38,26 @@ var lndCalls = []lndCall{
 	{"/lnrpc.Lightning/GetTransactions", []string{"onchain:read"}, "following on-chain redemptions"},
 }
 
+// Lightning is the lnrpc calls the service makes, those lndCalls lists
+// (lnrpc.LightningClient, such as lndconn.Conn's, satisfies it).
+type Lightning interface {
+	GetInfo(ctx context.Context, in *lnrpc.GetInfoRequest, opts ...grpc.CallOption) (*lnrpc.GetInfoResponse, error)
+	ListPermissions(ctx context.Context, in *lnrpc.ListPermissionsRequest, opts ...grpc.CallOption) (*lnrpc.ListPermissionsResponse, error)
+	AddInvoice(ctx context.Context, in *lnrpc.Invoice, opts ...grpc.CallOption) (*lnrpc.AddInvoiceResponse, error)
+	LookupInvoice(ctx context.Context, in *lnrpc.PaymentHash, opts ...grpc.CallOption) (*lnrpc.Invoice, error)
+	SubscribeInvoices(ctx context.Context, in *lnrpc.InvoiceSubscription, opts ...grpc.CallOption) (lnrpc.Lightning_SubscribeInvoicesClient, error)
+	DecodePayReq(ctx context.Context, in *lnrpc.PayReqString, opts ...grpc.CallOption) (*lnrpc.PayReq, error)
+	SendCoins(ctx context.Context, in *lnrpc.SendCoinsRequest, opts ...grpc.CallOption) (*lnrpc.SendCoinsResponse, error)
+	GetTransactions(ctx context.Context, in *lnrpc.GetTransactionsRequest, opts ...grpc.CallOption) (*lnrpc.TransactionDetails, error)
+}
+
+// Router is the routerrpc calls the service makes, those lndCalls lists
+// (routerrpc.RouterClient, such as lndconn.Conn's, satisfies it).
+type Router interface {
+	SendPaymentV2(ctx context.Context, in *routerrpc.SendPaymentRequest, opts ...grpc.CallOption) (routerrpc.Router_SendPaymentV2Client, error)
+	TrackPaymentV2(ctx context.Context, in *routerrpc.TrackPaymentRequest, opts ...grpc.CallOption) (routerrpc.Router_TrackPaymentV2Client, error)
+}
+
 // RequiredPermissions lists the lnd macaroon permissions the payments lnd's
 // macaroon needs, sorted (admin.macaroon has them all).
 func RequiredPermissions() []string {
@@ -50,33 +71,6 @@ func RequiredPermissions() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// macaroonOps returns the permissions an lnd macaroon grants, as
-// "entity:action": lnd writes them into the macaroon's identifier (what
-// `lncli printmacaroon` shows), and lnd checks a call against exactly
-// these. Caveats can only narrow them.
-func macaroonOps(mac []byte) (map[string]bool, error) {
-	var m macaroon.Macaroon
-	if err := m.UnmarshalBinary(mac); err != nil {
-		return nil, fmt.Errorf("not a macaroon: %w", err)
-	}
-	id := m.Id()
-	const bakeryV3 = 3 // lnd accepts only identifiers of macaroon-bakery version 3
-	if len(id) < 1 || id[0] != bakeryV3 {
-		return nil, errors.New("not an lnd macaroon (its identifier is not of the version lnd bakes)")
-	}
-	var mid lnrpc.MacaroonId
-	if err := proto.Unmarshal(id[1:], &mid); err != nil {
-		return nil, fmt.Errorf("not an lnd macaroon: identifier: %w", err)
-	}
-	ops := map[string]bool{}
-	for _, op := range mid.Ops {
-		for _, a := range op.Actions {
-			ops[op.Entity+":"+a] = true
-		}
-	}
-	return ops, nil
 }
 
 // missingPerms lists what ops lack for the service's calls, given the
@@ -106,7 +100,7 @@ func missingPerms(ops map[string]bool, required map[string][]string) []string {
 // service needs, naming each one and what it is for. It needs no lnd: the
 // permissions are written in the macaroon.
 func CheckMacaroon(mac []byte) error {
-	ops, err := macaroonOps(mac)
+	ops, err := lndconn.NewMacaroon(mac).Permissions()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 	}
@@ -198,7 +192,7 @@ func (s *Service) checkLnd(ctx context.Context) error {
 	if s.cfg.Macaroon == nil {
 		return nil
 	}
-	ops, err := macaroonOps(s.cfg.Macaroon)
+	ops, err := lndconn.NewMacaroon(s.cfg.Macaroon).Permissions()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 	}

@@ -13,8 +13,6 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
-	"github.com/lightningnetwork/lnd/lnrpc"
-	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 )
 
 // Scope is the ledger idempotency scope of every entry this package makes.
@@ -125,8 +123,8 @@ type Stats struct {
 type Service struct {
 	db     *store.DB
 	ledger Ledger
-	ln     lnrpc.LightningClient
-	router routerrpc.RouterClient
+	ln     Lightning
+	router Router
 	cfg    Config
 	log    *slog.Logger
 
@@ -169,7 +167,7 @@ const (
 )
 
 // New returns a service; Start runs it.
-func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.RouterClient, cfg Config) *Service {
+func New(db *store.DB, l Ledger, ln Lightning, router Router, cfg Config) *Service {
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = 1
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 	"google.golang.org/grpc"
@@ -286,7 +286,7 @@ func dialLnd(addr string, certPEM, macaroon []byte) (*grpc.ClientConn, error) {
 	creds := credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithPerRPCCredentials(macaroonCredential(hex.EncodeToString(macaroon))),
+		grpc.WithPerRPCCredentials(lndconn.NewMacaroon(macaroon)),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
 	)
 	if err != nil {
@@ -294,15 +294,6 @@ func dialLnd(addr string, certPEM, macaroon []byte) (*grpc.ClientConn, error) {
 	}
 	return conn, nil
 }
-
-// macaroonCredential sends a hex-encoded macaroon with every call.
-type macaroonCredential string
-
-func (m macaroonCredential) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"macaroon": string(m)}, nil
-}
-
-func (m macaroonCredential) RequireTransportSecurity() bool { return true }
 
 func (n *Node) connected() bool {
 	n.mu.Lock()

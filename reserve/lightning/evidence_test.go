@@ -103,7 +103,7 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 	chain.outs[w1.OutPoint.String()] = chainOut{conf: 5, value: w1.Value}
 	chain.outs[w2.OutPoint.String()] = chainOut{conf: 5, value: w2.Value}
 	wallet := &fakeWallet{t: t, keys: []*ct.Output{w1, w2}}
-	src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: book}, client: lnd, wallet: wallet, mac: readMac,
+	src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: book}, client: lnd, wallet: wallet,
 		chain: chain, announced: map[uint64]bool{}}
 
 	// Without the proof macaroon: listed, not counted, and why.
@@ -132,7 +132,7 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 	}
 
 	// With it: the node proves both outputs at the challenge block, once.
-	src.prove = proveMac
+	src.prove = testMac(proveMac)
 	if r, err = src.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestAnnouncedNeedsTheNodesEdge(t *testing.T) {
 			if tc.edit != nil {
 				lnd.edges = map[string]func(*lnrpc.ChannelEdge){point(1): tc.edit}
 			}
-			src := &Source{cfg: Config{Name: "carol", MinConf: 3}, client: lnd, mac: readMac,
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3}, client: lnd,
 				chain: &fakeChain{outs: funded(1, 6, 1_000_000)}, announced: map[uint64]bool{}}
 			r, err := src.Poll(ctx)
 			if err != nil {

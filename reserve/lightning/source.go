@@ -1,5 +1,5 @@
 // Package lightning is Kosh's Lightning reserve source: it asks one lnd node,
-// through lnrpc with a read-only macaroon, for its channels, pending
+// through lnrpc with a read-only macaroon (connected by package lndconn), for its channels, pending
 // channels and on-chain wallet, and counts them by rules that are
 // conservative and written down (docs/reserves.md):
 //
@@ -41,8 +41,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,15 +52,13 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -113,15 +111,35 @@ type Prover interface {
 	MaxAge() int64
 }
 
+// Lnd is the lnrpc calls a Source makes (lnrpc.LightningClient, such as
+// lndconn.Conn's, satisfies it). They carry the read-only macaroon the
+// connection was dialed with, except SignMessage, which carries the signing
+// macaroon.
+type Lnd interface {
+	GetInfo(ctx context.Context, in *lnrpc.GetInfoRequest, opts ...grpc.CallOption) (*lnrpc.GetInfoResponse, error)
+	ListChannels(ctx context.Context, in *lnrpc.ListChannelsRequest, opts ...grpc.CallOption) (*lnrpc.ListChannelsResponse, error)
+	PendingChannels(ctx context.Context, in *lnrpc.PendingChannelsRequest, opts ...grpc.CallOption) (*lnrpc.PendingChannelsResponse, error)
+	ListUnspent(ctx context.Context, in *lnrpc.ListUnspentRequest, opts ...grpc.CallOption) (*lnrpc.ListUnspentResponse, error)
+	GetTransactions(ctx context.Context, in *lnrpc.GetTransactionsRequest, opts ...grpc.CallOption) (*lnrpc.TransactionDetails, error)
+	GetChanInfo(ctx context.Context, in *lnrpc.ChanInfoRequest, opts ...grpc.CallOption) (*lnrpc.ChannelEdge, error)
+	SignMessage(ctx context.Context, in *lnrpc.SignMessageRequest, opts ...grpc.CallOption) (*lnrpc.SignMessageResponse, error)
+}
+
+// WalletKit is the walletrpc call a Source makes to have the node prove
+// control of its outputs, with the proof macaroon
+// (walletrpc.WalletKitClient satisfies it).
+type WalletKit interface {
+	FinalizePsbt(ctx context.Context, in *walletrpc.FinalizePsbtRequest, opts ...grpc.CallOption) (*walletrpc.FinalizePsbtResponse, error)
+}
+
 // Source is one lnd node as a reserve source.
 type Source struct {
 	cfg    Config
-	conn   *grpc.ClientConn
-	client lnrpc.LightningClient
-	wallet walletrpc.WalletKitClient
-	mac    string
-	sign   string // hex macaroon with message:write; empty: cannot sign
-	prove  string // hex macaroon for FinalizePsbt; empty: cannot prove
+	conn   io.Closer
+	client Lnd
+	wallet WalletKit
+	sign   lndconn.Macaroon // with message:write; zero: cannot sign
+	prove  lndconn.Macaroon // for FinalizePsbt; zero: cannot prove
 	chain  TxOutChecker
 
 	// announced remembers channels found announced (an announcement does
@@ -131,64 +149,65 @@ type Source struct {
 	proveErr string
 }
 
-// Dial connects to lnd. The connection reconnects by itself with
-// exponential backoff (1 s up to 30 s) whenever the node goes away.
+// nodeExample is a complete --lnd.node value, shown when one is incomplete.
+const nodeExample = "name=alice,host=127.0.0.1:10009,tlscert=/home/u/.lnd/tls.cert,macaroon=/home/u/.lnd/data/chain/bitcoin/regtest/readonly.macaroon"
+
+// ParseNode parses an --lnd.node value: lndconn's name, host, tlscert and
+// macaroon, and optionally signmacaroon and proofmacaroon (see Config). The
+// fields Dial needs besides are left for the caller.
+func ParseNode(spec string) (Config, error) {
+	n, f, err := lndconn.ParseNode("--lnd.node", spec, nodeExample, "signmacaroon", "proofmacaroon")
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Name: n.Name, Host: n.Host, TLSCertPath: n.TLSCertPath, MacaroonPath: n.MacaroonPath,
+		SignMacaroonPath: f.String("signmacaroon"), ProofMacaroonPath: f.String("proofmacaroon")}, nil
+}
+
+// Dial reads the node's macaroons and connects to lnd (package lndconn).
+// The connection reconnects by itself with exponential backoff (1 s up to
+// 30 s) whenever the node goes away.
 func Dial(cfg Config, chain TxOutChecker) (*Source, error) {
 	if cfg.Name == "" || cfg.Host == "" {
 		return nil, errors.New("lnd source needs a name and a host")
 	}
-	creds, err := credentials.NewClientTLSFromFile(cfg.TLSCertPath, "")
+	mac, err := lndconn.ReadMacaroon(cfg.MacaroonPath)
 	if err != nil {
-		return nil, fmt.Errorf("lnd %s: load tls cert %s: %w", cfg.Name, cfg.TLSCertPath, err)
+		return nil, fmt.Errorf("lnd %s: %w", cfg.Name, err)
 	}
-	mac, err := os.ReadFile(cfg.MacaroonPath)
-	if err != nil {
-		return nil, fmt.Errorf("lnd %s: read macaroon: %w", cfg.Name, err)
-	}
-	bo := backoff.DefaultConfig
-	bo.MaxDelay = 30 * time.Second
-	conn, err := grpc.NewClient(cfg.Host, grpc.WithTransportCredentials(creds),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
-	if err != nil {
-		return nil, fmt.Errorf("lnd %s: dial %s: %w", cfg.Name, cfg.Host, err)
-	}
-	if cfg.MinConf <= 0 {
-		cfg.MinConf = 1
-	}
-	src := &Source{cfg: cfg, conn: conn, client: lnrpc.NewLightningClient(conn), wallet: walletrpc.NewWalletKitClient(conn),
-		mac: hex.EncodeToString(mac), chain: chain, announced: map[uint64]bool{}}
+	src := &Source{cfg: cfg, chain: chain, announced: map[uint64]bool{}}
 	if cfg.ProofMacaroonPath != "" {
-		pm, err := os.ReadFile(cfg.ProofMacaroonPath)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("lnd %s: read proof macaroon: %w", cfg.Name, err)
+		if src.prove, err = lndconn.ReadMacaroon(cfg.ProofMacaroonPath); err != nil {
+			return nil, fmt.Errorf("lnd %s: proofmacaroon: %w", cfg.Name, err)
 		}
-		src.prove = hex.EncodeToString(pm)
 	}
 	if cfg.SignMacaroonPath != "" {
-		sm, err := os.ReadFile(cfg.SignMacaroonPath)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("lnd %s: read signing macaroon: %w", cfg.Name, err)
+		if src.sign, err = lndconn.ReadMacaroon(cfg.SignMacaroonPath); err != nil {
+			return nil, fmt.Errorf("lnd %s: signmacaroon: %w", cfg.Name, err)
 		}
-		src.sign = hex.EncodeToString(sm)
 	}
+	conn, err := lndconn.Dial(lndconn.Node{Name: cfg.Name, Host: cfg.Host, TLSCertPath: cfg.TLSCertPath}, mac, 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("lnd %s: %w", cfg.Name, err)
+	}
+	if src.cfg.MinConf <= 0 {
+		src.cfg.MinConf = 1
+	}
+	src.conn, src.client, src.wallet = conn, conn.Lightning, conn.Wallet
 	return src, nil
 }
 
 // CanSign reports whether a signing macaroon is configured.
-func (s *Source) CanSign() bool { return s.sign != "" }
+func (s *Source) CanSign() bool { return !s.sign.IsZero() }
 
 // SignMessage has the node sign msg with its identity key (lnd SignMessage:
 // "Lightning Signed Message:" prefix, double SHA-256, recoverable ECDSA,
 // zbase32), as proofs/sig.VerifyNodeMessage checks without lnd.
 func (s *Source) SignMessage(ctx context.Context, msg []byte) (string, error) {
-	if s.sign == "" {
+	if s.sign.IsZero() {
 		return "", fmt.Errorf("lnd %s: no signing macaroon configured (signmacaroon=)", s.cfg.Name)
 	}
-	ctx = metadata.AppendToOutgoingContext(ctx, "macaroon", s.sign)
-	r, err := s.client.SignMessage(ctx, &lnrpc.SignMessageRequest{Msg: msg})
+	r, err := s.client.SignMessage(lndconn.WithMacaroon(ctx, s.sign), &lnrpc.SignMessageRequest{Msg: msg})
 	if err != nil {
 		return "", fmt.Errorf("lnd %s: SignMessage: %w", s.cfg.Name, err)
 	}
@@ -197,14 +216,6 @@ func (s *Source) SignMessage(ctx context.Context, msg []byte) (string, error) {
 
 // Name is the source's name.
 func (s *Source) Name() string { return s.cfg.Name }
-
-// Client returns an lnrpc client whose calls carry the macaroon.
-func (s *Source) Client() lnrpc.LightningClient { return s.client }
-
-// Context adds the macaroon to ctx.
-func (s *Source) Context(ctx context.Context) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "macaroon", s.mac)
-}
 
 // Close closes the connection.
 func (s *Source) Close() error { return s.conn.Close() }
@@ -305,7 +316,6 @@ func (r Report) Counted() int64 {
 
 // Poll asks the node for its balances and applies the counting rules.
 func (s *Source) Poll(ctx context.Context) (Report, error) {
-	ctx = s.Context(ctx)
 	r := Report{Name: s.cfg.Name, Time: time.Now()}
 	info, err := s.client.GetInfo(ctx, &lnrpc.GetInfoRequest{})
 	if err != nil {
@@ -687,7 +697,7 @@ func (r recentTxs) ownSpend(txid string) bool {
 	return true
 }
 
-func (s *Source) canProve() bool { return s.prove != "" && s.cfg.Prover != nil }
+func (s *Source) canProve() bool { return !s.prove.IsZero() && s.cfg.Prover != nil }
 
 // proveWallet has the node sign a proof of control over the wallet outputs
 // at idx (walletrpc FinalizePsbt on a BIP-127 PSBT), stores it, and marks
@@ -725,9 +735,8 @@ func (s *Source) proveWallet(ctx context.Context, wallet []WalletOutput, idx []i
 		fail(err)
 		return
 	}
-	// The proof macaroon replaces the read macaroon Poll's context carries.
-	mctx := metadata.NewOutgoingContext(ctx, metadata.Pairs("macaroon", s.prove))
-	resp, err := s.wallet.FinalizePsbt(mctx, &walletrpc.FinalizePsbtRequest{FundedPsbt: raw.Bytes()})
+	// The proof macaroon replaces the read macaroon of the connection.
+	resp, err := s.wallet.FinalizePsbt(lndconn.WithMacaroon(ctx, s.prove), &walletrpc.FinalizePsbtRequest{FundedPsbt: raw.Bytes()})
 	if err != nil {
 		if status.Code(err) == codes.PermissionDenied {
 			err = fmt.Errorf("the proof macaroon lacks permission for walletrpc FinalizePsbt (%w)", err)

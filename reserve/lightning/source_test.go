@@ -2,6 +2,7 @@ package lightning
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -11,12 +12,12 @@ import (
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -32,7 +33,7 @@ func (allProven) IssuerKey() string { return "" }
 func (allProven) MaxAge() int64     { return 1 << 40 }
 
 const (
-	readMac = "0201036c6e64" // what Source sends on every poll call
+	readMac = "0201036c6e64" // the connection's: what Source sends on every poll call
 	signMac = "0201036c6e65" // what it sends to SignMessage
 	nodeKey = "02" + "aa" + "00000000000000000000000000000000000000000000000000000000000000"
 	height  = 800
@@ -58,15 +59,26 @@ type fakeLnd struct {
 	fail string
 }
 
+// check fails the test unless a call made with ctx carries mac, given that
+// its connection was dialed with readMac (as Dial does).
 func (f *fakeLnd) check(ctx context.Context, call, mac string) error {
-	md, _ := metadata.FromOutgoingContext(ctx)
-	if got := md.Get("macaroon"); len(got) != 1 || got[0] != mac {
-		f.t.Errorf("%s sent macaroon %v, want [%s]", call, got, mac)
+	md, err := testMac(readMac).GetRequestMetadata(ctx)
+	if got := md["macaroon"]; err != nil || got != mac {
+		f.t.Errorf("%s sent macaroon %q (%v), want %s", call, got, err, mac)
 	}
 	if f.fail == call {
 		return fmt.Errorf("fake lnd: %s failed", call)
 	}
 	return nil
+}
+
+// testMac is the macaroon whose hex encoding is h.
+func testMac(h string) lndconn.Macaroon {
+	raw, err := hex.DecodeString(h)
+	if err != nil {
+		panic(err)
+	}
+	return lndconn.NewMacaroon(raw)
 }
 
 func (f *fakeLnd) GetInfo(ctx context.Context, _ *lnrpc.GetInfoRequest, _ ...grpc.CallOption) (*lnrpc.GetInfoResponse, error) {
@@ -360,7 +372,7 @@ func TestPollCountingRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			lnd := &fakeLnd{t: t, channels: c.channels, pending: c.pending, utxos: c.utxos,
 				info: &lnrpc.GetInfoResponse{IdentityPubkey: nodeKey, BlockHeight: height, BlockHash: txid(height), SyncedToChain: true}}
-			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, mac: readMac, announced: map[uint64]bool{}}
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, announced: map[uint64]bool{}}
 			if !c.noChain {
 				src.chain = &fakeChain{outs: c.chain}
 			}
@@ -462,7 +474,7 @@ func TestPollRefuses(t *testing.T) {
 			if chain == nil {
 				chain = &fakeChain{outs: funded()}
 			}
-			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, mac: readMac, chain: chain, announced: map[uint64]bool{}}
+			src := &Source{cfg: Config{Name: "carol", MinConf: 3, Prover: allProven{}}, client: lnd, chain: chain, announced: map[uint64]bool{}}
 			_, err := src.Poll(context.Background())
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Poll: %v, want an error mentioning %q", err, c.want)
@@ -480,14 +492,14 @@ func TestPollRefuses(t *testing.T) {
 // refuses without one.
 func TestSignMessage(t *testing.T) {
 	lnd := &fakeLnd{t: t}
-	src := &Source{cfg: Config{Name: "carol"}, client: lnd, mac: readMac}
+	src := &Source{cfg: Config{Name: "carol"}, client: lnd}
 	if src.CanSign() {
 		t.Fatal("CanSign without a signing macaroon")
 	}
 	if _, err := src.SignMessage(context.Background(), []byte("m")); err == nil || !strings.Contains(err.Error(), "signmacaroon") {
 		t.Fatalf("SignMessage without a signing macaroon: %v", err)
 	}
-	src.sign = signMac
+	src.sign = testMac(signMac)
 	s, err := src.SignMessage(context.Background(), []byte("kosh/attestation:ab"))
 	if err != nil || s != "signed:kosh/attestation:ab" {
 		t.Fatalf("SignMessage: %q, %v", s, err)
