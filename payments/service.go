@@ -48,6 +48,7 @@ type Ledger interface {
 	CreateAccount(ctx context.Context, label, idemKey string) (ledger.Account, error)
 	Asset(ctx context.Context, code string) (ledger.Asset, error)
 	Account(ctx context.Context, id string) (ledger.Account, []ledger.Balance, error)
+	EntryByKey(ctx context.Context, scope ledger.Scope, key string) (ledger.Entry, error)
 }
 
 // Policy bounds the amounts of one asset.
@@ -138,6 +139,7 @@ type Service struct {
 
 	mu        sync.Mutex
 	busy      map[string]bool // redemption ids being advanced
+	changes   *changes        // wakes Redeem's waiters
 	escrow    string          // the escrow account's id, once known
 	misconfig error           // set once lnd refused the macaroon (CheckLnd)
 
@@ -201,7 +203,7 @@ func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.Rout
 		cfg.Log = slog.Default()
 	}
 	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}, repeats: newRepeatLog(cfg.Log, cfg.LogRepeat, cfg.Now)}
+		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: newChanges(), repeats: newRepeatLog(cfg.Log, cfg.LogRepeat, cfg.Now)}
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
@@ -250,6 +252,7 @@ func (s *Service) fault(point string) error {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		s.changes.wakeAll() // Redeem's waiters answer that the service stopped
 		return fmt.Errorf("%w at %s: %w", errCrashed, point, err)
 	}
 	return nil
