@@ -362,7 +362,7 @@ func (s *Service) invoiceLoop() {
 		if s.ctx.Err() != nil || s.dead.Load() {
 			return
 		}
-		s.repeats.log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
+		s.repeats.Log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
 			"err", err, "in", backoff)
 		select {
 		case <-s.ctx.Done():
@@ -488,13 +488,13 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 		To: d.AccountID, Amount: d.Credited, Memo: "lightning deposit " + d.ID})
 	if err != nil {
 		if errors.Is(err, ledger.ErrMintRefused) {
-			s.repeats.log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
+			s.repeats.Log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
 				"deposit", d.ID, "reason", err)
 			return nil
 		}
 		return fmt.Errorf("credit deposit %s: %w", d.ID, err)
 	}
-	s.repeats.clear("credit:"+d.ID, "")
+	s.repeats.Clear("credit:"+d.ID, "")
 	if err := s.fault("deposit:after-mint"); err != nil {
 		return err
 	}
@@ -527,7 +527,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.repeats.log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
+			s.repeats.Log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
 		}
 		return
 	}
@@ -536,7 +536,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 			if errors.Is(err, errCrashed) || ctx.Err() != nil {
 				return
 			}
-			s.repeats.log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
+			s.repeats.Log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
 		}
 	}
 	for _, d := range open {
@@ -556,7 +556,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 		}
 		if err := s.handleInvoice(ctx, inv); err != nil {
 			if !errors.Is(err, errCrashed) && ctx.Err() == nil {
-				s.repeats.log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
+				s.repeats.Log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
 			}
 			return
 		}

@@ -45,7 +45,7 @@ func TestRedeemReturnsEscrowEntry(t *testing.T) {
 		if again.ID != r.ID || again.Escrow == nil || again.Escrow.Seq != x.Seq || again.Escrow.DebitBalanceAfter != x.DebitBalanceAfter {
 			t.Fatalf("retry: %+v with entry %+v; want redemption %s with entry %d", again.RedemptionRow, again.Escrow, r.ID, x.Seq)
 		}
-		if n := len(e.svc.changes.ids); n != 0 {
+		if n := e.svc.changes.Watched(); n != 0 {
 			t.Fatalf("%d redemptions still watched after their Redeem calls returned", n)
 		}
 		e.books()
@@ -99,50 +99,4 @@ func TestRedeemWakesOnCrash(t *testing.T) {
 			t.Fatalf("Redeem took %s to see the service stop", d)
 		}
 	})
-}
-
-// TestChanges: a change of one redemption wakes its waiters only; wakeAll
-// wakes everyone; the last unwatch forgets the redemption.
-func TestChanges(t *testing.T) {
-	c := newChanges()
-	c.watch("a")
-	c.watch("a")
-	c.watch("b")
-	a, all := c.next("a")
-	bch, _ := c.next("b")
-	c.changed("a")
-	c.changed("nobody") // no waiter: nothing to do
-	select {
-	case <-a:
-	default:
-		t.Fatal("a's change did not wake a's waiter")
-	}
-	select {
-	case <-bch:
-		t.Fatal("a's change woke b's waiter")
-	case <-all:
-		t.Fatal("a's change woke everyone")
-	default:
-	}
-	a2, _ := c.next("a")
-	select {
-	case <-a2:
-		t.Fatal("the next change of a is already signalled")
-	default:
-	}
-	c.wakeAll()
-	select {
-	case <-all:
-	default:
-		t.Fatal("wakeAll did not wake")
-	}
-	c.unwatch("a")
-	c.unwatch("b")
-	if len(c.ids) != 1 {
-		t.Fatalf("watched %v, want a (one waiter left)", c.ids)
-	}
-	c.unwatch("a")
-	if len(c.ids) != 0 {
-		t.Fatalf("watched %v after every unwatch", c.ids)
-	}
 }

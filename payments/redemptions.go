@@ -320,18 +320,18 @@ const redeemWait = 10 * time.Second
 // driveAndWait starts driving a redemption (in a goroutine owned by the
 // service, so a client going away does not interrupt it) and waits until it
 // leaves requested and burned, or redeemWait passes. It waits for the
-// redemption's changes (see changes), not polling the store: it reads the
-// redemption again only when its state was written, its drive ended, or
-// the service refused new work.
+// redemption's changes (see package changes), not polling the store: it
+// reads the redemption again only when its state was written, its drive
+// ended, or the service refused new work.
 func (s *Service) driveAndWait(ctx context.Context, id string) (store.RedemptionRow, error) {
-	s.changes.watch(id)
-	defer s.changes.unwatch(id)
+	s.changes.Watch(id)
+	defer s.changes.Unwatch(id)
 	s.drive(id)
 	timer := time.NewTimer(redeemWait)
 	defer timer.Stop()
 	late := false
 	for {
-		one, all := s.changes.next(id) // before the read: no change after it is missed
+		one, all := s.changes.Next(id) // before the read: no change after it is missed
 		r, err := s.redemption(ctx, id)
 		if err != nil {
 			return r, err
@@ -387,13 +387,13 @@ func (s *Service) drive(id string) {
 			s.mu.Lock()
 			delete(s.busy, id)
 			s.mu.Unlock()
-			s.changes.changed(id) // a waiter sees why it stopped (waiting, failed, service gone)
+			s.changes.Changed(id) // a waiter sees why it stopped (waiting, failed, service gone)
 		}()
 		switch err := s.advance(s.ctx, id); {
 		case err == nil:
-			s.repeats.clear("redeem:"+id, "redemption proceeding again", "redemption", id)
+			s.repeats.Clear("redeem:"+id, "redemption proceeding again", "redemption", id)
 		case !errors.Is(err, errCrashed) && s.ctx.Err() == nil:
-			s.repeats.log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
+			s.repeats.Log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
 		}
 	}()
 }
@@ -409,7 +409,7 @@ func (s *Service) reconcileRedemptions(ctx context.Context) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.repeats.log(slog.LevelWarn, "list-redemptions", err.Error(), "list unfinished redemptions", "err", err)
+			s.repeats.Log(slog.LevelWarn, "list-redemptions", err.Error(), "list unfinished redemptions", "err", err)
 		}
 		return
 	}
@@ -474,7 +474,7 @@ func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string
 	if err != nil {
 		return err
 	}
-	s.changes.changed(r.ID)
+	s.changes.Changed(r.ID)
 	s.log.Info("redemption "+to, "redemption", r.ID, "from", from, "txid", r.TxID, "fee_paid", r.FeePaid, "failure", r.Failure)
 	switch to {
 	case RedemptionPaid:
@@ -758,11 +758,11 @@ func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow)
 		return err
 	}
 	if t == nil {
-		s.repeats.log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
+		s.repeats.Log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
 			"redemption", r.ID, "txid", r.TxID)
 		return nil
 	}
-	s.repeats.clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
+	s.repeats.Clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
 	if t.NumConfirmations < 1 {
 		return nil
 	}
@@ -876,7 +876,7 @@ func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats 
 	return units.Int64(), price, nil
 }
 
-// condition names what holds a redemption or deposit up, for repeatLog:
+// condition names what holds a redemption or deposit up, for repeatlog:
 // lnd not answering is one condition whatever the transport says.
 func condition(err error) string {
 	if errors.Is(err, ErrUnavailable) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/internal/changes"
+	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -139,13 +141,13 @@ type Service struct {
 
 	mu        sync.Mutex
 	busy      map[string]bool // redemption ids being advanced
-	changes   *changes        // wakes Redeem's waiters
+	changes   *changes.Set    // wakes Redeem's waiters
 	escrow    string          // the escrow account's id, once known
 	misconfig error           // set once lnd refused the macaroon (CheckLnd)
 
 	// lndChecked is set once lnd answered CheckLnd (either way).
 	lndChecked atomic.Bool
-	repeats    *repeatLog
+	repeats    *repeatlog.Log
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
 	// scanHeight is Stats.ScanHeight.
@@ -203,7 +205,7 @@ func New(db *store.DB, l Ledger, ln lnrpc.LightningClient, router routerrpc.Rout
 		cfg.Log = slog.Default()
 	}
 	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: newChanges(), repeats: newRepeatLog(cfg.Log, cfg.LogRepeat, cfg.Now)}
+		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: changes.New(), repeats: repeatlog.New(cfg.Log, cfg.LogRepeat, cfg.Now)}
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
@@ -252,7 +254,7 @@ func (s *Service) fault(point string) error {
 		if s.cancel != nil {
 			s.cancel()
 		}
-		s.changes.wakeAll() // Redeem's waiters answer that the service stopped
+		s.changes.WakeAll() // Redeem's waiters answer that the service stopped
 		return fmt.Errorf("%w at %s: %w", errCrashed, point, err)
 	}
 	return nil
@@ -292,9 +294,9 @@ func (s *Service) workLoop() {
 			cancel()
 			switch {
 			case err == nil:
-				s.repeats.clear("lnd", "payments lnd reachable; its macaroon is accepted")
+				s.repeats.Clear("lnd", "payments lnd reachable; its macaroon is accepted")
 			case errors.Is(err, ErrUnavailable) && s.ctx.Err() == nil:
-				s.repeats.log(slog.LevelWarn, "lnd", "unreachable",
+				s.repeats.Log(slog.LevelWarn, "lnd", "unreachable",
 					"payments lnd not reachable; deposits and redemptions that need it wait", "err", err)
 			}
 		}
@@ -308,9 +310,9 @@ func (s *Service) workLoop() {
 		s.reconcileDeposits(s.ctx, lookups && usable)
 		if s.cfg.DepositDesc != nil {
 			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.repeats.log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
+				s.repeats.Log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
 			} else if err == nil {
-				s.repeats.clear("scan", "on-chain deposit scan works again")
+				s.repeats.Clear("scan", "on-chain deposit scan works again")
 			}
 		}
 		if usable {
