@@ -112,7 +112,7 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 		return Deposit{}, fmt.Errorf("%w: amount must be a positive number of sats for a Lightning deposit", ledger.ErrInvalidArgument)
 	}
 	pol := s.policy(r.Asset)
-	if err := pol.checkAmount("a deposit", r.Amount); err != nil {
+	if err := pol.CheckAmount("a deposit", r.Amount); err != nil {
 		return Deposit{}, err
 	}
 	if r.Expiry < 0 || r.Expiry > 30*24*time.Hour {
@@ -250,7 +250,9 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 		sum int64
 		err error
 	)
+	what := "redemptions"
 	if deposit {
+		what = "deposits"
 		sum, err = tx.DepositSumSince(ctx, account, asset, since, DepositOpen, DepositSettled, DepositCredited)
 	} else {
 		sum, err = tx.RedemptionSumSince(ctx, account, asset, since, RedemptionRequested, RedemptionBurned,
@@ -259,16 +261,7 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 	if err != nil {
 		return err
 	}
-	total, err := addAmounts(sum, amount)
-	if err != nil || total > p.Daily {
-		what := "redemptions"
-		if deposit {
-			what = "deposits"
-		}
-		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d: at most %d more fits now, and each amount stops counting 24 hours after its request",
-			ErrLimit, what, asset, sum, amount, p.Daily, max(p.Daily-sum, 0))
-	}
-	return nil
+	return p.CheckDaily(what, asset, sum, amount)
 }
 
 func (s *Service) depositByKey(ctx context.Context, account, key string) (Deposit, error) {

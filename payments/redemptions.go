@@ -127,7 +127,7 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	default:
 		return store.RedemptionRow{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
 	}
-	if err := pol.checkAmount("a redemption", row.Amount); err != nil {
+	if err := pol.CheckAmount("a redemption", row.Amount); err != nil {
 		return store.RedemptionRow{}, err
 	}
 	total, err := addAmounts(row.Amount, row.FeeLimit)

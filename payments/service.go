@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments/internal/changes"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
+	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -30,8 +31,9 @@ var (
 	ErrUnavailable = errors.New("payments unavailable")
 	// ErrLimit: a policy limit (maximum amount, daily limit, unused
 	// deposit addresses) refuses the request; retrying the same request
-	// does not help until what the message names changes.
-	ErrLimit = errors.New("limit reached")
+	// does not help until what the message names changes. It is
+	// policy.ErrLimit.
+	ErrLimit = policy.ErrLimit
 	// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks
 	// a permission, or is not this node's): nothing works until the issuer
 	// fixes --payments.lnd and restarts koshd.
@@ -53,15 +55,8 @@ type Ledger interface {
 	EntryByKey(ctx context.Context, scope ledger.Scope, key string) (ledger.Entry, error)
 }
 
-// Policy bounds the amounts of one asset.
-type Policy struct {
-	// Min and Max bound one Lightning deposit and one redemption payout, in
-	// sats (0: no bound; Min defaults to 1).
-	Min, Max int64
-	// Daily bounds, per account, the sum of deposits requested and the sum
-	// of units burned by redemptions over the last 24 hours (0: none).
-	Daily int64
-}
+// Policy bounds the amounts of one asset (see package policy).
+type Policy = policy.Policy
 
 // Config configures the service.
 type Config struct {
@@ -329,25 +324,7 @@ func (s *Service) workLoop() {
 
 // policy returns an asset's policy.
 func (s *Service) policy(asset string) Policy {
-	p, ok := s.cfg.Policies[asset]
-	if !ok {
-		p = s.cfg.Default
-	}
-	if p.Min <= 0 {
-		p.Min = 1
-	}
-	return p
-}
-
-// checkAmount applies min and max.
-func (p Policy) checkAmount(what string, amount int64) error {
-	if amount < p.Min {
-		return fmt.Errorf("%w: %s of %d sats is below the minimum of %d", ledger.ErrInvalidArgument, what, amount, p.Min)
-	}
-	if p.Max > 0 && amount > p.Max {
-		return fmt.Errorf("%w: %s of %d sats is above the maximum of %d; ask for %d sats or less", ErrLimit, what, amount, p.Max, p.Max)
-	}
-	return nil
+	return policy.For(s.cfg.Policies, s.cfg.Default, asset)
 }
 
 // satAsset checks that an asset exists and is sat-pegged: deposits and
