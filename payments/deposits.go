@@ -112,7 +112,7 @@ func (s *Service) createInvoice(ctx context.Context, r DepositRequest) (Deposit,
 		return Deposit{}, fmt.Errorf("%w: amount must be a positive number of sats for a Lightning deposit", ledger.ErrInvalidArgument)
 	}
 	pol := s.policy(r.Asset)
-	if err := pol.checkAmount("a deposit", r.Amount); err != nil {
+	if err := pol.CheckAmount("a deposit", r.Amount); err != nil {
 		return Deposit{}, err
 	}
 	if r.Expiry < 0 || r.Expiry > 30*24*time.Hour {
@@ -250,7 +250,9 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 		sum int64
 		err error
 	)
+	what := "redemptions"
 	if deposit {
+		what = "deposits"
 		sum, err = tx.DepositSumSince(ctx, account, asset, since, DepositOpen, DepositSettled, DepositCredited)
 	} else {
 		sum, err = tx.RedemptionSumSince(ctx, account, asset, since, RedemptionRequested, RedemptionBurned,
@@ -259,16 +261,7 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 	if err != nil {
 		return err
 	}
-	total, err := addAmounts(sum, amount)
-	if err != nil || total > p.Daily {
-		what := "redemptions"
-		if deposit {
-			what = "deposits"
-		}
-		return fmt.Errorf("%w: %s of %s by this account in the last 24 hours total %d; %d more would pass the daily limit of %d: at most %d more fits now, and each amount stops counting 24 hours after its request",
-			ErrLimit, what, asset, sum, amount, p.Daily, max(p.Daily-sum, 0))
-	}
-	return nil
+	return p.CheckDaily(what, asset, sum, amount)
 }
 
 func (s *Service) depositByKey(ctx context.Context, account, key string) (Deposit, error) {
@@ -362,7 +355,7 @@ func (s *Service) invoiceLoop() {
 		if s.ctx.Err() != nil || s.dead.Load() {
 			return
 		}
-		s.repeats.log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
+		s.repeats.Log(slog.LevelWarn, "subscribe", status.Code(err).String(), "invoice subscription ended; resubscribing",
 			"err", err, "in", backoff)
 		select {
 		case <-s.ctx.Done():
@@ -488,13 +481,13 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 		To: d.AccountID, Amount: d.Credited, Memo: "lightning deposit " + d.ID})
 	if err != nil {
 		if errors.Is(err, ledger.ErrMintRefused) {
-			s.repeats.log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
+			s.repeats.Log(slog.LevelInfo, "credit:"+d.ID, "gate", "deposit credit waits for the reserves to show it",
 				"deposit", d.ID, "reason", err)
 			return nil
 		}
 		return fmt.Errorf("credit deposit %s: %w", d.ID, err)
 	}
-	s.repeats.clear("credit:"+d.ID, "")
+	s.repeats.Clear("credit:"+d.ID, "")
 	if err := s.fault("deposit:after-mint"); err != nil {
 		return err
 	}
@@ -527,7 +520,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.repeats.log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
+			s.repeats.Log(slog.LevelWarn, "list-deposits", err.Error(), "list pending deposits", "err", err)
 		}
 		return
 	}
@@ -536,7 +529,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 			if errors.Is(err, errCrashed) || ctx.Err() != nil {
 				return
 			}
-			s.repeats.log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
+			s.repeats.Log(slog.LevelWarn, "credit:"+d.ID, err.Error(), "credit deposit", "deposit", d.ID, "err", err)
 		}
 	}
 	for _, d := range open {
@@ -556,7 +549,7 @@ func (s *Service) reconcileDeposits(ctx context.Context, lookups bool) {
 		}
 		if err := s.handleInvoice(ctx, inv); err != nil {
 			if !errors.Is(err, errCrashed) && ctx.Err() == nil {
-				s.repeats.log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
+				s.repeats.Log(slog.LevelWarn, "lookup:"+d.ID, err.Error(), "reconcile deposit invoice", "deposit", d.ID, "err", err)
 			}
 			return
 		}

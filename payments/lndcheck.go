@@ -167,6 +167,7 @@ func (s *Service) setMisconfigured(err error) {
 	s.mu.Unlock()
 	s.lndChecked.Store(true)
 	if first {
+		s.changes.WakeAll() // Redeem's waiters answer with err
 		s.log.Error("PAYMENTS DISABLED: the payments lnd refuses koshd's macaroon; fix --payments.lnd and restart koshd",
 			"err", err)
 	}

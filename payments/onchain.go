@@ -160,7 +160,7 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 		e, err := s.ledger.Mint(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "chain:" + op, Asset: d.Asset,
 			To: d.AccountID, Amount: u.Value, Memo: "on-chain deposit " + d.ID})
 		if errors.Is(err, ledger.ErrMintRefused) {
-			s.repeats.log(slog.LevelInfo, "credit:"+op, "gate", "on-chain deposit credit waits for the reserves to count it",
+			s.repeats.Log(slog.LevelInfo, "credit:"+op, "gate", "on-chain deposit credit waits for the reserves to count it",
 				"deposit", d.ID, "outpoint", op, "reason", err)
 			waiting = true
 			continue
@@ -168,7 +168,7 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 		if err != nil {
 			return waiting, fmt.Errorf("credit %s to deposit %s: %w", op, d.ID, err)
 		}
-		s.repeats.clear("credit:"+op, "")
+		s.repeats.Clear("credit:"+op, "")
 		if err := s.fault("deposit:after-mint"); err != nil {
 			return waiting, err
 		}

@@ -242,7 +242,7 @@ func (e *env) lnRedeem(key string, sats, maxFee int64) (store.RedemptionRow, str
 	pr, hash := e.lnd.newPayReq(sats)
 	r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
 		IdempotencyKey: key, PaymentRequest: pr, MaxFeeSat: maxFee})
-	return r, hash, err
+	return r.RedemptionRow, hash, err
 }
 
 func eachBackend(t *testing.T, fn func(t *testing.T, b store.Backend)) {
@@ -1235,8 +1235,9 @@ func TestRedeemFiat(t *testing.T) {
 		}
 		redeem := func(key string, sats, fee int64) (store.RedemptionRow, error) {
 			pr, _ := e.lnd.newPayReq(sats)
-			return e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: "INR", Method: store.MethodLightning,
+			r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: "INR", Method: store.MethodLightning,
 				IdempotencyKey: key, PaymentRequest: pr, MaxFeeSat: fee})
+			return r.RedemptionRow, err
 		}
 		// Under-covered: redemptions stay open. 10,020 sats at 80,000 INR
 		// per 0.01 BTC are 801.60 INR: 80,160 paise.

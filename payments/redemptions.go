@@ -54,11 +54,39 @@ type RedeemRequest struct {
 // labelPrefix labels on-chain payout transactions in lnd's wallet.
 const labelPrefix = "kosh-redemption:"
 
+// Redeemed is what Redeem returns: the redemption, and the ledger entry
+// that took its units from the holder into escrow.
+type Redeemed struct {
+	store.RedemptionRow
+	// Escrow is the entry, in Scope, that moved the redemption's units from
+	// the holder to the escrow account; nil while none was made (the
+	// redemption is still requested: the burn has not happened yet).
+	Escrow *ledger.Entry
+}
+
 // Redeem validates a redemption, records it, and drives it until the payout
 // is under way (or refused). The returned redemption is in state in_flight,
-// paid, failed, refunded or rejected — or still burned if lnd was slow to
-// answer; GetRedemption follows it.
-func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.RedemptionRow, error) {
+// paid, failed, refunded or rejected — or still requested or burned if lnd
+// was slow to answer; GetRedemption follows it. A rejected redemption is an
+// error (see rejection), with nothing taken.
+func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error) {
+	row, err := s.redeem(ctx, r)
+	if err != nil {
+		return Redeemed{RedemptionRow: row}, err
+	}
+	out := Redeemed{RedemptionRow: row}
+	e, err := s.ledger.EntryByKey(ctx, Scope, redeemEntryKey(row.ID))
+	switch {
+	case err == nil:
+		out.Escrow = &e
+	case !errors.Is(err, ledger.ErrNotFound):
+		return out, fmt.Errorf("the escrow entry of redemption %s: %w", row.ID, err)
+	}
+	return out, nil
+}
+
+// redeem is Redeem without the escrow entry.
+func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.RedemptionRow, error) {
 	if err := s.alive(); err != nil {
 		return store.RedemptionRow{}, err
 	}
@@ -99,7 +127,7 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	default:
 		return store.RedemptionRow{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
 	}
-	if err := pol.checkAmount("a redemption", row.Amount); err != nil {
+	if err := pol.CheckAmount("a redemption", row.Amount); err != nil {
 		return store.RedemptionRow{}, err
 	}
 	total, err := addAmounts(row.Amount, row.FeeLimit)
@@ -285,13 +313,25 @@ func truncate(s string) string {
 	return s
 }
 
+// redeemWait bounds how long Redeem waits for a redemption to leave
+// requested and burned.
+const redeemWait = 10 * time.Second
+
 // driveAndWait starts driving a redemption (in a goroutine owned by the
 // service, so a client going away does not interrupt it) and waits until it
-// leaves requested and burned, or a few seconds pass.
+// leaves requested and burned, or redeemWait passes. It waits for the
+// redemption's changes (see package changes), not polling the store: it
+// reads the redemption again only when its state was written, its drive
+// ended, or the service refused new work.
 func (s *Service) driveAndWait(ctx context.Context, id string) (store.RedemptionRow, error) {
+	s.changes.Watch(id)
+	defer s.changes.Unwatch(id)
 	s.drive(id)
-	deadline := time.Now().Add(10 * time.Second)
+	timer := time.NewTimer(redeemWait)
+	defer timer.Stop()
+	late := false
 	for {
+		one, all := s.changes.Next(id) // before the read: no change after it is missed
 		r, err := s.redemption(ctx, id)
 		if err != nil {
 			return r, err
@@ -299,7 +339,7 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (store.Redemption
 		switch {
 		case r.State == RedemptionRejected:
 			return r, rejection(r)
-		case r.State != RedemptionRequested && r.State != RedemptionBurned, time.Now().After(deadline):
+		case r.State != RedemptionRequested && r.State != RedemptionBurned, late:
 			return r, nil
 		}
 		if err := s.alive(); err != nil {
@@ -308,7 +348,10 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (store.Redemption
 		select {
 		case <-ctx.Done():
 			return r, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-timer.C:
+			late = true // read it once more, then answer with what it is
+		case <-one:
+		case <-all:
 		}
 	}
 }
@@ -340,12 +383,17 @@ func (s *Service) drive(id string) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		defer func() { s.mu.Lock(); delete(s.busy, id); s.mu.Unlock() }()
+		defer func() {
+			s.mu.Lock()
+			delete(s.busy, id)
+			s.mu.Unlock()
+			s.changes.Changed(id) // a waiter sees why it stopped (waiting, failed, service gone)
+		}()
 		switch err := s.advance(s.ctx, id); {
 		case err == nil:
-			s.repeats.clear("redeem:"+id, "redemption proceeding again", "redemption", id)
+			s.repeats.Clear("redeem:"+id, "redemption proceeding again", "redemption", id)
 		case !errors.Is(err, errCrashed) && s.ctx.Err() == nil:
-			s.repeats.log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
+			s.repeats.Log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
 		}
 	}()
 }
@@ -361,7 +409,7 @@ func (s *Service) reconcileRedemptions(ctx context.Context) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			s.repeats.log(slog.LevelWarn, "list-redemptions", err.Error(), "list unfinished redemptions", "err", err)
+			s.repeats.Log(slog.LevelWarn, "list-redemptions", err.Error(), "list unfinished redemptions", "err", err)
 		}
 		return
 	}
@@ -426,6 +474,7 @@ func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string
 	if err != nil {
 		return err
 	}
+	s.changes.Changed(r.ID)
 	s.log.Info("redemption "+to, "redemption", r.ID, "from", from, "txid", r.TxID, "fee_paid", r.FeePaid, "failure", r.Failure)
 	switch to {
 	case RedemptionPaid:
@@ -450,7 +499,7 @@ func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: RedeemEntryKey(r.ID), Asset: r.Asset,
+	_, err = s.ledger.Transfer(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: redeemEntryKey(r.ID), Asset: r.Asset,
 		From: r.AccountID, To: escrow, Amount: total, Memo: "redemption " + r.ID})
 	if err != nil {
 		if isRefusal(err) {
@@ -709,11 +758,11 @@ func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow)
 		return err
 	}
 	if t == nil {
-		s.repeats.log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
+		s.repeats.Log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
 			"redemption", r.ID, "txid", r.TxID)
 		return nil
 	}
-	s.repeats.clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
+	s.repeats.Clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
 	if t.NumConfirmations < 1 {
 		return nil
 	}
@@ -773,9 +822,9 @@ func (s *Service) Redemptions(ctx context.Context, account string, before int64,
 	return out, next, err
 }
 
-// RedeemEntryKey is the idempotency key, in Scope, of the ledger entry that
-// takes a redemption's units from the holder.
-func RedeemEntryKey(redemptionID string) string { return "redeem:" + redemptionID }
+// redeemEntryKey is the idempotency key, in Scope, of the ledger entry that
+// takes a redemption's units from the holder (Redeemed.Escrow).
+func redeemEntryKey(redemptionID string) string { return "redeem:" + redemptionID }
 
 // unitsOf is what a redemption costs its holder in asset units.
 func unitsOf(r store.RedemptionRow) (int64, error) {
@@ -827,7 +876,7 @@ func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats 
 	return units.Int64(), price, nil
 }
 
-// condition names what holds a redemption or deposit up, for repeatLog:
+// condition names what holds a redemption or deposit up, for repeatlog:
 // lnd not answering is one condition whatever the transport says.
 func condition(err error) string {
 	if errors.Is(err, ErrUnavailable) {

@@ -11,6 +11,9 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/internal/changes"
+	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
+	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
 )
@@ -26,8 +29,9 @@ var (
 	ErrUnavailable = errors.New("payments unavailable")
 	// ErrLimit: a policy limit (maximum amount, daily limit, unused
 	// deposit addresses) refuses the request; retrying the same request
-	// does not help until what the message names changes.
-	ErrLimit = errors.New("limit reached")
+	// does not help until what the message names changes. It is
+	// policy.ErrLimit.
+	ErrLimit = policy.ErrLimit
 	// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks
 	// a permission, or is not this node's): nothing works until the issuer
 	// fixes --payments.lnd and restarts koshd.
@@ -46,17 +50,11 @@ type Ledger interface {
 	CreateAccount(ctx context.Context, label, idemKey string) (ledger.Account, error)
 	Asset(ctx context.Context, code string) (ledger.Asset, error)
 	Account(ctx context.Context, id string) (ledger.Account, []ledger.Balance, error)
+	EntryByKey(ctx context.Context, scope ledger.Scope, key string) (ledger.Entry, error)
 }
 
-// Policy bounds the amounts of one asset.
-type Policy struct {
-	// Min and Max bound one Lightning deposit and one redemption payout, in
-	// sats (0: no bound; Min defaults to 1).
-	Min, Max int64
-	// Daily bounds, per account, the sum of deposits requested and the sum
-	// of units burned by redemptions over the last 24 hours (0: none).
-	Daily int64
-}
+// Policy bounds the amounts of one asset (see package policy).
+type Policy = policy.Policy
 
 // Config configures the service.
 type Config struct {
@@ -136,12 +134,13 @@ type Service struct {
 
 	mu        sync.Mutex
 	busy      map[string]bool // redemption ids being advanced
+	changes   *changes.Set    // wakes Redeem's waiters
 	escrow    string          // the escrow account's id, once known
 	misconfig error           // set once lnd refused the macaroon (CheckLnd)
 
 	// lndChecked is set once lnd answered CheckLnd (either way).
 	lndChecked atomic.Bool
-	repeats    *repeatLog
+	repeats    *repeatlog.Log
 
 	credited, paid, refunded, reorged, flagged atomic.Int64
 	// scanHeight is Stats.ScanHeight.
@@ -199,7 +198,7 @@ func New(db *store.DB, l Ledger, ln Lightning, router Router, cfg Config) *Servi
 		cfg.Log = slog.Default()
 	}
 	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}, repeats: newRepeatLog(cfg.Log, cfg.LogRepeat, cfg.Now)}
+		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: changes.New(), repeats: repeatlog.New(cfg.Log, cfg.LogRepeat, cfg.Now)}
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
@@ -248,6 +247,7 @@ func (s *Service) fault(point string) error {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		s.changes.WakeAll() // Redeem's waiters answer that the service stopped
 		return fmt.Errorf("%w at %s: %w", errCrashed, point, err)
 	}
 	return nil
@@ -287,9 +287,9 @@ func (s *Service) workLoop() {
 			cancel()
 			switch {
 			case err == nil:
-				s.repeats.clear("lnd", "payments lnd reachable; its macaroon is accepted")
+				s.repeats.Clear("lnd", "payments lnd reachable; its macaroon is accepted")
 			case errors.Is(err, ErrUnavailable) && s.ctx.Err() == nil:
-				s.repeats.log(slog.LevelWarn, "lnd", "unreachable",
+				s.repeats.Log(slog.LevelWarn, "lnd", "unreachable",
 					"payments lnd not reachable; deposits and redemptions that need it wait", "err", err)
 			}
 		}
@@ -303,9 +303,9 @@ func (s *Service) workLoop() {
 		s.reconcileDeposits(s.ctx, lookups && usable)
 		if s.cfg.DepositDesc != nil {
 			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.repeats.log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
+				s.repeats.Log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
 			} else if err == nil {
-				s.repeats.clear("scan", "on-chain deposit scan works again")
+				s.repeats.Clear("scan", "on-chain deposit scan works again")
 			}
 		}
 		if usable {
@@ -322,25 +322,7 @@ func (s *Service) workLoop() {
 
 // policy returns an asset's policy.
 func (s *Service) policy(asset string) Policy {
-	p, ok := s.cfg.Policies[asset]
-	if !ok {
-		p = s.cfg.Default
-	}
-	if p.Min <= 0 {
-		p.Min = 1
-	}
-	return p
-}
-
-// checkAmount applies min and max.
-func (p Policy) checkAmount(what string, amount int64) error {
-	if amount < p.Min {
-		return fmt.Errorf("%w: %s of %d sats is below the minimum of %d", ledger.ErrInvalidArgument, what, amount, p.Min)
-	}
-	if p.Max > 0 && amount > p.Max {
-		return fmt.Errorf("%w: %s of %d sats is above the maximum of %d; ask for %d sats or less", ErrLimit, what, amount, p.Max, p.Max)
-	}
-	return nil
+	return policy.For(s.cfg.Policies, s.cfg.Default, asset)
 }
 
 // satAsset checks that an asset exists and is sat-pegged: deposits and

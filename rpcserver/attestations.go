@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
-	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -150,58 +148,25 @@ func (w *walletServer) GetInclusionProof(ctx context.Context, req *koshv1.GetInc
 }
 
 // receipts signs a receipt of each named account's balance after entry e
-// (none without a key). Receipts are derived from the stored entry, so a
-// replayed request gets the same figures.
+// (none without a key); see receipts.Signer.Compose.
 func (s *Server) receipts(e ledger.Entry, accounts ...string) ([]*koshv1.Receipt, error) {
-	items := make([]receiptOf, 0, len(accounts))
-	for _, acct := range accounts {
-		if acct != "" {
-			items = append(items, receiptOf{e, acct})
-		}
-	}
-	return s.signReceipts(items)
+	return s.signReceipts(receipts.After(e, accounts...))
 }
 
-// receiptOf names one receipt: an account's balance after an entry.
-type receiptOf struct {
-	e    ledger.Entry
-	acct string
-}
-
-// signReceipts signs the receipts of items together (one batch, or more
-// shared with concurrent calls; see package receipts) and returns them in
-// order. Without an issuer key it returns none.
-func (s *Server) signReceipts(items []receiptOf) ([]*koshv1.Receipt, error) {
+// signReceipts signs the receipts items name together and returns them in
+// order, for the response. Without an issuer key it returns none.
+func (s *Server) signReceipts(items []receipts.Of) ([]*koshv1.Receipt, error) {
 	if s.receiptSigner == nil || len(items) == 0 {
 		return nil, nil
 	}
-	rs := make([]*attest.Receipt, len(items))
-	for i, it := range items {
-		var bal int64
-		switch it.acct {
-		case it.e.CreditAccountID:
-			bal = it.e.CreditBalanceAfter
-		case it.e.DebitAccountID:
-			bal = it.e.DebitBalanceAfter
-		default:
-			return nil, fmt.Errorf("receipt for %s: entry %d does not touch it", it.acct, it.e.Seq)
-		}
-		rs[i] = &attest.Receipt{Asset: it.e.Asset, Account: it.acct, Balance: attest.Amount(bal),
-			Seq: attest.Amount(it.e.Seq), Time: it.e.CreatedAt.UTC().Format(attest.TimeLayout)}
-	}
-	// A replayed request gets a receipt of the same figures, freshly
-	// signed.
-	if err := s.receiptSigner.Sign(rs...); err != nil {
-		return nil, fmt.Errorf("sign receipts: %w", err)
+	rs, err := s.receiptSigner.Compose(items...)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*koshv1.Receipt, len(rs))
 	for i, r := range rs {
-		doc, err := r.Marshal()
-		if err != nil {
-			return nil, err
-		}
 		out[i] = &koshv1.Receipt{AccountId: r.Account, Asset: r.Asset, Balance: int64(r.Balance), Sequence: int64(r.Seq),
-			Document: string(doc)}
+			Document: string(r.Document)}
 	}
 	return out, nil
 }

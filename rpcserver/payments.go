@@ -7,7 +7,6 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
-	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/store"
 	"google.golang.org/grpc/codes"
@@ -19,7 +18,7 @@ type Payments interface {
 	CreateDeposit(ctx context.Context, r payments.DepositRequest) (payments.Deposit, error)
 	Deposit(ctx context.Context, account, id string) (payments.Deposit, error)
 	Deposits(ctx context.Context, account string, before int64, limit int) ([]payments.Deposit, int64, error)
-	Redeem(ctx context.Context, r payments.RedeemRequest) (store.RedemptionRow, error)
+	Redeem(ctx context.Context, r payments.RedeemRequest) (payments.Redeemed, error)
 	Redemption(ctx context.Context, account, id string) (store.RedemptionRow, error)
 	Redemptions(ctx context.Context, account string, before int64, limit int) ([]store.RedemptionRow, int64, error)
 	FlaggedOutputs(ctx context.Context) ([]store.DepositOutputRow, []store.DepositRow, error)
@@ -217,15 +216,13 @@ func (w *walletServer) Redeem(ctx context.Context, req *koshv1.RedeemRequest) (*
 	if err != nil {
 		return nil, w.s.paymentStatus(err)
 	}
-	out := &koshv1.RedeemResponse{Redemption: redemptionToProto(r)}
+	out := &koshv1.RedeemResponse{Redemption: redemptionToProto(r.RedemptionRow)}
 	// The holder's receipt of the entry that took the units (into escrow
-	// until the payout settles); none for a redemption rejected before.
-	if e, err := w.s.ledger.EntryByKey(ctx, payments.Scope, payments.RedeemEntryKey(r.ID)); err == nil {
-		if out.Receipts, err = w.s.receipts(e, req.AccountId); err != nil {
+	// until the payout settles); none before the units are taken.
+	if r.Escrow != nil {
+		if out.Receipts, err = w.s.receipts(*r.Escrow, req.AccountId); err != nil {
 			return nil, w.s.toStatus(err)
 		}
-	} else if !errors.Is(err, ledger.ErrNotFound) {
-		return nil, w.s.toStatus(err)
 	}
 	return out, nil
 }

@@ -397,9 +397,9 @@ func (w *walletServer) ListHistory(ctx context.Context, req *koshv1.ListHistoryR
 		next = 0
 	}
 	out := &koshv1.ListHistoryResponse{Entries: entries, NextAfterSeq: next}
-	items := make([]receiptOf, len(es))
+	items := make([]receipts.Of, len(es))
 	for i, e := range es {
-		items[i] = receiptOf{e, req.AccountId}
+		items[i] = receipts.Of{Entry: e, Account: req.AccountId}
 	}
 	if out.Receipts, err = w.s.signReceipts(items); err != nil {
 		return nil, w.s.toStatus(err)

@@ -1,4 +1,4 @@
-package payments
+package repeatlog
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// repeatLog keeps a condition that lasts (lnd down, a credit waiting for
+// Log keeps a condition that lasts (lnd down, a credit waiting for
 // the coverage gate) from writing a line on every poll for every deposit
 // or redemption it holds up: a condition, named by a key, is logged when it
 // starts, when its state changes, and then at most once per interval, with
 // the number of retries in between; its end is logged once.
-type repeatLog struct {
+type Log struct {
 	out   *slog.Logger
 	every time.Duration
 	now   func() time.Time
@@ -21,19 +21,22 @@ type repeatLog struct {
 	seen map[string]*repeat
 }
 
+// repeat is what was last logged of one condition.
 type repeat struct {
 	state   string
 	at      time.Time
 	retries int
 }
 
-func newRepeatLog(log *slog.Logger, every time.Duration, now func() time.Time) *repeatLog {
-	return &repeatLog{out: log, every: every, now: now, seen: map[string]*repeat{}}
+// New returns a Log writing to log, repeating a lasting condition at most
+// once per every, by the clock now.
+func New(log *slog.Logger, every time.Duration, now func() time.Time) *Log {
+	return &Log{out: log, every: every, now: now, seen: map[string]*repeat{}}
 }
 
-// log writes msg at level for the condition key in state, unless the same
+// Log writes msg at level for the condition key in state, unless the same
 // state was logged less than the interval ago.
-func (l *repeatLog) log(level slog.Level, key, state, msg string, args ...any) {
+func (l *Log) Log(level slog.Level, key, state, msg string, args ...any) {
 	l.mu.Lock()
 	now := l.now()
 	r, ok := l.seen[key]
@@ -54,8 +57,8 @@ func (l *repeatLog) log(level slog.Level, key, state, msg string, args ...any) {
 	l.out.Log(context.Background(), level, msg, args...)
 }
 
-// clear ends the condition key; if it had been logged, msg says so once.
-func (l *repeatLog) clear(key, msg string, args ...any) {
+// Clear ends the condition key; if it had been logged, msg says so once.
+func (l *Log) Clear(key, msg string, args ...any) {
 	l.mu.Lock()
 	_, ok := l.seen[key]
 	delete(l.seen, key)
