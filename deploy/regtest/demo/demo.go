@@ -24,6 +24,7 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/kosh-reserve/kosh/reserve"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -74,7 +75,7 @@ type demo struct {
 	t   *tb
 
 	h          *harness.Harness
-	alice, bob *harness.Node
+	alice, bob *lndnode.Node
 	koshd      *child
 	prices     *priceServer
 	started    []proc // children recorded in the pids file
@@ -245,7 +246,7 @@ func (d *demo) run(ctx context.Context) error {
 	cp := h.OpenChannel(d.t, d.alice, d.bob, chanCapacity, chanPush)
 	h.Mine(d.t, minConf)
 	h.WaitSynced(d.t, d.alice, d.bob)
-	d.stepf("channel %s active; mined %d blocks", harness.ChanPointString(cp), minConf)
+	d.stepf("channel %s active; mined %d blocks", lndnode.ChanPointString(cp), minConf)
 
 	// 5. The INR price sources, on loopback, served by the supervisor.
 	if d.prices, err = startPriceServer(); err != nil {
@@ -326,7 +327,7 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	// Both nodes sign attestations and prove control of their wallet
 	// outputs (lnd's admin macaroon has message:write and walletrpc's
 	// FinalizePsbt), so their channels and wallets are counted in them.
-	for _, n := range []*harness.Node{d.alice, d.bob} {
+	for _, n := range []*lndnode.Node{d.alice, d.bob} {
 		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,signmacaroon=%s,proofmacaroon=%s",
 			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath, n.AdminMacaroonPath, n.AdminMacaroonPath))
 	}
