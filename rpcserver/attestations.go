@@ -12,6 +12,7 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/receipts"
 	"google.golang.org/grpc/codes"
@@ -187,7 +188,7 @@ func (s *Server) signReceipts(items []receiptOf) ([]*koshv1.Receipt, error) {
 	if s.receiptSigner == nil || len(items) == 0 {
 		return nil, nil
 	}
-	rs := make([]*attest.Receipt, len(items))
+	rs := make([]*receipt.Receipt, len(items))
 	for i, it := range items {
 		var bal int64
 		switch it.acct {
@@ -198,7 +199,7 @@ func (s *Server) signReceipts(items []receiptOf) ([]*koshv1.Receipt, error) {
 		default:
 			return nil, fmt.Errorf("receipt for %s: entry %d does not touch it", it.acct, it.e.Seq)
 		}
-		rs[i] = &attest.Receipt{Asset: it.e.Asset, Account: it.acct, Balance: attest.Amount(bal),
+		rs[i] = &receipt.Receipt{Asset: it.e.Asset, Account: it.acct, Balance: attest.Amount(bal),
 			Seq: attest.Amount(it.e.Seq), Time: it.e.CreatedAt.UTC().Format(attest.TimeLayout)}
 	}
 	// A replayed request gets a receipt of the same figures, freshly
