@@ -79,7 +79,7 @@ func (h *Harness) startBtcd(ctx context.Context) error {
 		"--rpclisten=" + h.rpcAddr,
 		"--listen=" + h.p2pAddr,
 		"--txindex",
-		"--miningaddr=" + h.addr.EncodeAddress(),
+		"--miningaddr=" + h.minerKey.Addr.EncodeAddress(),
 		"--debuglevel=info",
 		"--nobanning",
 		// Every lnd node holds a few websockets (chain notifier, wallet,

@@ -17,12 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/rpcclient"
-	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
+	"github.com/kosh-reserve/kosh/itest/harness/miner"
 	"github.com/kosh-reserve/kosh/itest/harness/proc"
 )
 
@@ -98,13 +96,10 @@ type Harness struct {
 	lndBinary  string
 	lncli      string
 
-	// Wallet state: see wallet.go.
-	walletMu sync.Mutex
-	key      *btcec.PrivateKey
-	addr     btcutil.Address
-	pkScript []byte
-	known    map[wire.OutPoint]*utxo // every output to pkScript seen
-	spent    map[wire.OutPoint]bool  // spent by a tx the harness broadcast
+	// The wallet: minerKey is made before btcd starts (its mining
+	// address), miner once btcd answers.
+	minerKey *miner.Key
+	miner    *miner.Miner
 
 	nodesMu sync.Mutex
 	nodes   []*lndnode.Node
@@ -144,8 +139,6 @@ func Start(ctx context.Context, cfg Config) (h *Harness, err error) {
 		cfg:    cfg,
 		log:    cfg.Logger.With("subsystem", "itest-harness"),
 		params: &chaincfg.RegressionNetParams,
-		known:  map[wire.OutPoint]*utxo{},
-		spent:  map[wire.OutPoint]bool{},
 	}
 
 	if err := h.findBinaries(); err != nil {
@@ -174,17 +167,18 @@ func Start(ctx context.Context, cfg Config) (h *Harness, err error) {
 		}
 	}()
 
-	if err := h.initWallet(); err != nil {
+	if h.minerKey, err = miner.NewKey(h.params); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	if err := h.startBtcd(ctx); err != nil {
 		return nil, err
 	}
+	h.miner = miner.New(h.client, h.params, h.minerKey, cfg.FeeRate)
 	h.log.Info("btcd up", "rpc", h.rpcAddr, "p2p", h.p2pAddr, "dir", h.btcdDir, "took", time.Since(t0))
 
 	t0 = time.Now()
-	if _, err := h.mine(ctx, cfg.InitialBlocks); err != nil {
+	if _, err := h.miner.Mine(ctx, cfg.InitialBlocks); err != nil {
 		return nil, fmt.Errorf("mine initial %d blocks: %w", cfg.InitialBlocks, err)
 	}
 	if err := h.checkSegwitActive(); err != nil {
