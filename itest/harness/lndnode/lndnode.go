@@ -194,7 +194,7 @@ func (n *Node) waitReady(ctx context.Context) error {
 		}
 		height, err := n.bestHeight()
 		if err != nil {
-			return fmt.Errorf("chain tip: %w", err)
+			return fmt.Errorf("btcd best block: %w", err)
 		}
 		if !info.SyncedToChain || int32(info.BlockHeight) != height {
 			lastErr = fmt.Errorf("synced_to_chain=%v height %d, btcd at %d", info.SyncedToChain, info.BlockHeight, height)
