@@ -24,6 +24,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -143,7 +144,7 @@ func TestAttestations(t *testing.T) {
 	h.Mine(t, 6)
 	h.WaitSynced(t, erin, frank)
 	k.proveChain(t, w)
-	point := harness.ChanPointString(cp)
+	point := lndnode.ChanPointString(cp)
 	ec, fc := erin.Channel(t, cp), frank.Channel(t, cp)
 	erinWant := ec.LocalBalance - int64(ec.LocalConstraints.ChanReserveSat)
 	erinWallet := confirmedUnspent(t, erin, 3)
@@ -391,7 +392,7 @@ func TestAttestations(t *testing.T) {
 // the same value, with the decoy's confirmations and short channel id;
 // the node signs the new document through its lnd and the issuer re-signs
 // it. It returns the file written.
-func forgeChannelPoint(t *testing.T, h *harness.Harness, k *koshNode, n *harness.Node, doc, point string, decoy *wire.MsgTx) string {
+func forgeChannelPoint(t *testing.T, h *harness.Harness, k *koshNode, n *lndnode.Node, doc, point string, decoy *wire.MsgTx) string {
 	t.Helper()
 	a, err := attest.Parse([]byte(doc))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
@@ -313,7 +314,7 @@ func TestLndProvesWallet(t *testing.T) {
 		lnrpc.AddressType_TAPROOT_PUBKEY}
 	amounts := map[string]int64{}
 	for i, typ := range types {
-		for _, n := range []*harness.Node{gina, hank} {
+		for _, n := range []*lndnode.Node{gina, hank} {
 			res, err := n.LN.NewAddress(t.Context(), &lnrpc.NewAddressRequest{Type: typ})
 			if err != nil {
 				t.Fatalf("%s: new %s address: %v", n.Name, typ, err)

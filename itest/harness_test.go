@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/lightningnetwork/lnd/lnrpc"
 )
 
@@ -200,7 +201,7 @@ func TestLightning(t *testing.T) {
 	if ac.Capacity != capacity {
 		t.Fatalf("capacity %d, want %d", ac.Capacity, capacity)
 	}
-	if out, err := h.Client().GetTxOut(harness.FundingTxid(cp), cp.OutputIndex, false); err != nil || out == nil {
+	if out, err := h.Client().GetTxOut(lndnode.FundingTxid(cp), cp.OutputIndex, false); err != nil || out == nil {
 		t.Fatalf("funding output not on chain: %v %v", out, err)
 	} else if sats := mustAmount(t, out.Value); sats != capacity {
 		t.Fatalf("funding output %d sat, want %d", sats, capacity)
@@ -231,7 +232,7 @@ func TestLightning(t *testing.T) {
 		t.Fatalf("remote balances alice %d bob %d", ac.RemoteBalance, bc.RemoteBalance)
 	}
 	t.Logf("channel %s (%s): alice %d, bob %d, commit fee %d, anchors %d",
-		harness.ChanPointString(cp), ac.CommitmentType, ac.LocalBalance, bc.LocalBalance, ac.CommitFee, anchors)
+		lndnode.ChanPointString(cp), ac.CommitmentType, ac.LocalBalance, bc.LocalBalance, ac.CommitFee, anchors)
 
 	// Restart bob: same dir and ports, channel comes back, pays again.
 	bob.Restart(t)
@@ -258,8 +259,8 @@ func mustAmount(t *testing.T, btc float64) int64 {
 
 // settledBalances checks that bob's side of the channel holds exactly paid
 // and nothing is in flight.
-func settledBalances(alice, bob *harness.Node, cp *lnrpc.ChannelPoint, paid int64) error {
-	for _, n := range []*harness.Node{alice, bob} {
+func settledBalances(alice, bob *lndnode.Node, cp *lnrpc.ChannelPoint, paid int64) error {
+	for _, n := range []*lndnode.Node{alice, bob} {
 		c, err := findChannel(n, cp)
 		if err != nil {
 			return err
@@ -278,12 +279,12 @@ func settledBalances(alice, bob *harness.Node, cp *lnrpc.ChannelPoint, paid int6
 	return nil
 }
 
-func findChannel(n *harness.Node, cp *lnrpc.ChannelPoint) (*lnrpc.Channel, error) {
+func findChannel(n *lndnode.Node, cp *lnrpc.ChannelPoint) (*lnrpc.Channel, error) {
 	res, err := n.LN.ListChannels(context.Background(), &lnrpc.ListChannelsRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: list channels: %w", n, err)
 	}
-	point := harness.ChanPointString(cp)
+	point := lndnode.ChanPointString(cp)
 	for _, c := range res.Channels {
 		if c.ChannelPoint == point {
 			return c, nil

@@ -24,6 +24,7 @@ import (
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/daemon"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
@@ -72,7 +73,7 @@ func koshConfig(t testing.TB, h *harness.Harness) daemon.Config {
 // lndSpec is the --lnd.node value for a harness node, with its read-only
 // macaroon, and its admin macaroon as the proof macaroon so that the node
 // proves control of its wallet outputs (walletrpc FinalizePsbt).
-func lndSpec(n *harness.Node) string {
+func lndSpec(n *lndnode.Node) string {
 	return fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,proofmacaroon=%s", n.Name, n.RPCAddr, n.TLSCertPath,
 		n.ReadonlyMacaroonPath, n.AdminMacaroonPath)
 }

@@ -10,6 +10,7 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -57,7 +58,7 @@ func TestLightningReserves(t *testing.T) {
 	}, 30*time.Second)
 
 	// The channel's funding has 1 confirmation: neither side counts it yet.
-	point := harness.ChanPointString(cp)
+	point := lndnode.ChanPointString(cp)
 	k.waitReserves("channel funding below 3 confirmations", syncTimeout, func(s *koshv1.ReserveSnapshot) error {
 		ch := channel(s, carol.Name, point)
 		if ch == nil || ch.Verified || ch.Counted != 0 {
@@ -171,7 +172,7 @@ func channel(s *koshv1.ReserveSnapshot, node, point string) *koshv1.LightningCha
 
 // confirmedUnspent is the sum of n's wallet outputs with at least minConf
 // confirmations, as lnd lists them.
-func confirmedUnspent(t *testing.T, n *harness.Node, minConf int32) int64 {
+func confirmedUnspent(t *testing.T, n *lndnode.Node, minConf int32) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnwire"
 	"github.com/lightningnetwork/lnd/zpay32"
@@ -28,7 +29,7 @@ import (
 type payEnv struct {
 	t          *testing.T
 	h          *harness.Harness
-	alice, bob *harness.Node
+	alice, bob *lndnode.Node
 	k          *koshProc
 	holder     string
 	wallet     string // hex wallet macaroon, caveated to holder

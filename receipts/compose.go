@@ -5,6 +5,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 )
 
 // Of names one receipt: Account's balance after ledger entry Entry.
@@ -28,7 +29,7 @@ func After(e ledger.Entry, accounts ...string) []Of {
 // Signed is a signed receipt and its canonical document, as the holder
 // receives it.
 type Signed struct {
-	*attest.Receipt
+	*receipt.Receipt
 	// Document is the receipt's canonical JSON, what a verifier checks.
 	Document []byte
 }
@@ -43,7 +44,7 @@ func (s *Signer) Compose(items ...Of) ([]Signed, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	rs := make([]*attest.Receipt, len(items))
+	rs := make([]*receipt.Receipt, len(items))
 	for i, it := range items {
 		r, err := unsigned(it)
 		if err != nil {
@@ -67,7 +68,7 @@ func (s *Signer) Compose(items ...Of) ([]Signed, error) {
 
 // unsigned is the receipt it names, before signing: the asset, the
 // account, its balance after the entry, the entry's sequence and time.
-func unsigned(it Of) (*attest.Receipt, error) {
+func unsigned(it Of) (*receipt.Receipt, error) {
 	var bal int64
 	switch it.Account {
 	case it.Entry.CreditAccountID:
@@ -77,6 +78,6 @@ func unsigned(it Of) (*attest.Receipt, error) {
 	default:
 		return nil, fmt.Errorf("receipt for %s: entry %d does not touch it", it.Account, it.Entry.Seq)
 	}
-	return &attest.Receipt{Asset: it.Entry.Asset, Account: it.Account, Balance: attest.Amount(bal),
+	return &receipt.Receipt{Asset: it.Entry.Asset, Account: it.Account, Balance: attest.Amount(bal),
 		Seq: attest.Amount(it.Entry.Seq), Time: it.Entry.CreatedAt.UTC().Format(attest.TimeLayout)}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 )
 
 func transferEntry() ledger.Entry {
@@ -52,7 +53,7 @@ func TestCompose(t *testing.T) {
 			t.Errorf("receipt %d = %+v, want %s's balance %d after SAT entry 42 at %s", i, r.Receipt, w.acct, w.bal,
 				e.CreatedAt.UTC().Format(attest.TimeLayout))
 		}
-		p, err := attest.ParseReceipt(r.Document)
+		p, err := receipt.ParseReceipt(r.Document)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 )
 
@@ -54,7 +54,7 @@ func (s *Signer) Stats() Stats {
 
 // request is one Sign call's receipts and their digests.
 type request struct {
-	rs     []*attest.Receipt
+	rs     []*receipt.Receipt
 	leaves [][32]byte
 	// lead is closed by the signer of the previous batch when this request
 	// must sign the next one; done when its receipts are signed.
@@ -73,7 +73,7 @@ func (s *Signer) Key() string { return s.key.Key() }
 // version, issuer key, a fresh nonce, the batch position and path, and the
 // signature. Receipts of concurrent calls share one signature. The
 // receipts' other fields must be final.
-func (s *Signer) Sign(rs ...*attest.Receipt) error {
+func (s *Signer) Sign(rs ...*receipt.Receipt) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -95,7 +95,7 @@ func (s *Signer) Sign(rs ...*attest.Receipt) error {
 	}
 	req := &request{rs: rs, leaves: make([][32]byte, len(rs)), lead: make(chan struct{}), done: make(chan struct{})}
 	for i, r := range rs {
-		r.Version = attest.ReceiptVersion
+		r.Version = receipt.ReceiptVersion
 		r.IssuerKey = s.key.Key()
 		r.Nonce = hex.EncodeToString(nonces[16*i : 16*i+16])
 		r.Batch, r.Signature = nil, ""
@@ -164,8 +164,8 @@ func (s *Signer) signBatch(batch []*request, n int) error {
 	for _, r := range batch {
 		leaves = append(leaves, r.leaves...)
 	}
-	root, paths := attest.ReceiptBatchTree(leaves)
-	sg, err := s.key.Sign(attest.ReceiptBatchDigest(root, uint32(n)))
+	root, paths := receipt.ReceiptBatchTree(leaves)
+	sg, err := s.key.Sign(receipt.ReceiptBatchDigest(root, uint32(n)))
 	if err != nil {
 		return fmt.Errorf("sign a batch of %d receipts: %w", n, err)
 	}
@@ -175,7 +175,7 @@ func (s *Signer) signBatch(batch []*request, n int) error {
 	i := 0
 	for _, r := range batch {
 		for _, rc := range r.rs {
-			rc.Batch = &attest.ReceiptBatch{Index: uint32(i), Size: uint32(n), Path: attest.EncodeReceiptPath(paths[i])}
+			rc.Batch = &receipt.ReceiptBatch{Index: uint32(i), Size: uint32(n), Path: receipt.EncodeReceiptPath(paths[i])}
 			rc.Signature = signature
 			i++
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 )
 
@@ -19,8 +20,8 @@ func testSigner(t testing.TB) *Signer {
 	return New(sig.NewSigner(k))
 }
 
-func receipt(i int) *attest.Receipt {
-	return &attest.Receipt{Asset: "SAT", Account: fmt.Sprintf("acct-%d", i), Balance: attest.Amount(i),
+func testReceipt(i int) *receipt.Receipt {
+	return &receipt.Receipt{Asset: "SAT", Account: fmt.Sprintf("acct-%d", i), Balance: attest.Amount(i),
 		Seq: attest.Amount(i), Time: "2026-11-29T20:00:00Z"}
 }
 
@@ -32,11 +33,11 @@ func TestConcurrentSign(t *testing.T) {
 	s := testSigner(t)
 	const callers, calls = 64, 40
 	var wg sync.WaitGroup
-	out := make([][]*attest.Receipt, callers)
+	out := make([][]*receipt.Receipt, callers)
 	for g := range callers {
 		wg.Go(func() {
 			for c := range calls {
-				a, b := receipt(g*1000+2*c), receipt(g*1000+2*c+1)
+				a, b := testReceipt(g*1000+2*c), testReceipt(g*1000+2*c+1)
 				if err := s.Sign(a, b); err != nil {
 					t.Error(err)
 					return
@@ -55,7 +56,7 @@ func TestConcurrentSign(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := attest.ParseReceipt(b)
+			p, err := receipt.ParseReceipt(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,16 +87,16 @@ func TestConcurrentSign(t *testing.T) {
 // than MaxBatch receipts are split into several batches that all verify.
 func TestSignAlone(t *testing.T) {
 	s := testSigner(t)
-	r := receipt(1)
+	r := testReceipt(1)
 	if err := s.Sign(r); err != nil {
 		t.Fatal(err)
 	}
 	if r.Batch.Size != 1 || len(r.Batch.Path) != 0 || r.Verify(s.Key()) != nil {
 		t.Fatalf("lone receipt: %+v, %v", r.Batch, r.Verify(s.Key()))
 	}
-	many := make([]*attest.Receipt, MaxBatch+3)
+	many := make([]*receipt.Receipt, MaxBatch+3)
 	for i := range many {
-		many[i] = receipt(i)
+		many[i] = testReceipt(i)
 	}
 	if err := s.Sign(many...); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func BenchmarkSign(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
 			for pb.Next() {
-				if err := s.Sign(receipt(i), receipt(i+1)); err != nil {
+				if err := s.Sign(testReceipt(i), testReceipt(i+1)); err != nil {
 					b.Error(err)
 				}
 				i += 2
@@ -135,8 +136,8 @@ func BenchmarkSign(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				for j := range 2 {
-					r := receipt(j)
-					r.Version = attest.ReceiptVersionSingle
+					r := testReceipt(j)
+					r.Version = receipt.ReceiptVersionSingle
 					r.IssuerKey = s.Key()
 					h, _ := r.Hash()
 					if _, err := s.key.Sign(h); err != nil {

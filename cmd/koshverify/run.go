@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 )
 
 const usage = `koshverify checks Kosh proofs of reserves without trusting Kosh.
@@ -515,7 +516,7 @@ func (r *runner) inclusion(args []string) error {
 	if err != nil {
 		return err
 	}
-	rc, err := attest.ParseReceipt(rb)
+	rc, err := receipt.ParseReceipt(rb)
 	if err != nil {
 		r.report(err)
 		return nil
@@ -555,7 +556,7 @@ func (r *runner) receipt(args []string) error {
 	if err != nil {
 		return err
 	}
-	rc, err := attest.ParseReceipt(b)
+	rc, err := receipt.ParseReceipt(b)
 	if err != nil {
 		r.report(err)
 		return nil

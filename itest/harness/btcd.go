@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/kosh-reserve/kosh/itest/harness/proc"
 )
 
 // BtcdInfo is what a client needs to reach the harness's btcd.
@@ -56,7 +57,7 @@ func (h *Harness) RPCConfig() (*rpcclient.ConnConfig, error) {
 }
 
 func (h *Harness) startBtcd(ctx context.Context) error {
-	addrs, err := freeAddrs(2)
+	addrs, err := proc.FreeAddrs(2)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (h *Harness) startBtcd(ctx context.Context) error {
 		"--rpclisten=" + h.rpcAddr,
 		"--listen=" + h.p2pAddr,
 		"--txindex",
-		"--miningaddr=" + h.addr.EncodeAddress(),
+		"--miningaddr=" + h.minerKey.Addr.EncodeAddress(),
 		"--debuglevel=info",
 		"--nobanning",
 		// Every lnd node holds a few websockets (chain notifier, wallet,
@@ -88,13 +89,13 @@ func (h *Harness) startBtcd(ctx context.Context) error {
 		"--rpcmaxconcurrentreqs=100",
 	}
 	args = append(args, h.cfg.BtcdArgs...)
-	h.btcd = &process{
-		name:    "btcd",
-		bin:     h.btcdBinary,
-		args:    args,
-		logPath: filepath.Join(h.btcdDir, "btcd.stdout.log"),
+	h.btcd = &proc.Process{
+		Name:    "btcd",
+		Bin:     h.btcdBinary,
+		Args:    args,
+		LogPath: filepath.Join(h.btcdDir, "btcd.stdout.log"),
 	}
-	if err := h.btcd.start(); err != nil {
+	if err := h.btcd.Start(); err != nil {
 		return err
 	}
 
@@ -105,9 +106,9 @@ func (h *Harness) startBtcd(ctx context.Context) error {
 	var lastErr error
 	for {
 		select {
-		case <-h.btcd.exited():
+		case <-h.btcd.Exited():
 			return fmt.Errorf("btcd exited during start-up; log %s:\n%s",
-				h.btcd.logPath, tailFile(h.btcd.logPath, 4000))
+				h.btcd.LogPath, proc.TailFile(h.btcd.LogPath, 4000))
 		case <-ctx.Done():
 			return fmt.Errorf("btcd rpc on %s not answering: %w (last error: %v)", h.rpcAddr, ctx.Err(), lastErr)
 		case <-time.After(50 * time.Millisecond):

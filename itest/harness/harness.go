@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/rpcclient"
-	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
+	"github.com/kosh-reserve/kosh/itest/harness/miner"
+	"github.com/kosh-reserve/kosh/itest/harness/proc"
 )
 
 // BuildCommand is the command that builds the btcd and lnd binaries the
@@ -84,7 +84,7 @@ type Harness struct {
 	ownDir bool
 	params *chaincfg.Params
 
-	btcd       *process
+	btcd       *proc.Process
 	btcdDir    string
 	rpcAddr    string
 	p2pAddr    string
@@ -96,16 +96,13 @@ type Harness struct {
 	lndBinary  string
 	lncli      string
 
-	// Wallet state: see wallet.go.
-	walletMu sync.Mutex
-	key      *btcec.PrivateKey
-	addr     btcutil.Address
-	pkScript []byte
-	known    map[wire.OutPoint]*utxo // every output to pkScript seen
-	spent    map[wire.OutPoint]bool  // spent by a tx the harness broadcast
+	// The wallet: minerKey is made before btcd starts (its mining
+	// address), miner once btcd answers.
+	minerKey *miner.Key
+	miner    *miner.Miner
 
 	nodesMu sync.Mutex
-	nodes   []*Node
+	nodes   []*lndnode.Node
 
 	failedMu sync.Mutex
 	failed   bool
@@ -142,8 +139,6 @@ func Start(ctx context.Context, cfg Config) (h *Harness, err error) {
 		cfg:    cfg,
 		log:    cfg.Logger.With("subsystem", "itest-harness"),
 		params: &chaincfg.RegressionNetParams,
-		known:  map[wire.OutPoint]*utxo{},
-		spent:  map[wire.OutPoint]bool{},
 	}
 
 	if err := h.findBinaries(); err != nil {
@@ -172,17 +167,18 @@ func Start(ctx context.Context, cfg Config) (h *Harness, err error) {
 		}
 	}()
 
-	if err := h.initWallet(); err != nil {
+	if h.minerKey, err = miner.NewKey(h.params); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	if err := h.startBtcd(ctx); err != nil {
 		return nil, err
 	}
+	h.miner = miner.New(h.client, h.params, h.minerKey, cfg.FeeRate)
 	h.log.Info("btcd up", "rpc", h.rpcAddr, "p2p", h.p2pAddr, "dir", h.btcdDir, "took", time.Since(t0))
 
 	t0 = time.Now()
-	if _, err := h.mine(ctx, cfg.InitialBlocks); err != nil {
+	if _, err := h.miner.Mine(ctx, cfg.InitialBlocks); err != nil {
 		return nil, fmt.Errorf("mine initial %d blocks: %w", cfg.InitialBlocks, err)
 	}
 	if err := h.checkSegwitActive(); err != nil {
@@ -292,13 +288,13 @@ func (h *Harness) Close() error {
 	h.closeOnce.Do(func() {
 		var errs []error
 		h.nodesMu.Lock()
-		nodes := append([]*Node(nil), h.nodes...)
+		nodes := append([]*lndnode.Node(nil), h.nodes...)
 		h.nodesMu.Unlock()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, n := range nodes {
 			wg.Go(func() {
-				if err := n.shutdown(); err != nil {
+				if err := n.Shutdown(); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -311,7 +307,7 @@ func (h *Harness) Close() error {
 			h.client.WaitForShutdown()
 		}
 		if h.btcd != nil {
-			if err := h.btcd.stop(15 * time.Second); err != nil {
+			if err := h.btcd.Stop(15 * time.Second); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -349,12 +345,12 @@ func (h *Harness) logPaths(t testing.TB) {
 	t.Helper()
 	t.Logf("itest harness dir (kept): %s", h.dir)
 	if h.btcd != nil {
-		t.Logf("btcd logs: %s, %s", h.btcd.logPath, filepath.Join(h.btcdDir, "logs", "regtest", "btcd.log"))
+		t.Logf("btcd logs: %s, %s", h.btcd.LogPath, filepath.Join(h.btcdDir, "logs", "regtest", "btcd.log"))
 	}
 	h.nodesMu.Lock()
 	defer h.nodesMu.Unlock()
 	for _, n := range h.nodes {
-		t.Logf("lnd %s logs: %s, %s", n.Name, n.proc.logPath, n.LogPath())
+		t.Logf("lnd %s logs: %s, %s", n.Name, n.StdoutLogPath(), n.LogPath())
 	}
 }
 
@@ -438,24 +434,4 @@ func randomHex(n int) string {
 		panic(err) // crypto/rand does not fail on Linux
 	}
 	return hex.EncodeToString(b)
-}
-
-// tailFile returns up to the last n bytes of a file, for error messages.
-func tailFile(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	if st.Size() > n {
-		if _, err := f.Seek(st.Size()-n, io.SeekStart); err != nil {
-			return ""
-		}
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
 }

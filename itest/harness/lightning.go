@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 )
@@ -45,7 +46,7 @@ func waitFor(ctx context.Context, cond func() error, timeout time.Duration) erro
 }
 
 // WaitSynced waits until every node is synced to chain at btcd's tip.
-func (h *Harness) WaitSynced(t testing.TB, nodes ...*Node) {
+func (h *Harness) WaitSynced(t testing.TB, nodes ...*lndnode.Node) {
 	t.Helper()
 	_, height, err := h.client.GetBestBlock()
 	if err != nil {
@@ -73,30 +74,10 @@ func (h *Harness) WaitSynced(t testing.TB, nodes ...*Node) {
 	}
 }
 
-// ConfirmedBalance returns the node's confirmed on-chain wallet balance.
-func (n *Node) ConfirmedBalance(t testing.TB) int64 {
-	t.Helper()
-	res, err := n.LN.WalletBalance(t.Context(), &lnrpc.WalletBalanceRequest{})
-	if err != nil {
-		t.Fatalf("lnd %s: wallet balance: %v", n.Name, err)
-	}
-	return res.ConfirmedBalance
-}
-
-// NewAddress returns a fresh P2WPKH address of the node's wallet.
-func (n *Node) NewAddress(t testing.TB) string {
-	t.Helper()
-	res, err := n.LN.NewAddress(t.Context(), &lnrpc.NewAddressRequest{Type: lnrpc.AddressType_WITNESS_PUBKEY_HASH})
-	if err != nil {
-		t.Fatalf("lnd %s: new address: %v", n.Name, err)
-	}
-	return res.Address
-}
-
 // FundNode sends sats to a new address of n, mines one block, and waits until
 // n's confirmed wallet balance has grown by exactly sats. It returns the
 // funding txid.
-func (h *Harness) FundNode(t testing.TB, n *Node, sats int64) *chainhash.Hash {
+func (h *Harness) FundNode(t testing.TB, n *lndnode.Node, sats int64) *chainhash.Hash {
 	t.Helper()
 	before := n.ConfirmedBalance(t)
 	txid := h.SendToAddress(t, n.NewAddress(t), sats)
@@ -117,7 +98,7 @@ func (h *Harness) FundNode(t testing.TB, n *Node, sats int64) *chainhash.Hash {
 
 // ConnectPeers connects a to b (a dials b's 127.0.0.1 listener) and waits
 // until each lists the other as a peer. Already connected is fine.
-func (h *Harness) ConnectPeers(t testing.TB, a, b *Node) {
+func (h *Harness) ConnectPeers(t testing.TB, a, b *lndnode.Node) {
 	t.Helper()
 	_, err := a.LN.ConnectPeer(t.Context(), &lnrpc.ConnectPeerRequest{
 		Addr:    &lnrpc.LightningAddress{Pubkey: b.PubKey, Host: b.P2PAddr},
@@ -126,7 +107,7 @@ func (h *Harness) ConnectPeers(t testing.TB, a, b *Node) {
 	if err != nil && !strings.Contains(err.Error(), "already connected") {
 		t.Fatalf("connect %s to %s: %v", a.Name, b.Name, err)
 	}
-	isPeer := func(x, y *Node) error {
+	isPeer := func(x, y *lndnode.Node) error {
 		res, err := x.LN.ListPeers(t.Context(), &lnrpc.ListPeersRequest{})
 		if err != nil {
 			return err
@@ -139,33 +120,11 @@ func (h *Harness) ConnectPeers(t testing.TB, a, b *Node) {
 	WaitFor(t, func() error { return errors.Join(isPeer(a, b), isPeer(b, a)) }, 20*time.Second)
 }
 
-// ChanPointString formats a channel point as "txid:index".
-func ChanPointString(cp *lnrpc.ChannelPoint) string {
-	var txid chainhash.Hash
-	switch f := cp.FundingTxid.(type) {
-	case *lnrpc.ChannelPoint_FundingTxidBytes:
-		copy(txid[:], f.FundingTxidBytes)
-	case *lnrpc.ChannelPoint_FundingTxidStr:
-		h, err := chainhash.NewHashFromStr(f.FundingTxidStr)
-		if err != nil {
-			return "invalid:" + f.FundingTxidStr
-		}
-		txid = *h
-	}
-	return fmt.Sprintf("%s:%d", txid, cp.OutputIndex)
-}
-
-// FundingTxid returns the channel point's funding transaction id.
-func FundingTxid(cp *lnrpc.ChannelPoint) *chainhash.Hash {
-	h, _ := chainhash.NewHashFromStr(strings.Split(ChanPointString(cp), ":")[0])
-	return h
-}
-
 // OpenChannel opens a channel from a to b of capacity sats, pushing push
 // sats to b, funded at the harness fee rate; it connects the peers if needed,
 // mines the funding transaction, and waits until the channel is active on
 // both sides. It returns the channel point.
-func (h *Harness) OpenChannel(t testing.TB, a, b *Node, capacity, push int64) *lnrpc.ChannelPoint {
+func (h *Harness) OpenChannel(t testing.TB, a, b *lndnode.Node, capacity, push int64) *lnrpc.ChannelPoint {
 	t.Helper()
 	h.ConnectPeers(t, a, b)
 	pub, err := hexPubKey(b.PubKey)
@@ -181,7 +140,7 @@ func (h *Harness) OpenChannel(t testing.TB, a, b *Node, capacity, push int64) *l
 	if err != nil {
 		t.Fatalf("open channel %s->%s: %v", a.Name, b.Name, err)
 	}
-	fundingTxid := FundingTxid(cp)
+	fundingTxid := lndnode.FundingTxid(cp)
 	WaitFor(t, func() error {
 		pool, err := h.client.GetRawMempool()
 		if err != nil {
@@ -194,26 +153,9 @@ func (h *Harness) OpenChannel(t testing.TB, a, b *Node, capacity, push int64) *l
 	}, 20*time.Second)
 	h.Mine(t, 1)
 	h.WaitChannelUsable(t, a, b, cp)
-	point := ChanPointString(cp)
+	point := lndnode.ChanPointString(cp)
 	t.Logf("harness: channel %s %s->%s active, capacity %d, push %d", point, a.Name, b.Name, capacity, push)
 	return cp
-}
-
-// Channel returns n's view of the channel at point, failing if absent.
-func (n *Node) Channel(t testing.TB, cp *lnrpc.ChannelPoint) *lnrpc.Channel {
-	t.Helper()
-	point := ChanPointString(cp)
-	res, err := n.LN.ListChannels(t.Context(), &lnrpc.ListChannelsRequest{})
-	if err != nil {
-		t.Fatalf("lnd %s: list channels: %v", n.Name, err)
-	}
-	for _, c := range res.Channels {
-		if c.ChannelPoint == point {
-			return c
-		}
-	}
-	t.Fatalf("lnd %s has no channel %s", n.Name, point)
-	return nil
 }
 
 // WaitChannelUsable waits until the channel between a and b is active on both
@@ -223,16 +165,16 @@ func (n *Node) Channel(t testing.TB, cp *lnrpc.ChannelPoint) *lnrpc.Channel {
 // channel_ready or channel_reestablish); paying in that gap fails with
 // "insufficient balance", so this is checked with QueryRoutes, which uses the
 // same link bandwidth.
-func (h *Harness) WaitChannelUsable(t testing.TB, a, b *Node, cp *lnrpc.ChannelPoint) {
+func (h *Harness) WaitChannelUsable(t testing.TB, a, b *lndnode.Node, cp *lnrpc.ChannelPoint) {
 	t.Helper()
-	point := ChanPointString(cp)
+	point := lndnode.ChanPointString(cp)
 	WaitFor(t, func() error {
 		return errors.Join(usableTowards(t.Context(), a, b, point), usableTowards(t.Context(), b, a, point))
 	}, 60*time.Second)
 }
 
 // usableTowards checks n's side of the channel at point towards peer.
-func usableTowards(ctx context.Context, n, peer *Node, point string) error {
+func usableTowards(ctx context.Context, n, peer *lndnode.Node, point string) error {
 	res, err := n.LN.ListChannels(ctx, &lnrpc.ListChannelsRequest{})
 	if err != nil {
 		return fmt.Errorf("lnd %s: list channels: %w", n.Name, err)
@@ -262,20 +204,10 @@ func usableTowards(ctx context.Context, n, peer *Node, point string) error {
 	return nil
 }
 
-// AddInvoice adds an invoice of sats on n and returns its BOLT11 string.
-func (n *Node) AddInvoice(t testing.TB, sats int64, memo string) string {
-	t.Helper()
-	res, err := n.LN.AddInvoice(t.Context(), &lnrpc.Invoice{Value: sats, Memo: memo})
-	if err != nil {
-		t.Fatalf("lnd %s: add invoice: %v", n.Name, err)
-	}
-	return res.PaymentRequest
-}
-
 // Pay pays a BOLT11 invoice from `from` with routerrpc.SendPaymentV2, with the
 // harness's routing fee limit and a 60 s timeout, and returns the succeeded
 // payment; any other outcome fails the test.
-func (h *Harness) Pay(t testing.TB, from *Node, invoice string) *lnrpc.Payment {
+func (h *Harness) Pay(t testing.TB, from *lndnode.Node, invoice string) *lnrpc.Payment {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()

@@ -29,7 +29,7 @@
 //  4. retry: every operation of the round with an unknown outcome is sent
 //     again, once, with the same key and request; -replays acknowledged
 //     operations are sent again too and must answer the same entry;
-//  5. check (check.go), through the issuer API (ListJournal, GetAccount,
+//  5. check (package history), through the issuer API (ListJournal, GetAccount,
 //     GetSupply), against every operation sent so far: every acknowledged
 //     operation is in the journal exactly once with the acknowledged
 //     result; no key is in it twice; a refused operation is absent; every
@@ -44,7 +44,8 @@
 // found, and exits non-zero if any check failed or the run could not be
 // carried out. A failed store's data directory and koshd.log are kept.
 //
-// check_test.go feeds the checker fabricated journals with an operation
+// The checker is package itest/torture/history, apart from the code that
+// drives koshd; its tests feed it fabricated journals with an operation
 // missing, duplicated, altered or refused-yet-present, so that the checker
 // itself cannot pass silently.
 package main

@@ -162,7 +162,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", store, err))
 		}
-		if res.rep.failed() {
+		if res.rep.Failed() {
 			errs = append(errs, fmt.Errorf("%s: %d lost, %d double-applied, %d mismatched, %d invariant failures",
 				store, res.rep.Lost, res.rep.Double, res.rep.Mismatched, res.rep.Invariant))
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/itest/torture/history"
 	"google.golang.org/grpc/status"
 )
 
@@ -32,7 +33,7 @@ type storeResult struct {
 	rounds       int
 	kills        int // SIGKILLs under load
 	restartKills int // SIGKILLs while koshd was starting again
-	rep          report
+	rep          history.Report
 	dir          string // data directory, kept if the run failed
 }
 
@@ -45,7 +46,7 @@ type storeRun struct {
 	k     *koshd
 
 	accounts    []string
-	ops         map[string]*op
+	ops         map[string]*history.Op
 	lastSeq     int64 // the highest journal seq at the last check
 	lastStartup time.Duration
 	res         storeResult
@@ -54,26 +55,26 @@ type storeRun struct {
 // newOp draws the next operation a client sends: mostly transfers, some
 // mints and burns, between random accounts, sometimes more than the payer
 // holds (a refusal).
-func (s *storeRun) newOp(rng *rand.Rand, key string) *op {
+func (s *storeRun) newOp(rng *rand.Rand, key string) *history.Op {
 	n := len(s.accounts)
 	a := s.accounts[rng.IntN(n)]
 	switch p := rng.IntN(100); {
 	case p < 5:
-		return &op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_MINT, To: a, Amount: 1 + rng.Int64N(10_000)}
+		return &history.Op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_MINT, To: a, Amount: 1 + rng.Int64N(10_000)}
 	case p < 10:
-		return &op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_BURN, From: a, Amount: 1 + rng.Int64N(3_000)}
+		return &history.Op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_BURN, From: a, Amount: 1 + rng.Int64N(3_000)}
 	default:
 		b := rng.IntN(n - 1)
 		if s.accounts[b] == a {
 			b = n - 1
 		}
-		return &op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_TRANSFER, From: a, To: s.accounts[b], Amount: 1 + rng.Int64N(5_000)}
+		return &history.Op{Key: key, Kind: koshv1.EntryKind_ENTRY_KIND_TRANSFER, From: a, To: s.accounts[b], Amount: 1 + rng.Int64N(5_000)}
 	}
 }
 
 // send makes one call of o (the identical request every time) and records
 // its answer.
-func send(ctx context.Context, issuer koshv1.IssuerServiceClient, o *op) {
+func send(ctx context.Context, issuer koshv1.IssuerServiceClient, o *history.Op) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	var (
@@ -98,11 +99,11 @@ func send(ctx context.Context, issuer koshv1.IssuerServiceClient, o *op) {
 	switch {
 	case err != nil:
 		st := status.Convert(err)
-		o.Attempts = append(o.Attempts, attempt{Outcome: classify(st.Code()), Code: st.Code(), Err: st.Message()})
+		o.Attempts = append(o.Attempts, history.Attempt{Outcome: history.Classify(st.Code()), Code: st.Code(), Err: st.Message()})
 	case e == nil:
-		o.Attempts = append(o.Attempts, attempt{Outcome: unknown, Err: "answer without an entry"})
+		o.Attempts = append(o.Attempts, history.Attempt{Outcome: history.Unknown, Err: "answer without an entry"})
 	default:
-		o.Attempts = append(o.Attempts, attempt{Outcome: acked, Entry: entryFromProto(e)})
+		o.Attempts = append(o.Attempts, history.Attempt{Outcome: history.Acked, Entry: history.EntryFromProto(e)})
 	}
 }
 
@@ -111,7 +112,7 @@ func send(ctx context.Context, issuer koshv1.IssuerServiceClient, o *op) {
 // failure of the run itself (koshd would not start, a call that must
 // succeed did not); a failed check is in the result's report.
 func runStore(ctx context.Context, cfg config, env *env, store string) (res storeResult, err error) {
-	s := &storeRun{cfg: cfg, store: store, ops: map[string]*op{},
+	s := &storeRun{cfg: cfg, store: store, ops: map[string]*history.Op{},
 		rng: rand.New(rand.NewPCG(cfg.seed, uint64(len(store))))}
 	s.res.store = store
 	s.runID = strconv.FormatUint(s.rng.Uint64()%1e9, 36)
@@ -124,7 +125,7 @@ func runStore(ctx context.Context, cfg config, env *env, store string) (res stor
 	defer func() {
 		// After s.k.stop and the database drop (deferred later, run
 		// earlier).
-		if err == nil && !res.rep.failed() && !cfg.keep {
+		if err == nil && !res.rep.Failed() && !cfg.keep {
 			os.RemoveAll(dir)
 			res.dir = ""
 		}
@@ -184,7 +185,7 @@ func runStore(ctx context.Context, cfg config, env *env, store string) (res stor
 		fmt.Fprintf(os.Stderr, "%s round %d/%d (%s): %d ops this round; in all acknowledged %d, unacknowledged %d, committed before the kill %d, retried %d (applied by the retry %d); lost %d, double-applied %d, mismatched %d, invariant failures %d\n",
 			store, round, cfg.rounds, time.Since(t0).Round(time.Millisecond), len(roundOps), rep.Acknowledged, rep.Unacknowledged,
 			rep.Committed, rep.Retried, rep.RetryApplied, rep.Lost, rep.Double, rep.Mismatched, rep.Invariant)
-		if rep.failed() {
+		if rep.Failed() {
 			break
 		}
 	}
@@ -209,10 +210,10 @@ func (s *storeRun) seed(ctx context.Context) error {
 		s.accounts = append(s.accounts, r.GetAccount().GetId())
 	}
 	for i, a := range s.accounts {
-		o := &op{Key: s.runID + "-seed-" + strconv.Itoa(i), Kind: koshv1.EntryKind_ENTRY_KIND_MINT, To: a, Amount: seedBalance}
+		o := &history.Op{Key: s.runID + "-seed-" + strconv.Itoa(i), Kind: koshv1.EntryKind_ENTRY_KIND_MINT, To: a, Amount: seedBalance}
 		s.ops[o.Key] = o
 		send(ctx, s.k.issuer, o)
-		if a := o.Attempts[0]; a.Outcome != acked {
+		if a := o.Attempts[0]; a.Outcome != history.Acked {
 			return fmt.Errorf("seed mint to account %d: %s: %s", i, a.Code, a.Err)
 		}
 	}
@@ -221,11 +222,11 @@ func (s *storeRun) seed(ctx context.Context) error {
 
 // load runs cfg.clients clients, each with one call in flight, and kills
 // koshd with SIGKILL after a random time; it returns the round's operations.
-func (s *storeRun) load(ctx context.Context, round int) ([]*op, error) {
+func (s *storeRun) load(ctx context.Context, round int) ([]*history.Op, error) {
 	loadCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	issuer := s.k.issuer
-	perClient := make([][]*op, s.cfg.clients)
+	perClient := make([][]*history.Op, s.cfg.clients)
 	var wg sync.WaitGroup
 	for c := range s.cfg.clients {
 		rng := rand.New(rand.NewPCG(s.rng.Uint64(), uint64(c)))
@@ -257,7 +258,7 @@ func (s *storeRun) load(ctx context.Context, round int) ([]*op, error) {
 		return nil, err
 	}
 	s.res.kills++
-	var ops []*op
+	var ops []*history.Op
 	for _, c := range perClient {
 		for _, o := range c {
 			s.ops[o.Key] = o
@@ -325,17 +326,17 @@ func (s *storeRun) waitReserves(ctx context.Context) error {
 // probe reads the journal past the last check, after the restart and
 // before any retry, and records for each operation of the round with an
 // unknown outcome whether the killed daemon had committed it.
-func (s *storeRun) probe(ctx context.Context, roundOps []*op) error {
+func (s *storeRun) probe(ctx context.Context, roundOps []*history.Op) error {
 	entries, err := s.journal(ctx, s.lastSeq)
 	if err != nil {
 		return err
 	}
-	byKey := map[string][]entry{}
+	byKey := map[string][]history.Entry{}
 	for _, e := range entries {
 		byKey[e.Key] = append(byKey[e.Key], e)
 	}
 	for _, o := range roundOps {
-		if o.Attempts[0].Outcome == unknown {
+		if o.Attempts[0].Outcome == history.Unknown {
 			o.Probed, o.Recovered = true, byKey[o.Key]
 		}
 	}
@@ -343,17 +344,17 @@ func (s *storeRun) probe(ctx context.Context, roundOps []*op) error {
 }
 
 // journal reads the asset's journal after seq.
-func (s *storeRun) journal(ctx context.Context, after int64) ([]entry, error) {
+func (s *storeRun) journal(ctx context.Context, after int64) ([]history.Entry, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	var out []entry
+	var out []history.Entry
 	for {
 		page, err := s.k.issuer.ListJournal(cctx, &koshv1.ListJournalRequest{Asset: asset, AfterSeq: after, Limit: 1000})
 		if err != nil {
 			return nil, fmt.Errorf("list journal after seq %d: %w", after, err)
 		}
 		for _, e := range page.GetEntries() {
-			out = append(out, entryFromProto(e))
+			out = append(out, history.EntryFromProto(e))
 		}
 		if page.GetNextAfterSeq() == 0 {
 			return out, nil
@@ -364,20 +365,20 @@ func (s *storeRun) journal(ctx context.Context, after int64) ([]entry, error) {
 
 // retry sends, once each and concurrently, every operation of the round
 // whose outcome was unknown, and up to cfg.replays acknowledged ones.
-func (s *storeRun) retry(ctx context.Context, roundOps []*op) {
-	var todo, ackedOps []*op
+func (s *storeRun) retry(ctx context.Context, roundOps []*history.Op) {
+	var todo, ackedOps []*history.Op
 	for _, o := range roundOps {
 		switch o.Attempts[0].Outcome {
-		case unknown:
+		case history.Unknown:
 			todo = append(todo, o)
-		case acked:
+		case history.Acked:
 			ackedOps = append(ackedOps, o)
 		}
 	}
 	s.rng.Shuffle(len(ackedOps), func(i, j int) { ackedOps[i], ackedOps[j] = ackedOps[j], ackedOps[i] })
 	todo = append(todo, ackedOps[:min(len(ackedOps), s.cfg.replays)]...)
 
-	next := make(chan *op)
+	next := make(chan *history.Op)
 	var wg sync.WaitGroup
 	for range s.cfg.clients {
 		wg.Go(func() {
@@ -395,13 +396,13 @@ func (s *storeRun) retry(ctx context.Context, roundOps []*op) {
 
 // check reads the whole journal of the asset, every account's balance and
 // the supply report, and checks them against every operation sent so far.
-func (s *storeRun) check(ctx context.Context) (report, error) {
+func (s *storeRun) check(ctx context.Context) (history.Report, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	st := ledgerState{Balances: map[string]int64{}}
+	st := history.LedgerState{Balances: map[string]int64{}}
 	var err error
 	if st.Journal, err = s.journal(ctx, 0); err != nil {
-		return report{}, err
+		return history.Report{}, err
 	}
 	for _, e := range st.Journal {
 		s.lastSeq = max(s.lastSeq, e.Seq)
@@ -409,7 +410,7 @@ func (s *storeRun) check(ctx context.Context) (report, error) {
 	for _, a := range s.accounts {
 		r, err := s.k.issuer.GetAccount(cctx, &koshv1.GetAccountRequest{AccountId: a})
 		if err != nil {
-			return report{}, fmt.Errorf("get account %s: %w", a, err)
+			return history.Report{}, fmt.Errorf("get account %s: %w", a, err)
 		}
 		st.Balances[a] = 0
 		for _, b := range r.GetAccount().GetBalances() {
@@ -420,8 +421,8 @@ func (s *storeRun) check(ctx context.Context) (report, error) {
 	}
 	sup, err := s.k.issuer.GetSupply(cctx, &koshv1.GetSupplyRequest{Asset: asset})
 	if err != nil {
-		return report{}, fmt.Errorf("get supply: %w", err)
+		return history.Report{}, fmt.Errorf("get supply: %w", err)
 	}
 	st.Supply, st.BalancesTotal, st.JournalTotal, st.Consistent = sup.GetSupply(), sup.GetBalancesTotal(), sup.GetJournalTotal(), sup.GetConsistent()
-	return check(s.ops, st), nil
+	return history.Check(s.ops, st), nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
@@ -26,9 +27,8 @@ const BasisPoints = 10000
 // MaxDocumentSize bounds the size of an attestation document, in bytes.
 const MaxDocumentSize = 64 << 20
 
-// TimeLayout is the only accepted form of a time: RFC 3339, UTC, whole
-// seconds, "Z".
-const TimeLayout = "2006-01-02T15:04:05Z"
+// TimeLayout is the layout of every time in the document (proofs/field).
+const TimeLayout = field.TimeLayout
 
 // Class names of the reserve classes.
 const (

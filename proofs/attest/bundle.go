@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
 
@@ -117,7 +118,7 @@ func (as *Asset) Root() (sumtree.Root, error) {
 // is the holder's latest receipt at or before the cut-off: a later entry
 // before the cut-off (one the holder made, with its own receipt) may
 // legitimately have lowered the balance.
-func CheckReceipt(a *Attestation, b *Bundle, r *Receipt) error {
+func CheckReceipt(a *Attestation, b *Bundle, r *receipt.Receipt) error {
 	if err := r.Verify(a.IssuerKey); err != nil {
 		return err
 	}

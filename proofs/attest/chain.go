@@ -50,7 +50,7 @@ func VerifyChain(list []*Attestation, anchor string) error {
 			p = append(p, fail(ErrChain, "attestation %d has journal cut-off %d, below the %d of attestation %d", cur.Seq, cur.JournalCutoff, prev.JournalCutoff, prev.Seq))
 		}
 	}
-	return p.err()
+	return p.Err()
 }
 
 func orNone(s string) string {

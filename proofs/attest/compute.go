@@ -1,7 +1,9 @@
 package attest
 
 import (
+	"math"
 	"math/big"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -204,4 +206,25 @@ func computeCoverage(reserves Amount, assets []Asset) (Coverage, *Error) {
 	}
 	c.Backed = int64(reserves) >= req.Int64()
 	return c, nil
+}
+
+// add returns a+b, or ok=false when the sum leaves [0, 2^63-1].
+func add(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	s, carry := bits.Add64(uint64(a), uint64(b), 0)
+	if carry != 0 || s > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(s), true
+}
+
+// haircut returns floor(x × (10000 − bps) / 10000), computed exactly:
+// the counted part of x after a haircut of bps basis points, rounded
+// against the issuer.
+func haircut(x int64, bps int64) int64 {
+	hi, lo := bits.Mul64(uint64(x), uint64(BasisPoints-bps))
+	q, _ := bits.Div64(hi, lo, BasisPoints)
+	return int64(q) // <= x, fits
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/control"
+	"github.com/kosh-reserve/kosh/proofs/field"
 )
 
 // MaxScriptSize bounds a listed output script, in bytes (the consensus
@@ -140,7 +141,7 @@ func (a *Attestation) checkShapeV2(p Problems) Problems {
 		if !used[i] {
 			p = append(p, fail(ErrMalformed, "proof %d is named by no listed output", i))
 		}
-		if pr.Block.Height < 0 || !isLowerHex(pr.Block.Hash, 64) {
+		if pr.Block.Height < 0 || !field.IsLowerHex(pr.Block.Hash, 64) {
 			p = append(p, fail(ErrMalformed, "proof %d names block %d %q, not a height and 64 lower-case hex digits", i, pr.Block.Height, pr.Block.Hash))
 		}
 		if pr.Block.Height == a.Block.Height && pr.Block.Hash != a.Block.Hash {

@@ -17,10 +17,13 @@
 // the published bytes (which must be canonical) and Verify, which recomputes
 // every figure with checked integer arithmetic and checks every signature;
 // VerifyChain checks the hash chain, VerifyBundle a holder's inclusion proof,
-// and Receipt.Verify a signed balance receipt.
+// and CheckReceipt compares it with a signed balance receipt (the receipt
+// itself is package proofs/receipt).
 //
 // The package imports only the standard library, btcec and proofs/*, so
 // koshverify and third parties can vendor it without the server. Every
-// failure is an *Error whose message is one plain English sentence. The
+// failure is an *Error whose message is one plain English sentence (the
+// vocabulary is proofs/failure's, re-exported here); the document's field
+// encodings (Amount, BigInt, TimeLayout) are proofs/field's. The
 // format is specified in docs/proofs.md; testdata/attest/vectors.json pins it.
 package attest

@@ -16,6 +16,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 )
 
 func addVectorSeeds(f *testing.F) {
@@ -275,7 +276,7 @@ func FuzzReceipt(f *testing.F) {
 		f.Add([]byte(r.Document))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseReceipt(b)
+		r, err := receipt.ParseReceipt(b)
 		if err != nil {
 			checkClassified(t, err)
 			return
@@ -300,9 +301,9 @@ func FuzzReceipt(f *testing.F) {
 		// the same as a version 2 receipt in a batch of one.
 		checkResigned(t, cloneReceipt(r))
 		one := cloneReceipt(r)
-		one.Version, one.Batch = ReceiptVersion, nil
+		one.Version, one.Batch = receipt.ReceiptVersion, nil
 		if one.Nonce == "" {
-			one.Nonce = strings.Repeat("5a", receiptNonceSize)
+			one.Nonce = strings.Repeat("5a", receipt.NonceSize)
 		}
 		checkResigned(t, one)
 	})
@@ -311,7 +312,7 @@ func FuzzReceipt(f *testing.F) {
 // checkResigned signs c with a test key: it must then verify unless its
 // fields are malformed, survive Marshal and ParseReceipt, carry a signature
 // that covers the documented digest, and fail after any single change.
-func checkResigned(t *testing.T, c *Receipt) {
+func checkResigned(t *testing.T, c *receipt.Receipt) {
 	t.Helper()
 	ours := IssuerKeyOf(otherKey)
 	if err := c.SignWithAux(otherKey, [32]byte{7}); err != nil {
@@ -331,7 +332,7 @@ func checkResigned(t *testing.T, c *Receipt) {
 	if !receiptSignatureCovers(sb) {
 		t.Fatalf("a freshly signed receipt's signature does not cover its signed digest: %s", sb)
 	}
-	p, err := ParseReceipt(sb)
+	p, err := receipt.ParseReceipt(sb)
 	if err != nil || p.Verify(ours) != nil {
 		t.Fatalf("a signed receipt does not survive Marshal and ParseReceipt: %v", err)
 	}
@@ -346,7 +347,7 @@ func checkResigned(t *testing.T, c *Receipt) {
 	}
 }
 
-func cloneReceipt(r *Receipt) *Receipt {
+func cloneReceipt(r *receipt.Receipt) *receipt.Receipt {
 	c := *r
 	if r.Batch != nil {
 		b := *r.Batch
@@ -372,29 +373,29 @@ func flipHex(s string, i int) string {
 
 type receiptChange struct {
 	name string
-	edit func(r *Receipt)
+	edit func(r *receipt.Receipt)
 }
 
 // receiptChanges are single changes of what a receipt's signature covers.
-func receiptChanges(r *Receipt) []receiptChange {
+func receiptChanges(r *receipt.Receipt) []receiptChange {
 	out := []receiptChange{
-		{"balance", func(r *Receipt) { r.Balance ^= 1 }},
-		{"seq", func(r *Receipt) { r.Seq ^= 1 }},
-		{"account", func(r *Receipt) { r.Account += "x" }},
-		{"asset", func(r *Receipt) { r.Asset += "X" }},
-		{"time", func(r *Receipt) {
+		{"balance", func(r *receipt.Receipt) { r.Balance ^= 1 }},
+		{"seq", func(r *receipt.Receipt) { r.Seq ^= 1 }},
+		{"account", func(r *receipt.Receipt) { r.Account += "x" }},
+		{"asset", func(r *receipt.Receipt) { r.Asset += "X" }},
+		{"time", func(r *receipt.Receipt) {
 			tm, _ := time.Parse(TimeLayout, r.Time)
 			r.Time = tm.Add(time.Second).Format(TimeLayout)
 		}},
-		{"issuer key", func(r *Receipt) { r.IssuerKey = IssuerKeyOf(issuerKey) }},
-		{"signature", func(r *Receipt) { r.Signature = flipHex(r.Signature, 17) }},
-		{"version", func(r *Receipt) { r.Version = 3 - r.Version }},
+		{"issuer key", func(r *receipt.Receipt) { r.IssuerKey = IssuerKeyOf(issuerKey) }},
+		{"signature", func(r *receipt.Receipt) { r.Signature = flipHex(r.Signature, 17) }},
+		{"version", func(r *receipt.Receipt) { r.Version = 3 - r.Version }},
 	}
-	if r.Version == ReceiptVersion {
+	if r.Version == receipt.ReceiptVersion {
 		out = append(out,
-			receiptChange{"nonce", func(r *Receipt) { r.Nonce = flipHex(r.Nonce, 3) }},
-			receiptChange{"batch size", func(r *Receipt) { r.Batch.Size++ }},
-			receiptChange{"batch index", func(r *Receipt) {
+			receiptChange{"nonce", func(r *receipt.Receipt) { r.Nonce = flipHex(r.Nonce, 3) }},
+			receiptChange{"batch size", func(r *receipt.Receipt) { r.Batch.Size++ }},
+			receiptChange{"batch index", func(r *receipt.Receipt) {
 				if r.Batch.Index+1 < r.Batch.Size {
 					r.Batch.Index++
 				} else if r.Batch.Index > 0 {
@@ -403,7 +404,7 @@ func receiptChanges(r *Receipt) []receiptChange {
 					r.Batch.Index = r.Batch.Size // out of range
 				}
 			}},
-			receiptChange{"batch path", func(r *Receipt) {
+			receiptChange{"batch path", func(r *receipt.Receipt) {
 				if len(r.Batch.Path) == 0 {
 					r.Batch.Path = []string{strings.Repeat("00", 32)}
 				} else {
@@ -436,7 +437,7 @@ func receiptSignatureCovers(b []byte) bool {
 		index, ok1 := batch["index"].(float64)
 		size, ok2 := batch["size"].(float64)
 		path, ok3 := batch["path"].([]any)
-		if !ok1 || !ok2 || !ok3 || size < 1 || size > MaxReceiptBatch || index < 0 || index >= size ||
+		if !ok1 || !ok2 || !ok3 || size < 1 || size > receipt.MaxReceiptBatch || index < 0 || index >= size ||
 			index != float64(int64(index)) || size != float64(int64(size)) {
 			return false
 		}

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 )
 
 // handmadeDir holds vectors derived by hand (testdata/attest/handmade/
@@ -78,7 +80,7 @@ func TestHandmadeReceipts(t *testing.T) {
 	seen := map[string]int{}
 	for _, c := range f.Cases {
 		seen[c.Verdict]++
-		r, err := ParseReceipt([]byte(c.Document))
+		r, err := receipt.ParseReceipt([]byte(c.Document))
 		if c.Verdict == "not_canonical" {
 			checkVerdict(t, c.Name, c.Verdict, err)
 			continue

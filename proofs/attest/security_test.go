@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
 
@@ -186,7 +187,7 @@ func TestBundleTampering(t *testing.T) {
 
 // TestReceiptCannotPassAsAttestation: the two digests are domain-separated.
 func TestReceiptTagSeparation(t *testing.T) {
-	r := &Receipt{Version: 1, Asset: "SAT", Account: "a", Balance: 1, Seq: 1, Time: "2026-11-23T00:00:00Z"}
+	r := &receipt.Receipt{Version: 1, Asset: "SAT", Account: "a", Balance: 1, Seq: 1, Time: "2026-11-23T00:00:00Z"}
 	if err := r.SignWithAux(issuerKey, [32]byte{}); err != nil {
 		t.Fatal(err)
 	}

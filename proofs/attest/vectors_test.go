@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 )
 
@@ -302,8 +303,8 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	}
 	bb := mustJSON(t, bundle)
 	files["bundle.json"] = bb
-	receipt := func(bal int64, seq int64, key string) *Receipt {
-		r := &Receipt{Version: ReceiptVersionSingle, Asset: "SAT", Account: "acct-dana", Balance: Amount(bal), Seq: Amount(seq), Time: "2026-11-23T02:30:00Z"}
+	signedReceipt := func(bal int64, seq int64, key string) *receipt.Receipt {
+		r := &receipt.Receipt{Version: receipt.ReceiptVersionSingle, Asset: "SAT", Account: "acct-dana", Balance: Amount(bal), Seq: Amount(seq), Time: "2026-11-23T02:30:00Z"}
 		k := issuerKey
 		if key == "other" {
 			k = otherKey
@@ -313,11 +314,11 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		}
 		return r
 	}
-	rOK := receipt(97_000_000, 2999, "")
-	rMore := receipt(98_000_000, 2999, "")
-	rAfter := receipt(98_000_000, 3001, "")
-	rOther := receipt(97_000_000, 2999, "other")
-	rb := func(r *Receipt) []byte {
+	rOK := signedReceipt(97_000_000, 2999, "")
+	rMore := signedReceipt(98_000_000, 2999, "")
+	rAfter := signedReceipt(98_000_000, 3001, "")
+	rOther := signedReceipt(97_000_000, 2999, "other")
+	rb := func(r *receipt.Receipt) []byte {
 		b, err := r.Marshal()
 		if err != nil {
 			t.Fatal(err)
@@ -343,9 +344,9 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	// batch of 4: only the size-bound signed digest catches it), and with
 	// its path one entry short.
 	resized := *batch[0]
-	resized.Batch = &ReceiptBatch{Index: 0, Size: 4, Path: batch[0].Batch.Path}
+	resized.Batch = &receipt.ReceiptBatch{Index: 0, Size: 4, Path: batch[0].Batch.Path}
 	shortPath := *batch[0]
-	shortPath.Batch = &ReceiptBatch{Index: 0, Size: 3, Path: batch[0].Batch.Path[:1]}
+	shortPath.Batch = &receipt.ReceiptBatch{Index: 0, Size: 3, Path: batch[0].Batch.Path[:1]}
 	for _, rc := range []struct {
 		name string
 		b    []byte
@@ -400,14 +401,14 @@ func errString(err error) string {
 }
 
 func receiptErr(b []byte, issuer string) error {
-	r, err := ParseReceipt(b)
+	r, err := receipt.ParseReceipt(b)
 	if err != nil {
 		return err
 	}
 	return r.Verify(issuer)
 }
 
-func bundleErr(t testing.TB, a *Attestation, bundle, receipt []byte) error {
+func bundleErr(t testing.TB, a *Attestation, bundle, receiptJSON []byte) error {
 	b, err := ParseBundle(bundle)
 	if err != nil {
 		return err
@@ -415,10 +416,10 @@ func bundleErr(t testing.TB, a *Attestation, bundle, receipt []byte) error {
 	if err := VerifyBundle(a, b); err != nil {
 		return err
 	}
-	if receipt == nil {
+	if receiptJSON == nil {
 		return nil
 	}
-	r, err := ParseReceipt(receipt)
+	r, err := receipt.ParseReceipt(receiptJSON)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
@@ -42,27 +43,14 @@ func (a *Attestation) Verify() error {
 	p = a.checkProofs(p)
 	p = a.checkNodeSignatures(p)
 	p = a.checkSignature(p)
-	return p.err()
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return p.Err()
 }
 
 // splitOutpoint splits "txid:vout" with a 64-hex txid and a canonical
 // decimal vout below 2^32.
 func splitOutpoint(s string) (string, uint32, bool) {
 	i := strings.IndexByte(s, ':')
-	if i != 64 || !isLowerHex(s[:64], 64) {
+	if i != 64 || !field.IsLowerHex(s[:64], 64) {
 		return "", 0, false
 	}
 	v := s[65:]
@@ -76,14 +64,8 @@ func splitOutpoint(s string) (string, uint32, bool) {
 	return s[:64], uint32(n), true
 }
 
-// ParseTime parses a time in TimeLayout.
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(TimeLayout, s)
-	if err != nil || t.Format(TimeLayout) != s {
-		return time.Time{}, fail(ErrMalformed, "time %q is not an RFC 3339 UTC time of the form 2006-01-02T15:04:05Z", s)
-	}
-	return t, nil
-}
+// ParseTime parses a time in TimeLayout; see proofs/field.
+func ParseTime(s string) (time.Time, error) { return field.ParseTime(s) }
 
 func (a *Attestation) checkShape(p Problems) Problems {
 	if a.Seq < 1 {
@@ -98,7 +80,7 @@ func (a *Attestation) checkShape(p Problems) Problems {
 	switch {
 	case a.Prev == "" && a.Seq != 1:
 		p = append(p, fail(ErrChain, "attestation %d names no predecessor, but only the first attestation may do so", a.Seq))
-	case a.Prev != "" && !isLowerHex(a.Prev, 64):
+	case a.Prev != "" && !field.IsLowerHex(a.Prev, 64):
 		p = append(p, fail(ErrMalformed, "the previous attestation hash %q is not 64 lower-case hex digits", a.Prev))
 	case a.Prev != "" && a.Seq == 1:
 		p = append(p, fail(ErrChain, "the first attestation names a predecessor %s", a.Prev))
@@ -106,7 +88,7 @@ func (a *Attestation) checkShape(p Problems) Problems {
 	if a.Block.Height < 0 {
 		p = append(p, fail(ErrMalformed, "the block height %d is negative", a.Block.Height))
 	}
-	if !isLowerHex(a.Block.Hash, 64) {
+	if !field.IsLowerHex(a.Block.Hash, 64) {
 		p = append(p, fail(ErrMalformed, "the block hash %q is not 64 lower-case hex digits", a.Block.Hash))
 	}
 	if a.Counting.MinConfirmations < 0 {
@@ -151,7 +133,7 @@ func (a *Attestation) checkShape(p Problems) Problems {
 		}
 	}
 	for i, n := range a.Reserves.Lightning {
-		if k, err := hex.DecodeString(n.PubKey); err != nil || !isLowerHex(n.PubKey, 66) {
+		if k, err := hex.DecodeString(n.PubKey); err != nil || !field.IsLowerHex(n.PubKey, 66) {
 			p = append(p, fail(ErrMalformed, "Lightning node %q has key %q, not 66 lower-case hex digits", n.Name, n.PubKey))
 		} else if _, err := btcec.ParsePubKey(k); err != nil {
 			p = append(p, fail(ErrMalformed, "Lightning node %q has key %s, which is not a secp256k1 public key", n.Name, n.PubKey))
@@ -251,7 +233,7 @@ func (as *Asset) checkShape(p Problems) Problems {
 		p = append(p, fail(ErrMalformed, "asset %s has a minimum coverage of %d basis points, outside 0 to 1000000", as.Code, as.MinCoverageBps))
 	}
 	l := as.Liabilities
-	if !isLowerHex(l.Root, 64) {
+	if !field.IsLowerHex(l.Root, 64) {
 		p = append(p, fail(ErrMalformed, "the liability root of asset %s is not 64 lower-case hex digits", as.Code))
 	}
 	if l.Height < 0 || l.Height > sumtree.MaxHeight {

@@ -23,7 +23,11 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/priceserver"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/standalone"
 	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/kosh-reserve/kosh/reserve"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -40,7 +44,6 @@ const (
 	transferUnits = 1_000_000
 
 	// The sat-pegged community token: mintPercent of the counted reserves.
-	assetCode   = "KSH"
 	assetName   = "Kosh community token"
 	mintPercent = 40
 
@@ -49,7 +52,6 @@ const (
 	// price. KSH needs 0.40 and INR 0.15 x 1.50 = 0.225 of the reserves,
 	// so both mints pass the coverage gate, and the coverage (reserves over
 	// what all liabilities are worth, 1 / 0.55 = 1.81) stays above 1.50.
-	inrCode     = "INR"
 	inrName     = "Digital rupee (prototype)"
 	inrDecimals = 2
 	inrPercent  = 15
@@ -71,105 +73,19 @@ type demo struct {
 	opt options
 	log *slog.Logger
 	t0  time.Time
-	t   *tb
+	t   *standalone.TB
 
 	h          *harness.Harness
-	alice, bob *harness.Node
+	alice, bob *lndnode.Node
 	koshd      *child
-	prices     *priceServer
+	prices     *priceserver.Server
 	started    []proc // children recorded in the pids file
 
 	koshDir            string
 	rpcAddr, restAddr  string
-	info               demoInfo
+	info               demoinfo.Info
 	birthday           int64
 	attestationMessage string
-}
-
-// demoInfo is <run>/demo.json: everything a program needs to use the demo.
-type demoInfo struct {
-	SupervisorPID int               `json:"supervisor_pid"`
-	StartedAt     time.Time         `json:"started_at"`
-	StartSeconds  float64           `json:"start_seconds"`
-	Koshd         koshdInfo         `json:"koshd"`
-	Btcd          btcdInfo          `json:"btcd"`
-	Lnd           map[string]lndInf `json:"lnd"`
-	Wallet        walletInfo        `json:"wallet"`
-	Asset         string            `json:"asset"`
-	Accounts      []accountInfo     `json:"accounts"`
-	Counted       int64             `json:"counted_sat"`
-	Supply        int64             `json:"supply"`
-	Attestation   string            `json:"attestation"`
-	INR           inrInfo           `json:"inr"`
-	Oracle        oracleInfo        `json:"oracle"`
-	Attest        attestInfo        `json:"attest"`
-}
-
-// inrInfo is the INR-pegged prototype.
-type inrInfo struct {
-	Asset          string `json:"asset"`
-	Decimals       int    `json:"decimals"`
-	Supply         int64  `json:"supply"` // paise
-	MinCoverageBps int64  `json:"min_coverage_bps"`
-}
-
-// oracleInfo is the demo's loopback price server.
-type oracleInfo struct {
-	Currency string            `json:"currency"`
-	Price    string            `json:"price"` // the oracle's price when the demo minted
-	Sources  map[string]string `json:"sources"`
-}
-
-// attestInfo is the first attestation and where attestations go.
-type attestInfo struct {
-	Schedules   []string `json:"schedules"`
-	Dir         string   `json:"dir"`
-	IssuerKey   string   `json:"issuer_key"`
-	Seq         int64    `json:"seq"`
-	ID          string   `json:"id"`
-	Height      int64    `json:"height"`
-	File        string   `json:"file"`
-	CoverageBps int64    `json:"coverage_bps"`
-}
-
-type koshdInfo struct {
-	PID        int      `json:"pid"`
-	RPCAddr    string   `json:"rpc_addr"`
-	RESTAddr   string   `json:"rest_addr"`
-	PageURL    string   `json:"page_url"`
-	DataDir    string   `json:"datadir"`
-	TLSCert    string   `json:"tls_cert"`
-	Macaroons  []string `json:"macaroons"`
-	Log        string   `json:"log"`
-	Args       []string `json:"args"`
-	KoshcliCmd string   `json:"koshcli"`
-}
-
-type btcdInfo struct {
-	RPCAddr  string `json:"rpc_addr"`
-	RPCUser  string `json:"rpc_user"`
-	RPCPass  string `json:"rpc_pass"`
-	CertPath string `json:"rpc_cert"`
-	Dir      string `json:"dir"`
-}
-
-type lndInf struct {
-	RPCAddr          string `json:"rpc_addr"`
-	RESTAddr         string `json:"rest_addr"`
-	TLSCert          string `json:"tls_cert"`
-	AdminMacaroon    string `json:"admin_macaroon"`
-	ReadonlyMacaroon string `json:"readonly_macaroon"`
-	PubKey           string `json:"pubkey"`
-	Dir              string `json:"dir"`
-	Lncli            string `json:"lncli"`
-}
-
-type accountInfo struct {
-	Label              string `json:"label"`
-	ID                 string `json:"id"`
-	Balance            int64  `json:"balance"`
-	INRBalance         int64  `json:"inr_balance"`
-	WalletMacaroonFile string `json:"wallet_macaroon_file"`
 }
 
 // run starts everything, in order. Harness failures panic (tb.Fatal) and
@@ -192,7 +108,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.h = h
 	d.pids()
 	b := h.Btcd()
-	d.info.Btcd = btcdInfo{RPCAddr: b.RPCAddr, RPCUser: b.RPCUser, RPCPass: b.RPCPass, CertPath: b.CertPath, Dir: b.Dir}
+	d.info.Btcd = demoinfo.Btcd{RPCAddr: b.RPCAddr, RPCUser: b.RPCUser, RPCPass: b.RPCPass, CertPath: b.CertPath, Dir: b.Dir}
 	d.stepf("btcd up, rpc %s", b.RPCAddr)
 
 	// 2. Two lnd nodes.
@@ -200,9 +116,9 @@ func (d *demo) run(ctx context.Context) error {
 	nodes := h.NewNodes(d.t, "alice", "bob")
 	d.alice, d.bob = nodes[0], nodes[1]
 	d.pids()
-	d.info.Lnd = map[string]lndInf{}
+	d.info.Lnd = map[string]demoinfo.Lnd{}
 	for _, n := range nodes {
-		d.info.Lnd[n.Name] = lndInf{
+		d.info.Lnd[n.Name] = demoinfo.Lnd{
 			RPCAddr: n.RPCAddr, RESTAddr: n.RESTAddr, TLSCert: n.TLSCertPath,
 			AdminMacaroon: n.AdminMacaroonPath, ReadonlyMacaroon: n.ReadonlyMacaroonPath,
 			PubKey: n.PubKey, Dir: n.Dir,
@@ -227,9 +143,9 @@ func (d *demo) run(ctx context.Context) error {
 			return err
 		}
 		txid := h.SendToAddress(d.t, addr, sats)
-		w.Funded = append(w.Funded, fundedAddr{Index: uint32(i), Address: addr, Sats: sats, Txid: txid.String()})
+		w.Funded = append(w.Funded, demoinfo.FundedAddr{Index: uint32(i), Address: addr, Sats: sats, Txid: txid.String()})
 	}
-	wfile := filepath.Join(o.run, walletFile)
+	wfile := filepath.Join(o.run, demoinfo.WalletFile)
 	if err := w.save(wfile); err != nil {
 		return err
 	}
@@ -245,17 +161,17 @@ func (d *demo) run(ctx context.Context) error {
 	cp := h.OpenChannel(d.t, d.alice, d.bob, chanCapacity, chanPush)
 	h.Mine(d.t, minConf)
 	h.WaitSynced(d.t, d.alice, d.bob)
-	d.stepf("channel %s active; mined %d blocks", harness.ChanPointString(cp), minConf)
+	d.stepf("channel %s active; mined %d blocks", lndnode.ChanPointString(cp), minConf)
 
 	// 5. The INR price sources, on loopback, served by the supervisor.
-	if d.prices, err = startPriceServer(); err != nil {
+	if d.prices, err = priceserver.Start(); err != nil {
 		return err
 	}
-	d.info.Oracle = oracleInfo{Currency: priceCurrency, Sources: map[string]string{}}
-	for _, s := range priceSources {
-		d.info.Oracle.Sources[s.name] = d.prices.url(s)
+	d.info.Oracle = demoinfo.Oracle{Currency: priceserver.Currency, Sources: map[string]string{}}
+	for _, s := range priceserver.Sources {
+		d.info.Oracle.Sources[s.Name] = d.prices.URL(s)
 	}
-	d.stepf("price server for %s on http://%s (%d sources)", priceCurrency, d.prices.addr, len(priceSources))
+	d.stepf("price server for %s on http://%s (%d sources)", priceserver.Currency, d.prices.Addr, len(priceserver.Sources))
 
 	// 6. koshd, the built binary, as a child process.
 	if err := d.startKoshd(ctx, w.Descriptor); err != nil {
@@ -326,7 +242,7 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	// Both nodes sign attestations and prove control of their wallet
 	// outputs (lnd's admin macaroon has message:write and walletrpc's
 	// FinalizePsbt), so their channels and wallets are counted in them.
-	for _, n := range []*harness.Node{d.alice, d.bob} {
+	for _, n := range []*lndnode.Node{d.alice, d.bob} {
 		args = append(args, "--lnd.node", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s,signmacaroon=%s,proofmacaroon=%s",
 			n.Name, n.RPCAddr, n.TLSCertPath, n.ReadonlyMacaroonPath, n.AdminMacaroonPath, n.AdminMacaroonPath))
 	}
@@ -340,7 +256,7 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	args = append(args, "--attest.dir="+d.info.Attest.Dir, "--attest.issuer="+attestIssuer)
 
 	// The INR price oracle: the supervisor's loopback sources.
-	args = append(args, d.prices.oracleArgs()...)
+	args = append(args, d.prices.OracleArgs()...)
 
 	args = append(args, o.extraKoshdArgs...)
 
@@ -354,7 +270,7 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	if err := d.koshd.start(); err != nil {
 		return err
 	}
-	d.info.Koshd = koshdInfo{
+	d.info.Koshd = demoinfo.Koshd{
 		PID: d.koshd.pid(), RPCAddr: d.rpcAddr, RESTAddr: d.restAddr,
 		PageURL: "https://" + d.restAddr + "/",
 		DataDir: d.koshDir, TLSCert: filepath.Join(d.koshDir, "tls.cert"),
@@ -515,12 +431,12 @@ func source(s *koshv1.ReserveSnapshot, name string) *koshv1.ReserveSource {
 // issue creates the token and the holders, mints mintPercent of the counted
 // reserves across them and makes one transfer, all with koshcli.
 func (d *demo) issue(ctx context.Context, counted int64) error {
-	d.stepf("koshcli createasset --code %s --name %q --peg sat", assetCode, assetName)
+	d.stepf("koshcli createasset --code %s --name %q --peg sat", demoinfo.AssetCode, assetName)
 	var asset koshv1.CreateAssetResponse
-	if err := d.cli(ctx, &asset, "createasset", "--code", assetCode, "--name", assetName, "--peg", "sat"); err != nil {
+	if err := d.cli(ctx, &asset, "createasset", "--code", demoinfo.AssetCode, "--name", assetName, "--peg", "sat"); err != nil {
 		return err
 	}
-	d.info.Asset = assetCode
+	d.info.Asset = demoinfo.AssetCode
 
 	total := counted * mintPercent / 100
 	for _, hd := range holders {
@@ -532,7 +448,7 @@ func (d *demo) issue(ctx context.Context, counted int64) error {
 		if err := os.WriteFile(macFile, []byte(acc.WalletMacaroon+"\n"), 0o600); err != nil {
 			return err
 		}
-		d.info.Accounts = append(d.info.Accounts, accountInfo{Label: hd.label, ID: acc.Account.GetId(), WalletMacaroonFile: macFile})
+		d.info.Accounts = append(d.info.Accounts, demoinfo.Account{Label: hd.label, ID: acc.Account.GetId(), WalletMacaroonFile: macFile})
 	}
 	d.stepf("created accounts %s", d.accountLabels())
 
@@ -541,20 +457,20 @@ func (d *demo) issue(ctx context.Context, counted int64) error {
 		amount := total * hd.share / 100
 		minted += amount
 		var m koshv1.MintResponse
-		if err := d.cli(ctx, &m, "mint", "--asset", assetCode, "--account_id", d.info.Accounts[i].ID,
+		if err := d.cli(ctx, &m, "mint", "--asset", demoinfo.AssetCode, "--account_id", d.info.Accounts[i].ID,
 			"--amount", strconv.FormatInt(amount, 10), "--memo", "demo mint"); err != nil {
 			return err
 		}
 	}
-	d.stepf("minted %d %s to %s (%d%% of %d sat counted)", minted, assetCode, d.accountLabels(), mintPercent, counted)
+	d.stepf("minted %d %s to %s (%d%% of %d sat counted)", minted, demoinfo.AssetCode, d.accountLabels(), mintPercent, counted)
 
 	from, to := d.info.Accounts[0], d.info.Accounts[2]
 	var tr koshv1.TransferResponse
-	if err := d.cli(ctx, &tr, "transfer", "--asset", assetCode, "--from_account_id", from.ID,
+	if err := d.cli(ctx, &tr, "transfer", "--asset", demoinfo.AssetCode, "--from_account_id", from.ID,
 		"--to_account_id", to.ID, "--amount", strconv.Itoa(transferUnits), "--memo", "demo transfer"); err != nil {
 		return err
 	}
-	d.stepf("transferred %d %s %s -> %s", transferUnits, assetCode, from.Label, to.Label)
+	d.stepf("transferred %d %s %s -> %s", transferUnits, demoinfo.AssetCode, from.Label, to.Label)
 
 	for i := range d.info.Accounts {
 		var ga koshv1.GetAccountResponse
@@ -562,13 +478,13 @@ func (d *demo) issue(ctx context.Context, counted int64) error {
 			return err
 		}
 		for _, bal := range ga.Account.GetBalances() {
-			if bal.Asset == assetCode {
+			if bal.Asset == demoinfo.AssetCode {
 				d.info.Accounts[i].Balance = bal.Amount
 			}
 		}
 	}
 	var sup koshv1.GetSupplyResponse
-	if err := d.cli(ctx, &sup, "getsupply", "--asset", assetCode); err != nil {
+	if err := d.cli(ctx, &sup, "getsupply", "--asset", demoinfo.AssetCode); err != nil {
 		return err
 	}
 	if !sup.Consistent {
@@ -581,31 +497,31 @@ func (d *demo) issue(ctx context.Context, counted int64) error {
 // waitPrice polls koshcli getprices until the oracle has a live (not
 // manual, not stale) INR price, and returns it in rupees per BTC.
 func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
-	d.stepf("waiting for the oracle's %s price (%d loopback sources, 2 must agree)", priceCurrency, len(priceSources))
+	d.stepf("waiting for the oracle's %s price (%d loopback sources, 2 must agree)", priceserver.Currency, len(priceserver.Sources))
 	deadline := time.Now().Add(90 * time.Second)
 	var lastErr error
 	for {
 		var resp koshv1.GetPricesResponse
 		lastErr = d.cli(ctx, &resp, "getprices")
 		if lastErr == nil {
-			lastErr = fmt.Errorf("no %s price listed", priceCurrency)
+			lastErr = fmt.Errorf("no %s price listed", priceserver.Currency)
 			for _, q := range resp.Prices {
-				if q.Currency != priceCurrency {
+				if q.Currency != priceserver.Currency {
 					continue
 				}
 				switch {
 				case q.Stale:
-					lastErr = fmt.Errorf("%s price stale: %s", priceCurrency, q.Problem)
+					lastErr = fmt.Errorf("%s price stale: %s", priceserver.Currency, q.Problem)
 				case q.Manual:
-					lastErr = fmt.Errorf("%s price is manual, want the oracle's", priceCurrency)
+					lastErr = fmt.Errorf("%s price is manual, want the oracle's", priceserver.Currency)
 				default:
 					r, ok := new(big.Rat).SetString(q.Price)
 					if !ok || r.Sign() <= 0 {
-						lastErr = fmt.Errorf("%s price %q is not a positive decimal", priceCurrency, q.Price)
+						lastErr = fmt.Errorf("%s price %q is not a positive decimal", priceserver.Currency, q.Price)
 						break
 					}
 					d.info.Oracle.Price = q.Price
-					d.stepf("oracle price: 1 BTC = %s %s (live, from %d sources)", q.Price, priceCurrency, len(q.Sources))
+					d.stepf("oracle price: 1 BTC = %s %s (live, from %d sources)", q.Price, priceserver.Currency, len(q.Sources))
 					return r, nil
 				}
 			}
@@ -618,7 +534,7 @@ func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
 		case <-time.After(time.Second):
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no live %s price after 90s: %v", priceCurrency, lastErr)
+			return nil, fmt.Errorf("no live %s price after 90s: %v", priceserver.Currency, lastErr)
 		}
 	}
 }
@@ -627,13 +543,13 @@ func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
 // counted reserves' worth at price (rupees per BTC), in whole rupees,
 // across the holders.
 func (d *demo) issueINR(ctx context.Context, counted int64, price *big.Rat) error {
-	d.stepf("koshcli createasset --code %s --name %q --peg fiat --currency %s --decimals %d", inrCode, inrName, priceCurrency, inrDecimals)
+	d.stepf("koshcli createasset --code %s --name %q --peg fiat --currency %s --decimals %d", demoinfo.INRCode, inrName, priceserver.Currency, inrDecimals)
 	var asset koshv1.CreateAssetResponse
-	if err := d.cli(ctx, &asset, "createasset", "--code", inrCode, "--name", inrName, "--peg", "fiat",
-		"--currency", priceCurrency, "--decimals", strconv.Itoa(inrDecimals)); err != nil {
+	if err := d.cli(ctx, &asset, "createasset", "--code", demoinfo.INRCode, "--name", inrName, "--peg", "fiat",
+		"--currency", priceserver.Currency, "--decimals", strconv.Itoa(inrDecimals)); err != nil {
 		return err
 	}
-	d.info.INR = inrInfo{Asset: inrCode, Decimals: inrDecimals, MinCoverageBps: asset.Asset.GetMinCoverageBps()}
+	d.info.INR = demoinfo.INR{Asset: demoinfo.INRCode, Decimals: inrDecimals, MinCoverageBps: asset.Asset.GetMinCoverageBps()}
 
 	// paise = sats x inrPercent/100 / 1e8 BTC/sat x price x 100 paise/rupee,
 	// rounded down to whole rupees.
@@ -651,13 +567,13 @@ func (d *demo) issueINR(ctx context.Context, counted int64, price *big.Rat) erro
 		}
 		minted += amount
 		var m koshv1.MintResponse
-		if err := d.cli(ctx, &m, "mint", "--asset", inrCode, "--account_id", d.info.Accounts[i].ID,
+		if err := d.cli(ctx, &m, "mint", "--asset", demoinfo.INRCode, "--account_id", d.info.Accounts[i].ID,
 			"--amount", strconv.FormatInt(amount, 10), "--memo", "demo mint"); err != nil {
 			return err
 		}
 	}
 	d.stepf("minted %s %s (%d paise) to %s: %d%% of the reserves' worth at 1 BTC = %s %s, policy minimum coverage %s",
-		inrCode, formatUnits(minted, inrDecimals), minted, d.accountLabels(), inrPercent, price.FloatString(2), priceCurrency,
+		demoinfo.INRCode, formatUnits(minted, inrDecimals), minted, d.accountLabels(), inrPercent, price.FloatString(2), priceserver.Currency,
 		formatUnits(d.info.INR.MinCoverageBps, 4))
 	for i := range d.info.Accounts {
 		var ga koshv1.GetAccountResponse
@@ -665,17 +581,17 @@ func (d *demo) issueINR(ctx context.Context, counted int64, price *big.Rat) erro
 			return err
 		}
 		for _, bal := range ga.Account.GetBalances() {
-			if bal.Asset == inrCode {
+			if bal.Asset == demoinfo.INRCode {
 				d.info.Accounts[i].INRBalance = bal.Amount
 			}
 		}
 	}
 	var sup koshv1.GetSupplyResponse
-	if err := d.cli(ctx, &sup, "getsupply", "--asset", inrCode); err != nil {
+	if err := d.cli(ctx, &sup, "getsupply", "--asset", demoinfo.INRCode); err != nil {
 		return err
 	}
 	if !sup.Consistent {
-		return fmt.Errorf("getsupply reports an inconsistent ledger for %s: %v", inrCode, &sup)
+		return fmt.Errorf("getsupply reports an inconsistent ledger for %s: %v", demoinfo.INRCode, &sup)
 	}
 	d.info.INR.Supply = sup.Supply
 	return nil
@@ -817,9 +733,9 @@ func (d *demo) shutdown() {
 		}
 	}
 	if d.prices != nil {
-		d.prices.close()
+		d.prices.Close()
 	}
-	d.t.runCleanups()
+	d.t.RunCleanups()
 	if d.h != nil {
 		d.log.Info("stopping lnd and btcd")
 		if err := d.h.Close(); err != nil {
@@ -833,7 +749,7 @@ func (d *demo) stepf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	d.log.Info("step: " + msg)
 	line := fmt.Sprintf("[%5.1fs] %s\n", time.Since(d.t0).Seconds(), msg)
-	f, err := os.OpenFile(filepath.Join(d.opt.run, progressFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(filepath.Join(d.opt.run, demoinfo.ProgressFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return
 	}
@@ -864,11 +780,11 @@ func (d *demo) writePids() error {
 	for _, c := range d.started {
 		fmt.Fprintf(&b, "%d %s\n", c.pid, c.comm)
 	}
-	tmp := filepath.Join(d.opt.run, pidsFile+".tmp")
+	tmp := filepath.Join(d.opt.run, demoinfo.PidsFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(d.opt.run, pidsFile))
+	return os.Rename(tmp, filepath.Join(d.opt.run, demoinfo.PidsFile))
 }
 
 // pickAddr returns 127.0.0.1:port if it is free, else a free port (never

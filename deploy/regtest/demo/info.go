@@ -11,6 +11,8 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/priceserver"
 	"github.com/kosh-reserve/kosh/reserve"
 )
 
@@ -33,7 +35,7 @@ func (d *demo) writeWrappers() error {
 	}
 	for _, n := range []struct {
 		name string
-		inf  lndInf
+		inf  demoinfo.Lnd
 	}{{"alice", d.info.Lnd["alice"]}, {"bob", d.info.Lnd["bob"]}} {
 		scripts["lncli-"+n.name] = fmt.Sprintf("exec %q --network regtest --rpcserver %q --tlscertpath %q --macaroonpath %q \"$@\"\n",
 			filepath.Join(o.bin, "lncli"), n.inf.RPCAddr, n.inf.TLSCert, n.inf.AdminMacaroon)
@@ -56,20 +58,20 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	k := &d.info.Koshd
 	macs, _ := filepath.Glob(filepath.Join(d.koshDir, "regtest", "*.macaroon"))
 	k.Macaroons = macs
-	if err := writeJSON(filepath.Join(o.run, jsonFile), d.info); err != nil {
+	if err := writeJSON(filepath.Join(o.run, demoinfo.JSONFile), d.info); err != nil {
 		return err
 	}
 
 	rest := "https://" + d.restAddr
 	cert := d.rel(k.TLSCert)
 	kc := d.rel(k.KoshcliCmd)
-	acct := func(label string) accountInfo {
+	acct := func(label string) demoinfo.Account {
 		for _, a := range d.info.Accounts {
 			if a.Label == label {
 				return a
 			}
 		}
-		return accountInfo{}
+		return demoinfo.Account{}
 	}
 	alice, bob, carol := acct("alice-holder"), acct("bob-holder"), acct("carol-holder")
 
@@ -123,21 +125,21 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	p("  channel alice -> bob: %d sat capacity, %d pushed to bob; wallet seed and keys: %s", chanCapacity, chanPush, d.rel(d.info.Wallet.File))
 	p("")
 
-	p("Token %s %q, pegged to sat: supply %d (%d%% of counted reserves)", assetCode, assetName, d.info.Supply, mintPercent)
+	p("Token %s %q, pegged to sat: supply %d (%d%% of counted reserves)", demoinfo.AssetCode, assetName, d.info.Supply, mintPercent)
 	p("Token %s %q, pegged to %s (paise, %d decimals): supply %s %s (%d%% of the reserves' worth), policy minimum coverage %s",
-		inrCode, inrName, priceCurrency, inrDecimals, priceCurrency, formatUnits(d.info.INR.Supply, inrDecimals), inrPercent,
+		demoinfo.INRCode, inrName, priceserver.Currency, inrDecimals, priceserver.Currency, formatUnits(d.info.INR.Supply, inrDecimals), inrPercent,
 		formatUnits(d.info.INR.MinCoverageBps, 4))
 	tw(func(w *tabwriter.Writer) {
 		for _, a := range d.info.Accounts {
-			fmt.Fprintf(w, "  %s\t%s\t%d %s\t%s %s\n", a.Label, a.ID, a.Balance, assetCode, formatUnits(a.INRBalance, inrDecimals), inrCode)
+			fmt.Fprintf(w, "  %s\t%s\t%d %s\t%s %s\n", a.Label, a.ID, a.Balance, demoinfo.AssetCode, formatUnits(a.INRBalance, inrDecimals), demoinfo.INRCode)
 		}
 	})
-	p("  (after minting and one transfer of %d %s %s -> %s)", transferUnits, assetCode, alice.Label, carol.Label)
+	p("  (after minting and one transfer of %d %s %s -> %s)", transferUnits, demoinfo.AssetCode, alice.Label, carol.Label)
 	p("")
 
-	p("Price oracle: 1 BTC = %s %s, live from the supervisor's loopback sources (2 of %d must agree, polled every 15s):", d.info.Oracle.Price, priceCurrency, len(priceSources))
-	for _, s := range priceSources {
-		p("  %s  %s  (pointer %s%s)", s.name, d.info.Oracle.Sources[s.name], s.pointer, map[bool]string{true: ", scale " + s.scale}[s.scale != ""])
+	p("Price oracle: 1 BTC = %s %s, live from the supervisor's loopback sources (2 of %d must agree, polled every 15s):", d.info.Oracle.Price, priceserver.Currency, len(priceserver.Sources))
+	for _, s := range priceserver.Sources {
+		p("  %s  %s  (pointer %s%s)", s.Name, d.info.Oracle.Sources[s.Name], s.Pointer, map[bool]string{true: ", scale " + s.Scale}[s.Scale != ""])
 	}
 	p("")
 
@@ -158,18 +160,18 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	for _, c := range []string{
 		"getreserves",
 		"listassets",
-		"getsupply --asset " + assetCode,
-		"getsupply --asset " + inrCode,
+		"getsupply --asset " + demoinfo.AssetCode,
+		"getsupply --asset " + demoinfo.INRCode,
 		"getprices",
-		"getasset --code " + inrCode,
+		"getasset --code " + demoinfo.INRCode,
 		"listaccounts",
 		"getaccount --account_id " + carol.ID,
-		"mint --asset " + assetCode + " --account_id " + carol.ID + " --amount 1000",
-		"transfer --asset " + assetCode + " --from_account_id " + bob.ID + " --to_account_id " + carol.ID + " --amount 500",
-		"burn --asset " + assetCode + " --account_id " + carol.ID + " --amount 100",
-		"mint --asset " + inrCode + " --account_id " + bob.ID + " --amount 10000   (100.00 INR, in paise)",
-		"setmanualprice --currency " + priceCurrency + " --price 6543210.12 --valid_for_seconds 600 --reason demo   (overrides the oracle)",
-		"listjournal --asset " + assetCode,
+		"mint --asset " + demoinfo.AssetCode + " --account_id " + carol.ID + " --amount 1000",
+		"transfer --asset " + demoinfo.AssetCode + " --from_account_id " + bob.ID + " --to_account_id " + carol.ID + " --amount 500",
+		"burn --asset " + demoinfo.AssetCode + " --account_id " + carol.ID + " --amount 100",
+		"mint --asset " + demoinfo.INRCode + " --account_id " + bob.ID + " --amount 10000   (100.00 INR, in paise)",
+		"setmanualprice --currency " + priceserver.Currency + " --price 6543210.12 --valid_for_seconds 600 --reason demo   (overrides the oracle)",
+		"listjournal --asset " + demoinfo.AssetCode,
 		"attest",
 		"-h",
 	} {
@@ -202,8 +204,8 @@ func (d *demo) writeInfo(snap *koshv1.ReserveSnapshot) error {
 	}
 	p("")
 	p("Logs: %s (supervisor), %s, lnd and btcd under %s", d.rel(filepath.Join(o.run, "demo.log")), d.rel(k.Log), d.rel(filepath.Join(o.run, "nodes")))
-	p("Everything the demo started: %s. Stop it with: make demo-stop", d.rel(filepath.Join(o.run, pidsFile)))
-	return os.WriteFile(filepath.Join(o.run, infoFile), []byte(b.String()), 0o600)
+	p("Everything the demo started: %s. Stop it with: make demo-stop", d.rel(filepath.Join(o.run, demoinfo.PidsFile)))
+	return os.WriteFile(filepath.Join(o.run, demoinfo.InfoFile), []byte(b.String()), 0o600)
 }
 
 // classes describes a source's non-zero classes: "a 1 + b 2 (not counted: c 3)".

@@ -19,7 +19,7 @@
 //	kosh-demo check -run deploy/regtest/run -bin .build/bin
 //
 // (make demo-check) checks the running demo: the page green in headless
-// Chromium and koshverify on the attestation it links to (see check.go).
+// Chromium and koshverify on the attestation it links to (package democheck).
 package main
 
 import (
@@ -34,17 +34,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// Files in the run directory.
-const (
-	pidsFile     = "pids"         // "<pid> <comm>" per line, supervisor first
-	progressFile = "progress.log" // one line per step, followed by demo.sh
-	readyFile    = "ready"        // written last when everything is up
-	failedFile   = "failed"       // the reason the start failed
-	infoFile     = "info.txt"     // what demo.sh prints
-	jsonFile     = "demo.json"    // the same, for programs
-	walletFile   = "wallet.json"  // the watched descriptor wallet's seed and keys
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/democheck"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/standalone"
 )
 
 // supervisorComm is the supervisor's /proc/<pid>/comm (its binary name);
@@ -66,7 +59,7 @@ type options struct {
 
 func main() {
 	if len(os.Args) >= 2 && os.Args[1] == "check" {
-		os.Exit(check(os.Args[2:]))
+		os.Exit(democheck.Run(os.Args[2:]))
 	}
 	if len(os.Args) < 2 || os.Args[1] != "up" {
 		fmt.Fprintln(os.Stderr, "usage: kosh-demo up [-run dir] [-bin dir] [-repo dir] [-rpcport n] [-restport n] [-koshd-arg flag]...")
@@ -111,7 +104,7 @@ func up(o options) int {
 	signal.Ignore(syscall.SIGHUP)
 
 	d := &demo{opt: o, log: log, t0: t0}
-	d.t = newTB(ctx, log.With("from", "harness-tb"), filepath.Join(o.run, "tmp"))
+	d.t = standalone.New(ctx, log.With("from", "harness-tb"), filepath.Join(o.run, "tmp"))
 	if err := d.writePids(); err != nil {
 		log.Error("write pids", "err", err)
 		return 1
@@ -126,11 +119,11 @@ func up(o options) int {
 		first, _, _ := strings.Cut(err.Error(), "\n")
 		d.stepf("FAILED: %s", first)
 		log.Error("demo start failed", "err", err)
-		os.WriteFile(filepath.Join(o.run, failedFile), []byte(err.Error()+"\n"), 0o600)
+		os.WriteFile(filepath.Join(o.run, demoinfo.FailedFile), []byte(err.Error()+"\n"), 0o600)
 		d.shutdown()
 		return 1
 	}
-	if err := os.WriteFile(filepath.Join(o.run, readyFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(o.run, demoinfo.ReadyFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
 		log.Error("write ready file", "err", err)
 		d.shutdown()
 		return 1
@@ -145,11 +138,11 @@ func up(o options) int {
 	case <-d.koshd.done:
 		log.Error("koshd exited on its own; stopping the demo", "err", d.koshd.err,
 			"log", d.koshd.logPath, "tail", tailFile(d.koshd.logPath, 2000))
-		os.WriteFile(filepath.Join(o.run, failedFile),
+		os.WriteFile(filepath.Join(o.run, demoinfo.FailedFile),
 			[]byte(fmt.Sprintf("koshd exited on its own (%v); see %s\n", d.koshd.err, d.koshd.logPath)), 0o600)
 		code = 1
 	}
-	os.Remove(filepath.Join(o.run, readyFile))
+	os.Remove(filepath.Join(o.run, demoinfo.ReadyFile))
 	d.shutdown()
 	log.Info("demo stopped")
 	return code
@@ -159,13 +152,13 @@ func up(o options) int {
 func (d *demo) start(ctx context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			var fe fatalError
-			if e, ok := r.(fatalError); ok {
+			var fe standalone.FatalError
+			if e, ok := r.(standalone.FatalError); ok {
 				fe = e
 			} else {
 				panic(r)
 			}
-			err = errors.New(fe.msg)
+			err = errors.New(fe.Msg)
 		}
 	}()
 	return d.run(ctx)

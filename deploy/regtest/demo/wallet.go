@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/reserve/proving"
@@ -18,27 +19,14 @@ import (
 // extended public key goes into wpkh(tpub.../0/*). Its private keys never
 // leave <run>/wallet.json; koshd gets only the descriptor.
 type wallet struct {
-	Seed       string       `json:"seed_hex"`
-	Xprv       string       `json:"tprv"`
-	Xpub       string       `json:"tpub"`
-	Descriptor string       `json:"descriptor"`
-	Funded     []fundedAddr `json:"funded"`
+	Seed       string                `json:"seed_hex"`
+	Xprv       string                `json:"tprv"`
+	Xpub       string                `json:"tpub"`
+	Descriptor string                `json:"descriptor"`
+	Funded     []demoinfo.FundedAddr `json:"funded"`
 
 	master *hdkeychain.ExtendedKey
 	params *chaincfg.Params
-}
-
-type fundedAddr struct {
-	Index   uint32 `json:"index"`
-	Address string `json:"address"`
-	Sats    int64  `json:"sats"`
-	Txid    string `json:"txid"`
-}
-
-type walletInfo struct {
-	Descriptor string       `json:"descriptor"`
-	File       string       `json:"file"`
-	Funded     []fundedAddr `json:"funded"`
 }
 
 func newWallet(params *chaincfg.Params) (*wallet, error) {
@@ -88,8 +76,8 @@ func (w *wallet) address(index uint32) (string, error) {
 
 func (w *wallet) save(path string) error { return writeJSON(path, w) }
 
-func (w *wallet) walletInfo(file string) walletInfo {
-	return walletInfo{Descriptor: w.Descriptor, File: file, Funded: w.Funded}
+func (w *wallet) walletInfo(file string) demoinfo.Wallet {
+	return demoinfo.Wallet{Descriptor: w.Descriptor, File: file, Funded: w.Funded}
 }
 
 // signPSBT signs a proof PSBT (base64) with the wallet's master key, from

@@ -1,9 +1,11 @@
-package attest
+package receipt
 
 import (
 	"crypto/sha256"
 	"errors"
 	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/failure"
 )
 
 // TestReceiptBatchPaths builds batches of every size from 1 to 70 with the
@@ -64,7 +66,7 @@ func TestReceiptBatchShape(t *testing.T) {
 	if len(paths[0]) != 3 || paths[0][0] != l[1] || paths[0][1] != cd || paths[0][2] != l[4] {
 		t.Fatalf("path of the first leaf = %x", paths[0])
 	}
-	if _, err := ReceiptBatchRoot(l[0], 5, 5, nil); !errors.Is(err, ErrMalformed) {
+	if _, err := ReceiptBatchRoot(l[0], 5, 5, nil); !errors.Is(err, failure.ErrMalformed) {
 		t.Fatalf("index = size: %v", err)
 	}
 }

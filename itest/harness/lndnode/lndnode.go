@@ -1,4 +1,4 @@
-package harness
+package lndnode
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/kosh-reserve/kosh/itest/harness/proc"
 	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
@@ -20,8 +22,8 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// lndStartTimeout bounds one lnd start (wallet creation, chain sync).
-const lndStartTimeout = 90 * time.Second
+// StartTimeout bounds one lnd start (wallet creation, chain sync).
+const StartTimeout = 90 * time.Second
 
 // Node is one running lnd on regtest, bound to 127.0.0.1.
 type Node struct {
@@ -43,11 +45,11 @@ type Node struct {
 	LN     lnrpc.LightningClient
 	Router routerrpc.RouterClient
 
-	h     *Harness
-	proc  *process
-	mu    sync.Mutex
-	conn  *grpc.ClientConn
-	state lnrpc.StateClient
+	bestHeight func() (int32, error)
+	proc       *proc.Process
+	mu         sync.Mutex
+	conn       *grpc.ClientConn
+	state      lnrpc.StateClient
 }
 
 // LogPath is lnd's own log file.
@@ -59,84 +61,40 @@ func (n *Node) LogPath() string {
 func (n *Node) String() string { return n.Name }
 
 // Running reports whether the lnd process is up.
-func (n *Node) Running() bool { return n.proc.running() }
+func (n *Node) Running() bool { return n.proc.Running() }
 
-// NewNode starts one lnd node; see NewNodes.
-func (h *Harness) NewNode(t testing.TB, name string, extraArgs ...string) *Node {
-	t.Helper()
-	return h.newNodes(t, []string{name}, extraArgs)[0]
+// Config says how to start one lnd node against a btcd node.
+type Config struct {
+	// Name is the node's alias; its directory is a fresh one under Parent.
+	Name string
+	// Parent is the directory the node's --lnddir is made in.
+	Parent string
+	// Bin is the lnd executable.
+	Bin string
+	// BtcdRPCAddr, BtcdRPCUser, BtcdRPCPass and BtcdRPCCert reach the btcd
+	// node lnd uses as its chain backend.
+	BtcdRPCAddr, BtcdRPCUser, BtcdRPCPass, BtcdRPCCert string
+	// Args are extra lnd flags, appended after the defaults.
+	Args []string
+	// BestHeight returns the chain backend's tip height; a start waits until
+	// lnd is synced to it.
+	BestHeight func() (int32, error)
 }
 
-// NewNodes starts one lnd node per name, in parallel, and waits until each is
-// synced to btcd's tip. The nodes are stopped at t.Cleanup (and on Close);
-// their directories are removed then unless the test failed.
-func (h *Harness) NewNodes(t testing.TB, names ...string) []*Node {
-	t.Helper()
-	return h.newNodes(t, names, nil)
-}
-
-func (h *Harness) newNodes(t testing.TB, names []string, extraArgs []string) []*Node {
-	t.Helper()
-	nodes := make([]*Node, len(names))
-	for i, name := range names {
-		n, err := h.prepareNode(name, extraArgs)
-		if err != nil {
-			t.Fatalf("prepare lnd %s: %v", name, err)
-		}
-		nodes[i] = n
-	}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if t.Failed() {
-				t.Logf("lnd %s logs: %s, %s", n.Name, n.proc.logPath, n.LogPath())
-			}
-		}
-		var wg sync.WaitGroup
-		for _, n := range nodes {
-			wg.Go(func() {
-				if err := n.shutdown(); err != nil {
-					t.Errorf("stop lnd %s: %v", n.Name, err)
-				}
-			})
-		}
-		wg.Wait()
-		if !t.Failed() {
-			for _, n := range nodes {
-				os.RemoveAll(n.Dir)
-			}
-		}
-	})
-
-	t0 := time.Now()
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(t.Context(), lndStartTimeout)
-			defer cancel()
-			errs[i] = n.start(ctx)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("start lnd nodes: %v", err)
-	}
-	t.Logf("harness: started lnd %v in %s", names, time.Since(t0).Round(time.Millisecond))
-	return nodes
-}
-
-func (h *Harness) prepareNode(name string, extraArgs []string) (*Node, error) {
-	addrs, err := freeAddrs(3)
+// New prepares a node: its directory, free 127.0.0.1 listeners and its
+// command line. It does not start lnd; StartContext or Start does.
+func New(cfg Config) (*Node, error) {
+	addrs, err := proc.FreeAddrs(3)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(h.dir, "lnd-"+name+"-")
+	dir, err := os.MkdirTemp(cfg.Parent, "lnd-"+cfg.Name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("make lnd dir: %w", err)
 	}
 	chainDir := filepath.Join(dir, "data", "chain", "bitcoin", "regtest")
 	n := &Node{
-		Name:                 name,
+		Name:                 cfg.Name,
 		Dir:                  dir,
 		RPCAddr:              addrs[0],
 		RESTAddr:             addrs[1],
@@ -144,19 +102,19 @@ func (h *Harness) prepareNode(name string, extraArgs []string) (*Node, error) {
 		TLSCertPath:          filepath.Join(dir, "tls.cert"),
 		AdminMacaroonPath:    filepath.Join(chainDir, "admin.macaroon"),
 		ReadonlyMacaroonPath: filepath.Join(chainDir, "readonly.macaroon"),
-		h:                    h,
+		bestHeight:           cfg.BestHeight,
 	}
 	args := []string{
 		"--lnddir=" + dir,
-		"--alias=" + name,
+		"--alias=" + cfg.Name,
 		"--noseedbackup",
 		"--nobootstrap",
 		"--bitcoin.regtest",
 		"--bitcoin.node=btcd",
-		"--btcd.rpchost=" + h.rpcAddr,
-		"--btcd.rpcuser=" + h.rpcUser,
-		"--btcd.rpcpass=" + h.rpcPass,
-		"--btcd.rpccert=" + h.rpcCert,
+		"--btcd.rpchost=" + cfg.BtcdRPCAddr,
+		"--btcd.rpcuser=" + cfg.BtcdRPCUser,
+		"--btcd.rpcpass=" + cfg.BtcdRPCPass,
+		"--btcd.rpccert=" + cfg.BtcdRPCCert,
 		"--rpclisten=" + n.RPCAddr,
 		"--restlisten=" + n.RESTAddr,
 		"--listen=" + n.P2PAddr,
@@ -170,41 +128,40 @@ func (h *Harness) prepareNode(name string, extraArgs []string) (*Node, error) {
 		// Flush the channel db quickly, as lnd's own itests do.
 		"--db.batch-commit-interval=10ms",
 	}
-	args = append(args, h.cfg.LndArgs...)
-	args = append(args, extraArgs...)
-	n.proc = &process{
-		name:    "lnd-" + name,
-		bin:     h.lndBinary,
-		args:    args,
-		logPath: filepath.Join(dir, "lnd.stdout.log"),
+	args = append(args, cfg.Args...)
+	n.proc = &proc.Process{
+		Name:    "lnd-" + cfg.Name,
+		Bin:     cfg.Bin,
+		Args:    args,
+		LogPath: filepath.Join(dir, "lnd.stdout.log"),
 	}
-	h.nodesMu.Lock()
-	h.nodes = append(h.nodes, n)
-	h.nodesMu.Unlock()
 	return n, nil
 }
 
-// start launches lnd and waits until it answers GetInfo synced to chain at
+// StdoutLogPath is the file lnd's stdout and stderr go to.
+func (n *Node) StdoutLogPath() string { return n.proc.LogPath }
+
+// StartContext launches lnd and waits until it answers GetInfo synced to chain at
 // btcd's height.
-func (n *Node) start(ctx context.Context) error {
-	if err := n.proc.start(); err != nil {
+func (n *Node) StartContext(ctx context.Context) error {
+	if err := n.proc.Start(); err != nil {
 		return err
 	}
 	if err := n.waitReady(ctx); err != nil {
-		return fmt.Errorf("lnd %s (logs %s, %s): %w", n.Name, n.proc.logPath, n.LogPath(), err)
+		return fmt.Errorf("lnd %s (logs %s, %s): %w", n.Name, n.proc.LogPath, n.LogPath(), err)
 	}
 	return nil
 }
 
 func (n *Node) waitReady(ctx context.Context) error {
-	exited := n.proc.exited()
+	exited := n.proc.Exited()
 	var lastErr error
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-exited:
-			return fmt.Errorf("exited during start-up:\n%s", tailFile(n.proc.logPath, 3000))
+			return fmt.Errorf("exited during start-up:\n%s", proc.TailFile(n.proc.LogPath, 3000))
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w (last: %v)", ctx.Err(), lastErr)
 		case <-tick.C:
@@ -235,7 +192,7 @@ func (n *Node) waitReady(ctx context.Context) error {
 			}
 			continue
 		}
-		_, height, err := n.h.client.GetBestBlock()
+		height, err := n.bestHeight()
 		if err != nil {
 			return fmt.Errorf("btcd best block: %w", err)
 		}
@@ -310,16 +267,16 @@ func (n *Node) closeConn() {
 	}
 }
 
-// shutdown stops lnd gracefully (SIGINT), killing it after 20 s.
-func (n *Node) shutdown() error {
+// Shutdown stops lnd gracefully (SIGINT), killing it after 20 s.
+func (n *Node) Shutdown() error {
 	n.closeConn()
-	return n.proc.stop(20 * time.Second)
+	return n.proc.Stop(20 * time.Second)
 }
 
 // Stop shuts lnd down gracefully and waits for it to exit.
 func (n *Node) Stop(t testing.TB) {
 	t.Helper()
-	if err := n.shutdown(); err != nil {
+	if err := n.Shutdown(); err != nil {
 		t.Fatalf("stop lnd %s: %v", n.Name, err)
 	}
 }
@@ -328,7 +285,7 @@ func (n *Node) Stop(t testing.TB) {
 func (n *Node) Kill(t testing.TB) {
 	t.Helper()
 	n.closeConn()
-	if err := n.proc.kill(); err != nil {
+	if err := n.proc.Kill(); err != nil {
 		t.Fatalf("kill lnd %s: %v", n.Name, err)
 	}
 }
@@ -337,10 +294,10 @@ func (n *Node) Kill(t testing.TB) {
 // and flags, and waits until it is synced; LN and Router are reconnected.
 func (n *Node) Start(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), lndStartTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), StartTimeout)
 	defer cancel()
 	t0 := time.Now()
-	if err := n.start(ctx); err != nil {
+	if err := n.StartContext(ctx); err != nil {
 		t.Fatalf("start lnd %s: %v", n.Name, err)
 	}
 	t.Logf("harness: lnd %s up again in %s", n.Name, time.Since(t0).Round(time.Millisecond))
@@ -351,4 +308,73 @@ func (n *Node) Restart(t testing.TB) {
 	t.Helper()
 	n.Stop(t)
 	n.Start(t)
+}
+
+// ConfirmedBalance returns the node's confirmed on-chain wallet balance.
+func (n *Node) ConfirmedBalance(t testing.TB) int64 {
+	t.Helper()
+	res, err := n.LN.WalletBalance(t.Context(), &lnrpc.WalletBalanceRequest{})
+	if err != nil {
+		t.Fatalf("lnd %s: wallet balance: %v", n.Name, err)
+	}
+	return res.ConfirmedBalance
+}
+
+// NewAddress returns a fresh P2WPKH address of the node's wallet.
+func (n *Node) NewAddress(t testing.TB) string {
+	t.Helper()
+	res, err := n.LN.NewAddress(t.Context(), &lnrpc.NewAddressRequest{Type: lnrpc.AddressType_WITNESS_PUBKEY_HASH})
+	if err != nil {
+		t.Fatalf("lnd %s: new address: %v", n.Name, err)
+	}
+	return res.Address
+}
+
+// ChanPointString formats a channel point as "txid:index".
+func ChanPointString(cp *lnrpc.ChannelPoint) string {
+	var txid chainhash.Hash
+	switch f := cp.FundingTxid.(type) {
+	case *lnrpc.ChannelPoint_FundingTxidBytes:
+		copy(txid[:], f.FundingTxidBytes)
+	case *lnrpc.ChannelPoint_FundingTxidStr:
+		h, err := chainhash.NewHashFromStr(f.FundingTxidStr)
+		if err != nil {
+			return "invalid:" + f.FundingTxidStr
+		}
+		txid = *h
+	}
+	return fmt.Sprintf("%s:%d", txid, cp.OutputIndex)
+}
+
+// FundingTxid returns the channel point's funding transaction id.
+func FundingTxid(cp *lnrpc.ChannelPoint) *chainhash.Hash {
+	h, _ := chainhash.NewHashFromStr(strings.Split(ChanPointString(cp), ":")[0])
+	return h
+}
+
+// Channel returns n's view of the channel at point, failing if absent.
+func (n *Node) Channel(t testing.TB, cp *lnrpc.ChannelPoint) *lnrpc.Channel {
+	t.Helper()
+	point := ChanPointString(cp)
+	res, err := n.LN.ListChannels(t.Context(), &lnrpc.ListChannelsRequest{})
+	if err != nil {
+		t.Fatalf("lnd %s: list channels: %v", n.Name, err)
+	}
+	for _, c := range res.Channels {
+		if c.ChannelPoint == point {
+			return c
+		}
+	}
+	t.Fatalf("lnd %s has no channel %s", n.Name, point)
+	return nil
+}
+
+// AddInvoice adds an invoice of sats on n and returns its BOLT11 string.
+func (n *Node) AddInvoice(t testing.TB, sats int64, memo string) string {
+	t.Helper()
+	res, err := n.LN.AddInvoice(t.Context(), &lnrpc.Invoice{Value: sats, Memo: memo})
+	if err != nil {
+		t.Fatalf("lnd %s: add invoice: %v", n.Name, err)
+	}
+	return res.PaymentRequest
 }

@@ -1,4 +1,4 @@
-package main
+package democheck
 
 import (
 	"bytes"
@@ -19,11 +19,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/web/headless"
 )
 
-// check is `kosh-demo check` (make demo-check): against the running demo it
+// Run is `kosh-demo check` (make demo-check): against the running demo it
 //
 //  1. loads the page in headless Chromium (koshd's self-signed certificate is
 //     ignored for this loopback URL only), asserts that it shows the KSH and
@@ -35,20 +36,20 @@ import (
 //     btcd, --chain over the attestation directory and --issuer;
 //
 // and exits 1 unless both hold.
-func check(args []string) int {
+func Run(args []string) int {
 	fs := flag.NewFlagSet("kosh-demo check", flag.ExitOnError)
 	run := fs.String("run", "deploy/regtest/run", "the demo's run directory")
 	bin := fs.String("bin", ".build/bin", "directory holding koshverify")
 	chromium := fs.String("chromium", envOr("KOSH_CHROMIUM", "/usr/bin/chromium"), "Chromium binary (web/install-chromium.sh installs it)")
 	fs.Parse(args)
 
-	var info demoInfo
-	b, err := os.ReadFile(filepath.Join(*run, jsonFile))
+	var info demoinfo.Info
+	b, err := os.ReadFile(filepath.Join(*run, demoinfo.JSONFile))
 	if err == nil {
 		err = json.Unmarshal(b, &info)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "check: cannot read the running demo's %s (is it running? make demo): %v\n", jsonFile, err)
+		fmt.Fprintf(os.Stderr, "check: cannot read the running demo's %s (is it running? make demo): %v\n", demoinfo.JSONFile, err)
 		return 1
 	}
 	pageURL := info.Koshd.PageURL
@@ -115,7 +116,7 @@ func (r *browserResult) problems() []string {
 	if !strings.Contains(r.StatusClass, "st-backed") {
 		p = append(p, fmt.Sprintf("overall status is %q (class %q), want backed", r.StatusWord, r.StatusClass))
 	}
-	for _, want := range []string{assetCode, inrCode} {
+	for _, want := range []string{demoinfo.AssetCode, demoinfo.INRCode} {
 		found := false
 		for _, a := range r.Assets {
 			found = found || strings.HasPrefix(a, want+" ")
@@ -212,7 +213,7 @@ func isLoopbackHost(h string) bool {
 // checkKoshverify downloads attURL (the page's link to the latest
 // attestation; empty: the latest from the public REST API) pinned to koshd's
 // certificate, and runs koshverify attestation on it.
-func checkKoshverify(ctx context.Context, info *demoInfo, run, bin, attURL string) error {
+func checkKoshverify(ctx context.Context, info *demoinfo.Info, run, bin, attURL string) error {
 	pem, err := os.ReadFile(info.Koshd.TLSCert)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package attest
+package receipt
 
 import (
 	"encoding/binary"
@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strconv"
 
+	"github.com/kosh-reserve/kosh/proofs/failure"
+	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
@@ -44,13 +46,13 @@ func receiptNode(l, r *[32]byte) [32]byte { return receiptNodeTag.Sum(l[:], r[:]
 // first), by RFC 9162 section 2.1.3.2.
 func ReceiptBatchRoot(leaf [32]byte, index, size uint32, path [][32]byte) ([32]byte, error) {
 	if size == 0 || index >= size {
-		return leaf, fail(ErrMalformed, "the receipt's batch position %d of %d is impossible", index, size)
+		return leaf, failure.New(failure.ErrMalformed, "the receipt's batch position %d of %d is impossible", index, size)
 	}
 	fn, sn := index, size-1
 	r := leaf
 	for i := range path {
 		if sn == 0 {
-			return leaf, fail(ErrMalformed, "the receipt's batch path has %s, more than a batch of %d needs", entries(len(path)), size)
+			return leaf, failure.New(failure.ErrMalformed, "the receipt's batch path has %s, more than a batch of %d needs", entries(len(path)), size)
 		}
 		if fn&1 == 1 || fn == sn {
 			r = receiptNode(&path[i], &r)
@@ -69,7 +71,7 @@ func ReceiptBatchRoot(leaf [32]byte, index, size uint32, path [][32]byte) ([32]b
 		sn >>= 1
 	}
 	if sn != 0 {
-		return leaf, fail(ErrMalformed, "the receipt's batch path has %s, fewer than a batch of %d needs", entries(len(path)), size)
+		return leaf, failure.New(failure.ErrMalformed, "the receipt's batch path has %s, fewer than a batch of %d needs", entries(len(path)), size)
 	}
 	return r, nil
 }
@@ -121,8 +123,8 @@ func EncodeReceiptPath(path [][32]byte) []string {
 
 // decodeHex32 decodes exactly 64 lower-case hex digits.
 func decodeHex32(dst *[32]byte, s string) error {
-	if !isLowerHex(s, 64) {
-		return fail(ErrMalformed, "not 64 lower-case hex digits")
+	if !field.IsLowerHex(s, 64) {
+		return failure.New(failure.ErrMalformed, "not 64 lower-case hex digits")
 	}
 	_, err := hex.Decode(dst[:], []byte(s))
 	return err

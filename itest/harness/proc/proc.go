@@ -1,8 +1,9 @@
-package harness
+package proc
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -11,13 +12,17 @@ import (
 	"time"
 )
 
-// process is one child process (btcd or lnd) whose stdout and stderr go to a
+// Process is one child process (btcd or lnd) whose stdout and stderr go to a
 // log file. It can be started again after it exited, with the same arguments.
-type process struct {
-	name    string
-	bin     string
-	args    []string
-	logPath string
+type Process struct {
+	// Name names the process in errors and in its log.
+	Name string
+	// Bin is the executable.
+	Bin string
+	// Args are its arguments.
+	Args []string
+	// LogPath is the file stdout and stderr are appended to.
+	LogPath string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -25,31 +30,31 @@ type process struct {
 	waitErr error
 }
 
-// start launches the process. It fails if the process is already running.
-func (p *process) start() error {
+// Start launches the process. It fails if the process is already running.
+func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil && !isClosed(p.done) {
-		return fmt.Errorf("%s: already running (pid %d)", p.name, p.cmd.Process.Pid)
+		return fmt.Errorf("%s: already running (pid %d)", p.Name, p.cmd.Process.Pid)
 	}
-	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("%s: open log: %w", p.name, err)
+		return fmt.Errorf("%s: open log: %w", p.Name, err)
 	}
-	fmt.Fprintf(f, "=== %s start %s: %s %q\n", p.name, time.Now().Format(time.RFC3339Nano), p.bin, p.args)
-	cmd := exec.Command(p.bin, p.args...)
+	fmt.Fprintf(f, "=== %s start %s: %s %q\n", p.Name, time.Now().Format(time.RFC3339Nano), p.Bin, p.Args)
+	cmd := exec.Command(p.Bin, p.Args...)
 	cmd.Stdout = f
 	cmd.Stderr = f
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		return fmt.Errorf("%s: start %s: %w", p.name, p.bin, err)
+		return fmt.Errorf("%s: start %s: %w", p.Name, p.Bin, err)
 	}
 	done := make(chan struct{})
 	p.cmd, p.done, p.waitErr = cmd, done, nil
 	go func() {
 		err := cmd.Wait()
-		fmt.Fprintf(f, "=== %s exit %s: %v\n", p.name, time.Now().Format(time.RFC3339Nano), err)
+		fmt.Fprintf(f, "=== %s exit %s: %v\n", p.Name, time.Now().Format(time.RFC3339Nano), err)
 		f.Close()
 		p.mu.Lock()
 		p.waitErr = err
@@ -59,16 +64,16 @@ func (p *process) start() error {
 	return nil
 }
 
-// exited returns a channel closed when the current run of the process ended,
+// Exited returns a channel closed when the current run of the process ended,
 // or nil if it was never started.
-func (p *process) exited() <-chan struct{} {
+func (p *Process) Exited() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.done
 }
 
-// pid returns the pid of the current run, or 0.
-func (p *process) pid() int {
+// Pid returns the pid of the current run, or 0.
+func (p *Process) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil || p.cmd.Process == nil {
@@ -77,15 +82,15 @@ func (p *process) pid() int {
 	return p.cmd.Process.Pid
 }
 
-// running reports whether the process is started and has not exited.
-func (p *process) running() bool {
-	done := p.exited()
+// Running reports whether the process is started and has not exited.
+func (p *Process) Running() bool {
+	done := p.Exited()
 	return done != nil && !isClosed(done)
 }
 
-// stop asks the process to shut down with SIGINT and kills it with SIGKILL if
+// Stop asks the process to shut down with SIGINT and kills it with SIGKILL if
 // it has not exited within grace. It returns once the process is gone.
-func (p *process) stop(grace time.Duration) error {
+func (p *Process) Stop(grace time.Duration) error {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.mu.Unlock()
@@ -93,21 +98,21 @@ func (p *process) stop(grace time.Duration) error {
 		return nil
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return p.kill()
+		return p.Kill()
 	}
 	select {
 	case <-done:
 		return nil
 	case <-time.After(grace):
-		if err := p.kill(); err != nil {
+		if err := p.Kill(); err != nil {
 			return err
 		}
-		return fmt.Errorf("%s: did not stop within %s, killed", p.name, grace)
+		return fmt.Errorf("%s: did not stop within %s, killed", p.Name, grace)
 	}
 }
 
-// kill sends SIGKILL and waits for the process to be reaped.
-func (p *process) kill() error {
+// Kill sends SIGKILL and waits for the process to be reaped.
+func (p *Process) Kill() error {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.mu.Unlock()
@@ -115,13 +120,13 @@ func (p *process) kill() error {
 		return nil
 	}
 	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("%s: kill pid %d: %w", p.name, cmd.Process.Pid, err)
+		return fmt.Errorf("%s: kill pid %d: %w", p.Name, cmd.Process.Pid, err)
 	}
 	select {
 	case <-done:
 		return nil
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("%s: pid %d not reaped 10s after SIGKILL", p.name, cmd.Process.Pid)
+		return fmt.Errorf("%s: pid %d not reaped 10s after SIGKILL", p.Name, cmd.Process.Pid)
 	}
 }
 
@@ -141,9 +146,9 @@ var (
 	portsTaken = map[int]bool{}
 )
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago and has
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and has
 // not been handed out before by this process.
-func freePort() (int, error) {
+func FreePort() (int, error) {
 	portsMu.Lock()
 	defer portsMu.Unlock()
 	for range 50 {
@@ -161,15 +166,35 @@ func freePort() (int, error) {
 	return 0, errors.New("find free port: no new port after 50 tries")
 }
 
-// freeAddrs returns n distinct free 127.0.0.1:port addresses.
-func freeAddrs(n int) ([]string, error) {
+// FreeAddrs returns n distinct free 127.0.0.1:port addresses.
+func FreeAddrs(n int) ([]string, error) {
 	out := make([]string, n)
 	for i := range out {
-		p, err := freePort()
+		p, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
 		out[i] = fmt.Sprintf("127.0.0.1:%d", p)
 	}
 	return out, nil
+}
+
+// TailFile returns up to the last n bytes of a file, for error messages.
+func TailFile(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if st.Size() > n {
+		if _, err := f.Seek(st.Size()-n, io.SeekStart); err != nil {
+			return ""
+		}
+	}
+	b, _ := io.ReadAll(f)
+	return string(b)
 }

@@ -1,4 +1,4 @@
-package main
+package history
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// entry is one journal entry as the checker sees it: from ListJournal, or
+// Entry is one journal entry as the checker sees it: from ListJournal, or
 // from the entry a Mint, Burn or Transfer call acknowledged.
-type entry struct {
+type Entry struct {
 	Seq         int64
 	Kind        koshv1.EntryKind
 	Debit       string // account debited, "" for a mint
@@ -22,81 +22,83 @@ type entry struct {
 	SupplyAfter int64
 }
 
-func entryFromProto(e *koshv1.JournalEntry) entry {
-	return entry{Seq: e.GetSeq(), Kind: e.GetKind(), Debit: e.GetDebitAccountId(), Credit: e.GetCreditAccountId(),
+// EntryFromProto converts a journal entry from the API.
+func EntryFromProto(e *koshv1.JournalEntry) Entry {
+	return Entry{Seq: e.GetSeq(), Kind: e.GetKind(), Debit: e.GetDebitAccountId(), Credit: e.GetCreditAccountId(),
 		Amount: e.GetAmount(), Key: e.GetIdempotencyKey(), DebitAfter: e.GetDebitBalanceAfter(),
 		CreditAfter: e.GetCreditBalanceAfter(), SupplyAfter: e.GetSupplyAfter()}
 }
 
-func (e entry) String() string {
+// String describes the entry for a problem report.
+func (e Entry) String() string {
 	return fmt.Sprintf("seq %d %s key %q debit %q credit %q amount %d (after: debit %d credit %d supply %d)",
 		e.Seq, e.Kind, e.Key, e.Debit, e.Credit, e.Amount, e.DebitAfter, e.CreditAfter, e.SupplyAfter)
 }
 
-// outcome is what one call of an operation told the client.
-type outcome int
+// Outcome is what one call of an operation told the client.
+type Outcome int
 
 const (
-	// acked: the call returned a committed journal entry.
-	acked outcome = iota + 1
-	// refused: a definite refusal (InvalidArgument, NotFound,
+	// Acked: the call returned a committed journal entry.
+	Acked Outcome = iota + 1
+	// Refused: a definite refusal (InvalidArgument, NotFound,
 	// AlreadyExists, FailedPrecondition, OutOfRange): nothing was applied.
-	refused
-	// unknown: the connection was cut, the call timed out or was
+	Refused
+	// Unknown: the connection was cut, the call timed out or was
 	// cancelled, or the server failed: the operation may or may not have
 	// been applied.
-	unknown
+	Unknown
 )
 
-// classify maps a call's gRPC status code to its outcome.
-func classify(c codes.Code) outcome {
+// Classify maps a call's gRPC status code to its outcome.
+func Classify(c codes.Code) Outcome {
 	switch c {
 	case codes.OK:
-		return acked
+		return Acked
 	case codes.InvalidArgument, codes.NotFound, codes.AlreadyExists, codes.FailedPrecondition, codes.OutOfRange:
-		return refused
+		return Refused
 	default:
-		return unknown
+		return Unknown
 	}
 }
 
-// attempt is one call of an operation and its answer.
-type attempt struct {
-	Outcome outcome
-	Entry   entry      // when acked
+// Attempt is one call of an operation and its answer.
+type Attempt struct {
+	Outcome Outcome
+	Entry   Entry      // when acked
 	Code    codes.Code // when not acked
 	Err     string     // when not acked
 }
 
-// op is one mint, burn or transfer request under one idempotency key, with
+// Op is one mint, burn or transfer request under one idempotency key, with
 // every call made for it: the first, and at most one retry (after an
 // unknown outcome) or replay (after an acknowledgement). Every call of an
-// op sends the identical request.
-type op struct {
+// Op sends the identical request.
+type Op struct {
 	Key      string
 	Kind     koshv1.EntryKind
 	From     string // debited account ("" for a mint)
 	To       string // credited account ("" for a burn)
 	Amount   int64
-	Attempts []attempt
+	Attempts []Attempt
 
 	// Probed is set when the journal was read for this key after the
 	// restart and before the retry; Recovered is what it held then: the
 	// entry the killed daemon committed, or nothing. A retry must answer
 	// that entry, not apply the operation again.
 	Probed    bool
-	Recovered []entry
+	Recovered []Entry
 }
 
 // matches reports whether a journal entry records exactly this request.
-func (o *op) matches(e entry) bool {
+func (o *Op) matches(e Entry) bool {
 	return e.Kind == o.Kind && e.Debit == o.From && e.Credit == o.To && e.Amount == o.Amount && e.Key == o.Key
 }
 
-// ledgerState is what the daemon reports after a round: the whole journal
+// LedgerState is what the daemon reports after a round: the whole journal
 // of the asset, every account's balance (GetAccount), and GetSupply.
-type ledgerState struct {
-	Journal       []entry
+type LedgerState struct {
+	Journal       []Entry
 	Balances      map[string]int64 // account id -> balance of the asset, for every account the run created
 	Supply        int64
 	BalancesTotal int64
@@ -104,9 +106,9 @@ type ledgerState struct {
 	Consistent    bool
 }
 
-// report is what check found. Lost, Double, Mismatched and Invariant are
+// Report is what Check found. Lost, Double, Mismatched and Invariant are
 // failures; the rest are counts.
-type report struct {
+type Report struct {
 	Ops            int // operations sent
 	Acknowledged   int // operations acknowledged by some call
 	Unacknowledged int // operations whose first call had an unknown outcome
@@ -125,20 +127,20 @@ type report struct {
 	Problems []string
 }
 
-// maxProblems caps report.Problems; the counts go on.
-const maxProblems = 40
+// MaxProblems caps Report.Problems; the counts go on.
+const MaxProblems = 40
 
-// failed reports whether any check failed.
-func (r *report) failed() bool { return r.Lost+r.Double+r.Mismatched+r.Invariant > 0 }
+// Failed reports whether any check failed.
+func (r *Report) Failed() bool { return r.Lost+r.Double+r.Mismatched+r.Invariant > 0 }
 
-func (r *report) problem(counter *int, format string, a ...any) {
+func (r *Report) problem(counter *int, format string, a ...any) {
 	*counter++
-	if len(r.Problems) < maxProblems {
+	if len(r.Problems) < MaxProblems {
 		r.Problems = append(r.Problems, fmt.Sprintf(format, a...))
 	}
 }
 
-// check compares what the clients were told (ops) with what the daemon
+// Check compares what the clients were told (ops) with what the daemon
 // holds (st):
 //   - every acknowledged operation is in the journal exactly once, with the
 //     acknowledged result, and every call of it that was acknowledged
@@ -151,9 +153,9 @@ func (r *report) problem(counter *int, format string, a ...any) {
 //     balances-after and supply-after, never takes a balance below zero,
 //     and ends at the balances GetAccount reports and the supply GetSupply
 //     reports, which equals the sum of balances and the journal total.
-func check(ops map[string]*op, st ledgerState) report {
-	var r report
-	byKey := make(map[string][]entry, len(st.Journal))
+func Check(ops map[string]*Op, st LedgerState) Report {
+	var r Report
+	byKey := make(map[string][]Entry, len(st.Journal))
 	for _, e := range st.Journal {
 		byKey[e.Key] = append(byKey[e.Key], e)
 	}
@@ -176,19 +178,19 @@ func check(ops map[string]*op, st ledgerState) report {
 }
 
 // checkOp checks one operation against its journal entries.
-func checkOp(r *report, o *op, found []entry) {
+func checkOp(r *Report, o *Op, found []Entry) {
 	r.Ops++
 	if len(o.Attempts) == 0 {
 		r.problem(&r.Invariant, "op %s: recorded without any call (a bug in the torture client)", o.Key)
 		return
 	}
 	first := o.Attempts[0]
-	var ack *entry
+	var ack *Entry
 	anyRefused := false
 	for i := range o.Attempts {
 		a := &o.Attempts[i]
 		switch a.Outcome {
-		case acked:
+		case Acked:
 			if ack == nil {
 				ack = &a.Entry
 				continue
@@ -198,7 +200,7 @@ func checkOp(r *report, o *op, found []entry) {
 			} else if a.Entry != *ack {
 				r.problem(&r.Mismatched, "op %s: acknowledged as %v, then answered %v", o.Key, *ack, a.Entry)
 			}
-		case refused:
+		case Refused:
 			anyRefused = true
 			if a.Code == codes.AlreadyExists {
 				r.problem(&r.Invariant, "op %s: the same request was refused as a reuse of its key (%s): %s", o.Key, a.Code, a.Err)
@@ -210,7 +212,7 @@ func checkOp(r *report, o *op, found []entry) {
 			r.problem(&r.Double, "op %s: %d journal entries after the restart: applied more than once", o.Key, len(o.Recovered))
 		}
 		for _, a := range o.Attempts[1:] {
-			if len(o.Recovered) == 0 || a.Outcome != acked {
+			if len(o.Recovered) == 0 || a.Outcome != Acked {
 				continue
 			}
 			if was := o.Recovered[0]; a.Entry.Seq != was.Seq {
@@ -221,7 +223,7 @@ func checkOp(r *report, o *op, found []entry) {
 		}
 	}
 	switch {
-	case first.Outcome == unknown:
+	case first.Outcome == Unknown:
 		r.Unacknowledged++
 		if len(o.Recovered) > 0 {
 			r.Committed++
@@ -232,7 +234,7 @@ func checkOp(r *report, o *op, found []entry) {
 				r.RetryApplied++
 			}
 		}
-	case first.Outcome == acked && len(o.Attempts) > 1:
+	case first.Outcome == Acked && len(o.Attempts) > 1:
 		r.Replays++
 	}
 
@@ -265,9 +267,9 @@ func checkOp(r *report, o *op, found []entry) {
 	}
 }
 
-func lastErr(o *op) string {
+func lastErr(o *Op) string {
 	for i := len(o.Attempts) - 1; i >= 0; i-- {
-		if a := o.Attempts[i]; a.Outcome != acked {
+		if a := o.Attempts[i]; a.Outcome != Acked {
 			return fmt.Sprintf("%s: %s", a.Code, a.Err)
 		}
 	}
@@ -276,8 +278,8 @@ func lastErr(o *op) string {
 
 // checkReplay replays the journal from empty balances and compares every
 // step and the end state with what the daemon reports.
-func checkReplay(r *report, st ledgerState) {
-	journal := append([]entry(nil), st.Journal...)
+func checkReplay(r *Report, st LedgerState) {
+	journal := append([]Entry(nil), st.Journal...)
 	sort.SliceStable(journal, func(i, j int) bool { return journal[i].Seq < journal[j].Seq })
 	bal := map[string]int64{}
 	var supply int64

@@ -1,4 +1,4 @@
-package attest
+package receipt
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/failure"
+	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
@@ -31,8 +33,8 @@ const (
 const (
 	// MaxReceiptBatch is the largest batch a receipt may claim.
 	MaxReceiptBatch = 1 << 16
-	// receiptNonceSize is the nonce length in bytes (32 hex digits).
-	receiptNonceSize = 16
+	// NonceSize is the nonce length in bytes (32 hex digits).
+	NonceSize = 16
 )
 
 // maxReceiptSize bounds a receipt document.
@@ -49,10 +51,10 @@ type Receipt struct {
 	// Account is the account id.
 	Account string `json:"account"`
 	// Balance is the account's balance after the entry, in base units.
-	Balance Amount `json:"balance"`
+	Balance field.Amount `json:"balance"`
 	// Seq is the journal sequence of the entry.
-	Seq Amount `json:"seq"`
-	// Time of the entry, TimeLayout.
+	Seq field.Amount `json:"seq"`
+	// Time of the entry, field.TimeLayout.
 	Time string `json:"time"`
 	// IssuerKey is the issuer's x-only key, 64 hex.
 	IssuerKey string `json:"issuer_key"`
@@ -187,12 +189,12 @@ func (r *Receipt) SignedDigest() ([32]byte, error) {
 		return h, nil
 	}
 	if r.Batch == nil {
-		return h, fail(ErrMalformed, "the receipt has no batch")
+		return h, failure.New(failure.ErrMalformed, "the receipt has no batch")
 	}
 	path := make([][32]byte, len(r.Batch.Path))
 	for i, p := range r.Batch.Path {
 		if err := decodeHex32(&path[i], p); err != nil {
-			return h, fail(ErrMalformed, "batch path entry %d of the receipt is not 64 lower-case hex digits", i)
+			return h, failure.New(failure.ErrMalformed, "batch path entry %d of the receipt is not 64 lower-case hex digits", i)
 		}
 	}
 	root, err := ReceiptBatchRoot(h, r.Batch.Index, r.Batch.Size, path)
@@ -238,23 +240,23 @@ func (r *Receipt) sign(key *btcec.PrivateKey, aux *[32]byte) error {
 // encoding of the receipt's fields.
 func ParseReceipt(b []byte) (*Receipt, error) {
 	if len(b) > maxReceiptSize {
-		return nil, fail(ErrMalformed, "the receipt is %d bytes, more than the limit of %d", len(b), maxReceiptSize)
+		return nil, failure.New(failure.ErrMalformed, "the receipt is %d bytes, more than the limit of %d", len(b), maxReceiptSize)
 	}
 	c, err := jcs.Canonicalize(b)
 	if err != nil {
-		return nil, wrap(ErrMalformed, err, "the receipt is not valid JSON (%v)", err)
+		return nil, failure.Wrap(failure.ErrMalformed, err, "the receipt is not valid JSON (%v)", err)
 	}
 	if !bytes.Equal(c, b) {
-		return nil, fail(ErrNotCanonical, "the receipt is not in RFC 8785 canonical form")
+		return nil, failure.New(failure.ErrNotCanonical, "the receipt is not in RFC 8785 canonical form")
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var r Receipt
 	if err := d.Decode(&r); err != nil {
-		return nil, wrap(ErrMalformed, err, "the receipt does not have the receipt shape (%v)", err)
+		return nil, failure.Wrap(failure.ErrMalformed, err, "the receipt does not have the receipt shape (%v)", err)
 	}
 	if again, err := r.Marshal(); err != nil || !bytes.Equal(again, b) {
-		return nil, fail(ErrNotCanonical, "the receipt is canonical JSON but not the canonical encoding of its fields")
+		return nil, failure.New(failure.ErrNotCanonical, "the receipt is canonical JSON but not the canonical encoding of its fields")
 	}
 	return &r, nil
 }
@@ -265,59 +267,59 @@ func (r *Receipt) Verify(issuer string) error {
 	switch r.Version {
 	case ReceiptVersionSingle:
 		if r.Nonce != "" || r.Batch != nil {
-			return fail(ErrMalformed, "a version 1 receipt has no nonce and no batch")
+			return failure.New(failure.ErrMalformed, "a version 1 receipt has no nonce and no batch")
 		}
 	case ReceiptVersion:
-		if !isLowerHex(r.Nonce, 2*receiptNonceSize) {
-			return fail(ErrMalformed, "the receipt's nonce is not %d lower-case hex digits", 2*receiptNonceSize)
+		if !field.IsLowerHex(r.Nonce, 2*NonceSize) {
+			return failure.New(failure.ErrMalformed, "the receipt's nonce is not %d lower-case hex digits", 2*NonceSize)
 		}
 		if r.Batch == nil {
-			return fail(ErrMalformed, "the receipt has no batch")
+			return failure.New(failure.ErrMalformed, "the receipt has no batch")
 		}
 		if r.Batch.Size == 0 || r.Batch.Size > MaxReceiptBatch || r.Batch.Index >= r.Batch.Size {
-			return fail(ErrMalformed, "the receipt's batch position %d of %d is impossible (size 1 to %d, index below size)",
+			return failure.New(failure.ErrMalformed, "the receipt's batch position %d of %d is impossible (size 1 to %d, index below size)",
 				r.Batch.Index, r.Batch.Size, MaxReceiptBatch)
 		}
 		if r.Batch.Path == nil {
-			return fail(ErrMalformed, "the receipt's batch has no path")
+			return failure.New(failure.ErrMalformed, "the receipt's batch has no path")
 		}
 	default:
-		return fail(ErrMalformed, "the receipt has version %d, but this verifier reads versions %d and %d",
+		return failure.New(failure.ErrMalformed, "the receipt has version %d, but this verifier reads versions %d and %d",
 			r.Version, ReceiptVersionSingle, ReceiptVersion)
 	}
 	if r.Asset == "" || len(r.Asset) > sumtree.MaxAssetCodeLen {
-		return fail(ErrMalformed, "the receipt's asset code is not 1 to %d bytes long", sumtree.MaxAssetCodeLen)
+		return failure.New(failure.ErrMalformed, "the receipt's asset code is not 1 to %d bytes long", sumtree.MaxAssetCodeLen)
 	}
 	if r.Account == "" || len(r.Account) > sumtree.MaxIDLen {
-		return fail(ErrMalformed, "the receipt's account id is not 1 to %d bytes long", sumtree.MaxIDLen)
+		return failure.New(failure.ErrMalformed, "the receipt's account id is not 1 to %d bytes long", sumtree.MaxIDLen)
 	}
 	if uint64(r.Balance) > sumtree.MaxSum {
-		return fail(ErrMalformed, "the receipt's balance exceeds the maximum sum")
+		return failure.New(failure.ErrMalformed, "the receipt's balance exceeds the maximum sum")
 	}
-	if _, err := ParseTime(r.Time); err != nil {
+	if _, err := field.ParseTime(r.Time); err != nil {
 		return err
 	}
 	if issuer != "" && r.IssuerKey != issuer {
-		return fail(ErrSignature, "the receipt is signed by issuer key %s, not by the expected %s", r.IssuerKey, issuer)
+		return failure.New(failure.ErrSignature, "the receipt is signed by issuer key %s, not by the expected %s", r.IssuerKey, issuer)
 	}
 	key, err := sig.ParseKey(r.IssuerKey)
 	if err != nil {
-		return fail(ErrMalformed, "the receipt's issuer key %q is not a BIP-340 x-only key in 64 lower-case hex digits", r.IssuerKey)
+		return failure.New(failure.ErrMalformed, "the receipt's issuer key %q is not a BIP-340 x-only key in 64 lower-case hex digits", r.IssuerKey)
 	}
 	s, err := sig.ParseSignature(r.Signature)
 	if err != nil {
-		return fail(ErrSignature, "the receipt's signature is missing or is not 128 lower-case hex digits")
+		return failure.New(failure.ErrSignature, "the receipt's signature is missing or is not 128 lower-case hex digits")
 	}
 	h, err := r.SignedDigest()
-	var e *Error
+	var e *failure.Error
 	if errors.As(err, &e) {
 		return e
 	}
 	if err != nil {
-		return wrap(ErrMalformed, err, "the receipt hash cannot be computed (%v)", err)
+		return failure.Wrap(failure.ErrMalformed, err, "the receipt hash cannot be computed (%v)", err)
 	}
 	if err := sig.Verify(key, h, s); err != nil {
-		return wrap(ErrSignature, err, "the receipt's signature does not verify under issuer key %s", r.IssuerKey)
+		return failure.Wrap(failure.ErrSignature, err, "the receipt's signature does not verify under issuer key %s", r.IssuerKey)
 	}
 	return nil
 }
