@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/rpcserver"
@@ -255,7 +256,7 @@ func (b *priceBook) restore(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("manual %s price #%d: coefficient %q is not a number", r.Currency, r.Seq, r.Coefficient)
 		}
-		m := oracle.Manual{Price: oracle.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
+		m := oracle.Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
 			SetAt: time.UnixMicro(r.SetAt)}
 		if r.Until != 0 {
 			m.Until = time.UnixMicro(r.Until)
