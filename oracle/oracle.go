@@ -487,10 +487,7 @@ func deviationBps(p, m money.Price) int64 {
 	a, b := money.AlignScale(p, m)
 	d := new(big.Int).Sub(a, b)
 	d.Abs(d).Mul(d, big.NewInt(BasisPoints))
-	q, r := new(big.Int).QuoRem(d, b, new(big.Int))
-	if r.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
-	}
+	q := money.Round(new(big.Rat).SetFrac(d, b), money.Ceil)
 	if !q.IsInt64() {
 		return 1<<63 - 1
 	}

@@ -10,9 +10,6 @@ import (
 	"github.com/kosh-reserve/kosh/money"
 )
 
-// SatsPerBTC is the number of satoshis in one bitcoin.
-const SatsPerBTC = money.SatsPerBTC
-
 // Price is the price of one bitcoin in a fiat currency, in fixed point:
 // Coefficient / 10^Scale whole units of the currency (e.g. rupees) per BTC
 // (Value, a money.Price), with where it came from. Never a float.
