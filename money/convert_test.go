@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,34 @@ func TestConversionsAgainstIssuer(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestExactValues: SatsInUnits values at a zero price (nothing is worth
+// anything) but UnitsInSats cannot divide by it; neither takes a missing
+// or negative price.
+func TestExactValues(t *testing.T) {
+	zero := Price{Coefficient: new(big.Int), Scale: 2}
+	if v, err := SatsInUnits(5, zero, 2); err != nil || v.Sign() != 0 {
+		t.Errorf("SatsInUnits at zero = %v, %v", v, err)
+	}
+	if v, err := SatsInUnits(50, MustPrice("6543210.12"), 2); err != nil || v.RatString() != "163580253/500000" {
+		t.Errorf("SatsInUnits(50) = %v, %v", v, err)
+	}
+	for _, p := range []Price{{}, {Coefficient: big.NewInt(-1)}} {
+		if v, err := SatsInUnits(1, p, 2); !errors.Is(err, ErrInvalidPrice) {
+			t.Errorf("SatsInUnits at %s = %v, %v", p, v, err)
+		}
+	}
+	for _, p := range []Price{{}, zero, {Coefficient: big.NewInt(-1)}} {
+		if v, err := UnitsInSats(1, p, 2); !errors.Is(err, ErrInvalidPrice) {
+			t.Errorf("UnitsInSats at %s = %v, %v", p, v, err)
+		}
+	}
+	if got := Pow10(40).String(); got != "1"+strings.Repeat("0", 40) || Pow10(0).Int64() != 1 || Pow10(-3).Int64() != 1 {
+		t.Errorf("Pow10 = %s", got)
+	}
+	if a, b := AlignScale(MustPrice("1.5"), MustPrice("2.25")); a.Int64() != 150 || b.Int64() != 225 {
+		t.Errorf("AlignScale = %s, %s", a, b)
 	}
 }
