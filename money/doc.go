@@ -41,7 +41,9 @@
 // # The verifier's copy
 //
 // The attestation verifier (proofs/attest) must stay importable without the
-// server, so it keeps its own copy of the units-to-sats rule. The two are
-// pinned together by testdata/money/vectors.json, which the tests of both
-// packages read: zero, the int64 limits, rounding boundaries and overflow.
+// server, so it keeps its own copy of the units-to-sats rule, of rounding up
+// and of a source's deviation from a price (DeviationBps, the spread). The
+// two are pinned together by testdata/money/vectors.json, which the tests of
+// both packages read: zero, the int64 limits, rounding boundaries, overflow
+// and refused inputs.
 package money

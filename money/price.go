@@ -23,6 +23,8 @@ const (
 	MaxDecimals = 18
 	// maxPriceText bounds the length of a price's text before it is parsed.
 	maxPriceText = 64
+	// basisPoints is one whole in basis points.
+	basisPoints = 10_000
 	// maxExponent bounds the absolute value of an exponent in a price's text.
 	maxExponent = 100
 )
@@ -134,6 +136,20 @@ func AlignScale(p, q Price) (*big.Int, *big.Int) {
 		b.Mul(b, Pow10(int(p.Scale-q.Scale)))
 	}
 	return a, b
+}
+
+// DeviationBps returns |p − m| / m in basis points, rounded up (saturating
+// at the largest int64): how far a source's price p lies from the quoted
+// price m, which must be positive.
+func DeviationBps(p, m Price) int64 {
+	a, b := AlignScale(p, m)
+	d := new(big.Int).Sub(a, b)
+	d.Abs(d).Mul(d, big.NewInt(basisPoints))
+	q := Round(new(big.Rat).SetFrac(d, b), Ceil)
+	if !q.IsInt64() {
+		return 1<<63 - 1
+	}
+	return q.Int64()
 }
 
 // MarshalJSON encodes p as a JSON string holding its decimal text (strings,

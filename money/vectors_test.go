@@ -23,6 +23,19 @@ type vectorFile struct {
 	UnitsToSats []convVector  `json:"units_to_sats"`
 	SatsToUnits []convVector  `json:"sats_to_units"`
 	Round       []roundVector `json:"round"`
+	Deviation   []devVector   `json:"deviation_bps"`
+}
+
+// devVector is a source's price against the quoted price, both
+// coefficient / 10^scale, and Bps = ceil(|source − price| × 10000 / price)
+// as a decimal of any size (beyond int64, DeviationBps saturates and the
+// verifier refuses the spread).
+type devVector struct {
+	Price       string `json:"price_coefficient"`
+	PriceScale  int    `json:"price_scale"`
+	Source      string `json:"source_coefficient"`
+	SourceScale int    `json:"source_scale"`
+	Bps         string `json:"bps"`
 }
 
 // convVector is one conversion: Amount (units or sats) at the price
@@ -63,6 +76,7 @@ var vectorInputs = vectorFile{
 		"exact is the reduced fraction; floor and ceil are it rounded down and up. A checked conversion returns them when they fit in int64 and fails with an overflow otherwise.",
 		"Liabilities become sats rounded up (ceil); reserves become units rounded down (floor): always against the issuer.",
 		"error names an input refused instead: negative, invalid_price (coefficient not positive), out_of_range (scale or decimals above 18).",
+		"deviation_bps: ceil(|source − price| × 10000 / price), the spread of an oracle source from the quoted price; beyond int64 the oracle saturates and the verifier refuses the spread.",
 		"Regenerate with: go test ./money -run TestVectors -update",
 	},
 	UnitsToSats: []convVector{
@@ -105,6 +119,17 @@ var vectorInputs = vectorFile{
 		{Num: "-7", Den: "1"}, {Num: "1", Den: "1000000000000000000000000000000"},
 		{Num: "9223372036854775808", Den: "1"}, {Num: "18446744073709551615", Den: "2"},
 		{Num: "-1", Den: "3"},
+	},
+	Deviation: []devVector{
+		{Price: "10000", Source: "10000"},
+		{Price: "150", PriceScale: 2, Source: "15", SourceScale: 1},
+		{Price: "10000", Source: "10100"},
+		{Price: "10000", Source: "1010001", SourceScale: 2},
+		{Price: "10000", Source: "989999", SourceScale: 2},
+		{Price: "654321012", PriceScale: 2, Source: "6540000", SourceScale: 0},
+		{Price: "1", Source: "922337203685478"},
+		{Price: "1", Source: "922337203685479"},
+		{Price: "1", PriceScale: 18, Source: "999999999999999999999999999999"},
 	},
 }
 
@@ -154,6 +179,14 @@ func TestVectors(t *testing.T) {
 			fl, ce := floorCeil(rat(f.Round[i].Num + "/" + f.Round[i].Den))
 			f.Round[i].Floor, f.Round[i].Ceil = fl.String(), ce.String()
 		}
+		for i := range f.Deviation {
+			v := &f.Deviation[i]
+			p, q := rat(fmt.Sprintf("%se-%d", v.Price, v.PriceScale)), rat(fmt.Sprintf("%se-%d", v.Source, v.SourceScale))
+			d := new(big.Rat).Sub(q, p)
+			d.Abs(d).Mul(d, rat("10000")).Quo(d, p)
+			_, ce := floorCeil(d)
+			v.Bps = ce.String()
+		}
 		b, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +203,7 @@ func TestVectors(t *testing.T) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.UnitsToSats) == 0 || len(f.SatsToUnits) == 0 || len(f.Round) == 0 {
+	if len(f.UnitsToSats) == 0 || len(f.SatsToUnits) == 0 || len(f.Round) == 0 || len(f.Deviation) == 0 {
 		t.Fatal("empty vector file")
 	}
 	for _, v := range f.UnitsToSats {
@@ -183,6 +216,18 @@ func TestVectors(t *testing.T) {
 		r := rat(v.Num + "/" + v.Den)
 		if fl, ce := Round(r, Floor), Round(r, Ceil); fl.String() != v.Floor || ce.String() != v.Ceil {
 			t.Errorf("Round(%s/%s) = %s, %s; want %s, %s", v.Num, v.Den, fl, ce, v.Floor, v.Ceil)
+		}
+	}
+	for _, v := range f.Deviation {
+		p, _ := new(big.Int).SetString(v.Price, 10)
+		q, _ := new(big.Int).SetString(v.Source, 10)
+		want, _ := new(big.Int).SetString(v.Bps, 10)
+		if !want.IsInt64() {
+			want.SetInt64(1<<63 - 1)
+		}
+		got := DeviationBps(Price{Coefficient: q, Scale: uint8(v.SourceScale)}, Price{Coefficient: p, Scale: uint8(v.PriceScale)})
+		if got != want.Int64() {
+			t.Errorf("DeviationBps(%se-%d, %se-%d) = %d, want %s", v.Source, v.SourceScale, v.Price, v.PriceScale, got, want)
 		}
 	}
 }

@@ -425,7 +425,7 @@ func (o *Oracle) Current() Quote {
 	for k, i := range fresh {
 		if agree[k] {
 			q.Sources[i].Contributing = true
-			q.SpreadBps = max(q.SpreadBps, deviationBps(prices[k], price))
+			q.SpreadBps = max(q.SpreadBps, money.DeviationBps(prices[k], price))
 		}
 	}
 	q.Price = money.Price{Coefficient: new(big.Int).Set(price.Coefficient), Scale: price.Scale}
@@ -445,7 +445,7 @@ func aggregate(prices []money.Price, names []string, minSources int, spreadBps i
 			agree[k] = true
 			agreed = append(agreed, p)
 		} else {
-			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", names[k], p, fmtBps(deviationBps(p, med))))
+			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", names[k], p, fmtBps(money.DeviationBps(p, med))))
 		}
 	}
 	if len(agreed) < minSources || 2*len(agreed) <= len(prices) {
@@ -477,21 +477,6 @@ func withinBps(p, m money.Price, bps int64) bool {
 	d := new(big.Int).Sub(a, b)
 	d.Abs(d).Mul(d, big.NewInt(BasisPoints))
 	return d.Cmp(new(big.Int).Mul(b, big.NewInt(bps))) <= 0
-}
-
-// DeviationBps returns |p − m| / m in basis points, rounded up (saturating
-// at the largest int64).
-func DeviationBps(p, m money.Price) int64 { return deviationBps(p, m) }
-
-func deviationBps(p, m money.Price) int64 {
-	a, b := money.AlignScale(p, m)
-	d := new(big.Int).Sub(a, b)
-	d.Abs(d).Mul(d, big.NewInt(BasisPoints))
-	q := money.Round(new(big.Rat).SetFrac(d, b), money.Ceil)
-	if !q.IsInt64() {
-		return 1<<63 - 1
-	}
-	return q.Int64()
 }
 
 func fmtBps(bps int64) string {

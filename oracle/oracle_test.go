@@ -441,7 +441,7 @@ func TestMedianAndDeviation(t *testing.T) {
 	if !withinBps(money.MustPrice("10100"), m, 100) || !withinBps(money.MustPrice("9900"), m, 100) || withinBps(money.MustPrice("10100.01"), m, 100) || withinBps(money.MustPrice("9899.99"), m, 100) {
 		t.Error("spread boundary")
 	}
-	if DeviationBps(money.MustPrice("10100"), m) != 100 || DeviationBps(money.MustPrice("10100.01"), m) != 101 || DeviationBps(m, m) != 0 {
+	if money.DeviationBps(money.MustPrice("10100"), m) != 100 || money.DeviationBps(money.MustPrice("10100.01"), m) != 101 || money.DeviationBps(m, m) != 0 {
 		t.Error("DeviationBps")
 	}
 }

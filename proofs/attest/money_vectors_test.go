@@ -26,7 +26,8 @@ type moneyVector struct {
 }
 
 // TestMoneyVectors checks RequiredSats, computeCoverage and ceilRat against
-// the units_to_sats and round vectors. (The verifier converts liabilities to
+// the units_to_sats and round vectors, and checkSources' spread against the
+// deviation_bps vectors. (The verifier converts liabilities to
 // sats only; sats_to_units is money's alone.)
 func TestMoneyVectors(t *testing.T) {
 	b, err := os.ReadFile(moneyVectors)
@@ -36,11 +37,18 @@ func TestMoneyVectors(t *testing.T) {
 	var f struct {
 		UnitsToSats []moneyVector `json:"units_to_sats"`
 		Round       []struct{ Num, Den, Ceil string }
+		Deviation   []struct {
+			Price       string `json:"price_coefficient"`
+			PriceScale  int    `json:"price_scale"`
+			Source      string `json:"source_coefficient"`
+			SourceScale int    `json:"source_scale"`
+			Bps         string `json:"bps"`
+		} `json:"deviation_bps"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.UnitsToSats) == 0 || len(f.Round) == 0 {
+	if len(f.UnitsToSats) == 0 || len(f.Round) == 0 || len(f.Deviation) == 0 {
 		t.Fatal("no vectors")
 	}
 	for _, v := range f.UnitsToSats {
@@ -93,6 +101,35 @@ func TestMoneyVectors(t *testing.T) {
 		}
 		if got := ceilRat(r); got.String() != v.Ceil {
 			t.Errorf("ceilRat(%s/%s) = %s, want %s", v.Num, v.Den, got, v.Ceil)
+		}
+	}
+	for _, v := range f.Deviation {
+		// Two sources at the price and the deviating one: the lower median
+		// is the price, and the spread is the deviation.
+		pc, _ := new(big.Int).SetString(v.Price, 10)
+		sc, _ := new(big.Int).SetString(v.Source, 10)
+		const tm = "2026-01-01T00:00:00Z"
+		pr := Price{Currency: "XXX", Coefficient: NewBigInt(pc), Scale: v.PriceScale, Time: tm, Sources: []PriceSource{
+			{Name: "a", Coefficient: NewBigInt(pc), Scale: v.PriceScale, Time: tm},
+			{Name: "b", Coefficient: NewBigInt(pc), Scale: v.PriceScale, Time: tm},
+			{Name: "c", Coefficient: NewBigInt(sc), Scale: v.SourceScale, Time: tm},
+		}}
+		want, _ := new(big.Int).SetString(v.Bps, 10)
+		if !want.IsInt64() {
+			if p := pr.checkSources("X", nil); len(p) != 1 || !errors.Is(p[0], ErrMalformed) {
+				t.Errorf("source %se-%d at %se-%d: %v; want a spread beyond any", v.Source, v.SourceScale, v.Price, v.PriceScale, p)
+			}
+			continue
+		}
+		pr.SpreadBps = want.Int64()
+		if p := pr.checkSources("X", nil); len(p) != 0 {
+			t.Errorf("source %se-%d at %se-%d, spread %d: %v", v.Source, v.SourceScale, v.Price, v.PriceScale, pr.SpreadBps, p)
+		}
+		if pr.SpreadBps < 1<<63-1 {
+			pr.SpreadBps++
+			if p := pr.checkSources("X", nil); len(p) != 1 || !errors.Is(p[0], ErrSum) {
+				t.Errorf("source %se-%d at %se-%d, spread %d accepted: %v", v.Source, v.SourceScale, v.Price, v.PriceScale, pr.SpreadBps, p)
+			}
 		}
 	}
 }
