@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"fmt"
+	"github.com/kosh-reserve/kosh/money"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -20,13 +21,13 @@ func TestAggregateLiarsProperty(t *testing.T) {
 		base := rng.Int64N(1_000_000_000_000) + 1_000_000 // coefficient at scale 4
 		h := 1 + rng.IntN(6)
 		l := rng.IntN(h)
-		var prices []Price
+		var prices []money.Price
 		var names []string
 		honest := map[int]bool{}
-		lo, hi := Price{}, Price{}
+		lo, hi := money.Price{}, money.Price{}
 		for i := range h {
 			c := base + base*int64(rng.IntN(61)-30)/10_000
-			p := Price{Coefficient: big.NewInt(c), Scale: 4}
+			p := money.Price{Coefficient: big.NewInt(c), Scale: 4}
 			prices = append(prices, p)
 			names = append(names, fmt.Sprintf("h%d", i))
 			honest[len(prices)-1] = true
@@ -47,7 +48,7 @@ func TestAggregateLiarsProperty(t *testing.T) {
 			default: // extreme low
 				c = 1 + rng.Int64N(10)
 			}
-			prices = append(prices, Price{Coefficient: big.NewInt(c), Scale: uint8(rng.IntN(5))})
+			prices = append(prices, money.Price{Coefficient: big.NewInt(c), Scale: uint8(rng.IntN(5))})
 			names = append(names, fmt.Sprintf("l%d", i))
 		}
 		rng.Shuffle(len(prices), func(i, j int) {
@@ -65,7 +66,7 @@ func TestAggregateLiarsProperty(t *testing.T) {
 			t.Fatalf("iter %d: price %s outside the honest range [%s, %s]", iter, price, lo, hi)
 		}
 		med := Median(prices)
-		var contrib []Price
+		var contrib []money.Price
 		for k, p := range prices {
 			if honest[k] && !agree[k] {
 				t.Fatalf("iter %d: honest %s excluded", iter, p)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/reserve"
 )
 
@@ -103,7 +104,7 @@ func (b *Book) Restore(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("manual %s price #%d: coefficient %q is not a number", r.Currency, r.Seq, r.Coefficient)
 		}
-		m := Manual{Price: Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
+		m := Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
 			SetAt: time.UnixMicro(r.SetAt)}
 		if r.Until != 0 {
 			m.Until = time.UnixMicro(r.Until)

@@ -1,37 +1,11 @@
 // Package oracle prices bitcoin in a fiat currency (e.g. INR per BTC) for
-// fiat-pegged assets: it polls HTTP(S) JSON price sources, aggregates their
-// prices into a Quote, and converts between sats and asset base units with
-// exact integer arithmetic. It depends on the standard library only and
-// knows nothing of the ledger, the reserves or gRPC.
+// fiat-pegged assets: it polls HTTP(S) JSON price sources and aggregates
+// their prices into a Quote. It depends on the standard library and money
+// only, and knows nothing of the ledger, the reserves or gRPC.
 //
-// # Prices
-//
-// A Price is fixed point, never a float: Coefficient / 10^Scale whole
-// currency units per BTC, the coefficient-and-scale form of Taproot
-// Assets' price oracle RPC. ParsePrice accepts the JSON number grammar
-// without a sign ("6543210.12", "6.54321012e6"), from a JSON number or a
-// JSON string; it rejects empty text, signs, NaN, Infinity, zero, more than
-// MaxDigits (30) significant digits, more than MaxScale (18) decimal places
-// and exponents beyond ±100, with an error wrapping ErrInvalidPrice.
-//
-// # Conversions and rounding
-//
-// With an asset of d decimals (INR paise: d = 2) and price c / 10^s:
-//
-//	SatsToUnits: units = sats × c × 10^d / (10^8 × 10^s)
-//	UnitsToSats: sats  = units × 10^8 × 10^s / (10^d × c)
-//
-// Both are computed exactly with math/big and rounded once, at the end, in
-// the direction the caller names — there is no default Rounding, so every
-// call site states it. The rule is: always against the issuer.
-//
-//   - Reserves valued in asset units (what the issuer holds): Floor.
-//   - Liabilities converted to the sats that must back them (what the
-//     issuer owes): Ceil.
-//
-// So coverage is never overstated by rounding, by even one base unit or
-// one sat. Negative amounts, decimals above MaxDecimals and results beyond
-// int64 (ErrOverflow) are errors.
+// Prices are money.Price values (fixed point, never a float), parsed from a
+// source's JSON number or string with money.ParsePrice; converting between
+// sats and asset base units, and its rounding rules, are money's too.
 //
 // # Sources
 //

@@ -10,17 +10,6 @@ import (
 	"github.com/kosh-reserve/kosh/oracle"
 )
 
-// Converting at a price, always rounding against the issuer.
-func ExampleSatsToUnits() {
-	price, _ := oracle.ParsePrice("6543210.12") // INR per BTC
-	// Reserves of 50 sats are worth 327.160506 paise: valued down.
-	paise, _ := oracle.SatsToUnits(50, price, 2, oracle.Floor)
-	// A liability of 100 paise (1 rupee) needs 15.28... sats: rounded up.
-	sats, _ := oracle.UnitsToSats(100, price, 2, oracle.Ceil)
-	fmt.Println(paise, sats)
-	// Output: 327 16
-}
-
 // An oracle over three loopback sources, one of them lying.
 func ExampleOracle() {
 	serve := func(body string) *httptest.Server {

@@ -3,54 +3,9 @@ package oracle
 import (
 	"bytes"
 	"encoding/json"
-	"math/big"
 	"strings"
 	"testing"
 )
-
-// FuzzParsePrice checks ParsePrice against math/big's decimal parser: an
-// accepted text is a positive value equal to big.Rat's reading of it, within
-// the limits, and its String form parses back to the same value and scale.
-func FuzzParsePrice(f *testing.F) {
-	for _, s := range []string{"6543210.12", "6.54321012e6", "1E+3", "0.0001", "1e-18", "0", "-1", "NaN", "Infinity", "01", "1e101", "123456789012345678901234567890", "1.", ".5", "1e-19", "100e-20"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePrice(s)
-		if err != nil {
-			if p.Coefficient != nil {
-				t.Fatalf("error %v with a price", err)
-			}
-			return
-		}
-		if err := p.Validate(); err != nil {
-			t.Fatalf("ParsePrice(%q) = %v, invalid: %v", s, p, err)
-		}
-		r, ok := new(big.Rat).SetString(s)
-		if !ok {
-			t.Fatalf("ParsePrice accepted %q which big.Rat rejects", s)
-		}
-		if r.Cmp(p.Rat()) != 0 {
-			t.Fatalf("ParsePrice(%q) = %s, big.Rat says %s", s, p, r.FloatString(20))
-		}
-		q, err := ParsePrice(p.String())
-		if err != nil || q.Cmp(p) != 0 || q.Scale != p.Scale {
-			t.Fatalf("round trip of %q via %q: %v, %v", s, p.String(), q, err)
-		}
-		if b, err := p.MarshalJSON(); err == nil {
-			if q, err := ParsePriceJSON(b); err != nil || q.Cmp(p) != 0 {
-				t.Fatalf("JSON round trip of %q: %v, %v", s, q, err)
-			}
-		}
-		// Conversions must never panic and must bracket each other.
-		fl, e1 := SatsToUnits(123456789, p, 2, Floor)
-		ce, e2 := SatsToUnits(123456789, p, 2, Ceil)
-		if e1 == nil && e2 == nil && (ce < fl || ce-fl > 1) {
-			t.Fatalf("floor %d ceil %d", fl, ce)
-		}
-		_, _ = UnitsToSats(123456789, p, 2, Ceil)
-	})
-}
 
 // FuzzPointer checks that ParsePointer and String round-trip, that
 // evaluation never panics on any document, and that evaluating the pointer

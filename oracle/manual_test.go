@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"context"
+	"github.com/kosh-reserve/kosh/money"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func TestApplyManualRecord(t *testing.T) {
 	clk := &fixedClock{t: epoch}
 	o := newTestOracle(t, clk, 1, 100)
 	setAt := epoch.Add(-time.Hour)
-	m := Manual{Price: MustPrice("6000000.00"), By: "pricer macaroon 01", Reason: "exchanges down", SetAt: setAt,
+	m := Manual{Price: money.MustPrice("6000000.00"), By: "pricer macaroon 01", Reason: "exchanges down", SetAt: setAt,
 		Until: epoch.Add(time.Hour)}
 	if err := o.ApplyManual(m); err != nil {
 		t.Fatal(err)
@@ -25,9 +26,9 @@ func TestApplyManualRecord(t *testing.T) {
 		t.Errorf("PriceTime %s, want the set time %s", q.PriceTime(), setAt)
 	}
 	for _, bad := range []Manual{
-		{Price: MustPrice("1"), By: " "},
-		{Price: Price{}, By: "x"},
-		{Price: MustPrice("1"), By: "x", Until: epoch},
+		{Price: money.MustPrice("1"), By: " "},
+		{Price: money.Price{}, By: "x"},
+		{Price: money.MustPrice("1"), By: "x", Until: epoch},
 	} {
 		if err := o.CheckManual(bad); err == nil {
 			t.Errorf("CheckManual(%+v) accepted", bad)

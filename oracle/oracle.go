@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kosh-reserve/kosh/money"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -21,6 +22,9 @@ const (
 	DefaultMaxAge = 5 * time.Minute
 	// BasisPoints is one whole in basis points.
 	BasisPoints = 10_000
+	// MaxScale bounds a source's Exponent: a quoted number is scaled by at
+	// most 10^±MaxScale, the largest scale of a money.Price.
+	MaxScale = money.MaxScale
 )
 
 // ErrStale is wrapped by Quote.Usable when the quote cannot be used.
@@ -53,7 +57,7 @@ type Quote struct {
 	// Currency is the configured quote currency.
 	Currency string
 	// Price is the aggregated (or manual) price; zero when Stale.
-	Price Price
+	Price money.Price
 	// Time is when the quote was computed (the oracle's clock).
 	Time time.Time
 	// Stale is true when no price may be used; Reason says why.
@@ -88,7 +92,7 @@ type SourceQuote struct {
 	Name string
 	// Price and Time are the source's last good price and its time (zero
 	// if it never answered well).
-	Price Price
+	Price money.Price
 	Time  time.Time
 	// Fresh is true when Price exists and is no older than MaxAge.
 	Fresh bool
@@ -101,13 +105,13 @@ type SourceQuote struct {
 
 // Usable returns the quote's price, or an error wrapping ErrStale with the
 // reason.
-func (q Quote) Usable() (Price, error) {
+func (q Quote) Usable() (money.Price, error) {
 	if q.Stale || q.Price.IsZero() {
 		cur := q.Currency
 		if cur == "" {
 			cur = "the"
 		}
-		return Price{}, fmt.Errorf("%w: no usable %s price: %s", ErrStale, cur, q.Reason)
+		return money.Price{}, fmt.Errorf("%w: no usable %s price: %s", ErrStale, cur, q.Reason)
 	}
 	return q.Price, nil
 }
@@ -145,14 +149,14 @@ type Oracle struct {
 }
 
 type sourceState struct {
-	price    Price
+	price    money.Price
 	time     time.Time
 	lastErr  error
 	attempts int
 }
 
 type manualPrice struct {
-	price  Price
+	price  money.Price
 	by     string
 	reason string
 	setAt  time.Time
@@ -162,7 +166,7 @@ type manualPrice struct {
 // Manual is a manual price with its record: who set it, why, when, and
 // until when (zero: until cleared).
 type Manual struct {
-	Price  Price
+	Price  money.Price
 	By     string
 	Reason string
 	// SetAt is when it was set; zero means now. A daemon restoring a
@@ -264,7 +268,7 @@ func (o *Oracle) Run(ctx context.Context) error {
 // fetch keeps the source's last good price, which ages out after MaxAge.
 func (o *Oracle) Poll(ctx context.Context) {
 	type result struct {
-		price Price
+		price money.Price
 		time  time.Time
 		err   error
 	}
@@ -302,7 +306,7 @@ func (o *Oracle) Poll(ctx context.Context) {
 // SetManual overrides the sources with price p, set by the named person or
 // key, until the given time (zero: until ClearManual). The override is
 // reported in every quote as Manual with its author and times.
-func (o *Oracle) SetManual(p Price, by string, until time.Time) error {
+func (o *Oracle) SetManual(p money.Price, by string, until time.Time) error {
 	return o.ApplyManual(Manual{Price: p, By: by, Until: until})
 }
 
@@ -332,7 +336,7 @@ func (o *Oracle) ApplyManual(m Manual) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.manual = &manualPrice{price: Price{Coefficient: new(big.Int).Set(m.Price.Coefficient), Scale: m.Price.Scale},
+	o.manual = &manualPrice{price: money.Price{Coefficient: new(big.Int).Set(m.Price.Coefficient), Scale: m.Price.Scale},
 		by: m.By, reason: m.Reason, setAt: setAt, until: m.Until}
 	o.log.Info("manual price set", "currency", o.cfg.Currency, "price", m.Price.String(), "by", m.By,
 		"reason", m.Reason, "until", m.Until)
@@ -351,7 +355,7 @@ func (o *Oracle) ClearManual() {
 
 // Price returns the current usable price (Current().Usable()), for callers
 // that need only the price or an error saying why there is none.
-func (o *Oracle) Price() (Price, error) { return o.Current().Usable() }
+func (o *Oracle) Price() (money.Price, error) { return o.Current().Usable() }
 
 // Current computes the quote now, from memory (it never blocks on a
 // source). See the package documentation for the rules.
@@ -367,7 +371,7 @@ func (o *Oracle) Current() Quote {
 		st := o.states[i]
 		sq := SourceQuote{Name: s.Name(), Time: st.time}
 		if !st.price.IsZero() {
-			sq.Price = Price{Coefficient: new(big.Int).Set(st.price.Coefficient), Scale: st.price.Scale}
+			sq.Price = money.Price{Coefficient: new(big.Int).Set(st.price.Coefficient), Scale: st.price.Scale}
 		}
 		if st.lastErr != nil {
 			sq.Err = st.lastErr.Error()
@@ -393,7 +397,7 @@ func (o *Oracle) Current() Quote {
 		q.Sources[i] = sq
 	}
 	if m := o.manual; m != nil && (m.until.IsZero() || now.Before(m.until)) {
-		q.Price = Price{Coefficient: new(big.Int).Set(m.price.Coefficient), Scale: m.price.Scale}
+		q.Price = money.Price{Coefficient: new(big.Int).Set(m.price.Coefficient), Scale: m.price.Scale}
 		q.Manual, q.ManualBy, q.ManualSetAt, q.ManualUntil, q.ManualReason = true, m.by, m.setAt, m.until, m.reason
 		return q
 	}
@@ -409,7 +413,7 @@ func (o *Oracle) Current() Quote {
 		return stale(fmt.Sprintf("%s of %d %s fresh (min %d): %s",
 			countWord(len(fresh)), n, isAre(len(fresh), "source"), o.cfg.MinSources, strings.Join(notFresh, "; ")))
 	}
-	prices := make([]Price, len(fresh))
+	prices := make([]money.Price, len(fresh))
 	names := make([]string, len(fresh))
 	for k, i := range fresh {
 		prices[k], names[k] = o.states[i].price, o.sources[i].Name()
@@ -421,27 +425,27 @@ func (o *Oracle) Current() Quote {
 	for k, i := range fresh {
 		if agree[k] {
 			q.Sources[i].Contributing = true
-			q.SpreadBps = max(q.SpreadBps, deviationBps(prices[k], price))
+			q.SpreadBps = max(q.SpreadBps, money.DeviationBps(prices[k], price))
 		}
 	}
-	q.Price = Price{Coefficient: new(big.Int).Set(price.Coefficient), Scale: price.Scale}
+	q.Price = money.Price{Coefficient: new(big.Int).Set(price.Coefficient), Scale: price.Scale}
 	return q
 }
 
 // aggregate applies steps 3 and 4 of the package rules to the fresh
 // prices (named for the reason): it returns the quoted price and which
 // prices contribute, or a non-empty reason why there is no price.
-func aggregate(prices []Price, names []string, minSources int, spreadBps int64) (Price, []bool, string) {
+func aggregate(prices []money.Price, names []string, minSources int, spreadBps int64) (money.Price, []bool, string) {
 	med := lowerMedian(prices)
 	agree := make([]bool, len(prices))
-	var agreed []Price
+	var agreed []money.Price
 	var outliers []string
 	for k, p := range prices {
 		if withinBps(p, med, spreadBps) {
 			agree[k] = true
 			agreed = append(agreed, p)
 		} else {
-			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", names[k], p, fmtBps(deviationBps(p, med))))
+			outliers = append(outliers, fmt.Sprintf("source %s: %s is %s from the median", names[k], p, fmtBps(money.DeviationBps(p, med))))
 		}
 	}
 	if len(agreed) < minSources || 2*len(agreed) <= len(prices) {
@@ -449,7 +453,7 @@ func aggregate(prices []Price, names []string, minSources int, spreadBps int64) 
 		if len(agreed) >= minSources {
 			need = "a strict majority of fresh sources is needed"
 		}
-		return Price{}, nil, fmt.Sprintf("only %d of %d fresh sources agree within %s of the median %s (%s): %s",
+		return money.Price{}, nil, fmt.Sprintf("only %d of %d fresh sources agree within %s of the median %s (%s): %s",
 			len(agreed), len(prices), fmtBps(spreadBps), med, need, strings.Join(outliers, "; "))
 	}
 	return lowerMedian(agreed), agree, ""
@@ -459,38 +463,20 @@ func aggregate(prices []Price, names []string, minSources int, spreadBps int64) 
 // middle element after an exact ascending sort (for an even count, the
 // smaller of the two middle prices — always one of the quoted prices, and
 // the one that values reserves lower). It panics on an empty slice.
-func Median(prices []Price) Price { return lowerMedian(prices) }
+func Median(prices []money.Price) money.Price { return lowerMedian(prices) }
 
-func lowerMedian(prices []Price) Price {
+func lowerMedian(prices []money.Price) money.Price {
 	s := slices.Clone(prices)
-	slices.SortStableFunc(s, func(a, b Price) int { return a.Cmp(b) })
+	slices.SortStableFunc(s, func(a, b money.Price) int { return a.Cmp(b) })
 	return s[(len(s)-1)/2]
 }
 
 // withinBps reports whether |p − m| × 10000 ≤ bps × m, exactly.
-func withinBps(p, m Price, bps int64) bool {
-	a, b := alignScale(p, m)
+func withinBps(p, m money.Price, bps int64) bool {
+	a, b := money.AlignScale(p, m)
 	d := new(big.Int).Sub(a, b)
 	d.Abs(d).Mul(d, big.NewInt(BasisPoints))
 	return d.Cmp(new(big.Int).Mul(b, big.NewInt(bps))) <= 0
-}
-
-// DeviationBps returns |p − m| / m in basis points, rounded up (saturating
-// at the largest int64).
-func DeviationBps(p, m Price) int64 { return deviationBps(p, m) }
-
-func deviationBps(p, m Price) int64 {
-	a, b := alignScale(p, m)
-	d := new(big.Int).Sub(a, b)
-	d.Abs(d).Mul(d, big.NewInt(BasisPoints))
-	q, r := new(big.Int).QuoRem(d, b, new(big.Int))
-	if r.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsInt64() {
-		return 1<<63 - 1
-	}
-	return q.Int64()
 }
 
 func fmtBps(bps int64) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kosh-reserve/kosh/money"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -86,7 +87,7 @@ func wantPrice(t *testing.T, q Quote, want string) {
 	if err != nil {
 		t.Fatalf("quote stale: %v", err)
 	}
-	if p.Cmp(MustPrice(want)) != 0 {
+	if p.Cmp(money.MustPrice(want)) != 0 {
 		t.Fatalf("price %s, want %s", p, want)
 	}
 }
@@ -156,7 +157,7 @@ func TestOracleLiarInsideSpreadMovesPriceOnlyWithinIt(t *testing.T) {
 		}
 		// The honest prices are 1000 and 1001: the quote stays within 1%
 		// of them whatever the liar says.
-		if !withinBps(p, MustPrice("1000"), 100) || !withinBps(p, MustPrice("1001"), 100) {
+		if !withinBps(p, money.MustPrice("1000"), 100) || !withinBps(p, money.MustPrice("1001"), 100) {
 			t.Fatalf("lie %s moved the price to %s", lie, p)
 		}
 	}
@@ -301,7 +302,7 @@ func TestOracleManual(t *testing.T) {
 	o := newTestOracle(t, clk, 2, 100, src("a", a), src("b", b))
 	o.Poll(context.Background())
 	until := epoch.Add(time.Hour)
-	if err := o.SetManual(MustPrice("1234.56"), "alice", until); err != nil {
+	if err := o.SetManual(money.MustPrice("1234.56"), "alice", until); err != nil {
 		t.Fatal(err)
 	}
 	q := o.Current()
@@ -321,7 +322,7 @@ func TestOracleManual(t *testing.T) {
 		t.Fatalf("expired manual quote %+v", q)
 	}
 	// Until cleared.
-	if err := o.SetManual(MustPrice("1"), "bob", time.Time{}); err != nil {
+	if err := o.SetManual(money.MustPrice("1"), "bob", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(1000 * time.Hour)
@@ -333,13 +334,13 @@ func TestOracleManual(t *testing.T) {
 		t.Fatalf("cleared: %+v", q)
 	}
 	for _, bad := range []struct {
-		p     Price
+		p     money.Price
 		by    string
 		until time.Time
 	}{
-		{Price{}, "x", time.Time{}},
-		{MustPrice("1"), " ", time.Time{}},
-		{MustPrice("1"), "x", clk.t},
+		{money.Price{}, "x", time.Time{}},
+		{money.MustPrice("1"), " ", time.Time{}},
+		{money.MustPrice("1"), "x", clk.t},
 	} {
 		if err := o.SetManual(bad.p, bad.by, bad.until); err == nil {
 			t.Errorf("SetManual(%v, %q, %v) accepted", bad.p, bad.by, bad.until)
@@ -353,7 +354,7 @@ func TestOracleManual(t *testing.T) {
 	if q := m.Current(); !q.Stale || !strings.Contains(q.Reason, "no price sources") {
 		t.Fatalf("manual-only: %+v", q)
 	}
-	if err := m.SetManual(MustPrice("5"), "carol", time.Time{}); err != nil {
+	if err := m.SetManual(money.MustPrice("5"), "carol", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := m.Price(); err != nil || p.String() != "5" {
@@ -413,15 +414,15 @@ func TestNewOracleErrors(t *testing.T) {
 }
 
 func TestMedianAndDeviation(t *testing.T) {
-	ps := func(ss ...string) []Price {
-		var out []Price
+	ps := func(ss ...string) []money.Price {
+		var out []money.Price
 		for _, s := range ss {
-			out = append(out, MustPrice(s))
+			out = append(out, money.MustPrice(s))
 		}
 		return out
 	}
 	tests := []struct {
-		in   []Price
+		in   []money.Price
 		want string
 	}{
 		{ps("5"), "5"},
@@ -431,16 +432,16 @@ func TestMedianAndDeviation(t *testing.T) {
 		{ps("0.000000000000000001", "1e20", "7"), "7"},
 	}
 	for _, tc := range tests {
-		if got := Median(tc.in); got.Cmp(MustPrice(tc.want)) != 0 {
+		if got := Median(tc.in); got.Cmp(money.MustPrice(tc.want)) != 0 {
 			t.Errorf("Median(%v) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 	// Exactly at the spread boundary agrees; one unit beyond does not.
-	m := MustPrice("10000")
-	if !withinBps(MustPrice("10100"), m, 100) || !withinBps(MustPrice("9900"), m, 100) || withinBps(MustPrice("10100.01"), m, 100) || withinBps(MustPrice("9899.99"), m, 100) {
+	m := money.MustPrice("10000")
+	if !withinBps(money.MustPrice("10100"), m, 100) || !withinBps(money.MustPrice("9900"), m, 100) || withinBps(money.MustPrice("10100.01"), m, 100) || withinBps(money.MustPrice("9899.99"), m, 100) {
 		t.Error("spread boundary")
 	}
-	if DeviationBps(MustPrice("10100"), m) != 100 || DeviationBps(MustPrice("10100.01"), m) != 101 || DeviationBps(m, m) != 0 {
+	if money.DeviationBps(money.MustPrice("10100"), m) != 100 || money.DeviationBps(money.MustPrice("10100.01"), m) != 101 || money.DeviationBps(m, m) != 0 {
 		t.Error("DeviationBps")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kosh-reserve/kosh/money"
 	"io"
 	"math/big"
 	"mime"
@@ -160,73 +161,73 @@ func (s *Source) Config() SourceConfig { return s.cfg }
 // a body that is not exactly one JSON value; a pointer with no target; a
 // target that is not a valid price (see ParsePrice); a time more than
 // MaxFutureSkew ahead. Errors about the response wrap ErrSource.
-func (s *Source) Fetch(ctx context.Context) (Price, time.Time, error) {
+func (s *Source) Fetch(ctx context.Context) (money.Price, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w", s.cfg.Name, err)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w", s.cfg.Name, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w", s.cfg.Name, unwrapURLError(err))
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w", s.cfg.Name, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w: HTTP status %s", s.cfg.Name, ErrSource, resp.Status)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w: HTTP status %s", s.cfg.Name, ErrSource, resp.Status)
 	}
 	if err := checkContentType(resp.Header.Get("Content-Type")); err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w: %w", s.cfg.Name, ErrSource, err)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w: %w", s.cfg.Name, ErrSource, err)
 	}
 	if resp.ContentLength > s.cfg.MaxBodyBytes {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w: body of %d bytes exceeds the limit of %d", s.cfg.Name, ErrSource, resp.ContentLength, s.cfg.MaxBodyBytes)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w: body of %d bytes exceeds the limit of %d", s.cfg.Name, ErrSource, resp.ContentLength, s.cfg.MaxBodyBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBodyBytes+1))
 	if err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: read body: %w", s.cfg.Name, unwrapURLError(err))
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: read body: %w", s.cfg.Name, unwrapURLError(err))
 	}
 	if int64(len(body)) > s.cfg.MaxBodyBytes {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w: body exceeds the limit of %d bytes", s.cfg.Name, ErrSource, s.cfg.MaxBodyBytes)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w: body exceeds the limit of %d bytes", s.cfg.Name, ErrSource, s.cfg.MaxBodyBytes)
 	}
 	arrived := s.now()
 	p, t, err := s.parse(body, arrived)
 	if err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("source %s: %w: %w", s.cfg.Name, ErrSource, err)
+		return money.Price{}, time.Time{}, fmt.Errorf("source %s: %w: %w", s.cfg.Name, ErrSource, err)
 	}
 	return p, t, nil
 }
 
 // parse extracts the price and time from a response body.
-func (s *Source) parse(body []byte, arrived time.Time) (Price, time.Time, error) {
+func (s *Source) parse(body []byte, arrived time.Time) (money.Price, time.Time, error) {
 	doc, err := decodeJSON(body)
 	if err != nil {
-		return Price{}, time.Time{}, err
+		return money.Price{}, time.Time{}, err
 	}
 	v, err := s.ptr.Eval(doc)
 	if err != nil {
-		return Price{}, time.Time{}, err
+		return money.Price{}, time.Time{}, err
 	}
 	p, err := priceFromJSONValue(v)
 	if err != nil {
-		return Price{}, time.Time{}, fmt.Errorf("value at %q: %w", s.ptr, err)
+		return money.Price{}, time.Time{}, fmt.Errorf("value at %q: %w", s.ptr, err)
 	}
 	if s.cfg.Exponent != 0 {
 		if p, err = p.Shift(s.cfg.Exponent); err != nil {
-			return Price{}, time.Time{}, fmt.Errorf("value at %q × 10^%d: %w", s.ptr, s.cfg.Exponent, err)
+			return money.Price{}, time.Time{}, fmt.Errorf("value at %q × 10^%d: %w", s.ptr, s.cfg.Exponent, err)
 		}
 	}
 	t := arrived
 	if s.timePtr != nil {
 		tv, err := s.timePtr.Eval(doc)
 		if err != nil {
-			return Price{}, time.Time{}, fmt.Errorf("time: %w", err)
+			return money.Price{}, time.Time{}, fmt.Errorf("time: %w", err)
 		}
 		if t, err = parseQuoteTime(tv); err != nil {
-			return Price{}, time.Time{}, fmt.Errorf("time at %q: %w", s.timePtr, err)
+			return money.Price{}, time.Time{}, fmt.Errorf("time at %q: %w", s.timePtr, err)
 		}
 		if t.After(arrived.Add(MaxFutureSkew)) {
-			return Price{}, time.Time{}, fmt.Errorf("time %s is %s ahead of the local clock (max %s)", t.UTC().Format(time.RFC3339), t.Sub(arrived).Round(time.Second), MaxFutureSkew)
+			return money.Price{}, time.Time{}, fmt.Errorf("time %s is %s ahead of the local clock (max %s)", t.UTC().Format(time.RFC3339), t.Sub(arrived).Round(time.Second), MaxFutureSkew)
 		}
 	}
 	return p, t, nil
@@ -361,4 +362,17 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// priceFromJSONValue parses a price from a value decoded by encoding/json
+// with UseNumber: a json.Number or a string.
+func priceFromJSONValue(v any) (money.Price, error) {
+	switch t := v.(type) {
+	case json.Number:
+		return money.ParsePrice(string(t))
+	case string:
+		return money.ParsePrice(t)
+	default:
+		return money.Price{}, fmt.Errorf("%w: value is %s, not a number or a string", money.ErrInvalidPrice, jsonKind(v))
+	}
 }

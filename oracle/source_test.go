@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kosh-reserve/kosh/money"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,7 +101,7 @@ func TestSourceFetch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Cmp(MustPrice(tc.want)) != 0 || !tm.Equal(tc.wantTime) {
+			if p.Cmp(money.MustPrice(tc.want)) != 0 || !tm.Equal(tc.wantTime) {
 				t.Fatalf("Fetch = %s at %s, want %s at %s", p, tm, tc.want, tc.wantTime)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/google/uuid"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
@@ -858,22 +859,21 @@ func (s *Service) redemptionUnits(ctx context.Context, asset ledger.Asset, sats 
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: no attested %s price to pay a redemption of %s at: %v", ErrUnavailable, asset.Currency, asset.Code, err)
 	}
-	if p.Coefficient == nil || p.Coefficient.Sign() <= 0 || p.Scale < 0 || p.Scale > 18 {
+	if p.Coefficient == nil || p.Coefficient.Sign() <= 0 || p.Scale < 0 || p.Scale > money.MaxScale {
 		return 0, "", fmt.Errorf("%w: the attested %s price is not usable", ErrUnavailable, asset.Currency)
 	}
-	// units = sats × coefficient × 10^decimals / (10^8 × 10^scale)
-	num := new(big.Int).Mul(big.NewInt(sats), p.Coefficient)
-	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(asset.Decimals)), nil))
-	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(8+p.Scale)), nil)
-	units := num.Quo(num, den)
-	if !units.IsInt64() {
+	units, err := money.SatsToUnits(sats, money.Price{Coefficient: p.Coefficient, Scale: uint8(p.Scale)}, asset.Decimals, money.Floor)
+	if errors.Is(err, money.ErrOverflow) {
 		return 0, "", fmt.Errorf("%w: %d sats are worth more %s than an amount can hold", ledger.ErrOverflow, sats, asset.Code)
 	}
-	if units.Sign() <= 0 {
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %d sats in %s: %v", ledger.ErrInvalidArgument, sats, asset.Code, err)
+	}
+	if units <= 0 {
 		return 0, "", fmt.Errorf("%w: %d sats are worth less than one base unit of %s at the attested price; redeem more", ledger.ErrInvalidArgument, sats, asset.Code)
 	}
 	price := fmt.Sprintf("%s/10^%d %s per BTC, attestation %s", p.Coefficient, p.Scale, asset.Currency, p.Ref)
-	return units.Int64(), price, nil
+	return units, price, nil
 }
 
 // condition names what holds a redemption or deposit up, for repeatlog:

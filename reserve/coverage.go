@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/money"
 )
 
-// SatsPerBTC is the number of satoshis in one bitcoin.
-const SatsPerBTC = 100_000_000
-
 // Price is the price of one bitcoin in a fiat currency, in fixed point:
-// Coefficient / 10^Scale whole units of the currency (e.g. rupees) per BTC.
-// Never a float.
+// Coefficient / 10^Scale whole units of the currency (e.g. rupees) per BTC
+// (Value, a money.Price), with where it came from. Never a float.
 type Price struct {
 	Currency    string
 	Coefficient *big.Int
@@ -36,13 +34,16 @@ type PriceSource struct {
 	Time        time.Time
 }
 
+// Value returns the price's value, Coefficient / 10^Scale, as a
+// money.Price sharing p's coefficient.
+func (p Price) Value() money.Price { return money.Price{Coefficient: p.Coefficient, Scale: p.Scale} }
+
 // String renders the price as a decimal, e.g. "6543210.12 INR/BTC".
 func (p Price) String() string {
 	if p.Coefficient == nil {
 		return "no price"
 	}
-	r := new(big.Rat).SetFrac(p.Coefficient, pow10(int(p.Scale)))
-	return r.FloatString(int(p.Scale)) + " " + p.Currency + "/BTC"
+	return p.Value().String() + " " + p.Currency + "/BTC"
 }
 
 // Prices gives the current usable price of a currency, from memory (it is
@@ -56,36 +57,32 @@ type Prices interface {
 // configured.
 var ErrNoOracle = errors.New("no price oracle is configured: a fiat-pegged asset needs [oracle] sources to be valued against the reserves")
 
-func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
-
 // RequiredSats returns, exactly, the sats of reserves that supply units of
 // asset a need at coverage bps (basis points): supply × bps / 10000 for a
-// sat-pegged asset; for a fiat-pegged one the supply's value in bitcoin at
-// price p, i.e. supply / 10^decimals currency units ÷ (coefficient /
-// 10^scale) × 10^8, times bps / 10000. It is a rational: callers decide how
-// to round (always against the issuer: up).
+// sat-pegged asset; for a fiat-pegged one the supply's value in sats at
+// price p (money.UnitsInSats), times bps / 10000. It is a rational:
+// callers decide how to round (always against the issuer: up).
 func RequiredSats(a ledger.AssetSupply, bps int64, p *Price) (*big.Rat, error) {
-	num := new(big.Int).Mul(big.NewInt(a.Supply), big.NewInt(bps))
-	den := big.NewInt(ledger.BasisPoints)
+	share := big.NewRat(bps, ledger.BasisPoints)
 	switch a.Peg {
 	case ledger.PegSat:
+		return share.Mul(share, new(big.Rat).SetInt64(a.Supply)), nil
 	case ledger.PegFiat:
 		if p == nil || p.Coefficient == nil || p.Coefficient.Sign() <= 0 {
 			return nil, fmt.Errorf("no usable %s price to value %s", a.Currency, a.Code)
 		}
-		num.Mul(num, big.NewInt(SatsPerBTC))
-		num.Mul(num, pow10(int(p.Scale)))
-		den.Mul(den, pow10(int(a.Decimals)))
-		den.Mul(den, p.Coefficient)
-	default:
-		return nil, fmt.Errorf("asset %s has an unknown peg %d", a.Code, a.Peg)
+		v, err := money.UnitsInSats(a.Supply, p.Value(), a.Decimals)
+		if err != nil {
+			return nil, fmt.Errorf("value %s: %w", a.Code, err)
+		}
+		return v.Mul(v, share), nil
 	}
-	return new(big.Rat).SetFrac(num, den), nil
+	return nil, fmt.Errorf("asset %s has an unknown peg %d", a.Code, a.Peg)
 }
 
 // ValueInUnits values sats of reserves in base units of a fiat asset at
-// price p, rounded down (against the issuer): floor(sats × coefficient ×
-// 10^decimals / (10^8 × 10^scale)). For a sat-pegged asset it is sats.
+// price p, rounded down (against the issuer): money.SatsInUnits, floored.
+// For a sat-pegged asset it is sats.
 func ValueInUnits(sats int64, a ledger.AssetSupply, p *Price) (*big.Int, error) {
 	if a.Peg == ledger.PegSat {
 		return big.NewInt(sats), nil
@@ -93,19 +90,11 @@ func ValueInUnits(sats int64, a ledger.AssetSupply, p *Price) (*big.Int, error) 
 	if p == nil || p.Coefficient == nil || p.Coefficient.Sign() <= 0 {
 		return nil, fmt.Errorf("no usable %s price to value the reserves", a.Currency)
 	}
-	num := new(big.Int).Mul(big.NewInt(sats), p.Coefficient)
-	num.Mul(num, pow10(int(a.Decimals)))
-	den := new(big.Int).Mul(big.NewInt(SatsPerBTC), pow10(int(p.Scale)))
-	return num.Quo(num, den), nil
-}
-
-// ceilRat rounds a non-negative rational up to an integer.
-func ceilRat(r *big.Rat) *big.Int {
-	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
-	if m.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
+	v, err := money.SatsInUnits(sats, p.Value(), a.Decimals)
+	if err != nil {
+		return nil, fmt.Errorf("value the reserves in %s: %w", a.Code, err)
 	}
-	return q
+	return money.Round(v, money.Floor), nil
 }
 
 // Coverage is the reserves against the whole outstanding supply.
@@ -145,7 +134,7 @@ func BackingSats(a ledger.AssetSupply, p *Price) (*big.Int, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ceilRat(r), nil
+	return money.Round(r, money.Ceil), nil
 }
 
 // Compute values the outstanding supply of every asset against reserves at
@@ -184,7 +173,7 @@ func Compute(reserves int64, assets []ledger.AssetSupply, prices Prices) (Covera
 		}
 		back.Add(back, b)
 	}
-	c.Required, c.Backing = ceilRat(need), ceilRat(back)
+	c.Required, c.Backing = money.Round(need, money.Ceil), money.Round(back, money.Ceil)
 	if back.Sign() > 0 {
 		cov := new(big.Rat).Quo(new(big.Rat).SetInt64(reserves*1), back)
 		cov.Mul(cov, new(big.Rat).SetInt64(ledger.BasisPoints))

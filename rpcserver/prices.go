@@ -11,6 +11,7 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/auth"
+	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/perms"
 	"github.com/kosh-reserve/kosh/reserve"
@@ -104,17 +105,17 @@ func (s *Server) SetManualPrice(ctx context.Context, req *koshv1.SetManualPriceR
 
 // parseManualPrice parses a manual price, with messages for the mistakes a
 // person makes: none given, zero or negative, too precise.
-func parseManualPrice(currency, text string) (oracle.Price, error) {
+func parseManualPrice(currency, text string) (money.Price, error) {
 	if text == "" {
-		return oracle.Price{}, status.Errorf(codes.InvalidArgument,
+		return money.Price{}, status.Errorf(codes.InvalidArgument,
 			"price is required: a positive decimal number of %s per BTC, e.g. 6543210.12 (or clear to remove the manual price)", currency)
 	}
 	if r, ok := new(big.Rat).SetString(text); ok && r.Sign() <= 0 && !strings.Contains(text, "/") {
-		return oracle.Price{}, status.Errorf(codes.InvalidArgument, "price %q is not positive: a price must be above zero", truncateText(text))
+		return money.Price{}, status.Errorf(codes.InvalidArgument, "price %q is not positive: a price must be above zero", truncateText(text))
 	}
-	p, err := oracle.ParsePrice(text)
+	p, err := money.ParsePrice(text)
 	if err != nil {
-		return oracle.Price{}, status.Errorf(codes.InvalidArgument, "price: %v", err)
+		return money.Price{}, status.Errorf(codes.InvalidArgument, "price: %v", err)
 	}
 	return p, nil
 }

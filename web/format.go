@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kosh-reserve/kosh/money"
 )
 
 // Amounts are formatted from integers by string arithmetic only: money never
@@ -109,11 +111,10 @@ func FormatPrice(coefficient string, scale int, currency string, decimals int) s
 		return currency + " " + coefficient + "e-" + strconv.Itoa(scale)
 	}
 	// value × 10^decimals = coefficient × 10^(decimals-scale)
-	ten := big.NewInt(10)
 	if decimals >= scale {
-		c.Mul(c, new(big.Int).Exp(ten, big.NewInt(int64(decimals-scale)), nil))
+		c.Mul(c, money.Pow10(decimals-scale))
 	} else {
-		c.Quo(c, new(big.Int).Exp(ten, big.NewInt(int64(scale-decimals)), nil))
+		c.Quo(c, money.Pow10(scale-decimals))
 	}
 	return strings.TrimSpace(currency + " " + FormatDecimal(c.String(), decimals))
 }

@@ -2,11 +2,14 @@ package web
 
 import (
 	"html/template"
+	"math"
 	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kosh-reserve/kosh/money"
 )
 
 // view is what the template renders: PageData plus derived strings.
@@ -126,19 +129,19 @@ func (h *handler) view(d *PageData, r *http.Request) *view {
 }
 
 // FiatValue values sats at the price p (units of p.Currency per BTC) with
-// decimals places, rounded down (against the issuer): 100000000 sats at
-// ("654321012", 2, "INR"), 2 → "INR 6,543,210.12". Empty if p is unusable.
+// decimals places, rounded down (against the issuer): money.SatsInUnits,
+// floored. 100000000 sats at ("654321012", 2, "INR"), 2 → "INR
+// 6,543,210.12". Empty if p is unusable.
 func FiatValue(sats int64, p *Price, decimals int) string {
 	c, ok := new(big.Int).SetString(p.Coefficient, 10)
-	if !ok || c.Sign() < 0 || p.Scale < 0 || decimals < 0 || sats < 0 {
+	if !ok || c.Sign() < 0 || p.Scale < 0 || p.Scale > math.MaxUint8 || decimals < 0 || decimals > math.MaxUint32 || sats < 0 {
 		return ""
 	}
-	ten := big.NewInt(10)
-	// sats × c / 10^scale / 10^8 BTC, times 10^decimals base units.
-	num := new(big.Int).Mul(big.NewInt(sats), c)
-	num.Mul(num, new(big.Int).Exp(ten, big.NewInt(int64(decimals)), nil))
-	den := new(big.Int).Exp(ten, big.NewInt(int64(p.Scale+8)), nil)
-	return p.Currency + " " + FormatDecimal(num.Quo(num, den).String(), decimals)
+	v, err := money.SatsInUnits(sats, money.Price{Coefficient: c, Scale: uint8(p.Scale)}, uint32(decimals))
+	if err != nil {
+		return ""
+	}
+	return p.Currency + " " + FormatDecimal(money.Round(v, money.Floor).String(), decimals)
 }
 
 func (h *handler) attView(a Attestation, now time.Time) attView {

@@ -1,4 +1,4 @@
-package oracle
+package money
 
 import (
 	"encoding/json"
@@ -23,6 +23,8 @@ const (
 	MaxDecimals = 18
 	// maxPriceText bounds the length of a price's text before it is parsed.
 	maxPriceText = 64
+	// basisPoints is one whole in basis points.
+	basisPoints = 10_000
 	// maxExponent bounds the absolute value of an exponent in a price's text.
 	maxExponent = 100
 )
@@ -113,26 +115,41 @@ func (p Price) Rat() *big.Rat {
 	if p.Coefficient == nil {
 		return nil
 	}
-	return new(big.Rat).SetFrac(p.Coefficient, pow10(int(p.Scale)))
+	return new(big.Rat).SetFrac(p.Coefficient, Pow10(int(p.Scale)))
 }
 
 // Cmp compares the values of p and q exactly: -1 if p < q, 0 if equal, +1
 // if p > q. Both must be non-zero Prices.
 func (p Price) Cmp(q Price) int {
-	a, b := alignScale(p, q)
+	a, b := AlignScale(p, q)
 	return a.Cmp(b)
 }
 
-// alignScale returns the coefficients of p and q at their common (larger)
-// scale.
-func alignScale(p, q Price) (*big.Int, *big.Int) {
+// AlignScale returns new copies of the coefficients of p and q at their
+// common (larger) scale, so that comparing or subtracting them compares or
+// subtracts the prices exactly.
+func AlignScale(p, q Price) (*big.Int, *big.Int) {
 	a, b := new(big.Int).Set(p.Coefficient), new(big.Int).Set(q.Coefficient)
 	if p.Scale < q.Scale {
-		a.Mul(a, pow10(int(q.Scale-p.Scale)))
+		a.Mul(a, Pow10(int(q.Scale-p.Scale)))
 	} else if q.Scale < p.Scale {
-		b.Mul(b, pow10(int(p.Scale-q.Scale)))
+		b.Mul(b, Pow10(int(p.Scale-q.Scale)))
 	}
 	return a, b
+}
+
+// DeviationBps returns |p − m| / m in basis points, rounded up (saturating
+// at the largest int64): how far a source's price p lies from the quoted
+// price m, which must be positive.
+func DeviationBps(p, m Price) int64 {
+	a, b := AlignScale(p, m)
+	d := new(big.Int).Sub(a, b)
+	d.Abs(d).Mul(d, big.NewInt(basisPoints))
+	q := Round(new(big.Rat).SetFrac(d, b), Ceil)
+	if !q.IsInt64() {
+		return 1<<63 - 1
+	}
+	return q.Int64()
 }
 
 // MarshalJSON encodes p as a JSON string holding its decimal text (strings,
@@ -172,19 +189,6 @@ func ParsePriceJSON(b []byte) (Price, error) {
 		return Price{}, fmt.Errorf("%w: JSON value %.20q is not a number or a string", ErrInvalidPrice, s)
 	}
 	return ParsePrice(s)
-}
-
-// priceFromJSONValue parses a price from a value decoded by encoding/json
-// with UseNumber: a json.Number or a string.
-func priceFromJSONValue(v any) (Price, error) {
-	switch t := v.(type) {
-	case json.Number:
-		return ParsePrice(string(t))
-	case string:
-		return ParsePrice(t)
-	default:
-		return Price{}, fmt.Errorf("%w: value is %s, not a number or a string", ErrInvalidPrice, jsonKind(v))
-	}
 }
 
 // ParsePrice parses a positive decimal price. It accepts exactly the JSON
@@ -328,115 +332,4 @@ func (p Price) Shift(exp int) (Price, error) {
 		return Price{}, fmt.Errorf("%w: shift by 10^%d out of range", ErrInvalidPrice, exp)
 	}
 	return scaleDigits(p.Coefficient.String(), exp-int(p.Scale))
-}
-
-// Rounding says which way a conversion rounds a result that is not a whole
-// number of units. There is no default: the zero value is invalid, so each
-// caller states the direction that goes against the issuer.
-type Rounding uint8
-
-const (
-	// Floor rounds down. Use it to value what the issuer holds (reserves
-	// converted to asset units).
-	Floor Rounding = iota + 1
-	// Ceil rounds up. Use it for what the issuer owes (liabilities
-	// converted to the sats they require).
-	Ceil
-)
-
-// String names the rounding mode.
-func (r Rounding) String() string {
-	switch r {
-	case Floor:
-		return "floor"
-	case Ceil:
-		return "ceil"
-	}
-	return fmt.Sprintf("Rounding(%d)", uint8(r))
-}
-
-// SatsToUnits converts sats of bitcoin into base units of an asset
-// denominated in the price's currency with the given decimals (paise:
-// decimals 2 for INR), exactly:
-//
-//	units = sats × Coefficient × 10^decimals / (10^8 × 10^Scale)
-//
-// rounded by round. Valuing reserves, round must be Floor. sats must not be
-// negative; a result beyond int64 fails wrapping ErrOverflow.
-func SatsToUnits(sats int64, price Price, decimals uint32, round Rounding) (int64, error) {
-	if err := checkConversion(sats, price, decimals, round); err != nil {
-		return 0, fmt.Errorf("convert %d sats to units: %w", sats, err)
-	}
-	num := new(big.Int).Mul(big.NewInt(sats), price.Coefficient)
-	num.Mul(num, pow10(int(decimals)))
-	den := new(big.Int).Mul(big.NewInt(SatsPerBTC), pow10(int(price.Scale)))
-	q, err := divRound(num, den, round)
-	if err != nil {
-		return 0, fmt.Errorf("convert %d sats to units at %s: %w", sats, price, err)
-	}
-	return q, nil
-}
-
-// UnitsToSats converts base units of an asset denominated in the price's
-// currency with the given decimals into sats, exactly:
-//
-//	sats = units × 10^8 × 10^Scale / (10^decimals × Coefficient)
-//
-// rounded by round. Converting liabilities into the sats that must back
-// them, round must be Ceil. units must not be negative; a result beyond
-// int64 fails wrapping ErrOverflow.
-func UnitsToSats(units int64, price Price, decimals uint32, round Rounding) (int64, error) {
-	if err := checkConversion(units, price, decimals, round); err != nil {
-		return 0, fmt.Errorf("convert %d units to sats: %w", units, err)
-	}
-	num := new(big.Int).Mul(big.NewInt(units), big.NewInt(SatsPerBTC))
-	num.Mul(num, pow10(int(price.Scale)))
-	den := new(big.Int).Mul(pow10(int(decimals)), price.Coefficient)
-	q, err := divRound(num, den, round)
-	if err != nil {
-		return 0, fmt.Errorf("convert %d units to sats at %s: %w", units, price, err)
-	}
-	return q, nil
-}
-
-func checkConversion(amount int64, price Price, decimals uint32, round Rounding) error {
-	if amount < 0 {
-		return fmt.Errorf("negative amount %d", amount)
-	}
-	if decimals > MaxDecimals {
-		return fmt.Errorf("%d decimals exceed %d", decimals, MaxDecimals)
-	}
-	if round != Floor && round != Ceil {
-		return fmt.Errorf("invalid rounding %s (use Floor or Ceil)", round)
-	}
-	return price.Validate()
-}
-
-// divRound returns num/den rounded by r for num >= 0, den > 0.
-func divRound(num, den *big.Int, r Rounding) (int64, error) {
-	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
-	if r == Ceil && m.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsInt64() {
-		return 0, ErrOverflow
-	}
-	return q.Int64(), nil
-}
-
-var pow10Table = func() [2*MaxScale + MaxDigits + 1]*big.Int {
-	var t [2*MaxScale + MaxDigits + 1]*big.Int
-	t[0] = big.NewInt(1)
-	for i := 1; i < len(t); i++ {
-		t[i] = new(big.Int).Mul(t[i-1], big.NewInt(10))
-	}
-	return t
-}()
-
-// pow10 returns 10^n as a new big.Int.
-func pow10(n int) *big.Int {
-	if n >= 0 && n < len(pow10Table) {
-		return new(big.Int).Set(pow10Table[n])
-	}
-	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 }
