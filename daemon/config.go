@@ -14,6 +14,7 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/oracle"
+	"github.com/kosh-reserve/kosh/ratelimit"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 )
@@ -57,7 +58,7 @@ type Config struct {
 	AllowNewLedger   bool          `long:"allownewledger" description:"Recovery only: start a new, empty ledger although the data directory has served one (a ledger.id, published attestations), or bind the directory to another ledger's database. Without it koshd refuses, so that a lost or emptied database never silently starts a second attestation history under the same issuer key"`
 
 	// RateLimit limits the public (unauthenticated) surface (daemon/ratelimit.go).
-	RateLimit RateLimitConfig `group:"ratelimit" namespace:"ratelimit"`
+	RateLimit ratelimit.Options `group:"ratelimit" namespace:"ratelimit"`
 
 	DB    DBConfig    `group:"db" namespace:"db"`
 	Chain ChainConfig `group:"chain" namespace:"chain"`
@@ -104,7 +105,7 @@ func DefaultConfig() Config {
 		DebugLevel:      "info",
 		MaxRequestBytes: DefaultMaxRequestBytes,
 		ShutdownTimeout: 15 * time.Second,
-		RateLimit:       DefaultRateLimitConfig(),
+		RateLimit:       ratelimit.DefaultOptions(),
 		DB:              DBConfig{Backend: string(store.SQLite)},
 		Chain: ChainConfig{GapLimit: 100, MinConf: 6, ProofMaxAge: proving.DefaultMaxAge, PollInterval: 500 * time.Millisecond,
 			MaxAge: 2 * time.Minute},
@@ -191,7 +192,7 @@ func (c *Config) Validate() error {
 	if _, err := c.ChainParams(); err != nil {
 		return err
 	}
-	if err := c.RateLimit.validate(); err != nil {
+	if err := c.RateLimit.Validate(); err != nil {
 		return err
 	}
 	if c.MaxRequestBytes < 1024 {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
-	"github.com/kosh-reserve/kosh/daemon"
+	"github.com/kosh-reserve/kosh/ratelimit"
 	"github.com/kosh-reserve/kosh/store"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -29,7 +29,7 @@ import (
 const noRefill = 0.001
 
 // limitedNode starts a daemon on SQLite with the given public limits.
-func limitedNode(t *testing.T, rl daemon.RateLimitConfig) *node {
+func limitedNode(t *testing.T, rl ratelimit.Options) *node {
 	t.Helper()
 	cfg := newConfig(t, store.SQLite)
 	if rl.MaxClients == 0 {
@@ -101,7 +101,7 @@ func requireExhausted(t *testing.T, what string, err error, want ...string) {
 // header from an untrusted client nor the gateway's metadata keys without
 // its secret move a request to another bucket.
 func TestRateLimitPerClient(t *testing.T) {
-	n := limitedNode(t, daemon.RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 3})
+	n := limitedNode(t, ratelimit.Options{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 3})
 	n.fundedReserves()
 	n.createAsset("KSH")
 	acct, walletMac := n.createAccount("alice")
@@ -176,7 +176,7 @@ func TestRateLimitPerClient(t *testing.T) {
 // REST routes. Each route is tried by a client of its own, which is served
 // twice (whatever the route answers) and then refused.
 func TestRateLimitRoutes(t *testing.T) {
-	n := limitedNode(t, daemon.RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 2})
+	n := limitedNode(t, ratelimit.Options{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 2})
 	for i, path := range []string{
 		"/",
 		"/static/style.css",
@@ -203,7 +203,7 @@ func TestRateLimitRoutes(t *testing.T) {
 // its three, the second the two left, the third none; the refusals say the
 // API is busy. Issuer calls still pass.
 func TestRateLimitGlobal(t *testing.T) {
-	n := limitedNode(t, daemon.RateLimitConfig{Global: noRefill, GlobalBurst: 5, Client: noRefill, ClientBurst: 3})
+	n := limitedNode(t, ratelimit.Options{Global: noRefill, GlobalBurst: 5, Client: noRefill, ClientBurst: 3})
 	c1, c2, c3 := n.httpFrom("127.0.0.2"), n.httpFrom("127.0.0.3"), n.httpFrom("127.0.0.4")
 	for i := range 3 {
 		if r := n.restVia(c1, nil, "GET", "/openapi.json", "", nil); r.Status != http.StatusOK {
@@ -230,7 +230,7 @@ func TestRateLimitGlobal(t *testing.T) {
 // a trusted proxy), so one visitor's greed does not lock out the others
 // behind the same proxy.
 func TestRateLimitTrustedProxy(t *testing.T) {
-	n := limitedNode(t, daemon.RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 2,
+	n := limitedNode(t, ratelimit.Options{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 2,
 		TrustedProxies: []string{"127.0.0.6", "10.0.0.0/8"}})
 	proxy := n.httpFrom("127.0.0.6")
 	greedy := http.Header{"X-Forwarded-For": {"198.51.100.1, 203.0.113.7", "10.1.2.3"}}
@@ -253,18 +253,18 @@ func TestRateLimitTrustedProxy(t *testing.T) {
 func TestRateLimitConfigErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		edit func(*daemon.RateLimitConfig)
+		edit func(*ratelimit.Options)
 		want string
 	}{
-		{"zero global", func(r *daemon.RateLimitConfig) { r.Global = 0 }, "--ratelimit.global 0"},
-		{"negative client", func(r *daemon.RateLimitConfig) { r.Client = -1 }, "--ratelimit.client -1"},
-		{"zero burst", func(r *daemon.RateLimitConfig) { r.ClientBurst = 0 }, "--ratelimit.clientburst"},
-		{"client above global", func(r *daemon.RateLimitConfig) { r.Client = r.Global + 1 }, "above --ratelimit.global"},
-		{"client burst above global", func(r *daemon.RateLimitConfig) { r.ClientBurst = r.GlobalBurst + 1 }, "above --ratelimit.global"},
-		{"no clients", func(r *daemon.RateLimitConfig) { r.MaxClients = 0 }, "--ratelimit.maxclients 0"},
-		{"bad proxy", func(r *daemon.RateLimitConfig) { r.TrustedProxies = []string{"proxy.example"} }, `--ratelimit.trustedproxy "proxy.example"`},
-		{"negative delay", func(r *daemon.RateLimitConfig) { r.RefusalDelay = -time.Second }, "--ratelimit.refusaldelay -1s"},
-		{"delay past a minute", func(r *daemon.RateLimitConfig) { r.RefusalDelay = time.Hour }, "--ratelimit.refusaldelay 1h0m0s"},
+		{"zero global", func(r *ratelimit.Options) { r.Global = 0 }, "--ratelimit.global 0"},
+		{"negative client", func(r *ratelimit.Options) { r.Client = -1 }, "--ratelimit.client -1"},
+		{"zero burst", func(r *ratelimit.Options) { r.ClientBurst = 0 }, "--ratelimit.clientburst"},
+		{"client above global", func(r *ratelimit.Options) { r.Client = r.Global + 1 }, "above --ratelimit.global"},
+		{"client burst above global", func(r *ratelimit.Options) { r.ClientBurst = r.GlobalBurst + 1 }, "above --ratelimit.global"},
+		{"no clients", func(r *ratelimit.Options) { r.MaxClients = 0 }, "--ratelimit.maxclients 0"},
+		{"bad proxy", func(r *ratelimit.Options) { r.TrustedProxies = []string{"proxy.example"} }, `--ratelimit.trustedproxy "proxy.example"`},
+		{"negative delay", func(r *ratelimit.Options) { r.RefusalDelay = -time.Second }, "--ratelimit.refusaldelay -1s"},
+		{"delay past a minute", func(r *ratelimit.Options) { r.RefusalDelay = time.Hour }, "--ratelimit.refusaldelay 1h0m0s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := newConfig(t, store.SQLite)
@@ -287,7 +287,7 @@ func TestRateLimitConfigErrors(t *testing.T) {
 // with a macaroon from the same client are not held.
 func TestRateLimitRefusalDelay(t *testing.T) {
 	const delay = 600 * time.Millisecond
-	n := limitedNode(t, daemon.RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 1,
+	n := limitedNode(t, ratelimit.Options{Global: 1000, GlobalBurst: 1000, Client: noRefill, ClientBurst: 1,
 		RefusalDelay: delay})
 	c := n.httpFrom("127.0.0.2")
 	if r := n.restVia(c, nil, "GET", "/openapi.json", "", nil); r.Status != http.StatusOK {

@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kosh-reserve/kosh/daemon"
+	"github.com/kosh-reserve/kosh/ratelimit"
 )
 
 // config is the benchmark's command line.
@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 2, "alternations of a window without and a window with the flood (the machine's other load drifts)")
 	flag.Float64Var(&cfg.transferRate, "transferrate", 100, "issuer Transfer calls per second during the windows")
 	flag.Float64Var(&cfg.supplyRate, "supplyrate", 4, "issuer GetSupply calls per second during the windows")
-	flag.DurationVar(&cfg.refusalDelay, "refusaldelay", daemon.DefaultRateLimitConfig().RefusalDelay,
+	flag.DurationVar(&cfg.refusalDelay, "refusaldelay", ratelimit.DefaultOptions().RefusalDelay,
 		"koshd's --ratelimit.refusaldelay (0: refusals are answered at once)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the flooded window to `file` (koshd and the flood clients share the process)")
 	flag.Parse()

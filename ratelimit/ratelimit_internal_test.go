@@ -1,4 +1,4 @@
-package daemon
+package ratelimit
 
 import (
 	"context"
@@ -21,10 +21,10 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time { return c.t }
 
-func newTestLimiter(t *testing.T, cfg RateLimitConfig) (*publicLimiter, *fakeClock) {
+func newTestLimiter(t *testing.T, cfg Options) (*Limiter, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	p, err := newPublicLimiter(cfg, "secret")
+	p, err := New(cfg, "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func refusal(err error) string {
 // the wait it is told is the time to its next token; the global bucket
 // refuses once all clients together spent it.
 func TestLimiterBuckets(t *testing.T) {
-	p, clock := newTestLimiter(t, RateLimitConfig{Global: 10, GlobalBurst: 6, Client: 2, ClientBurst: 4, MaxClients: 10})
+	p, clock := newTestLimiter(t, Options{Global: 10, GlobalBurst: 6, Client: 2, ClientBurst: 4, MaxClients: 10})
 	a, b := addr("192.0.2.1"), addr("192.0.2.2")
 	for i := range 4 {
 		if got := refusal(p.allow(a)); got != "" {
@@ -95,7 +95,7 @@ func TestLimiterBuckets(t *testing.T) {
 // client forgotten is the one seen least recently, and it comes back with
 // a full bucket.
 func TestLimiterForgetsLeastRecent(t *testing.T) {
-	p, _ := newTestLimiter(t, RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: 0.001, ClientBurst: 1, MaxClients: 3})
+	p, _ := newTestLimiter(t, Options{Global: 1000, GlobalBurst: 1000, Client: 0.001, ClientBurst: 1, MaxClients: 3})
 	ip := func(i int) netip.Addr { return addr("198.51.100." + strconv.Itoa(i)) }
 	for i := 1; i <= 3; i++ {
 		if got := refusal(p.allow(ip(i))); got != "" {
@@ -144,7 +144,7 @@ func TestLimiterClientAddr(t *testing.T) {
 		}
 	}
 
-	p, _ := newTestLimiter(t, RateLimitConfig{Global: 10, GlobalBurst: 10, Client: 1, ClientBurst: 1, MaxClients: 10,
+	p, _ := newTestLimiter(t, Options{Global: 10, GlobalBurst: 10, Client: 1, ClientBurst: 1, MaxClients: 10,
 		TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1"}})
 	for _, c := range []struct {
 		remote string
@@ -176,7 +176,7 @@ func TestLimiterClientAddr(t *testing.T) {
 // already; without the gateway's secret neither claim is believed and the
 // call counts against its peer.
 func TestLimiterGatewayCalls(t *testing.T) {
-	p, _ := newTestLimiter(t, RateLimitConfig{Global: 1000, GlobalBurst: 1000, Client: 0.001, ClientBurst: 1, MaxClients: 10})
+	p, _ := newTestLimiter(t, Options{Global: 1000, GlobalBurst: 1000, Client: 0.001, ClientBurst: 1, MaxClients: 10})
 	const public = "/kosh.v1.PublicService/GetReserveStatus"
 	call := func(peerAddr string, kv ...string) error {
 		ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(peerAddr))})

@@ -1,4 +1,9 @@
-package daemon
+// Package ratelimit limits what anyone can ask of koshd without a
+// macaroon: the public gRPC methods and their REST routes, the public page
+// and its files, /metrics and /openapi.json. Each client (IPv6 by /64) has
+// a token bucket and all clients share a global one; issuer and wallet
+// calls, which carry a macaroon, are never counted.
+package ratelimit
 
 import (
 	"container/list"
@@ -27,13 +32,13 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// RateLimitConfig limits what anyone can ask of koshd without a macaroon:
+// Options limits what anyone can ask of koshd without a macaroon:
 // the public gRPC methods (and their REST routes), the public page with its
 // assets and attestation files, /metrics and /openapi.json. Each client
 // (keyed by IP address, IPv6 by /64) has a token bucket, and all clients
 // together share a global one; a request needs a token from both. Issuer
 // and wallet calls, which carry a macaroon, are never counted.
-type RateLimitConfig struct {
+type Options struct {
 	Global         float64       `long:"global" description:"Requests per second the public surface serves, all clients together"`
 	GlobalBurst    int           `long:"globalburst" description:"Requests the public surface serves at once, all clients together, after a quiet spell"`
 	Client         float64       `long:"client" description:"Requests per second one client (IP address; IPv6 /64) is served"`
@@ -43,9 +48,9 @@ type RateLimitConfig struct {
 	TrustedProxies []string      `long:"trustedproxy" description:"Address or CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)"`
 }
 
-// DefaultRateLimitConfig returns the default limits.
-func DefaultRateLimitConfig() RateLimitConfig {
-	return RateLimitConfig{Global: 50, GlobalBurst: 100, Client: 5, ClientBurst: 20, MaxClients: 10_000,
+// DefaultOptions returns the default limits.
+func DefaultOptions() Options {
+	return Options{Global: 50, GlobalBurst: 100, Client: 5, ClientBurst: 20, MaxClients: 10_000,
 		RefusalDelay: time.Second}
 }
 
@@ -59,7 +64,8 @@ const (
 	maxHeldRefusals = 2048
 )
 
-func (c RateLimitConfig) validate() error {
+// Validate checks the [ratelimit] options for limits that cannot work.
+func (c Options) Validate() error {
 	switch {
 	case !(c.Global > 0) || math.IsInf(c.Global, 0):
 		return fmt.Errorf("--ratelimit.global %v: must be a positive number of requests per second", c.Global)
@@ -115,11 +121,11 @@ const (
 // countedKey marks a request context whose token the HTTP layer took.
 type countedKey struct{}
 
-// publicLimiter rate-limits the public surface per client and in all, so
+// Limiter rate-limits the public surface per client and in all, so
 // that nobody without a macaroon can starve the issuer and wallet APIs, and
 // no single client can take the public budget from the others.
-type publicLimiter struct {
-	cfg     RateLimitConfig
+type Limiter struct {
+	cfg     Options
 	proxies []netip.Prefix
 	// token authenticates the gateway's forwarded client address.
 	token string
@@ -160,12 +166,14 @@ type clientBucket struct {
 	bucket
 }
 
-func newPublicLimiter(cfg RateLimitConfig, token string) (*publicLimiter, error) {
-	if err := cfg.validate(); err != nil {
+// New returns a limiter; token is the secret by which the REST gateway,
+// in this process, proves the client address it forwards.
+func New(cfg Options, token string) (*Limiter, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	proxies, _ := parseProxies(cfg.TrustedProxies)
-	p := &publicLimiter{cfg: cfg, proxies: proxies, token: token, now: time.Now,
+	p := &Limiter{cfg: cfg, proxies: proxies, token: token, now: time.Now,
 		clients: make(map[netip.Addr]*list.Element),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kosh_public_requests_limited_total",
 			Help: "Public requests refused with 429/ResourceExhausted, by the limit they hit (client or global)."},
@@ -177,8 +185,8 @@ func newPublicLimiter(cfg RateLimitConfig, token string) (*publicLimiter, error)
 	return p, nil
 }
 
-// collectors are the limiter's metrics.
-func (p *publicLimiter) collectors() []prometheus.Collector {
+// Collectors are the limiter's metrics.
+func (p *Limiter) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{p.limited, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kosh_public_clients_tracked", Help: "Clients whose public rate-limit buckets are remembered."},
 		func() float64 { p.mu.Lock(); defer p.mu.Unlock(); return float64(len(p.clients)) })}
@@ -193,16 +201,16 @@ type errLimited struct {
 }
 
 func (e *errLimited) Error() string {
-	retry := retrySeconds(e.retryAfter)
+	retry := RetrySeconds(e.retryAfter)
 	if e.global {
 		return fmt.Sprintf("the public API is busy (it serves %v requests per second in all); retry in %ds", e.rate, retry)
 	}
 	return fmt.Sprintf("too many requests from %s: the public API serves %v per second to one client; retry in %ds", e.client, e.rate, retry)
 }
 
-// retrySeconds rounds a wait up to whole seconds, at least one (the unit of
+// RetrySeconds rounds a wait up to whole seconds, at least one (the unit of
 // HTTP's Retry-After).
-func retrySeconds(d time.Duration) int64 {
+func RetrySeconds(d time.Duration) int64 {
 	return max(1, int64(math.Ceil(d.Seconds())))
 }
 
@@ -211,7 +219,7 @@ func retrySeconds(d time.Duration) int64 {
 func (e *errLimited) status() *status.Status {
 	st := status.New(codes.ResourceExhausted, e.Error())
 	if d, err := st.WithDetails(&errdetails.RetryInfo{
-		RetryDelay: durationpb.New(time.Duration(retrySeconds(e.retryAfter)) * time.Second)}); err == nil {
+		RetryDelay: durationpb.New(time.Duration(RetrySeconds(e.retryAfter)) * time.Second)}); err == nil {
 		return d
 	}
 	return st
@@ -224,7 +232,7 @@ func (e *errLimited) status() *status.Status {
 // cost koshd nothing: without the delay, answering them took the cores the
 // issuer's calls need (bench/public). The delay is drawn from [d/2, 3d/2)
 // so that clients refused together do not all come back together.
-func (p *publicLimiter) hold(ctx context.Context) {
+func (p *Limiter) hold(ctx context.Context) {
 	d := p.cfg.RefusalDelay
 	if d <= 0 {
 		return
@@ -244,7 +252,7 @@ func (p *publicLimiter) hold(ctx context.Context) {
 
 // allow takes a token for client from its bucket and from the global one,
 // or from neither and says which was empty.
-func (p *publicLimiter) allow(client netip.Addr) error {
+func (p *Limiter) allow(client netip.Addr) error {
 	key := bucketKey(client)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -294,7 +302,7 @@ func bucketKey(a netip.Addr) netip.Addr {
 // unless remote is a trusted proxy, in which case the right-most address of
 // X-Forwarded-For that is not a trusted proxy (the last hop a trusted proxy
 // saw; addresses further left are whatever the client claimed).
-func (p *publicLimiter) clientAddr(remote netip.Addr, forwardedFor []string) netip.Addr {
+func (p *Limiter) clientAddr(remote netip.Addr, forwardedFor []string) netip.Addr {
 	remote = remote.Unmap()
 	if !p.trusted(remote) {
 		return remote
@@ -316,7 +324,7 @@ func (p *publicLimiter) clientAddr(remote netip.Addr, forwardedFor []string) net
 	return client
 }
 
-func (p *publicLimiter) trusted(a netip.Addr) bool {
+func (p *Limiter) trusted(a netip.Addr) bool {
 	for _, pr := range p.proxies {
 		if pr.Contains(a) {
 			return true
@@ -326,7 +334,7 @@ func (p *publicLimiter) trusted(a netip.Addr) bool {
 }
 
 // httpClient is the client of an HTTP request.
-func (p *publicLimiter) httpClient(r *http.Request) netip.Addr {
+func (p *Limiter) httpClient(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.IPv6Unspecified() // not a TCP peer; all such share one bucket
@@ -336,7 +344,7 @@ func (p *publicLimiter) httpClient(r *http.Request) netip.Addr {
 
 // grpcClient is the client of a gRPC call: the HTTP client the gateway
 // forwarded (only if the call carries the gateway's secret), or the peer.
-func (p *publicLimiter) grpcClient(ctx context.Context) netip.Addr {
+func (p *Limiter) grpcClient(ctx context.Context) netip.Addr {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if p.fromGateway(md) {
 		if c := md.Get(mdGatewayPeer); len(c) == 1 {
@@ -360,9 +368,9 @@ func (p *publicLimiter) grpcClient(ctx context.Context) netip.Addr {
 	return p.clientAddr(remote, md.Get("x-forwarded-for"))
 }
 
-// gatewayMetadata is what the gateway adds to every call it makes: the
+// GatewayMetadata is what the gateway adds to every call it makes: the
 // secret and the HTTP client.
-func (p *publicLimiter) gatewayMetadata(_ context.Context, r *http.Request) metadata.MD {
+func (p *Limiter) GatewayMetadata(_ context.Context, r *http.Request) metadata.MD {
 	md := metadata.Pairs(mdGatewayToken, p.token, mdGatewayPeer, p.httpClient(r).String())
 	if counted, _ := r.Context().Value(countedKey{}).(bool); counted {
 		md.Set(mdGatewayCounted, "1")
@@ -371,12 +379,12 @@ func (p *publicLimiter) gatewayMetadata(_ context.Context, r *http.Request) meta
 }
 
 // fromGateway reports whether a call carries the gateway's secret.
-func (p *publicLimiter) fromGateway(md metadata.MD) bool {
+func (p *Limiter) fromGateway(md metadata.MD) bool {
 	tok := md.Get(mdGatewayToken)
 	return len(tok) == 1 && subtle.ConstantTimeCompare([]byte(tok[0]), []byte(p.token)) == 1
 }
 
-func (p *publicLimiter) check(ctx context.Context, method string) error {
+func (p *Limiter) check(ctx context.Context, method string) error {
 	if !perms.Methods[method].Public {
 		return nil
 	}
@@ -391,23 +399,25 @@ func (p *publicLimiter) check(ctx context.Context, method string) error {
 	return nil
 }
 
-func (p *publicLimiter) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+// Unary is the gRPC unary interceptor that limits public methods.
+func (p *Limiter) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if err := p.check(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
 }
 
-func (p *publicLimiter) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+// Stream is the gRPC stream interceptor that limits public methods.
+func (p *Limiter) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	if err := p.check(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
 	return h(srv, ss)
 }
 
-// handler limits an HTTP route; refusals are written by refuse (HTTP 429
+// Handler limits an HTTP route; refusals are written by refuse (HTTP 429
 // with a JSON body like the gateway's errors, and Retry-After).
-func (p *publicLimiter) handler(next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+func (p *Limiter) Handler(next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var lim *errLimited
 		if err := p.allow(p.httpClient(r)); errors.As(err, &lim) {
