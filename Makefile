@@ -57,6 +57,7 @@ gen-check: gen
 
 lint: tools
 	buf lint
+	@$(GO) mod tidy -diff || { echo "go mod tidy: go.mod or go.sum is not tidy (diff above); run 'go mod tidy' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
 vet:
