@@ -20,7 +20,16 @@ GO ?= go
 BIN := $(CURDIR)/.build/bin
 export PATH := $(BIN):$(PATH)
 
-# Pinned code generators (see DESIGN.md "Toolchain pins").
+# Pinned code generators, checked to build together (2026-11) with what
+# go.mod pins (lnd v0.21.3-beta, grpc v1.84, grpc-gateway/v2 v2.33.0):
+#  - protoc-gen-go must be v1.33.0, the version of lnd's protobuf-go fork
+#    that go.mod's replace selects (lnrpc needs the fork); code generated
+#    by another version does not compile against it.
+#  - buf runs local plugins only (buf.gen.yaml) and the protos use no BSR
+#    dependency: the only network is the package registries. HTTP routes
+#    live in the grpc-gateway service config api/kosh/v1/kosh.yaml, as
+#    lnd's lnrpc/*.yaml do, not in google/api/annotations.proto.
+#  - Generated code is committed; make gen-check fails on any difference.
 BUF_VERSION := v1.75.0
 PROTOC_GEN_GO_VERSION := v1.33.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
