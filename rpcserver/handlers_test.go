@@ -77,7 +77,7 @@ func requireStatus(t *testing.T, what string, err error, code codes.Code, want .
 // configured says so with how to turn it on.
 func TestHandlersRefuseBadInput(t *testing.T) {
 	macs := testMacs(t)
-	s := New(nil, macs, nil, quietLog())
+	s := New(Config{Macaroons: macs, Log: quietLog()})
 	w := s.Wallet()
 	pub := s.Public()
 	bg := context.Background()
@@ -177,7 +177,7 @@ func TestHandlersRefuseBadInput(t *testing.T) {
 // through unchanged.
 func TestToStatus(t *testing.T) {
 	var logBuf bytes.Buffer
-	s := New(nil, nil, nil, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	s := New(Config{Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	for _, c := range []struct {
 		err  error
 		code codes.Code
@@ -224,7 +224,7 @@ func TestHandlersOverLedger(t *testing.T) {
 	l.Start()
 	defer l.Stop()
 	macs := testMacs(t)
-	s := New(l, macs, nil, quietLog())
+	s := New(Config{Ledger: l, Macaroons: macs, Log: quietLog()})
 	w := s.Wallet()
 
 	if _, err := s.CreateAsset(ctx, &koshv1.CreateAssetRequest{Code: "KSH", Name: "Kosh", Peg: koshv1.Peg_PEG_SAT, MinCoverageBps: 10000}); err != nil {
