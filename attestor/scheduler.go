@@ -105,8 +105,8 @@ func (s *Scheduler) Stop() {
 	<-s.cron.Stop().Done()
 	// An on-demand run may still hold the lock: taking it waits for that
 	// run to finish, which is all Stop needs.
-	//lint:ignore SA2001 the empty critical section is the wait for a running attestation
 	s.mu.Lock()
+	//lint:ignore SA2001 the empty critical section is the wait for a running attestation
 	s.mu.Unlock()
 }
 
