@@ -188,7 +188,7 @@ func (f *fakeLnd) settle(hash string, msat int64) {
 	defer f.mu.Unlock()
 	inv := f.invoices[hash]
 	f.settleIdx++
-	inv.State, inv.AmtPaidMsat, inv.AmtPaidSat, inv.SettleIndex, inv.Settled = lnrpc.Invoice_SETTLED, msat, msat/1000, f.settleIdx, true
+	inv.State, inv.AmtPaidMsat, inv.AmtPaidSat, inv.SettleIndex = lnrpc.Invoice_SETTLED, msat, msat/1000, f.settleIdx
 	f.publish(inv)
 }
 

@@ -94,7 +94,7 @@ func (r *Recorder) RecordOnce(ctx context.Context) (bool, error) {
 		ss := storedSource{Name: s.Name, Kind: s.Kind, Counted: s.Counted, Height: s.Height, Hash: s.Hash,
 			PubKey: s.PubKey, Stale: s.Stale}
 		for _, c := range s.Classes {
-			ss.Classes = append(ss.Classes, storedClass{Name: c.Name, Amount: c.Amount, Counted: c.Counted})
+			ss.Classes = append(ss.Classes, storedClass(c))
 		}
 		if s.Kind == KindChain {
 			row.Height, row.BlockHash = s.Height, s.Hash

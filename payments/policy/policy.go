@@ -7,9 +7,9 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 )
 
-// ErrLimit: a policy limit (maximum amount, daily limit, unused deposit
-// addresses) refuses the request; retrying the same request does not help
-// until what the message names changes.
+// ErrLimit means a policy limit (maximum amount, daily limit, unused
+// deposit addresses) refuses the request; retrying the same request does
+// not help until what the message names changes.
 var ErrLimit = errors.New("limit reached")
 
 // Policy bounds the amounts of one asset.

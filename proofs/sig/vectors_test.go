@@ -30,18 +30,17 @@ type vectorFile struct {
 }
 
 type issuerVector struct {
-	Name       string `json:"name"`
-	Tag        string `json:"tag"`
-	SecretKey  string `json:"secret_key"`
-	PublicKey  string `json:"public_key"`
-	AuxRand    string `json:"aux_rand"`
-	Document   string `json:"document"`
-	Canonical  string `json:"canonical"`
-	TagPrefix  string `json:"tag_prefix"`
-	Digest     string `json:"digest"`
-	Signature  string `json:"signature"`
-	Comment    string `json:"comment,omitempty"`
-	canonBytes []byte
+	Name      string `json:"name"`
+	Tag       string `json:"tag"`
+	SecretKey string `json:"secret_key"`
+	PublicKey string `json:"public_key"`
+	AuxRand   string `json:"aux_rand"`
+	Document  string `json:"document"`
+	Canonical string `json:"canonical"`
+	TagPrefix string `json:"tag_prefix"`
+	Digest    string `json:"digest"`
+	Signature string `json:"signature"`
+	Comment   string `json:"comment,omitempty"`
 }
 
 type invalidVector struct {

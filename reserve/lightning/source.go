@@ -794,8 +794,14 @@ func (s *Source) isAnnounced(ctx context.Context, c *lnrpc.Channel, self string)
 }
 
 func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
+	// The reserve this node must keep in the channel (lnd's
+	// local_constraints, which replaces the deprecated local_chan_reserve_sat).
+	reserve, err := chanReserve(c)
+	if err != nil {
+		return Channel{}, fmt.Errorf("lnd %s: channel %s: %w", s.cfg.Name, c.ChannelPoint, err)
+	}
 	ch := Channel{ChannelPoint: c.ChannelPoint, Capacity: c.Capacity, Active: c.Active,
-		LocalBalance: c.LocalBalance, Reserve: c.LocalChanReserveSat, Unsettled: c.UnsettledBalance}
+		LocalBalance: c.LocalBalance, Reserve: reserve, Unsettled: c.UnsettledBalance}
 	// The short channel id's top 24 bits are the funding block height; a
 	// zero-conf channel's id is an alias until its funding confirms.
 	var scid uint64
@@ -822,12 +828,21 @@ func (s *Source) countChannel(c *lnrpc.Channel) (Channel, error) {
 		ch.Why = "channel is inactive"
 	case !ch.Verified:
 		ch.Why = fmt.Sprintf("funding output is not unspent on-chain with %d confirmations and the stated capacity", s.cfg.MinConf)
-	case c.LocalBalance <= c.LocalChanReserveSat:
+	case c.LocalBalance <= reserve:
 		ch.Why = "local balance is within the channel reserve"
 	default:
-		ch.Counted = c.LocalBalance - c.LocalChanReserveSat
+		ch.Counted = c.LocalBalance - reserve
 	}
 	return ch, nil
+}
+
+// chanReserve is the channel reserve lnd reports for this node's side.
+func chanReserve(c *lnrpc.Channel) (int64, error) {
+	r := c.GetLocalConstraints().GetChanReserveSat()
+	if r > math.MaxInt64 {
+		return 0, fmt.Errorf("channel reserve %d sats is out of range", r)
+	}
+	return int64(r), nil
 }
 
 // onChain checks that an output is in our chain backend's UTXO set, with at

@@ -193,7 +193,7 @@ func scid(h uint64) uint64 { return h<<40 | 7<<16 | 1 }
 // channel returns an active channel at point(n), funded at height 700.
 func channel(n int, capacity, local, reserve int64) *lnrpc.Channel {
 	return &lnrpc.Channel{Active: true, ChannelPoint: point(n), ChanId: scid(700), Capacity: capacity,
-		LocalBalance: local, LocalChanReserveSat: reserve}
+		LocalBalance: local, LocalConstraints: &lnrpc.ChannelConstraints{ChanReserveSat: uint64(reserve)}}
 }
 
 func utxo(n int, amount, conf int64) *lnrpc.Utxo {
@@ -397,7 +397,7 @@ func TestPollCountingRules(t *testing.T) {
 			for i, ch := range r.Channels {
 				w, in := c.chans[i], c.channels[i]
 				if ch.ChannelPoint != in.ChannelPoint || ch.Capacity != in.Capacity || ch.LocalBalance != in.LocalBalance ||
-					ch.Reserve != in.LocalChanReserveSat || ch.Unsettled != in.UnsettledBalance || ch.Active != in.Active {
+					ch.Reserve != int64(in.LocalConstraints.GetChanReserveSat()) || ch.Unsettled != in.UnsettledBalance || ch.Active != in.Active {
 					t.Errorf("channel %d does not report lnd's figures: %+v", i, ch)
 				}
 				if ch.Verified != w.verified || ch.Counted != w.counted || ch.FundingHeight != w.fundingHeight {

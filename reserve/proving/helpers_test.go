@@ -1,10 +1,5 @@
 package proving
 
-import (
-	"github.com/btcsuite/btcd/btcutil"
-	"github.com/kosh-reserve/kosh/proofs/control"
-)
-
-type control_Challenge = control.Challenge
+import "github.com/btcsuite/btcd/btcutil"
 
 func hash160(b []byte) []byte { return btcutil.Hash160(b) }

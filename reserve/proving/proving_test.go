@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
@@ -100,8 +101,8 @@ func newEnv(t *testing.T, backend store.Backend) *env {
 
 func (e *env) watched(op string) (Output, bool) { o, ok := e.outs[op]; return o, ok }
 
-func (e *env) challenge(height int64) control_Challenge {
-	return control_Challenge{IssuerKey: issuer, Height: height, Hash: blockHash(height)}
+func (e *env) challenge(height int64) control.Challenge {
+	return control.Challenge{IssuerKey: issuer, Height: height, Hash: blockHash(height)}
 }
 
 // export builds the PSBT at block height over outs.
@@ -236,14 +237,14 @@ func TestImportRefuses(t *testing.T) {
 			return []*psbt.Packet{sign(t, e.export(t, e.tip-101, e.wpkh), e.alice)}
 		}, []string{"commits to no challenge", "last 100 blocks"}},
 		{"another issuer's challenge", func() []*psbt.Packet {
-			p, err := Unsigned(control_Challenge{IssuerKey: strings.Repeat("cd", 32), Height: 290, Hash: blockHash(290)}, []Output{e.wpkh})
+			p, err := Unsigned(control.Challenge{IssuerKey: strings.Repeat("cd", 32), Height: 290, Hash: blockHash(290)}, []Output{e.wpkh})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return []*psbt.Packet{sign(t, p, e.alice)}
 		}, []string{"commits to no challenge for this issuer"}},
 		{"a block that is not in the chain", func() []*psbt.Packet {
-			p, err := Unsigned(control_Challenge{IssuerKey: issuer, Height: 290, Hash: strings.Repeat("11", 32)}, []Output{e.wpkh})
+			p, err := Unsigned(control.Challenge{IssuerKey: issuer, Height: 290, Hash: strings.Repeat("11", 32)}, []Output{e.wpkh})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,11 +81,10 @@ type demo struct {
 	prices     *priceserver.Server
 	started    []proc // children recorded in the pids file
 
-	koshDir            string
-	rpcAddr, restAddr  string
-	info               demoinfo.Info
-	birthday           int64
-	attestationMessage string
+	koshDir           string
+	rpcAddr, restAddr string
+	info              demoinfo.Info
+	birthday          int64
 }
 
 // run starts everything, in order. Harness failures panic (tb.Fatal) and
