@@ -39,6 +39,7 @@ import (
 	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -451,6 +452,6 @@ func newMetrics() *metrics {
 		}, []string{"method"}),
 	}
 	m.registry.MustRegister(m.calls, m.latency,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
