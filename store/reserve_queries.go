@@ -20,13 +20,6 @@ type ReserveSnapshotRow struct {
 	Sources string
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // InsertReserveSnapshot stores a snapshot and returns its id.
 func (t *Tx) InsertReserveSnapshot(ctx context.Context, r ReserveSnapshotRow) (int64, error) {
 	var id int64
