@@ -38,6 +38,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/reservedb"
 	"github.com/kosh-reserve/kosh/web"
 	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
@@ -189,7 +190,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); d.reserveSvc.Run(d.ctx) }()
-	recorder := reserve.NewRecorder(d.db, d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
+	recorder := reserve.NewRecorder(reservedb.New(d.db), d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); recorder.Run(d.ctx) }()
 
