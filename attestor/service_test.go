@@ -25,6 +25,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/attestdb"
+	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -149,7 +150,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	cold.OutPoint = outpoint(t, 1, 0)
 	aliceWallet := ct.NewOutput(ct.P2TR, "alice wallet", 0, 20_000, 0, ct.Key("attestor test: alice wallet"))
 	aliceWallet.OutPoint = outpoint(t, 5, 0)
-	book, err := proving.New(ctx, proving.Config{DB: db, IssuerKey: attest.IssuerKeyOf(issuer), MaxAge: 100})
+	book, err := proving.New(ctx, proving.Config{DB: provingdb.New(db), IssuerKey: attest.IssuerKeyOf(issuer), MaxAge: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
