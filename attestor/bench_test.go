@@ -17,6 +17,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -51,7 +52,7 @@ func BenchmarkCompose(b *testing.B) {
 	outs := ct.Mixed("attestor bench", benchOutputs, benchValue)
 
 	db := storetest.Open(b, store.SQLite)
-	book, err := proving.New(ctx, proving.Config{DB: db, IssuerKey: attest.IssuerKeyOf(issuer)})
+	book, err := proving.New(ctx, proving.Config{DB: provingdb.New(db), IssuerKey: attest.IssuerKeyOf(issuer)})
 	if err != nil {
 		b.Fatal(err)
 	}

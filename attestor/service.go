@@ -17,11 +17,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
-	"github.com/kosh-reserve/kosh/store"
 )
-
-// Published is a stored attestation as served.
-type Published = store.AttestationRow
 
 // Signed is a composed and signed attestation document.
 type Signed struct {
@@ -50,7 +46,8 @@ var _ NodeSigner = (*lightning.Source)(nil)
 
 // Config configures a Service.
 type Config struct {
-	DB       *store.DB
+	// DB stores attestations (store/attestdb).
+	DB       Store
 	Ledger   Freezer
 	Reserves ReserveSource
 	Composer Composer
@@ -104,13 +101,8 @@ func New(cfg Config) *Service {
 // caller serializes calls (the Scheduler does).
 func (s *Service) Attest(ctx context.Context, trigger string) (Published, error) {
 	start := s.cfg.Now()
-	var prev store.AttestationRow
-	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		prev, err = tx.LatestAttestation(ctx)
-		return err
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	prev, err := s.cfg.DB.LatestAttestation(ctx)
+	if err != nil && !errors.Is(err, ErrNotStored) {
 		return Published{}, err
 	}
 	in, err := gather(ctx, s.cfg.Reserves, s.cfg.Ledger, s.cfg.TreeHeight, start)
@@ -131,18 +123,16 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	if err != nil {
 		return Published{}, fmt.Errorf("compose attestation %d: %w", in.Seq, err)
 	}
-	row := store.AttestationRow{Seq: in.Seq, ID: signed.ID, PrevID: in.PrevID, Height: in.Chain.Height,
+	row := Published{Seq: in.Seq, ID: signed.ID, PrevID: in.PrevID, Height: in.Chain.Height,
 		BlockHash: in.Chain.Hash, CreatedAt: in.Time.UnixMilli(), Stale: signed.Stale,
 		CutoffSeq: in.Ledger.CutoffSeq, Seed: append([]byte(nil), in.Seed[:]...), Document: string(signed.Document)}
-	var balances []store.AttestedBalance
+	var balances []AttestedBalance
 	for _, fa := range in.Ledger.Assets {
 		for _, b := range fa.Balances {
-			balances = append(balances, store.AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance})
+			balances = append(balances, AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance})
 		}
 	}
-	if err := s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		return tx.InsertAttestation(ctx, row, balances)
-	}); err != nil {
+	if err := s.cfg.DB.InsertAttestation(ctx, row, balances); err != nil {
 		return Published{}, err
 	}
 	s.mu.Lock()
@@ -166,7 +156,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 }
 
 // writeFiles writes <seq>-<id>.json and latest.json atomically.
-func (s *Service) writeFiles(row store.AttestationRow) error {
+func (s *Service) writeFiles(row Published) error {
 	if s.cfg.Dir == "" {
 		return nil
 	}
@@ -221,19 +211,14 @@ func latestFile(dir string) (seq int64, id string, ok bool) {
 }
 
 // FileName is the static file name of an attestation.
-func FileName(row store.AttestationRow) string {
+func FileName(row Published) string {
 	return fmt.Sprintf("%06d-%s.json", row.Seq, row.ID)
 }
 
 // Latest returns the newest attestation.
 func (s *Service) Latest(ctx context.Context) (Published, error) {
-	var row store.AttestationRow
-	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		row, err = tx.LatestAttestation(ctx)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	row, err := s.cfg.DB.LatestAttestation(ctx)
+	if errors.Is(err, ErrNotStored) {
 		return row, fmt.Errorf("%w: no attestation has been published yet", ledger.ErrNotFound)
 	}
 	return row, err
@@ -248,13 +233,8 @@ func (s *Service) ByID(ctx context.Context, id string) (Published, error) {
 		return Published{}, fmt.Errorf("%w: attestation id must be 64 lower-case hex characters (its hash), got %q",
 			ledger.ErrInvalidArgument, truncate(id))
 	}
-	var row store.AttestationRow
-	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		row, err = tx.AttestationByID(ctx, id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	row, err := s.cfg.DB.AttestationByID(ctx, id)
+	if errors.Is(err, ErrNotStored) {
 		return row, fmt.Errorf("%w: no attestation %s", ledger.ErrNotFound, id)
 	}
 	return row, err
@@ -268,13 +248,7 @@ func (s *Service) List(ctx context.Context, before int64, limit int) ([]Publishe
 	if limit > 500 {
 		limit = 500
 	}
-	var rows []store.AttestationRow
-	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		rows, err = tx.Attestations(ctx, before, limit)
-		return err
-	})
-	return rows, err
+	return s.cfg.DB.Attestations(ctx, before, limit)
 }
 
 // Bundle returns account's inclusion bundle for asset in the attestation
@@ -302,7 +276,7 @@ func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attes
 
 // tree returns the liability tree of asset in attestation row, from the
 // cache or rebuilt from the frozen balances and the stored seed.
-func (s *Service) tree(ctx context.Context, row store.AttestationRow, asset string) (*sumtree.Tree, error) {
+func (s *Service) tree(ctx context.Context, row Published, asset string) (*sumtree.Tree, error) {
 	s.mu.Lock()
 	if s.trees.seq == row.Seq {
 		if t, ok := s.trees.trees[asset]; ok {
@@ -311,12 +285,8 @@ func (s *Service) tree(ctx context.Context, row store.AttestationRow, asset stri
 		}
 	}
 	s.mu.Unlock()
-	var bals []store.AttestedBalance
-	if err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		bals, err = tx.AttestedBalances(ctx, row.Seq, asset)
-		return err
-	}); err != nil {
+	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	if err != nil {
 		return nil, err
 	}
 	accts := make([]sumtree.Account, len(bals))

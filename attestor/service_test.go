@@ -1,4 +1,4 @@
-package attestor
+package attestor_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
@@ -23,6 +24,8 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/attestdb"
+	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -147,7 +150,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	cold.OutPoint = outpoint(t, 1, 0)
 	aliceWallet := ct.NewOutput(ct.P2TR, "alice wallet", 0, 20_000, 0, ct.Key("attestor test: alice wallet"))
 	aliceWallet.OutPoint = outpoint(t, 5, 0)
-	book, err := proving.New(ctx, proving.Config{DB: db, IssuerKey: attest.IssuerKeyOf(issuer), MaxAge: 100})
+	book, err := proving.New(ctx, proving.Config{DB: provingdb.New(db), IssuerKey: attest.IssuerKeyOf(issuer), MaxAge: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +180,8 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 				{Name: "a", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0)}}}},
 	}
 	dir := t.TempDir()
-	svc := New(Config{DB: db, Ledger: l, Reserves: res, Composer: DocComposer{}, Key: issuer, Dir: dir,
-		Nodes: []NodeSigner{keySigner{name: "alice", key: alice}, keySigner{name: "bob", key: bob, fail: true}}})
+	svc := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer, Dir: dir,
+		Nodes: []attestor.NodeSigner{keySigner{name: "alice", key: alice}, keySigner{name: "bob", key: bob, fail: true}}})
 
 	p1, err := svc.Attest(ctx, "test")
 	if err != nil {
@@ -273,7 +276,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if err := attest.VerifyChain([]*attest.Attestation{d1, d2}, ""); err != nil {
 		t.Errorf("chain: %v", err)
 	}
-	fresh := New(Config{DB: db, Ledger: l, Reserves: res, Composer: DocComposer{}, Key: issuer})
+	fresh := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer})
 	for _, id := range []string{p1.ID, p2.ID} {
 		bu, err := fresh.Bundle(ctx, id, "KSH", b.ID)
 		if err != nil {
@@ -295,7 +298,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 		}
 	}
 	// Static files: each attestation and latest.json, byte for byte.
-	for name, want := range map[string]string{FileName(p1): p1.Document, FileName(p2): p2.Document, "latest.json": p2.Document} {
+	for name, want := range map[string]string{attestor.FileName(p1): p1.Document, attestor.FileName(p2): p2.Document, "latest.json": p2.Document} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || string(got) != want {
 			t.Errorf("file %s: %v (equal: %v)", name, err, string(got) == want)
@@ -342,7 +345,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if _, err := l2.Mint(ctx, ledger.Transfer{Scope: ledger.IssuerScope, Asset: "INR", To: c.ID, Amount: 5, IdempotencyKey: "m"}); err != nil {
 		t.Fatal(err)
 	}
-	svc2 := New(Config{DB: db2, Ledger: l2, Reserves: res, Composer: DocComposer{}, Key: issuer})
+	svc2 := attestor.New(attestor.Config{DB: attestdb.New(db2), Ledger: l2, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer})
 	if _, err := svc2.Attest(ctx, "test"); err == nil || !strings.Contains(err.Error(), "no usable INR price") {
 		t.Errorf("first attestation without a price: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/store/attestdb"
 )
 
 // AttestDir is where attestation files are written.
@@ -35,7 +36,7 @@ func (d *Daemon) startAttestations() (*attestor.Runner, error) {
 		nodes = append(nodes, l)
 	}
 	log := d.log.With("subsystem", "attest")
-	svc := attestor.New(attestor.Config{DB: d.db, Ledger: d.ledger, Reserves: d.reserveSvc,
+	svc := attestor.New(attestor.Config{DB: attestdb.New(d.db), Ledger: d.ledger, Reserves: d.reserveSvc,
 		Composer: attestor.DocComposer{Log: log}, Nodes: nodes, Key: d.issuerKey, Dir: d.cfg.AttestDir(),
 		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed, Log: log})
 	run, err := attestor.NewRunner(attestor.RunnerConfig{Service: svc, Schedules: d.cfg.Attest.ActiveSchedules(),

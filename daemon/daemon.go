@@ -35,6 +35,8 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/provingdb"
+	"github.com/kosh-reserve/kosh/store/reservedb"
 	"github.com/kosh-reserve/kosh/web"
 	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
@@ -158,7 +160,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if d.issuerKey, err = sig.LoadOrCreateKey(cfg.AttestKeyPath()); err != nil {
 		return fmt.Errorf("attestation key: %w", err)
 	}
-	if d.proofs, err = proving.New(ctx, proving.Config{DB: d.db, IssuerKey: attest.IssuerKeyOf(d.issuerKey),
+	if d.proofs, err = proving.New(ctx, proving.Config{DB: provingdb.New(d.db), IssuerKey: attest.IssuerKeyOf(d.issuerKey),
 		MaxAge: cfg.Chain.ProofMaxAge, Log: d.log.With("subsystem", "proofs")}); err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); d.reserveSvc.Run(d.ctx) }()
-	recorder := reserve.NewRecorder(d.db, d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
+	recorder := reserve.NewRecorder(reservedb.New(d.db), d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); recorder.Run(d.ctx) }()
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // RecorderConfig tunes a Recorder.
@@ -21,10 +19,32 @@ type RecorderConfig struct {
 	Log       *slog.Logger
 }
 
+// StoredSnapshot is a reserve snapshot as the recorder stores it.
+type StoredSnapshot struct {
+	ID        int64
+	TakenAt   int64 // unix milliseconds
+	Height    int64
+	BlockHash string
+	Counted   int64
+	Usable    bool
+	Stale     bool
+	Problem   string
+	// Sources is the JSON detail: per-source counted amounts, classes and
+	// staleness.
+	Sources string
+}
+
+// SnapshotStore keeps the recorder's snapshots. store/reservedb implements
+// it on the database.
+type SnapshotStore interface {
+	// InsertReserveSnapshot stores a snapshot and returns its id.
+	InsertReserveSnapshot(ctx context.Context, s StoredSnapshot) (int64, error)
+}
+
 // Recorder stores the monitor's snapshot whenever it changes — a new block,
 // a new amount, a source going stale or recovering — and on a heartbeat.
 type Recorder struct {
-	db   *store.DB
+	db   SnapshotStore
 	mon  *Monitor
 	cfg  RecorderConfig
 	last string
@@ -32,7 +52,7 @@ type Recorder struct {
 }
 
 // NewRecorder returns a recorder of mon's snapshots into db.
-func NewRecorder(db *store.DB, mon *Monitor, cfg RecorderConfig) *Recorder {
+func NewRecorder(db SnapshotStore, mon *Monitor, cfg RecorderConfig) *Recorder {
 	if cfg.Every <= 0 {
 		cfg.Every = time.Second
 	}
@@ -87,7 +107,7 @@ func (r *Recorder) RecordOnce(ctx context.Context) (bool, error) {
 	if len(snap.Sources) == 0 {
 		return false, nil
 	}
-	row := store.ReserveSnapshotRow{TakenAt: snap.Time.UnixMilli(), Counted: snap.Counted,
+	row := StoredSnapshot{TakenAt: snap.Time.UnixMilli(), Counted: snap.Counted,
 		Usable: snap.Usable(), Stale: snap.Stale(), Problem: snap.Problem}
 	srcs := make([]storedSource, 0, len(snap.Sources))
 	for _, s := range snap.Sources {
@@ -121,10 +141,7 @@ func (r *Recorder) RecordOnce(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("encode reserve snapshot: %w", err)
 	}
 	row.Sources = string(detail)
-	if err := r.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.InsertReserveSnapshot(ctx, row)
-		return err
-	}); err != nil {
+	if _, err := r.db.InsertReserveSnapshot(ctx, row); err != nil {
 		return false, err
 	}
 	r.last, r.at = string(key), snap.Time

@@ -1,4 +1,4 @@
-package reserve
+package reserve_test
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/reservedb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -18,9 +20,10 @@ func TestRecorder(t *testing.T) {
 			ctx := context.Background()
 			db := storetest.Open(t, backend)
 			clock := time.UnixMilli(1_700_000_000_000)
-			m := NewMonitor()
-			m.now = func() time.Time { return clock }
-			r := NewRecorder(db, m, RecorderConfig{Heartbeat: time.Hour})
+			m := reserve.NewMonitor()
+			reserve.SetMonitorClock(m, func() time.Time { return clock })
+			snaps := reservedb.New(db)
+			r := reserve.NewRecorder(snaps, m, reserve.RecorderConfig{Heartbeat: time.Hour})
 
 			record := func(want bool) {
 				t.Helper()
@@ -34,20 +37,20 @@ func TestRecorder(t *testing.T) {
 			}
 			record(false) // no source: nothing to record
 
-			m.RegisterKind("chain", KindChain, time.Minute)
-			if err := m.Update("chain", SourceStatus{Counted: 1500, Height: 101, Hash: "aa",
-				Classes: []Class{{Name: "onchain_confirmed", Amount: 1500, Counted: true}}}); err != nil {
+			m.RegisterKind("chain", reserve.KindChain, time.Minute)
+			if err := m.Update("chain", reserve.SourceStatus{Counted: 1500, Height: 101, Hash: "aa",
+				Classes: []reserve.Class{{Name: "onchain_confirmed", Amount: 1500, Counted: true}}}); err != nil {
 				t.Fatal(err)
 			}
 			record(true)
 			clock = clock.Add(time.Second)
-			if err := m.Update("chain", SourceStatus{Counted: 1500, Height: 101, Hash: "aa",
-				Classes: []Class{{Name: "onchain_confirmed", Amount: 1500, Counted: true}}}); err != nil {
+			if err := m.Update("chain", reserve.SourceStatus{Counted: 1500, Height: 101, Hash: "aa",
+				Classes: []reserve.Class{{Name: "onchain_confirmed", Amount: 1500, Counted: true}}}); err != nil {
 				t.Fatal(err)
 			}
 			record(false) // same picture, only a newer report time
-			if err := m.Update("chain", SourceStatus{Counted: 2500, Height: 102, Hash: "bb",
-				Classes: []Class{{Name: "onchain_confirmed", Amount: 2500, Counted: true}}}); err != nil {
+			if err := m.Update("chain", reserve.SourceStatus{Counted: 2500, Height: 102, Hash: "bb",
+				Classes: []reserve.Class{{Name: "onchain_confirmed", Amount: 2500, Counted: true}}}); err != nil {
 				t.Fatal(err)
 			}
 			record(true)
@@ -57,12 +60,8 @@ func TestRecorder(t *testing.T) {
 			clock = clock.Add(time.Hour) // heartbeat
 			record(true)
 
-			var rows []store.ReserveSnapshotRow
-			if err := db.Read(ctx, func(tx *store.Tx) error {
-				var err error
-				rows, err = tx.ReserveSnapshots(ctx, 0, 100)
-				return err
-			}); err != nil {
+			rows, err := snaps.ReserveSnapshots(ctx, 0, 100)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if len(rows) != 4 {
@@ -77,7 +76,7 @@ func TestRecorder(t *testing.T) {
 			if r2 := rows[2]; !r2.Stale || r2.Usable || r2.Problem == "" {
 				t.Fatalf("stale row %+v", r2)
 			}
-			var srcs []storedSource
+			var srcs []reserve.StoredSourceJSON
 			if err := json.Unmarshal([]byte(rows[1].Sources), &srcs); err != nil {
 				t.Fatal(err)
 			}
@@ -85,12 +84,7 @@ func TestRecorder(t *testing.T) {
 				len(srcs[0].Classes) != 1 || srcs[0].Classes[0].Amount != 2500 {
 				t.Fatalf("stored sources %s", rows[1].Sources)
 			}
-			var latest store.ReserveSnapshotRow
-			if err := db.Read(ctx, func(tx *store.Tx) error {
-				var err error
-				latest, err = tx.LatestReserveSnapshot(ctx)
-				return err
-			}); err != nil || latest.ID != rows[3].ID {
+			if latest, err := snaps.LatestReserveSnapshot(ctx); err != nil || latest.ID != rows[3].ID {
 				t.Fatalf("latest %+v %v, want id %d", latest, err, rows[3].ID)
 			}
 		})

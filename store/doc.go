@@ -15,4 +15,11 @@
 // The store knows nothing of ledger rules: it offers typed queries on a
 // transaction (Tx) and reports conditions such as "no row matched" as
 // sentinel errors for the domain packages to interpret.
+//
+// A domain package owns its types and declares the narrow storage interface
+// it uses; a subpackage here implements it on a DB with the query
+// primitives of query.go and converts rows to the domain's types:
+// store/attestdb (attestor.Store), store/reservedb (reserve.SnapshotStore)
+// and store/provingdb (proving.Store). The ledger, payment, price and chain
+// queries are still methods of Tx.
 package store

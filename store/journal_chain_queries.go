@@ -66,3 +66,13 @@ func (t *Tx) ScanJournal(ctx context.Context, afterSeq, upTo int64, fn func(Entr
 	}
 	return rows.Err()
 }
+
+// LastJournalSeq returns the highest journal sequence (0 when empty) in the
+// transaction's snapshot: the cut-off of an attestation made in it.
+func (t *Tx) LastJournalSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM journal`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("last journal sequence: %w", err)
+	}
+	return seq, nil
+}

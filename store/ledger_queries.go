@@ -83,13 +83,6 @@ func scanAsset(row interface{ Scan(...any) error }) (AssetRow, error) {
 	return a, notFound(err)
 }
 
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
-}
-
 // InsertAsset stores a new asset and returns it with its id. A duplicate
 // code is ErrConflict.
 func (t *Tx) InsertAsset(ctx context.Context, a AssetRow) (AssetRow, error) {

@@ -13,6 +13,7 @@ import (
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
@@ -82,7 +83,7 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	book, err := proving.New(ctx, proving.Config{DB: db, IssuerKey: strings.Repeat("ab", 32), MaxAge: 100})
+	book, err := proving.New(ctx, proving.Config{DB: provingdb.New(db), IssuerKey: strings.Repeat("ab", 32), MaxAge: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

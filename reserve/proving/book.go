@@ -15,7 +15,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/control"
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // DefaultMaxAge is how many blocks a proof stays good for by default:
@@ -28,7 +27,8 @@ var ErrRefused = errors.New("proof of control refused")
 
 // Config configures a Book.
 type Config struct {
-	DB *store.DB
+	// DB stores the proofs (store/provingdb).
+	DB Store
 	// IssuerKey is the issuer's x-only key, 64 hex: what proofs commit to.
 	IssuerKey string
 	// MaxAge is how many blocks a proof stays good for (default
@@ -79,13 +79,7 @@ func New(ctx context.Context, cfg Config) (*Book, error) {
 		cfg.Now = time.Now
 	}
 	b := &Book{cfg: cfg, proofs: map[int64]*Proof{}, byOutput: map[string]int64{}, gone: map[int64]bool{}}
-	var rows []store.ControlProofRow
-	var outs []store.ControlOutputRow
-	err := cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		rows, outs, err = tx.ControlProofs(ctx)
-		return err
-	})
+	rows, outs, err := cfg.DB.ControlProofs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -182,13 +176,9 @@ func (b *Book) Add(ctx context.Context, p *control.Proof, source string) (*Proof
 	for i, op := range proven {
 		ops[i] = op.String()
 	}
-	row := store.ControlProofRow{Height: p.Challenge.Height, BlockHash: p.Challenge.Hash, Tx: txBuf.Bytes(),
+	row := StoredProof{Height: p.Challenge.Height, BlockHash: p.Challenge.Hash, Tx: txBuf.Bytes(),
 		Prevouts: encodePrevouts(p.PrevOuts), Source: source, CreatedAt: b.cfg.Now().UnixMicro()}
-	err := b.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		row, err = tx.InsertControlProof(ctx, row, ops)
-		return err
-	})
+	row, err := b.cfg.DB.InsertControlProof(ctx, row, ops)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +248,7 @@ func decodePrevouts(b []byte) ([]control.PrevOut, error) {
 	return out, nil
 }
 
-func decodeRow(r store.ControlProofRow, issuerKey string) (*Proof, error) {
+func decodeRow(r StoredProof, issuerKey string) (*Proof, error) {
 	tx := new(wire.MsgTx)
 	if err := tx.Deserialize(bytes.NewReader(r.Tx)); err != nil {
 		return nil, fmt.Errorf("decode transaction: %w", err)
@@ -273,7 +263,7 @@ func decodeRow(r store.ControlProofRow, issuerKey string) (*Proof, error) {
 
 // findChallenge finds the block among blocks whose challenge the
 // commitment outpoint op commits to.
-func findChallenge(issuerKey string, op wire.OutPoint, blocks []store.ChainBlock) (control.Challenge, bool) {
+func findChallenge(issuerKey string, op wire.OutPoint, blocks []Block) (control.Challenge, bool) {
 	for i := len(blocks) - 1; i >= 0; i-- {
 		c := control.Challenge{IssuerKey: issuerKey, Height: blocks[i].Height, Hash: blocks[i].Hash}
 		if c.Commitment() == op {

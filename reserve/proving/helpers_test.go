@@ -1,4 +1,4 @@
-package proving
+package proving_test
 
 import "github.com/btcsuite/btcd/btcutil"
 

@@ -1,4 +1,4 @@
-package proving
+package proving_test
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
+	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -47,12 +49,12 @@ func xpub(t *testing.T, m *hdkeychain.ExtendedKey) string {
 // and reserve outputs of three descriptors: wpkh (alice), tr (alice) and
 // wsh(sortedmulti(2, a, b, c)).
 type env struct {
-	book            *Book
+	book            *proving.Book
 	db              *store.DB
 	tip             int64
 	alice, a, b, c  *hdkeychain.ExtendedKey
-	outs            map[string]Output
-	wpkh, tr, multi Output
+	outs            map[string]proving.Output
+	wpkh, tr, multi proving.Output
 }
 
 func blockHash(h int64) string {
@@ -63,7 +65,7 @@ func blockHash(h int64) string {
 func newEnv(t *testing.T, backend store.Backend) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{db: storetest.Open(t, backend), tip: 300, outs: map[string]Output{},
+	e := &env{db: storetest.Open(t, backend), tip: 300, outs: map[string]proving.Output{},
 		alice: master(t, "alice"), a: master(t, "a"), b: master(t, "b"), c: master(t, "c")}
 	err := e.db.Write(ctx, func(tx *store.Tx) error {
 		for h := int64(1); h <= e.tip; h++ {
@@ -76,10 +78,10 @@ func newEnv(t *testing.T, backend store.Backend) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.book, err = New(ctx, Config{DB: e.db, IssuerKey: issuer, MaxAge: 100}); err != nil {
+	if e.book, err = proving.New(ctx, proving.Config{DB: provingdb.New(e.db), IssuerKey: issuer, MaxAge: 100}); err != nil {
 		t.Fatal(err)
 	}
-	out := func(desc string, idx uint32, value int64, label string) Output {
+	out := func(desc string, idx uint32, value int64, label string) proving.Output {
 		d, err := descriptor.Parse(descriptor.AddChecksum(desc), &chaincfg.RegressionNetParams)
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +90,7 @@ func newEnv(t *testing.T, backend store.Backend) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := Output{OutPoint: wire.OutPoint{Hash: chainhash.Hash(sha256.Sum256([]byte(label))), Index: 1}, Value: value,
+		o := proving.Output{OutPoint: wire.OutPoint{Hash: chainhash.Hash(sha256.Sum256([]byte(label))), Index: 1}, Value: value,
 			PkScript: s, Descriptor: d, Index: idx}
 		e.outs[o.OutPoint.String()] = o
 		return o
@@ -99,25 +101,25 @@ func newEnv(t *testing.T, backend store.Backend) *env {
 	return e
 }
 
-func (e *env) watched(op string) (Output, bool) { o, ok := e.outs[op]; return o, ok }
+func (e *env) watched(op string) (proving.Output, bool) { o, ok := e.outs[op]; return o, ok }
 
 func (e *env) challenge(height int64) control.Challenge {
 	return control.Challenge{IssuerKey: issuer, Height: height, Hash: blockHash(height)}
 }
 
 // export builds the PSBT at block height over outs.
-func (e *env) export(t *testing.T, height int64, outs ...Output) *psbt.Packet {
+func (e *env) export(t *testing.T, height int64, outs ...proving.Output) *psbt.Packet {
 	t.Helper()
-	p, err := Unsigned(e.challenge(height), outs)
+	p, err := proving.Unsigned(e.challenge(height), outs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Through base64 and back, as an operator's signer gets it.
-	b64, err := Encode(p)
+	b64, err := proving.Encode(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := DecodePSBT([]byte(b64))
+	q, err := proving.DecodePSBT([]byte(b64))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestImportAndCount(t *testing.T) {
 			if len(res.Outputs) != 3 {
 				t.Fatalf("proven %v", res.Outputs)
 			}
-			for _, o := range []Output{e.wpkh, e.tr, e.multi} {
+			for _, o := range []proving.Output{e.wpkh, e.tr, e.multi} {
 				op := o.OutPoint.String()
 				if s := e.book.Status(op, at); !s.Counts {
 					t.Errorf("%s at the challenge block: %+v", op, s)
@@ -167,7 +169,7 @@ func TestImportAndCount(t *testing.T) {
 				}
 			}
 			// A new book loads what was stored.
-			again, err := New(context.Background(), Config{DB: e.db, IssuerKey: issuer, MaxAge: 100})
+			again, err := proving.New(context.Background(), proving.Config{DB: provingdb.New(e.db), IssuerKey: issuer, MaxAge: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +200,7 @@ func TestImportAndCount(t *testing.T) {
 func TestImportRefuses(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	somebody := master(t, "somebody else")
-	foreign := Output{OutPoint: wire.OutPoint{Hash: chainhash.Hash(sha256.Sum256([]byte("miner"))), Index: 0}, Value: 5_000_000_000,
+	foreign := proving.Output{OutPoint: wire.OutPoint{Hash: chainhash.Hash(sha256.Sum256([]byte("miner"))), Index: 0}, Value: 5_000_000_000,
 		PkScript: e.wpkh.PkScript}
 	cases := []struct {
 		name string
@@ -237,14 +239,14 @@ func TestImportRefuses(t *testing.T) {
 			return []*psbt.Packet{sign(t, e.export(t, e.tip-101, e.wpkh), e.alice)}
 		}, []string{"commits to no challenge", "last 100 blocks"}},
 		{"another issuer's challenge", func() []*psbt.Packet {
-			p, err := Unsigned(control.Challenge{IssuerKey: strings.Repeat("cd", 32), Height: 290, Hash: blockHash(290)}, []Output{e.wpkh})
+			p, err := proving.Unsigned(control.Challenge{IssuerKey: strings.Repeat("cd", 32), Height: 290, Hash: blockHash(290)}, []proving.Output{e.wpkh})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return []*psbt.Packet{sign(t, p, e.alice)}
 		}, []string{"commits to no challenge for this issuer"}},
 		{"a block that is not in the chain", func() []*psbt.Packet {
-			p, err := Unsigned(control.Challenge{IssuerKey: issuer, Height: 290, Hash: strings.Repeat("11", 32)}, []Output{e.wpkh})
+			p, err := proving.Unsigned(control.Challenge{IssuerKey: issuer, Height: 290, Hash: strings.Repeat("11", 32)}, []proving.Output{e.wpkh})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +267,7 @@ func TestImportRefuses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.book.Import(context.Background(), c.psbt(), e.watched, "import")
-			if !errors.Is(err, ErrRefused) {
+			if !errors.Is(err, proving.ErrRefused) {
 				t.Fatalf("import: %v; want ErrRefused", err)
 			}
 			for _, w := range c.want {

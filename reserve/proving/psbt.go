@@ -16,7 +16,6 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // PORCommitmentType is BIP-127's PSBT input field holding the commitment
@@ -281,16 +280,8 @@ func unjoin(err error) []error {
 // challengeOf finds which recent block of the chain watcher the commitment
 // outpoint commits to.
 func (b *Book) challengeOf(ctx context.Context, op wire.OutPoint) (control.Challenge, error) {
-	var blocks []store.ChainBlock
-	err := b.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		tip, err := tx.ChainTip(ctx)
-		if err != nil {
-			return err
-		}
-		blocks, err = tx.ChainBlocksFrom(ctx, tip.Height-b.cfg.MaxAge)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	blocks, err := b.cfg.DB.RecentBlocks(ctx, b.cfg.MaxAge)
+	if errors.Is(err, ErrNoBlocks) {
 		return control.Challenge{}, fmt.Errorf("%w: the chain watcher has seen no block yet, so no challenge can be checked", ErrRefused)
 	}
 	if err != nil {

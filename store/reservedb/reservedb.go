@@ -1,0 +1,86 @@
+// Package reservedb stores the reserve recorder's snapshots: it implements
+// reserve.SnapshotStore on a store.DB.
+package reservedb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// Store is reserve.SnapshotStore on a database.
+type Store struct {
+	db *store.DB
+}
+
+var _ reserve.SnapshotStore = (*Store)(nil)
+
+// New returns the reserve snapshot store of db.
+func New(db *store.DB) *Store { return &Store{db: db} }
+
+// InsertReserveSnapshot stores a snapshot and returns its id.
+func (s *Store) InsertReserveSnapshot(ctx context.Context, r reserve.StoredSnapshot) (int64, error) {
+	var id int64
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO reserve_snapshots
+		(taken_at, height, block_hash, counted, usable, stale, problem, sources)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			r.TakenAt, r.Height, r.BlockHash, r.Counted, store.BoolInt(r.Usable), store.BoolInt(r.Stale), r.Problem, r.Sources).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("store reserve snapshot: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// ReserveSnapshots returns up to limit snapshots taken at or after since
+// (unix ms), oldest first.
+func (s *Store) ReserveSnapshots(ctx context.Context, since int64, limit int) ([]reserve.StoredSnapshot, error) {
+	var out []reserve.StoredSnapshot
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, taken_at, height, block_hash, counted, usable, stale, problem, sources
+		FROM reserve_snapshots WHERE taken_at >= $1 ORDER BY taken_at, id LIMIT $2`, since, limit)
+		if err != nil {
+			return fmt.Errorf("list reserve snapshots: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r reserve.StoredSnapshot
+			var usable, stale int
+			if err := rows.Scan(&r.ID, &r.TakenAt, &r.Height, &r.BlockHash, &r.Counted, &usable, &stale, &r.Problem, &r.Sources); err != nil {
+				return fmt.Errorf("scan reserve snapshot: %w", err)
+			}
+			r.Usable, r.Stale = usable == 1, stale == 1
+			out = append(out, r)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list reserve snapshots: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LatestReserveSnapshot returns the newest stored snapshot, or
+// store.ErrNotFound.
+func (s *Store) LatestReserveSnapshot(ctx context.Context) (reserve.StoredSnapshot, error) {
+	var r reserve.StoredSnapshot
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		var usable, stale int
+		err := tx.QueryRow(ctx, `SELECT id, taken_at, height, block_hash, counted, usable, stale, problem, sources
+		FROM reserve_snapshots ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &r.TakenAt, &r.Height, &r.BlockHash, &r.Counted,
+			&usable, &stale, &r.Problem, &r.Sources)
+		if err != nil {
+			return fmt.Errorf("latest reserve snapshot: %w", store.NotFound(err))
+		}
+		r.Usable, r.Stale = usable == 1, stale == 1
+		return nil
+	})
+	return r, err
+}
