@@ -250,7 +250,23 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 	if err != nil {
 		return Signed{}, err
 	}
-	return Signed{ID: id, Document: doc, Stale: a.Stale}, nil
+	return Signed{ID: id, Document: doc, Stale: a.Stale, Prices: statedPrices(a)}, nil
+}
+
+// statedPrices lists the prices an attestation states, one per currency,
+// in currency order.
+func statedPrices(a *attest.Attestation) []AttestedPrice {
+	seen := map[string]bool{}
+	var out []AttestedPrice
+	for _, as := range a.Assets {
+		if p := as.Price; p != nil && !seen[p.Currency] {
+			seen[p.Currency] = true
+			out = append(out, AttestedPrice{Currency: p.Currency, Coefficient: new(big.Int).Set(&p.Coefficient.Int),
+				Scale: p.Scale})
+		}
+	}
+	slices.SortFunc(out, func(x, y AttestedPrice) int { return strings.Compare(x.Currency, y.Currency) })
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }

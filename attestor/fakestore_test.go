@@ -15,13 +15,14 @@ import (
 type fakeStore struct {
 	published []Published // oldest first
 	balances  map[int64][]AttestedBalance
+	prices    map[int64][]AttestedPrice
 	lastLimit int
 	err       error // returned by every call when set
 }
 
 var _ Store = (*fakeStore)(nil)
 
-func (f *fakeStore) InsertAttestation(_ context.Context, p Published, b []AttestedBalance) error {
+func (f *fakeStore) InsertAttestation(ctx context.Context, p Published, b []AttestedBalance, prices []AttestedPrice) error {
 	if f.err != nil {
 		return f.err
 	}
@@ -33,7 +34,28 @@ func (f *fakeStore) InsertAttestation(_ context.Context, p Published, b []Attest
 		f.balances = map[int64][]AttestedBalance{}
 	}
 	f.balances[p.Seq] = b
+	return f.InsertAttestedPrices(ctx, p.Seq, prices)
+}
+
+func (f *fakeStore) InsertAttestedPrices(_ context.Context, seq int64, prices []AttestedPrice) error {
+	if f.err != nil {
+		return f.err
+	}
+	if f.prices == nil {
+		f.prices = map[int64][]AttestedPrice{}
+	}
+	if len(f.prices[seq]) > 0 {
+		return fmt.Errorf("attestation %d already has prices", seq)
+	}
+	f.prices[seq] = prices
 	return nil
+}
+
+func (f *fakeStore) AttestedPrices(_ context.Context, seq int64) ([]AttestedPrice, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.prices[seq], nil
 }
 
 func (f *fakeStore) LatestAttestation(context.Context) (Published, error) {
@@ -114,7 +136,7 @@ func TestServiceOnFakeStore(t *testing.T) {
 		if seq > 1 {
 			p.PrevID = hexID(byte(seq - 1))
 		}
-		if err := fs.InsertAttestation(ctx, p, nil); err != nil {
+		if err := fs.InsertAttestation(ctx, p, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

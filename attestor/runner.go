@@ -59,7 +59,8 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 }
 
 // Start starts the schedules until ctx is done or Stop, counting the runs
-// missed since the newest stored attestation.
+// missed since the newest stored attestation; first it stores the newest
+// attestation's prices if it predates stored prices (Service.FillPrices).
 func (r *Runner) Start(ctx context.Context) error {
 	var last time.Time
 	switch p, err := r.svc.Latest(ctx); {
@@ -70,6 +71,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	case errors.Is(err, ledger.ErrNotFound):
 	default:
 		return fmt.Errorf("read the newest attestation: %w", err)
+	}
+	if err := r.svc.FillPrices(ctx); err != nil {
+		return err
 	}
 	r.sched.Start(ctx, last)
 	r.log.Info("attestations scheduled", "schedules", r.specs, "next", r.sched.Next(time.Now()))

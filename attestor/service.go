@@ -27,6 +27,8 @@ type Signed struct {
 	Document []byte
 	// Stale is the document's stale flag.
 	Stale bool
+	// Prices are the prices the document states, stored beside it.
+	Prices []AttestedPrice
 }
 
 // Composer turns frozen inputs into a signed attestation document. Node
@@ -132,7 +134,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 			balances = append(balances, AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance})
 		}
 	}
-	if err := s.cfg.DB.InsertAttestation(ctx, row, balances); err != nil {
+	if err := s.cfg.DB.InsertAttestation(ctx, row, balances, signed.Prices); err != nil {
 		return Published{}, err
 	}
 	s.mu.Lock()

@@ -332,6 +332,36 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 		t.Errorf("stale price: row stale %v, doc stale %v %v, INR %+v", p3.Stale, d3.Stale, d3.StaleSources, inr)
 	}
 
+	// Redemptions are paid at the price the newest attestation states, as
+	// stored beside it; an attestation stored before prices were gets its
+	// prices from its document at start (FillPrices), once.
+	checkPrice := func(what string) {
+		t.Helper()
+		ap, err := svc.AttestedPrice(ctx, "INR")
+		if err != nil || ap.Coefficient.String() != "800000000" || ap.Scale != inr.Price.Scale || ap.Seq != p3.Seq || ap.ID != p3.ID {
+			t.Errorf("%s: attested INR price %+v, %v", what, ap, err)
+		}
+	}
+	checkPrice("stored with the attestation")
+	if _, err := svc.AttestedPrice(ctx, "EUR"); err == nil || !strings.Contains(err.Error(), "states no EUR price") {
+		t.Errorf("attested EUR price: %v", err)
+	}
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM attestation_prices WHERE attestation_seq = $1`, p3.Seq)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AttestedPrice(ctx, "INR"); err == nil {
+		t.Error("an attestation without stored prices has an attested price")
+	}
+	for i := 0; i < 2; i++ {
+		if err := svc.FillPrices(ctx); err != nil {
+			t.Fatalf("fill prices (%d): %v", i+1, err)
+		}
+	}
+	checkPrice("filled from the document")
+
 	// With no price now and none attested before, a fiat asset with
 	// liabilities cannot be attested: its coverage cannot be stated.
 	db2 := storetest.Open(t, backend)

@@ -36,7 +36,14 @@ type Store interface {
 	// InsertAttestation stores an attestation and the balances it froze.
 	// Its sequence must follow the latest stored one: a second
 	// attestation with the same sequence is refused.
-	InsertAttestation(ctx context.Context, p Published, balances []AttestedBalance) error
+	InsertAttestation(ctx context.Context, p Published, balances []AttestedBalance, prices []AttestedPrice) error
+	// AttestedPrices returns the prices attestation seq states, in
+	// currency order (none for an attestation that states none, or one
+	// stored before prices were).
+	AttestedPrices(ctx context.Context, seq int64) ([]AttestedPrice, error)
+	// InsertAttestedPrices stores the prices of an attestation stored
+	// before prices were (once: a second call for seq fails).
+	InsertAttestedPrices(ctx context.Context, seq int64, prices []AttestedPrice) error
 	// LatestAttestation returns the newest attestation, or ErrNotStored.
 	LatestAttestation(ctx context.Context) (Published, error)
 	// AttestationByID returns the attestation with the given id, or

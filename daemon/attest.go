@@ -40,7 +40,7 @@ func (d *Daemon) startAttestations() (*attestor.Runner, error) {
 		Composer: attestor.DocComposer{Log: log}, Nodes: nodes, Key: d.issuerKey, Dir: d.cfg.AttestDir(),
 		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed, Log: log})
 	run, err := attestor.NewRunner(attestor.RunnerConfig{Service: svc, Schedules: d.cfg.Attest.ActiveSchedules(),
-		Timeout: d.cfg.Attest.Timeout, Registerer: d.metrics.registry, Log: log})
+		Timeout: d.cfg.Attest.Timeout, Registerer: d.metrics.Registry, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/gateway"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/monitoring"
 	"github.com/kosh-reserve/kosh/perms"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
@@ -41,7 +42,6 @@ import (
 	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -67,7 +67,7 @@ type Daemon struct {
 	reserveSvc *reserve.Service
 	macs       *auth.Service
 	health     *health.Server
-	metrics    *metrics
+	metrics    *monitoring.Metrics
 	limiter    *ratelimit.Limiter
 
 	grpcServer *grpc.Server
@@ -189,17 +189,17 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.loops.Add(1)
 	go func() { defer d.loops.Done(); recorder.Run(d.ctx) }()
 
-	d.metrics = newMetrics()
+	d.metrics = monitoring.New()
 	exposed := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kosh_private_files_exposed",
 		Help: "Private files of koshd's (keys, macaroons, database) that other users can read, at the last check."})
-	d.metrics.registry.MustRegister(exposed)
+	d.metrics.Registry.MustRegister(exposed)
 	d.loops.Add(1)
 	go func() {
 		defer d.loops.Done()
 		datadir.Watch(d.ctx, cfg.privateFiles, privateFilesInterval, d.log.With("subsystem", "datadir"),
 			func(n int) { exposed.Set(float64(n)) })
 	}()
-	d.metrics.registry.MustRegister(newReserveCollector(d.reserveSvc))
+	d.metrics.Registry.MustRegister(monitoring.NewReserveCollector(d.reserveSvc))
 	var token [32]byte
 	if _, err := rand.Read(token[:]); err != nil {
 		return fmt.Errorf("make the gateway's secret: %w", err)
@@ -207,12 +207,12 @@ func (d *Daemon) start(ctx context.Context) error {
 	if d.limiter, err = ratelimit.New(cfg.RateLimit, hex.EncodeToString(token[:])); err != nil {
 		return err
 	}
-	d.metrics.registry.MustRegister(d.limiter.Collectors()...)
+	d.metrics.Registry.MustRegister(d.limiter.Collectors()...)
 	d.grpcServer = grpc.NewServer(
 		grpc.Creds(credentials.NewServerTLSFromCert(&tlsCert)),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(d.metrics.unaryInterceptor, d.limiter.Unary, d.macs.UnaryInterceptor),
-		grpc.ChainStreamInterceptor(d.metrics.streamInterceptor, d.limiter.Stream, d.macs.StreamInterceptor),
+		grpc.ChainUnaryInterceptor(d.metrics.UnaryInterceptor, d.limiter.Unary, d.macs.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(d.metrics.StreamInterceptor, d.limiter.Stream, d.macs.StreamInterceptor),
 	)
 	att, err := d.startAttestations()
 	if err != nil {
@@ -230,15 +230,19 @@ func (d *Daemon) start(ctx context.Context) error {
 	if book != nil {
 		rcfg.Prices = book
 	}
+	var quoter monitoring.Quoter // nil, not a nil *oracle.Book, without an oracle
+	if book != nil {
+		quoter = book
+	}
 	srv := rpcserver.New(rcfg)
 	d.rpc = srv
-	d.metrics.registry.MustRegister(
+	d.metrics.Registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipts_signed_total",
 			Help: "Balance receipts signed."}, func() float64 { return float64(srv.ReceiptStats().Receipts) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_receipt_signatures_total",
 			Help: "BIP-340 signatures made for balance receipts (one per batch)."},
 			func() float64 { return float64(srv.ReceiptStats().Signatures) }),
-		newPriceCollector(book, d.ledger, d.reserves, d.log))
+		monitoring.NewPriceCollector(quoter, d.ledger, d.reserves, d.log))
 	d.page = web.New(pagesource.New(pagesource.Config{Issuer: cfg.Attest.Issuer, Network: cfg.Network,
 		Ledger: d.ledger, Reserves: d.reserveSvc, Attestations: att.Service()}),
 		web.Options{Log: d.log.With("subsystem", "web")})
@@ -259,7 +263,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	handler, err := gateway.New(ctx, gateway.Config{RPCAddr: d.rpcLis.Addr().String(), TLSCertPath: cfg.TLSCertPath(),
 		OnConn: func(c *grpc.ClientConn) { d.gwConn = c }, Limiter: d.limiter, MaxRequestBytes: int64(cfg.MaxRequestBytes),
-		OpenAPI: api.OpenAPI, Metrics: promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{}), Page: d.page})
+		OpenAPI: api.OpenAPI, Metrics: promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}), Page: d.page})
 	if err != nil {
 		return err
 	}
@@ -433,27 +437,4 @@ func CheckPermissions(s *grpc.Server) error {
 		return fmt.Errorf("methods without a permission rule: %v", missing)
 	}
 	return nil
-}
-
-// metrics are koshd's Prometheus metrics, on a registry of their own.
-type metrics struct {
-	registry *prometheus.Registry
-	calls    *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-}
-
-func newMetrics() *metrics {
-	m := &metrics{
-		registry: prometheus.NewRegistry(),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kosh_rpc_calls_total", Help: "gRPC calls by method and status code.",
-		}, []string{"method", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "kosh_rpc_duration_seconds", Help: "gRPC call latency by method.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}, []string{"method"}),
-	}
-	m.registry.MustRegister(m.calls, m.latency,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }

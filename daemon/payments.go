@@ -131,7 +131,7 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 	}
 	svc.Start()
 	d.closers = append(d.closers, func() error { svc.Stop(); return nil })
-	d.metrics.registry.MustRegister(
+	d.metrics.Registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_deposits_credited_total",
 			Help: "Deposits (Lightning invoices and on-chain outputs) credited since start."},
 			func() float64 { return float64(svc.Stats().DepositsCredited) }),

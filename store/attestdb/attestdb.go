@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/store"
@@ -48,7 +49,8 @@ func (s *Store) Corrupt() error { return s.db.Corrupt() }
 // transaction. The sequence must follow the latest stored one (the primary
 // key refuses a second attestation with the same sequence, so two writers
 // cannot both publish a successor).
-func (s *Store) InsertAttestation(ctx context.Context, a attestor.Published, balances []attestor.AttestedBalance) error {
+func (s *Store) InsertAttestation(ctx context.Context, a attestor.Published, balances []attestor.AttestedBalance,
+	prices []attestor.AttestedPrice) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO attestations (`+attestationCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -61,8 +63,56 @@ func (s *Store) InsertAttestation(ctx context.Context, a attestor.Published, bal
 				return fmt.Errorf("store attested balance of %s in %s: %w", b.AccountID, b.Asset, err)
 			}
 		}
-		return nil
+		return insertPrices(ctx, tx, a.Seq, prices)
 	})
+}
+
+func insertPrices(ctx context.Context, tx *store.Tx, seq int64, prices []attestor.AttestedPrice) error {
+	for _, p := range prices {
+		if p.Coefficient == nil {
+			return fmt.Errorf("store attested %s price of attestation %d: no coefficient", p.Currency, seq)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO attestation_prices (attestation_seq, currency, coefficient, scale)
+		VALUES ($1, $2, $3, $4)`, seq, p.Currency, p.Coefficient.String(), p.Scale); err != nil {
+			return fmt.Errorf("store attested %s price of attestation %d: %w", p.Currency, seq, err)
+		}
+	}
+	return nil
+}
+
+// InsertAttestedPrices stores the prices of an attestation stored before
+// prices were, in one transaction.
+func (s *Store) InsertAttestedPrices(ctx context.Context, seq int64, prices []attestor.AttestedPrice) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error { return insertPrices(ctx, tx, seq, prices) })
+}
+
+// AttestedPrices returns the prices attestation seq states, in currency
+// order.
+func (s *Store) AttestedPrices(ctx context.Context, seq int64) ([]attestor.AttestedPrice, error) {
+	var out []attestor.AttestedPrice
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT currency, coefficient, scale FROM attestation_prices
+		WHERE attestation_seq = $1 ORDER BY currency`, seq)
+		if err != nil {
+			return fmt.Errorf("attested prices of attestation %d: %w", seq, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p attestor.AttestedPrice
+			var coef string
+			if err := rows.Scan(&p.Currency, &coef, &p.Scale); err != nil {
+				return fmt.Errorf("attested prices: %w", err)
+			}
+			c, ok := new(big.Int).SetString(coef, 10)
+			if !ok {
+				return fmt.Errorf("attested %s price of attestation %d: coefficient %q is not a number", p.Currency, seq, coef)
+			}
+			p.Coefficient = c
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // LatestAttestation returns the newest attestation, or attestor.ErrNotStored.

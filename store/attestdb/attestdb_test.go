@@ -3,6 +3,7 @@ package attestdb_test
 import (
 	"context"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -32,11 +33,22 @@ func TestRoundTrip(t *testing.T) {
 			bals := []attestor.AttestedBalance{{Asset: "KSH", AccountID: "y", Balance: 2}, {Asset: "KSH", AccountID: "x", Balance: 1},
 				{Asset: "INR", AccountID: "x", Balance: 3}}
 			for _, p := range []attestor.Published{p1, p2} {
-				if err := s.InsertAttestation(ctx, p, bals); err != nil {
+				if err := s.InsertAttestation(ctx, p, bals, []attestor.AttestedPrice{
+					{Currency: "INR", Coefficient: big.NewInt(p.Seq * 1_000_000_000_000_000), Scale: 2}}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := s.InsertAttestation(ctx, attestor.Published{Seq: 2, ID: id("c")}, nil); err == nil {
+			for seq := int64(1); seq <= 2; seq++ {
+				got, err := s.AttestedPrices(ctx, seq)
+				if err != nil || len(got) != 1 || got[0].Currency != "INR" || got[0].Scale != 2 ||
+					got[0].Coefficient.Cmp(big.NewInt(seq*1_000_000_000_000_000)) != 0 {
+					t.Errorf("prices of %d: %+v, %v", seq, got, err)
+				}
+			}
+			if err := s.InsertAttestedPrices(ctx, 2, []attestor.AttestedPrice{{Currency: "INR", Coefficient: big.NewInt(1)}}); err == nil {
+				t.Error("a second INR price of attestation 2 was stored")
+			}
+			if err := s.InsertAttestation(ctx, attestor.Published{Seq: 2, ID: id("c")}, nil, nil); err == nil {
 				t.Error("a second attestation 2 was stored")
 			}
 			if got, err := s.LatestAttestation(ctx); err != nil || got.Seq != 2 || !got.Stale || got.Document != p2.Document || got.PrevID != p1.ID {

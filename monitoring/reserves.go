@@ -1,40 +1,11 @@
-package daemon
+package monitoring
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/status"
 )
-
-// unaryInterceptor counts calls and observes their latency. It runs before
-// authentication so refused calls are counted too.
-func (m *metrics) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo,
-	handler grpc.UnaryHandler) (any, error) {
-	start := time.Now()
-	resp, err := handler(ctx, req)
-	m.observe(info.FullMethod, start, err)
-	return resp, err
-}
-
-// streamInterceptor is unaryInterceptor for streams.
-func (m *metrics) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo,
-	handler grpc.StreamHandler) error {
-	start := time.Now()
-	err := handler(srv, ss)
-	m.observe(info.FullMethod, start, err)
-	return err
-}
-
-func (m *metrics) observe(method string, start time.Time, err error) {
-	m.calls.WithLabelValues(method, status.Code(err).String()).Inc()
-	m.latency.WithLabelValues(method).Observe(time.Since(start).Seconds())
-}
 
 // reserveCollector exposes the live reserve picture at scrape time, so the
 // figures on /metrics are never older than the monitor's.
@@ -45,7 +16,8 @@ type reserveCollector struct {
 	chainHeight, blocksScanned, outputsMatched, reorgs, blocksUndone    *prometheus.Desc
 }
 
-func newReserveCollector(svc *reserve.Service) *reserveCollector {
+// NewReserveCollector exposes svc's reserve picture and chain watcher.
+func NewReserveCollector(svc *reserve.Service) prometheus.Collector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
