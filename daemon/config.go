@@ -14,7 +14,11 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/oracle"
+	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/ratelimit"
+	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
 )
@@ -60,39 +64,15 @@ type Config struct {
 	// RateLimit limits the public (unauthenticated) surface (daemon/ratelimit.go).
 	RateLimit ratelimit.Options `group:"ratelimit" namespace:"ratelimit"`
 
-	DB    DBConfig    `group:"db" namespace:"db"`
-	Chain ChainConfig `group:"chain" namespace:"chain"`
-	Lnd   LndConfig   `group:"lnd" namespace:"lnd"`
-	// Attest configures attestations (daemon/attest.go).
+	DB    DBConfig          `group:"db" namespace:"db"`
+	Chain chain.Options     `group:"chain" namespace:"chain"`
+	Lnd   lightning.Options `group:"lnd" namespace:"lnd"`
+	// Attest configures attestations (package attestor).
 	Attest attestor.Options `group:"attest" namespace:"attest"`
 	// Payments configures deposits and redemptions (daemon/payments.go).
-	Payments PaymentsConfig `group:"payments" namespace:"payments"`
+	Payments payments.Options `group:"payments" namespace:"payments"`
 	// Oracle configures the price oracle for fiat-pegged assets (daemon/oracle.go).
 	Oracle oracle.Options `group:"oracle" namespace:"oracle"`
-}
-
-// ChainConfig configures the on-chain reserve source.
-type ChainConfig struct {
-	Backend      string        `long:"backend" description:"Chain backend to watch reserves with: btcd or bitcoind (empty: no on-chain source)"`
-	RPCHost      string        `long:"rpchost" description:"Backend RPC host:port"`
-	RPCUser      string        `long:"rpcuser" description:"Backend RPC user"`
-	RPCPass      string        `long:"rpcpass" description:"Backend RPC password"`
-	RPCCert      string        `long:"rpccert" description:"btcd's rpc.cert (btcd only)"`
-	Descriptors  []string      `long:"descriptor" description:"Output descriptor holding reserves, with its #checksum (repeatable): addr(), wpkh(), tr(), wsh(sortedmulti())"`
-	GapLimit     int           `long:"gaplimit" description:"Unused addresses watched past the last used one, per ranged descriptor"`
-	Birthday     int64         `long:"birthday" description:"First block height that can hold reserve outputs"`
-	MinConf      int64         `long:"minconf" description:"Confirmations an output needs to count as reserves"`
-	ProofMaxAge  int64         `long:"proofmaxage" description:"Blocks a proof of control stays good for: an output proven at block X counts until block X+proofmaxage (while unspent); then it needs a new proof (koshcli exportproof / importproof)"`
-	PollInterval time.Duration `long:"pollinterval" description:"How often to poll the best block hash"`
-	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful sync the chain source is stale and minting stops"`
-}
-
-// LndConfig configures the Lightning reserve sources.
-type LndConfig struct {
-	Nodes        []string      `long:"node" description:"An lnd node holding reserves (repeatable): name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/readonly.macaroon[,signmacaroon=/path/with-message-write.macaroon, to have the node sign attestations][,proofmacaroon=/path/finalizepsbt.macaroon, to have the node prove control of its wallet outputs: without it they do not count]"`
-	CountClaimed bool          `long:"countclaimed" description:"Count claimed channels (private, or not yet announced: nothing shows a third party they are the node's) toward reserves; off by default, they are shown apart as claims"`
-	PollInterval time.Duration `long:"pollinterval" description:"How often to poll each node"`
-	MaxAge       time.Duration `long:"maxage" description:"After this long without a successful poll a node is stale and minting stops"`
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -107,11 +87,10 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		RateLimit:       ratelimit.DefaultOptions(),
 		DB:              DBConfig{Backend: string(store.SQLite)},
-		Chain: ChainConfig{GapLimit: 100, MinConf: 6, ProofMaxAge: proving.DefaultMaxAge, PollInterval: 500 * time.Millisecond,
-			MaxAge: 2 * time.Minute},
-		Lnd:    LndConfig{PollInterval: 5 * time.Second, MaxAge: 2 * time.Minute},
-		Oracle: oracle.DefaultOptions(),
-		Attest: attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
+		Chain:           chain.DefaultOptions(proving.DefaultMaxAge),
+		Lnd:             lightning.DefaultOptions(),
+		Oracle:          oracle.DefaultOptions(),
+		Attest:          attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
 	}
 }
 
@@ -172,22 +151,14 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--db.backend %q: want sqlite or postgres", c.DB.Backend)
 	}
-	switch c.Chain.Backend {
-	case "", "btcd", "bitcoind":
-	default:
-		return fmt.Errorf("--chain.backend %q: want btcd or bitcoind", c.Chain.Backend)
-	}
-	if c.Chain.Backend == "" && len(c.Chain.Descriptors) > 0 {
-		return errors.New("--chain.descriptor is set but --chain.backend is not: say which node to watch the chain with")
+	if err := c.Chain.Validate(); err != nil {
+		return err
 	}
 	if c.Chain.Backend == "" && len(c.Lnd.Nodes) > 0 {
 		return errors.New("--lnd.node needs a chain backend (--chain.backend) to verify channel points and wallet outputs on-chain")
 	}
-	if c.Chain.ProofMaxAge < 1 {
-		return fmt.Errorf("--chain.proofmaxage %d must be at least 1 block", c.Chain.ProofMaxAge)
-	}
-	if c.Chain.MinConf < 1 || c.Chain.GapLimit < 1 || c.Chain.GapLimit > 100_000 {
-		return fmt.Errorf("--chain.minconf must be at least 1 and --chain.gaplimit 1 to 100000")
+	if err := c.Lnd.Validate(reserve.ChainSourceName); err != nil {
+		return err
 	}
 	if _, err := c.ChainParams(); err != nil {
 		return err
@@ -202,6 +173,16 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Oracle.Validate(); err != nil {
+		return err
+	}
+	params, err := c.ChainParams()
+	if err != nil {
+		return err
+	}
+	if _, err := c.Chain.Watched(params); err != nil {
+		return err
+	}
+	if _, err := c.Payments.Parse(params, c.Chain.Descriptors); err != nil {
 		return err
 	}
 	return nil

@@ -1,12 +1,9 @@
 package daemon
 
 import (
-	"fmt"
-
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
-	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
 )
 
@@ -26,17 +23,9 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		var watched []chain.Watched
-		for _, s := range cfg.Chain.Descriptors {
-			desc, err := descriptor.Parse(s, params)
-			if err != nil {
-				return nil, fmt.Errorf("--chain.descriptor %q: %w", s, err)
-			}
-			if !desc.HasChecksum() {
-				return nil, fmt.Errorf("--chain.descriptor %q has no checksum; if it is the descriptor you mean, use %s",
-					s, descriptor.AddChecksum(s))
-			}
-			watched = append(watched, chain.Watched{Desc: desc, Gap: cfg.Chain.GapLimit})
+		watched, err := cfg.Chain.Watched(params)
+		if err != nil {
+			return nil, err
 		}
 		if len(watched) == 0 {
 			d.log.Warn("chain backend configured without descriptors: on-chain reserves are zero")
@@ -68,11 +57,11 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 			d.log.Info("chain watcher resuming from its saved tip", "height", height, "hash", hash)
 		}
 	}
-	for _, spec := range cfg.Lnd.Nodes {
-		lc, err := parseLndNode(spec)
-		if err != nil {
-			return nil, err
-		}
+	nodes, err := cfg.Lnd.ParseNodes(reserve.ChainSourceName)
+	if err != nil {
+		return nil, err
+	}
+	for _, lc := range nodes {
 		lc.MinConf = cfg.Chain.MinConf
 		lc.Prover = d.proofs
 		// Proofs commit to the chain watcher's tip, the block attestations
@@ -97,17 +86,4 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 		Proofs: d.proofs, CountClaimed: cfg.Lnd.CountClaimed,
 		Log: d.log.With("subsystem", "reserve"),
 	}), nil
-}
-
-// parseLndNode parses an --lnd.node value (lightning.ParseNode), refusing
-// the name of the chain source.
-func parseLndNode(spec string) (lightning.Config, error) {
-	c, err := lightning.ParseNode(spec)
-	if err != nil {
-		return c, err
-	}
-	if c.Name == reserve.ChainSourceName {
-		return c, fmt.Errorf("--lnd.node name %q is reserved for the chain source", c.Name)
-	}
-	return c, nil
 }
