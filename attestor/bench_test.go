@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/proving"
@@ -104,7 +105,7 @@ func BenchmarkCompose(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		d, err := attest.VerifyDocument([]byte(s.Document))
+		d, err := verify.Document([]byte(s.Document))
 		if err != nil {
 			b.Fatal(err)
 		}

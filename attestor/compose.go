@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 )
@@ -239,7 +240,7 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 	if err := a.Sign(key); err != nil {
 		return Signed{}, err
 	}
-	if err := a.Verify(); err != nil {
+	if err := verify.Attestation(a); err != nil {
 		return Signed{}, fmt.Errorf("the composed attestation does not verify (a bug; nothing was published): %w", err)
 	}
 	doc, err := a.Marshal()

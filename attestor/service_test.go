@@ -19,6 +19,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
@@ -187,7 +188,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d1, err := attest.VerifyDocument([]byte(p1.Document))
+	d1, err := verify.Document([]byte(p1.Document))
 	if err != nil {
 		t.Fatalf("published attestation does not verify: %v", err)
 	}
@@ -248,7 +249,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := attest.VerifyBundle(d1, bu); err != nil {
+		if err := verify.Bundle(d1, bu); err != nil {
 			t.Errorf("bundle of %s: %v", acct, err)
 		}
 	}
@@ -266,14 +267,14 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := attest.VerifyDocument([]byte(p2.Document))
+	d2, err := verify.Document([]byte(p2.Document))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d2.Prev != p1.ID || d2.Seq != 2 || !d2.Stale || len(d2.StaleSources) != 1 || d2.StaleSources[0] != "bob" || !p2.Stale {
 		t.Errorf("second: prev %s seq %d stale %v %v (row %v)", d2.Prev, d2.Seq, d2.Stale, d2.StaleSources, p2.Stale)
 	}
-	if err := attest.VerifyChain([]*attest.Attestation{d1, d2}, ""); err != nil {
+	if err := verify.Chain([]*attest.Attestation{d1, d2}, ""); err != nil {
 		t.Errorf("chain: %v", err)
 	}
 	fresh := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer})
@@ -286,14 +287,14 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 		if id == p2.ID {
 			doc = d2
 		}
-		if err := attest.VerifyBundle(doc, bu); err != nil {
+		if err := verify.Bundle(doc, bu); err != nil {
 			t.Errorf("rebuilt bundle for %s: %v", id, err)
 		}
 		other := d2
 		if id == p2.ID {
 			other = d1
 		}
-		if err := attest.VerifyBundle(other, bu); err == nil {
+		if err := verify.Bundle(other, bu); err == nil {
 			t.Errorf("a bundle for attestation %d verified against the other", bu.Balance)
 		}
 	}
@@ -317,7 +318,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if err != nil {
 		t.Fatalf("attest with a stale price: %v", err)
 	}
-	d3, err := attest.VerifyDocument([]byte(p3.Document))
+	d3, err := verify.Document([]byte(p3.Document))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/kosh-reserve/kosh/itest/harness/lndnode"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -209,7 +210,7 @@ func TestAttestations(t *testing.T) {
 		t.Fatalf("attest: %v", err)
 	}
 	doc := first.Attestation.Document
-	d1, err := attest.VerifyDocument([]byte(doc))
+	d1, err := verify.Document([]byte(doc))
 	if err != nil {
 		t.Fatalf("attestation does not verify: %v", err)
 	}
@@ -347,7 +348,7 @@ func TestAttestations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("attest with frank stale: %v", err)
 	}
-	d2, err := attest.VerifyDocument([]byte(second.Attestation.Document))
+	d2, err := verify.Document([]byte(second.Attestation.Document))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +473,7 @@ func forgeChannelPoint(t *testing.T, h *harness.Harness, k *koshNode, n *lndnode
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := attest.VerifyDocument(b); err != nil {
+	if _, err := verify.Document(b); err != nil {
 		t.Fatalf("the forged attestation does not verify offline, so it tests nothing: %v", err)
 	}
 	return writeFile(t, "forged-channel.json", string(b))

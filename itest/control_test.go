@@ -15,6 +15,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -200,7 +201,7 @@ func TestProofOfControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := []byte(att.Attestation.Document)
-	d, err := attest.VerifyDocument(doc)
+	d, err := verify.Document(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func TestLndProvesWallet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := attest.VerifyDocument([]byte(att.Attestation.Document))
+	d, err := verify.Document([]byte(att.Attestation.Document))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,8 +40,8 @@
 //
 // # The verifier's copy
 //
-// The attestation verifier (proofs/attest) must stay importable without the
-// server, so it keeps its own copy of the units-to-sats rule, of rounding up
+// The attestation verifier (proofs/attest, proofs/verify) must stay
+// importable without the server, so it keeps its own copy of the units-to-sats rule, of rounding up
 // and of a source's deviation from a price (DeviationBps, the spread). The
 // two are pinned together by testdata/money/vectors.json, which the tests of
 // both packages read: zero, the int64 limits, rounding boundaries, overflow

@@ -16,6 +16,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 // labelKey is the test key of testdata/attest: SHA-256 of a fixed label.
@@ -104,7 +105,7 @@ func uncheckedDocument(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := attest.VerifyDocument(out); err != nil {
+	if _, err := verify.Document(out); err != nil {
 		t.Fatalf("the Go verifier refuses the document: %v", err)
 	}
 	return out

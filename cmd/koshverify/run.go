@@ -13,6 +13,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 const usage = `koshverify checks Kosh proofs of reserves without trusting Kosh.
@@ -297,7 +298,7 @@ func announced(a *attest.Attestation) int {
 // checkDocument verifies one attestation and prints its figures; it
 // returns the parsed document, or nil when it cannot be parsed.
 func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation {
-	a, err := attest.VerifyDocument(b)
+	a, err := verify.Document(b)
 	if a == nil {
 		r.report(err)
 		return nil
@@ -376,7 +377,7 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 				return
 			}
 		}
-		prev, err := attest.VerifyDocument(b)
+		prev, err := verify.Document(b)
 		if prev == nil {
 			r.fail(fmt.Sprintf("predecessor %s of attestation %d cannot be read: %v", cur.Prev, cur.Seq, err))
 			return
@@ -400,7 +401,7 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 		list[i], list[j] = list[j], list[i]
 	}
 	before := r.failures
-	r.report(attest.VerifyChain(list, first))
+	r.report(verify.Chain(list, first))
 	if r.failures == before {
 		to := "the issuer's first attestation"
 		if first != "" {
@@ -498,7 +499,7 @@ func (r *runner) inclusion(args []string) error {
 		return nil
 	}
 	bundleOK := true
-	if err := attest.VerifyBundle(a, bundle); err != nil {
+	if err := verify.Bundle(a, bundle); err != nil {
 		r.report(err)
 		bundleOK = false
 	} else {
@@ -521,7 +522,7 @@ func (r *runner) inclusion(args []string) error {
 		r.report(err)
 		return nil
 	}
-	err = attest.CheckReceipt(a, bundle, rc)
+	err = verify.Receipt(a, bundle, rc)
 	switch {
 	case err == nil:
 		r.okf("the receipt at journal sequence %d (balance %d) does not show more than the attestation", rc.Seq, rc.Balance)

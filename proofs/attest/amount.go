@@ -2,6 +2,7 @@ package attest
 
 import (
 	"math/big"
+	"time"
 
 	"github.com/kosh-reserve/kosh/proofs/field"
 )
@@ -16,3 +17,6 @@ type BigInt = field.BigInt
 
 // NewBigInt returns a BigInt holding v.
 func NewBigInt(v *big.Int) BigInt { return field.NewBigInt(v) }
+
+// ParseTime parses a time in TimeLayout; see proofs/field.
+func ParseTime(s string) (time.Time, error) { return field.ParseTime(s) }

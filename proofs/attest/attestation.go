@@ -499,7 +499,7 @@ func IssuerKeyOf(key *btcec.PrivateKey) string { return sig.EncodeKey(sig.XOnly(
 // exactly the canonical form of the document they decode to: RFC 8785
 // canonical JSON (no whitespace, sorted members), no unknown or missing
 // members, no null where a list or object is due, no empty optional member.
-// It does not check sums or signatures; call Verify for that.
+// It does not check sums or signatures; proofs/verify does.
 func Parse(b []byte) (*Attestation, error) {
 	if len(b) > MaxDocumentSize {
 		return nil, fail(ErrMalformed, "the document is %d bytes, more than the limit of %d", len(b), MaxDocumentSize)

@@ -17,12 +17,12 @@ const SatsPerBTC = 100_000_000
 // sum overflows int64 or a fiat asset with liabilities has no price.
 func (a *Attestation) Fill() error {
 	sortLists(a)
-	t, err := computeTotals(a)
+	t, err := ComputeTotals(a)
 	if err != nil {
 		return err
 	}
 	a.Reserves.Totals = t
-	c, err := computeCoverage(t.Counted, a.Assets)
+	c, err := ComputeCoverage(t.Counted, a.Assets)
 	if err != nil {
 		return err
 	}
@@ -33,22 +33,22 @@ func (a *Attestation) Fill() error {
 
 func sortLists(a *Attestation) {
 	sortProofs(a)
-	slices.SortFunc(a.Reserves.Onchain, func(x, y UTXO) int { return compareOutpoints(x.Outpoint, y.Outpoint) })
+	slices.SortFunc(a.Reserves.Onchain, func(x, y UTXO) int { return CompareOutpoints(x.Outpoint, y.Outpoint) })
 	slices.SortFunc(a.Reserves.Lightning, func(x, y Node) int { return strings.Compare(x.PubKey, y.PubKey) })
 	for i := range a.Reserves.Lightning {
 		slices.SortFunc(a.Reserves.Lightning[i].Channels, func(x, y Channel) int {
-			return compareOutpoints(x.ChannelPoint, y.ChannelPoint)
+			return CompareOutpoints(x.ChannelPoint, y.ChannelPoint)
 		})
 	}
 	slices.SortFunc(a.Assets, func(x, y Asset) int { return strings.Compare(x.Code, y.Code) })
 	slices.Sort(a.StaleSources)
 }
 
-// compareOutpoints orders "txid:vout" strings by txid (as text), then by
+// CompareOutpoints orders "txid:vout" strings by txid (as text), then by
 // vout numerically. Malformed strings sort by text.
-func compareOutpoints(x, y string) int {
-	tx, vx, okx := splitOutpoint(x)
-	ty, vy, oky := splitOutpoint(y)
+func CompareOutpoints(x, y string) int {
+	tx, vx, okx := SplitOutpoint(x)
+	ty, vy, oky := SplitOutpoint(y)
 	if !okx || !oky {
 		return strings.Compare(x, y)
 	}
@@ -64,9 +64,9 @@ func compareOutpoints(x, y string) int {
 	return 0
 }
 
-// computeTotals sums the listed reserves with checked arithmetic and applies
+// ComputeTotals sums the listed reserves with checked arithmetic and applies
 // the counting rules.
-func computeTotals(a *Attestation) (Totals, *Error) {
+func ComputeTotals(a *Attestation) (Totals, *Error) {
 	var t Totals
 	var listed, eligible int64
 	var ok bool
@@ -122,7 +122,8 @@ func computeTotals(a *Attestation) (Totals, *Error) {
 }
 
 // applyRule returns what an eligible class total counts under rule r. A
-// haircut outside 0..10000 counts nothing (Verify reports it separately).
+// haircut outside 0..10000 counts nothing (proofs/verify reports it
+// separately).
 func applyRule(eligible int64, r ClassRule) int64 {
 	if !r.Counts || r.HaircutBps < 0 || r.HaircutBps > BasisPoints {
 		return 0
@@ -136,6 +137,14 @@ var (
 )
 
 func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+// Rat returns the price of one bitcoin as an exact rational: Coefficient /
+// 10^Scale units of Currency.
+func (pr *Price) Rat() *big.Rat { return new(big.Rat).SetFrac(&pr.Coefficient.Int, pow10(pr.Scale)) }
+
+// Rat returns the source's price of one bitcoin as an exact rational:
+// Coefficient / 10^Scale.
+func (s *PriceSource) Rat() *big.Rat { return new(big.Rat).SetFrac(&s.Coefficient.Int, pow10(s.Scale)) }
 
 // RequiredSats returns, as an exact rational, the sats that total base units
 // of asset need at bps basis points of coverage: total × bps / 10000 for a
@@ -168,7 +177,9 @@ func RequiredSats(asset *Asset, bps int64) (*big.Rat, *Error) {
 	return new(big.Rat).SetFrac(num, den), nil
 }
 
-func ceilRat(r *big.Rat) *big.Int {
+// CeilRat rounds r up to an integer: the rounding against the issuer that
+// coverage and price spreads use.
+func CeilRat(r *big.Rat) *big.Int {
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	if m.Sign() > 0 {
 		q.Add(q, big.NewInt(1))
@@ -176,10 +187,10 @@ func ceilRat(r *big.Rat) *big.Int {
 	return q
 }
 
-// computeCoverage values every asset's liabilities against counted reserves
+// ComputeCoverage values every asset's liabilities against counted reserves
 // exactly (big rationals) and rounds against the issuer: Required and
 // Backing up, Bps down.
-func computeCoverage(reserves Amount, assets []Asset) (Coverage, *Error) {
+func ComputeCoverage(reserves Amount, assets []Asset) (Coverage, *Error) {
 	c := Coverage{CountedReserves: reserves}
 	need, back := new(big.Rat), new(big.Rat)
 	for i := range assets {
@@ -194,7 +205,7 @@ func computeCoverage(reserves Amount, assets []Asset) (Coverage, *Error) {
 		need.Add(need, r)
 		back.Add(back, b)
 	}
-	req, bk := ceilRat(need), ceilRat(back)
+	req, bk := CeilRat(need), CeilRat(back)
 	if !req.IsInt64() || !bk.IsInt64() {
 		return c, fail(ErrOverflow, "the liabilities are worth more than 2^63-1 sats")
 	}

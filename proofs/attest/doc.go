@@ -1,5 +1,6 @@
-// Package attest defines Kosh's attestation document and balance receipt,
-// and verifies them.
+// Package attest defines Kosh's attestation document and balance-receipt
+// inclusion bundle: their fields, canonical encoding, hashing, signing and
+// derived figures. Package proofs/verify checks them.
 //
 // An attestation states, at one block and one instant, the issuer's reserves
 // (on-chain outputs and Lightning channels), its liabilities (the root of
@@ -14,11 +15,11 @@
 // The issuer side builds an Attestation value, calls Fill to compute every
 // derived figure (class totals, counted totals, coverage), has each Lightning
 // node sign NodeMessage, and calls Sign. The verifier side calls Parse on
-// the published bytes (which must be canonical) and Verify, which recomputes
-// every figure with checked integer arithmetic and checks every signature;
-// VerifyChain checks the hash chain, VerifyBundle a holder's inclusion proof,
-// and CheckReceipt compares it with a signed balance receipt (the receipt
-// itself is package proofs/receipt).
+// the published bytes (which must be canonical); proofs/verify then
+// recomputes every figure with the same ComputeTotals and ComputeCoverage
+// and checks every signature, the hash chain, a holder's inclusion Bundle
+// and a signed balance receipt (the receipt itself is package
+// proofs/receipt).
 //
 // The package imports only the standard library, btcec and proofs/*, so
 // koshverify and third parties can vendor it without the server. Every

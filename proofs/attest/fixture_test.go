@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
 	"github.com/kosh-reserve/kosh/proofs/sig"
@@ -45,7 +46,7 @@ var fixtureAccounts = map[string][]sumtree.Account{
 
 // fixture is one attestation with the trees it was built from.
 type fixture struct {
-	a     *Attestation
+	a     *attest.Attestation
 	trees map[string]*sumtree.Tree
 }
 
@@ -62,26 +63,26 @@ func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixtur
 	t.Helper()
 	seed := sha256.Sum256([]byte(fmt.Sprintf("kosh attest vector: seed %d", n)))
 	f := fixture{trees: map[string]*sumtree.Tree{}}
-	a := &Attestation{
-		Version: 1, Seq: n, Prev: prev, IssuerKey: IssuerKeyOf(issuerKey),
+	a := &attest.Attestation{
+		Version: 1, Seq: n, Prev: prev, IssuerKey: attest.IssuerKeyOf(issuerKey),
 		Time:          fmt.Sprintf("2026-11-23T%02d:00:00Z", n),
-		Block:         Block{Height: 880000 + 6*n, Hash: txid(fmt.Sprintf("block %d", n))},
-		JournalCutoff: Amount(1000 * n),
-		Counting: CountingRules{MinConfirmations: 6,
-			Onchain:   ClassRule{Counts: true, HaircutBps: 0},
-			Lightning: ClassRule{Counts: true, HaircutBps: 2500}},
-		Reserves: Reserves{
-			Onchain: []UTXO{
+		Block:         attest.Block{Height: 880000 + 6*n, Hash: txid(fmt.Sprintf("block %d", n))},
+		JournalCutoff: attest.Amount(1000 * n),
+		Counting: attest.CountingRules{MinConfirmations: 6,
+			Onchain:   attest.ClassRule{Counts: true, HaircutBps: 0},
+			Lightning: attest.ClassRule{Counts: true, HaircutBps: 2500}},
+		Reserves: attest.Reserves{
+			Onchain: []attest.UTXO{
 				{Outpoint: txid("cold 1") + ":0", Value: 60_000_000, Confirmations: 1200 + 6*n, Descriptor: "wpkh([d34db33f/84h/0h/0h]xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V/0/*)#tjp2lq9d", Source: "chain"},
 				{Outpoint: txid("cold 2") + ":3", Value: 50_000_000, Confirmations: 4 + 2*n, Address: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Source: "chain"},
 				{Outpoint: txid("alice wallet") + ":1", Value: 1_234_567, Confirmations: 40, Source: "alice"},
 			},
-			Lightning: []Node{
-				{Name: "alice", PubKey: pubHex(aliceKey), Channels: []Channel{
+			Lightning: []attest.Node{
+				{Name: "alice", PubKey: pubHex(aliceKey), Channels: []attest.Channel{
 					{ChannelPoint: txid("chan a1") + ":0", Capacity: 5_000_000, Confirmations: 100, LocalBalance: 3_000_000, Counted: 2_950_000},
 					{ChannelPoint: txid("chan a2") + ":1", Capacity: 1_000_000, Confirmations: 2, LocalBalance: 900_000, Counted: 0},
 				}},
-				{Name: "bob", PubKey: pubHex(bobKey), Channels: []Channel{
+				{Name: "bob", PubKey: pubHex(bobKey), Channels: []attest.Channel{
 					{ChannelPoint: txid("chan b1") + ":0", Capacity: 16_777_215, Confirmations: 500, LocalBalance: 8_000_000, Counted: 7_832_000},
 				}},
 			},
@@ -101,12 +102,12 @@ func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixtur
 		}
 		f.trees[code] = tree
 		r := tree.Root()
-		as := Asset{Code: code, Peg: PegSat, MinCoverageBps: 10000,
-			Liabilities: Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: Amount(r.Sum), Height: r.Height, Accounts: Amount(r.Count)}}
+		as := attest.Asset{Code: code, Peg: attest.PegSat, MinCoverageBps: 10000,
+			Liabilities: attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(r.Count)}}
 		if code == "INR" {
-			as.Peg, as.Currency, as.Decimals, as.MinCoverageBps = PegFiat, "INR", 2, 15000
+			as.Peg, as.Currency, as.Decimals, as.MinCoverageBps = attest.PegFiat, "INR", 2, 15000
 			// 1 BTC = 8,123,456.78 INR
-			as.Price = &Price{Currency: "INR", Coefficient: NewBigInt(big.NewInt(812345678)), Scale: 2, Time: a.Time}
+			as.Price = &attest.Price{Currency: "INR", Coefficient: attest.NewBigInt(big.NewInt(812345678)), Scale: 2, Time: a.Time}
 		}
 		a.Assets = append(a.Assets, as)
 	}
@@ -122,7 +123,7 @@ func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixtur
 }
 
 // signNodes sets each node's signature, keys in node order (nil: unsigned).
-func signNodes(t testing.TB, a *Attestation, keys ...*btcec.PrivateKey) {
+func signNodes(t testing.TB, a *attest.Attestation, keys ...*btcec.PrivateKey) {
 	t.Helper()
 	msg, err := a.NodeMessage()
 	if err != nil {
@@ -143,7 +144,7 @@ func signNodes(t testing.TB, a *Attestation, keys ...*btcec.PrivateKey) {
 
 // resign re-signs a after a change, node signatures included, so that only
 // the changed figure is wrong.
-func resign(t testing.TB, a *Attestation) {
+func resign(t testing.TB, a *attest.Attestation) {
 	t.Helper()
 	signNodes(t, a, aliceKey, bobKey)
 	if err := a.SignWithAux(issuerKey, [32]byte{}); err != nil {
@@ -152,20 +153,20 @@ func resign(t testing.TB, a *Attestation) {
 }
 
 // clone deep-copies an attestation through its encoding.
-func clone(t testing.TB, a *Attestation) *Attestation {
+func clone(t testing.TB, a *attest.Attestation) *attest.Attestation {
 	t.Helper()
 	b, err := a.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Parse(b)
+	c, err := attest.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func mustMarshal(t testing.TB, a *Attestation) []byte {
+func mustMarshal(t testing.TB, a *attest.Attestation) []byte {
 	t.Helper()
 	b, err := a.Marshal()
 	if err != nil {
@@ -174,7 +175,7 @@ func mustMarshal(t testing.TB, a *Attestation) []byte {
 	return b
 }
 
-func mustID(t testing.TB, a *Attestation) string {
+func mustID(t testing.TB, a *attest.Attestation) string {
 	t.Helper()
 	id, err := a.ID()
 	if err != nil {
@@ -203,12 +204,12 @@ const v2ProofMaxAge = 1000
 // scripts and proofs of control (cold 1 and 2 proven 10 blocks back, cold 3
 // by a proof past the proof age, alice's wallet output at the attested
 // block, a foreign output with none), announced and claimed channels.
-func addVersion2(t testing.TB, a *Attestation) {
+func addVersion2(t testing.TB, a *attest.Attestation) {
 	t.Helper()
 	a.Version = 2
 	age := int64(v2ProofMaxAge)
 	a.Counting.ProofMaxAge = &age
-	a.Counting.LightningClaimed = &ClassRule{Counts: false}
+	a.Counting.LightningClaimed = &attest.ClassRule{Counts: false}
 	outs := v2Outputs()
 	y := a.Block.Height
 	prove := func(height int64, hash string, labels ...string) int {
@@ -225,9 +226,9 @@ func addVersion2(t testing.TB, a *Attestation) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr := Proof{Block: Block{Height: height, Hash: hash}, Tx: txHex}
+		pr := attest.Proof{Block: attest.Block{Height: height, Hash: hash}, Tx: txHex}
 		for _, o := range os {
-			pr.Prevouts = append(pr.Prevouts, Prevout{Value: Amount(o.Value), Script: fmt.Sprintf("%x", o.Script)})
+			pr.Prevouts = append(pr.Prevouts, attest.Prevout{Value: attest.Amount(o.Value), Script: fmt.Sprintf("%x", o.Script)})
 		}
 		a.Reserves.Proofs = append(a.Reserves.Proofs, pr)
 		return len(a.Reserves.Proofs) - 1
@@ -235,12 +236,12 @@ func addVersion2(t testing.TB, a *Attestation) {
 	recent := prove(y-10, txid(fmt.Sprintf("block at %d", y-10)), "cold 1", "cold 2")
 	old := prove(y-age-1, txid(fmt.Sprintf("block at %d", y-age-1)), "cold 3")
 	atBlock := prove(y, a.Block.Hash, "alice wallet")
-	utxo := func(label, source string, confs int64, proof *int) UTXO {
+	utxo := func(label, source string, confs int64, proof *int) attest.UTXO {
 		o := outs[label]
-		return UTXO{Outpoint: o.OutPoint.String(), Value: Amount(o.Value), Confirmations: confs, Source: source,
+		return attest.UTXO{Outpoint: o.OutPoint.String(), Value: attest.Amount(o.Value), Confirmations: confs, Source: source,
 			Script: fmt.Sprintf("%x", o.Script), Proof: proof}
 	}
-	a.Reserves.Onchain = []UTXO{
+	a.Reserves.Onchain = []attest.UTXO{
 		utxo("cold 1", "chain", 1200, &recent),
 		utxo("cold 2", "chain", 400, &recent),
 		utxo("cold 3", "chain", 2000, &old),
@@ -251,10 +252,10 @@ func addVersion2(t testing.TB, a *Attestation) {
 	for i := range a.Reserves.Lightning {
 		for j := range a.Reserves.Lightning[i].Channels {
 			c := &a.Reserves.Lightning[i].Channels[j]
-			c.Evidence = EvidenceAnnounced
+			c.Evidence = attest.EvidenceAnnounced
 			c.ShortChannelID = fmt.Sprintf("%dx%dx%d", y-c.Confirmations+1, 7+j, j)
 		}
 	}
 	// bob's channel is private: a claim, which the rules do not count.
-	a.Reserves.Lightning[1].Channels[0].Evidence = EvidenceClaimed
+	a.Reserves.Lightning[1].Channels[0].Evidence = attest.EvidenceClaimed
 }

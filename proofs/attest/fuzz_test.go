@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"bytes"
@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 func addVectorSeeds(f *testing.F) {
@@ -35,7 +37,7 @@ func addVectorSeeds(f *testing.F) {
 func FuzzParse(f *testing.F) {
 	addVectorSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := Parse(b)
+		a, err := attest.Parse(b)
 		if err != nil {
 			return
 		}
@@ -69,7 +71,7 @@ func FuzzVerify(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte, pos uint16, x byte) {
-		a, err := VerifyDocument(b)
+		a, err := verify.Document(b)
 		if err != nil {
 			checkClassified(t, err)
 			return
@@ -109,7 +111,7 @@ func FuzzVerify(f *testing.F) {
 			x ^= 1
 		}
 		changed[i] = x
-		if _, err := VerifyDocument(changed); err == nil {
+		if _, err := verify.Document(changed); err == nil {
 			t.Fatalf("byte %d changed from %q to %q and the document still verifies", i, b[i], x)
 		} else {
 			checkClassified(t, err)
@@ -138,19 +140,19 @@ func vectorSeeds(f *testing.F) [][]byte {
 }
 
 // knownKinds are the sentinels a verification failure may carry.
-var knownKinds = []error{ErrMalformed, ErrNotCanonical, ErrSignature, ErrSum, ErrCoverage, ErrOverflow, ErrChain,
-	ErrInclusion, ErrReceiptConflict, ErrReceiptNotApplicable, ErrControl}
+var knownKinds = []error{attest.ErrMalformed, attest.ErrNotCanonical, attest.ErrSignature, attest.ErrSum, attest.ErrCoverage, attest.ErrOverflow, attest.ErrChain,
+	attest.ErrInclusion, attest.ErrReceiptConflict, attest.ErrReceiptNotApplicable, attest.ErrControl}
 
 // checkClassified fails unless err is an *Error or Problems whose every
 // failure has a known kind and a sentence.
 func checkClassified(t *testing.T, err error) {
 	t.Helper()
-	var list []*Error
+	var list []*attest.Error
 	switch e := err.(type) {
-	case Problems:
+	case attest.Problems:
 		list = e
-	case *Error:
-		list = []*Error{e}
+	case *attest.Error:
+		list = []*attest.Error{e}
 	default:
 		t.Fatalf("failure %q (%T) is neither *Error nor Problems", err, err)
 	}
@@ -216,16 +218,16 @@ func FuzzBundle(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a, err := Parse(latest)
+	a, err := attest.Parse(latest)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		x, err := ParseBundle(b)
+		x, err := attest.ParseBundle(b)
 		if err != nil {
 			return
 		}
-		if VerifyBundle(a, x) == nil {
+		if verify.Bundle(a, x) == nil {
 			// Only real leaves verify: the account must be one of the
 			// fixture's, at its balance.
 			found := false
@@ -292,7 +294,7 @@ func FuzzReceipt(f *testing.F) {
 		}
 		if err != nil {
 			checkClassified(t, err)
-			if covered && errors.Is(err, ErrSignature) {
+			if covered && errors.Is(err, attest.ErrSignature) {
 				t.Fatalf("the signature covers the signed digest, but Verify says %q", err)
 			}
 		}
@@ -314,13 +316,13 @@ func FuzzReceipt(f *testing.F) {
 // that covers the documented digest, and fail after any single change.
 func checkResigned(t *testing.T, c *receipt.Receipt) {
 	t.Helper()
-	ours := IssuerKeyOf(otherKey)
+	ours := attest.IssuerKeyOf(otherKey)
 	if err := c.SignWithAux(otherKey, [32]byte{7}); err != nil {
 		return // fields the canonical encoder refuses
 	}
 	if err := c.Verify(ours); err != nil {
 		checkClassified(t, err)
-		if !errors.Is(err, ErrMalformed) {
+		if !errors.Is(err, attest.ErrMalformed) {
 			t.Fatalf("a freshly signed receipt fails with %q, not as malformed", err)
 		}
 		return
@@ -384,10 +386,10 @@ func receiptChanges(r *receipt.Receipt) []receiptChange {
 		{"account", func(r *receipt.Receipt) { r.Account += "x" }},
 		{"asset", func(r *receipt.Receipt) { r.Asset += "X" }},
 		{"time", func(r *receipt.Receipt) {
-			tm, _ := time.Parse(TimeLayout, r.Time)
-			r.Time = tm.Add(time.Second).Format(TimeLayout)
+			tm, _ := time.Parse(attest.TimeLayout, r.Time)
+			r.Time = tm.Add(time.Second).Format(attest.TimeLayout)
 		}},
-		{"issuer key", func(r *receipt.Receipt) { r.IssuerKey = IssuerKeyOf(issuerKey) }},
+		{"issuer key", func(r *receipt.Receipt) { r.IssuerKey = attest.IssuerKeyOf(issuerKey) }},
 		{"signature", func(r *receipt.Receipt) { r.Signature = flipHex(r.Signature, 17) }},
 		{"version", func(r *receipt.Receipt) { r.Version = 3 - r.Version }},
 	}

@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"encoding/hex"
@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 // handmadeDir holds vectors derived by hand (testdata/attest/handmade/
@@ -22,11 +24,11 @@ const handmadeDir = vectorDir + "/handmade"
 // verdictKinds maps the verdicts of the hand-made files to the sentinel a
 // failure must carry.
 var verdictKinds = map[string]error{
-	"malformed":     ErrMalformed,
-	"not_canonical": ErrNotCanonical,
-	"signature":     ErrSignature,
-	"sum":           ErrSum,
-	"coverage":      ErrCoverage,
+	"malformed":     attest.ErrMalformed,
+	"not_canonical": attest.ErrNotCanonical,
+	"signature":     attest.ErrSignature,
+	"sum":           attest.ErrSum,
+	"coverage":      attest.ErrCoverage,
 }
 
 func readHandmade(t *testing.T, name string, v any) {
@@ -127,10 +129,10 @@ func TestHandmadeAttestations(t *testing.T) {
 			ID          string `json:"id"`
 			NodeMessage string `json:"node_message"`
 			Figures     *struct {
-				Need     string   `json:"need"`
-				Worth    string   `json:"worth"`
-				Totals   Totals   `json:"totals"`
-				Coverage Coverage `json:"coverage"`
+				Need     string          `json:"need"`
+				Worth    string          `json:"worth"`
+				Totals   attest.Totals   `json:"totals"`
+				Coverage attest.Coverage `json:"coverage"`
 			} `json:"figures"`
 		} `json:"cases"`
 	}
@@ -138,7 +140,7 @@ func TestHandmadeAttestations(t *testing.T) {
 	seen := map[string]int{}
 	for _, c := range f.Cases {
 		seen[c.Verdict]++
-		a, err := VerifyDocument([]byte(c.Document))
+		a, err := verify.Document([]byte(c.Document))
 		checkVerdict(t, c.Name, c.Verdict, err)
 		if c.Verdict != "valid" || err != nil {
 			continue
@@ -155,7 +157,7 @@ func TestHandmadeAttestations(t *testing.T) {
 		}
 		// Recompute every derived figure from the listed items alone.
 		b := clone(t, a)
-		b.Reserves.Totals, b.Coverage = Totals{}, Coverage{}
+		b.Reserves.Totals, b.Coverage = attest.Totals{}, attest.Coverage{}
 		if err := b.Fill(); err != nil {
 			t.Fatal(err)
 		}
@@ -167,11 +169,11 @@ func TestHandmadeAttestations(t *testing.T) {
 		}
 		need, worth := new(big.Rat), new(big.Rat)
 		for i := range a.Assets {
-			n, err := RequiredSats(&a.Assets[i], a.Assets[i].MinCoverageBps)
+			n, err := attest.RequiredSats(&a.Assets[i], a.Assets[i].MinCoverageBps)
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := RequiredSats(&a.Assets[i], BasisPoints)
+			w, err := attest.RequiredSats(&a.Assets[i], attest.BasisPoints)
 			if err != nil {
 				t.Fatal(err)
 			}

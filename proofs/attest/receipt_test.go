@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 )
@@ -17,7 +18,7 @@ func signBatch(t testing.TB, rs []*receipt.Receipt) {
 	leaves := make([][32]byte, len(rs))
 	for i, r := range rs {
 		r.Version = receipt.ReceiptVersion
-		r.IssuerKey = IssuerKeyOf(issuerKey)
+		r.IssuerKey = attest.IssuerKeyOf(issuerKey)
 		r.Nonce = fmt.Sprintf("%032x", i+1)
 		h, err := r.Hash()
 		if err != nil {
@@ -47,8 +48,8 @@ func signBatch(t testing.TB, rs []*receipt.Receipt) {
 func mkReceipts(n int) []*receipt.Receipt {
 	rs := make([]*receipt.Receipt, n)
 	for i := range rs {
-		rs[i] = &receipt.Receipt{Asset: "SAT", Account: fmt.Sprintf("acct-%d", i), Balance: Amount(1000 + i),
-			Seq: Amount(50 + i/2), Time: "2026-11-29T20:00:00Z"}
+		rs[i] = &receipt.Receipt{Asset: "SAT", Account: fmt.Sprintf("acct-%d", i), Balance: attest.Amount(1000 + i),
+			Seq: attest.Amount(50 + i/2), Time: "2026-11-29T20:00:00Z"}
 	}
 	return rs
 }
@@ -69,7 +70,7 @@ func TestBatchedReceipts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("batch %d, receipt %d: %v\n%s", n, i, err, b)
 			}
-			if err := p.Verify(IssuerKeyOf(issuerKey)); err != nil {
+			if err := p.Verify(attest.IssuerKeyOf(issuerKey)); err != nil {
 				t.Fatalf("batch %d, receipt %d: %v", n, i, err)
 			}
 			tamper := []struct {
@@ -77,9 +78,9 @@ func TestBatchedReceipts(t *testing.T) {
 				f    func(*receipt.Receipt)
 				kind error
 			}{
-				{"balance", func(r *receipt.Receipt) { r.Balance++ }, ErrSignature},
-				{"account", func(r *receipt.Receipt) { r.Account += "x" }, ErrSignature},
-				{"nonce", func(r *receipt.Receipt) { r.Nonce = strings.Repeat("0", 32) }, ErrSignature},
+				{"balance", func(r *receipt.Receipt) { r.Balance++ }, attest.ErrSignature},
+				{"account", func(r *receipt.Receipt) { r.Account += "x" }, attest.ErrSignature},
+				{"nonce", func(r *receipt.Receipt) { r.Nonce = strings.Repeat("0", 32) }, attest.ErrSignature},
 				{"index", func(r *receipt.Receipt) {
 					if r.Batch.Size > 1 {
 						r.Batch.Index = (r.Batch.Index + 1) % r.Batch.Size
@@ -94,10 +95,10 @@ func TestBatchedReceipts(t *testing.T) {
 					} else {
 						r.Seq++
 					}
-				}, ErrSignature},
-				{"no batch", func(r *receipt.Receipt) { r.Batch = nil }, ErrMalformed},
-				{"short nonce", func(r *receipt.Receipt) { r.Nonce = "00" }, ErrMalformed},
-				{"version 1 with a batch", func(r *receipt.Receipt) { r.Version = receipt.ReceiptVersionSingle }, ErrMalformed},
+				}, attest.ErrSignature},
+				{"no batch", func(r *receipt.Receipt) { r.Batch = nil }, attest.ErrMalformed},
+				{"short nonce", func(r *receipt.Receipt) { r.Nonce = "00" }, attest.ErrMalformed},
+				{"version 1 with a batch", func(r *receipt.Receipt) { r.Version = receipt.ReceiptVersionSingle }, attest.ErrMalformed},
 			}
 			for _, tc := range tamper {
 				c, _ := receipt.ParseReceipt(b)
@@ -126,7 +127,7 @@ func TestReceiptSignAlone(t *testing.T) {
 	if r.Batch == nil || r.Batch.Size != 1 || len(r.Batch.Path) != 0 {
 		t.Fatalf("batch %+v", r.Batch)
 	}
-	if err := r.Verify(IssuerKeyOf(issuerKey)); err != nil {
+	if err := r.Verify(attest.IssuerKeyOf(issuerKey)); err != nil {
 		t.Fatal(err)
 	}
 	v1 := mkReceipts(1)[0]
@@ -137,7 +138,7 @@ func TestReceiptSignAlone(t *testing.T) {
 	if v1.Batch != nil {
 		t.Fatal("a version 1 receipt got a batch")
 	}
-	if err := v1.Verify(IssuerKeyOf(issuerKey)); err != nil {
+	if err := v1.Verify(attest.IssuerKeyOf(issuerKey)); err != nil {
 		t.Fatal(err)
 	}
 }

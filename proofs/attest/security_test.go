@@ -1,12 +1,14 @@
-package attest
+package attest_test
 
 import (
 	"errors"
 	"math"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 // TestEveryByteMatters flips every byte of a valid attestation (to each of
@@ -14,14 +16,14 @@ import (
 func TestEveryByteMatters(t *testing.T) {
 	f := buildFixture(t, 2, mustID(t, buildFixture(t, 1, "").a))
 	b := mustMarshal(t, f.a)
-	if _, err := VerifyDocument(b); err != nil {
+	if _, err := verify.Document(b); err != nil {
 		t.Fatal(err)
 	}
 	for i := range b {
 		for _, x := range []byte{0x01, 0x02, 0x20} {
 			c := append([]byte(nil), b...)
 			c[i] ^= x
-			if _, err := VerifyDocument(c); err == nil {
+			if _, err := verify.Document(c); err == nil {
 				t.Fatalf("changing byte %d (%q) by xor %#x still verifies", i, b[i], x)
 			}
 		}
@@ -33,45 +35,45 @@ func TestEveryByteMatters(t *testing.T) {
 // the change.
 func TestEveryFieldMatters(t *testing.T) {
 	base := buildFixture(t, 1, "").a
-	edits := map[string]func(a *Attestation){
-		"utxo value":          func(a *Attestation) { a.Reserves.Onchain[2].Value-- },
-		"utxo confirmations":  func(a *Attestation) { a.Reserves.Onchain[2].Confirmations = 1 },
-		"channel capacity":    func(a *Attestation) { a.Reserves.Lightning[0].Channels[0].Capacity++ },
-		"channel local":       func(a *Attestation) { a.Reserves.Lightning[0].Channels[0].LocalBalance++ },
-		"channel counted":     func(a *Attestation) { a.Reserves.Lightning[1].Channels[0].Counted-- },
-		"listed":              func(a *Attestation) { a.Reserves.Totals.Onchain.Listed-- },
-		"eligible":            func(a *Attestation) { a.Reserves.Totals.Onchain.Eligible-- },
-		"onchain counted":     func(a *Attestation) { a.Reserves.Totals.Onchain.Counted-- },
-		"capacity":            func(a *Attestation) { a.Reserves.Totals.Lightning.Capacity-- },
-		"local":               func(a *Attestation) { a.Reserves.Totals.Lightning.LocalBalance-- },
-		"ln eligible":         func(a *Attestation) { a.Reserves.Totals.Lightning.Eligible-- },
-		"ln counted":          func(a *Attestation) { a.Reserves.Totals.Lightning.Counted-- },
-		"counted":             func(a *Attestation) { a.Reserves.Totals.Counted-- },
-		"haircut":             func(a *Attestation) { a.Counting.Lightning.HaircutBps = 2400 },
-		"class off":           func(a *Attestation) { a.Counting.Lightning.Counts = false },
-		"min conf":            func(a *Attestation) { a.Counting.MinConfirmations = 7 },
-		"liability total":     func(a *Attestation) { a.Assets[1].Liabilities.Total++ },
-		"min coverage":        func(a *Attestation) { a.Assets[1].MinCoverageBps = 9000 },
-		"price":               func(a *Attestation) { a.Assets[0].Price.Coefficient.SetInt64(700000000) },
-		"price scale":         func(a *Attestation) { a.Assets[0].Price.Scale = 3 },
-		"decimals":            func(a *Attestation) { a.Assets[0].Decimals = 3 },
-		"coverage reserves":   func(a *Attestation) { a.Coverage.CountedReserves++ },
-		"coverage required":   func(a *Attestation) { a.Coverage.Required++ },
-		"coverage backing":    func(a *Attestation) { a.Coverage.Backing-- },
-		"coverage bps":        func(a *Attestation) { a.Coverage.Bps.SetInt64(11597) },
-		"backed":              func(a *Attestation) { a.Coverage.Backed = false },
-		"stale":               func(a *Attestation) { a.Stale = true },
-		"accounts over tree":  func(a *Attestation) { a.Assets[1].Liabilities.Accounts = 17 },
-		"total without accts": func(a *Attestation) { a.Assets[1].Liabilities.Accounts = 0 },
-		"assets out of order": func(a *Attestation) { a.Assets[0], a.Assets[1] = a.Assets[1], a.Assets[0] },
-		"nodes out of order": func(a *Attestation) {
+	edits := map[string]func(a *attest.Attestation){
+		"utxo value":          func(a *attest.Attestation) { a.Reserves.Onchain[2].Value-- },
+		"utxo confirmations":  func(a *attest.Attestation) { a.Reserves.Onchain[2].Confirmations = 1 },
+		"channel capacity":    func(a *attest.Attestation) { a.Reserves.Lightning[0].Channels[0].Capacity++ },
+		"channel local":       func(a *attest.Attestation) { a.Reserves.Lightning[0].Channels[0].LocalBalance++ },
+		"channel counted":     func(a *attest.Attestation) { a.Reserves.Lightning[1].Channels[0].Counted-- },
+		"listed":              func(a *attest.Attestation) { a.Reserves.Totals.Onchain.Listed-- },
+		"eligible":            func(a *attest.Attestation) { a.Reserves.Totals.Onchain.Eligible-- },
+		"onchain counted":     func(a *attest.Attestation) { a.Reserves.Totals.Onchain.Counted-- },
+		"capacity":            func(a *attest.Attestation) { a.Reserves.Totals.Lightning.Capacity-- },
+		"local":               func(a *attest.Attestation) { a.Reserves.Totals.Lightning.LocalBalance-- },
+		"ln eligible":         func(a *attest.Attestation) { a.Reserves.Totals.Lightning.Eligible-- },
+		"ln counted":          func(a *attest.Attestation) { a.Reserves.Totals.Lightning.Counted-- },
+		"counted":             func(a *attest.Attestation) { a.Reserves.Totals.Counted-- },
+		"haircut":             func(a *attest.Attestation) { a.Counting.Lightning.HaircutBps = 2400 },
+		"class off":           func(a *attest.Attestation) { a.Counting.Lightning.Counts = false },
+		"min conf":            func(a *attest.Attestation) { a.Counting.MinConfirmations = 7 },
+		"liability total":     func(a *attest.Attestation) { a.Assets[1].Liabilities.Total++ },
+		"min coverage":        func(a *attest.Attestation) { a.Assets[1].MinCoverageBps = 9000 },
+		"price":               func(a *attest.Attestation) { a.Assets[0].Price.Coefficient.SetInt64(700000000) },
+		"price scale":         func(a *attest.Attestation) { a.Assets[0].Price.Scale = 3 },
+		"decimals":            func(a *attest.Attestation) { a.Assets[0].Decimals = 3 },
+		"coverage reserves":   func(a *attest.Attestation) { a.Coverage.CountedReserves++ },
+		"coverage required":   func(a *attest.Attestation) { a.Coverage.Required++ },
+		"coverage backing":    func(a *attest.Attestation) { a.Coverage.Backing-- },
+		"coverage bps":        func(a *attest.Attestation) { a.Coverage.Bps.SetInt64(11597) },
+		"backed":              func(a *attest.Attestation) { a.Coverage.Backed = false },
+		"stale":               func(a *attest.Attestation) { a.Stale = true },
+		"accounts over tree":  func(a *attest.Attestation) { a.Assets[1].Liabilities.Accounts = 17 },
+		"total without accts": func(a *attest.Attestation) { a.Assets[1].Liabilities.Accounts = 0 },
+		"assets out of order": func(a *attest.Attestation) { a.Assets[0], a.Assets[1] = a.Assets[1], a.Assets[0] },
+		"nodes out of order": func(a *attest.Attestation) {
 			a.Reserves.Lightning[0], a.Reserves.Lightning[1] = a.Reserves.Lightning[1], a.Reserves.Lightning[0]
 		},
-		"channels out of order": func(a *Attestation) {
+		"channels out of order": func(a *attest.Attestation) {
 			c := a.Reserves.Lightning[0].Channels
 			c[0], c[1] = c[1], c[0]
 		},
-		"duplicate utxo": func(a *Attestation) {
+		"duplicate utxo": func(a *attest.Attestation) {
 			a.Reserves.Onchain = append(a.Reserves.Onchain, a.Reserves.Onchain[2])
 			a.Fill()
 		},
@@ -81,7 +83,7 @@ func TestEveryFieldMatters(t *testing.T) {
 			a := clone(t, base)
 			edit(a)
 			resign(t, a)
-			if _, err := VerifyDocument(mustMarshal(t, a)); err == nil {
+			if _, err := verify.Document(mustMarshal(t, a)); err == nil {
 				t.Fatal("still verifies")
 			}
 		})
@@ -93,15 +95,15 @@ func TestEveryFieldMatters(t *testing.T) {
 func TestOverflowIsRejected(t *testing.T) {
 	a := clone(t, buildFixture(t, 1, "").a)
 	a.Reserves.Onchain[0].Value = math.MaxInt64
-	if err := a.Fill(); !errors.Is(err, ErrOverflow) {
+	if err := a.Fill(); !errors.Is(err, attest.ErrOverflow) {
 		t.Fatalf("Fill: %v", err)
 	}
 	a.Reserves.Totals.Onchain.Listed = a.Reserves.Onchain[1].Value + a.Reserves.Onchain[2].Value - 1 // wrapped
 	resign(t, a)
-	if err := a.Verify(); !errors.Is(err, ErrOverflow) {
+	if err := verify.Attestation(a); !errors.Is(err, attest.ErrOverflow) {
 		t.Fatalf("Verify: %v", err)
 	}
-	var amt Amount
+	var amt attest.Amount
 	if err := amt.UnmarshalJSON([]byte(`"9223372036854775808"`)); err == nil {
 		t.Fatal("2^63 decoded as an amount")
 	}
@@ -117,19 +119,19 @@ func TestProofDoesNotCrossAttestations(t *testing.T) {
 	fs := buildChain(t)
 	for i := range fs {
 		for _, acct := range fixtureAccounts["SAT"] {
-			b, err := NewBundle(mustID(t, fs[i].a), fs[i].trees["SAT"], acct.ID, int64(acct.Balance))
+			b, err := attest.NewBundle(mustID(t, fs[i].a), fs[i].trees["SAT"], acct.ID, int64(acct.Balance))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for j := range fs {
-				err := VerifyBundle(fs[j].a, b)
+				err := verify.Bundle(fs[j].a, b)
 				if (i == j) != (err == nil) {
 					t.Fatalf("proof of %s from attestation %d against %d: %v", acct.ID, i+1, j+1, err)
 				}
 				if i != j {
 					c := *b
 					c.Attestation = mustID(t, fs[j].a)
-					if err := VerifyBundle(fs[j].a, &c); !errors.Is(err, ErrInclusion) || !errors.Is(err, sumtree.ErrMismatch) {
+					if err := verify.Bundle(fs[j].a, &c); !errors.Is(err, attest.ErrInclusion) || !errors.Is(err, sumtree.ErrMismatch) {
 						t.Fatalf("relabelled proof of %s from %d against %d: %v", acct.ID, i+1, j+1, err)
 					}
 				}
@@ -143,11 +145,11 @@ func TestProofDoesNotCrossAttestations(t *testing.T) {
 func TestBundleTampering(t *testing.T) {
 	f := buildFixture(t, 1, "")
 	id := mustID(t, f.a)
-	b, err := NewBundle(id, f.trees["SAT"], "acct-bo", 2_500_000)
+	b, err := attest.NewBundle(id, f.trees["SAT"], "acct-bo", 2_500_000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyBundle(f.a, b); err != nil {
+	if err := verify.Bundle(f.a, b); err != nil {
 		t.Fatal(err)
 	}
 	for l := range b.Proof.Siblings {
@@ -168,19 +170,19 @@ func TestBundleTampering(t *testing.T) {
 			p.Siblings = append([]sumtree.Sibling(nil), b.Proof.Siblings...)
 			mut(&p)
 			c.Proof = &p
-			if err := VerifyBundle(f.a, &c); err == nil {
+			if err := verify.Bundle(f.a, &c); err == nil {
 				t.Fatalf("level %d: tampered proof verifies", l)
 			}
 		}
 	}
 	c := *b
 	c.Salt[0] ^= 1
-	if VerifyBundle(f.a, &c) == nil {
+	if verify.Bundle(f.a, &c) == nil {
 		t.Fatal("other salt verifies")
 	}
 	c = *b
 	c.Account = "acct-asha"
-	if VerifyBundle(f.a, &c) == nil {
+	if verify.Bundle(f.a, &c) == nil {
 		t.Fatal("other account verifies")
 	}
 }
@@ -191,11 +193,11 @@ func TestReceiptTagSeparation(t *testing.T) {
 	if err := r.SignWithAux(issuerKey, [32]byte{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Verify(IssuerKeyOf(issuerKey)); err != nil {
+	if err := r.Verify(attest.IssuerKeyOf(issuerKey)); err != nil {
 		t.Fatal(err)
 	}
 	r.Balance = 2
-	if err := r.Verify(""); !errors.Is(err, ErrSignature) {
+	if err := r.Verify(""); !errors.Is(err, attest.ErrSignature) {
 		t.Fatalf("changed balance: %v", err)
 	}
 }
@@ -210,7 +212,7 @@ func TestSignRefusesAnotherKey(t *testing.T) {
 	if err := a.Sign(issuerKey); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Verify(); err != nil {
+	if err := verify.Attestation(a); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"bytes"
@@ -11,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/attest from the code")
@@ -77,62 +79,64 @@ type tamper struct {
 	// edit changes the parsed document; resign says whether the issuer
 	// (and nodes) sign it again afterwards, so that only the edited figure
 	// is wrong.
-	edit   func(a *Attestation)
+	edit   func(a *attest.Attestation)
 	resign bool
 	// raw, if set, edits the published bytes instead.
 	raw func(b []byte) []byte
 }
 
 var tampers = []tamper{
-	{name: "utxo value raised, not re-signed", edit: func(a *Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
-	{name: "utxo value raised, totals stale, re-signed", resign: true, edit: func(a *Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
-	{name: "on-chain total inflated, re-signed", resign: true, edit: func(a *Attestation) { a.Reserves.Totals.Onchain.Listed += 10_000 }},
-	{name: "counted total inflated, re-signed", resign: true, edit: func(a *Attestation) { a.Reserves.Totals.Counted += 1 }},
-	{name: "haircut ignored, re-signed", resign: true, edit: func(a *Attestation) { a.Reserves.Totals.Lightning.Counted = a.Reserves.Totals.Lightning.Eligible }},
-	{name: "young output counted, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "utxo value raised, not re-signed", edit: func(a *attest.Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
+	{name: "utxo value raised, totals stale, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
+	{name: "on-chain total inflated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Totals.Onchain.Listed += 10_000 }},
+	{name: "counted total inflated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Totals.Counted += 1 }},
+	{name: "haircut ignored, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Reserves.Totals.Lightning.Counted = a.Reserves.Totals.Lightning.Eligible
+	}},
+	{name: "young output counted, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		for i := range a.Reserves.Onchain {
 			if a.Reserves.Onchain[i].Confirmations == 6 {
 				a.Reserves.Onchain[i].Confirmations = 5
 			}
 		}
 	}},
-	{name: "young channel counted, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "young channel counted, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		c := &a.Reserves.Lightning[0].Channels[1]
 		c.Confirmations = 5
 	}},
-	{name: "coverage bps inflated, re-signed", resign: true, edit: func(a *Attestation) { a.Coverage.Bps.SetInt64(20000) }},
-	{name: "required understated, re-signed", resign: true, edit: func(a *Attestation) { a.Coverage.Required -= 1 }},
-	{name: "backed flipped, re-signed", resign: true, edit: func(a *Attestation) { a.Coverage.Backed = !a.Coverage.Backed }},
-	{name: "liability total lowered, re-signed", resign: true, edit: func(a *Attestation) { a.Assets[1].Liabilities.Total -= 1_000_000 }},
-	{name: "channel counts more than local balance, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "coverage bps inflated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Coverage.Bps.SetInt64(20000) }},
+	{name: "required understated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Coverage.Required -= 1 }},
+	{name: "backed flipped, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Coverage.Backed = !a.Coverage.Backed }},
+	{name: "liability total lowered, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Assets[1].Liabilities.Total -= 1_000_000 }},
+	{name: "channel counts more than local balance, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Lightning[0].Channels[1].Counted = a.Reserves.Lightning[0].Channels[1].LocalBalance + 1
 	}},
-	{name: "local balance above capacity, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "local balance above capacity, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		c := &a.Reserves.Lightning[1].Channels[0]
 		c.LocalBalance = c.Capacity + 1
 	}},
-	{name: "channel point double-counted as utxo, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "channel point double-counted as utxo, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		c := a.Reserves.Lightning[1].Channels[0]
-		a.Reserves.Onchain = append(a.Reserves.Onchain, UTXO{Outpoint: c.ChannelPoint, Value: c.Capacity, Confirmations: 500, Source: "chain"})
+		a.Reserves.Onchain = append(a.Reserves.Onchain, attest.UTXO{Outpoint: c.ChannelPoint, Value: c.Capacity, Confirmations: 500, Source: "chain"})
 		a.Fill()
 	}},
-	{name: "utxos out of order, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "utxos out of order, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		o := a.Reserves.Onchain
 		o[0], o[1] = o[1], o[0]
 	}},
-	{name: "stale source without stale flag, re-signed", resign: true, edit: func(a *Attestation) { a.StaleSources = []string{"bob"} }},
-	{name: "node signature from another node", edit: func(a *Attestation) {
+	{name: "stale source without stale flag, re-signed", resign: true, edit: func(a *attest.Attestation) { a.StaleSources = []string{"bob"} }},
+	{name: "node signature from another node", edit: func(a *attest.Attestation) {
 		msg, _ := a.NodeMessage()
 		s, _ := sig.SignNodeMessage(otherKey, msg)
 		a.Reserves.Lightning[0].Signature = s
 		a.SignWithAux(issuerKey, [32]byte{})
 	}},
-	{name: "unsigned node counts", edit: func(a *Attestation) {
+	{name: "unsigned node counts", edit: func(a *attest.Attestation) {
 		a.Reserves.Lightning[1].Signature = ""
 		a.SignWithAux(issuerKey, [32]byte{})
 	}},
-	{name: "previous hash changed", edit: func(a *Attestation) { a.Prev = strings.Repeat("ab", 32); a.Seq = 2 }},
-	{name: "signed by another key", edit: func(a *Attestation) {
+	{name: "previous hash changed", edit: func(a *attest.Attestation) { a.Prev = strings.Repeat("ab", 32); a.Seq = 2 }},
+	{name: "signed by another key", edit: func(a *attest.Attestation) {
 		a.IssuerKey = ""
 		a.SignWithAux(otherKey, [32]byte{})
 	}},
@@ -186,7 +190,7 @@ func init() {
 }
 
 // apply returns the published bytes of the tampered document.
-func (tp tamper) apply(t testing.TB, base *Attestation) []byte {
+func (tp tamper) apply(t testing.TB, base *attest.Attestation) []byte {
 	if tp.raw != nil {
 		return tp.raw(mustMarshal(t, base))
 	}
@@ -200,9 +204,9 @@ func (tp tamper) apply(t testing.TB, base *Attestation) []byte {
 
 // errorsOf returns the failure sentences of VerifyDocument.
 func errorsOf(b []byte) []string {
-	_, err := VerifyDocument(b)
+	_, err := verify.Document(b)
 	var out []string
-	if p, ok := err.(Problems); ok {
+	if p, ok := err.(attest.Problems); ok {
 		for _, e := range p {
 			out = append(out, e.Msg)
 		}
@@ -233,7 +237,7 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	v := vectorFile{
 		Comment:      "Kosh attestation test vectors (docs/proofs.md). Documents are the exact published bytes. Regenerate: go test ./proofs/attest -run TestVectors -update. Keys are hashes of fixed labels: never use them.",
 		IssuerSecret: fmt.Sprintf("%x", issuerKey.Serialize()),
-		IssuerKey:    IssuerKeyOf(issuerKey),
+		IssuerKey:    attest.IssuerKeyOf(issuerKey),
 	}
 	// addChain adds each attestation of a chain as a valid vector (named
 	// by name with its position), appends its document to *chain and files
@@ -297,14 +301,14 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	// Bundles and receipts: acct-dana in SAT, attestation 3 (cut-off 3000).
 	last := fs[2]
 	lastID := mustID(t, last.a)
-	bundle, err := NewBundle(lastID, last.trees["SAT"], "acct-dana", 97_000_000)
+	bundle, err := attest.NewBundle(lastID, last.trees["SAT"], "acct-dana", 97_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bb := mustJSON(t, bundle)
 	files["bundle.json"] = bb
 	signedReceipt := func(bal int64, seq int64, key string) *receipt.Receipt {
-		r := &receipt.Receipt{Version: receipt.ReceiptVersionSingle, Asset: "SAT", Account: "acct-dana", Balance: Amount(bal), Seq: Amount(seq), Time: "2026-11-23T02:30:00Z"}
+		r := &receipt.Receipt{Version: receipt.ReceiptVersionSingle, Asset: "SAT", Account: "acct-dana", Balance: attest.Amount(bal), Seq: attest.Amount(seq), Time: "2026-11-23T02:30:00Z"}
 		k := issuerKey
 		if key == "other" {
 			k = otherKey
@@ -356,8 +360,8 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		{"batched receipt with a flipped path digit", pathFlip},
 		{"batched receipt claiming a batch of 4", rb(&resized)},
 		{"batched receipt with its path one entry short", rb(&shortPath)}} {
-		v.Receipts = append(v.Receipts, receiptVector{Name: rc.name, Document: string(rc.b), Issuer: IssuerKeyOf(issuerKey),
-			Error: errString(receiptErr(rc.b, IssuerKeyOf(issuerKey)))})
+		v.Receipts = append(v.Receipts, receiptVector{Name: rc.name, Document: string(rc.b), Issuer: attest.IssuerKeyOf(issuerKey),
+			Error: errString(receiptErr(rc.b, attest.IssuerKeyOf(issuerKey)))})
 	}
 
 	wrongAtt := *bundle
@@ -367,7 +371,7 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	for _, bv := range []struct {
 		name    string
 		att     int
-		b       *Bundle
+		b       *attest.Bundle
 		receipt []byte
 	}{
 		{"holder's proof", 2, bundle, nil},
@@ -408,12 +412,12 @@ func receiptErr(b []byte, issuer string) error {
 	return r.Verify(issuer)
 }
 
-func bundleErr(t testing.TB, a *Attestation, bundle, receiptJSON []byte) error {
-	b, err := ParseBundle(bundle)
+func bundleErr(t testing.TB, a *attest.Attestation, bundle, receiptJSON []byte) error {
+	b, err := attest.ParseBundle(bundle)
 	if err != nil {
 		return err
 	}
-	if err := VerifyBundle(a, b); err != nil {
+	if err := verify.Bundle(a, b); err != nil {
 		return err
 	}
 	if receiptJSON == nil {
@@ -423,21 +427,21 @@ func bundleErr(t testing.TB, a *Attestation, bundle, receiptJSON []byte) error {
 	if err != nil {
 		return err
 	}
-	return CheckReceipt(a, b, r)
+	return verify.Receipt(a, b, r)
 }
 
 func chainErrors(t testing.TB, docs []string, anchor string) []string {
-	var list []*Attestation
+	var list []*attest.Attestation
 	for _, d := range docs {
-		a, err := Parse([]byte(d))
+		a, err := attest.Parse([]byte(d))
 		if err != nil {
 			t.Fatal(err)
 		}
 		list = append(list, a)
 	}
-	err := VerifyChain(list, anchor)
+	err := verify.Chain(list, anchor)
 	var out []string
-	if p, ok := err.(Problems); ok {
+	if p, ok := err.(attest.Problems); ok {
 		for _, e := range p {
 			out = append(out, e.Msg)
 		}

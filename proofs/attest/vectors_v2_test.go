@@ -1,4 +1,4 @@
-package attest
+package attest_test
 
 import (
 	"bytes"
@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 )
 
 // reprove replaces proof i of a with one over the same outputs (by label)
 // made by edit: it receives the challenge and the outputs and returns the
 // signed proof.
-func reprove(a *Attestation, i int, labels []string, edit func(ch control.Challenge, outs []*ct.Output) *control.Proof) {
+func reprove(a *attest.Attestation, i int, labels []string, edit func(ch control.Challenge, outs []*ct.Output) *control.Proof) {
 	all := v2Outputs()
 	var outs []*ct.Output
 	for _, l := range labels {
@@ -30,7 +32,7 @@ func reprove(a *Attestation, i int, labels []string, edit func(ch control.Challe
 	pr.Tx = txHex
 	pr.Prevouts = nil
 	for _, po := range cp.PrevOuts {
-		pr.Prevouts = append(pr.Prevouts, Prevout{Value: Amount(po.Value), Script: fmt.Sprintf("%x", po.Script)})
+		pr.Prevouts = append(pr.Prevouts, attest.Prevout{Value: attest.Amount(po.Value), Script: fmt.Sprintf("%x", po.Script)})
 	}
 }
 
@@ -53,69 +55,69 @@ func signedWith(ch control.Challenge, outs []*ct.Output, k int, sign func(tx *ct
 var recentLabels = []string{"cold 1", "cold 2"}
 
 // proofOf is the index of the proof the output labelled label names.
-func proofOf(a *Attestation, label string) int {
+func proofOf(a *attest.Attestation, label string) int {
 	return *a.Reserves.Onchain[utxoIndex(a, label)].Proof
 }
 
 // tampersV2 are the ways of cheating on control the vectors pin: each
 // document must fail, with the Go verifier's sentences.
 var tampersV2 = []tamper{
-	{name: "v2: foreign output names a proof that does not spend it, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: foreign output names a proof that does not spend it, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		p := proofOf(a, "cold 1")
 		a.Reserves.Onchain[utxoIndex(a, "foreign")].Proof = &p
 		a.Fill()
 	}},
-	{name: "v2: foreign output counted without a proof, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: foreign output counted without a proof, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Totals.Onchain.Eligible += a.Reserves.Onchain[utxoIndex(a, "foreign")].Value
 	}},
-	{name: "v2: proof signed by a key not in the script, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: proof signed by a key not in the script, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		reprove(a, proofOf(a, "cold 1"), recentLabels, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
 			outs[0].Keys = append(outs[0].Keys[:0:0], ct.Key("kosh attest vector: somebody else"))
 			p, _ := ct.Prove(ch, outs...)
 			return p
 		})
 	}},
-	{name: "v2: proof for another issuer replayed, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: proof for another issuer replayed, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		reprove(a, proofOf(a, "cold 1"), recentLabels, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
-			ch.IssuerKey = IssuerKeyOf(otherKey)
+			ch.IssuerKey = attest.IssuerKeyOf(otherKey)
 			p, _ := ct.Prove(ch, outs...)
 			return p
 		})
 	}},
-	{name: "v2: proof for another block, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: proof for another block, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		reprove(a, proofOf(a, "cold 1"), recentLabels, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
 			ch.Height--
 			p, _ := ct.Prove(ch, outs...)
 			return p
 		})
 	}},
-	{name: "v2: expired proof counted, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: expired proof counted, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Totals.Onchain.Eligible += a.Reserves.Onchain[utxoIndex(a, "cold 3")].Value
 	}},
-	{name: "v2: proof age stretched without re-signing", edit: func(a *Attestation) {
+	{name: "v2: proof age stretched without re-signing", edit: func(a *attest.Attestation) {
 		age := int64(5000)
 		a.Counting.ProofMaxAge = &age
 	}},
-	{name: "v2: multisig with one signature of two, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: multisig with one signature of two, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		reprove(a, proofOf(a, "cold 1"), recentLabels, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
 			return signedWith(ch, outs, 1, func(*ct.Output) (txscript.SigHashType, int) { return txscript.SigHashAll, 1 })
 		})
 	}},
-	{name: "v2: ANYONECANPAY proof, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: ANYONECANPAY proof, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		reprove(a, proofOf(a, "cold 1"), recentLabels, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
 			return signedWith(ch, outs, 0, func(*ct.Output) (txscript.SigHashType, int) {
 				return txscript.SigHashAll | txscript.SigHashAnyOneCanPay, 0
 			})
 		})
 	}},
-	{name: "v2: listed value differs from the value the proof spends, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: listed value differs from the value the proof spends, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Onchain[utxoIndex(a, "cold 1")].Value += 1_000_000
 		a.Fill()
 	}},
-	{name: "v2: listed script differs from the script the proof spends, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: listed script differs from the script the proof spends, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Onchain[utxoIndex(a, "cold 1")].Script = a.Reserves.Onchain[utxoIndex(a, "foreign")].Script
 	}},
-	{name: "v2: proof at the attested height under another hash, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: proof at the attested height under another hash, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		i := proofOf(a, "alice wallet")
 		a.Reserves.Proofs[i].Block.Hash = strings.Repeat("ee", 32)
 		reprove(a, i, []string{"alice wallet"}, func(ch control.Challenge, outs []*ct.Output) *control.Proof {
@@ -123,26 +125,26 @@ var tampersV2 = []tamper{
 			return p
 		})
 	}},
-	{name: "v2: claimed channel counted as announced, re-signed", resign: true, edit: func(a *Attestation) {
-		a.Reserves.Lightning[1].Channels[0].Evidence = EvidenceAnnounced
+	{name: "v2: claimed channel counted as announced, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Reserves.Lightning[1].Channels[0].Evidence = attest.EvidenceAnnounced
 	}},
-	{name: "v2: counted channel under a minimum of 0 confirmations, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: counted channel under a minimum of 0 confirmations, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Counting.MinConfirmations = 0
 		a.Fill()
 	}},
-	{name: "v2: short channel id that does not match the confirmations, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: short channel id that does not match the confirmations, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Lightning[0].Channels[0].ShortChannelID = "1x2x0"
 	}},
-	{name: "v2: output without its script, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: output without its script, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Reserves.Onchain[utxoIndex(a, "foreign")].Script = ""
 	}},
-	{name: "v2: members of version 2 in a version 1 document, re-signed", resign: true, edit: func(a *Attestation) {
+	{name: "v2: members of version 2 in a version 1 document, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Version = 1
 	}},
 }
 
 // utxoIndex finds a version 2 fixture output by label.
-func utxoIndex(a *Attestation, label string) int {
+func utxoIndex(a *attest.Attestation, label string) int {
 	op := v2Outputs()[label].OutPoint.String()
 	for i, u := range a.Reserves.Onchain {
 		if u.Outpoint == op {
@@ -160,7 +162,7 @@ func utxoIndex(a *Attestation, label string) int {
 func TestVersion2Counting(t *testing.T) {
 	f := buildFixtureVersion(t, 2, 1, "")
 	a := f.a
-	if err := a.Verify(); err != nil {
+	if err := verify.Attestation(a); err != nil {
 		t.Fatal(err)
 	}
 	outs := v2Outputs()
@@ -191,7 +193,7 @@ func TestNullPrevoutsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Parse(b); err != nil {
+	if _, err := attest.Parse(b); err != nil {
 		t.Fatalf("the fixture does not parse: %v", err)
 	}
 	i := bytes.Index(b, []byte(`"prevouts":[`))
@@ -200,7 +202,7 @@ func TestNullPrevoutsRefused(t *testing.T) {
 	}
 	j := i + bytes.IndexByte(b[i:], ']')
 	bad := append(append(append([]byte{}, b[:i]...), `"prevouts":null`...), b[j+1:]...)
-	if _, err := Parse(bad); !errors.Is(err, ErrNotCanonical) {
-		t.Fatalf("prevouts null: %v, want %v", err, ErrNotCanonical)
+	if _, err := attest.Parse(bad); !errors.Is(err, attest.ErrNotCanonical) {
+		t.Fatalf("prevouts null: %v, want %v", err, attest.ErrNotCanonical)
 	}
 }

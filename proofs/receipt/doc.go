@@ -11,7 +11,7 @@
 //
 // ParseReceipt accepts only the canonical encoding of the receipt's fields;
 // Receipt.Verify checks the fields and the signature. Comparing a receipt
-// with an attestation's inclusion proof is proofs/attest's CheckReceipt.
+// with an attestation's inclusion proof is proofs/verify's Receipt.
 // Every failure is a *failure.Error. The package imports only the standard
 // library, btcec and proofs/*, so koshverify and third parties can vendor
 // it without the server; testdata/attest/vectors.json pins the format.

@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/proofs/verify"
 	"github.com/kosh-reserve/kosh/web/headless"
 )
 
@@ -300,7 +301,7 @@ func checkKoshverify(ctx context.Context, info *demoinfo.Info, run, bin, attURL 
 // output old enough to count has a good proof of control, and every
 // channel is announced: the demo proves all it holds.
 func checkEveryOutputProven(doc []byte) error {
-	a, err := attest.VerifyDocument(doc)
+	a, err := verify.Document(doc)
 	if err != nil {
 		return err
 	}
