@@ -61,7 +61,7 @@ type Config struct {
 	AllowNonLoopback bool          `long:"allownonloopback" description:"Allow listening on non-loopback addresses (put koshd behind a reverse proxy instead)"`
 	AllowNewLedger   bool          `long:"allownewledger" description:"Recovery only: start a new, empty ledger although the data directory has served one (a ledger.id, published attestations), or bind the directory to another ledger's database. Without it koshd refuses, so that a lost or emptied database never silently starts a second attestation history under the same issuer key"`
 
-	// RateLimit limits the public (unauthenticated) surface (daemon/ratelimit.go).
+	// RateLimit limits the public (unauthenticated) surface (package ratelimit).
 	RateLimit ratelimit.Options `group:"ratelimit" namespace:"ratelimit"`
 
 	DB    DBConfig          `group:"db" namespace:"db"`
@@ -69,9 +69,9 @@ type Config struct {
 	Lnd   lightning.Options `group:"lnd" namespace:"lnd"`
 	// Attest configures attestations (package attestor).
 	Attest attestor.Options `group:"attest" namespace:"attest"`
-	// Payments configures deposits and redemptions (daemon/payments.go).
+	// Payments configures deposits and redemptions (package payments).
 	Payments payments.Options `group:"payments" namespace:"payments"`
-	// Oracle configures the price oracle for fiat-pegged assets (daemon/oracle.go).
+	// Oracle configures the price oracle for fiat-pegged assets (package oracle).
 	Oracle oracle.Options `group:"oracle" namespace:"oracle"`
 }
 

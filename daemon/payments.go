@@ -9,10 +9,10 @@ import (
 
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/lndconn"
+	"github.com/kosh-reserve/kosh/monitoring"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // startPayments builds the payments service if --payments.lnd is set
@@ -73,25 +73,6 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 	}
 	svc.Start()
 	d.closers = append(d.closers, func() error { svc.Stop(); return nil })
-	d.metrics.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_deposits_credited_total",
-			Help: "Deposits (Lightning invoices and on-chain outputs) credited since start."},
-			func() float64 { return float64(svc.Stats().DepositsCredited) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_redemptions_paid_total",
-			Help: "Redemptions paid out since start."},
-			func() float64 { return float64(svc.Stats().RedemptionsPaid) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_redemptions_refunded_total",
-			Help: "Redemptions whose payout failed and that were refunded, since start."},
-			func() float64 { return float64(svc.Stats().RedemptionsRefunded) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kosh_payments_deposits_reorged_total",
-			Help: "Credited on-chain deposit outputs found reorganised out of the chain since start."},
-			func() float64 { return float64(svc.Stats().ReorgedDeposits) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kosh_payments_flagged_deposit_outputs",
-			Help: "Credited on-chain deposit outputs currently reorganised out (ListFlaggedDeposits); anything above 0 needs the issuer."},
-			func() float64 { return float64(svc.Stats().FlaggedOutputs) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kosh_payments_onchain_scan_height",
-			Help: "Chain height the last completed on-chain deposit scan evaluated (0: none yet)."},
-			func() float64 { return float64(svc.Stats().ScanHeight) }),
-	)
+	d.metrics.Registry.MustRegister(monitoring.PaymentCollectors(svc.Stats)...)
 	return svc, nil
 }
