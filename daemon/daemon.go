@@ -230,7 +230,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if book != nil {
 		rcfg.Prices = book
 	}
-	var quoter monitoring.Quoter // nil, not a nil *oracle.Book, without an oracle
+	var quoter monitoring.Quoter // nil, not a nil *pricebook.Book, without an oracle
 	if book != nil {
 		quoter = book
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/pricedb"
 	"google.golang.org/grpc/codes"
 )
 
@@ -318,11 +319,8 @@ func TestManualPrice(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		var hist []store.ManualPriceRow
-		if err := db.Read(context.Background(), func(tx *store.Tx) error {
-			hist, err = tx.ManualPriceHistory(context.Background(), "INR", 10)
-			return err
-		}); err != nil {
+		hist, err := pricedb.New(db).History(context.Background(), "INR", 10)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(hist) != 4 {

@@ -19,7 +19,7 @@
 // A domain package owns its types and declares the narrow storage interface
 // it uses; a subpackage here implements it on a DB with the query
 // primitives of query.go and converts rows to the domain's types:
-// store/attestdb (attestor.Store), store/reservedb (reserve.SnapshotStore)
-// and store/provingdb (proving.Store). The ledger, payment, price and chain
-// queries are still methods of Tx.
+// store/attestdb (attestor.Store), store/reservedb (reserve.SnapshotStore),
+// store/provingdb (proving.Store) and store/pricedb (oracle.ManualLog). The
+// ledger, payment and chain queries are still methods of Tx.
 package store

@@ -1,4 +1,7 @@
-package oracle
+// Package pricebook holds one price oracle per currency and the durable
+// record of manual prices: what the mint gate, the attestations and the
+// price RPCs read.
+package pricebook
 
 import (
 	"context"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/money"
+	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/reserve"
 )
 
@@ -50,25 +54,25 @@ type Book struct {
 	log *slog.Logger
 	now func() time.Time
 
-	oracles    map[string]*Oracle // fixed after NewBook
-	currencies []string           // sorted
+	oracles    map[string]*oracle.Oracle // fixed after New
+	currencies []string                  // sorted
 
 	manualMu sync.Mutex // orders record-then-apply of manual prices
 }
 
 var _ reserve.Prices = (*Book)(nil)
 
-// NewBook builds one oracle per currency of cfgs (see Options.Configs),
+// New builds one oracle per currency of cfgs (see oracle.Options.Configs),
 // recording manual prices in db. Restore applies the recorded ones; Run
 // starts polling.
-func NewBook(cfgs map[string]Config, db ManualLog, log *slog.Logger, opts ...Option) (*Book, error) {
+func New(cfgs map[string]oracle.Config, db ManualLog, log *slog.Logger, opts ...oracle.Option) (*Book, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &Book{db: db, log: log, now: time.Now, oracles: map[string]*Oracle{}}
-	opts = append([]Option{WithLogger(log)}, opts...)
+	b := &Book{db: db, log: log, now: time.Now, oracles: map[string]*oracle.Oracle{}}
+	opts = append([]oracle.Option{oracle.WithLogger(log)}, opts...)
 	for cur, oc := range cfgs {
-		o, err := New(oc, opts...)
+		o, err := oracle.New(oc, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("[oracle] %s: %w", cur, err)
 		}
@@ -104,7 +108,7 @@ func (b *Book) Restore(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("manual %s price #%d: coefficient %q is not a number", r.Currency, r.Seq, r.Coefficient)
 		}
-		m := Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
+		m := oracle.Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
 			SetAt: time.UnixMicro(r.SetAt)}
 		if r.Until != 0 {
 			m.Until = time.UnixMicro(r.Until)
@@ -128,7 +132,7 @@ func (b *Book) Run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-func (b *Book) oracle(currency string) (*Oracle, error) {
+func (b *Book) oracle(currency string) (*oracle.Oracle, error) {
 	o, ok := b.oracles[currency]
 	if !ok {
 		return nil, fmt.Errorf("%w: no price oracle for %s (configured: %s); add --oracle.source lines with currency=%s, or --oracle.manualcurrency=%s",
@@ -166,17 +170,17 @@ func (b *Book) Price(currency string) (reserve.Price, error) {
 // Quote returns the currency's full quote (sources, policy, manual record),
 // for attestations and pages; the error wraps ledger.ErrNotFound for a
 // currency without an oracle.
-func (b *Book) Quote(currency string) (Quote, error) {
+func (b *Book) Quote(currency string) (oracle.Quote, error) {
 	o, err := b.oracle(currency)
 	if err != nil {
-		return Quote{}, err
+		return oracle.Quote{}, err
 	}
 	return o.Current(), nil
 }
 
 // Quotes returns every currency's quote, in currency order.
-func (b *Book) Quotes() []Quote {
-	out := make([]Quote, 0, len(b.currencies))
+func (b *Book) Quotes() []oracle.Quote {
+	out := make([]oracle.Quote, 0, len(b.currencies))
 	for _, cur := range b.currencies {
 		out = append(out, b.oracles[cur].Current())
 	}
@@ -187,10 +191,10 @@ func (b *Book) Quotes() []Quote {
 func (b *Book) Currencies() []string { return slices.Clone(b.currencies) }
 
 // SetManual records a manual price in the store, then applies it.
-func (b *Book) SetManual(ctx context.Context, currency string, m Manual) (Quote, error) {
+func (b *Book) SetManual(ctx context.Context, currency string, m oracle.Manual) (oracle.Quote, error) {
 	o, err := b.oracle(currency)
 	if err != nil {
-		return Quote{}, err
+		return oracle.Quote{}, err
 	}
 	b.manualMu.Lock()
 	defer b.manualMu.Unlock()
@@ -201,7 +205,7 @@ func (b *Book) SetManual(ctx context.Context, currency string, m Manual) (Quote,
 	// it reads the same before and after a restart.
 	m.SetAt, m.Until = m.SetAt.Truncate(time.Microsecond), m.Until.Truncate(time.Microsecond)
 	if err := o.CheckManual(m); err != nil {
-		return Quote{}, fmt.Errorf("%w: %w", ledger.ErrInvalidArgument, err)
+		return oracle.Quote{}, fmt.Errorf("%w: %w", ledger.ErrInvalidArgument, err)
 	}
 	row := ManualRecord{Currency: currency, Coefficient: m.Price.Coefficient.String(), Scale: int(m.Price.Scale),
 		SetBy: m.By, Reason: m.Reason, SetAt: m.SetAt.UnixMicro()}
@@ -209,26 +213,26 @@ func (b *Book) SetManual(ctx context.Context, currency string, m Manual) (Quote,
 		row.Until = m.Until.UnixMicro()
 	}
 	if err := b.db.RecordManualPrice(ctx, row); err != nil {
-		return Quote{}, err
+		return oracle.Quote{}, err
 	}
 	if err := o.ApplyManual(m); err != nil {
-		return Quote{}, fmt.Errorf("%w: %w", ledger.ErrInvalidArgument, err)
+		return oracle.Quote{}, fmt.Errorf("%w: %w", ledger.ErrInvalidArgument, err)
 	}
 	return o.Current(), nil
 }
 
 // ClearManual records the removal of a currency's manual price, then
 // removes it.
-func (b *Book) ClearManual(ctx context.Context, currency, by, reason string) (Quote, error) {
+func (b *Book) ClearManual(ctx context.Context, currency, by, reason string) (oracle.Quote, error) {
 	o, err := b.oracle(currency)
 	if err != nil {
-		return Quote{}, err
+		return oracle.Quote{}, err
 	}
 	b.manualMu.Lock()
 	defer b.manualMu.Unlock()
 	row := ManualRecord{Currency: currency, Cleared: true, SetBy: by, Reason: reason, SetAt: b.now().UnixMicro()}
 	if err := b.db.RecordManualPrice(ctx, row); err != nil {
-		return Quote{}, err
+		return oracle.Quote{}, err
 	}
 	o.ClearManual()
 	b.log.Info("manual price cleared", "currency", currency, "by", by, "reason", reason)

@@ -1,10 +1,11 @@
-package store_test
+package pricedb_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/oracle/pricebook"
+	"github.com/kosh-reserve/kosh/store/pricedb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -15,8 +16,8 @@ func TestManualPriceQueries(t *testing.T) {
 	for _, backend := range storetest.Backends {
 		t.Run(string(backend), func(t *testing.T) {
 			ctx := context.Background()
-			db := storetest.Open(t, backend)
-			rows := []store.ManualPriceRow{
+			db := pricedb.New(storetest.Open(t, backend))
+			rows := []pricebook.ManualRecord{
 				{Currency: "INR", Coefficient: "600000000", Scale: 2, SetBy: "pricer macaroon 01", Reason: "down", SetAt: 10, Until: 100},
 				{Currency: "USD", Coefficient: "90000", Scale: 0, SetBy: "admin macaroon 02", SetAt: 11},
 				{Currency: "INR", Coefficient: "6100000", Scale: 0, SetBy: "pricer macaroon 01", Reason: "again", SetAt: 12},
@@ -24,21 +25,19 @@ func TestManualPriceQueries(t *testing.T) {
 			}
 			var seqs []int64
 			for _, r := range rows {
-				if err := db.Write(ctx, func(tx *store.Tx) error {
-					got, err := tx.InsertManualPrice(ctx, r)
-					seqs = append(seqs, got.Seq)
-					return err
-				}); err != nil {
+				got, err := db.Record(ctx, r)
+				if err != nil {
 					t.Fatal(err)
 				}
+				seqs = append(seqs, got.Seq)
 			}
 			for i := 1; i < len(seqs); i++ {
 				if seqs[i] <= seqs[i-1] {
 					t.Fatalf("sequence not increasing: %v", seqs)
 				}
 			}
-			if err := db.Read(ctx, func(tx *store.Tx) error {
-				latest, err := tx.LatestManualPrices(ctx)
+			if err := func() error {
+				latest, err := db.LatestManualPrices(ctx)
 				if err != nil {
 					return err
 				}
@@ -46,14 +45,14 @@ func TestManualPriceQueries(t *testing.T) {
 					latest[1].Currency != "USD" || latest[1].Coefficient != "90000" || latest[1].Cleared {
 					t.Errorf("latest %+v", latest)
 				}
-				hist, err := tx.ManualPriceHistory(ctx, "INR", 2)
+				hist, err := db.History(ctx, "INR", 2)
 				if err != nil {
 					return err
 				}
 				if len(hist) != 2 || hist[0].Seq != seqs[3] || hist[1].Seq != seqs[2] || hist[1].Coefficient != "6100000" {
 					t.Errorf("history %+v", hist)
 				}
-				hist, err = tx.ManualPriceHistory(ctx, "INR", 10)
+				hist, err = db.History(ctx, "INR", 10)
 				if err != nil {
 					return err
 				}
@@ -63,15 +62,11 @@ func TestManualPriceQueries(t *testing.T) {
 					t.Errorf("oldest INR row %+v, want %+v", hist[len(hist)-1], want)
 				}
 				return nil
-			}); err != nil {
+			}(); err != nil {
 				t.Fatal(err)
 			}
 			// The scale is checked by the schema.
-			err := db.Write(ctx, func(tx *store.Tx) error {
-				_, err := tx.InsertManualPrice(ctx, store.ManualPriceRow{Currency: "INR", Coefficient: "1", Scale: 19, SetBy: "x", SetAt: 1})
-				return err
-			})
-			if err == nil {
+			if _, err := db.Record(ctx, pricebook.ManualRecord{Currency: "INR", Coefficient: "1", Scale: 19, SetBy: "x", SetAt: 1}); err == nil {
 				t.Error("scale 19 was stored")
 			}
 		})
