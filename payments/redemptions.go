@@ -16,6 +16,7 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/payments/internal/amount"
+	"github.com/kosh-reserve/kosh/payments/lndperm"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
@@ -257,7 +258,7 @@ func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.
 	}
 	pr, err := s.ln.DecodePayReq(ctx, &lnrpc.PayReqString{PayReq: r.PaymentRequest})
 	if err != nil {
-		if lndUnreachable(err) || refusesMacaroon(err) {
+		if lndperm.Unreachable(err) || lndperm.RefusesMacaroon(err) {
 			return s.lndFailed("DecodePayReq", err)
 		}
 		return fmt.Errorf("%w: payment_request is not a valid BOLT11 invoice for this network: %s", ledger.ErrInvalidArgument, status.Convert(err).Message())
@@ -636,7 +637,7 @@ func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) erro
 		if found {
 			return s.applyPayment(ctx, r, lp)
 		}
-		if lndUnreachable(err) {
+		if lndperm.Unreachable(err) {
 			return fmt.Errorf("%w: send payment: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payment: " + status.Convert(err).Message()
@@ -739,7 +740,7 @@ func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error 
 			r.TxID = t.TxHash
 			return s.setState(ctx, r, RedemptionInFlight)
 		}
-		if lndUnreachable(err) {
+		if lndperm.Unreachable(err) {
 			return fmt.Errorf("%w: send coins: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payout: " + status.Convert(err).Message()
@@ -884,16 +885,6 @@ func condition(err error) string {
 		return "lnd unavailable"
 	}
 	return err.Error()
-}
-
-// lndUnreachable reports whether an lnd call failed for want of an answer
-// (so it may have happened), rather than because lnd refused it.
-func lndUnreachable(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
-		return true
-	}
-	return false
 }
 
 // checkDailyTx refuses amount if the account's last 24 hours of

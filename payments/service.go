@@ -15,6 +15,7 @@ import (
 	"github.com/kosh-reserve/kosh/payments/internal/changes"
 	"github.com/kosh-reserve/kosh/payments/internal/crash"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
+	"github.com/kosh-reserve/kosh/payments/lndperm"
 	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
@@ -37,7 +38,8 @@ var (
 	// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks
 	// a permission, or is not this node's): nothing works until the issuer
 	// fixes --payments.lnd and restarts koshd.
-	ErrMisconfigured = errors.New("payments misconfigured")
+	// It is lndperm.ErrMisconfigured.
+	ErrMisconfigured = lndperm.ErrMisconfigured
 	// ErrNotConfigured: the feature asked for is not configured.
 	// It is deposits.ErrNotConfigured.
 	ErrNotConfigured = deposits.ErrNotConfigured
