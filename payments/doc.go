@@ -16,5 +16,9 @@
 // transaction label naming the redemption. The state machines and every
 // crash point are described in docs/payments.md.
 //
+// Deposits live in package payments/deposits, which this service runs
+// (its work loop and invoice subscription) and re-exports; redemptions, the
+// lnd checks and the work loop live here.
+//
 // The package knows nothing of gRPC; rpcserver translates its errors.
 package payments

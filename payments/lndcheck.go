@@ -4,41 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/kosh-reserve/kosh/lndconn"
+	"github.com/kosh-reserve/kosh/payments/lndperm"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 )
 
-// lndCall is an lnd RPC the service makes, the macaroon permissions lnd
-// requires for it (lnd's own permission map, as of v0.21) and what it is
-// used for.
-type lndCall struct {
-	method string
-	perms  []string
-	use    string
-}
-
-var lndCalls = []lndCall{
-	{"/lnrpc.Lightning/GetInfo", []string{"info:read"}, "checking the node"},
-	{"/lnrpc.Lightning/ListPermissions", []string{"info:read"}, "checking this macaroon"},
-	{"/lnrpc.Lightning/AddInvoice", []string{"invoices:write"}, "deposit invoices"},
-	{"/lnrpc.Lightning/LookupInvoice", []string{"invoices:read"}, "following deposit invoices"},
-	{"/lnrpc.Lightning/SubscribeInvoices", []string{"invoices:read"}, "following deposit invoices"},
-	{"/lnrpc.Lightning/DecodePayReq", []string{"offchain:read"}, "checking redemption invoices"},
-	{"/routerrpc.Router/SendPaymentV2", []string{"offchain:write"}, "Lightning redemptions"},
-	{"/routerrpc.Router/TrackPaymentV2", []string{"offchain:read"}, "following Lightning redemptions"},
-	{"/lnrpc.Lightning/SendCoins", []string{"onchain:write"}, "on-chain redemptions"},
-	{"/lnrpc.Lightning/GetTransactions", []string{"onchain:read"}, "following on-chain redemptions"},
-}
-
-// Lightning is the lnrpc calls the service makes, those lndCalls lists
+// Lightning is the lnrpc calls the service makes, those lndperm.Calls lists
 // (lnrpc.LightningClient, such as lndconn.Conn's, satisfies it).
 type Lightning interface {
 	GetInfo(ctx context.Context, in *lnrpc.GetInfoRequest, opts ...grpc.CallOption) (*lnrpc.GetInfoResponse, error)
@@ -51,85 +28,11 @@ type Lightning interface {
 	GetTransactions(ctx context.Context, in *lnrpc.GetTransactionsRequest, opts ...grpc.CallOption) (*lnrpc.TransactionDetails, error)
 }
 
-// Router is the routerrpc calls the service makes, those lndCalls lists
+// Router is the routerrpc calls the service makes, those lndperm.Calls lists
 // (routerrpc.RouterClient, such as lndconn.Conn's, satisfies it).
 type Router interface {
 	SendPaymentV2(ctx context.Context, in *routerrpc.SendPaymentRequest, opts ...grpc.CallOption) (routerrpc.Router_SendPaymentV2Client, error)
 	TrackPaymentV2(ctx context.Context, in *routerrpc.TrackPaymentRequest, opts ...grpc.CallOption) (routerrpc.Router_TrackPaymentV2Client, error)
-}
-
-// RequiredPermissions lists the lnd macaroon permissions the payments lnd's
-// macaroon needs, sorted (admin.macaroon has them all).
-func RequiredPermissions() []string {
-	var out []string
-	for _, c := range lndCalls {
-		for _, p := range c.perms {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// missingPerms lists what ops lack for the service's calls, given the
-// permissions each method requires (required may leave a method out: then
-// lndCalls' list is used). A method is allowed when ops hold all of its
-// permissions or lnd's per-method permission "uri:<method>".
-func missingPerms(ops map[string]bool, required map[string][]string) []string {
-	var missing []string
-	for _, c := range lndCalls {
-		perms, ok := required[c.method]
-		if !ok {
-			perms = c.perms
-		}
-		if ops["uri:"+c.method] {
-			continue
-		}
-		for _, p := range perms {
-			if !ops[p] {
-				missing = append(missing, fmt.Sprintf("%s (%s: %s)", p, c.method[strings.LastIndexByte(c.method, '/')+1:], c.use))
-			}
-		}
-	}
-	return missing
-}
-
-// CheckMacaroon refuses a payments macaroon that lacks a permission the
-// service needs, naming each one and what it is for. It needs no lnd: the
-// permissions are written in the macaroon.
-func CheckMacaroon(mac []byte) error {
-	ops, err := lndconn.NewMacaroon(mac).Permissions()
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
-	}
-	return missingError(missingPerms(ops, nil))
-}
-
-func missingError(missing []string) error {
-	if len(missing) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: the payments lnd macaroon lacks %s; use admin.macaroon or bake one with `lncli bakemacaroon %s`",
-		ErrMisconfigured, strings.Join(missing, ", "), strings.Join(RequiredPermissions(), " "))
-}
-
-// refusesMacaroon reports whether an lnd error is lnd refusing the
-// macaroon (a missing permission, a macaroon of another node, an unmet
-// caveat) rather than a transient failure. lnd reports these as plain
-// errors (gRPC code Unknown), so their text is all there is to go on.
-func refusesMacaroon(err error) bool {
-	if err == nil || lndUnreachable(err) {
-		return false
-	}
-	msg := strings.ToLower(status.Convert(err).Message())
-	for _, s := range []string{"permission denied", "verification failed", "macaroon", "caveat"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // CheckLnd asks the payments lnd whether it accepts koshd's macaroon
@@ -177,7 +80,7 @@ func (s *Service) setMisconfigured(err error) {
 // refusing the macaroon is ErrMisconfigured (and disables the service, see
 // CheckLnd), anything else ErrUnavailable.
 func (s *Service) lndFailed(call string, err error) error {
-	if refusesMacaroon(err) {
+	if lndperm.RefusesMacaroon(err) {
 		merr := fmt.Errorf("%w: the payments lnd refuses koshd's macaroon (%s: %s): use this node's admin.macaroon or one baked on it with `lncli bakemacaroon %s`",
 			ErrMisconfigured, call, status.Convert(err).Message(), strings.Join(RequiredPermissions(), " "))
 		s.setMisconfigured(merr)
@@ -207,7 +110,7 @@ func (s *Service) checkLnd(ctx context.Context) error {
 			required[method] = append(required[method], p.Entity+":"+p.Action)
 		}
 	}
-	return missingError(missingPerms(ops, required))
+	return lndperm.MissingError(lndperm.Missing(ops, required))
 }
 
 // misconfigured returns the error CheckLnd found, if any.
@@ -216,3 +119,12 @@ func (s *Service) misconfigured() error {
 	defer s.mu.Unlock()
 	return s.misconfig
 }
+
+// RequiredPermissions lists the lnd macaroon permissions the payments lnd's
+// macaroon needs, sorted (admin.macaroon has them all).
+func RequiredPermissions() []string { return lndperm.RequiredPermissions() }
+
+// CheckMacaroon refuses a payments macaroon that lacks a permission the
+// service needs, naming each one and what it is for. It needs no lnd: the
+// permissions are written in the macaroon.
+func CheckMacaroon(mac []byte) error { return lndperm.CheckMacaroon(mac) }

@@ -15,6 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/money"
+	"github.com/kosh-reserve/kosh/payments/internal/amount"
+	"github.com/kosh-reserve/kosh/payments/lndperm"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
@@ -131,7 +133,7 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	if err := pol.CheckAmount("a redemption", row.Amount); err != nil {
 		return store.RedemptionRow{}, err
 	}
-	total, err := addAmounts(row.Amount, row.FeeLimit)
+	total, err := amount.Add(row.Amount, row.FeeLimit)
 	if err != nil {
 		return store.RedemptionRow{}, err
 	}
@@ -144,7 +146,7 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		// The daily sum is read in the transaction that inserts, so two
 		// concurrent requests on SQLite (one writer) cannot both pass.
-		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, total, false); err != nil {
+		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, total); err != nil {
 			return err
 		}
 		var err error
@@ -256,7 +258,7 @@ func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.
 	}
 	pr, err := s.ln.DecodePayReq(ctx, &lnrpc.PayReqString{PayReq: r.PaymentRequest})
 	if err != nil {
-		if lndUnreachable(err) || refusesMacaroon(err) {
+		if lndperm.Unreachable(err) || lndperm.RefusesMacaroon(err) {
 			return s.lndFailed("DecodePayReq", err)
 		}
 		return fmt.Errorf("%w: payment_request is not a valid BOLT11 invoice for this network: %s", ledger.ErrInvalidArgument, status.Convert(err).Message())
@@ -299,7 +301,7 @@ func (s *Service) checkOnchain(r RedeemRequest, row *store.RedemptionRow) error 
 	if r.SatPerVbyte < 1 || r.SatPerVbyte > s.cfg.MaxSatPerVbyte {
 		return fmt.Errorf("%w: sat_per_vbyte must be 1 to %d, got %d", ledger.ErrInvalidArgument, s.cfg.MaxSatPerVbyte, r.SatPerVbyte)
 	}
-	fee, err := mulAmounts(r.SatPerVbyte, s.cfg.OnchainVbytes)
+	fee, err := amount.Mul(r.SatPerVbyte, s.cfg.OnchainVbytes)
 	if err != nil {
 		return err
 	}
@@ -635,7 +637,7 @@ func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) erro
 		if found {
 			return s.applyPayment(ctx, r, lp)
 		}
-		if lndUnreachable(err) {
+		if lndperm.Unreachable(err) {
 			return fmt.Errorf("%w: send payment: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payment: " + status.Convert(err).Message()
@@ -738,7 +740,7 @@ func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error 
 			r.TxID = t.TxHash
 			return s.setState(ctx, r, RedemptionInFlight)
 		}
-		if lndUnreachable(err) {
+		if lndperm.Unreachable(err) {
 			return fmt.Errorf("%w: send coins: %w", ErrUnavailable, err)
 		}
 		r.Failure = "lnd refused the payout: " + status.Convert(err).Message()
@@ -832,7 +834,7 @@ func unitsOf(r store.RedemptionRow) (int64, error) {
 	if r.Units > 0 {
 		return r.Units, nil
 	}
-	return addAmounts(r.Amount, r.FeeLimit) // rows from before units were stored
+	return amount.Add(r.Amount, r.FeeLimit) // rows from before units were stored
 }
 
 // AttestedPrice is the price of one bitcoin, coefficient / 10^scale units
@@ -885,12 +887,18 @@ func condition(err error) string {
 	return err.Error()
 }
 
-// lndUnreachable reports whether an lnd call failed for want of an answer
-// (so it may have happened), rather than because lnd refused it.
-func lndUnreachable(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
-		return true
+// checkDailyTx refuses amount if the account's last 24 hours of
+// redemptions plus amount exceed the policy's daily limit. Redemptions count
+// unless rejected or refunded (nothing left the account).
+func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset string, p Policy, amount int64) error {
+	if p.Daily <= 0 {
+		return nil
 	}
-	return false
+	since := s.cfg.Now().Add(-24 * time.Hour).UnixMicro()
+	sum, err := tx.RedemptionSumSince(ctx, account, asset, since, RedemptionRequested, RedemptionBurned,
+		RedemptionInFlight, RedemptionPaid, RedemptionFailed)
+	if err != nil {
+		return err
+	}
+	return p.CheckDaily("redemptions", asset, sum, amount)
 }

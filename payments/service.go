@@ -11,8 +11,11 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/deposits"
 	"github.com/kosh-reserve/kosh/payments/internal/changes"
+	"github.com/kosh-reserve/kosh/payments/internal/crash"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
+	"github.com/kosh-reserve/kosh/payments/lndperm"
 	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
@@ -35,11 +38,13 @@ var (
 	// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks
 	// a permission, or is not this node's): nothing works until the issuer
 	// fixes --payments.lnd and restarts koshd.
-	ErrMisconfigured = errors.New("payments misconfigured")
+	// It is lndperm.ErrMisconfigured.
+	ErrMisconfigured = lndperm.ErrMisconfigured
 	// ErrNotConfigured: the feature asked for is not configured.
-	ErrNotConfigured = errors.New("not configured")
+	// It is deposits.ErrNotConfigured.
+	ErrNotConfigured = deposits.ErrNotConfigured
 	// errCrashed is returned after a fault hook simulated a crash.
-	errCrashed = errors.New("payments: simulated crash")
+	errCrashed = crash.Err
 )
 
 // Ledger is what the payments service needs of the ledger.
@@ -142,28 +147,11 @@ type Service struct {
 	lndChecked atomic.Bool
 	repeats    *repeatlog.Log
 
-	credited, paid, refunded, reorged, flagged atomic.Int64
-	// scanHeight is Stats.ScanHeight.
-	scanHeight atomic.Int64
+	paid, refunded atomic.Int64
 
-	// lookupAll asks the work loop to look up every open deposit invoice
-	// (set on start and on every resubscription); otherwise it does so once
-	// a minute, since the subscription is what reports settlements.
-	lookupAll atomic.Bool
-	// Owned by the work loop: the chain tip the last on-chain scan saw,
-	// when it ran, and whether it left a credit waiting for the gate.
-	scanTip     string
-	scanAt      time.Time
-	scanWaiting bool
+	// dep runs the deposits (package deposits).
+	dep *deposits.Service
 }
-
-// lookupEvery is how often open deposit invoices are looked up one by one
-// besides the subscription; rescanEvery is how often the on-chain deposits
-// are rescanned when the chain tip has not moved.
-const (
-	lookupEvery = time.Minute
-	rescanEvery = 30 * time.Second
-)
 
 // New returns a service; Start runs it.
 func New(db *store.DB, l Ledger, ln Lightning, router Router, cfg Config) *Service {
@@ -197,17 +185,21 @@ func New(db *store.DB, l Ledger, ln Lightning, router Router, cfg Config) *Servi
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
+	s := &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
 		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: changes.New(), repeats: repeatlog.New(cfg.Log, cfg.LogRepeat, cfg.Now)}
+	s.dep = deposits.New(deposits.Deps{DB: db, Ledger: l, LN: ln, Log: cfg.Log, Repeats: s.repeats, Scope: Scope,
+		Alive: s.alive, Fault: s.fault, Dead: s.dead.Load, Wake: s.wake, LndFailed: s.lndFailed},
+		deposits.Config{MinConf: cfg.MinConf, Desc: cfg.DepositDesc, Gap: cfg.DepositGap, Policies: cfg.Policies,
+			Default: cfg.Default, InvoiceExpiry: cfg.InvoiceExpiry, Now: cfg.Now})
+	return s
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
 // the chain, then keeps doing so until Stop.
 func (s *Service) Start() {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.lookupAll.Store(true)
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.invoiceLoop() }()
+	go func() { defer s.wg.Done(); s.dep.FollowInvoices(s.ctx) }()
 	go func() { defer s.wg.Done(); s.workLoop() }()
 }
 
@@ -225,9 +217,10 @@ func (s *Service) Stop() {
 
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
-	return Stats{DepositsCredited: s.credited.Load(), RedemptionsPaid: s.paid.Load(),
-		RedemptionsRefunded: s.refunded.Load(), ReorgedDeposits: s.reorged.Load(), FlaggedOutputs: s.flagged.Load(),
-		ScanHeight: s.scanHeight.Load()}
+	d := s.dep.Stats()
+	return Stats{DepositsCredited: d.Credited, RedemptionsPaid: s.paid.Load(),
+		RedemptionsRefunded: s.refunded.Load(), ReorgedDeposits: d.Reorged, FlaggedOutputs: d.Flagged,
+		ScanHeight: d.ScanHeight}
 }
 
 func (s *Service) now() int64 { return s.cfg.Now().UnixMicro() }
@@ -276,7 +269,6 @@ func (s *Service) wake() {
 func (s *Service) workLoop() {
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
-	var lastLookup time.Time
 	for {
 		if s.dead.Load() {
 			return
@@ -296,18 +288,7 @@ func (s *Service) workLoop() {
 		// With a macaroon lnd refuses, only what needs no lnd goes on:
 		// crediting on-chain deposits and settled invoices.
 		usable := s.misconfigured() == nil
-		lookups := s.lookupAll.Swap(false) || time.Since(lastLookup) >= lookupEvery
-		if lookups {
-			lastLookup = time.Now()
-		}
-		s.reconcileDeposits(s.ctx, lookups && usable)
-		if s.cfg.DepositDesc != nil {
-			if err := s.scanOnchain(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.repeats.Log(slog.LevelWarn, "scan", err.Error(), "on-chain deposit scan failed; retrying", "err", err)
-			} else if err == nil {
-				s.repeats.Clear("scan", "on-chain deposit scan works again")
-			}
-		}
+		s.dep.Work(s.ctx, usable)
 		if usable {
 			s.reconcileRedemptions(s.ctx)
 		}
@@ -323,36 +304,6 @@ func (s *Service) workLoop() {
 // policy returns an asset's policy.
 func (s *Service) policy(asset string) Policy {
 	return policy.For(s.cfg.Policies, s.cfg.Default, asset)
-}
-
-// satAsset checks that an asset exists and is sat-pegged: deposits and
-// redemptions convert 1 unit = 1 sat.
-func (s *Service) satAsset(ctx context.Context, code string) error {
-	a, err := s.ledger.Asset(ctx, code)
-	if err != nil {
-		return err
-	}
-	if a.Peg != ledger.PegSat {
-		return fmt.Errorf("%w: asset %s is not sat-pegged; deposits of bitcoin are for sat-pegged assets only (fiat-pegged units are minted by the issuer)",
-			ledger.ErrInvalidArgument, code)
-	}
-	return nil
-}
-
-// addAmounts adds two non-negative amounts, refusing overflow.
-func addAmounts(a, b int64) (int64, error) {
-	if a < 0 || b < 0 || a > (1<<63-1)-b {
-		return 0, fmt.Errorf("%w: %d + %d overflows", ledger.ErrOverflow, a, b)
-	}
-	return a + b, nil
-}
-
-// mulAmounts multiplies two non-negative amounts, refusing overflow.
-func mulAmounts(a, b int64) (int64, error) {
-	if a < 0 || b < 0 || (a != 0 && b > (1<<63-1)/a) {
-		return 0, fmt.Errorf("%w: %d * %d overflows", ledger.ErrOverflow, a, b)
-	}
-	return a * b, nil
 }
 
 // Escrow account: units a redemption takes from the holder wait here until

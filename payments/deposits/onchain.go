@@ -1,4 +1,4 @@
-package payments
+package deposits
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/internal/amount"
 	"github.com/kosh-reserve/kosh/store"
 )
 
@@ -29,7 +30,7 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 		if tip, err = tx.ChainTip(ctx); err != nil {
 			return err
 		}
-		for _, st := range []string{DepositOpen, DepositCredited} {
+		for _, st := range []string{Open, Credited} {
 			ds, err := tx.DepositsInState(ctx, store.MethodOnchain, st)
 			if err != nil {
 				return err
@@ -157,7 +158,7 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 		if known[op] || tip.Height-u.Height+1 < s.cfg.MinConf {
 			continue
 		}
-		e, err := s.ledger.Mint(ctx, ledger.Transfer{Scope: Scope, IdempotencyKey: "chain:" + op, Asset: d.Asset,
+		e, err := s.ledger.Mint(ctx, ledger.Transfer{Scope: s.deps.Scope, IdempotencyKey: "chain:" + op, Asset: d.Asset,
 			To: d.AccountID, Amount: u.Value, Memo: "on-chain deposit " + d.ID})
 		if errors.Is(err, ledger.ErrMintRefused) {
 			s.repeats.Log(slog.LevelInfo, "credit:"+op, "gate", "on-chain deposit credit waits for the reserves to count it",
@@ -169,7 +170,7 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 			return waiting, fmt.Errorf("credit %s to deposit %s: %w", op, d.ID, err)
 		}
 		s.repeats.Clear("credit:"+op, "")
-		if err := s.fault("deposit:after-mint"); err != nil {
+		if err := s.deps.Fault("deposit:after-mint"); err != nil {
 			return waiting, err
 		}
 		err = s.db.Write(ctx, func(tx *store.Tx) error {
@@ -181,11 +182,11 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 			if err != nil {
 				return err
 			}
-			total, err := addAmounts(cur.Credited, u.Value)
+			total, err := amount.Add(cur.Credited, u.Value)
 			if err != nil {
 				return err
 			}
-			return tx.SetDepositState(ctx, d.ID, cur.State, DepositCredited, total, s.now())
+			return tx.SetDepositState(ctx, d.ID, cur.State, Credited, total, s.now())
 		})
 		if err != nil {
 			return waiting, err
