@@ -31,7 +31,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// ErrNotConfigured: the feature asked for is not configured.
+// ErrNotConfigured is returned when the feature asked for is not configured.
 var ErrNotConfigured = errors.New("not configured")
 
 // Ledger is what deposits need of the ledger.

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// ErrMisconfigured: the payments lnd refuses koshd's macaroon (it lacks a
+// ErrMisconfigured means the payments lnd refuses koshd's macaroon (it lacks a
 // permission, or is not this node's): nothing works until the issuer fixes
 // --payments.lnd and restarts koshd.
 var ErrMisconfigured = errors.New("payments misconfigured")
