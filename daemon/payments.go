@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/store/paymentdb"
 )
 
 // startPayments builds the payments service if --payments.lnd is set
@@ -57,7 +58,7 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 		return nil, fmt.Errorf("--payments.lnd %s: %w", lc.Name, err)
 	}
 	d.closers = append(d.closers, conn.Close)
-	svc := payments.New(d.db, d.ledger, conn.Lightning, conn.Router, cfg)
+	svc := payments.New(paymentdb.New(d.db), d.ledger, conn.Lightning, conn.Router, cfg)
 	// Whether lnd accepts the macaroon only lnd can say: if it answers now,
 	// a refusal stops koshd here; if not, the service asks again until it
 	// does, and refuses deposits and redemptions once lnd has refused.

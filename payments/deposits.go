@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/kosh-reserve/kosh/payments/deposits"
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 )
 
 // Deposit is a deposit with its credited outputs (package deposits).
@@ -46,6 +46,6 @@ func (s *Service) Deposits(ctx context.Context, account string, before int64, li
 
 // FlaggedOutputs lists credited on-chain outputs that were reorganised
 // out, with their deposits.
-func (s *Service) FlaggedOutputs(ctx context.Context) ([]store.DepositOutputRow, []store.DepositRow, error) {
+func (s *Service) FlaggedOutputs(ctx context.Context) ([]payrecord.Output, []payrecord.Deposit, error) {
 	return s.dep.FlaggedOutputs(ctx)
 }

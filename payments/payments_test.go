@@ -18,8 +18,10 @@ import (
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/paymentdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
@@ -101,7 +103,7 @@ func testLog() *slog.Logger {
 func (e *env) start(fault func(string) error) {
 	cfg := e.cfg
 	cfg.Fault = fault
-	e.svc = New(e.db, e.led, e.lnd, fakeRouter{f: e.lnd}, cfg)
+	e.svc = New(paymentdb.New(e.db), e.led, e.lnd, fakeRouter{f: e.lnd}, cfg)
 	e.svc.Start()
 }
 
@@ -149,7 +151,7 @@ func (e *env) books() {
 		e.t.Fatal(err)
 	}
 	var pending int64
-	err = e.db.Read(e.ctx, func(tx *store.Tx) error {
+	err = paymentdb.New(e.db).Read(e.ctx, func(tx payrecord.Tx) error {
 		rs, err := tx.RedemptionsInStates(e.ctx, RedemptionBurned, RedemptionInFlight, RedemptionFailed)
 		for _, r := range rs {
 			if r.Asset == asset {
@@ -167,7 +169,7 @@ func (e *env) books() {
 	}
 }
 
-func (e *env) redemption(id string) store.RedemptionRow {
+func (e *env) redemption(id string) payrecord.Redemption {
 	e.t.Helper()
 	r, err := e.svc.redemption(e.ctx, id)
 	if err != nil {
@@ -198,7 +200,7 @@ func (e *env) waitScan(height int64) {
 }
 
 // waitRedemption waits until a redemption is in state.
-func (e *env) waitRedemption(id, state string) store.RedemptionRow {
+func (e *env) waitRedemption(id, state string) payrecord.Redemption {
 	e.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -238,11 +240,11 @@ func (e *env) waitDeposit(id, state string) Deposit {
 }
 
 // lnRedeem asks for a Lightning redemption of an invoice of sats.
-func (e *env) lnRedeem(key string, sats, maxFee int64) (store.RedemptionRow, string, error) {
+func (e *env) lnRedeem(key string, sats, maxFee int64) (payrecord.Redemption, string, error) {
 	pr, hash := e.lnd.newPayReq(sats)
-	r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+	r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 		IdempotencyKey: key, PaymentRequest: pr, MaxFeeSat: maxFee})
-	return r.RedemptionRow, hash, err
+	return r.Redemption, hash, err
 }
 
 func eachBackend(t *testing.T, fn func(t *testing.T, b store.Backend)) {
@@ -427,7 +429,7 @@ func TestRedeemIdempotency(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b store.Backend) {
 		e := newEnv(t, b, nil)
 		pr, hash := e.lnd.newPayReq(3_000)
-		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, IdempotencyKey: "k",
+		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning, IdempotencyKey: "k",
 			PaymentRequest: pr, MaxFeeSat: 5}
 		first, err := e.svc.Redeem(e.ctx, req)
 		if err != nil {
@@ -450,7 +452,7 @@ func TestRedeemIdempotency(t *testing.T) {
 			"asset":   func(r *RedeemRequest) { r.Asset = "OTHER" },
 			"method": func(r *RedeemRequest) {
 				r.Method, r.PaymentRequest, r.MaxFeeSat, r.Address, r.Amount, r.SatPerVbyte =
-					store.MethodOnchain, "", 0, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", 1000, 2
+					payrecord.MethodOnchain, "", 0, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", 1000, 2
 			},
 		} {
 			r := req
@@ -467,7 +469,7 @@ func TestRedeemIdempotency(t *testing.T) {
 		if n := e.lnd.sendCount(hash); n != 1 {
 			t.Fatalf("sent %d times", n)
 		}
-		if _, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+		if _, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 			PaymentRequest: pr}); !errors.Is(err, ledger.ErrInvalidArgument) {
 			t.Fatalf("no key: %v", err)
 		}
@@ -513,7 +515,7 @@ func TestPolicy(t *testing.T) {
 
 		dep := func(key string, amount int64) error {
 			_, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-				Method: store.MethodLightning, Amount: amount, IdempotencyKey: key})
+				Method: payrecord.MethodLightning, Amount: amount, IdempotencyKey: key})
 			return err
 		}
 		if err := dep("s", 999); !errors.Is(err, ledger.ErrInvalidArgument) {
@@ -561,7 +563,7 @@ func TestUnderCovered(t *testing.T) {
 		}
 		e.books()
 
-		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 			Amount: 2_500})
 		if err != nil {
 			t.Fatal(err)
@@ -673,7 +675,7 @@ func TestRedeemOnchain(t *testing.T) {
 			}
 		})
 		const addr = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
-		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodOnchain, IdempotencyKey: "oc",
+		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodOnchain, IdempotencyKey: "oc",
 			Address: addr, Amount: 20_000, SatPerVbyte: 2}
 		_, _ = e.svc.Redeem(e.ctx, req)
 		for !e.svc.dead.Load() {
@@ -727,7 +729,7 @@ func TestRedeemOnchain(t *testing.T) {
 			{Address: addr, Amount: 10_000, SatPerVbyte: 501},
 			{Address: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", Amount: 10_000, SatPerVbyte: 2}, // mainnet
 		} {
-			bad.AccountID, bad.Asset, bad.Method, bad.IdempotencyKey = e.holder, asset, store.MethodOnchain, "bad-"+bad.Address+fmt.Sprint(bad.Amount, bad.SatPerVbyte)
+			bad.AccountID, bad.Asset, bad.Method, bad.IdempotencyKey = e.holder, asset, payrecord.MethodOnchain, "bad-"+bad.Address+fmt.Sprint(bad.Amount, bad.SatPerVbyte)
 			if _, err := e.svc.Redeem(e.ctx, bad); !errors.Is(err, ledger.ErrInvalidArgument) {
 				t.Errorf("%+v: %v, want ErrInvalidArgument", bad, err)
 			}
@@ -747,7 +749,7 @@ func TestDepositLightning(t *testing.T) {
 		create := func(key string, amount int64) Deposit {
 			t.Helper()
 			d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-				Method: store.MethodLightning, Amount: amount, Memo: "top up", IdempotencyKey: key})
+				Method: payrecord.MethodLightning, Amount: amount, Memo: "top up", IdempotencyKey: key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -761,7 +763,7 @@ func TestDepositLightning(t *testing.T) {
 			t.Fatalf("retry made another invoice: %+v", again)
 		}
 		if _, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-			Method: store.MethodLightning, Amount: 1_501, Memo: "top up", IdempotencyKey: "dep-1"}); !errors.Is(err, ledger.ErrIdempotencyConflict) {
+			Method: payrecord.MethodLightning, Amount: 1_501, Memo: "top up", IdempotencyKey: "dep-1"}); !errors.Is(err, ledger.ErrIdempotencyConflict) {
 			t.Fatalf("same key, other amount: %v", err)
 		}
 		// Overpaid by 1,234 msat: whole sats paid are credited.
@@ -807,7 +809,7 @@ func TestDepositLightning(t *testing.T) {
 			t.Fatalf("holder %d", bal)
 		}
 
-		if _, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+		if _, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 			Amount: 1_000, Memo: strings.Repeat("m", ledger.MaxMemoLen+1)}); !errors.Is(err, ledger.ErrInvalidArgument) {
 			t.Fatalf("long memo: %v", err)
 		}
@@ -834,7 +836,7 @@ func TestDepositOnchain(t *testing.T) {
 		desc := testDescriptor(t)
 		e := newEnv(t, b, func(c *Config) { c.DepositDesc, c.MinConf = desc, 3 })
 		mk := func(key string) Deposit {
-			d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodOnchain,
+			d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodOnchain,
 				IdempotencyKey: key})
 			if err != nil {
 				t.Fatal(err)
@@ -960,13 +962,13 @@ func TestDepositSubscriptionResume(t *testing.T) {
 			e.lnd.mu.Unlock()
 			time.Sleep(time.Millisecond)
 		}
-		d1, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, Amount: 1_000})
+		d1, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning, Amount: 1_000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.lnd.settle(d1.PaymentHash, 1_000_000)
 		e.waitDeposit(d1.ID, DepositCredited)
-		d2, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, Amount: 2_000})
+		d2, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning, Amount: 2_000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -975,7 +977,7 @@ func TestDepositSubscriptionResume(t *testing.T) {
 		e.waitFor("the subscription to handle d2's invoice", e.lnd.handledAll)
 		e.svc.Stop()
 		var settleIdx int64
-		if err := e.db.Read(e.ctx, func(tx *store.Tx) error {
+		if err := paymentdb.New(e.db).Read(e.ctx, func(tx payrecord.Tx) error {
 			var err error
 			settleIdx, err = tx.Cursor(e.ctx, cursorSettleIndex)
 			return err
@@ -997,7 +999,7 @@ func TestRedeemConcurrentRetries(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b store.Backend) {
 		e := newEnv(t, b, nil)
 		pr, hash := e.lnd.newPayReq(9_000)
-		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, IdempotencyKey: "same",
+		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning, IdempotencyKey: "same",
 			PaymentRequest: pr, MaxFeeSat: 1}
 		ids := make(chan string, 8)
 		errs := make(chan error, 8)
@@ -1067,7 +1069,7 @@ func TestDepositOnchainGateAndCrash(t *testing.T) {
 				return nil
 			}
 		})
-		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: store.MethodOnchain})
+		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodOnchain})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1155,7 +1157,7 @@ func TestRedeemRandomCrashes(t *testing.T) {
 			amount, fee := int64(1_000+rng.IntN(5_000)), int64(rng.IntN(10))
 			key := fmt.Sprintf("rnd-%d", i)
 			_, hash, _ := e.lnRedeem(key, amount, fee)
-			var r store.RedemptionRow
+			var r payrecord.Redemption
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				var err error
@@ -1233,11 +1235,11 @@ func TestRedeemFiat(t *testing.T) {
 			}
 			return 0
 		}
-		redeem := func(key string, sats, fee int64) (store.RedemptionRow, error) {
+		redeem := func(key string, sats, fee int64) (payrecord.Redemption, error) {
 			pr, _ := e.lnd.newPayReq(sats)
-			r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: "INR", Method: store.MethodLightning,
+			r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: "INR", Method: payrecord.MethodLightning,
 				IdempotencyKey: key, PaymentRequest: pr, MaxFeeSat: fee})
-			return r.RedemptionRow, err
+			return r.Redemption, err
 		}
 		// Under-covered: redemptions stay open. 10,020 sats at 80,000 INR
 		// per 0.01 BTC are 801.60 INR: 80,160 paise.

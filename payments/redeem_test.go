@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 )
@@ -17,7 +18,7 @@ func TestRedeemReturnsEscrowEntry(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b store.Backend) {
 		e := newEnv(t, b, nil)
 		pr, _ := e.lnd.newPayReq(4_000)
-		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning, IdempotencyKey: "esc",
+		req := RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning, IdempotencyKey: "esc",
 			PaymentRequest: pr, MaxFeeSat: 7}
 		r, err := e.svc.Redeem(e.ctx, req)
 		if err != nil {
@@ -43,7 +44,7 @@ func TestRedeemReturnsEscrowEntry(t *testing.T) {
 			t.Fatal(err)
 		}
 		if again.ID != r.ID || again.Escrow == nil || again.Escrow.Seq != x.Seq || again.Escrow.DebitBalanceAfter != x.DebitBalanceAfter {
-			t.Fatalf("retry: %+v with entry %+v; want redemption %s with entry %d", again.RedemptionRow, again.Escrow, r.ID, x.Seq)
+			t.Fatalf("retry: %+v with entry %+v; want redemption %s with entry %d", again.Redemption, again.Escrow, r.ID, x.Seq)
 		}
 		if n := e.svc.changes.Watched(); n != 0 {
 			t.Fatalf("%d redemptions still watched after their Redeem calls returned", n)

@@ -17,7 +17,7 @@ import (
 	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/payments/internal/amount"
 	"github.com/kosh-reserve/kosh/payments/lndperm"
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
 	"google.golang.org/grpc/codes"
@@ -60,7 +60,7 @@ const labelPrefix = "kosh-redemption:"
 // Redeemed is what Redeem returns: the redemption, and the ledger entry
 // that took its units from the holder into escrow.
 type Redeemed struct {
-	store.RedemptionRow
+	payrecord.Redemption
 	// Escrow is the entry, in Scope, that moved the redemption's units from
 	// the holder to the escrow account; nil while none was made (the
 	// redemption is still requested: the burn has not happened yet).
@@ -75,9 +75,9 @@ type Redeemed struct {
 func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error) {
 	row, err := s.redeem(ctx, r)
 	if err != nil {
-		return Redeemed{RedemptionRow: row}, err
+		return Redeemed{Redemption: row}, err
 	}
-	out := Redeemed{RedemptionRow: row}
+	out := Redeemed{Redemption: row}
 	e, err := s.ledger.EntryByKey(ctx, Scope, redeemEntryKey(row.ID))
 	switch {
 	case err == nil:
@@ -89,61 +89,61 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error)
 }
 
 // redeem is Redeem without the escrow entry.
-func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.RedemptionRow, error) {
+func (s *Service) redeem(ctx context.Context, r RedeemRequest) (payrecord.Redemption, error) {
 	if err := s.alive(); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	if err := ledger.ValidateAccountID("account_id", r.AccountID); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	if err := validateKey(r.IdempotencyKey); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	if prev, err := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); err == nil {
 		if err := s.sameRedemption(prev, r); err != nil {
-			return store.RedemptionRow{}, err
+			return payrecord.Redemption{}, err
 		}
 		return s.driveAndWait(ctx, prev.ID)
 	} else if !errors.Is(err, ledger.ErrNotFound) {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	if _, _, err := s.ledger.Account(ctx, r.AccountID); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	asset, err := s.ledger.Asset(ctx, r.Asset)
 	if err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	now := s.now()
-	row := store.RedemptionRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: r.Method,
+	row := payrecord.Redemption{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: r.Method,
 		State: RedemptionRequested, IdemKey: r.IdempotencyKey, CreatedAt: now, UpdatedAt: now}
 	pol := s.policy(r.Asset)
 	switch r.Method {
-	case store.MethodLightning:
+	case payrecord.MethodLightning:
 		if err := s.checkInvoice(ctx, r, &row); err != nil {
-			return store.RedemptionRow{}, err
+			return payrecord.Redemption{}, err
 		}
-	case store.MethodOnchain:
+	case payrecord.MethodOnchain:
 		if err := s.checkOnchain(r, &row); err != nil {
-			return store.RedemptionRow{}, err
+			return payrecord.Redemption{}, err
 		}
 	default:
-		return store.RedemptionRow{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
+		return payrecord.Redemption{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
 	}
 	if err := pol.CheckAmount("a redemption", row.Amount); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	total, err := amount.Add(row.Amount, row.FeeLimit)
 	if err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	// What the payout costs the holder in units of the asset: its sats for
 	// a sat peg; for a fiat peg, its sats at the latest attested price
 	// (redemptions stay open whatever the coverage, so holders can exit).
 	if row.Units, row.Price, err = s.redemptionUnits(ctx, asset, total); err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 		// The daily sum is read in the transaction that inserts, so two
 		// concurrent requests on SQLite (one writer) cannot both pass.
 		if err := s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, total); err != nil {
@@ -153,17 +153,17 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 		row, err = tx.InsertRedemption(ctx, row)
 		return err
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, payrecord.ErrConflict) {
 		if prev, kerr := s.redemptionByKey(ctx, r.AccountID, r.IdempotencyKey); kerr == nil {
 			if err := s.sameRedemption(prev, r); err != nil {
-				return store.RedemptionRow{}, err
+				return payrecord.Redemption{}, err
 			}
 			return s.driveAndWait(ctx, prev.ID) // a concurrent retry won
 		}
-		return store.RedemptionRow{}, s.invoiceTaken(ctx, r.AccountID, row.PaymentHash)
+		return payrecord.Redemption{}, s.invoiceTaken(ctx, r.AccountID, row.PaymentHash)
 	}
 	if err != nil {
-		return store.RedemptionRow{}, err
+		return payrecord.Redemption{}, err
 	}
 	s.log.Info("redemption requested", "redemption", row.ID, "account", row.AccountID, "asset", row.Asset,
 		"method", row.Method, "amount", row.Amount, "fee_limit", row.FeeLimit)
@@ -175,8 +175,8 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (store.Redemption
 // at most once, whatever became of that redemption, since the payment hash
 // is what guarantees a single payment; the holder needs a new invoice.
 func (s *Service) invoiceTaken(ctx context.Context, account, hash string) error {
-	var prev store.RedemptionRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	var prev payrecord.Redemption
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		prev, err = tx.RedemptionByPaymentHash(ctx, hash)
 		return err
@@ -204,14 +204,14 @@ func (s *Service) invoiceTaken(ctx context.Context, account, hash string) error 
 
 // sameRedemption refuses a retry whose request differs from the one that
 // created prev: an idempotency key names one request.
-func (s *Service) sameRedemption(prev store.RedemptionRow, r RedeemRequest) error {
+func (s *Service) sameRedemption(prev payrecord.Redemption, r RedeemRequest) error {
 	same := prev.Asset == r.Asset && prev.Method == r.Method
 	if same {
 		switch r.Method {
-		case store.MethodLightning:
+		case payrecord.MethodLightning:
 			same = prev.PaymentRequest == r.PaymentRequest && prev.FeeLimit == r.MaxFeeSat &&
 				r.Address == "" && r.Amount == 0 && r.SatPerVbyte == 0
-		case store.MethodOnchain:
+		case payrecord.MethodOnchain:
 			addr := r.Address
 			if a, err := btcutil.DecodeAddress(r.Address, s.cfg.Net); err == nil {
 				addr = a.EncodeAddress()
@@ -243,7 +243,7 @@ func validateKey(key string) error {
 }
 
 // checkInvoice decodes the BOLT11 invoice with lnd and fills the row.
-func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.RedemptionRow) error {
+func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *payrecord.Redemption) error {
 	if r.PaymentRequest == "" {
 		return fmt.Errorf("%w: payment_request (a BOLT11 invoice) is required for a Lightning redemption", ledger.ErrInvalidArgument)
 	}
@@ -287,7 +287,7 @@ func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *store.
 }
 
 // checkOnchain validates an on-chain payout and fills the row.
-func (s *Service) checkOnchain(r RedeemRequest, row *store.RedemptionRow) error {
+func (s *Service) checkOnchain(r RedeemRequest, row *payrecord.Redemption) error {
 	if r.PaymentRequest != "" || r.MaxFeeSat != 0 {
 		return fmt.Errorf("%w: payment_request and max_fee_sat are for Lightning redemptions; on-chain, set sat_per_vbyte", ledger.ErrInvalidArgument)
 	}
@@ -326,7 +326,7 @@ const redeemWait = 10 * time.Second
 // redemption's changes (see package changes), not polling the store: it
 // reads the redemption again only when its state was written, its drive
 // ended, or the service refused new work.
-func (s *Service) driveAndWait(ctx context.Context, id string) (store.RedemptionRow, error) {
+func (s *Service) driveAndWait(ctx context.Context, id string) (payrecord.Redemption, error) {
 	s.changes.Watch(id)
 	defer s.changes.Unwatch(id)
 	s.drive(id)
@@ -363,7 +363,7 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (store.Redemption
 // refusal, recorded as its failure reason, said once ("insufficient funds:
 // redemption … refused, nothing was taken: account … holds …"), and
 // wrapping the same sentinel so that it maps to the same status.
-func rejection(r store.RedemptionRow) error {
+func rejection(r payrecord.Redemption) error {
 	for _, e := range []error{ledger.ErrInsufficientFunds, ledger.ErrInvalidArgument, ledger.ErrNotFound,
 		ledger.ErrIdempotencyConflict, ledger.ErrOverflow, ledger.ErrAlreadyExists} {
 		if rest, ok := strings.CutPrefix(r.Failure, e.Error()+": "); ok {
@@ -404,8 +404,8 @@ func (s *Service) drive(id string) {
 // reconcileRedemptions drives every unfinished redemption: after a restart
 // this is what finds the ones a crash left mid-way.
 func (s *Service) reconcileRedemptions(ctx context.Context) {
-	var rows []store.RedemptionRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	var rows []payrecord.Redemption
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		rows, err = tx.RedemptionsInStates(ctx, RedemptionRequested, RedemptionBurned, RedemptionInFlight, RedemptionFailed)
 		return err
@@ -439,13 +439,13 @@ func (s *Service) advance(ctx context.Context, id string) error {
 			if err := s.fault("redeem:before-send"); err != nil {
 				return err
 			}
-			if r.Method == store.MethodLightning {
+			if r.Method == payrecord.MethodLightning {
 				err = s.sendLightning(ctx, r)
 			} else {
 				err = s.sendOnchain(ctx, r)
 			}
 		case RedemptionInFlight:
-			if r.Method == store.MethodLightning {
+			if r.Method == payrecord.MethodLightning {
 				err = s.trackLightning(ctx, r)
 			} else {
 				err = s.checkOnchainPayout(ctx, r)
@@ -470,10 +470,10 @@ func (s *Service) advance(ctx context.Context, id string) error {
 
 // setState moves a redemption from its current state, updating the fields
 // the new state fills.
-func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string) error {
+func (s *Service) setState(ctx context.Context, r payrecord.Redemption, to string) error {
 	from := r.State
 	r.State, r.UpdatedAt = to, s.now()
-	err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.UpdateRedemption(ctx, r, from) })
+	err := s.db.Write(ctx, func(tx payrecord.Tx) error { return tx.UpdateRedemption(ctx, r, from) })
 	if err != nil {
 		return err
 	}
@@ -493,7 +493,7 @@ func (s *Service) setState(ctx context.Context, r store.RedemptionRow, to string
 // the state says so is repaired by transferring again, which replays the
 // same entry. (The state keeps the name "burned": from here on the units are
 // no longer the holder's. The supply falls when the payout settles.)
-func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) burn(ctx context.Context, r payrecord.Redemption) error {
 	total, err := unitsOf(r)
 	if err != nil {
 		return err
@@ -522,7 +522,7 @@ func (s *Service) burn(ctx context.Context, r store.RedemptionRow) error {
 // the redemption id, then the redemption is paid. A crash between the two
 // is repaired by settling again: lnd still reports the payout done and the
 // burn replays.
-func (s *Service) settle(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) settle(ctx context.Context, r payrecord.Redemption) error {
 	if err := s.fault("redeem:after-settle"); err != nil {
 		return err
 	}
@@ -547,7 +547,7 @@ func (s *Service) settle(ctx context.Context, r store.RedemptionRow) error {
 // refund gives a failed payout's units (amount + fee limit) back to the
 // holder from escrow, keyed by the redemption id. It is a transfer: no
 // coverage gate can hold it up.
-func (s *Service) refund(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) refund(ctx context.Context, r payrecord.Redemption) error {
 	total, err := unitsOf(r)
 	if err != nil {
 		return err
@@ -587,7 +587,7 @@ func (s *Service) lookupPayment(ctx context.Context, hash []byte) (p *lnrpc.Paym
 
 // applyPayment records what lnd says of a payment: in flight, paid or
 // failed.
-func (s *Service) applyPayment(ctx context.Context, r store.RedemptionRow, p *lnrpc.Payment) error {
+func (s *Service) applyPayment(ctx context.Context, r payrecord.Redemption, p *lnrpc.Payment) error {
 	switch p.Status {
 	case lnrpc.Payment_SUCCEEDED:
 		r.FeePaid = (p.FeeMsat + 999) / 1000
@@ -607,7 +607,7 @@ func (s *Service) applyPayment(ctx context.Context, r store.RedemptionRow, p *ln
 // sendLightning pays a burned redemption's invoice, unless lnd already has
 // a payment of its hash (a crash after sending): the payment hash is the
 // anchor that makes a second payment impossible.
-func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) sendLightning(ctx context.Context, r payrecord.Redemption) error {
 	hash, err := hex.DecodeString(r.PaymentHash)
 	if err != nil {
 		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
@@ -657,7 +657,7 @@ func (s *Service) sendLightning(ctx context.Context, r store.RedemptionRow) erro
 }
 
 // trackLightning follows an in-flight payment to its end.
-func (s *Service) trackLightning(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) trackLightning(ctx context.Context, r payrecord.Redemption) error {
 	hash, err := hex.DecodeString(r.PaymentHash)
 	if err != nil {
 		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
@@ -674,7 +674,7 @@ type paymentStream interface {
 }
 
 // follow reads payment updates until a final one and records it.
-func (s *Service) follow(ctx context.Context, r store.RedemptionRow, stream paymentStream) error {
+func (s *Service) follow(ctx context.Context, r payrecord.Redemption, stream paymentStream) error {
 	for {
 		p, err := stream.Recv()
 		if err == io.EOF {
@@ -697,7 +697,7 @@ func (s *Service) follow(ctx context.Context, r store.RedemptionRow, stream paym
 	}
 }
 
-func (s *Service) setStateFrom(ctx context.Context, r store.RedemptionRow, from, to string) error {
+func (s *Service) setStateFrom(ctx context.Context, r payrecord.Redemption, from, to string) error {
 	r.State = from
 	return s.setState(ctx, r, to)
 }
@@ -718,7 +718,7 @@ func (s *Service) findLabeled(ctx context.Context, id string) (*lnrpc.Transactio
 
 // sendOnchain pays a burned on-chain redemption, unless lnd's wallet
 // already holds a transaction labelled with its id (a crash after sending).
-func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) sendOnchain(ctx context.Context, r payrecord.Redemption) error {
 	if t, err := s.findLabeled(ctx, r.ID); err != nil {
 		return err
 	} else if t != nil {
@@ -755,7 +755,7 @@ func (s *Service) sendOnchain(ctx context.Context, r store.RedemptionRow) error 
 
 // checkOnchainPayout marks an on-chain payout paid once its transaction
 // has a confirmation.
-func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow) error {
+func (s *Service) checkOnchainPayout(ctx context.Context, r payrecord.Redemption) error {
 	t, err := s.findLabeled(ctx, r.ID)
 	if err != nil {
 		return err
@@ -773,44 +773,44 @@ func (s *Service) checkOnchainPayout(ctx context.Context, r store.RedemptionRow)
 	return s.settle(ctx, r)
 }
 
-func (s *Service) redemption(ctx context.Context, id string) (store.RedemptionRow, error) {
-	var r store.RedemptionRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+func (s *Service) redemption(ctx context.Context, id string) (payrecord.Redemption, error) {
+	var r payrecord.Redemption
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		r, err = tx.Redemption(ctx, id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, payrecord.ErrNotFound) {
 		return r, fmt.Errorf("%w: no redemption %s", ledger.ErrNotFound, id)
 	}
 	return r, err
 }
 
-func (s *Service) redemptionByKey(ctx context.Context, account, key string) (store.RedemptionRow, error) {
-	var r store.RedemptionRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+func (s *Service) redemptionByKey(ctx context.Context, account, key string) (payrecord.Redemption, error) {
+	var r payrecord.Redemption
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		r, err = tx.RedemptionByIdemKey(ctx, account, key)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, payrecord.ErrNotFound) {
 		return r, fmt.Errorf("%w: no redemption with that idempotency key", ledger.ErrNotFound)
 	}
 	return r, err
 }
 
 // Redemption returns one of an account's redemptions.
-func (s *Service) Redemption(ctx context.Context, account, id string) (store.RedemptionRow, error) {
+func (s *Service) Redemption(ctx context.Context, account, id string) (payrecord.Redemption, error) {
 	r, err := s.redemption(ctx, id)
 	if err == nil && r.AccountID != account {
-		return store.RedemptionRow{}, fmt.Errorf("%w: account %s has no redemption %s", ledger.ErrNotFound, account, id)
+		return payrecord.Redemption{}, fmt.Errorf("%w: account %s has no redemption %s", ledger.ErrNotFound, account, id)
 	}
 	return r, err
 }
 
 // Redemptions lists an account's redemptions newest first.
-func (s *Service) Redemptions(ctx context.Context, account string, before int64, limit int) (out []store.RedemptionRow, next int64, err error) {
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
+func (s *Service) Redemptions(ctx context.Context, account string, before int64, limit int) (out []payrecord.Redemption, next int64, err error) {
+	err = s.db.Read(ctx, func(tx payrecord.Tx) error {
 		rows, err := tx.AccountRedemptions(ctx, account, before, limit+1)
 		if err != nil {
 			return err
@@ -830,7 +830,7 @@ func (s *Service) Redemptions(ctx context.Context, account string, before int64,
 func redeemEntryKey(redemptionID string) string { return "redeem:" + redemptionID }
 
 // unitsOf is what a redemption costs its holder in asset units.
-func unitsOf(r store.RedemptionRow) (int64, error) {
+func unitsOf(r payrecord.Redemption) (int64, error) {
 	if r.Units > 0 {
 		return r.Units, nil
 	}
@@ -890,7 +890,7 @@ func condition(err error) string {
 // checkDailyTx refuses amount if the account's last 24 hours of
 // redemptions plus amount exceed the policy's daily limit. Redemptions count
 // unless rejected or refunded (nothing left the account).
-func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset string, p Policy, amount int64) error {
+func (s *Service) checkDailyTx(ctx context.Context, tx payrecord.Tx, account, asset string, p Policy, amount int64) error {
 	if p.Daily <= 0 {
 		return nil
 	}

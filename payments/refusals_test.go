@@ -12,6 +12,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments/paymentstest"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc/codes"
@@ -25,7 +26,7 @@ func TestRedeemRejectedMessage(t *testing.T) {
 	e := newEnv(t, store.SQLite, nil)
 	pr, _ := e.lnd.newPayReq(startBalance + 1)
 	for _, try := range []string{"first", "retry"} {
-		_, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+		_, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 			IdempotencyKey: "too-much", PaymentRequest: pr})
 		if !errors.Is(err, ledger.ErrInsufficientFunds) {
 			t.Fatalf("%s: %v, want insufficient funds", try, err)
@@ -46,7 +47,7 @@ func TestRedeemRejectedMessage(t *testing.T) {
 func TestRedeemInvoiceSpent(t *testing.T) {
 	e := newEnv(t, store.SQLite, nil)
 	redeem := func(key, pr string) error {
-		_, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: store.MethodLightning,
+		_, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodLightning,
 			IdempotencyKey: key, PaymentRequest: pr})
 		return err
 	}
@@ -77,7 +78,7 @@ func TestRedeemInvoiceSpent(t *testing.T) {
 
 	// ended redeems a new invoice of amount under key, lnd's payment of it
 	// ending with outcome, and waits until the redemption is in state.
-	ended := func(key string, amount int64, outcome lnrpc.Payment_PaymentStatus, state string) (string, store.RedemptionRow) {
+	ended := func(key string, amount int64, outcome lnrpc.Payment_PaymentStatus, state string) (string, payrecord.Redemption) {
 		t.Helper()
 		e.lnd.mu.Lock()
 		e.lnd.outcome = outcome
@@ -105,7 +106,7 @@ func TestRedeemInvoiceSpent(t *testing.T) {
 		To: other.ID, Amount: 10_000}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.Redeem(e.ctx, RedeemRequest{AccountID: other.ID, Asset: asset, Method: store.MethodLightning,
+	_, err = e.svc.Redeem(e.ctx, RedeemRequest{AccountID: other.ID, Asset: asset, Method: payrecord.MethodLightning,
 		IdempotencyKey: "o1", PaymentRequest: paidPR})
 	check("another account", err, "already paid", "another account's redemption")
 	if strings.Contains(err.Error(), p1.ID) {
@@ -215,7 +216,7 @@ func TestLndRefusesMacaroon(t *testing.T) {
 	}
 	deposit := func() error {
 		_, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-			Method: store.MethodLightning, Amount: 5_000})
+			Method: payrecord.MethodLightning, Amount: 5_000})
 		return err
 	}
 	if err := deposit(); !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrMisconfigured) {
@@ -280,7 +281,7 @@ func TestRepeatedLogLines(t *testing.T) {
 	e.waitRedemption(r.ID, RedemptionInFlight)
 	e.gate.refuse.Store(true)
 	d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-		Method: store.MethodLightning, Amount: 4_000})
+		Method: payrecord.MethodLightning, Amount: 4_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +349,7 @@ func TestDepositDefaultExpiry(t *testing.T) {
 		want int64
 	}{{0, 7200}, {10 * time.Minute, 600}} {
 		d, err := e.svc.CreateDeposit(e.ctx, DepositRequest{AccountID: e.holder, Asset: asset,
-			Method: store.MethodLightning, Amount: 1_000, Expiry: c.ask})
+			Method: payrecord.MethodLightning, Amount: 1_000, Expiry: c.ask})
 		if err != nil {
 			t.Fatal(err)
 		}

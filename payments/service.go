@@ -16,9 +16,9 @@ import (
 	"github.com/kosh-reserve/kosh/payments/internal/crash"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
 	"github.com/kosh-reserve/kosh/payments/lndperm"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // Scope is the ledger idempotency scope of every entry this package makes.
@@ -124,7 +124,7 @@ type Stats struct {
 
 // Service runs deposits and redemptions against one lnd.
 type Service struct {
-	db     *store.DB
+	db     payrecord.Store
 	ledger Ledger
 	ln     Lightning
 	router Router
@@ -154,7 +154,7 @@ type Service struct {
 }
 
 // New returns a service; Start runs it.
-func New(db *store.DB, l Ledger, ln Lightning, router Router, cfg Config) *Service {
+func New(db payrecord.Store, l Ledger, ln Lightning, router Router, cfg Config) *Service {
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = 1
 	}

@@ -8,7 +8,7 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/payments"
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -19,9 +19,9 @@ type Payments interface {
 	Deposit(ctx context.Context, account, id string) (payments.Deposit, error)
 	Deposits(ctx context.Context, account string, before int64, limit int) ([]payments.Deposit, int64, error)
 	Redeem(ctx context.Context, r payments.RedeemRequest) (payments.Redeemed, error)
-	Redemption(ctx context.Context, account, id string) (store.RedemptionRow, error)
-	Redemptions(ctx context.Context, account string, before int64, limit int) ([]store.RedemptionRow, int64, error)
-	FlaggedOutputs(ctx context.Context) ([]store.DepositOutputRow, []store.DepositRow, error)
+	Redemption(ctx context.Context, account, id string) (payrecord.Redemption, error)
+	Redemptions(ctx context.Context, account string, before int64, limit int) ([]payrecord.Redemption, int64, error)
+	FlaggedOutputs(ctx context.Context) ([]payrecord.Output, []payrecord.Deposit, error)
 }
 
 // paymentStatus maps payments errors to gRPC codes, then the ledger's.
@@ -92,17 +92,17 @@ func depositToProto(d payments.Deposit) *koshv1.Deposit {
 		out.ExpiresAt = ts(*t)
 	}
 	for _, o := range d.Outputs {
-		out.Outputs = append(out.Outputs, outputToProto(o, d.DepositRow))
+		out.Outputs = append(out.Outputs, outputToProto(o, d.Deposit))
 	}
 	return out
 }
 
-func outputToProto(o store.DepositOutputRow, d store.DepositRow) *koshv1.DepositOutput {
+func outputToProto(o payrecord.Output, d payrecord.Deposit) *koshv1.DepositOutput {
 	return &koshv1.DepositOutput{Outpoint: o.TxID + ":" + strconv.FormatUint(uint64(o.Vout), 10), Amount: o.Amount,
 		Height: o.Height, State: o.State, DepositId: o.DepositID, AccountId: d.AccountID, Asset: d.Asset}
 }
 
-func redemptionToProto(r store.RedemptionRow) *koshv1.Redemption {
+func redemptionToProto(r payrecord.Redemption) *koshv1.Redemption {
 	burned := r.Units
 	if burned == 0 {
 		burned = r.Amount + r.FeeLimit // rows from before units were stored; both bounded when accepted
@@ -216,7 +216,7 @@ func (w *walletServer) Redeem(ctx context.Context, req *koshv1.RedeemRequest) (*
 	if err != nil {
 		return nil, w.s.paymentStatus(err)
 	}
-	out := &koshv1.RedeemResponse{Redemption: redemptionToProto(r.RedemptionRow)}
+	out := &koshv1.RedeemResponse{Redemption: redemptionToProto(r.Redemption)}
 	// The holder's receipt of the entry that took the units (into escrow
 	// until the payout settles); none before the units are taken.
 	if r.Escrow != nil {

@@ -23,9 +23,9 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments/internal/crash"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/kosh-reserve/kosh/store"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -69,7 +69,7 @@ type Config struct {
 
 // Deps is what deposits share with the payments service that runs them.
 type Deps struct {
-	DB     *store.DB
+	DB     payrecord.Store
 	Ledger Ledger
 	LN     Lightning
 	Log    *slog.Logger
@@ -102,7 +102,7 @@ type Stats struct {
 type Service struct {
 	deps    Deps
 	cfg     Config
-	db      *store.DB
+	db      payrecord.Store
 	ledger  Ledger
 	ln      Lightning
 	log     *slog.Logger
@@ -208,8 +208,8 @@ const (
 
 // Deposit is a deposit with its credited outputs.
 type Deposit struct {
-	store.DepositRow
-	Outputs []store.DepositOutputRow
+	payrecord.Deposit
+	Outputs []payrecord.Output
 }
 
 // Request asks for an invoice or an address.
@@ -258,9 +258,9 @@ func (s *Service) CreateDeposit(ctx context.Context, r Request) (Deposit, error)
 		}
 	}
 	switch r.Method {
-	case store.MethodLightning:
+	case payrecord.MethodLightning:
 		return s.createInvoice(ctx, r)
-	case store.MethodOnchain:
+	case payrecord.MethodOnchain:
 		return s.createAddress(ctx, r)
 	}
 	return Deposit{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
@@ -270,7 +270,7 @@ func (s *Service) CreateDeposit(ctx context.Context, r Request) (Deposit, error)
 // created d.
 func sameDeposit(d Deposit, r Request) error {
 	if d.Asset != r.Asset || d.Method != r.Method || d.Memo != r.Memo ||
-		(r.Method == store.MethodLightning && d.Amount != r.Amount) || (r.Method == store.MethodOnchain && r.Amount != 0) {
+		(r.Method == payrecord.MethodLightning && d.Amount != r.Amount) || (r.Method == payrecord.MethodOnchain && r.Amount != 0) {
 		return fmt.Errorf("%w: idempotency_key %q already created deposit %s with different parameters",
 			ledger.ErrIdempotencyConflict, r.IdempotencyKey, d.ID)
 	}
@@ -299,12 +299,12 @@ func (s *Service) createInvoice(ctx context.Context, r Request) (Deposit, error)
 		return Deposit{}, s.deps.LndFailed("AddInvoice", err)
 	}
 	now := s.now()
-	row := store.DepositRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: store.MethodLightning,
+	row := payrecord.Deposit{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: payrecord.MethodLightning,
 		State: Open, Amount: r.Amount, Memo: r.Memo, PaymentHash: hex.EncodeToString(inv.RHash),
 		PaymentRequest: inv.PaymentRequest, Index: -1, IdemKey: r.IdempotencyKey,
 		ExpiresAt: now + r.Expiry.Microseconds(), CreatedAt: now, UpdatedAt: now}
 	// If a concurrent retry wins, the invoice made here is never handed out.
-	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx *store.Tx, _ *store.DepositRow) error {
+	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx payrecord.Tx, _ *payrecord.Deposit) error {
 		return s.checkDailyTx(ctx, tx, r.AccountID, r.Asset, pol, r.Amount)
 	})
 	if err != nil || !inserted {
@@ -319,9 +319,9 @@ func (s *Service) createInvoice(ctx context.Context, r Request) (Deposit, error)
 // refuse, or complete row) in the same transaction. If a concurrent request
 // with the same idempotency key stored its deposit first, it returns that
 // deposit (or the conflict, if the parameters differ) and inserted false.
-func (s *Service) insertDeposit(ctx context.Context, r Request, row store.DepositRow,
-	prepare func(tx *store.Tx, row *store.DepositRow) error) (d Deposit, inserted bool, err error) {
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+func (s *Service) insertDeposit(ctx context.Context, r Request, row payrecord.Deposit,
+	prepare func(tx payrecord.Tx, row *payrecord.Deposit) error) (d Deposit, inserted bool, err error) {
+	err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 		if err := prepare(tx, &row); err != nil {
 			return err
 		}
@@ -329,14 +329,14 @@ func (s *Service) insertDeposit(ctx context.Context, r Request, row store.Deposi
 		row, err = tx.InsertDeposit(ctx, row)
 		return err
 	})
-	if errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "" {
+	if errors.Is(err, payrecord.ErrConflict) && r.IdempotencyKey != "" {
 		d, err := s.retryWinner(ctx, r)
 		return d, false, err
 	}
 	if err != nil {
 		return Deposit{}, false, err
 	}
-	return Deposit{DepositRow: row}, true, nil
+	return Deposit{Deposit: row}, true, nil
 }
 
 // retryWinner returns the deposit a concurrent request with the same
@@ -358,10 +358,10 @@ func (s *Service) createAddress(ctx context.Context, r Request) (Deposit, error)
 		return Deposit{}, fmt.Errorf("%w: an on-chain deposit takes no amount: whatever is paid to the address is credited", ledger.ErrInvalidArgument)
 	}
 	now := s.now()
-	row := store.DepositRow{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: store.MethodOnchain,
+	row := payrecord.Deposit{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: payrecord.MethodOnchain,
 		State: Open, Memo: r.Memo, Descriptor: desc.String(), IdemKey: r.IdempotencyKey, CreatedAt: now, UpdatedAt: now}
 	cursor := "deposit_index:" + desc.String()
-	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx *store.Tx, row *store.DepositRow) error {
+	d, inserted, err := s.insertDeposit(ctx, r, row, func(tx payrecord.Tx, row *payrecord.Deposit) error {
 		next, err := tx.Cursor(ctx, cursor)
 		if err != nil {
 			return err
@@ -403,14 +403,14 @@ func (s *Service) checkDaily(ctx context.Context, account, asset string, p polic
 	if p.Daily <= 0 {
 		return nil
 	}
-	return s.db.Read(ctx, func(tx *store.Tx) error {
+	return s.db.Read(ctx, func(tx payrecord.Tx) error {
 		return s.checkDailyTx(ctx, tx, account, asset, p, amount)
 	})
 }
 
 // checkDailyTx is checkDaily inside a transaction. Deposits count while open
 // (requested), settled or credited.
-func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset string, p policy.Policy, amount int64) error {
+func (s *Service) checkDailyTx(ctx context.Context, tx payrecord.Tx, account, asset string, p policy.Policy, amount int64) error {
 	if p.Daily <= 0 {
 		return nil
 	}
@@ -424,15 +424,15 @@ func (s *Service) checkDailyTx(ctx context.Context, tx *store.Tx, account, asset
 
 func (s *Service) depositByKey(ctx context.Context, account, key string) (Deposit, error) {
 	var d Deposit
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
-		if d.DepositRow, err = tx.DepositByIdemKey(ctx, account, key); err != nil {
+		if d.Deposit, err = tx.DepositByIdemKey(ctx, account, key); err != nil {
 			return err
 		}
 		d.Outputs, err = tx.DepositOutputs(ctx, d.ID)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, payrecord.ErrNotFound) {
 		return d, fmt.Errorf("%w: no deposit with that idempotency key", ledger.ErrNotFound)
 	}
 	return d, err
@@ -441,15 +441,15 @@ func (s *Service) depositByKey(ctx context.Context, account, key string) (Deposi
 // Deposit returns one of an account's deposits.
 func (s *Service) Deposit(ctx context.Context, account, id string) (Deposit, error) {
 	var d Deposit
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
-		if d.DepositRow, err = tx.Deposit(ctx, id); err != nil {
+		if d.Deposit, err = tx.Deposit(ctx, id); err != nil {
 			return err
 		}
 		d.Outputs, err = tx.DepositOutputs(ctx, d.ID)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && d.AccountID != account) {
+	if errors.Is(err, payrecord.ErrNotFound) || (err == nil && d.AccountID != account) {
 		return Deposit{}, fmt.Errorf("%w: account %s has no deposit %s", ledger.ErrNotFound, account, id)
 	}
 	return d, err
@@ -458,7 +458,7 @@ func (s *Service) Deposit(ctx context.Context, account, id string) (Deposit, err
 // Deposits lists an account's deposits newest first (before: a seq from a
 // previous page, 0 for the first). next is 0 on the last page.
 func (s *Service) Deposits(ctx context.Context, account string, before int64, limit int) (out []Deposit, next int64, err error) {
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx payrecord.Tx) error {
 		rows, err := tx.AccountDeposits(ctx, account, before, limit+1)
 		if err != nil {
 			return err
@@ -468,7 +468,7 @@ func (s *Service) Deposits(ctx context.Context, account string, before int64, li
 			next = rows[limit-1].Seq
 		}
 		for _, r := range rows {
-			d := Deposit{DepositRow: r}
+			d := Deposit{Deposit: r}
 			if d.Outputs, err = tx.DepositOutputs(ctx, r.ID); err != nil {
 				return err
 			}
@@ -481,12 +481,12 @@ func (s *Service) Deposits(ctx context.Context, account string, before int64, li
 
 // FlaggedOutputs lists credited on-chain outputs that were reorganised
 // out, with their deposits.
-func (s *Service) FlaggedOutputs(ctx context.Context) ([]store.DepositOutputRow, []store.DepositRow, error) {
+func (s *Service) FlaggedOutputs(ctx context.Context) ([]payrecord.Output, []payrecord.Deposit, error) {
 	var (
-		outs []store.DepositOutputRow
-		deps []store.DepositRow
+		outs []payrecord.Output
+		deps []payrecord.Deposit
 	)
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		if outs, err = tx.DepositOutputsInState(ctx, OutputReorged); err != nil {
 			return err
@@ -529,7 +529,7 @@ func (s *Service) FollowInvoices(ctx context.Context) {
 
 func (s *Service) followInvoices(ctx context.Context) error {
 	var addIdx, settleIdx int64
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		if addIdx, err = tx.Cursor(ctx, CursorAddIndex); err != nil {
 			return err
@@ -564,7 +564,7 @@ func (s *Service) followInvoices(ctx context.Context) error {
 			continue
 		}
 		// Advance the cursors only past invoices fully handled.
-		err = s.db.Write(ctx, func(tx *store.Tx) error {
+		err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 			if inv.State == lnrpc.Invoice_SETTLED && int64(inv.SettleIndex) > settleIdx {
 				settleIdx = int64(inv.SettleIndex)
 				if err := tx.SetCursor(ctx, CursorSettleIndex, settleIdx); err != nil {
@@ -586,13 +586,13 @@ func (s *Service) followInvoices(ctx context.Context) error {
 // handleInvoice applies an invoice's state to its deposit, if it is one.
 func (s *Service) handleInvoice(ctx context.Context, inv *lnrpc.Invoice) error {
 	hash := hex.EncodeToString(inv.RHash)
-	var d store.DepositRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	var d payrecord.Deposit
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		d, err = tx.DepositByPaymentHash(ctx, hash)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, payrecord.ErrNotFound) {
 		return nil // not a deposit invoice
 	}
 	if err != nil {
@@ -605,10 +605,10 @@ func (s *Service) handleInvoice(ctx context.Context, inv *lnrpc.Invoice) error {
 			if paid <= 0 {
 				return fmt.Errorf("invoice %s settled for %d msat", hash, inv.AmtPaidMsat)
 			}
-			err := s.db.Write(ctx, func(tx *store.Tx) error {
+			err := s.db.Write(ctx, func(tx payrecord.Tx) error {
 				return tx.SetDepositState(ctx, d.ID, Open, Settled, paid, s.now())
 			})
-			if err != nil && !errors.Is(err, store.ErrNoChange) {
+			if err != nil && !errors.Is(err, payrecord.ErrNoChange) {
 				return err
 			}
 			s.log.Info("deposit invoice settled", "deposit", d.ID, "amount", paid)
@@ -619,10 +619,10 @@ func (s *Service) handleInvoice(ctx context.Context, inv *lnrpc.Invoice) error {
 		}
 	case lnrpc.Invoice_CANCELED:
 		if d.State == Open {
-			err := s.db.Write(ctx, func(tx *store.Tx) error {
+			err := s.db.Write(ctx, func(tx payrecord.Tx) error {
 				return tx.SetDepositState(ctx, d.ID, Open, Expired, 0, s.now())
 			})
-			if err != nil && !errors.Is(err, store.ErrNoChange) {
+			if err != nil && !errors.Is(err, payrecord.ErrNoChange) {
 				return err
 			}
 			s.log.Info("deposit invoice expired unpaid", "deposit", d.ID)
@@ -635,7 +635,7 @@ func (s *Service) handleInvoice(ctx context.Context, inv *lnrpc.Invoice) error {
 // hash, and marks it credited. A mint refused by the coverage gate (the
 // reserve snapshot does not show the payment yet) is retried by the work
 // loop.
-func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error {
+func (s *Service) creditLightning(ctx context.Context, d payrecord.Deposit) error {
 	e, err := s.ledger.Mint(ctx, ledger.Transfer{Scope: s.deps.Scope, IdempotencyKey: "ln:" + d.PaymentHash, Asset: d.Asset,
 		To: d.AccountID, Amount: d.Credited, Memo: "lightning deposit " + d.ID})
 	if err != nil {
@@ -650,10 +650,10 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 	if err := s.deps.Fault("deposit:after-mint"); err != nil {
 		return err
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 		return tx.SetDepositState(ctx, d.ID, Settled, Credited, d.Credited, s.now())
 	})
-	if err != nil && !errors.Is(err, store.ErrNoChange) {
+	if err != nil && !errors.Is(err, payrecord.ErrNoChange) {
 		return err
 	}
 	if err == nil {
@@ -668,13 +668,13 @@ func (s *Service) creditLightning(ctx context.Context, d store.DepositRow) error
 // interrupted, and, if lookups, looks up open invoices (those settled or
 // canceled while the subscription was down).
 func (s *Service) reconcile(ctx context.Context, lookups bool) {
-	var open, settled []store.DepositRow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	var open, settled []payrecord.Deposit
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
-		if settled, err = tx.DepositsInState(ctx, store.MethodLightning, Settled); err != nil {
+		if settled, err = tx.DepositsInState(ctx, payrecord.MethodLightning, Settled); err != nil {
 			return err
 		}
-		open, err = tx.DepositsInState(ctx, store.MethodLightning, Open)
+		open, err = tx.DepositsInState(ctx, payrecord.MethodLightning, Open)
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments/internal/amount"
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/payments/payrecord"
 )
 
 // scanOnchain credits on-chain deposit outputs that reached MinConf in the
@@ -20,18 +20,18 @@ import (
 // confirmations, and is never credited.
 func (s *Service) scanOnchain(ctx context.Context) error {
 	var (
-		tip      store.ChainBlock
-		deposits []store.DepositRow
-		credited []store.DepositOutputRow
-		reorged  []store.DepositOutputRow
+		tip      payrecord.Block
+		deposits []payrecord.Deposit
+		credited []payrecord.Output
+		reorged  []payrecord.Output
 	)
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		if tip, err = tx.ChainTip(ctx); err != nil {
 			return err
 		}
 		for _, st := range []string{Open, Credited} {
-			ds, err := tx.DepositsInState(ctx, store.MethodOnchain, st)
+			ds, err := tx.DepositsInState(ctx, payrecord.MethodOnchain, st)
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 		reorged, err = tx.DepositOutputsInState(ctx, OutputReorged)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, payrecord.ErrNotFound) {
 		return nil // the watcher has not stored a block yet
 	}
 	if err != nil {
@@ -66,8 +66,8 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	// Credited outputs that left the stored best chain: flag them.
 	for _, o := range credited {
 		_, err := s.watchedOutput(ctx, o.TxID, o.Vout)
-		if errors.Is(err, store.ErrNotFound) {
-			err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if errors.Is(err, payrecord.ErrNotFound) {
+			err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 				return tx.SetDepositOutputState(ctx, o.TxID, o.Vout, OutputReorged, s.now())
 			})
 			if err != nil {
@@ -87,14 +87,14 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	// confirmations is unflagged (its credit was never undone).
 	for _, o := range reorged {
 		u, err := s.watchedOutput(ctx, o.TxID, o.Vout)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, payrecord.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
 		if tip.Height-u.Height+1 >= s.cfg.MinConf {
-			err = s.db.Write(ctx, func(tx *store.Tx) error {
+			err = s.db.Write(ctx, func(tx payrecord.Tx) error {
 				return tx.SetDepositOutputState(ctx, o.TxID, o.Vout, OutputCredited, 0)
 			})
 			if err != nil {
@@ -105,7 +105,7 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 		}
 	}
 	var n int64
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx payrecord.Tx) error {
 		rs, err := tx.DepositOutputsInState(ctx, OutputReorged)
 		n = int64(len(rs))
 		return err
@@ -118,9 +118,9 @@ func (s *Service) scanOnchain(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) watchedOutput(ctx context.Context, txid string, vout uint32) (store.UTXORow, error) {
-	var u store.UTXORow
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+func (s *Service) watchedOutput(ctx context.Context, txid string, vout uint32) (payrecord.WatchedOutput, error) {
+	var u payrecord.WatchedOutput
+	err := s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		u, err = tx.WatchedOutput(ctx, txid, vout)
 		return err
@@ -133,12 +133,12 @@ func (s *Service) watchedOutput(ctx context.Context, txid string, vout uint32) (
 // outpoint; a crash before the output row is written is repaired by the
 // next pass, whose mint replays. waiting is true if a credit waits for the
 // coverage gate.
-func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d store.DepositRow) (waiting bool, err error) {
+func (s *Service) creditOutputs(ctx context.Context, tip payrecord.Block, d payrecord.Deposit) (waiting bool, err error) {
 	var (
-		outs []store.UTXORow
-		have []store.DepositOutputRow
+		outs []payrecord.WatchedOutput
+		have []payrecord.Output
 	)
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx payrecord.Tx) error {
 		var err error
 		if outs, err = tx.WatchedOutputsAt(ctx, d.Descriptor, d.Index); err != nil {
 			return err
@@ -173,8 +173,8 @@ func (s *Service) creditOutputs(ctx context.Context, tip store.ChainBlock, d sto
 		if err := s.deps.Fault("deposit:after-mint"); err != nil {
 			return waiting, err
 		}
-		err = s.db.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.InsertDepositOutput(ctx, store.DepositOutputRow{TxID: u.TxID, Vout: u.Vout, DepositID: d.ID,
+		err = s.db.Write(ctx, func(tx payrecord.Tx) error {
+			if err := tx.InsertDepositOutput(ctx, payrecord.Output{TxID: u.TxID, Vout: u.Vout, DepositID: d.ID,
 				Amount: u.Value, Height: u.Height, State: OutputCredited, CreditedAt: s.now()}); err != nil {
 				return err
 			}
