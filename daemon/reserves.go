@@ -5,6 +5,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 )
 
 // newReserveService builds the reserve sources the configuration names and
@@ -42,7 +43,7 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 			return nil, err
 		}
 		d.closers = append(d.closers, func() error { client.Shutdown(); client.WaitForShutdown(); return nil })
-		watcher = chain.New(client, d.db, chain.Config{Descriptors: watched, Birthday: cfg.Chain.Birthday,
+		watcher = chain.New(client, chaindb.New(d.db), chain.Config{Descriptors: watched, Birthday: cfg.Chain.Birthday,
 			MinConf: cfg.Chain.MinConf, Log: d.log.With("subsystem", "chain")})
 		if err := watcher.Load(d.ctx); err != nil {
 			return nil, err

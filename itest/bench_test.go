@@ -19,6 +19,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -128,7 +129,7 @@ func BenchmarkChainScan(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		db := storetest.Open(b, store.SQLite)
-		w := chain.New(client, db, chain.Config{Descriptors: []chain.Watched{{Desc: scanChain.desc, Gap: scanGap}},
+		w := chain.New(client, chaindb.New(db), chain.Config{Descriptors: []chain.Watched{{Desc: scanChain.desc, Gap: scanGap}},
 			Birthday: scanChain.birthday, MinConf: 6, Log: slog.New(slog.DiscardHandler)})
 		if err := w.Load(context.Background()); err != nil {
 			b.Fatal(err)

@@ -19,8 +19,10 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/payments/payrecord"
+	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 	"github.com/kosh-reserve/kosh/store/paymentdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -851,25 +853,25 @@ func TestDepositOnchain(t *testing.T) {
 		if d1.Address != want0.EncodeAddress() {
 			t.Fatalf("address %s, want %s", d1.Address, want0)
 		}
-		write := func(fn func(tx *store.Tx) error) {
+		write := func(fn func(tx chain.StoreTx) error) {
 			t.Helper()
-			if err := e.db.Write(e.ctx, fn); err != nil {
+			if err := chaindb.New(e.db).Write(e.ctx, fn); err != nil {
 				t.Fatal(err)
 			}
 		}
 		block := func(h int64) {
-			write(func(tx *store.Tx) error {
-				return tx.InsertChainBlock(e.ctx, store.ChainBlock{Height: h, Hash: fmt.Sprintf("%064x", h)})
+			write(func(tx chain.StoreTx) error {
+				return tx.InsertChainBlock(e.ctx, chain.StoredBlock{Height: h, Hash: fmt.Sprintf("%064x", h)})
 			})
 		}
 		utxo := func(txid string, h, idx, value int64) {
-			write(func(tx *store.Tx) error {
-				return tx.InsertUTXO(e.ctx, store.UTXORow{TxID: txid, Vout: 0, Value: value, PkScript: []byte{0},
+			write(func(tx chain.StoreTx) error {
+				return tx.InsertUTXO(e.ctx, chain.StoredOutput{TxID: txid, Vout: 0, Value: value, PkScript: []byte{0},
 					Descriptor: desc.String(), Index: idx, Height: h, BlockHash: fmt.Sprintf("%064x", h)})
 			})
 		}
 		rollback := func(h int64) {
-			write(func(tx *store.Tx) error { _, err := tx.RollbackChainAbove(e.ctx, h); return err })
+			write(func(tx chain.StoreTx) error { _, err := tx.RollbackChainAbove(e.ctx, h); return err })
 		}
 		tx1 := hex.EncodeToString(make([]byte, 31)) + "01"
 		tx2 := hex.EncodeToString(make([]byte, 31)) + "02"
@@ -1074,18 +1076,18 @@ func TestDepositOnchainGateAndCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.gate.refuse.Store(true)
-		write := func(fn func(tx *store.Tx) error) {
+		write := func(fn func(tx chain.StoreTx) error) {
 			t.Helper()
-			if err := e.db.Write(e.ctx, fn); err != nil {
+			if err := chaindb.New(e.db).Write(e.ctx, fn); err != nil {
 				t.Fatal(err)
 			}
 		}
 		utxo := func(txid string, h int64) {
-			write(func(tx *store.Tx) error {
-				if err := tx.InsertChainBlock(e.ctx, store.ChainBlock{Height: h, Hash: fmt.Sprintf("%064x", h)}); err != nil {
+			write(func(tx chain.StoreTx) error {
+				if err := tx.InsertChainBlock(e.ctx, chain.StoredBlock{Height: h, Hash: fmt.Sprintf("%064x", h)}); err != nil {
 					return err
 				}
-				return tx.InsertUTXO(e.ctx, store.UTXORow{TxID: txid, Vout: 0, Value: 10_000, PkScript: []byte{0},
+				return tx.InsertUTXO(e.ctx, chain.StoredOutput{TxID: txid, Vout: 0, Value: 10_000, PkScript: []byte{0},
 					Descriptor: desc.String(), Index: d.Index, Height: h, BlockHash: fmt.Sprintf("%064x", h)})
 			})
 		}

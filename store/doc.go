@@ -20,6 +20,7 @@
 // it uses; a subpackage here implements it on a DB with the query
 // primitives of query.go and converts rows to the domain's types:
 // store/attestdb (attestor.Store), store/reservedb (reserve.SnapshotStore),
-// store/provingdb (proving.Store) and store/pricedb (oracle.ManualLog). The
-// ledger, payment and chain queries are still methods of Tx.
+// store/provingdb (proving.Store), store/pricedb (pricebook.ManualLog),
+// store/paymentdb (payrecord.Store) and store/chaindb (chain.Store). The
+// ledger's queries are still methods of Tx.
 package store

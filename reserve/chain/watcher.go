@@ -27,7 +27,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // Client is the subset of rpcclient.Client the watcher uses; btcd and
@@ -95,7 +94,7 @@ type scriptRef struct {
 // time; Snapshot may be called concurrently.
 type Watcher struct {
 	client Client
-	db     *store.DB
+	db     Store
 	cfg    Config
 	log    *slog.Logger
 
@@ -132,7 +131,7 @@ func (w *Watcher) Stats() Stats {
 }
 
 // New returns a watcher. Call Load before Sync.
-func New(client Client, db *store.DB, cfg Config) *Watcher {
+func New(client Client, db Store, cfg Config) *Watcher {
 	if cfg.BatchBlocks <= 0 {
 		cfg.BatchBlocks = 200
 	}
@@ -150,8 +149,8 @@ func New(client Client, db *store.DB, cfg Config) *Watcher {
 // Load restores the watcher's state from the store: descriptor usage and
 // the unspent outputs.
 func (w *Watcher) Load(ctx context.Context) error {
-	var utxos []store.UTXORow
-	err := w.db.Read(ctx, func(tx *store.Tx) error {
+	var utxos []StoredOutput
+	err := w.db.Read(ctx, func(tx StoreTx) error {
 		for i, wd := range w.cfg.Descriptors {
 			n, err := tx.DescriptorNextIndex(ctx, wd.Desc.String())
 			if err != nil {
@@ -293,10 +292,10 @@ func (w *Watcher) Descriptor(s string) *descriptor.Descriptor {
 }
 
 // BlockHash returns the hash of the processed block at height ("" and
-// store.ErrNotFound when the watcher has not processed one there).
+// ErrNotStored when the watcher has not processed one there).
 func (w *Watcher) BlockHash(ctx context.Context, height int64) (string, error) {
-	var b store.ChainBlock
-	err := w.db.Read(ctx, func(tx *store.Tx) error {
+	var b StoredBlock
+	err := w.db.Read(ctx, func(tx StoreTx) error {
 		var err error
 		b, err = tx.ChainBlockAt(ctx, height)
 		return err
@@ -306,15 +305,15 @@ func (w *Watcher) BlockHash(ctx context.Context, height int64) (string, error) {
 
 // tip returns the last processed block, or a virtual block just below the
 // birthday before the first.
-func (w *Watcher) tip(ctx context.Context) (store.ChainBlock, error) {
-	var tip store.ChainBlock
-	err := w.db.Read(ctx, func(tx *store.Tx) error {
+func (w *Watcher) tip(ctx context.Context) (StoredBlock, error) {
+	var tip StoredBlock
+	err := w.db.Read(ctx, func(tx StoreTx) error {
 		var err error
 		tip, err = tx.ChainTip(ctx)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return store.ChainBlock{Height: w.cfg.Birthday - 1}, nil
+	if errors.Is(err, ErrNotStored) {
+		return StoredBlock{Height: w.cfg.Birthday - 1}, nil
 	}
 	if err != nil {
 		return tip, fmt.Errorf("load chain tip: %w", err)
@@ -324,7 +323,7 @@ func (w *Watcher) tip(ctx context.Context) (store.ChainBlock, error) {
 
 // findFork walks back from tip until the stored block hash matches the
 // node's block at that height, undoes everything above it, and returns it.
-func (w *Watcher) findFork(ctx context.Context, tip store.ChainBlock) (store.ChainBlock, error) {
+func (w *Watcher) findFork(ctx context.Context, tip StoredBlock) (StoredBlock, error) {
 	count, err := w.client.GetBlockCount()
 	if err != nil {
 		return tip, fmt.Errorf("get block count: %w", err)
@@ -341,14 +340,14 @@ func (w *Watcher) findFork(ctx context.Context, tip store.ChainBlock) (store.Cha
 				break
 			}
 		}
-		var prev store.ChainBlock
-		err := w.db.Read(ctx, func(tx *store.Tx) error {
+		var prev StoredBlock
+		err := w.db.Read(ctx, func(tx StoreTx) error {
 			var err error
 			prev, err = tx.ChainBlockAt(ctx, fork.Height-1)
 			return err
 		})
-		if errors.Is(err, store.ErrNotFound) {
-			prev = store.ChainBlock{Height: fork.Height - 1}
+		if errors.Is(err, ErrNotStored) {
+			prev = StoredBlock{Height: fork.Height - 1}
 			if prev.Height >= w.cfg.Birthday {
 				return tip, fmt.Errorf("reorg below the oldest stored block %d", fork.Height)
 			}
@@ -361,7 +360,7 @@ func (w *Watcher) findFork(ctx context.Context, tip store.ChainBlock) (store.Cha
 		return tip, nil
 	}
 	var removed int64
-	err = w.db.Write(ctx, func(tx *store.Tx) error {
+	err = w.db.Write(ctx, func(tx StoreTx) error {
 		var err error
 		removed, err = tx.RollbackChainAbove(ctx, fork.Height)
 		return err
@@ -382,7 +381,7 @@ func (w *Watcher) findFork(ctx context.Context, tip store.ChainBlock) (store.Cha
 
 // applyFrom processes blocks tip+1 .. best, committing every BatchBlocks.
 // Blocks are fetched ahead of processing.
-func (w *Watcher) applyFrom(ctx context.Context, tip store.ChainBlock, best int64) error {
+func (w *Watcher) applyFrom(ctx context.Context, tip StoredBlock, best int64) error {
 	type fetched struct {
 		height int64
 		hash   *chainhash.Hash
@@ -458,7 +457,7 @@ func (w *Watcher) applyFrom(ctx context.Context, tip store.ChainBlock, best int6
 }
 
 type blockChanges struct {
-	block   store.ChainBlock
+	block   StoredBlock
 	created []UTXO
 	spent   []spend
 	used    map[int]int64 // descriptor -> new next index
@@ -473,7 +472,7 @@ type spend struct {
 // applyBlock matches a block against the watched scripts and updates the
 // in-memory state; commit persists the same changes.
 func (w *Watcher) applyBlock(height int64, hash *chainhash.Hash, b *wire.MsgBlock) (blockChanges, error) {
-	c := blockChanges{block: store.ChainBlock{Height: height, Hash: hash.String()}}
+	c := blockChanges{block: StoredBlock{Height: height, Hash: hash.String()}}
 	for _, tx := range b.Transactions {
 		var txid *chainhash.Hash
 		for _, in := range tx.TxIn {
@@ -520,10 +519,10 @@ func (w *Watcher) applyBlock(height int64, hash *chainhash.Hash, b *wire.MsgBloc
 
 // commit persists the changes of several blocks in one transaction.
 func (w *Watcher) commit(ctx context.Context, blocks []blockChanges) error {
-	err := w.db.Write(ctx, func(tx *store.Tx) error {
+	err := w.db.Write(ctx, func(tx StoreTx) error {
 		for _, c := range blocks {
 			for _, u := range c.created {
-				if err := tx.InsertUTXO(ctx, store.UTXORow{TxID: u.OutPoint.Hash.String(), Vout: u.OutPoint.Index,
+				if err := tx.InsertUTXO(ctx, StoredOutput{TxID: u.OutPoint.Hash.String(), Vout: u.OutPoint.Index,
 					Value: u.Value, PkScript: u.PkScript, Descriptor: u.Descriptor, Index: u.Index,
 					Height: u.Height, BlockHash: u.BlockHash}); err != nil {
 					return err
@@ -556,7 +555,7 @@ func (w *Watcher) commit(ctx context.Context, blocks []blockChanges) error {
 }
 
 // snapshot sums the unspent outputs by confirmation class at tip.
-func (w *Watcher) snapshot(tip store.ChainBlock) (Snapshot, error) {
+func (w *Watcher) snapshot(tip StoredBlock) (Snapshot, error) {
 	s := Snapshot{Height: tip.Height, Hash: tip.Hash, MinConf: w.cfg.MinConf, Time: time.Now()}
 	for _, u := range w.unspent {
 		confs := tip.Height - u.Height + 1

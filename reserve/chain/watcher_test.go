@@ -1,4 +1,4 @@
-package chain
+package chain_test
 
 import (
 	"context"
@@ -13,8 +13,10 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	rc "github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -89,7 +91,7 @@ func (c *fakeChain) rewind(n int) {
 
 // TestWatcherMatchesFreshScan evolves a chain at random — blocks paying and
 // spending watched outputs, reorganisations of random depth that drop them,
-// restarts — and after every step checks that the watcher's UTXO set and
+// restarts — and after every step checks that the watcher's rc.UTXO set and
 // totals equal those of a fresh watcher scanning the final chain from the
 // birthday, computed here by a reference scan that knows every script the
 // generator can pay. (A reorg does not shrink the gap window: addresses once seen
@@ -113,7 +115,7 @@ func testWatcherMatchesFreshScan(t *testing.T, backend store.Backend) {
 		t.Fatal(err)
 	}
 	const gap = 5
-	cfg := Config{Descriptors: []Watched{{Desc: desc, Gap: gap}}, Birthday: 1, MinConf: 3, BatchBlocks: 4,
+	cfg := rc.Config{Descriptors: []rc.Watched{{Desc: desc, Gap: gap}}, Birthday: 1, MinConf: 3, BatchBlocks: 4,
 		Log: slog.New(slog.DiscardHandler)}
 
 	// Every script the generator can pay, for the reference scan.
@@ -129,7 +131,7 @@ func testWatcherMatchesFreshScan(t *testing.T, backend store.Backend) {
 	chain := &fakeChain{}
 	chain.add() // genesis, below the birthday
 	db := storetest.Open(t, backend)
-	w := New(chain, db, cfg)
+	w := rc.New(chain, chaindb.New(db), cfg)
 	if err := w.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +179,7 @@ func testWatcherMatchesFreshScan(t *testing.T, backend store.Backend) {
 				chain.add()
 			}
 		default: // restart
-			w = New(chain, db, cfg)
+			w = rc.New(chain, chaindb.New(db), cfg)
 			if err := w.Load(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -202,14 +204,14 @@ func testWatcherMatchesFreshScan(t *testing.T, backend store.Backend) {
 	}
 }
 
-// referenceScan recomputes the watched UTXO set of the final chain from the
+// referenceScan recomputes the watched rc.UTXO set of the final chain from the
 // birthday: outputs paying a watched script, minus those spent later.
-func referenceScan(c *fakeChain, scripts map[string]bool, birthday, minConf int64) Snapshot {
+func referenceScan(c *fakeChain, scripts map[string]bool, birthday, minConf int64) rc.Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tip := int64(len(c.blocks) - 1)
-	s := Snapshot{Height: tip, Hash: c.blocks[tip].BlockHash().String()}
-	unspent := map[wire.OutPoint]UTXO{}
+	s := rc.Snapshot{Height: tip, Hash: c.blocks[tip].BlockHash().String()}
+	unspent := map[wire.OutPoint]rc.UTXO{}
 	for h := birthday; h <= tip; h++ {
 		for _, tx := range c.blocks[h].Transactions {
 			for _, in := range tx.TxIn {
@@ -218,7 +220,7 @@ func referenceScan(c *fakeChain, scripts map[string]bool, birthday, minConf int6
 			for i, out := range tx.TxOut {
 				if scripts[string(out.PkScript)] {
 					op := wire.OutPoint{Hash: tx.TxHash(), Index: uint32(i)}
-					unspent[op] = UTXO{OutPoint: op, Value: out.Value, Height: h}
+					unspent[op] = rc.UTXO{OutPoint: op, Value: out.Value, Height: h}
 				}
 			}
 		}
@@ -234,11 +236,11 @@ func referenceScan(c *fakeChain, scripts map[string]bool, birthday, minConf int6
 	return s
 }
 
-func sameUTXOs(a, b []UTXO) bool {
+func sameUTXOs(a, b []rc.UTXO) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	key := func(u UTXO) string { return fmt.Sprintf("%s:%d@%d", u.OutPoint, u.Value, u.Height) }
+	key := func(u rc.UTXO) string { return fmt.Sprintf("%s:%d@%d", u.OutPoint, u.Value, u.Height) }
 	ka, kb := make([]string, len(a)), make([]string, len(b))
 	for i := range a {
 		ka[i], kb[i] = key(a[i]), key(b[i])

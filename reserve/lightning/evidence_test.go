@@ -11,8 +11,10 @@ import (
 	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/txscript"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
+	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 	"github.com/lightningnetwork/lnd/lnrpc"
@@ -78,8 +80,8 @@ func TestPollEvidenceAndProofs(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, store.SQLite)
 	hash := func(h int64) string { s := sha256.Sum256([]byte(fmt.Sprint(h))); return fmt.Sprintf("%x", s) }
-	if err := db.Write(ctx, func(tx *store.Tx) error {
-		return tx.InsertChainBlock(ctx, store.ChainBlock{Height: height, Hash: hash(height)})
+	if err := chaindb.New(db).Write(ctx, func(tx chain.StoreTx) error {
+		return tx.InsertChainBlock(ctx, chain.StoredBlock{Height: height, Hash: hash(height)})
 	}); err != nil {
 		t.Fatal(err)
 	}

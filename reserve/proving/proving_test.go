@@ -16,9 +16,11 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	ct "github.com/kosh-reserve/kosh/proofs/control/controltest"
+	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
@@ -67,9 +69,9 @@ func newEnv(t *testing.T, backend store.Backend) *env {
 	ctx := context.Background()
 	e := &env{db: storetest.Open(t, backend), tip: 300, outs: map[string]proving.Output{},
 		alice: master(t, "alice"), a: master(t, "a"), b: master(t, "b"), c: master(t, "c")}
-	err := e.db.Write(ctx, func(tx *store.Tx) error {
+	err := chaindb.New(e.db).Write(ctx, func(tx chain.StoreTx) error {
 		for h := int64(1); h <= e.tip; h++ {
-			if err := tx.InsertChainBlock(ctx, store.ChainBlock{Height: h, Hash: blockHash(h)}); err != nil {
+			if err := tx.InsertChainBlock(ctx, chain.StoredBlock{Height: h, Hash: blockHash(h)}); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 )
 
 // Store is payrecord.Store on a database.
@@ -50,7 +51,7 @@ func notFound(err error) error {
 
 // ChainTip is the chain watcher's best block.
 func (t tx) ChainTip(ctx context.Context) (payrecord.Block, error) {
-	b, err := t.tx.ChainTip(ctx)
+	b, err := chaindb.Tip(ctx, t.tx)
 	if err != nil {
 		return payrecord.Block{}, notFound(err)
 	}
@@ -60,7 +61,7 @@ func (t tx) ChainTip(ctx context.Context) (payrecord.Block, error) {
 // DescriptorNextIndex is the first derivation index of desc the chain
 // watcher has not seen used.
 func (t tx) DescriptorNextIndex(ctx context.Context, desc string) (int64, error) {
-	return t.tx.DescriptorNextIndex(ctx, desc)
+	return chaindb.NextIndex(ctx, t.tx, desc)
 }
 
 func nullIfEmpty(s string) any {

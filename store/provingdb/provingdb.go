@@ -9,6 +9,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/chaindb"
 )
 
 // Store is proving.Store on a database.
@@ -94,7 +95,7 @@ func (s *Store) ControlProofs(ctx context.Context) ([]proving.StoredProof, []pro
 func (s *Store) RecentBlocks(ctx context.Context, depth int64) ([]proving.Block, error) {
 	var out []proving.Block
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
-		tip, err := tx.ChainTip(ctx)
+		tip, err := chaindb.Tip(ctx, tx)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w (%w)", proving.ErrNoBlocks, err)
 		}
