@@ -6,13 +6,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
+	"github.com/kosh-reserve/kosh/loopback"
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/ratelimit"
@@ -138,7 +138,7 @@ func (c *Config) Validate() error {
 		if err != nil {
 			return fmt.Errorf("%s %q: %w", l.flag, l.addr, err)
 		}
-		if !c.AllowNonLoopback && !isLoopback(host) {
+		if !c.AllowNonLoopback && !loopback.Host(host) {
 			return fmt.Errorf("%s %q is not a loopback address; koshd listens on loopback unless --allownonloopback is set", l.flag, l.addr)
 		}
 	}
@@ -203,14 +203,6 @@ func (c *Config) ChainParams() (*chaincfg.Params, error) {
 		return &chaincfg.RegressionNetParams, nil
 	}
 	return nil, fmt.Errorf("--network %q: want mainnet, testnet, testnet4, signet or regtest", c.Network)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // NetworkDir is where this network's database and macaroons live.

@@ -261,12 +261,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	if d.restLis, err = net.Listen("tcp", cfg.RESTListen); err != nil {
 		return fmt.Errorf("listen for REST on %s: %w", cfg.RESTListen, err)
 	}
-	handler, err := gateway.New(ctx, gateway.Config{RPCAddr: d.rpcLis.Addr().String(), TLSCertPath: cfg.TLSCertPath(),
-		OnConn: func(c *grpc.ClientConn) { d.gwConn = c }, Limiter: d.limiter, MaxRequestBytes: int64(cfg.MaxRequestBytes),
+	handler, gwConn, err := gateway.New(ctx, gateway.Config{RPCAddr: d.rpcLis.Addr().String(), TLSCertPath: cfg.TLSCertPath(),
+		Limiter: d.limiter, MaxRequestBytes: int64(cfg.MaxRequestBytes),
 		OpenAPI: api.OpenAPI, Metrics: promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}), Page: d.page})
 	if err != nil {
 		return err
 	}
+	d.gwConn = gwConn
 	d.httpServer = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

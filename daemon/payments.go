@@ -11,7 +11,6 @@ import (
 	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/kosh-reserve/kosh/monitoring"
 	"github.com/kosh-reserve/kosh/payments"
-	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/store/paymentdb"
 )
@@ -38,8 +37,7 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 	if cfg.MinConf <= 0 {
 		cfg.MinConf = d.cfg.Chain.MinConf
 	}
-	nodes, _ := d.cfg.Lnd.ParseNodes(reserve.ChainSourceName) // checked at load
-	if !slices.ContainsFunc(nodes, func(n lightning.Config) bool { return n.Name == lc.Name }) {
+	if !slices.ContainsFunc(d.reserveSvc.Lightning(), func(n *lightning.Source) bool { return n.Name() == lc.Name }) {
 		d.log.Warn("the payments lnd is not a reserve node (--lnd.node): Lightning deposits are credited only if other reserves back them",
 			"node", lc.Name)
 	}

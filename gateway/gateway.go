@@ -30,9 +30,6 @@ import (
 type Config struct {
 	// RPCAddr is the gRPC server's address; TLSCertPath its certificate.
 	RPCAddr, TLSCertPath string
-	// OnConn receives the gateway's gRPC connection, for the caller to
-	// close at shutdown.
-	OnConn func(*grpc.ClientConn)
 	// Limiter rate-limits the public routes.
 	Limiter *ratelimit.Limiter
 	// MaxRequestBytes bounds request bodies (413 above it).
@@ -44,14 +41,29 @@ type Config struct {
 	Metrics, Page http.Handler
 }
 
-// New builds the HTTP handler: the grpc-gateway (which calls the
+// New builds the HTTP handler and returns it with its gRPC connection, for
+// the caller to close at shutdown: the grpc-gateway (which calls the
 // gRPC server over loopback TLS, so every REST call passes the same
 // interceptors), the OpenAPI document, /metrics and the public page. The
 // public REST routes (/v1/public/), the page, /openapi.json and /metrics
 // are rate limited here, per client and in all; a public method the
 // gateway serves on any other path is limited by the gRPC interceptor,
 // against the HTTP client the gateway forwards with its secret.
-func New(ctx context.Context, cfg Config) (http.Handler, error) {
+func New(ctx context.Context, cfg Config) (http.Handler, *grpc.ClientConn, error) {
+	conn, err := dial(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := handler(ctx, cfg, conn)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return h, conn, nil
+}
+
+// dial connects the gateway to the gRPC server over loopback TLS.
+func dial(cfg Config) (*grpc.ClientConn, error) {
 	creds, err := credentials.NewClientTLSFromFile(cfg.TLSCertPath, "")
 	if err != nil {
 		return nil, fmt.Errorf("load TLS certificate for the gateway: %w", err)
@@ -61,9 +73,11 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
 	}
-	if cfg.OnConn != nil {
-		cfg.OnConn(conn)
-	}
+	return conn, nil
+}
+
+// handler builds the routes over the gateway's connection.
+func handler(ctx context.Context, cfg Config, conn *grpc.ClientConn) (http.Handler, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(macaroonHeaderMatcher),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),

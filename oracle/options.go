@@ -2,7 +2,6 @@ package oracle
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/kvopt"
+	"github.com/kosh-reserve/kosh/loopback"
 )
 
 // Options configures the price oracle that values fiat-pegged assets
@@ -146,7 +146,7 @@ func parseSource(spec string) (string, SourceConfig, error) {
 	switch {
 	case u.Scheme == "https" && u.Host != "":
 	case u.Scheme == "http" && u.Host != "":
-		if !isLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return "", sc, f.Errorf("url %s is plain http to a non-loopback host; use https (a price read in clear text can be changed on the way)", u.Redacted())
 		}
 	default:
@@ -159,13 +159,4 @@ func parseSource(spec string) (string, SourceConfig, error) {
 		return "", sc, f.Errorf("%v", err)
 	}
 	return cur, sc, nil
-}
-
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

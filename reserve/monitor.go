@@ -271,7 +271,7 @@ func (m *Monitor) AllowMint(_ context.Context, c ledger.MintCheck) error {
 	if err != nil {
 		return err
 	}
-	cov, err := Compute(reserves, c.Outstanding, m.prices())
+	cov, err := Compute(reserves, c.Outstanding, m.priceBook)
 	if err != nil {
 		return err
 	}
@@ -311,6 +311,4 @@ func (m *Monitor) uncountedHint() string {
 }
 
 // Prices returns the installed price oracle (nil: none).
-func (m *Monitor) Prices() Prices { return m.prices() }
-
-func (m *Monitor) prices() Prices { return m.priceBook }
+func (m *Monitor) Prices() Prices { return m.priceBook }
