@@ -121,7 +121,7 @@ func TestAttestEndToEnd(t *testing.T) {
 func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	ctx := context.Background()
 	db := storetest.Open(t, backend)
-	l := ledger.New(db, allowAll{}, ledger.Config{})
+	l := ledger.New(storetest.Ledger(t, db), allowAll{}, ledger.Config{})
 	l.Start()
 	defer l.Stop()
 	if _, err := l.CreateAsset(ctx, ledger.Asset{Code: "KSH", Name: "k", Peg: ledger.PegSat, MinCoverageBps: 10000}); err != nil {
@@ -366,7 +366,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	// With no price now and none attested before, a fiat asset with
 	// liabilities cannot be attested: its coverage cannot be stated.
 	db2 := storetest.Open(t, backend)
-	l2 := ledger.New(db2, allowAll{}, ledger.Config{})
+	l2 := ledger.New(storetest.Ledger(t, db2), allowAll{}, ledger.Config{})
 	l2.Start()
 	defer l2.Stop()
 	if _, err := l2.CreateAsset(ctx, ledger.Asset{Code: "INR", Name: "rupee", Peg: ledger.PegFiat, Currency: "INR", Decimals: 2, MinCoverageBps: 15000}); err != nil {

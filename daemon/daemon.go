@@ -36,6 +36,7 @@ import (
 	"github.com/kosh-reserve/kosh/reserve/proving"
 	"github.com/kosh-reserve/kosh/rpcserver"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/ledgerdb"
 	"github.com/kosh-reserve/kosh/store/provingdb"
 	"github.com/kosh-reserve/kosh/store/reservedb"
 	"github.com/kosh-reserve/kosh/web"
@@ -175,7 +176,11 @@ func (d *Daemon) start(ctx context.Context) error {
 		monOpts = append(monOpts, reserve.WithPrices(book))
 	}
 	d.reserves = reserve.NewMonitor(monOpts...)
-	d.ledger = ledger.New(d.db, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger")})
+	ledgerStore, err := ledgerdb.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	d.ledger = ledger.New(ledgerStore, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger")})
 	if err := d.ledger.Seal(ctx); err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/daemon"
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/storetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -70,7 +72,7 @@ func requireClosedAndReopen(t *testing.T, path, account string) {
 		t.Fatalf("reopen the database after Stop: %v", err)
 	}
 	defer db.Close()
-	err = db.Read(context.Background(), func(tx *store.Tx) error {
+	err = storetest.Ledger(t, db).Read(context.Background(), func(tx ledgerrec.Tx) error {
 		_, err := tx.Account(context.Background(), account)
 		return err
 	})
@@ -180,7 +182,7 @@ func TestStopDrainsInFlightCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Read(context.Background(), func(tx *store.Tx) error {
+	err = storetest.Ledger(t, db).Read(context.Background(), func(tx ledgerrec.Tx) error {
 		asset, err := tx.AssetByCode(context.Background(), "KSH")
 		if err != nil {
 			return err

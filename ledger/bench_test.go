@@ -37,7 +37,7 @@ func benchLedger(b *testing.B) (*Ledger, func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := New(db, allowAll{}, Config{})
+	l := New(storetest.Ledger(b, db), allowAll{}, Config{})
 	if _, err := l.CreateAsset(ctx, Asset{Code: "BENCH", Name: "bench", Peg: PegSat}); err != nil {
 		db.Close()
 		b.Fatal(err)

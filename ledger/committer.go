@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
 // job is one queued mint, burn or transfer.
@@ -85,7 +85,7 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	results := make([]Entry, len(batch))
 	errs := make([]error, len(batch))
 	var head []byte
-	err := l.db.Write(ctx, func(tx *store.Tx) error {
+	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 		if err := l.loadHead(ctx, tx); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
@@ -31,8 +32,7 @@ func TestBatchOutcomes(t *testing.T) {
 	for _, backend := range storetest.Backends {
 		t.Run(string(backend), func(t *testing.T) {
 			ctx := context.Background()
-			db := storetest.Open(t, backend)
-			l := New(db, capMint(1000), Config{})
+			l := New(storetest.Ledger(t, storetest.Open(t, backend)), capMint(1000), Config{})
 			if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +165,7 @@ func TestFailedBatchLeavesNoSupplyCache(t *testing.T) {
 	for _, backend := range storetest.Backends {
 		t.Run(string(backend), func(t *testing.T) {
 			ctx := context.Background()
-			db := storetest.Open(t, backend)
+			db := storetest.Ledger(t, storetest.Open(t, backend))
 			l := New(db, allowAll{}, Config{})
 			a, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat})
 			if err != nil {
@@ -183,7 +183,7 @@ func TestFailedBatchLeavesNoSupplyCache(t *testing.T) {
 				t.Fatal(seed.err)
 			}
 			boom := errors.New("disk on fire")
-			err = db.Write(ctx, func(tx *store.Tx) error {
+			err = db.Write(ctx, func(tx ledgerrec.Tx) error {
 				if s, err := tx.Supply(ctx, a.ID); err != nil || s != 100 {
 					t.Fatalf("supply = %d, %v", s, err)
 				}
@@ -227,8 +227,7 @@ func TestFailedBatchLeavesNoSupplyCache(t *testing.T) {
 // commit, instead of the whole batch failing with it.
 func TestBatchJobErrorIsItsOwn(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, store.Postgres)
-	l := New(db, capMint(1000), Config{})
+	l := New(storetest.Ledger(t, storetest.Open(t, store.Postgres)), capMint(1000), Config{})
 	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
 		t.Fatal(err)
 	}

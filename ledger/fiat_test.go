@@ -15,7 +15,7 @@ import (
 // currency.
 func TestFiatAssets(t *testing.T) {
 	ctx := context.Background()
-	l := New(storetest.Open(t, store.SQLite), allowAll{}, Config{})
+	l := New(storetest.Ledger(t, storetest.Open(t, store.SQLite)), allowAll{}, Config{})
 	l.Start()
 	defer l.Stop()
 	a, err := l.CreateAsset(ctx, Asset{Code: "INRT", Name: "Digital rupee", Decimals: 2, Peg: PegFiat, Currency: "INR",

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
 // FrozenAsset is one asset's liabilities at an instant.
@@ -40,7 +40,7 @@ type Frozen struct {
 // replay to those balances and supplies (ErrJournalTampered).
 func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 	var f Frozen
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		f = Frozen{}
 		seq, err := tx.LastJournalSeq(ctx)
 		if err != nil {

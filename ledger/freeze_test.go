@@ -19,7 +19,7 @@ func TestFreeze(t *testing.T) {
 	for _, backend := range []store.Backend{store.SQLite, store.Postgres} {
 		t.Run(string(backend), func(t *testing.T) {
 			ctx := context.Background()
-			l := New(storetest.Open(t, backend), allowAll{}, Config{})
+			l := New(storetest.Ledger(t, storetest.Open(t, backend)), allowAll{}, Config{})
 			l.Start()
 			defer l.Stop()
 			if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {

@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
-	"github.com/kosh-reserve/kosh/store"
 )
 
 // The journal is a hash chain: every entry stores
@@ -40,7 +40,7 @@ var journalTag = taghash.New("kosh/journal-entry")
 const sealBatch = 10_000
 
 // entryHash is an entry's chain hash after prev (nil before the first).
-func entryHash(prev []byte, r *store.EntryRow) []byte {
+func entryHash(prev []byte, r *ledgerrec.Entry) []byte {
 	var zero [32]byte
 	if prev == nil {
 		prev = zero[:]
@@ -72,7 +72,7 @@ func (l *Ledger) Seal(ctx context.Context) error {
 	sealed := 0
 	for {
 		done := false
-		err := l.db.Write(ctx, func(tx *store.Tx) error {
+		err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 			first, err := tx.FirstUnsealed(ctx)
 			if err != nil || first == 0 {
 				done = err == nil
@@ -80,7 +80,7 @@ func (l *Ledger) Seal(ctx context.Context) error {
 			}
 			var prev []byte
 			if first > 1 {
-				err := tx.ScanJournal(ctx, first-2, first-1, func(e store.EntryRow) error { prev = e.ChainHash; return nil })
+				err := tx.ScanJournal(ctx, first-2, first-1, func(e ledgerrec.Entry) error { prev = e.ChainHash; return nil })
 				if err != nil {
 					return err
 				}
@@ -90,8 +90,8 @@ func (l *Ledger) Seal(ctx context.Context) error {
 			}
 			// Read the batch first: PostgreSQL cannot run the updates
 			// while the scan's rows are open on the connection.
-			var rows []store.EntryRow
-			err = tx.ScanJournal(ctx, first-1, first-1+sealBatch, func(e store.EntryRow) error {
+			var rows []ledgerrec.Entry
+			err = tx.ScanJournal(ctx, first-1, first-1+sealBatch, func(e ledgerrec.Entry) error {
 				if e.ChainHash != nil {
 					return fmt.Errorf("%w: entry %d has a chain hash but an earlier one does not", ErrJournalTampered, e.Seq)
 				}
@@ -121,7 +121,7 @@ func (l *Ledger) Seal(ctx context.Context) error {
 	if sealed > 0 {
 		l.cfg.Log.Info("sealed the journal written before chain hashes", "entries", sealed)
 	}
-	return l.db.Read(ctx, func(tx *store.Tx) error {
+	return l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		_, head, err := tx.JournalHead(ctx)
 		l.head, l.headLoaded = head, err == nil
 		return err
@@ -130,7 +130,7 @@ func (l *Ledger) Seal(ctx context.Context) error {
 
 // loadHead reads the chain's head inside the committer's transaction the
 // first time it is needed (when Seal was not called).
-func (l *Ledger) loadHead(ctx context.Context, tx *store.Tx) error {
+func (l *Ledger) loadHead(ctx context.Context, tx ledgerrec.Tx) error {
 	if l.headLoaded {
 		return nil
 	}
@@ -151,7 +151,7 @@ func (l *Ledger) loadHead(ctx context.Context, tx *store.Tx) error {
 // before it, and the replayed balances and supplies must be the frozen
 // ones. It returns an error wrapping ErrJournalTampered naming the first
 // thing that does not verify.
-func verifyJournal(ctx context.Context, tx *store.Tx, f *Frozen) error {
+func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
 	type acct struct {
 		ids []string // sorted account ids with a non-zero frozen balance
 		bal []int64  // their replayed balances
@@ -190,7 +190,7 @@ func verifyJournal(ctx context.Context, tx *store.Tx, f *Frozen) error {
 	}
 	var prev []byte
 	var last int64
-	err := tx.ScanJournal(ctx, 0, f.CutoffSeq, func(e store.EntryRow) error {
+	err := tx.ScanJournal(ctx, 0, f.CutoffSeq, func(e ledgerrec.Entry) error {
 		if e.Seq <= last {
 			return tampered("entry %d follows entry %d", e.Seq, last)
 		}
@@ -204,12 +204,12 @@ func verifyJournal(ctx context.Context, tx *store.Tx, f *Frozen) error {
 			return tampered("entry %d is of asset %s, which has no frozen figures", e.Seq, e.AssetCode)
 		}
 		switch e.Kind {
-		case store.EntryMint:
+		case ledgerrec.EntryMint:
 			if a.supply > math.MaxInt64-e.Amount {
 				return tampered("entry %d takes the supply of %s past int64", e.Seq, e.AssetCode)
 			}
 			a.supply += e.Amount
-		case store.EntryBurn:
+		case ledgerrec.EntryBurn:
 			a.supply -= e.Amount
 		}
 		if a.supply != e.SupplyAfter || a.supply < 0 {
@@ -258,11 +258,11 @@ func verifyJournal(ctx context.Context, tx *store.Tx, f *Frozen) error {
 
 func kindName(k int32) string {
 	switch k {
-	case store.EntryMint:
+	case ledgerrec.EntryMint:
 		return "mint"
-	case store.EntryBurn:
+	case ledgerrec.EntryBurn:
 		return "burn"
-	case store.EntryTransfer:
+	case ledgerrec.EntryTransfer:
 		return "transfer"
 	}
 	return strings.ToLower(fmt.Sprintf("kind-%d", k))

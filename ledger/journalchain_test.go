@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
@@ -40,7 +41,7 @@ func newChainLedger(t *testing.T, backend store.Backend) *chainLedger {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	l := New(db, allowAll{}, Config{})
+	l := New(storetest.Ledger(t, db), allowAll{}, Config{})
 	if err := l.Seal(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestJournalTamperEvident(t *testing.T) {
 				{"a chain hash recomputed for an edited entry", func(t *testing.T, c *chainLedger) {
 					// Rewriting one hash is not enough: the next entry's
 					// hash covers it.
-					row := store.EntryRow{}
+					row := ledgerrec.Entry{}
 					err := c.raw.QueryRow(`SELECT j.kind, a.code, COALESCE(j.debit_account_id, ''), COALESCE(j.credit_account_id, ''),
 						j.amount, j.memo, j.idem_scope, j.idem_key, j.request_hash, j.debit_balance_after, j.credit_balance_after,
 						j.supply_after, j.created_at FROM journal j JOIN assets a ON a.id = j.asset_id WHERE j.seq = 3`).Scan(

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
 // Peg says what one base unit of an asset is worth.
@@ -31,9 +31,9 @@ type Kind int32
 
 // Journal entry kinds.
 const (
-	KindMint     = Kind(store.EntryMint)
-	KindBurn     = Kind(store.EntryBurn)
-	KindTransfer = Kind(store.EntryTransfer)
+	KindMint     = Kind(ledgerrec.EntryMint)
+	KindBurn     = Kind(ledgerrec.EntryBurn)
+	KindTransfer = Kind(ledgerrec.EntryTransfer)
 )
 
 // Asset is a token the issuer defines.
@@ -163,7 +163,7 @@ type Config struct {
 // Ledger is the token ledger. Create it with New, call Start, and Stop it
 // before closing the store.
 type Ledger struct {
-	db   *store.DB
+	db   ledgerrec.Store
 	gate CoverageGate
 	cfg  Config
 
@@ -181,7 +181,7 @@ type Ledger struct {
 }
 
 // New returns a ledger over db whose mints pass through gate.
-func New(db *store.DB, gate CoverageGate, cfg Config) *Ledger {
+func New(db ledgerrec.Store, gate CoverageGate, cfg Config) *Ledger {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 512
 	}
@@ -257,9 +257,9 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 		return Asset{}, invalid("warn_coverage_bps must be 0 (no warning) or from min_coverage_bps (%d) to %d, got %d",
 			a.MinCoverageBps, MaxCoverage, a.WarnCoverageBps)
 	}
-	row := store.AssetRow{Code: a.Code, Name: a.Name, Decimals: a.Decimals, Peg: int32(a.Peg),
+	row := ledgerrec.Asset{Code: a.Code, Name: a.Name, Decimals: a.Decimals, Peg: int32(a.Peg),
 		MinCoverageBps: a.MinCoverageBps, CreatedAt: l.now(), Currency: a.Currency, WarnCoverageBps: a.WarnCoverageBps}
-	err := l.db.Write(ctx, func(tx *store.Tx) error {
+	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 		existing, err := tx.AssetByCode(ctx, a.Code)
 		switch {
 		case err == nil:
@@ -271,7 +271,7 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 			}
 			row = existing
 			return nil
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, ledgerrec.ErrNotFound):
 			row, err = tx.InsertAsset(ctx, row)
 			return err
 		default:
@@ -284,7 +284,7 @@ func (l *Ledger) CreateAsset(ctx context.Context, a Asset) (Asset, error) {
 	return assetFromRow(row), nil
 }
 
-func assetFromRow(r store.AssetRow) Asset {
+func assetFromRow(r ledgerrec.Asset) Asset {
 	return Asset{ID: r.ID, Code: r.Code, Name: r.Name, Decimals: r.Decimals, Peg: Peg(r.Peg),
 		MinCoverageBps: r.MinCoverageBps, Supply: r.Supply, CreatedAt: time.UnixMicro(r.CreatedAt).UTC(),
 		Currency: r.Currency, WarnCoverageBps: r.WarnCoverageBps, Holders: r.Holders}
@@ -295,13 +295,13 @@ func (l *Ledger) Asset(ctx context.Context, code string) (Asset, error) {
 	if err := ValidateAssetCode(code); err != nil {
 		return Asset{}, err
 	}
-	var row store.AssetRow
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	var row ledgerrec.Asset
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		var err error
 		row, err = tx.AssetByCode(ctx, code)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ledgerrec.ErrNotFound) {
 		return Asset{}, fmt.Errorf("%w: no asset with code %s (list them with ListAssets)", ErrNotFound, code)
 	}
 	if err != nil {
@@ -312,8 +312,8 @@ func (l *Ledger) Asset(ctx context.Context, code string) (Asset, error) {
 
 // Assets lists every asset with its current supply.
 func (l *Ledger) Assets(ctx context.Context) ([]Asset, error) {
-	var rows []store.AssetRow
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	var rows []ledgerrec.Asset
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		var err error
 		rows, err = tx.Assets(ctx)
 		return err
@@ -331,7 +331,7 @@ func (l *Ledger) Assets(ctx context.Context) ([]Asset, error) {
 // cachedAsset returns an asset's immutable definition, loading it within tx
 // on a cache miss. Assets are never deleted or redefined, so the cache never
 // goes stale (Supply and Holders are not cached).
-func (l *Ledger) cachedAsset(ctx context.Context, tx *store.Tx, code string) (Asset, error) {
+func (l *Ledger) cachedAsset(ctx context.Context, tx ledgerrec.Tx, code string) (Asset, error) {
 	l.mu.RLock()
 	a, ok := l.assets[code]
 	l.mu.RUnlock()
@@ -339,7 +339,7 @@ func (l *Ledger) cachedAsset(ctx context.Context, tx *store.Tx, code string) (As
 		return a, nil
 	}
 	row, err := tx.AssetByCode(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ledgerrec.ErrNotFound) {
 		return Asset{}, fmt.Errorf("%w: no asset with code %s", ErrNotFound, code)
 	}
 	if err != nil {
@@ -364,8 +364,8 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 			return Account{}, err
 		}
 	}
-	row := store.AccountRow{ID: uuid.NewString(), Label: label, IdempotencyKey: idemKey, CreatedAt: l.now()}
-	err := l.db.Write(ctx, func(tx *store.Tx) error {
+	row := ledgerrec.Account{ID: uuid.NewString(), Label: label, IdempotencyKey: idemKey, CreatedAt: l.now()}
+	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 		if idemKey != "" {
 			existing, err := tx.AccountByIdempotencyKey(ctx, idemKey)
 			if err == nil {
@@ -376,7 +376,7 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 				row = existing
 				return nil
 			}
-			if !errors.Is(err, store.ErrNotFound) {
+			if !errors.Is(err, ledgerrec.ErrNotFound) {
 				return err
 			}
 		}
@@ -390,7 +390,7 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 	return accountFromRow(row), nil
 }
 
-func accountFromRow(r store.AccountRow) Account {
+func accountFromRow(r ledgerrec.Account) Account {
 	return Account{ID: r.ID, Label: r.Label, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
 }
 
@@ -400,10 +400,10 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, []Balance, er
 		return Account{}, nil, err
 	}
 	var (
-		row  store.AccountRow
-		bals []store.BalanceRow
+		row  ledgerrec.Account
+		bals []ledgerrec.Balance
 	)
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		var err error
 		if row, err = tx.Account(ctx, id); err != nil {
 			return err
@@ -411,7 +411,7 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, []Balance, er
 		bals, err = tx.Balances(ctx, id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ledgerrec.ErrNotFound) {
 		return Account{}, nil, fmt.Errorf("%w: no account %s", ErrNotFound, id)
 	}
 	if err != nil {
@@ -429,11 +429,11 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, []Balance, er
 // page, or 0 on the last.
 func (l *Ledger) Accounts(ctx context.Context, after int64, limit int) ([]Account, int64, error) {
 	var (
-		rows []store.AccountRow
-		bals map[string][]store.BalanceRow
+		rows []ledgerrec.Account
+		bals map[string][]ledgerrec.Balance
 		more bool
 	)
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		var err error
 		if rows, err = tx.Accounts(ctx, after, limit+1); err != nil || len(rows) == 0 {
 			return err
@@ -576,7 +576,7 @@ var errFastPathMissed = errors.New("ledger: operation needs the checked path")
 // hold, a gate refusal) is rolled back and done again by apply, which checks
 // each condition in order, so callers see exactly the result and message
 // apply alone gives.
-func (l *Ledger) applyJob(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+func (l *Ledger) applyJob(ctx context.Context, tx ledgerrec.Tx, j *job) (Entry, error) {
 	j.newHead = nil
 	var e Entry
 	err := tx.Savepoint(ctx, func() error {
@@ -610,13 +610,13 @@ func (l *Ledger) applyJob(ctx context.Context, tx *store.Tx, j *job) (Entry, err
 //   - a mint still passes the coverage gate, with the same MintCheck.
 //
 // Every other outcome is errFastPathMissed, or a database error.
-func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+func (l *Ledger) applyFast(ctx context.Context, tx ledgerrec.Tx, j *job) (Entry, error) {
 	r := j.req
 	asset, err := l.cachedAsset(ctx, tx, r.Asset)
 	if err != nil {
 		return fastMiss(err)
 	}
-	row := store.EntryRow{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
+	row := ledgerrec.Entry{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
 		DebitAccountID: r.From, CreditAccountID: r.To, Amount: r.Amount, Memo: r.Memo,
 		IdemScope: string(r.Scope), IdemKey: r.IdempotencyKey, RequestHash: j.hash, CreatedAt: l.now()}
 	switch j.kind {
@@ -661,7 +661,7 @@ func (l *Ledger) applyFast(ctx context.Context, tx *store.Tx, j *job) (Entry, er
 // allowMint asks the coverage gate whether minting may take asset's supply
 // to supplyAfter, given every asset's outstanding supply in tx. A refusal
 // wraps ErrMintRefused; a database failure does not.
-func (l *Ledger) allowMint(ctx context.Context, tx *store.Tx, asset Asset, supplyAfter int64) error {
+func (l *Ledger) allowMint(ctx context.Context, tx ledgerrec.Tx, asset Asset, supplyAfter int64) error {
 	if l.gate == nil {
 		return fmt.Errorf("%w: no coverage gate is configured", ErrMintRefused)
 	}
@@ -684,7 +684,7 @@ func (l *Ledger) allowMint(ctx context.Context, tx *store.Tx, asset Asset, suppl
 // a used key, a missing row) into errFastPathMissed and passes database
 // failures through.
 func fastMiss(err error) (Entry, error) {
-	for _, s := range []error{store.ErrNoChange, store.ErrConflict, store.ErrNotFound, ErrNotFound} {
+	for _, s := range []error{ledgerrec.ErrNoChange, ledgerrec.ErrConflict, ledgerrec.ErrNotFound, ErrNotFound} {
 		if errors.Is(err, s) {
 			return Entry{}, errFastPathMissed
 		}
@@ -694,7 +694,7 @@ func fastMiss(err error) (Entry, error) {
 
 // apply performs one operation inside tx (within its own savepoint),
 // checking each condition in turn.
-func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error) {
+func (l *Ledger) apply(ctx context.Context, tx ledgerrec.Tx, j *job) (Entry, error) {
 	r := j.req
 	prev, err := tx.EntryByIdempotencyKey(ctx, string(r.Scope), r.IdempotencyKey)
 	switch {
@@ -706,7 +706,7 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 		e := entryFromRow(prev)
 		e.Replayed = true
 		return e, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, ledgerrec.ErrNotFound):
 		return Entry{}, err
 	}
 
@@ -729,14 +729,14 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 		return Entry{}, l.missingAccount(ctx, tx, ids)
 	}
 
-	row := store.EntryRow{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
+	row := ledgerrec.Entry{Kind: int32(j.kind), AssetID: asset.ID, AssetCode: asset.Code,
 		DebitAccountID: r.From, CreditAccountID: r.To, Amount: r.Amount, Memo: r.Memo,
 		IdemScope: string(r.Scope), IdemKey: r.IdempotencyKey, RequestHash: j.hash, CreatedAt: l.now()}
 
 	switch j.kind {
 	case KindMint:
 		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, r.Amount)
-		if errors.Is(err, store.ErrNoChange) {
+		if errors.Is(err, ledgerrec.ErrNoChange) {
 			return Entry{}, fmt.Errorf("%w: minting %d would take the supply of %s past the int64 range", ErrOverflow, r.Amount, asset.Code)
 		}
 		if err != nil {
@@ -747,7 +747,7 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 		}
 	case KindBurn:
 		row.SupplyAfter, err = tx.AddSupply(ctx, asset.ID, -r.Amount)
-		if errors.Is(err, store.ErrNoChange) {
+		if errors.Is(err, ledgerrec.ErrNoChange) {
 			return Entry{}, fmt.Errorf("%w: burning %d exceeds the supply of %s", ErrInsufficientFunds, r.Amount, asset.Code)
 		}
 		if err != nil {
@@ -761,7 +761,7 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 	}
 	if r.From != "" {
 		row.DebitBalanceAfter, err = tx.Debit(ctx, r.From, asset.ID, r.Amount)
-		if errors.Is(err, store.ErrNoChange) {
+		if errors.Is(err, ledgerrec.ErrNoChange) {
 			bal, berr := tx.Balance(ctx, r.From, asset.ID)
 			if berr != nil {
 				return Entry{}, berr
@@ -775,7 +775,7 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 	}
 	if r.To != "" {
 		row.CreditBalanceAfter, err = tx.Credit(ctx, r.To, asset.ID, r.Amount)
-		if errors.Is(err, store.ErrNoChange) {
+		if errors.Is(err, ledgerrec.ErrNoChange) {
 			return Entry{}, fmt.Errorf("%w: crediting %d would take the balance of account %s past the int64 range",
 				ErrOverflow, r.Amount, r.To)
 		}
@@ -792,9 +792,9 @@ func (l *Ledger) apply(ctx context.Context, tx *store.Tx, j *job) (Entry, error)
 	return entryFromRow(row), nil
 }
 
-func (l *Ledger) missingAccount(ctx context.Context, tx *store.Tx, ids []string) error {
+func (l *Ledger) missingAccount(ctx context.Context, tx ledgerrec.Tx, ids []string) error {
 	for _, id := range ids {
-		if _, err := tx.Account(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if _, err := tx.Account(ctx, id); errors.Is(err, ledgerrec.ErrNotFound) {
 			return fmt.Errorf("%w: no account %s", ErrNotFound, id)
 		} else if err != nil {
 			return err
@@ -803,7 +803,7 @@ func (l *Ledger) missingAccount(ctx context.Context, tx *store.Tx, ids []string)
 	return fmt.Errorf("%w: account missing", ErrNotFound)
 }
 
-func entryFromRow(r store.EntryRow) Entry {
+func entryFromRow(r ledgerrec.Entry) Entry {
 	return Entry{Seq: r.Seq, Kind: Kind(r.Kind), Asset: r.AssetCode, DebitAccountID: r.DebitAccountID,
 		CreditAccountID: r.CreditAccountID, Amount: r.Amount, Memo: r.Memo, Scope: Scope(r.IdemScope), IdempotencyKey: r.IdemKey,
 		DebitBalanceAfter: r.DebitBalanceAfter, CreditBalanceAfter: r.CreditBalanceAfter,
@@ -828,9 +828,9 @@ func (l *Ledger) Journal(ctx context.Context, f JournalFilter) ([]Entry, error) 
 	if f.AfterSeq < 0 {
 		return nil, invalid("after_seq must not be negative")
 	}
-	var rows []store.EntryRow
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
-		sf := store.EntryFilter{AccountID: f.AccountID, AfterSeq: f.AfterSeq, Limit: f.Limit}
+	var rows []ledgerrec.Entry
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
+		sf := ledgerrec.EntryFilter{AccountID: f.AccountID, AfterSeq: f.AfterSeq, Limit: f.Limit}
 		if f.Asset != "" {
 			if err := ValidateAssetCode(f.Asset); err != nil {
 				return err
@@ -883,7 +883,7 @@ func (l *Ledger) Supply(ctx context.Context, code string) (SupplyReport, error) 
 		return SupplyReport{}, err
 	}
 	var rep SupplyReport
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		a, err := l.cachedAsset(ctx, tx, code)
 		if err != nil {
 			return err
@@ -903,9 +903,9 @@ func (l *Ledger) Supply(ctx context.Context, code string) (SupplyReport, error) 
 // scope, or an error wrapping ErrNotFound.
 func (l *Ledger) EntryByKey(ctx context.Context, scope Scope, key string) (Entry, error) {
 	var e Entry
-	err := l.db.Read(ctx, func(tx *store.Tx) error {
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
 		row, err := tx.EntryByIdempotencyKey(ctx, string(scope), key)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ledgerrec.ErrNotFound) {
 			return fmt.Errorf("%w: no journal entry under key %q", ErrNotFound, key)
 		}
 		if err != nil {

@@ -38,7 +38,7 @@ func forEachBackend(t *testing.T, gate ledger.CoverageGate, fn func(t *testing.T
 	for _, b := range storetest.Backends {
 		t.Run(string(b), func(t *testing.T) {
 			db := storetest.Open(t, b)
-			l := ledger.New(db, gate, ledger.Config{})
+			l := ledger.New(storetest.Ledger(t, db), gate, ledger.Config{})
 			l.Start()
 			t.Cleanup(l.Stop)
 			fn(t, l, db)

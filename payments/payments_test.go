@@ -68,7 +68,7 @@ const startBalance = 100_000
 func newEnv(t *testing.T, backend store.Backend, tune func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), db: storetest.Open(t, backend), gate: &fakeGate{}, lnd: newFakeLnd()}
-	e.led = ledger.New(e.db, e.gate, ledger.Config{Log: testLog()})
+	e.led = ledger.New(storetest.Ledger(t, e.db), e.gate, ledger.Config{Log: testLog()})
 	e.led.Start()
 	t.Cleanup(e.led.Stop)
 	if _, err := e.led.CreateAsset(e.ctx, ledger.Asset{Code: asset, Name: "Kosh", Peg: ledger.PegSat, MinCoverageBps: 10_000}); err != nil {

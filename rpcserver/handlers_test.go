@@ -220,7 +220,7 @@ func TestToStatus(t *testing.T) {
 func TestHandlersOverLedger(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, store.SQLite)
-	l := ledger.New(db, allowMints{}, ledger.Config{})
+	l := ledger.New(storetest.Ledger(t, db), allowMints{}, ledger.Config{})
 	l.Start()
 	defer l.Stop()
 	macs := testMacs(t)

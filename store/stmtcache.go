@@ -4,72 +4,76 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 )
 
-// The ledger's hot-path statements. Each is prepared once on the SQLite
-// writer connection when the store opens, so a batch of transfers executes
-// them without parsing SQL again (parsing was a quarter of the CPU of a
-// transfer). PostgreSQL needs no such cache: pgx already prepares and caches
-// statements per connection.
+// Hot statements. A domain query package names its hot-path statements
+// with PrepareHot; each is then prepared once on the SQLite writer
+// connection, and QueryRow and Exec in a write transaction run it through
+// that statement instead of parsing the SQL again (parsing was a quarter
+// of the CPU of a ledger transfer). PostgreSQL needs no such cache: pgx
+// already prepares and caches statements per connection.
 const (
 	qSavepoint         = `SAVEPOINT kosh_op`
 	qRollbackSavepoint = `ROLLBACK TO SAVEPOINT kosh_op`
 	qReleaseSavepoint  = `RELEASE SAVEPOINT kosh_op`
-	qEntryByIdemKey    = `SELECT ` + entryCols + ` FROM journal j JOIN assets a ON a.id = j.asset_id
-		WHERE j.idem_scope = $1 AND j.idem_key = $2`
-	qCountAccounts1 = `SELECT COUNT(*) FROM accounts WHERE id IN ($1)`
-	qCountAccounts2 = `SELECT COUNT(*) FROM accounts WHERE id IN ($1,$2)`
-	qSupply         = `SELECT supply FROM assets WHERE id = $1`
-	qAddSupplyUp    = `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply <= $3 RETURNING supply`
-	qAddSupplyDown  = `UPDATE assets SET supply = supply + $1 WHERE id = $2 AND supply >= $3 RETURNING supply`
-	qCredit         = `INSERT INTO balances (account_id, asset_id, balance) VALUES ($1, $2, $3)
-		ON CONFLICT (account_id, asset_id) DO UPDATE SET balance = balances.balance + excluded.balance
-		WHERE balances.balance <= $4
-		RETURNING balance`
-	qDebit = `UPDATE balances SET balance = balance - $1
-		WHERE account_id = $2 AND asset_id = $3 AND balance >= $1 RETURNING balance`
-	qBalance         = `SELECT balance FROM balances WHERE account_id = $1 AND asset_id = $2`
-	qAddHolders      = `UPDATE assets SET holders = holders + $1 WHERE id = $2`
-	qInsertEntryExec = `INSERT INTO journal (kind, asset_id, debit_account_id, credit_account_id,
-		amount, memo, idem_scope, idem_key, request_hash, debit_balance_after, credit_balance_after, supply_after, created_at,
-		chain_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
-	// qInsertEntry is for PostgreSQL. SQLite runs qInsertEntryExec and takes
-	// the new seq (the rowid) from the result: SQLite's RETURNING builds a
-	// temporary b-tree per execution and the row comes back through a result
-	// set; skipping both cut the committer's CPU per transfer by about 14%
-	// (BenchmarkCommitBatch in package ledger).
-	qInsertEntry = qInsertEntryExec + ` RETURNING seq`
 )
 
-// hotQueries are prepared on the SQLite writer at open.
-var hotQueries = []string{
-	qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qEntryByIdemKey, qCountAccounts1, qCountAccounts2,
-	qSupply, qAddSupplyUp, qAddSupplyDown, qCredit, qDebit, qBalance, qAddHolders, qInsertEntryExec,
-}
-
-// prepareHot prepares hotQueries on the writer pool (one connection for
-// SQLite). database/sql re-prepares a statement transparently if the
+// PrepareHot prepares qs on the SQLite writer (nothing on PostgreSQL), so
+// that write transactions run them as prepared statements. Call it before
+// the statements are used, never from inside a transaction (SQLite's writer
+// is one connection); calling it again, or with other transactions running,
+// is safe. database/sql re-prepares a statement transparently if the
 // connection is ever replaced.
-func (db *DB) prepareHot(ctx context.Context) error {
-	db.hot = make(map[string]*sql.Stmt, len(hotQueries))
-	for _, q := range hotQueries {
+func (db *DB) PrepareHot(ctx context.Context, qs ...string) error {
+	if db.backend != SQLite {
+		return nil
+	}
+	db.hotMu.Lock()
+	defer db.hotMu.Unlock()
+	// Copy on write: a transaction keeps the map it began with.
+	next := make(map[string]*sql.Stmt, len(db.hotMap())+len(qs))
+	maps.Copy(next, db.hotMap())
+	var added []*sql.Stmt
+	for _, q := range qs {
+		if _, ok := next[q]; ok {
+			continue
+		}
 		s, err := db.writer.PrepareContext(ctx, q)
 		if err != nil {
-			db.closeHot()
+			for _, a := range added {
+				a.Close()
+			}
 			return fmt.Errorf("prepare %q: %w", q, err)
 		}
-		db.hot[q] = s
+		added = append(added, s)
+		next[q] = s
+	}
+	db.hot.Store(&next)
+	return nil
+}
+
+// hotMap is the current set of prepared statements (nil if none).
+func (db *DB) hotMap() map[string]*sql.Stmt {
+	if m := db.hot.Load(); m != nil {
+		return *m
 	}
 	return nil
 }
 
 func (db *DB) closeHot() {
-	for _, s := range db.hot {
+	db.hotMu.Lock()
+	defer db.hotMu.Unlock()
+	for _, s := range db.hotMap() {
 		s.Close()
 	}
-	db.hot = nil
+	db.hot.Store(nil)
 }
+
+// Serialized reports whether the transaction holds the database's only
+// write lock (a SQLite write transaction): nothing else can change a row
+// while it runs, so a figure it read stays true until it changes it.
+func (t *Tx) Serialized() bool { return t.hot != nil }
 
 // stmt returns q prepared for this transaction, or nil if q is not cached
 // for it (read transactions, PostgreSQL, cold queries).
@@ -86,7 +90,7 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	}
 	s := t.tx.StmtContext(ctx, parent)
 	if t.txStmts == nil {
-		t.txStmts = make(map[string]*sql.Stmt, len(hotQueries))
+		t.txStmts = make(map[string]*sql.Stmt, len(t.hot))
 	}
 	t.txStmts[q] = s
 	return s

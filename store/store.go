@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,9 +57,10 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	log    *slog.Logger
-	// hot holds the ledger's hot-path statements prepared on the SQLite
-	// writer (nil for PostgreSQL); see stmtcache.go.
-	hot map[string]*sql.Stmt
+	// hot holds the hot-path statements prepared on the SQLite writer (nil
+	// for PostgreSQL), replaced whole under hotMu; see stmtcache.go.
+	hot   atomic.Pointer[map[string]*sql.Stmt]
+	hotMu sync.Mutex
 	// corrupt holds the first error that said the database file is
 	// damaged; from then on every write is refused (see Corrupt).
 	corrupt atomic.Pointer[error]
@@ -152,7 +154,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	if db.backend == SQLite {
-		if err := db.prepareHot(ctx); err != nil {
+		if err := db.PrepareHot(ctx, qSavepoint, qRollbackSavepoint, qReleaseSavepoint); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -214,9 +216,6 @@ type Tx struct {
 	// transactions; txStmts are those bound to this transaction so far.
 	hot     map[string]*sql.Stmt
 	txStmts map[string]*sql.Stmt
-	// supply caches asset supplies within a SQLite write transaction; see
-	// Supply. A rollback to a savepoint clears it.
-	supply map[int64]int64
 }
 
 // maxAttempts bounds retries of a write transaction that failed with a
@@ -268,7 +267,7 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*T
 	}
 	t := &Tx{tx: tx, backend: db.backend}
 	if !readOnly {
-		t.hot = db.hot
+		t.hot = db.hotMap()
 	}
 	if err := fn(t); err != nil {
 		_ = tx.Rollback()
@@ -294,8 +293,6 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	if err := fn(); err != nil {
-		// The rollback may undo supply changes: forget the cached figures.
-		t.supply = nil
 		if _, rbErr := t.exec(ctx, qRollbackSavepoint); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
 		}

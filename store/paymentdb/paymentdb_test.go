@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/paymentdb"
@@ -27,8 +28,8 @@ func TestPaymentQueries(t *testing.T) {
 			db := storetest.Open(t, backend)
 			pdb := paymentdb.New(db)
 			write := func(fn func(tx payrecord.Tx) error) error { return pdb.Write(ctx, fn) }
-			if err := db.Write(ctx, func(tx *store.Tx) error {
-				_, err := tx.InsertAccount(ctx, store.AccountRow{ID: "acct-1", Label: "a", CreatedAt: 1})
+			if err := storetest.Ledger(t, db).Write(ctx, func(tx ledgerrec.Tx) error {
+				_, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: "acct-1", Label: "a", CreatedAt: 1})
 				return err
 			}); err != nil {
 				t.Fatal(err)

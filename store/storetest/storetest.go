@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/ledgerdb"
 )
 
 // DefaultPostgresDSN is used when KOSH_TEST_POSTGRES_DSN is unset.
@@ -55,6 +56,17 @@ func Open(t testing.TB, backend store.Backend) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Ledger returns the ledger's store on db (ledgerdb.Open), failing the test
+// if it cannot prepare it.
+func Ledger(t testing.TB, db *store.DB) *ledgerdb.Store {
+	t.Helper()
+	ls, err := ledgerdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatalf("open the ledger store: %v", err)
+	}
+	return ls
 }
 
 // OpenRaw opens the database of cfg with database/sql, beside a store on

@@ -1,4 +1,4 @@
-package store
+package ledgerdb
 
 import (
 	"context"
@@ -7,90 +7,28 @@ import (
 	"fmt"
 	"math"
 	"strings"
-)
 
-// AssetRow is a stored asset.
-type AssetRow struct {
-	ID             int64
-	Code           string
-	Name           string
-	Decimals       uint32
-	Peg            int32
-	MinCoverageBps int64
-	Supply         int64
-	CreatedAt      int64 // Unix microseconds
-	// Currency is the ISO 4217 code of a fiat-pegged asset ("" for sats).
-	Currency string
-	// WarnCoverageBps raises a warning below it (0: none).
-	WarnCoverageBps int64
-	// Holders is how many accounts hold a positive balance of the asset,
-	// as Credit and Debit keep it (0 on insert).
-	Holders int64
-}
-
-// AccountRow is a stored account.
-type AccountRow struct {
-	Seq            int64
-	ID             string
-	Label          string
-	IdempotencyKey string
-	CreatedAt      int64
-}
-
-// BalanceRow is one account's holding of one asset.
-type BalanceRow struct {
-	AccountID string
-	AssetID   int64
-	AssetCode string
-	Balance   int64
-}
-
-// EntryRow is a stored journal entry.
-type EntryRow struct {
-	Seq                int64
-	Kind               int32
-	AssetID            int64
-	AssetCode          string
-	DebitAccountID     string
-	CreditAccountID    string
-	Amount             int64
-	Memo               string
-	IdemScope          string
-	IdemKey            string
-	RequestHash        []byte
-	DebitBalanceAfter  int64
-	CreditBalanceAfter int64
-	SupplyAfter        int64
-	CreatedAt          int64
-	// ChainHash chains the entry to its predecessor (package ledger); nil
-	// for an entry written before chain hashes and not sealed yet.
-	ChainHash []byte
-}
-
-// Journal entry kinds as stored; the values match kosh.v1.EntryKind.
-const (
-	EntryMint     int32 = 1
-	EntryBurn     int32 = 2
-	EntryTransfer int32 = 3
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
+	"github.com/kosh-reserve/kosh/store"
 )
 
 const assetCols = `id, code, name, decimals, peg, min_coverage_bps, supply, created_at, currency, warn_coverage_bps, holders`
 
-func scanAsset(row interface{ Scan(...any) error }) (AssetRow, error) {
-	var a AssetRow
+func scanAsset(row interface{ Scan(...any) error }) (ledgerrec.Asset, error) {
+	var a ledgerrec.Asset
 	err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Decimals, &a.Peg, &a.MinCoverageBps, &a.Supply, &a.CreatedAt,
 		&a.Currency, &a.WarnCoverageBps, &a.Holders)
 	return a, notFound(err)
 }
 
 // InsertAsset stores a new asset and returns it with its id. A duplicate
-// code is ErrConflict.
-func (t *Tx) InsertAsset(ctx context.Context, a AssetRow) (AssetRow, error) {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO assets (code, name, decimals, peg, min_coverage_bps, supply, created_at,
+// code is ledgerrec.ErrConflict.
+func (t *tx) InsertAsset(ctx context.Context, a ledgerrec.Asset) (ledgerrec.Asset, error) {
+	err := t.st.QueryRow(ctx, `INSERT INTO assets (code, name, decimals, peg, min_coverage_bps, supply, created_at,
 		currency, warn_coverage_bps) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) RETURNING id`,
 		a.Code, a.Name, a.Decimals, a.Peg, a.MinCoverageBps, a.CreatedAt, a.Currency, a.WarnCoverageBps).Scan(&a.ID)
-	if isUniqueViolation(err) {
-		return a, fmt.Errorf("asset %s: %w", a.Code, ErrConflict)
+	if store.IsUniqueViolation(err) {
+		return a, fmt.Errorf("asset %s: %w", a.Code, ledgerrec.ErrConflict)
 	}
 	if err != nil {
 		return a, fmt.Errorf("insert asset %s: %w", a.Code, err)
@@ -99,8 +37,8 @@ func (t *Tx) InsertAsset(ctx context.Context, a AssetRow) (AssetRow, error) {
 }
 
 // AssetByCode loads an asset by code.
-func (t *Tx) AssetByCode(ctx context.Context, code string) (AssetRow, error) {
-	a, err := scanAsset(t.tx.QueryRowContext(ctx, `SELECT `+assetCols+` FROM assets WHERE code = $1`, code))
+func (t *tx) AssetByCode(ctx context.Context, code string) (ledgerrec.Asset, error) {
+	a, err := scanAsset(t.st.QueryRow(ctx, `SELECT `+assetCols+` FROM assets WHERE code = $1`, code))
 	if err != nil {
 		return a, fmt.Errorf("load asset %s: %w", code, err)
 	}
@@ -108,13 +46,13 @@ func (t *Tx) AssetByCode(ctx context.Context, code string) (AssetRow, error) {
 }
 
 // Assets lists every asset in creation order.
-func (t *Tx) Assets(ctx context.Context) ([]AssetRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+assetCols+` FROM assets ORDER BY id`)
+func (t *tx) Assets(ctx context.Context) ([]ledgerrec.Asset, error) {
+	rows, err := t.st.Query(ctx, `SELECT `+assetCols+` FROM assets ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list assets: %w", err)
 	}
 	defer rows.Close()
-	var out []AssetRow
+	var out []ledgerrec.Asset
 	for rows.Next() {
 		a, err := scanAsset(rows)
 		if err != nil {
@@ -126,11 +64,11 @@ func (t *Tx) Assets(ctx context.Context) ([]AssetRow, error) {
 }
 
 // AddSupply adds delta (positive or negative) to an asset's supply, provided
-// the result stays within [0, MaxInt64]; otherwise it returns ErrNoChange and
+// the result stays within [0, MaxInt64]; otherwise it returns ledgerrec.ErrNoChange and
 // changes nothing. It returns the new supply.
-func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error) {
+func (t *tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error) {
 	if delta == math.MinInt64 {
-		return 0, ErrNoChange
+		return 0, ledgerrec.ErrNoChange
 	}
 	// The guard's bound is computed here, where overflow cannot happen:
 	// supply + delta <= MaxInt64  <=>  supply <= MaxInt64 - delta (delta >= 0).
@@ -141,9 +79,9 @@ func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error)
 		bound = -delta
 	}
 	var supply int64
-	err := t.queryRow(ctx, q, delta, assetID, bound).Scan(&supply)
+	err := t.st.QueryRow(ctx, q, delta, assetID, bound).Scan(&supply)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNoChange
+		return 0, ledgerrec.ErrNoChange
 	}
 	if err != nil {
 		delete(t.supply, assetID)
@@ -154,16 +92,16 @@ func (t *Tx) AddSupply(ctx context.Context, assetID, delta int64) (int64, error)
 }
 
 // InsertAccount stores a new account. A duplicate id or idempotency key is
-// ErrConflict.
-func (t *Tx) InsertAccount(ctx context.Context, a AccountRow) (AccountRow, error) {
+// ledgerrec.ErrConflict.
+func (t *tx) InsertAccount(ctx context.Context, a ledgerrec.Account) (ledgerrec.Account, error) {
 	var key any
 	if a.IdempotencyKey != "" {
 		key = a.IdempotencyKey
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO accounts (id, label, idempotency_key, created_at)
+	err := t.st.QueryRow(ctx, `INSERT INTO accounts (id, label, idempotency_key, created_at)
 		VALUES ($1, $2, $3, $4) RETURNING seq`, a.ID, a.Label, key, a.CreatedAt).Scan(&a.Seq)
-	if isUniqueViolation(err) {
-		return a, fmt.Errorf("account %s: %w", a.ID, ErrConflict)
+	if store.IsUniqueViolation(err) {
+		return a, fmt.Errorf("account %s: %w", a.ID, ledgerrec.ErrConflict)
 	}
 	if err != nil {
 		return a, fmt.Errorf("insert account: %w", err)
@@ -173,15 +111,15 @@ func (t *Tx) InsertAccount(ctx context.Context, a AccountRow) (AccountRow, error
 
 const accountCols = `seq, id, label, COALESCE(idempotency_key, ''), created_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (AccountRow, error) {
-	var a AccountRow
+func scanAccount(row interface{ Scan(...any) error }) (ledgerrec.Account, error) {
+	var a ledgerrec.Account
 	err := row.Scan(&a.Seq, &a.ID, &a.Label, &a.IdempotencyKey, &a.CreatedAt)
 	return a, notFound(err)
 }
 
 // Account loads an account by id.
-func (t *Tx) Account(ctx context.Context, id string) (AccountRow, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+func (t *tx) Account(ctx context.Context, id string) (ledgerrec.Account, error) {
+	a, err := scanAccount(t.st.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return a, fmt.Errorf("load account %s: %w", id, err)
 	}
@@ -189,8 +127,8 @@ func (t *Tx) Account(ctx context.Context, id string) (AccountRow, error) {
 }
 
 // AccountByIdempotencyKey loads the account created with the given key.
-func (t *Tx) AccountByIdempotencyKey(ctx context.Context, key string) (AccountRow, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE idempotency_key = $1`, key))
+func (t *tx) AccountByIdempotencyKey(ctx context.Context, key string) (ledgerrec.Account, error) {
+	a, err := scanAccount(t.st.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE idempotency_key = $1`, key))
 	if err != nil {
 		return a, fmt.Errorf("load account by idempotency key: %w", err)
 	}
@@ -198,7 +136,7 @@ func (t *Tx) AccountByIdempotencyKey(ctx context.Context, key string) (AccountRo
 }
 
 // CountAccounts returns how many of the given ids exist.
-func (t *Tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
+func (t *tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -216,7 +154,7 @@ func (t *Tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
 		q = qCountAccounts2
 	}
 	var n int
-	err := t.queryRow(ctx, q, args...).Scan(&n)
+	err := t.st.QueryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
@@ -224,13 +162,13 @@ func (t *Tx) CountAccounts(ctx context.Context, ids ...string) (int, error) {
 }
 
 // Accounts lists up to limit accounts with seq greater than afterSeq.
-func (t *Tx) Accounts(ctx context.Context, afterSeq int64, limit int) ([]AccountRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
+func (t *tx) Accounts(ctx context.Context, afterSeq int64, limit int) ([]ledgerrec.Account, error) {
+	rows, err := t.st.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	defer rows.Close()
-	var out []AccountRow
+	var out []ledgerrec.Account
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -242,16 +180,16 @@ func (t *Tx) Accounts(ctx context.Context, afterSeq int64, limit int) ([]Account
 }
 
 // Balances lists an account's balances, ordered by asset.
-func (t *Tx) Balances(ctx context.Context, accountID string) ([]BalanceRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
+func (t *tx) Balances(ctx context.Context, accountID string) ([]ledgerrec.Balance, error) {
+	rows, err := t.st.Query(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
 		FROM balances b JOIN assets a ON a.id = b.asset_id WHERE b.account_id = $1 ORDER BY a.id`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list balances of %s: %w", accountID, err)
 	}
 	defer rows.Close()
-	var out []BalanceRow
+	var out []ledgerrec.Balance
 	for rows.Next() {
-		var b BalanceRow
+		var b ledgerrec.Balance
 		if err := rows.Scan(&b.AccountID, &b.AssetID, &b.AssetCode, &b.Balance); err != nil {
 			return nil, fmt.Errorf("list balances of %s: %w", accountID, err)
 		}
@@ -263,17 +201,17 @@ func (t *Tx) Balances(ctx context.Context, accountID string) ([]BalanceRow, erro
 // BalancesOfAccounts returns the balances of the accounts with afterSeq <
 // seq <= lastSeq (a page of Accounts), by account id, each ordered by
 // asset: one query for the page.
-func (t *Tx) BalancesOfAccounts(ctx context.Context, afterSeq, lastSeq int64) (map[string][]BalanceRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
+func (t *tx) BalancesOfAccounts(ctx context.Context, afterSeq, lastSeq int64) (map[string][]ledgerrec.Balance, error) {
+	rows, err := t.st.Query(ctx, `SELECT b.account_id, b.asset_id, a.code, b.balance
 		FROM accounts c JOIN balances b ON b.account_id = c.id JOIN assets a ON a.id = b.asset_id
 		WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq, a.id`, afterSeq, lastSeq)
 	if err != nil {
 		return nil, fmt.Errorf("list balances of accounts %d to %d: %w", afterSeq+1, lastSeq, err)
 	}
 	defer rows.Close()
-	out := map[string][]BalanceRow{}
+	out := map[string][]ledgerrec.Balance{}
 	for rows.Next() {
-		var b BalanceRow
+		var b ledgerrec.Balance
 		if err := rows.Scan(&b.AccountID, &b.AssetID, &b.AssetCode, &b.Balance); err != nil {
 			return nil, fmt.Errorf("list balances of accounts: %w", err)
 		}
@@ -285,8 +223,8 @@ func (t *Tx) BalancesOfAccounts(ctx context.Context, afterSeq, lastSeq int64) (m
 // AssetBalances calls fn for every account balance of an asset, in account
 // id order, within the transaction's snapshot. It is how a liability tree is
 // built from one consistent view of the ledger.
-func (t *Tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID string, balance int64) error) error {
-	rows, err := t.tx.QueryContext(ctx, `SELECT account_id, balance FROM balances WHERE asset_id = $1 ORDER BY account_id`, assetID)
+func (t *tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID string, balance int64) error) error {
+	rows, err := t.st.Query(ctx, `SELECT account_id, balance FROM balances WHERE asset_id = $1 ORDER BY account_id`, assetID)
 	if err != nil {
 		return fmt.Errorf("scan balances of asset %d: %w", assetID, err)
 	}
@@ -306,23 +244,23 @@ func (t *Tx) AssetBalances(ctx context.Context, assetID int64, fn func(accountID
 
 // Credit adds amount (> 0) to an account's balance of an asset, creating the
 // balance row if needed. If the balance would exceed MaxInt64 it returns
-// ErrNoChange and changes nothing; if the account (or asset) does not exist
+// ledgerrec.ErrNoChange and changes nothing; if the account (or asset) does not exist
 // the foreign key refuses the new row and it returns an error wrapping
-// ErrNotFound (on PostgreSQL the transaction then needs a rollback to a
+// ledgerrec.ErrNotFound (on PostgreSQL the transaction then needs a rollback to a
 // savepoint). It returns the new balance. A balance that was zero (or
 // absent) makes the account a new holder: the asset's holders count goes up
 // by one in the same transaction.
-func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
+func (t *tx) Credit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("credit %s: amount %d is not positive", accountID, amount)
 	}
 	var bal int64
-	err := t.queryRow(ctx, qCredit, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
+	err := t.st.QueryRow(ctx, qCredit, accountID, assetID, amount, math.MaxInt64-amount).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNoChange
+		return 0, ledgerrec.ErrNoChange
 	}
-	if isForeignKeyViolation(err) {
-		return 0, fmt.Errorf("credit %s: account or asset %w", accountID, ErrNotFound)
+	if store.IsForeignKeyViolation(err) {
+		return 0, fmt.Errorf("credit %s: account or asset %w", accountID, ledgerrec.ErrNotFound)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("credit %s: %w", accountID, err)
@@ -336,26 +274,26 @@ func (t *Tx) Credit(ctx context.Context, accountID string, assetID, amount int64
 }
 
 // addHolders moves an asset's holders count by delta (+1 or -1).
-func (t *Tx) addHolders(ctx context.Context, assetID, delta int64) error {
-	if _, err := t.exec(ctx, qAddHolders, delta, assetID); err != nil {
+func (t *tx) addHolders(ctx context.Context, assetID, delta int64) error {
+	if _, err := t.st.Exec(ctx, qAddHolders, delta, assetID); err != nil {
 		return fmt.Errorf("update holders of asset %d: %w", assetID, err)
 	}
 	return nil
 }
 
 // Debit subtracts amount (> 0) from an account's balance of an asset. If the
-// balance is smaller than amount (or absent) it returns ErrNoChange and
+// balance is smaller than amount (or absent) it returns ledgerrec.ErrNoChange and
 // changes nothing. It returns the new balance. A balance that reaches zero
 // loses the asset a holder: its holders count goes down by one in the same
 // transaction.
-func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
+func (t *tx) Debit(ctx context.Context, accountID string, assetID, amount int64) (int64, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("debit %s: amount %d is not positive", accountID, amount)
 	}
 	var bal int64
-	err := t.queryRow(ctx, qDebit, amount, accountID, assetID).Scan(&bal)
+	err := t.st.QueryRow(ctx, qDebit, amount, accountID, assetID).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNoChange
+		return 0, ledgerrec.ErrNoChange
 	}
 	if err != nil {
 		return 0, fmt.Errorf("debit %s: %w", accountID, err)
@@ -369,9 +307,9 @@ func (t *Tx) Debit(ctx context.Context, accountID string, assetID, amount int64)
 }
 
 // Balance returns an account's balance of an asset (0 if it never held it).
-func (t *Tx) Balance(ctx context.Context, accountID string, assetID int64) (int64, error) {
+func (t *tx) Balance(ctx context.Context, accountID string, assetID int64) (int64, error) {
 	var bal int64
-	err := t.queryRow(ctx, qBalance, accountID, assetID).Scan(&bal)
+	err := t.st.QueryRow(ctx, qBalance, accountID, assetID).Scan(&bal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -381,35 +319,28 @@ func (t *Tx) Balance(ctx context.Context, accountID string, assetID int64) (int6
 	return bal, nil
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // InsertEntry appends a journal entry and returns it with its sequence
-// number. An entry whose (scope, key) is taken is ErrConflict; one naming an
-// account or asset that does not exist wraps ErrNotFound.
-func (t *Tx) InsertEntry(ctx context.Context, e EntryRow) (EntryRow, error) {
+// number. An entry whose (scope, key) is taken is ledgerrec.ErrConflict; one naming an
+// account or asset that does not exist wraps ledgerrec.ErrNotFound.
+func (t *tx) InsertEntry(ctx context.Context, e ledgerrec.Entry) (ledgerrec.Entry, error) {
 	args := []any{e.Kind, e.AssetID, nullable(e.DebitAccountID), nullable(e.CreditAccountID), e.Amount, e.Memo,
 		e.IdemScope, e.IdemKey, e.RequestHash, e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter,
 		e.CreatedAt, e.ChainHash}
 	var err error
-	if t.backend == SQLite {
+	if t.st.Backend() == store.SQLite {
 		// seq is the table's rowid (INTEGER PRIMARY KEY).
 		var res sql.Result
-		if res, err = t.exec(ctx, qInsertEntryExec, args...); err == nil {
+		if res, err = t.st.Exec(ctx, qInsertEntryExec, args...); err == nil {
 			e.Seq, err = res.LastInsertId()
 		}
 	} else {
-		err = t.queryRow(ctx, qInsertEntry, args...).Scan(&e.Seq)
+		err = t.st.QueryRow(ctx, qInsertEntry, args...).Scan(&e.Seq)
 	}
-	if isUniqueViolation(err) {
-		return e, fmt.Errorf("journal entry %s/%s: %w", e.IdemScope, e.IdemKey, ErrConflict)
+	if store.IsUniqueViolation(err) {
+		return e, fmt.Errorf("journal entry %s/%s: %w", e.IdemScope, e.IdemKey, ledgerrec.ErrConflict)
 	}
-	if isForeignKeyViolation(err) {
-		return e, fmt.Errorf("journal entry %s/%s: account or asset %w", e.IdemScope, e.IdemKey, ErrNotFound)
+	if store.IsForeignKeyViolation(err) {
+		return e, fmt.Errorf("journal entry %s/%s: account or asset %w", e.IdemScope, e.IdemKey, ledgerrec.ErrNotFound)
 	}
 	if err != nil {
 		return e, fmt.Errorf("insert journal entry: %w", err)
@@ -421,8 +352,8 @@ const entryCols = `j.seq, j.kind, j.asset_id, a.code, COALESCE(j.debit_account_i
 	j.amount, j.memo, j.idem_scope, j.idem_key, j.request_hash, j.debit_balance_after, j.credit_balance_after,
 	j.supply_after, j.created_at`
 
-func scanEntry(row interface{ Scan(...any) error }) (EntryRow, error) {
-	var e EntryRow
+func scanEntry(row interface{ Scan(...any) error }) (ledgerrec.Entry, error) {
+	var e ledgerrec.Entry
 	err := row.Scan(&e.Seq, &e.Kind, &e.AssetID, &e.AssetCode, &e.DebitAccountID, &e.CreditAccountID,
 		&e.Amount, &e.Memo, &e.IdemScope, &e.IdemKey, &e.RequestHash, &e.DebitBalanceAfter,
 		&e.CreditBalanceAfter, &e.SupplyAfter, &e.CreatedAt)
@@ -430,24 +361,16 @@ func scanEntry(row interface{ Scan(...any) error }) (EntryRow, error) {
 }
 
 // EntryByIdempotencyKey loads the entry written under (scope, key).
-func (t *Tx) EntryByIdempotencyKey(ctx context.Context, scope, key string) (EntryRow, error) {
-	e, err := scanEntry(t.queryRow(ctx, qEntryByIdemKey, scope, key))
+func (t *tx) EntryByIdempotencyKey(ctx context.Context, scope, key string) (ledgerrec.Entry, error) {
+	e, err := scanEntry(t.st.QueryRow(ctx, qEntryByIdemKey, scope, key))
 	if err != nil {
 		return e, fmt.Errorf("load journal entry %s/%s: %w", scope, key, err)
 	}
 	return e, nil
 }
 
-// EntryFilter selects journal entries.
-type EntryFilter struct {
-	AssetID   int64  // 0: any asset
-	AccountID string // "": any account
-	AfterSeq  int64
-	Limit     int
-}
-
 // Entries lists journal entries matching f in ascending seq order.
-func (t *Tx) Entries(ctx context.Context, f EntryFilter) ([]EntryRow, error) {
+func (t *tx) Entries(ctx context.Context, f ledgerrec.EntryFilter) ([]ledgerrec.Entry, error) {
 	q := `SELECT ` + entryCols + ` FROM journal j JOIN assets a ON a.id = j.asset_id WHERE j.seq > $1`
 	args := []any{f.AfterSeq}
 	if f.AssetID != 0 {
@@ -460,12 +383,12 @@ func (t *Tx) Entries(ctx context.Context, f EntryFilter) ([]EntryRow, error) {
 	}
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(` ORDER BY j.seq LIMIT $%d`, len(args))
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.st.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list journal: %w", err)
 	}
 	defer rows.Close()
-	var out []EntryRow
+	var out []ledgerrec.Entry
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
@@ -476,28 +399,17 @@ func (t *Tx) Entries(ctx context.Context, f EntryFilter) ([]EntryRow, error) {
 	return out, rows.Err()
 }
 
-// SupplyTotals are an asset's supply and the two sums that must equal it,
-// and its holders counted from the balances beside the count kept on the
-// asset, which must equal it too.
-type SupplyTotals struct {
-	Supply        int64
-	BalancesTotal int64
-	JournalTotal  int64
-	Holders       int64
-	HoldersKept   int64
-}
-
 // Totals computes an asset's totals within the transaction's snapshot. The
 // sums are computed in the database as NUMERIC/REAL-free integer sums; an
 // overflow is reported as an error rather than wrapped.
-func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
-	var s SupplyTotals
-	if err := t.tx.QueryRowContext(ctx, `SELECT supply, holders FROM assets WHERE id = $1`, assetID).Scan(&s.Supply, &s.HoldersKept); err != nil {
+func (t *tx) Totals(ctx context.Context, assetID int64) (ledgerrec.SupplyTotals, error) {
+	var s ledgerrec.SupplyTotals
+	if err := t.st.QueryRow(ctx, `SELECT supply, holders FROM assets WHERE id = $1`, assetID).Scan(&s.Supply, &s.HoldersKept); err != nil {
 		return s, fmt.Errorf("totals of asset %d: %w", assetID, notFound(err))
 	}
 	// The sums are read row by row and added with overflow checks in Go:
 	// SQLite's SUM raises on overflow but PostgreSQL widens to NUMERIC.
-	rows, err := t.tx.QueryContext(ctx, `SELECT balance FROM balances WHERE asset_id = $1`, assetID)
+	rows, err := t.st.Query(ctx, `SELECT balance FROM balances WHERE asset_id = $1`, assetID)
 	if err != nil {
 		return s, fmt.Errorf("sum balances of asset %d: %w", assetID, err)
 	}
@@ -520,7 +432,7 @@ func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 	if err := rows.Err(); err != nil {
 		return s, fmt.Errorf("sum balances: %w", err)
 	}
-	rows, err = t.tx.QueryContext(ctx, `SELECT kind, amount FROM journal WHERE asset_id = $1 AND kind IN ($2, $3)`, assetID, EntryMint, EntryBurn)
+	rows, err = t.st.Query(ctx, `SELECT kind, amount FROM journal WHERE asset_id = $1 AND kind IN ($2, $3)`, assetID, ledgerrec.EntryMint, ledgerrec.EntryBurn)
 	if err != nil {
 		return s, fmt.Errorf("sum journal of asset %d: %w", assetID, err)
 	}
@@ -531,7 +443,7 @@ func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 		if err := rows.Scan(&kind, &amt); err != nil {
 			return s, fmt.Errorf("sum journal: %w", err)
 		}
-		if kind == EntryBurn {
+		if kind == ledgerrec.EntryBurn {
 			amt = -amt
 		}
 		if (amt > 0 && s.JournalTotal > math.MaxInt64-amt) || (amt < 0 && s.JournalTotal < math.MinInt64-amt) {
@@ -546,12 +458,12 @@ func (t *Tx) Totals(ctx context.Context, assetID int64) (SupplyTotals, error) {
 // the figure is remembered until AddSupply changes it or a savepoint rolls
 // back: the transaction holds SQLite's only write lock, and AddSupply is the
 // only statement that changes a supply, so nothing else can move it.
-func (t *Tx) Supply(ctx context.Context, assetID int64) (int64, error) {
+func (t *tx) Supply(ctx context.Context, assetID int64) (int64, error) {
 	if s, ok := t.supply[assetID]; ok {
 		return s, nil
 	}
 	var s int64
-	if err := t.queryRow(ctx, qSupply, assetID).Scan(&s); err != nil {
+	if err := t.st.QueryRow(ctx, qSupply, assetID).Scan(&s); err != nil {
 		return 0, fmt.Errorf("supply of asset %d: %w", assetID, notFound(err))
 	}
 	t.rememberSupply(assetID, s)
@@ -560,12 +472,82 @@ func (t *Tx) Supply(ctx context.Context, assetID int64) (int64, error) {
 
 // rememberSupply caches an asset's supply for the rest of a SQLite write
 // transaction (see Supply); other transactions cache nothing.
-func (t *Tx) rememberSupply(assetID, supply int64) {
-	if t.hot == nil {
+func (t *tx) rememberSupply(assetID, supply int64) {
+	if !t.st.Serialized() {
 		return
 	}
 	if t.supply == nil {
 		t.supply = make(map[int64]int64, 1)
 	}
 	t.supply[assetID] = supply
+}
+
+// JournalHead returns the newest journal entry's sequence and chain hash
+// (0 and nil for an empty journal; a nil hash with seq > 0 means the
+// entry is not sealed yet).
+func (t *tx) JournalHead(ctx context.Context) (seq int64, hash []byte, err error) {
+	err = t.st.QueryRow(ctx, `SELECT seq, chain_hash FROM journal ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read the journal head: %w", err)
+	}
+	return seq, hash, nil
+}
+
+// FirstUnsealed returns the sequence of the oldest entry without a chain
+// hash, or 0 if every entry has one.
+func (t *tx) FirstUnsealed(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := t.st.QueryRow(ctx, `SELECT MIN(seq) FROM journal WHERE chain_hash IS NULL`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("find unsealed journal entries: %w", err)
+	}
+	return seq.Int64, nil
+}
+
+// SetChainHash seals one entry written before chain hashes.
+func (t *tx) SetChainHash(ctx context.Context, seq int64, hash []byte) error {
+	res, err := t.st.Exec(ctx, `UPDATE journal SET chain_hash = $1 WHERE seq = $2 AND chain_hash IS NULL`, hash, seq)
+	if err != nil {
+		return fmt.Errorf("seal journal entry %d: %w", seq, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("seal journal entry %d: %d rows changed (%v)", seq, n, err)
+	}
+	return nil
+}
+
+// ScanJournal calls fn for every journal entry with afterSeq < seq <= upTo,
+// in sequence order, chain hashes included, within the transaction's
+// snapshot.
+func (t *tx) ScanJournal(ctx context.Context, afterSeq, upTo int64, fn func(ledgerrec.Entry) error) error {
+	rows, err := t.st.Query(ctx, `SELECT `+entryCols+`, j.chain_hash FROM journal j JOIN assets a ON a.id = j.asset_id
+		WHERE j.seq > $1 AND j.seq <= $2 ORDER BY j.seq`, afterSeq, upTo)
+	if err != nil {
+		return fmt.Errorf("scan the journal: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e ledgerrec.Entry
+		if err := rows.Scan(&e.Seq, &e.Kind, &e.AssetID, &e.AssetCode, &e.DebitAccountID, &e.CreditAccountID,
+			&e.Amount, &e.Memo, &e.IdemScope, &e.IdemKey, &e.RequestHash, &e.DebitBalanceAfter,
+			&e.CreditBalanceAfter, &e.SupplyAfter, &e.CreatedAt, &e.ChainHash); err != nil {
+			return fmt.Errorf("scan the journal: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// LastJournalSeq returns the highest journal sequence (0 when empty) in the
+// transaction's snapshot: the cut-off of an attestation made in it.
+func (t *tx) LastJournalSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := t.st.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM journal`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("last journal sequence: %w", err)
+	}
+	return seq, nil
 }

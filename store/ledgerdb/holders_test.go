@@ -1,10 +1,12 @@
-package store_test
+package ledgerdb_test
 
 import (
 	"context"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/ledgerdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
@@ -48,7 +50,11 @@ func TestMigrationCountsHolders(t *testing.T) {
 				t.Fatalf("upgrade: %v", err)
 			}
 			defer db.Close()
-			err = db.Read(ctx, func(tx *store.Tx) error {
+			ls, err := ledgerdb.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = ls.Read(ctx, func(tx ledgerrec.Tx) error {
 				assets, err := tx.Assets(ctx)
 				if err != nil {
 					return err
