@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kosh-reserve/kosh/ledger/journalchain"
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
@@ -18,10 +19,7 @@ type FrozenAsset struct {
 }
 
 // FrozenBalance is one account's balance.
-type FrozenBalance struct {
-	AccountID string
-	Balance   int64
-}
+type FrozenBalance = journalchain.Balance
 
 // Frozen is the whole ledger at one instant: what an attestation attests.
 type Frozen struct {
@@ -75,7 +73,11 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 		}
 		// The figures must be what the journal's hash chain replays to:
 		// an attestation never signs a history edited outside koshd.
-		return verifyJournal(ctx, tx, &f)
+		figures := make([]journalchain.Figures, len(f.Assets))
+		for i, fa := range f.Assets {
+			figures[i] = journalchain.Figures{Code: fa.Asset.Code, Supply: fa.Asset.Supply, Balances: fa.Balances}
+		}
+		return journalchain.Verify(ctx, tx, f.CutoffSeq, figures)
 	})
 	if err != nil {
 		return Frozen{}, fmt.Errorf("freeze the ledger: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/ledger/journalchain"
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
@@ -138,7 +139,7 @@ func TestJournalTamperEvident(t *testing.T) {
 						t.Fatal(err)
 					}
 					row.Memo = "rewritten"
-					c.exec(t, `UPDATE journal SET memo = 'rewritten', chain_hash = $1 WHERE seq = 3`, entryHash(prev, &row))
+					c.exec(t, `UPDATE journal SET memo = 'rewritten', chain_hash = $1 WHERE seq = 3`, journalchain.Hash(prev, &row))
 				}, "entry 4 (transfer 100 KSH) does not match its chain hash"},
 			}
 			for _, tc := range cases {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kosh-reserve/kosh/ledger/journalchain"
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
@@ -643,7 +644,7 @@ func (l *Ledger) applyFast(ctx context.Context, tx ledgerrec.Tx, j *job) (Entry,
 			return fastMiss(err)
 		}
 	}
-	row.ChainHash = entryHash(j.head, &row)
+	row.ChainHash = journalchain.Hash(j.head, &row)
 	if row, err = tx.InsertEntry(ctx, row); err != nil {
 		return fastMiss(err)
 	}
@@ -783,7 +784,7 @@ func (l *Ledger) apply(ctx context.Context, tx ledgerrec.Tx, j *job) (Entry, err
 			return Entry{}, err
 		}
 	}
-	row.ChainHash = entryHash(j.head, &row)
+	row.ChainHash = journalchain.Hash(j.head, &row)
 	row, err = tx.InsertEntry(ctx, row)
 	if err != nil {
 		return Entry{}, err

@@ -1,4 +1,23 @@
-package ledger
+// Package journalchain keeps the ledger's journal honest against edits
+// made in the database outside koshd.
+//
+// The journal is a hash chain: every entry stores
+//
+//	chain_hash = TaggedHash("kosh/journal-entry", prev || fields)
+//
+// where prev is the previous entry's chain hash (32 zero bytes before the
+// first) and fields the entry's content, each field length-prefixed. An
+// entry edited, deleted or reordered in the database outside koshd breaks
+// the chain, and so does a balance or supply changed without its entry:
+// the ledger's Freeze replays the chain up to its cut-off (Verify) and
+// compares, so that an attestation never signs an edited history
+// (ErrTampered).
+//
+// The chain protects against edits by someone who can write the database
+// but does not run koshd's code; someone who can rewrite every hash after
+// an edit can forge it. Attestations (signed, published, anchored) and
+// holders' receipts are what protect history against the issuer itself.
+package journalchain
 
 import (
 	"context"
@@ -13,34 +32,14 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
-// The journal is a hash chain: every entry stores
-//
-//	chain_hash = TaggedHash("kosh/journal-entry", prev || fields)
-//
-// where prev is the previous entry's chain hash (32 zero bytes before the
-// first) and fields the entry's content, each field length-prefixed. An
-// entry edited, deleted or reordered in the database outside koshd breaks
-// the chain, and so does a balance or supply changed without its entry:
-// Freeze replays the chain up to its cut-off and compares, so that an
-// attestation never signs an edited history (ErrJournalTampered).
-//
-// The chain protects against edits by someone who can write the database
-// but does not run koshd's code; someone who can rewrite every hash after
-// an edit can forge it. Attestations (signed, published, anchored) and
-// holders' receipts are what protect history against the issuer itself.
-
-// ErrJournalTampered means the journal or the balances do not verify
-// against the journal's hash chain: the database was edited outside koshd.
-var ErrJournalTampered = errors.New("the journal does not verify: the database was changed outside koshd")
+// ErrTampered means the journal or the balances do not verify against the
+// journal's hash chain: the database was edited outside koshd.
+var ErrTampered = errors.New("the journal does not verify: the database was changed outside koshd")
 
 var journalTag = taghash.New("kosh/journal-entry")
 
-// sealBatch is how many entries written before chain hashes Seal hashes
-// per transaction.
-const sealBatch = 10_000
-
-// entryHash is an entry's chain hash after prev (nil before the first).
-func entryHash(prev []byte, r *ledgerrec.Entry) []byte {
+// Hash is an entry's chain hash after prev (nil before the first).
+func Hash(prev []byte, r *ledgerrec.Entry) []byte {
 	var zero [32]byte
 	if prev == nil {
 		prev = zero[:]
@@ -65,93 +64,27 @@ func entryHash(prev []byte, r *ledgerrec.Entry) []byte {
 	return h[:]
 }
 
-// Seal gives every journal entry written before chain hashes (a database
-// from an earlier koshd) its chain hash, in sequence order, and loads the
-// chain's head for the committer. Call it before Start.
-func (l *Ledger) Seal(ctx context.Context) error {
-	sealed := 0
-	for {
-		done := false
-		err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
-			first, err := tx.FirstUnsealed(ctx)
-			if err != nil || first == 0 {
-				done = err == nil
-				return err
-			}
-			var prev []byte
-			if first > 1 {
-				err := tx.ScanJournal(ctx, first-2, first-1, func(e ledgerrec.Entry) error { prev = e.ChainHash; return nil })
-				if err != nil {
-					return err
-				}
-				if prev == nil {
-					return fmt.Errorf("%w: entry %d has no chain hash but a later one does", ErrJournalTampered, first-1)
-				}
-			}
-			// Read the batch first: PostgreSQL cannot run the updates
-			// while the scan's rows are open on the connection.
-			var rows []ledgerrec.Entry
-			err = tx.ScanJournal(ctx, first-1, first-1+sealBatch, func(e ledgerrec.Entry) error {
-				if e.ChainHash != nil {
-					return fmt.Errorf("%w: entry %d has a chain hash but an earlier one does not", ErrJournalTampered, e.Seq)
-				}
-				rows = append(rows, e)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			for i := range rows {
-				h := entryHash(prev, &rows[i])
-				if err := tx.SetChainHash(ctx, rows[i].Seq, h); err != nil {
-					return err
-				}
-				prev = h
-			}
-			sealed += len(rows)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("seal the journal: %w", err)
-		}
-		if done {
-			break
-		}
-	}
-	if sealed > 0 {
-		l.cfg.Log.Info("sealed the journal written before chain hashes", "entries", sealed)
-	}
-	return l.db.Read(ctx, func(tx ledgerrec.Tx) error {
-		_, head, err := tx.JournalHead(ctx)
-		l.head, l.headLoaded = head, err == nil
-		return err
-	})
+// Balance is one account's non-zero balance.
+type Balance struct {
+	AccountID string
+	Balance   int64
 }
 
-// loadHead reads the chain's head inside the committer's transaction the
-// first time it is needed (when Seal was not called).
-func (l *Ledger) loadHead(ctx context.Context, tx ledgerrec.Tx) error {
-	if l.headLoaded {
-		return nil
-	}
-	seq, head, err := tx.JournalHead(ctx)
-	if err != nil {
-		return err
-	}
-	if seq > 0 && head == nil {
-		return errors.New("the journal has entries without chain hashes: call Seal before Start")
-	}
-	l.head, l.headLoaded = head, true
-	return nil
+// Figures are one asset's supply and balances as read at the cut-off.
+type Figures struct {
+	Code   string
+	Supply int64
+	// Balances are every non-zero holding.
+	Balances []Balance
 }
 
-// verifyJournal replays the journal up to f.CutoffSeq within tx's snapshot:
+// Verify replays the journal up to cutoff within tx's snapshot:
 // every chain hash must follow from its predecessor and the entry's fields,
 // every entry's balances and supply after it must follow from the ones
 // before it, and the replayed balances and supplies must be the frozen
-// ones. It returns an error wrapping ErrJournalTampered naming the first
+// ones (assets). It returns an error wrapping ErrTampered naming the first
 // thing that does not verify.
-func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
+func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures) error {
 	type acct struct {
 		ids []string // sorted account ids with a non-zero frozen balance
 		bal []int64  // their replayed balances
@@ -161,8 +94,8 @@ func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
 		supply int64
 	}
 	byCode := map[string]*acct{}
-	for i := range f.Assets {
-		fa := &f.Assets[i]
+	for i := range assets {
+		fa := &assets[i]
 		a := &acct{ids: make([]string, len(fa.Balances)), bal: make([]int64, len(fa.Balances)), zero: map[string]int64{}}
 		for j, b := range fa.Balances {
 			a.ids[j] = b.AccountID
@@ -170,7 +103,7 @@ func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
 		if !slices.IsSorted(a.ids) {
 			slices.Sort(a.ids)
 		}
-		byCode[fa.Asset.Code] = a
+		byCode[fa.Code] = a
 	}
 	get := func(a *acct, id string) int64 {
 		if i, ok := slices.BinarySearch(a.ids, id); ok {
@@ -186,16 +119,16 @@ func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
 		}
 	}
 	tampered := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrJournalTampered, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", ErrTampered, fmt.Sprintf(format, args...))
 	}
 	var prev []byte
 	var last int64
-	err := tx.ScanJournal(ctx, 0, f.CutoffSeq, func(e ledgerrec.Entry) error {
+	err := tx.ScanJournal(ctx, 0, cutoff, func(e ledgerrec.Entry) error {
 		if e.Seq <= last {
 			return tampered("entry %d follows entry %d", e.Seq, last)
 		}
 		last = e.Seq
-		if want := entryHash(prev, &e); string(want) != string(e.ChainHash) {
+		if want := Hash(prev, &e); string(want) != string(e.ChainHash) {
 			return tampered("entry %d (%s %d %s) does not match its chain hash", e.Seq, kindName(e.Kind), e.Amount, e.AssetCode)
 		}
 		prev = e.ChainHash
@@ -234,22 +167,22 @@ func verifyJournal(ctx context.Context, tx ledgerrec.Tx, f *Frozen) error {
 	if err != nil {
 		return err
 	}
-	if last != f.CutoffSeq {
-		return tampered("the journal ends at entry %d, not at the cut-off %d", last, f.CutoffSeq)
+	if last != cutoff {
+		return tampered("the journal ends at entry %d, not at the cut-off %d", last, cutoff)
 	}
-	for _, fa := range f.Assets {
-		a := byCode[fa.Asset.Code]
-		if a.supply != fa.Asset.Supply {
-			return tampered("the supply of %s is %d; the journal replays to %d", fa.Asset.Code, fa.Asset.Supply, a.supply)
+	for _, fa := range assets {
+		a := byCode[fa.Code]
+		if a.supply != fa.Supply {
+			return tampered("the supply of %s is %d; the journal replays to %d", fa.Code, fa.Supply, a.supply)
 		}
 		for _, b := range fa.Balances {
 			if got := get(a, b.AccountID); got != b.Balance {
-				return tampered("account %s holds %d %s; the journal replays to %d", b.AccountID, b.Balance, fa.Asset.Code, got)
+				return tampered("account %s holds %d %s; the journal replays to %d", b.AccountID, b.Balance, fa.Code, got)
 			}
 		}
 		for id, v := range a.zero {
 			if v != 0 {
-				return tampered("account %s holds no %s; the journal replays to %d", id, fa.Asset.Code, v)
+				return tampered("account %s holds no %s; the journal replays to %d", id, fa.Code, v)
 			}
 		}
 	}
