@@ -28,6 +28,9 @@ const (
 	// TagReceiptBatch domain-separates what the issuer signs for a batch of
 	// receipts: the batch size and root.
 	TagReceiptBatch = "kosh/receipt-batch"
+	// TagAnchor domain-separates the commitment an anchor transaction
+	// carries: the issuer key, an attestation's seq and its id.
+	TagAnchor = "kosh/anchor"
 )
 
 // Tag is a precomputed tag prefix: SHA256(tag) || SHA256(tag). Reusing a Tag
