@@ -42,7 +42,9 @@ func (c *chain) add(h int64, txs ...*wire.MsgTx) {
 	c.blocks[h] = b
 }
 
-func id(seq uint64, branch string) [32]byte { return sha256.Sum256([]byte(fmt.Sprintf("%s/%d", branch, seq))) }
+func id(seq uint64, branch string) [32]byte {
+	return sha256.Sum256([]byte(fmt.Sprintf("%s/%d", branch, seq)))
+}
 
 var key = [32]byte{1, 2, 3}
 
