@@ -17,8 +17,12 @@
 // crash point are described in docs/payments.md.
 //
 // Deposits live in package payments/deposits, which this service runs
-// (its work loop and invoice subscription) and re-exports; redemptions, the
-// lnd checks and the work loop live here.
+// (its work loop and invoice subscription) and re-exports. A redemption's
+// state machine, its ledger entries, the lnd checks and the work loop live
+// here; everything said to lnd about a payout (checking the invoice or
+// address asked for, sending it at most once, finding out what became of
+// it) is package payments/payout, which writes nothing: Service.record
+// moves the redemption by what it reports.
 //
 // The package knows nothing of gRPC; rpcserver translates its errors.
 package payments

@@ -72,6 +72,7 @@ type fakeLnd struct {
 
 	txs        []*lnrpc.Transaction
 	coinSends  int
+	txLookups  int // GetTransactions calls
 	refuseSend error
 	n          int
 }
@@ -466,6 +467,7 @@ func (f *fakeLnd) GetTransactions(_ context.Context, _ *lnrpc.GetTransactionsReq
 	if f.down {
 		return nil, f.refuseDown("GetTransactions")
 	}
+	f.txLookups++
 	out := &lnrpc.TransactionDetails{}
 	for _, t := range f.txs {
 		out.Transactions = append(out.Transactions, proto.Clone(t).(*lnrpc.Transaction))

@@ -101,3 +101,81 @@ func TestRedeemWakesOnCrash(t *testing.T) {
 		}
 	})
 }
+
+// TestRedeemPaymentLost: a payment in flight by the records that lnd no
+// longer knows (lnd lost it, or its database was replaced) goes back to
+// burned and is sent again, then paid once; the holder pays once.
+func TestRedeemPaymentLost(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		e := newEnv(t, b, nil)
+		e.lnd.mu.Lock()
+		e.lnd.outcome = lnrpc.Payment_IN_FLIGHT
+		e.lnd.mu.Unlock()
+		r, hash, err := e.lnRedeem("lost", 3_000, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitRedemption(r.ID, RedemptionInFlight)
+		e.svc.Stop()
+		e.lnd.mu.Lock()
+		delete(e.lnd.payments, hash)
+		e.lnd.outcome = lnrpc.Payment_SUCCEEDED
+		e.lnd.mu.Unlock()
+		e.start(nil)
+		r = e.waitRedemption(r.ID, RedemptionPaid)
+		if n := e.lnd.sendCount(hash); n != 2 {
+			t.Fatalf("sent %d times, want 2 (once, then again after lnd lost it)", n)
+		}
+		if r.Preimage != "00ff" || r.FeePaid != 3 || r.Failure != "" {
+			t.Fatalf("paid redemption %+v: want preimage 00ff, fee 3, no failure", r)
+		}
+		if got := e.balance(e.holder); got != startBalance-3_004 {
+			t.Fatalf("holder %d, want %d", got, startBalance-3_004)
+		}
+		e.books()
+	})
+}
+
+// TestRedeemOnchainPayoutMissing: an on-chain payout whose transaction
+// drops out of lnd's wallet stays in flight (not failed, not sent again)
+// until it is back with a confirmation, then it is paid.
+func TestRedeemOnchainPayoutMissing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b store.Backend) {
+		e := newEnv(t, b, nil)
+		r, err := e.svc.Redeem(e.ctx, RedeemRequest{AccountID: e.holder, Asset: asset, Method: payrecord.MethodOnchain,
+			IdempotencyKey: "gone", Address: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", Amount: 10_000, SatPerVbyte: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := e.waitRedemption(r.ID, RedemptionInFlight)
+		e.lnd.mu.Lock()
+		txs := e.lnd.txs
+		e.lnd.txs = nil
+		lookups := e.lnd.txLookups
+		e.lnd.mu.Unlock()
+		e.waitFor("the work loop to look for the payout twice", func() bool {
+			e.lnd.mu.Lock()
+			defer e.lnd.mu.Unlock()
+			return e.lnd.txLookups >= lookups+2
+		})
+		if got := e.redemption(r.ID); got.State != RedemptionInFlight || got.TxID != in.TxID {
+			t.Fatalf("with the payout missing: %s %q, want in_flight %q", got.State, got.TxID, in.TxID)
+		}
+		e.lnd.mu.Lock()
+		e.lnd.txs = txs
+		sends := e.lnd.coinSends
+		e.lnd.mu.Unlock()
+		if sends != 1 {
+			t.Fatalf("SendCoins called %d times", sends)
+		}
+		e.lnd.confirm()
+		paid := e.waitRedemption(r.ID, RedemptionPaid)
+		if paid.TxID != in.TxID || paid.FeePaid != 3*141 {
+			t.Fatalf("paid %+v: want txid %s, fee %d", paid, in.TxID, 3*141)
+		}
+		if got := e.balance(e.holder); got != startBalance-10_000-3*250 {
+			t.Fatalf("holder %d", got)
+		}
+		e.books()
+	})
+}

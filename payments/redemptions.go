@@ -2,10 +2,8 @@ package payments
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -16,12 +14,8 @@ import (
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/money"
 	"github.com/kosh-reserve/kosh/payments/internal/amount"
-	"github.com/kosh-reserve/kosh/payments/lndperm"
+	"github.com/kosh-reserve/kosh/payments/payout"
 	"github.com/kosh-reserve/kosh/payments/payrecord"
-	"github.com/lightningnetwork/lnd/lnrpc"
-	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Redemption states: requested → burned → in_flight → paid, or
@@ -37,10 +31,6 @@ const (
 	RedemptionRejected  = "rejected"
 )
 
-// dustLimit is the smallest on-chain payout accepted (P2PKH dust at the
-// default relay fee; lnd refuses smaller outputs).
-const dustLimit = 546
-
 // RedeemRequest asks for a payout.
 type RedeemRequest struct {
 	AccountID      string
@@ -53,9 +43,6 @@ type RedeemRequest struct {
 	Amount         int64
 	SatPerVbyte    int64
 }
-
-// labelPrefix labels on-chain payout transactions in lnd's wallet.
-const labelPrefix = "kosh-redemption:"
 
 // Redeemed is what Redeem returns: the redemption, and the ledger entry
 // that took its units from the holder into escrow.
@@ -118,17 +105,9 @@ func (s *Service) redeem(ctx context.Context, r RedeemRequest) (payrecord.Redemp
 	row := payrecord.Redemption{ID: uuid.NewString(), AccountID: r.AccountID, Asset: r.Asset, Method: r.Method,
 		State: RedemptionRequested, IdemKey: r.IdempotencyKey, CreatedAt: now, UpdatedAt: now}
 	pol := s.policy(r.Asset)
-	switch r.Method {
-	case payrecord.MethodLightning:
-		if err := s.checkInvoice(ctx, r, &row); err != nil {
-			return payrecord.Redemption{}, err
-		}
-	case payrecord.MethodOnchain:
-		if err := s.checkOnchain(r, &row); err != nil {
-			return payrecord.Redemption{}, err
-		}
-	default:
-		return payrecord.Redemption{}, fmt.Errorf("%w: method must be PAYMENT_METHOD_LIGHTNING or PAYMENT_METHOD_ONCHAIN", ledger.ErrInvalidArgument)
+	if err := s.payer.Check(ctx, payout.Request{Method: r.Method, PaymentRequest: r.PaymentRequest, MaxFeeSat: r.MaxFeeSat,
+		Address: r.Address, Amount: r.Amount, SatPerVbyte: r.SatPerVbyte}, &row); err != nil {
+		return payrecord.Redemption{}, err
 	}
 	if err := pol.CheckAmount("a redemption", row.Amount); err != nil {
 		return payrecord.Redemption{}, err
@@ -240,80 +219,6 @@ func validateKey(key string) error {
 		}
 	}
 	return nil
-}
-
-// checkInvoice decodes the BOLT11 invoice with lnd and fills the row.
-func (s *Service) checkInvoice(ctx context.Context, r RedeemRequest, row *payrecord.Redemption) error {
-	if r.PaymentRequest == "" {
-		return fmt.Errorf("%w: payment_request (a BOLT11 invoice) is required for a Lightning redemption", ledger.ErrInvalidArgument)
-	}
-	if len(r.PaymentRequest) > 4096 {
-		return fmt.Errorf("%w: payment_request is %d characters; a BOLT11 invoice this long is not accepted", ledger.ErrInvalidArgument, len(r.PaymentRequest))
-	}
-	if r.Address != "" || r.Amount != 0 || r.SatPerVbyte != 0 {
-		return fmt.Errorf("%w: address, amount and sat_per_vbyte are for on-chain redemptions; a Lightning redemption pays the invoice's amount", ledger.ErrInvalidArgument)
-	}
-	if r.MaxFeeSat < 0 {
-		return fmt.Errorf("%w: max_fee_sat must not be negative", ledger.ErrInvalidArgument)
-	}
-	pr, err := s.ln.DecodePayReq(ctx, &lnrpc.PayReqString{PayReq: r.PaymentRequest})
-	if err != nil {
-		if lndperm.Unreachable(err) || lndperm.RefusesMacaroon(err) {
-			return s.lndFailed("DecodePayReq", err)
-		}
-		return fmt.Errorf("%w: payment_request is not a valid BOLT11 invoice for this network: %s", ledger.ErrInvalidArgument, status.Convert(err).Message())
-	}
-	if pr.NumMsat <= 0 {
-		return fmt.Errorf("%w: the invoice has no amount; ask for an invoice of the amount to redeem", ledger.ErrInvalidArgument)
-	}
-	if pr.NumMsat%1000 != 0 {
-		return fmt.Errorf("%w: the invoice asks for %d msat; only whole sats can be redeemed", ledger.ErrInvalidArgument, pr.NumMsat)
-	}
-	expiry := pr.Expiry
-	if expiry == 0 {
-		expiry = 3600 // BOLT11 default
-	}
-	expires := time.Unix(pr.Timestamp, 0).Add(time.Duration(expiry) * time.Second)
-	if left := expires.Sub(s.cfg.Now()); left < s.cfg.PayTimeout {
-		return fmt.Errorf("%w: the invoice expires in %s, less than the payment timeout of %s; ask for a fresh invoice",
-			ledger.ErrInvalidArgument, left.Truncate(time.Second), s.cfg.PayTimeout)
-	}
-	if r.MaxFeeSat > pr.NumSatoshis {
-		return fmt.Errorf("%w: max_fee_sat %d is more than the invoice amount %d", ledger.ErrInvalidArgument, r.MaxFeeSat, pr.NumSatoshis)
-	}
-	row.Amount, row.FeeLimit = pr.NumSatoshis, r.MaxFeeSat
-	row.PaymentRequest, row.PaymentHash = r.PaymentRequest, pr.PaymentHash
-	return nil
-}
-
-// checkOnchain validates an on-chain payout and fills the row.
-func (s *Service) checkOnchain(r RedeemRequest, row *payrecord.Redemption) error {
-	if r.PaymentRequest != "" || r.MaxFeeSat != 0 {
-		return fmt.Errorf("%w: payment_request and max_fee_sat are for Lightning redemptions; on-chain, set sat_per_vbyte", ledger.ErrInvalidArgument)
-	}
-	addr, err := btcutil.DecodeAddress(r.Address, s.cfg.Net)
-	if err != nil || !addr.IsForNet(s.cfg.Net) {
-		return fmt.Errorf("%w: address %q is not a valid %s address", ledger.ErrInvalidArgument, truncate(r.Address), s.cfg.Net.Name)
-	}
-	if r.Amount < dustLimit {
-		return fmt.Errorf("%w: amount must be at least %d sats (dust) for an on-chain payout, got %d", ledger.ErrInvalidArgument, dustLimit, r.Amount)
-	}
-	if r.SatPerVbyte < 1 || r.SatPerVbyte > s.cfg.MaxSatPerVbyte {
-		return fmt.Errorf("%w: sat_per_vbyte must be 1 to %d, got %d", ledger.ErrInvalidArgument, s.cfg.MaxSatPerVbyte, r.SatPerVbyte)
-	}
-	fee, err := amount.Mul(r.SatPerVbyte, s.cfg.OnchainVbytes)
-	if err != nil {
-		return err
-	}
-	row.Amount, row.FeeLimit, row.SatPerVbyte, row.Address = r.Amount, fee, r.SatPerVbyte, addr.EncodeAddress()
-	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "…"
-	}
-	return s
 }
 
 // redeemWait bounds how long Redeem waits for a redemption to leave
@@ -439,16 +344,11 @@ func (s *Service) advance(ctx context.Context, id string) error {
 			if err := s.fault("redeem:before-send"); err != nil {
 				return err
 			}
-			if r.Method == payrecord.MethodLightning {
-				err = s.sendLightning(ctx, r)
-			} else {
-				err = s.sendOnchain(ctx, r)
-			}
+			err = s.send(ctx, r)
 		case RedemptionInFlight:
-			if r.Method == payrecord.MethodLightning {
-				err = s.trackLightning(ctx, r)
-			} else {
-				err = s.checkOnchainPayout(ctx, r)
+			var res payout.Result
+			if res, err = s.payer.Track(ctx, r); err == nil {
+				err = s.record(ctx, r, res)
 			}
 		case RedemptionFailed:
 			err = s.refund(ctx, r)
@@ -567,210 +467,55 @@ func (s *Service) refund(ctx context.Context, r payrecord.Redemption) error {
 	return s.setState(ctx, r, RedemptionRefunded)
 }
 
-// lookupPayment asks lnd for the payment of a hash: found is false if lnd
-// never initiated one.
-func (s *Service) lookupPayment(ctx context.Context, hash []byte) (p *lnrpc.Payment, found bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	stream, err := s.router.TrackPaymentV2(ctx, &routerrpc.TrackPaymentRequest{PaymentHash: hash})
-	if err == nil {
-		p, err = stream.Recv()
-	}
-	if status.Code(err) == codes.NotFound {
-		return nil, false, nil
-	}
+// send pays a burned redemption (package payout) and records what lnd
+// says of the payout; a Lightning payment it leaves in flight is followed
+// to its end.
+func (s *Service) send(ctx context.Context, r payrecord.Redemption) error {
+	res, following, err := s.payer.Send(ctx, r)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: track payment %x: %w", ErrUnavailable, hash, err)
-	}
-	return p, true, nil
-}
-
-// applyPayment records what lnd says of a payment: in flight, paid or
-// failed.
-func (s *Service) applyPayment(ctx context.Context, r payrecord.Redemption, p *lnrpc.Payment) error {
-	switch p.Status {
-	case lnrpc.Payment_SUCCEEDED:
-		r.FeePaid = (p.FeeMsat + 999) / 1000
-		r.Preimage = p.PaymentPreimage
-		return s.settle(ctx, r)
-	case lnrpc.Payment_FAILED:
-		r.Failure = "lnd: " + p.FailureReason.String()
-		return s.setState(ctx, r, RedemptionFailed)
-	default:
-		if r.State == RedemptionBurned {
-			return s.setState(ctx, r, RedemptionInFlight)
-		}
-		return nil
-	}
-}
-
-// sendLightning pays a burned redemption's invoice, unless lnd already has
-// a payment of its hash (a crash after sending): the payment hash is the
-// anchor that makes a second payment impossible.
-func (s *Service) sendLightning(ctx context.Context, r payrecord.Redemption) error {
-	hash, err := hex.DecodeString(r.PaymentHash)
-	if err != nil {
-		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
-	}
-	if p, found, err := s.lookupPayment(ctx, hash); err != nil {
-		return err
-	} else if found {
-		s.log.Info("payment already known to lnd; following it instead of sending", "redemption", r.ID, "status", p.Status)
-		return s.applyPayment(ctx, r, p)
-	}
-	stream, err := s.router.SendPaymentV2(ctx, &routerrpc.SendPaymentRequest{PaymentRequest: r.PaymentRequest,
-		TimeoutSeconds: int32(s.cfg.PayTimeout / time.Second), FeeLimitSat: r.FeeLimit})
-	var p *lnrpc.Payment
-	if err == nil {
-		p, err = stream.Recv()
-	}
-	if err != nil {
-		// Did lnd start the payment? Only "no" makes this a definitive
-		// failure; anything unsure is retried.
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		lp, found, lerr := s.lookupPayment(ctx, hash)
-		if lerr != nil {
-			return errors.Join(err, lerr)
-		}
-		if found {
-			return s.applyPayment(ctx, r, lp)
-		}
-		if lndperm.Unreachable(err) {
-			return fmt.Errorf("%w: send payment: %w", ErrUnavailable, err)
-		}
-		r.Failure = "lnd refused the payment: " + status.Convert(err).Message()
-		return s.setState(ctx, r, RedemptionFailed)
-	}
-	if err := s.fault("redeem:after-send"); err != nil {
 		return err
 	}
-	if err := s.applyPayment(ctx, r, p); err != nil {
-		return err
+	if res.Sent {
+		if err := s.fault("redeem:after-send"); err != nil {
+			return err
+		}
 	}
-	if p.Status == lnrpc.Payment_SUCCEEDED || p.Status == lnrpc.Payment_FAILED {
-		return nil
+	if err := s.record(ctx, r, res); err != nil || following == nil {
+		return err
 	}
 	r.State = RedemptionInFlight
-	return s.follow(ctx, r, stream)
-}
-
-// trackLightning follows an in-flight payment to its end.
-func (s *Service) trackLightning(ctx context.Context, r payrecord.Redemption) error {
-	hash, err := hex.DecodeString(r.PaymentHash)
-	if err != nil {
-		return fmt.Errorf("redemption %s has a bad payment hash: %w", r.ID, err)
-	}
-	stream, err := s.router.TrackPaymentV2(ctx, &routerrpc.TrackPaymentRequest{PaymentHash: hash, NoInflightUpdates: true})
-	if err != nil {
-		return fmt.Errorf("%w: track payment: %w", ErrUnavailable, err)
-	}
-	return s.follow(ctx, r, stream)
-}
-
-type paymentStream interface {
-	Recv() (*lnrpc.Payment, error)
-}
-
-// follow reads payment updates until a final one and records it.
-func (s *Service) follow(ctx context.Context, r payrecord.Redemption, stream paymentStream) error {
-	for {
-		p, err := stream.Recv()
-		if err == io.EOF {
-			return errors.New("payment stream ended before a final state")
-		}
-		if status.Code(err) == codes.NotFound {
-			// In flight by our records, unknown to lnd: it was never
-			// initiated (lnd lost it, or its database was replaced).
-			// Sending is safe: the hash still guards against a double
-			// payment.
-			r.Failure = ""
-			return s.setStateFrom(ctx, r, RedemptionInFlight, RedemptionBurned)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: follow payment: %w", ErrUnavailable, err)
-		}
-		if p.Status == lnrpc.Payment_SUCCEEDED || p.Status == lnrpc.Payment_FAILED {
-			return s.applyPayment(ctx, r, p)
-		}
-	}
-}
-
-func (s *Service) setStateFrom(ctx context.Context, r payrecord.Redemption, from, to string) error {
-	r.State = from
-	return s.setState(ctx, r, to)
-}
-
-// findLabeled looks for the wallet transaction labelled for a redemption.
-func (s *Service) findLabeled(ctx context.Context, id string) (*lnrpc.Transaction, error) {
-	res, err := s.ln.GetTransactions(ctx, &lnrpc.GetTransactionsRequest{StartHeight: 0, EndHeight: -1})
-	if err != nil {
-		return nil, fmt.Errorf("%w: list wallet transactions: %w", ErrUnavailable, err)
-	}
-	for _, t := range res.Transactions {
-		if t.Label == labelPrefix+id {
-			return t, nil
-		}
-	}
-	return nil, nil
-}
-
-// sendOnchain pays a burned on-chain redemption, unless lnd's wallet
-// already holds a transaction labelled with its id (a crash after sending).
-func (s *Service) sendOnchain(ctx context.Context, r payrecord.Redemption) error {
-	if t, err := s.findLabeled(ctx, r.ID); err != nil {
+	if res, err = following.End(); err != nil {
 		return err
-	} else if t != nil {
-		s.log.Info("payout transaction already in lnd's wallet; following it", "redemption", r.ID, "txid", t.TxHash)
-		r.TxID = t.TxHash
+	}
+	return s.record(ctx, r, res)
+}
+
+// record moves a redemption as what lnd says of its payout requires: paid
+// settles it, failed fails it, a payout in flight moves a burned one to
+// in_flight, and one lnd never initiated goes back to burned to be sent.
+func (s *Service) record(ctx context.Context, r payrecord.Redemption, res payout.Result) error {
+	if res.TxID != "" {
+		r.TxID = res.TxID
+	}
+	switch res.Status {
+	case payout.Paid:
+		r.FeePaid = res.FeePaid
+		if res.Preimage != "" {
+			r.Preimage = res.Preimage
+		}
+		return s.settle(ctx, r)
+	case payout.Failed:
+		r.Failure = res.Failure
+		return s.setState(ctx, r, RedemptionFailed)
+	case payout.Unsent:
+		r.Failure = ""
+		r.State = RedemptionInFlight
+		return s.setState(ctx, r, RedemptionBurned)
+	}
+	if r.State == RedemptionBurned {
 		return s.setState(ctx, r, RedemptionInFlight)
 	}
-	res, err := s.ln.SendCoins(ctx, &lnrpc.SendCoinsRequest{Addr: r.Address, Amount: r.Amount,
-		SatPerVbyte: uint64(r.SatPerVbyte), Label: labelPrefix + r.ID, MinConfs: 1})
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		t, lerr := s.findLabeled(ctx, r.ID)
-		if lerr != nil {
-			return errors.Join(err, lerr)
-		}
-		if t != nil {
-			r.TxID = t.TxHash
-			return s.setState(ctx, r, RedemptionInFlight)
-		}
-		if lndperm.Unreachable(err) {
-			return fmt.Errorf("%w: send coins: %w", ErrUnavailable, err)
-		}
-		r.Failure = "lnd refused the payout: " + status.Convert(err).Message()
-		return s.setState(ctx, r, RedemptionFailed)
-	}
-	if err := s.fault("redeem:after-send"); err != nil {
-		return err
-	}
-	r.TxID = res.Txid
-	return s.setState(ctx, r, RedemptionInFlight)
-}
-
-// checkOnchainPayout marks an on-chain payout paid once its transaction
-// has a confirmation.
-func (s *Service) checkOnchainPayout(ctx context.Context, r payrecord.Redemption) error {
-	t, err := s.findLabeled(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		s.repeats.Log(slog.LevelWarn, "payout:"+r.ID, "missing", "on-chain payout not in lnd's wallet any more; still waiting",
-			"redemption", r.ID, "txid", r.TxID)
-		return nil
-	}
-	s.repeats.Clear("payout:"+r.ID, "on-chain payout back in lnd's wallet", "redemption", r.ID, "txid", t.TxHash)
-	if t.NumConfirmations < 1 {
-		return nil
-	}
-	r.TxID, r.FeePaid = t.TxHash, t.TotalFees
-	return s.settle(ctx, r)
+	return nil
 }
 
 func (s *Service) redemption(ctx context.Context, id string) (payrecord.Redemption, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/kosh-reserve/kosh/payments/internal/crash"
 	"github.com/kosh-reserve/kosh/payments/internal/repeatlog"
 	"github.com/kosh-reserve/kosh/payments/lndperm"
+	"github.com/kosh-reserve/kosh/payments/payout"
 	"github.com/kosh-reserve/kosh/payments/payrecord"
 	"github.com/kosh-reserve/kosh/payments/policy"
 	"github.com/kosh-reserve/kosh/reserve/descriptor"
@@ -28,8 +29,8 @@ const Scope ledger.Scope = "payments"
 // through: ErrInvalidArgument, ErrNotFound, ErrInsufficientFunds, ...).
 var (
 	// ErrUnavailable: the payments lnd (or the service) cannot be used now;
-	// retrying later may work.
-	ErrUnavailable = errors.New("payments unavailable")
+	// retrying later may work. It is lndperm.ErrUnavailable.
+	ErrUnavailable = lndperm.ErrUnavailable
 	// ErrLimit: a policy limit (maximum amount, daily limit, unused
 	// deposit addresses) refuses the request; retrying the same request
 	// does not help until what the message names changes. It is
@@ -127,7 +128,7 @@ type Service struct {
 	db     payrecord.Store
 	ledger Ledger
 	ln     Lightning
-	router Router
+	payer  *payout.Payer // pays and follows redemptions' payouts
 	cfg    Config
 	log    *slog.Logger
 
@@ -185,8 +186,10 @@ func New(db payrecord.Store, l Ledger, ln Lightning, router Router, cfg Config) 
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Service{db: db, ledger: l, ln: ln, router: router, cfg: cfg, log: cfg.Log,
+	s := &Service{db: db, ledger: l, ln: ln, cfg: cfg, log: cfg.Log,
 		kick: make(chan struct{}, 1), busy: map[string]bool{}, changes: changes.New(), repeats: repeatlog.New(cfg.Log, cfg.LogRepeat, cfg.Now)}
+	s.payer = payout.New(router, ln, payout.Config{Net: cfg.Net, PayTimeout: cfg.PayTimeout, OnchainVbytes: cfg.OnchainVbytes,
+		MaxSatPerVbyte: cfg.MaxSatPerVbyte, LndFailed: s.lndFailed, Now: cfg.Now, Log: cfg.Log, Repeats: s.repeats})
 	s.dep = deposits.New(deposits.Deps{DB: db, Ledger: l, LN: ln, Log: cfg.Log, Repeats: s.repeats, Scope: Scope,
 		Alive: s.alive, Fault: s.fault, Dead: s.dead.Load, Wake: s.wake, LndFailed: s.lndFailed},
 		deposits.Config{MinConf: cfg.MinConf, Desc: cfg.DepositDesc, Gap: cfg.DepositGap, Policies: cfg.Policies,

@@ -21,6 +21,11 @@ import (
 // --payments.lnd and restarts koshd.
 var ErrMisconfigured = errors.New("payments misconfigured")
 
+// ErrUnavailable means the payments lnd did not answer (or the payments
+// service cannot be used now): retrying later may work. It is
+// payments.ErrUnavailable.
+var ErrUnavailable = errors.New("payments unavailable")
+
 // Calls returns the lnd RPCs the payments service makes.
 func Calls() []Call { return slices.Clone(calls) }
 
