@@ -475,6 +475,17 @@
     });
     return checkProof(p);
   }
+  // checkPadSibling enforces the published account count on the sibling at
+  // level l of the proof for position leafIndex (docs/proofs.md §3.12): it
+  // covers positions s·2^l … (s+1)·2^l − 1 with s = (leafIndex >> l) XOR 1;
+  // when all of them are at or past the count it is a pad, whose sum is 0
+  // (its hash needs the seed, so only the sum can be checked).
+  function checkPadSibling(leafIndex, l, count, sum) {
+    const lo = ((BigInt(leafIndex) >> BigInt(l)) ^ 1n) << BigInt(l);
+    if (lo >= count && sum !== 0n) {
+      fail("mismatch", `sibling at level ${l} lies past the attested account count ${count}, so it must be padding with sum 0, but its sum is ${sum}`);
+    }
+  }
   // verifyInclusion mirrors sumtree.VerifyInclusion. root = {hash (bytes or
   // hex), sum (BigInt), height, count (BigInt)}; salt bytes; balance BigInt.
   async function verifyInclusion(root, accountID, salt, balance, proof) {
@@ -498,6 +509,7 @@
     for (let l = 0; l < proof.siblings.length; l++) {
       const sib = proof.siblings[l];
       if (sib.sum > MAX_SUM) fail("overflow", `sibling sum at level ${l} exceeds the maximum sum`);
+      checkPadSibling(proof.leafIndex, l, count, sib.sum);
       const next = sum + sib.sum;
       if (next > MAX_SUM) fail("overflow", `sibling sum at level ${l} makes the total overflow`);
       if (((proof.leafIndex >>> l) & 1) === 0) h = await nodeHash(h, sum, sib.hash, sib.sum);
