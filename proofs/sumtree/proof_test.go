@@ -333,6 +333,15 @@ func TestDecodeRejects(t *testing.T) {
 		{"sum above MaxSum", `{"version":1,"height":1,"leaf_index":0,"siblings":[{"hash":"` + good64 + `","sum":"9223372036854775808"}]}`},
 		{"index outside", `{"version":1,"height":1,"leaf_index":2,"siblings":[` + sib + `]}`},
 		{"negative index", `{"version":1,"height":1,"leaf_index":-1,"siblings":[` + sib + `]}`},
+		// Strict reading (docs/proofs.md §1): encoding/json alone accepts
+		// each of these, the last three with another meaning than the
+		// browser's.
+		{"no leaf index", `{"version":1,"height":1,"siblings":[` + sib + `]}`},
+		{"case-variant member", `{"version":1,"height":1,"Leaf_Index":1,"siblings":[` + sib + `]}`},
+		{"case-variant sibling member", `{"version":1,"height":1,"leaf_index":1,"siblings":[{"HASH":"` + good64 + `","sum":"1"}]}`},
+		{"repeated member", `{"version":1,"height":1,"leaf_index":0,"leaf_index":1,"siblings":[` + sib + `]}`},
+		{"height as a fraction", `{"version":1,"height":1.0,"leaf_index":1,"siblings":[` + sib + `]}`},
+		{"index beyond 2^32", `{"version":1,"height":1,"leaf_index":4294967297,"siblings":[` + sib + `]}`},
 	}
 	for _, tc := range jsonCases {
 		var q Proof
