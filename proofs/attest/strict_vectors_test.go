@@ -11,6 +11,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/proofs/verify"
 )
@@ -27,6 +28,39 @@ type strictFile struct {
 	Attestation string           `json:"attestation"`
 	IssuerKey   string           `json:"issuer_key"`
 	Documents   []strictDocument `json:"documents"`
+	// Shapes are the Go shapes of the proof, the bundle and the
+	// attestation, in the browser's schema form ("?name": optional,
+	// [elem]: a list, "string", "int", "bool"), which its suite compares
+	// with its own.
+	Shapes map[string]any `json:"shapes"`
+}
+
+// schemaOf writes a shape in the browser's schema form.
+func schemaOf(t *testing.T, s strictjson.Shape) any {
+	switch s := s.(type) {
+	case strictjson.Object:
+		m := map[string]any{}
+		for _, mb := range s {
+			k := mb.Name
+			if mb.Optional {
+				k = "?" + k
+			}
+			m[k] = schemaOf(t, mb.Shape)
+		}
+		return m
+	case strictjson.Array:
+		return []any{schemaOf(t, s.Elem)}
+	}
+	switch s {
+	case strictjson.String:
+		return "string"
+	case strictjson.Int:
+		return "int"
+	case strictjson.Bool:
+		return "bool"
+	}
+	t.Fatalf("unknown shape %T", s)
+	return nil
 }
 
 type strictDocument struct {
@@ -267,6 +301,11 @@ func buildStrictVectors(t *testing.T) *strictFile {
 			"issuer_key; the browser does not read receipts). Regenerate: go test ./proofs/attest -run TestStrictVectors -update",
 		Attestation: A,
 		IssuerKey:   attest.IssuerKeyOf(issuerKey),
+		Shapes: map[string]any{
+			"proof":       schemaOf(t, sumtree.ProofShape),
+			"bundle":      schemaOf(t, attest.BundleShape),
+			"attestation": schemaOf(t, attest.AttestationShape),
+		},
 	}
 	for _, c := range cases {
 		doc := c.base

@@ -3,6 +3,7 @@ package strictjson
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -121,4 +122,46 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMatchStruct(t *testing.T) {
+	type item struct {
+		Hash string `json:"hash"`
+		Sum  string `json:"sum"`
+	}
+	type doc struct {
+		Version int      `json:"version"`
+		Name    string   `json:"name"`
+		OK      bool     `json:"ok"`
+		Items   []item   `json:"items"`
+		Note    string   `json:"note,omitempty"`
+		Tags    []string `json:"tags,omitempty"`
+		Index   *int     `json:"index,omitempty"`
+	}
+	if err := MatchStruct(testShape, reflect.TypeFor[doc]()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		s    Shape
+		t    reflect.Type
+	}{
+		{"member without a field", append(append(Object{}, testShape...), Member{Name: "more", Shape: String}), reflect.TypeFor[doc]()},
+		{"optional mismatch", Object{{Name: "note", Shape: String}}, reflect.TypeFor[struct {
+			Note string `json:"note,omitempty"`
+		}]()},
+		{"field without a member", Object{}, reflect.TypeFor[struct {
+			Note string `json:"note"`
+		}]()},
+		{"type mismatch", Object{{Name: "n", Shape: String}}, reflect.TypeFor[struct {
+			N int `json:"n"`
+		}]()},
+		{"nested mismatch", Object{{Name: "items", Shape: Array{Elem: Object{{Name: "hash", Shape: Int}, {Name: "sum", Shape: String}}}}}, reflect.TypeFor[struct {
+			Items []item `json:"items"`
+		}]()},
+	} {
+		if err := MatchStruct(tc.s, tc.t); err == nil {
+			t.Errorf("%s: no mismatch found", tc.name)
+		}
+	}
 }

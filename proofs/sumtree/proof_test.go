@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 )
 
 // TestEveryProofVerifies is a property test: random trees (sizes, heights,
@@ -527,5 +530,13 @@ func TestPadSiblingWithZeroSum(t *testing.T) {
 	}
 	if proof.Siblings[0].Sum != 0 {
 		t.Fatalf("pad sibling has sum %d", proof.Siblings[0].Sum)
+	}
+}
+
+// TestShapeMatchesStruct: ProofShape lists exactly the members of the
+// JSON form.
+func TestShapeMatchesStruct(t *testing.T) {
+	if err := strictjson.MatchStruct(ProofShape, reflect.TypeFor[proofJSON]()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -223,6 +223,20 @@
       bundle: async (d) => K.attest.verifyBundle(att, d),
       attestation: async (d) => K.attest.verifyAttestation(U.utf8(d)),
     };
+    // The browser's schemas are Go's shapes (STR, AMT and BIG are strings).
+    const norm = (sc) => {
+      if (Array.isArray(sc)) return [norm(sc[0])];
+      if (typeof sc === "object") {
+        const o = {};
+        for (const k of Object.keys(sc).sort()) o[k] = norm(sc[k]);
+        return o;
+      }
+      return { int: "int", bool: "bool" }[sc] || "string";
+    };
+    const S = K.strict;
+    for (const [name, mine] of [["proof", S.PROOF_SCHEMA], ["bundle", S.BUNDLE_SCHEMA], ["attestation", S.SCHEMA]]) {
+      t.ok(JSON.stringify(norm(mine)) === JSON.stringify(norm(v.shapes[name])), `the browser's ${name} schema differs from Go's shape`);
+    }
     let receipts = 0;
     for (const d of v.documents) {
       if (d.kind === "receipt") {
