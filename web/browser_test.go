@@ -117,8 +117,8 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25}
-	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade"} {
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25, "strict": 55}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade", "strict"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
 		if s.Passed < min[name] {

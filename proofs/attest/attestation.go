@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
@@ -495,14 +497,21 @@ func (a *Attestation) sign(key *btcec.PrivateKey, aux *[32]byte) error {
 // IssuerKeyOf returns the x-only hex form of key, the value of IssuerKey.
 func IssuerKeyOf(key *btcec.PrivateKey) string { return sig.EncodeKey(sig.XOnly(key.PubKey())) }
 
-// Parse decodes a published attestation. It accepts only bytes that are
-// exactly the canonical form of the document they decode to: RFC 8785
-// canonical JSON (no whitespace, sorted members), no unknown or missing
-// members, no null where a list or object is due, no empty optional member.
+// Parse decodes a published attestation. It accepts only strict JSON of
+// the attestation's shape (strictjson: no unknown, repeated, case-variant
+// or missing member, no null, no wrong type, no empty optional member) whose
+// bytes are exactly the canonical form of the document they decode to:
+// RFC 8785 canonical JSON (no whitespace, sorted members).
 // It does not check sums or signatures; proofs/verify does.
 func Parse(b []byte) (*Attestation, error) {
 	if len(b) > MaxDocumentSize {
 		return nil, fail(ErrMalformed, "the document is %d bytes, more than the limit of %d", len(b), MaxDocumentSize)
+	}
+	if err := strictjson.Check(b, attestationShape); err != nil {
+		if errors.Is(err, strictjson.ErrSyntax) {
+			return nil, wrap(ErrMalformed, err, "the document is not valid JSON (%v)", err)
+		}
+		return nil, wrap(ErrMalformed, err, "the document does not have the attestation shape (%v)", err)
 	}
 	c, err := jcs.Canonicalize(b)
 	if err != nil {

@@ -1,10 +1,12 @@
 package attest
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
 
@@ -42,26 +44,58 @@ func NewBundle(id string, tree *sumtree.Tree, accountID string, balance int64) (
 		Salt: salt, Balance: Amount(balance), Proof: proof}, nil
 }
 
-// ParseBundle decodes a bundle strictly (unknown members and trailing data
-// are rejected; whitespace is allowed, since nothing signs the bundle).
+// bundleShape is the shape of a bundle (strictjson).
+var bundleShape = strictjson.Object{
+	{Name: "version", Shape: strictjson.Int},
+	{Name: "attestation", Shape: strictjson.String},
+	{Name: "asset", Shape: strictjson.String},
+	{Name: "account", Shape: strictjson.String},
+	{Name: "salt", Shape: strictjson.String},
+	{Name: "balance", Shape: strictjson.String},
+	{Name: "proof", Shape: sumtree.ProofShape},
+}
+
+// ParseBundle decodes a bundle strictly: strict JSON of the bundle's shape
+// (no unknown, repeated, case-variant or missing member, no wrong type, no
+// trailing data; whitespace is allowed, since nothing signs the bundle),
+// then the version, the salt, the balance and the proof, in that order.
 func ParseBundle(b []byte) (*Bundle, error) {
 	if len(b) > maxBundleSize {
 		return nil, fail(ErrMalformed, "the inclusion bundle is %d bytes, more than the limit of %d", len(b), maxBundleSize)
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	var x Bundle
-	if err := d.Decode(&x); err != nil {
+	if err := strictjson.Check(b, bundleShape); err != nil {
+		if errors.Is(err, strictjson.ErrSyntax) {
+			return nil, wrap(ErrMalformed, err, "the inclusion bundle is not valid JSON (%v)", err)
+		}
 		return nil, wrap(ErrMalformed, err, "the inclusion bundle is not of the documented shape (%v)", err)
 	}
-	if d.More() {
-		return nil, fail(ErrMalformed, "the inclusion bundle has trailing data")
+	var raw struct {
+		Version     int             `json:"version"`
+		Attestation string          `json:"attestation"`
+		Asset       string          `json:"asset"`
+		Account     string          `json:"account"`
+		Salt        string          `json:"salt"`
+		Balance     string          `json:"balance"`
+		Proof       json.RawMessage `json:"proof"`
 	}
-	if x.Version != 1 {
-		return nil, fail(ErrMalformed, "the inclusion bundle has version %d, but this verifier reads version 1", x.Version)
+	if err := json.Unmarshal(b, &raw); err != nil {
+		// Unreachable after Check, which leaves one reading of b.
+		return nil, wrap(ErrMalformed, err, "the inclusion bundle is not of the documented shape (%v)", err)
 	}
-	if x.Proof == nil {
-		return nil, fail(ErrMalformed, "the inclusion bundle holds no proof")
+	if raw.Version != 1 {
+		return nil, fail(ErrMalformed, "the inclusion bundle has version %d, but this verifier reads version 1", raw.Version)
+	}
+	x := Bundle{Version: raw.Version, Attestation: raw.Attestation, Asset: raw.Asset, Account: raw.Account, Proof: new(sumtree.Proof)}
+	if err := x.Salt.UnmarshalText([]byte(raw.Salt)); err != nil {
+		return nil, wrap(ErrMalformed, err, "the inclusion bundle is not of the documented shape (%v)", err)
+	}
+	bal, err := strconv.ParseInt(raw.Balance, 10, 64)
+	if err != nil || bal < 0 || strconv.FormatInt(bal, 10) != raw.Balance {
+		return nil, fail(ErrMalformed, "the inclusion bundle is not of the documented shape (its balance is not a canonical decimal amount up to 2^63-1)")
+	}
+	x.Balance = Amount(bal)
+	if err := x.Proof.UnmarshalJSON(raw.Proof); err != nil {
+		return nil, wrap(ErrMalformed, err, "the inclusion bundle is not of the documented shape (%v)", err)
 	}
 	return &x, nil
 }

@@ -15,7 +15,9 @@
 // The issuer side builds an Attestation value, calls Fill to compute every
 // derived figure (class totals, counted totals, coverage), has each Lightning
 // node sign NodeMessage, and calls Sign. The verifier side calls Parse on
-// the published bytes (which must be canonical); proofs/verify then
+// the published bytes (which must be strict JSON of the attestation's shape,
+// proofs/strictjson, and canonical) and ParseBundle on a holder's bundle
+// (strict JSON too); proofs/verify then
 // recomputes every figure with the same ComputeTotals and ComputeCoverage
 // and checks every signature, the hash chain, a holder's inclusion Bundle
 // and a signed balance receipt (the receipt itself is package

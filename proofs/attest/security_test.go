@@ -1,8 +1,11 @@
 package attest_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
@@ -135,6 +138,65 @@ func TestProofDoesNotCrossAttestations(t *testing.T) {
 						t.Fatalf("relabelled proof of %s from %d against %d: %v", acct.ID, i+1, j+1, err)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestAccountCountBinds: an issuer that hides a sixth SAT account at a
+// "padding" position (the published root and total are those of the six
+// accounts, the published count says five) gets a document that verifies,
+// but not bundles for every holder: the hidden account's leaf index is not
+// below the count, and the holder next to it, at position 4, has a sibling
+// past the count whose sum is not 0.
+func TestAccountCountBinds(t *testing.T) {
+	f := buildFixture(t, 1, "")
+	accts := append(append([]sumtree.Account(nil), fixtureAccounts["SAT"]...), sumtree.Account{ID: "acct-hidden", Balance: 5_000_000})
+	// A seed that shuffles the hidden account to position 5.
+	var tree *sumtree.Tree
+	for seed := byte(0); tree == nil; seed++ {
+		tr, err := sumtree.Build(context.Background(), "SAT", [32]byte{seed}, accts, sumtree.WithHeight(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, i, _ := tr.NewProofWriter().ProofAtPosition(5); i == len(accts)-1 {
+			tree = tr
+		}
+	}
+	r := tree.Root()
+	as := &f.a.Assets[1]
+	if as.Code != "SAT" {
+		t.Fatalf("asset 1 is %s", as.Code)
+	}
+	as.Liabilities = attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(len(accts) - 1)}
+	if err := f.a.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	resign(t, f.a)
+	if err := verify.Attestation(f.a); err != nil {
+		t.Fatalf("the document itself should verify: %v", err)
+	}
+	id := mustID(t, f.a)
+	w := tree.NewProofWriter()
+	for p := range accts {
+		proof, salt, i, err := w.ProofAtPosition(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &attest.Bundle{Version: 1, Attestation: id, Asset: "SAT", Account: accts[i].ID, Salt: salt, Balance: attest.Amount(accts[i].Balance), Proof: proof}
+		err = verify.Bundle(f.a, b)
+		switch p {
+		case 4:
+			if !errors.Is(err, attest.ErrInclusion) || !errors.Is(err, sumtree.ErrMismatch) || !strings.Contains(err.Error(), "sibling at level 0 lies past the attested account count 5, so it must be padding with sum 0") {
+				t.Errorf("holder at position 4 (%s): %v", accts[i].ID, err)
+			}
+		case 5:
+			if !errors.Is(err, attest.ErrInclusion) || !errors.Is(err, sumtree.ErrMalformedProof) {
+				t.Errorf("account at position 5 (%s): %v", accts[i].ID, err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("holder at position %d (%s): %v", p, accts[i].ID, err)
 			}
 		}
 	}

@@ -185,8 +185,8 @@ func TestVersion2Counting(t *testing.T) {
 }
 
 // TestNullPrevoutsRefused: a proof's prevouts are a list; null in its place
-// is not the canonical encoding of the document and Parse refuses it, as the
-// browser does at shape.
+// does not have the attestation shape, and Parse refuses it with the
+// browser's sentence.
 func TestNullPrevoutsRefused(t *testing.T) {
 	f := buildFixtureVersion(t, 2, 1, "")
 	b, err := f.a.Marshal()
@@ -202,7 +202,8 @@ func TestNullPrevoutsRefused(t *testing.T) {
 	}
 	j := i + bytes.IndexByte(b[i:], ']')
 	bad := append(append(append([]byte{}, b[:i]...), `"prevouts":null`...), b[j+1:]...)
-	if _, err := attest.Parse(bad); !errors.Is(err, attest.ErrNotCanonical) {
-		t.Fatalf("prevouts null: %v, want %v", err, attest.ErrNotCanonical)
+	want := `the document does not have the attestation shape ("reserves.proofs[0].prevouts" is not a list)`
+	if _, err := attest.Parse(bad); !errors.Is(err, attest.ErrMalformed) || err.Error() != want {
+		t.Fatalf("prevouts null: %v, want %q", err, want)
 	}
 }

@@ -9,7 +9,8 @@
 // ReceiptBatchTree, ReceiptBatchRoot). Version 1 receipts, one signature
 // each, still verify.
 //
-// ParseReceipt accepts only the canonical encoding of the receipt's fields;
+// ParseReceipt accepts only strict JSON of the receipt's shape
+// (proofs/strictjson) that is the canonical encoding of its fields;
 // Receipt.Verify checks the fields and the signature. Comparing a receipt
 // with an attestation's inclusion proof is proofs/verify's Receipt.
 // Every failure is a *failure.Error. The package imports only the standard

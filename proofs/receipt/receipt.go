@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/sig"
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
@@ -236,11 +237,39 @@ func (r *Receipt) sign(key *btcec.PrivateKey, aux *[32]byte) error {
 	return nil
 }
 
-// ParseReceipt decodes a receipt; like Parse it accepts only the canonical
-// encoding of the receipt's fields.
+// receiptShape is the shape of a receipt of either version (strictjson);
+// Verify requires nonce and batch in version 2 and refuses them in
+// version 1.
+var receiptShape = strictjson.Object{
+	{Name: "version", Shape: strictjson.Int},
+	{Name: "asset", Shape: strictjson.String},
+	{Name: "account", Shape: strictjson.String},
+	{Name: "balance", Shape: strictjson.String},
+	{Name: "seq", Shape: strictjson.String},
+	{Name: "time", Shape: strictjson.String},
+	{Name: "issuer_key", Shape: strictjson.String},
+	{Name: "nonce", Shape: strictjson.String, Optional: true},
+	{Name: "batch", Shape: strictjson.Object{
+		{Name: "index", Shape: strictjson.Int},
+		{Name: "size", Shape: strictjson.Int},
+		{Name: "path", Shape: strictjson.Array{Elem: strictjson.String}},
+	}, Optional: true},
+	{Name: "signature", Shape: strictjson.String, Optional: true},
+}
+
+// ParseReceipt decodes a receipt; like Parse it accepts only strict JSON
+// of the receipt's shape (no unknown, repeated, case-variant or missing
+// member, no wrong type) that is also the canonical encoding of the
+// receipt's fields.
 func ParseReceipt(b []byte) (*Receipt, error) {
 	if len(b) > maxReceiptSize {
 		return nil, failure.New(failure.ErrMalformed, "the receipt is %d bytes, more than the limit of %d", len(b), maxReceiptSize)
+	}
+	if err := strictjson.Check(b, receiptShape); err != nil {
+		if errors.Is(err, strictjson.ErrSyntax) {
+			return nil, failure.Wrap(failure.ErrMalformed, err, "the receipt is not valid JSON (%v)", err)
+		}
+		return nil, failure.Wrap(failure.ErrMalformed, err, "the receipt does not have the receipt shape (%v)", err)
 	}
 	c, err := jcs.Canonicalize(b)
 	if err != nil {

@@ -1,11 +1,13 @@
 package sumtree
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
+
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 )
 
 // Binary form (all integers big-endian):
@@ -100,7 +102,7 @@ func (p *Proof) UnmarshalBinary(b []byte) error {
 type proofJSON struct {
 	Version   int           `json:"version"`
 	Height    int           `json:"height"`
-	LeafIndex uint32        `json:"leaf_index"`
+	LeafIndex int64         `json:"leaf_index"`
 	Siblings  []siblingJSON `json:"siblings"`
 }
 
@@ -108,6 +110,21 @@ type siblingJSON struct {
 	Hash string `json:"hash"`
 	Sum  string `json:"sum"`
 }
+
+// ProofShape is the shape of the JSON form (strictjson): every member
+// required, the sums strings.
+var ProofShape = strictjson.Object{
+	{Name: "version", Shape: strictjson.Int},
+	{Name: "height", Shape: strictjson.Int},
+	{Name: "leaf_index", Shape: strictjson.Int},
+	{Name: "siblings", Shape: strictjson.Array{Elem: strictjson.Object{
+		{Name: "hash", Shape: strictjson.String},
+		{Name: "sum", Shape: strictjson.String},
+	}}},
+}
+
+// maxLeafIndex is the largest leaf index the formats hold (4 bytes).
+const maxLeafIndex = 1<<32 - 1
 
 // MarshalJSON encodes the proof as
 //
@@ -117,7 +134,7 @@ func (p *Proof) MarshalJSON() ([]byte, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	j := proofJSON{Version: ProofVersion, Height: len(p.Siblings), LeafIndex: p.LeafIndex,
+	j := proofJSON{Version: ProofVersion, Height: len(p.Siblings), LeafIndex: int64(p.LeafIndex),
 		Siblings: make([]siblingJSON, len(p.Siblings))}
 	for i, s := range p.Siblings {
 		j.Siblings[i] = siblingJSON{Hash: hex.EncodeToString(s.Hash[:]), Sum: strconv.FormatUint(s.Sum, 10)}
@@ -125,19 +142,23 @@ func (p *Proof) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes the JSON form strictly: unknown fields, trailing
-// data, upper-case or short hex, sums with signs or leading zeros, a height
-// that differs from the number of siblings and sums above MaxSum are all
+// UnmarshalJSON decodes the JSON form strictly: it must be strict JSON of
+// ProofShape (no unknown, repeated, case-variant or missing member, no
+// wrong type, no trailing data), and upper-case or short hex, sums with
+// signs or leading zeros, a height that differs from the number of
+// siblings, a leaf index outside the tree and sums above MaxSum are all
 // rejected.
 func (p *Proof) UnmarshalJSON(b []byte) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	var j proofJSON
-	if err := d.Decode(&j); err != nil {
-		return fail(ErrMalformedProof, "proof is not JSON of the documented proof shape")
+	if err := strictjson.Check(b, ProofShape); err != nil {
+		if errors.Is(err, strictjson.ErrSyntax) {
+			return fail(ErrMalformedProof, "proof is not valid JSON (%v)", err)
+		}
+		return fail(ErrMalformedProof, "proof is not JSON of the documented proof shape (%v)", err)
 	}
-	if d.More() {
-		return fail(ErrMalformedProof, "proof JSON has trailing data")
+	var j proofJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		// Unreachable after Check, which leaves one reading of b.
+		return fail(ErrMalformedProof, "proof is not JSON of the documented proof shape")
 	}
 	if j.Version != ProofVersion {
 		return fail(ErrMalformedProof, "proof version %d is unknown", j.Version)
@@ -148,7 +169,10 @@ func (p *Proof) UnmarshalJSON(b []byte) error {
 	if len(j.Siblings) != j.Height {
 		return fail(ErrMalformedProof, "proof height %d differs from its %d siblings", j.Height, len(j.Siblings))
 	}
-	q := Proof{LeafIndex: j.LeafIndex, Siblings: make([]Sibling, j.Height)}
+	if j.LeafIndex < 0 || j.LeafIndex > maxLeafIndex {
+		return fail(ErrMalformedProof, "proof leaf index %d is outside 0 to %d", j.LeafIndex, maxLeafIndex)
+	}
+	q := Proof{LeafIndex: uint32(j.LeafIndex), Siblings: make([]Sibling, j.Height)}
 	for l, s := range j.Siblings {
 		if err := decodeHash32(&q.Siblings[l].Hash, s.Hash, "sibling hash"); err != nil {
 			return err

@@ -185,8 +185,10 @@ func (w *ProofWriter) EachProof(lo, hi int, fn func(p *Proof, salt Salt, account
 // VerifyInclusion checks that the account with the given id, salt and
 // balance is a leaf of the tree whose root the attestation published. It
 // recomputes the path from the leaf to the root with checked sums and
-// compares the result with root. It returns nil or an *Error whose message
-// is one sentence and which wraps ErrMalformedProof, ErrOverflow or
+// compares the result with root. The published account count binds too:
+// the leaf index must be below it, and a sibling whose positions all lie at
+// or past it must be padding, with sum 0. It returns nil or an *Error whose
+// message is one sentence and which wraps ErrMalformedProof, ErrOverflow or
 // ErrMismatch.
 func VerifyInclusion(root Root, accountID string, salt Salt, balance uint64, proof *Proof) error {
 	switch {
@@ -214,6 +216,13 @@ func VerifyInclusion(root Root, accountID string, salt Salt, balance uint64, pro
 	for l, sib := range proof.Siblings {
 		if sib.Sum > MaxSum {
 			return fail(ErrOverflow, "sibling sum at level %d exceeds the maximum sum", l)
+		}
+		// The sibling covers positions s·2^l … (s+1)·2^l − 1 with
+		// s = (p >> l) XOR 1. If all of them are at or past the account
+		// count, it is a pad, whose sum is 0; its hash needs the seed, so
+		// only the sum can be checked.
+		if lo := uint64((proof.LeafIndex>>l)^1) << l; lo >= root.Count && sib.Sum != 0 {
+			return fail(ErrMismatch, "sibling at level %d lies past the attested account count %d, so it must be padding with sum 0, but its sum is %d", l, root.Count, sib.Sum)
 		}
 		next, carry := bits.Add64(sum, sib.Sum, 0)
 		if carry != 0 || next > MaxSum {

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kosh-reserve/kosh/proofs/strictjson"
 )
 
 // TestEveryProofVerifies is a property test: random trees (sizes, heights,
@@ -332,6 +336,15 @@ func TestDecodeRejects(t *testing.T) {
 		{"sum above MaxSum", `{"version":1,"height":1,"leaf_index":0,"siblings":[{"hash":"` + good64 + `","sum":"9223372036854775808"}]}`},
 		{"index outside", `{"version":1,"height":1,"leaf_index":2,"siblings":[` + sib + `]}`},
 		{"negative index", `{"version":1,"height":1,"leaf_index":-1,"siblings":[` + sib + `]}`},
+		// Strict reading (docs/proofs.md §1): encoding/json alone accepts
+		// each of these, the last three with another meaning than the
+		// browser's.
+		{"no leaf index", `{"version":1,"height":1,"siblings":[` + sib + `]}`},
+		{"case-variant member", `{"version":1,"height":1,"Leaf_Index":1,"siblings":[` + sib + `]}`},
+		{"case-variant sibling member", `{"version":1,"height":1,"leaf_index":1,"siblings":[{"HASH":"` + good64 + `","sum":"1"}]}`},
+		{"repeated member", `{"version":1,"height":1,"leaf_index":0,"leaf_index":1,"siblings":[` + sib + `]}`},
+		{"height as a fraction", `{"version":1,"height":1.0,"leaf_index":1,"siblings":[` + sib + `]}`},
+		{"index beyond 2^32", `{"version":1,"height":1,"leaf_index":4294967297,"siblings":[` + sib + `]}`},
 	}
 	for _, tc := range jsonCases {
 		var q Proof
@@ -442,5 +455,88 @@ func TestEachProof(t *testing.T) {
 	})
 	if err != stop || calls != 100 {
 		t.Fatalf("fn error: %v after %d calls", err, calls)
+	}
+}
+
+// TestAccountCountEnforced: the published account count n means something.
+// A tree holding m > n real accounts, published with count n and its true
+// hash and total, leaves real leaves at "padding" positions n … m−1. No
+// proof for such a position verifies (leaf index ≥ n), and every holder
+// whose path has a sibling lying wholly at positions ≥ n that holds a real
+// leaf fails, the holder at position n−1 always among them: that sibling
+// must be a pad, with sum 0 (docs/proofs.md §3.12).
+func TestAccountCountEnforced(t *testing.T) {
+	for _, tc := range []struct{ m, n, height int }{{4, 3, 2}, {6, 4, 3}, {5, 1, 3}, {20, 17, 5}, {9, 8, 4}} {
+		accts := mkAccounts(tc.m, func(i int) uint64 { return uint64(10 * (i + 1)) })
+		tr := mustBuild(t, "SAT", seedOf(9), accts, WithHeight(tc.height))
+		honest := tr.Root()
+		lied := honest
+		lied.Count = uint64(tc.n)
+		w := tr.NewProofWriter()
+		for p := 0; p < tc.m; p++ {
+			proof, salt, i, err := w.ProofAtPosition(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := accts[i]
+			if err := VerifyInclusion(honest, a.ID, salt, a.Balance, proof); err != nil {
+				t.Fatalf("m=%d: honest proof at %d: %v", tc.m, p, err)
+			}
+			err = VerifyInclusion(lied, a.ID, salt, a.Balance, proof)
+			// A sibling at level l covers positions s·2^l … (s+1)·2^l − 1
+			// (s = (p >> l) XOR 1); it lies past the count when s·2^l ≥ n,
+			// and holds a real leaf when s·2^l < m.
+			wantFail, level := p >= tc.n, -1
+			for l := 0; l < tc.height && !wantFail; l++ {
+				if lo := ((p >> l) ^ 1) << l; lo >= tc.n && lo < tc.m {
+					wantFail, level = true, l
+				}
+			}
+			switch {
+			case p >= tc.n:
+				want := fmt.Sprintf("leaf index %d is not below the attested account count %d", p, tc.n)
+				if err == nil || err.Error() != want || !errors.Is(err, ErrMalformedProof) {
+					t.Errorf("m=%d n=%d: proof at %d: %v, want %q", tc.m, tc.n, p, err, want)
+				}
+			case wantFail:
+				if err == nil || !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), fmt.Sprintf("sibling at level %d ", level)) {
+					t.Errorf("m=%d n=%d: proof at %d: %v, want a failure at level %d", tc.m, tc.n, p, err, level)
+				}
+			default:
+				if err != nil {
+					t.Errorf("m=%d n=%d: proof at %d: %v, want it to verify", tc.m, tc.n, p, err)
+				}
+			}
+			if p == tc.n-1 && err == nil {
+				t.Errorf("m=%d n=%d: the last holder below the count verifies", tc.m, tc.n)
+			}
+		}
+	}
+}
+
+// TestPadSiblingWithZeroSum: a sibling past the account count with sum 0
+// (what every honest pad is) passes the count check; only its sum is
+// bound, since a verifier without the seed cannot recompute a pad's hash.
+func TestPadSiblingWithZeroSum(t *testing.T) {
+	accts := mkAccounts(3, func(i int) uint64 { return uint64(i + 1) })
+	tr := mustBuild(t, "SAT", seedOf(3), accts, WithHeight(2))
+	w := tr.NewProofWriter()
+	proof, salt, i, err := w.ProofAtPosition(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyInclusion(tr.Root(), accts[i].ID, salt, accts[i].Balance, proof); err != nil {
+		t.Fatal(err)
+	}
+	if proof.Siblings[0].Sum != 0 {
+		t.Fatalf("pad sibling has sum %d", proof.Siblings[0].Sum)
+	}
+}
+
+// TestShapeMatchesStruct: ProofShape lists exactly the members of the
+// JSON form.
+func TestShapeMatchesStruct(t *testing.T) {
+	if err := strictjson.MatchStruct(ProofShape, reflect.TypeFor[proofJSON]()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -216,6 +216,38 @@ func generateVectors(t *testing.T) (*vectorFile, map[string][][]byte) {
 			strconv.FormatUint(bb, 10), hx(bin), err.Error()})
 	}
 
+	// Trees holding more real accounts than the count they are published
+	// with (same hash and total): a proof at the last position below the
+	// count has a sibling past it that is not padding, and a proof at the
+	// count itself has a leaf index that is not below it.
+	for _, lc := range []struct {
+		name        string
+		m, n, h, at int
+	}{
+		{"real leaf past the attested account count (level 0)", 4, 3, 2, 2},
+		{"real leaves past the attested account count (level 2)", 6, 4, 3, 3},
+		{"leaf index at the attested account count", 4, 3, 2, 3},
+	} {
+		accts := mkAccounts(lc.m, func(i int) uint64 { return uint64(10 * (i + 1)) })
+		lt := mustBuild(t, "SAT", seedOf(8), accts, WithHeight(lc.h))
+		lr := lt.Root()
+		lr.Count = uint64(lc.n)
+		lp, ls, li, err := lt.NewProofWriter().ProofAtPosition(lc.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyInclusion(lt.Root(), accts[li].ID, ls, accts[li].Balance, lp); err != nil {
+			t.Fatalf("vector %q: honest proof: %v", lc.name, err)
+		}
+		err = VerifyInclusion(lr, accts[li].ID, ls, accts[li].Balance, lp)
+		if err == nil {
+			t.Fatalf("vector %q verified", lc.name)
+		}
+		bin, _ := lp.AppendBinary(nil)
+		f.Invalid = append(f.Invalid, vectorVerify{lc.name, root2v(lr), accts[li].ID, hx(ls[:]),
+			strconv.FormatUint(accts[li].Balance, 10), hx(bin), err.Error()})
+	}
+
 	// Decoding failures.
 	good, _ := p.MarshalBinary()
 	bads := []struct {

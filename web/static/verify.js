@@ -378,9 +378,8 @@
     return v > max ? null : v;
   }
   function decodeHash32(s, what) {
-    if (typeof s !== "string" || s.length !== 64) {
-      fail("malformed", `${what} must be 64 hex digits, not ${typeof s === "string" ? s.length : 0} characters`);
-    }
+    const n = typeof s === "string" ? utf8(s).length : 0;
+    if (n !== 64) fail("malformed", `${what} must be 64 hex digits, not ${n} characters`);
     if (!/^[0-9a-f]{64}$/.test(s)) fail("malformed", `${what} must be lowercase hex`);
     return fromHex(s);
   }
@@ -433,47 +432,40 @@
     }
     return checkProof(p);
   }
-  const SHAPE = "proof is not JSON of the documented proof shape";
-  function isInt(v, max) {
-    return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max;
-  }
-  function onlyKeys(o, keys) {
-    return o !== null && typeof o === "object" && !Array.isArray(o) && Object.keys(o).every((k) => keys.includes(k));
-  }
-  // decodeProofJSON decodes the JSON proof form (text or parsed object)
-  // as strictly as the Go decoder.
+  // decodeProofJSON decodes the JSON proof form as strictly as the Go
+  // decoder: text is read with strictRead (PROOF_SCHEMA); a parsed object
+  // is one strictRead already checked (a bundle's proof). Then the same
+  // checks as sumtree's UnmarshalJSON, in the same order.
   function decodeProofJSON(j) {
     if (typeof j === "string") {
-      try {
-        j = JSON.parse(j);
-      } catch (e) {
-        fail("malformed", SHAPE);
-      }
+      const r = strictRead(utf8(j), PROOF_SCHEMA);
+      if (r.error) fail("malformed", r.error.syntax ? `proof is not valid JSON (${r.error.msg})` : `proof is not JSON of the documented proof shape (${r.error.msg})`);
+      j = r.value;
     }
-    if (!onlyKeys(j, ["version", "height", "leaf_index", "siblings"])) fail("malformed", SHAPE);
-    const version = j.version ?? 0;
-    const height = j.height ?? 0;
-    const leafIndex = j.leaf_index ?? 0;
-    const sibs = j.siblings ?? [];
-    if (!Number.isInteger(version) || !Number.isInteger(height) || !isInt(leafIndex, 0xffffffff) || !Array.isArray(sibs)) {
-      fail("malformed", SHAPE);
-    }
-    for (const s of sibs) {
-      if (!onlyKeys(s, ["hash", "sum"]) || (s.hash !== undefined && typeof s.hash !== "string") || (s.sum !== undefined && typeof s.sum !== "string")) {
-        fail("malformed", SHAPE);
-      }
-    }
+    const { version, height, leaf_index: leafIndex, siblings: sibs } = j;
     if (version !== PROOF_VERSION) fail("malformed", `proof version ${version} is unknown`);
     if (height < 0 || height > MAX_HEIGHT) fail("malformed", `proof height ${height} is outside 0 to ${MAX_HEIGHT}`);
     if (sibs.length !== height) fail("malformed", `proof height ${height} differs from its ${sibs.length} siblings`);
+    if (leafIndex < 0 || leafIndex > 0xffffffff) fail("malformed", `proof leaf index ${leafIndex} is outside 0 to ${0xffffffff}`);
     const p = { leafIndex, siblings: [] };
     sibs.forEach((s, l) => {
-      const hash = decodeHash32(s.hash ?? "", "sibling hash");
-      const sum = parseAmount(s.sum ?? "");
+      const hash = decodeHash32(s.hash, "sibling hash");
+      const sum = parseAmount(s.sum);
       if (sum === null) fail("malformed", `sibling sum at level ${l} is not a decimal integer up to the maximum sum`);
       p.siblings.push({ hash, sum });
     });
     return checkProof(p);
+  }
+  // checkPadSibling enforces the published account count on the sibling at
+  // level l of the proof for position leafIndex (docs/proofs.md §3.12): it
+  // covers positions s·2^l … (s+1)·2^l − 1 with s = (leafIndex >> l) XOR 1;
+  // when all of them are at or past the count it is a pad, whose sum is 0
+  // (its hash needs the seed, so only the sum can be checked).
+  function checkPadSibling(leafIndex, l, count, sum) {
+    const lo = ((BigInt(leafIndex) >> BigInt(l)) ^ 1n) << BigInt(l);
+    if (lo >= count && sum !== 0n) {
+      fail("mismatch", `sibling at level ${l} lies past the attested account count ${count}, so it must be padding with sum 0, but its sum is ${sum}`);
+    }
   }
   // verifyInclusion mirrors sumtree.VerifyInclusion. root = {hash (bytes or
   // hex), sum (BigInt), height, count (BigInt)}; salt bytes; balance BigInt.
@@ -498,6 +490,7 @@
     for (let l = 0; l < proof.siblings.length; l++) {
       const sib = proof.siblings[l];
       if (sib.sum > MAX_SUM) fail("overflow", `sibling sum at level ${l} exceeds the maximum sum`);
+      checkPadSibling(proof.leafIndex, l, count, sib.sum);
       const next = sum + sib.sum;
       if (next > MAX_SUM) fail("overflow", `sibling sum at level ${l} makes the total overflow`);
       if (((proof.leafIndex >>> l) & 1) === 0) h = await nodeHash(h, sum, sib.hash, sib.sum);
@@ -1373,11 +1366,13 @@
     return { counted_reserves: reserves, required, backing, bps, backed: reserves >= required };
   }
 
-  // The attestation's shape (proofs/attest): every member, no others. "?"
-  // marks members left out when empty.
+  // The attestation's shape (proofs/attest shape.go, member for member):
+  // every member, no others. "?" marks members left out when empty.
+  // strictRead checks the structure and JSON types; checkShape the values
+  // of amounts (AMT) and big integers (BIG).
   const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint";
   const RULE = { counts: BOOL, haircut_bps: INT };
-  // Version 2 members are optional here, as in Go's decoding; checkStructure
+  // Version 2 members are optional here, as in Go's shape; checkStructure
   // requires them in version 2 and refuses them in version 1.
   const BLOCK = { height: INT, hash: STR };
   const SCHEMA = {
@@ -1398,48 +1393,287 @@
     coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BIG, backed: BOOL },
     stale: BOOL, stale_sources: [STR], "?signature": STR,
   };
+  // The inclusion proof's and the bundle's shapes (proofs/sumtree
+  // ProofShape, proofs/attest bundleShape).
+  const PROOF_SCHEMA = { version: INT, height: INT, leaf_index: INT, siblings: [{ hash: STR, sum: STR }] };
+  const BUNDLE_SCHEMA = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, proof: PROOF_SCHEMA };
+
+  // ------------------------------------------------ strict JSON reading
+  // strictRead mirrors proofs/strictjson.Check, message for message
+  // (docs/proofs.md §1): JSON.parse keeps the last of two members with the
+  // same name and loses how a number was written, so the bytes are read
+  // here. Phase 1 (syntax): valid UTF-8, one RFC 8259 value and nothing
+  // after it, no lone surrogate escape, no repeated member name, nesting at
+  // most 512. Phase 2 (shape), in document order against a schema (the
+  // SCHEMA form: "?name" optional, [elem] a list; STR, AMT and BIG are
+  // strings): no unknown member (names match exactly), no optional member
+  // "" or [], every value of its JSON type (no null; INT written as an
+  // integer, no fraction, exponent or leading zero, not -0, at most 2^53 − 1
+  // in magnitude), and at the end of each object the first missing
+  // required member (by name) reported. It returns {value} (JSON.parse of
+  // the text, which now has one reading) or {error: {syntax, msg}}.
+  const STRICT_MAX_DEPTH = 512;
+  const MAX_SAFE_DIGITS = "9007199254740991";
+  const strictText = new TextDecoder("utf-8");
+  function strictRead(bytes, schema) {
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch (e) {
+      return { error: { syntax: true, msg: "invalid UTF-8" } };
+    }
+    let v;
+    try {
+      v = strictParse(bytes);
+    } catch (e) {
+      if (e && e.strict) return { error: { syntax: true, msg: e.msg } };
+      throw e;
+    }
+    const msg = strictCheck(v, schema, null);
+    if (msg) return { error: { syntax: false, msg } };
+    return { value: JSON.parse(text) };
+  }
+  // strictParse parses bytes into {k, s, arr, obj} values: k is one of
+  // "null" "bool" "num" "str" "arr" "obj"; s a string's value or a
+  // number's text; obj a list of [name, value]. It throws {strict, msg}.
+  function strictParse(b) {
+    let pos = 0;
+    const stop = (what) => {
+      throw { strict: true, msg: `${what} at byte offset ${pos}` };
+    };
+    const isDigit = (c) => c >= 0x30 && c <= 0x39;
+    const skipSpace = () => {
+      while (pos < b.length && (b[pos] === 0x20 || b[pos] === 0x09 || b[pos] === 0x0a || b[pos] === 0x0d)) pos++;
+    };
+    const hex4 = (i) => {
+      if (i + 4 > b.length) return -1;
+      let r = 0;
+      for (let k = i; k < i + 4; k++) {
+        const c = b[k];
+        let d;
+        if (isDigit(c)) d = c - 0x30;
+        else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
+        else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+        else return -1;
+        r = r * 16 + d;
+      }
+      return r;
+    };
+    const literal = (lit, k) => {
+      for (let i = 0; i < lit.length; i++) if (b[pos + i] !== lit.charCodeAt(i)) stop("invalid literal");
+      pos += lit.length;
+      return { k };
+    };
+    const string = () => {
+      const start = pos;
+      pos++; // '"'
+      for (;;) {
+        if (pos >= b.length) stop("unterminated string");
+        const c = b[pos];
+        if (c === 0x22) {
+          pos++;
+          return JSON.parse(strictText.decode(b.subarray(start, pos)));
+        }
+        if (c < 0x20) stop("control character in a string");
+        if (c !== 0x5c) {
+          pos++;
+          continue;
+        }
+        pos++; // '\\'
+        if (pos >= b.length) stop("unterminated string");
+        const e = b[pos];
+        if (e === 0x75) { // 'u'
+          const r = hex4(pos + 1);
+          if (r < 0) stop("invalid \\u escape");
+          if (r >= 0xd800 && r < 0xdc00) {
+            const lo = hex4(pos + 7);
+            if (lo < 0 || b[pos + 5] !== 0x5c || b[pos + 6] !== 0x75 || lo < 0xdc00 || lo > 0xdfff) stop("lone UTF-16 surrogate");
+            pos += 6;
+          } else if (r >= 0xdc00 && r <= 0xdfff) {
+            stop("lone UTF-16 surrogate");
+          }
+          pos += 4;
+        } else if (!'"\\/bfnrt'.includes(String.fromCharCode(e))) {
+          stop("invalid escape");
+        }
+        pos++;
+      }
+    };
+    const number = () => {
+      const start = pos;
+      const digits = () => {
+        let n = 0;
+        while (pos < b.length && isDigit(b[pos])) {
+          pos++;
+          n++;
+        }
+        return n;
+      };
+      if (b[pos] === 0x2d) pos++;
+      if (pos < b.length && b[pos] === 0x30) pos++;
+      else if (digits() === 0) stop("invalid number");
+      if (pos < b.length && b[pos] === 0x2e) {
+        pos++;
+        if (digits() === 0) stop("invalid number");
+      }
+      if (pos < b.length && (b[pos] === 0x65 || b[pos] === 0x45)) {
+        pos++;
+        if (pos < b.length && (b[pos] === 0x2b || b[pos] === 0x2d)) pos++;
+        if (digits() === 0) stop("invalid number");
+      }
+      return { k: "num", s: strictText.decode(b.subarray(start, pos)) };
+    };
+    const value = (depth) => {
+      if (pos >= b.length) stop("unexpected end of input");
+      const c = b[pos];
+      if (c === 0x7b) return object(depth + 1);
+      if (c === 0x5b) return array(depth + 1);
+      if (c === 0x22) return { k: "str", s: string() };
+      if (c === 0x2d || isDigit(c)) return number();
+      if (c === 0x74) return literal("true", "bool");
+      if (c === 0x66) return literal("false", "bool");
+      if (c === 0x6e) return literal("null", "null");
+      stop("unexpected character");
+    };
+    const object = (depth) => {
+      if (depth > STRICT_MAX_DEPTH) stop(`more than ${STRICT_MAX_DEPTH} nested arrays and objects`);
+      pos++; // '{'
+      const v = { k: "obj", obj: [] };
+      skipSpace();
+      if (pos < b.length && b[pos] === 0x7d) {
+        pos++;
+        return v;
+      }
+      const seen = new Set();
+      for (;;) {
+        skipSpace();
+        if (pos >= b.length || b[pos] !== 0x22) stop("expected a member name");
+        const start = pos;
+        const name = string();
+        if (seen.has(name)) {
+          pos = start;
+          stop(`member name ${JSON.stringify(name)} repeated`);
+        }
+        seen.add(name);
+        skipSpace();
+        if (pos >= b.length || b[pos] !== 0x3a) stop("expected ':' after a member name");
+        pos++;
+        skipSpace();
+        v.obj.push([name, value(depth)]);
+        skipSpace();
+        if (pos >= b.length) stop("unexpected end of input");
+        if (b[pos] === 0x2c) pos++;
+        else if (b[pos] === 0x7d) {
+          pos++;
+          return v;
+        } else stop("expected ',' or '}' in an object");
+      }
+    };
+    const array = (depth) => {
+      if (depth > STRICT_MAX_DEPTH) stop(`more than ${STRICT_MAX_DEPTH} nested arrays and objects`);
+      pos++; // '['
+      const v = { k: "arr", arr: [] };
+      skipSpace();
+      if (pos < b.length && b[pos] === 0x5d) {
+        pos++;
+        return v;
+      }
+      for (;;) {
+        skipSpace();
+        v.arr.push(value(depth));
+        skipSpace();
+        if (pos >= b.length) stop("unexpected end of input");
+        if (b[pos] === 0x2c) pos++;
+        else if (b[pos] === 0x5d) {
+          pos++;
+          return v;
+        } else stop("expected ',' or ']' in an array");
+      }
+    };
+    skipSpace();
+    const v = value(0);
+    skipSpace();
+    if (pos !== b.length) stop("unexpected data after the JSON value");
+    return v;
+  }
+  // strictCheck returns the first shape failure of v under schema sc at
+  // path (null: the top level), or "".
+  function strictCheck(v, sc, path) {
+    const at = (what) => (path === null ? `the top level ${what}` : `${JSON.stringify(path)} ${what}`);
+    const member = (name) => (path === null || path === "" ? name : `${path}.${name}`);
+    if (Array.isArray(sc)) {
+      if (v.k !== "arr") return at("is not a list");
+      for (let i = 0; i < v.arr.length; i++) {
+        const m = strictCheck(v.arr[i], sc[0], `${path === null ? "" : path}[${i}]`);
+        if (m) return m;
+      }
+      return "";
+    }
+    if (typeof sc === "object") {
+      if (v.k !== "obj") return at("is not an object");
+      const own = (k) => Object.prototype.hasOwnProperty.call(sc, k);
+      for (const [name, val] of v.obj) {
+        const opt = own("?" + name);
+        if (!opt && (name.startsWith("?") || !own(name))) {
+          let msg = `unknown member ${JSON.stringify(member(name))}`;
+          const lower = (x) => x.replace(/[A-Z]/g, (c) => c.toLowerCase());
+          const like = Object.keys(sc).map((k) => k.replace(/^\?/, "")).find((k) => lower(k) === lower(name));
+          if (like !== undefined) msg += `; names are case-sensitive, and the format has ${JSON.stringify(like)}`;
+          return msg;
+        }
+        if (opt && ((val.k === "str" && val.s === "") || (val.k === "arr" && val.arr.length === 0))) {
+          return `${JSON.stringify(member(name))} is empty where it must be left out`;
+        }
+        const m = strictCheck(val, sc[opt ? "?" + name : name], member(name));
+        if (m) return m;
+      }
+      const present = new Set(v.obj.map(([name]) => name));
+      const missing = Object.keys(sc).filter((k) => !k.startsWith("?") && !present.has(k)).sort();
+      if (missing.length > 0) return `missing member ${JSON.stringify(member(missing[0]))}`;
+      return "";
+    }
+    switch (sc) {
+      case STR:
+      case AMT:
+      case BIG:
+        return v.k === "str" ? "" : at("is not a string");
+      case BOOL:
+        return v.k === "bool" ? "" : at("is not true or false");
+      case INT: {
+        if (v.k !== "num") return at("is not an integer");
+        const d = v.s.startsWith("-") ? v.s.slice(1) : v.s;
+        const ok = /^(0|[1-9][0-9]*)$/.test(d) && v.s !== "-0" &&
+          (d.length < MAX_SAFE_DIGITS.length || (d.length === MAX_SAFE_DIGITS.length && d <= MAX_SAFE_DIGITS));
+        return ok ? "" : at("is not an integer");
+      }
+    }
+    throw new Error(`strictCheck: unknown schema ${String(sc)}`);
+  }
+
   function shapeFail(what) {
     fail("malformed", `the document does not have the attestation shape (${what})`);
   }
+  // checkShape checks, on a document strictRead accepted, the values its
+  // JSON types leave open: amounts are canonical decimals up to 2^63-1 and
+  // big integers decimal strings of at most 78 digits.
   function checkShape(v, sc, path) {
     if (Array.isArray(sc)) {
-      if (!Array.isArray(v)) shapeFail(`${path} is not a list`);
       v.forEach((x, i) => checkShape(x, sc[0], `${path}[${i}]`));
       return;
     }
     if (typeof sc === "object") {
-      if (v === null || typeof v !== "object" || Array.isArray(v)) shapeFail(`${path} is not an object`);
-      for (const k of Object.keys(v)) {
-        if (!(k in sc) && !(("?" + k) in sc)) shapeFail(`json: unknown field "${k}"`);
-      }
       for (const [key, sub] of Object.entries(sc)) {
-        const opt = key.startsWith("?");
-        const k = opt ? key.slice(1) : key;
-        if (!(k in v)) {
-          if (!opt) shapeFail(`${path ? path + "." : ""}${k} is missing`);
-          continue;
-        }
-        if (opt && (v[k] === "" || v[k] === null || (Array.isArray(v[k]) && v[k].length === 0))) shapeFail(`${path ? path + "." : ""}${k} is empty where it must be left out`);
-        checkShape(v[k], sub, path ? `${path}.${k}` : k);
+        const k = key.startsWith("?") ? key.slice(1) : key;
+        if (k in v) checkShape(v[k], sub, path ? `${path}.${k}` : k);
       }
       return;
     }
     switch (sc) {
       case AMT:
-        if (typeof v !== "string") shapeFail(`amount ${JSON.stringify(v)} is not a decimal string`);
         if (parseAmount(v) === null) shapeFail(`amount "${v}" is not a canonical decimal up to 2^63-1`);
         return;
       case BIG:
-        if (typeof v !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(v)) shapeFail(`integer ${JSON.stringify(v)} is not a decimal string`);
-        return;
-      case INT:
-        if (!Number.isSafeInteger(v)) shapeFail(`${path} is not an integer`);
-        return;
-      case STR:
-        if (typeof v !== "string") shapeFail(`${path} is not a string`);
-        return;
-      case BOOL:
-        if (typeof v !== "boolean") shapeFail(`${path} is not true or false`);
+        if (!/^(0|[1-9][0-9]{0,77})$/.test(v)) shapeFail(`integer ${JSON.stringify(v)} is not a decimal string`);
         return;
     }
   }
@@ -1735,15 +1969,12 @@
   async function parseAttestation(bytes) {
     if (typeof bytes === "string") bytes = utf8(bytes);
     if (bytes.length > MAX_DOC) fail("malformed", "the document is larger than the 64 MiB limit");
-    const text = decodeUTF8(bytes);
-    let doc;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      fail("malformed", "the document is not valid JSON");
+    const r = strictRead(bytes, SCHEMA);
+    if (r.error) {
+      fail("malformed", r.error.syntax ? `the document is not valid JSON (${r.error.msg})` : `the document does not have the attestation shape (${r.error.msg})`);
     }
+    const doc = r.value;
     if (!isCanonical(bytes)) fail("canonical", "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one");
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) fail("malformed", "the document is not a JSON object");
     checkShape(doc, SCHEMA, "");
     if (doc.version < 1 || doc.version > 2) fail("malformed", `the attestation has version ${doc.version}, but this verifier reads versions 1 to 2`);
     return { doc, id: await attestationID(doc) };
@@ -1834,26 +2065,31 @@
       minConfirmations: a.counting.min_confirmations,
     };
   }
-  // parseBundle decodes an inclusion bundle strictly (proofs/attest
-  // Bundle): unknown members are rejected.
+  // parseBundle decodes an inclusion bundle (text or bytes) as
+  // proofs/attest ParseBundle does: strictRead (BUNDLE_SCHEMA), then the
+  // version, the salt, the balance and the proof, in that order.
+  const MAX_BUNDLE = 1 << 20;
   function parseBundle(text) {
-    let b;
-    try {
-      b = JSON.parse(text);
-    } catch (e) {
-      fail("malformed", "the inclusion bundle is not valid JSON");
+    const bytes = typeof text === "string" ? utf8(text) : text;
+    if (bytes.length > MAX_BUNDLE) fail("malformed", `the inclusion bundle is ${bytes.length} bytes, more than the limit of ${MAX_BUNDLE}`);
+    const r = strictRead(bytes, BUNDLE_SCHEMA);
+    if (r.error) {
+      fail("malformed", r.error.syntax ? `the inclusion bundle is not valid JSON (${r.error.msg})` : `the inclusion bundle is not of the documented shape (${r.error.msg})`);
     }
-    if (!onlyKeys(b, ["version", "attestation", "asset", "account", "salt", "balance", "proof"])) {
-      fail("malformed", "the inclusion bundle is not of the documented shape");
-    }
+    const b = r.value;
     if (b.version !== 1) fail("malformed", `the inclusion bundle has version ${b.version}, but this verifier reads version 1`);
-    if (!b.proof) fail("malformed", "the inclusion bundle holds no proof");
-    if (typeof b.account !== "string" || typeof b.asset !== "string" || typeof b.attestation !== "string") {
-      fail("malformed", "the inclusion bundle is not of the documented shape");
-    }
-    const salt = decodeHash32(b.salt, "salt");
-    const balance = amount(b.balance, "balance");
-    const proof = decodeProofJSON(b.proof);
+    const shape = (f) => {
+      try {
+        return f();
+      } catch (e) {
+        if (e instanceof KoshError) fail("malformed", `the inclusion bundle is not of the documented shape (${e.message})`);
+        throw e;
+      }
+    };
+    const salt = shape(() => decodeHash32(b.salt, "salt"));
+    const balance = parseAmount(b.balance);
+    if (balance === null) fail("malformed", "the inclusion bundle is not of the documented shape (its balance is not a canonical decimal amount up to 2^63-1)");
+    const proof = shape(() => decodeProofJSON(b.proof));
     return { attestation: b.attestation, asset: b.asset, account: b.account, salt, balance, proof };
   }
   // verifyBundle checks a bundle (text) against a verified attestation
@@ -2006,6 +2242,7 @@
       verifyInclusion,
     },
     node: { zbase32Decode, nodeMessageDigest, recoverNodeKey, verifyNodeMessage },
+    strict: { strictRead, PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
     attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, uncountedReason },
     control: { ripemd160, hash160, decodeProofTx, verifyControl, outpointString, runVectors: runControlVectors, PROVEN, BAD_SCRIPT, NO_COMMIT, UNCHECKED },
   };

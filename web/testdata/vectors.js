@@ -208,6 +208,52 @@
     await K.control.runVectors(await json("/testdata/control/vectors.json"), t);
   }
 
+  // ------------------------------------------------- strict decoding
+  // testdata/strict/documents.json (proofs/attest TestStrictVectors): each
+  // proof, bundle and attestation must get exactly Go's verdict, "" (it
+  // verifies) or the same sentence. Receipts are koshverify's business:
+  // the page does not read them.
+  async function strict() {
+    if (!K.attest) return;
+    const t = suite("strict");
+    const v = await json("/testdata/strict/documents.json");
+    const att = await K.attest.verifyAttestation(U.utf8(v.attestation));
+    const run = {
+      proof: async (d) => K.sumtree.decodeProofJSON(d),
+      bundle: async (d) => K.attest.verifyBundle(att, d),
+      attestation: async (d) => K.attest.verifyAttestation(U.utf8(d)),
+    };
+    // The browser's schemas are Go's shapes (STR, AMT and BIG are strings).
+    const norm = (sc) => {
+      if (Array.isArray(sc)) return [norm(sc[0])];
+      if (typeof sc === "object") {
+        const o = {};
+        for (const k of Object.keys(sc).sort()) o[k] = norm(sc[k]);
+        return o;
+      }
+      return { int: "int", bool: "bool" }[sc] || "string";
+    };
+    const S = K.strict;
+    for (const [name, mine] of [["proof", S.PROOF_SCHEMA], ["bundle", S.BUNDLE_SCHEMA], ["attestation", S.SCHEMA]]) {
+      t.ok(JSON.stringify(norm(mine)) === JSON.stringify(norm(v.shapes[name])), `the browser's ${name} schema differs from Go's shape`);
+    }
+    let receipts = 0;
+    for (const d of v.documents) {
+      if (d.kind === "receipt") {
+        receipts++;
+        continue;
+      }
+      let got = "";
+      try {
+        await run[d.kind](d.document);
+      } catch (e) {
+        got = e.message;
+      }
+      t.ok(got === d.error, `${d.kind} "${d.name}": ${got ? `"${got}"` : "verifies"}, want ${d.error ? `"${d.error}"` : "it to verify"}`);
+    }
+    t.ok(receipts > 0 && receipts < v.documents.length, `${receipts} receipts of ${v.documents.length} documents`);
+  }
+
   // ----------------------------------------------- hand-derived vectors
   // testdata/attest/handmade/attestations.json (derive.py, not written by
   // Go): the valid document's id, node message and every derived figure;
@@ -254,6 +300,7 @@
       if (global.__koshAttestVectors) await global.__koshAttestVectors(json, suite);
       else await attest();
       await handmade();
+      await strict();
     } catch (e) {
       out.error = String(e && e.stack ? e.stack : e);
     }
