@@ -47,6 +47,7 @@ var Summaries = map[string]string{
 	"ListJournal":         "page through the journal (--asset, --account_id, --after_seq, --limit)",
 	"GetReserves":         "show the live reserve snapshot: every source, class, UTXO and channel",
 	"Attest":              "publish a signed attestation now",
+	"Anchor":              "anchor the newest attestation in bitcoin now (needs --anchor.lnd on koshd)",
 	"ListFlaggedDeposits": "list on-chain deposits credited and then reorged out (act on them)",
 	"GetPrices":           "show the oracle's price of each currency and every source's last quote",
 	"SetManualPrice":      "override a currency's price by hand (--currency, --price, --valid_for_seconds, --clear, --reason)",

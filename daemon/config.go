@@ -10,6 +10,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
+	"github.com/kosh-reserve/kosh/anchorer"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
 	"github.com/kosh-reserve/kosh/loopback"
@@ -71,6 +72,9 @@ type Config struct {
 	Attest attestor.Options `group:"attest" namespace:"attest"`
 	// Payments configures deposits and redemptions (package payments).
 	Payments payments.Options `group:"payments" namespace:"payments"`
+	// Anchor configures anchoring the attestation chain in bitcoin
+	// (package anchorer).
+	Anchor anchorer.Options `group:"anchor" namespace:"anchor"`
 	// Oracle configures the price oracle for fiat-pegged assets (package oracle).
 	Oracle oracle.Options `group:"oracle" namespace:"oracle"`
 }
@@ -91,6 +95,7 @@ func DefaultConfig() Config {
 		Lnd:             lightning.DefaultOptions(),
 		Oracle:          oracle.DefaultOptions(),
 		Attest:          attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
+		Anchor:          anchorer.Options{Schedules: []string{"@daily"}, SatPerVbyte: 2, MinConf: 1, Poll: 30 * time.Second},
 	}
 }
 
@@ -170,6 +175,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--maxrequestbytes %d is too small (minimum 1024)", c.MaxRequestBytes)
 	}
 	if err := c.Attest.Validate(); err != nil {
+		return err
+	}
+	if err := c.Anchor.Validate(); err != nil {
 		return err
 	}
 	if err := c.Oracle.Validate(); err != nil {

@@ -227,6 +227,10 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	anchors, err := d.startAnchoring(att.Service())
+	if err != nil {
+		return err
+	}
 	rcfg := rpcserver.Config{Ledger: d.ledger, Macaroons: d.macs, Reserves: d.reserveSvc, Attestations: att,
 		IssuerKey: d.issuerKey, Log: d.log.With("subsystem", "rpc")}
 	if pay != nil {
@@ -234,6 +238,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	if book != nil {
 		rcfg.Prices = book
+	}
+	if anchors != nil {
+		rcfg.Anchors = anchors
 	}
 	var quoter monitoring.Quoter // nil, not a nil *pricebook.Book, without an oracle
 	if book != nil {

@@ -69,6 +69,7 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/ExportControlProof": {Ops: []Op{ReservesRead}},
 	"/kosh.v1.IssuerService/ImportControlProof": {Ops: []Op{ReservesWrite}},
 	"/kosh.v1.IssuerService/Attest":             {Ops: []Op{AttestWrite}},
+	"/kosh.v1.IssuerService/Anchor":             {Ops: []Op{AttestWrite}},
 	// Deposits credited and then reorged out: what the issuer must act on.
 	"/kosh.v1.IssuerService/ListFlaggedDeposits": {Ops: []Op{ReservesRead}},
 	"/kosh.v1.IssuerService/GetPrices":           {Ops: []Op{PricesRead}},
@@ -78,6 +79,7 @@ var Methods = map[string]Rule{
 	"/kosh.v1.PublicService/GetLatestAttestation": {Public: true},
 	"/kosh.v1.PublicService/GetAttestation":       {Public: true},
 	"/kosh.v1.PublicService/ListAttestations":     {Public: true},
+	"/kosh.v1.PublicService/ListAnchors":          {Public: true},
 
 	"/kosh.v1.WalletService/GetBalance":        {Ops: []Op{WalletRead}, AccountScoped: true},
 	"/kosh.v1.WalletService/ListHistory":       {Ops: []Op{WalletRead}, AccountScoped: true},

@@ -41,6 +41,7 @@ type Server struct {
 	prices   PriceBook // nil: no price oracle (rpcserver/prices.go)
 	// attestations and receiptSigner: see Config.
 	attestations  Attestations
+	anchors       Anchors
 	receiptSigner *receipts.Signer
 }
 
@@ -59,6 +60,9 @@ type Config struct {
 	// Attestations enables Attest and the attestation reads; without it
 	// they fail with Unavailable.
 	Attestations Attestations
+	// Anchors enables Anchor and ListAnchors; without it Anchor fails
+	// with FailedPrecondition and ListAnchors lists nothing.
+	Anchors Anchors
 	// IssuerKey signs balance receipts; without it responses carry none.
 	IssuerKey *btcec.PrivateKey
 	Log       *slog.Logger
@@ -70,7 +74,7 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.Default()
 	}
 	s := &Server{ledger: cfg.Ledger, macs: cfg.Macaroons, reserves: cfg.Reserves, log: cfg.Log,
-		payments: cfg.Payments, prices: cfg.Prices, attestations: cfg.Attestations}
+		payments: cfg.Payments, prices: cfg.Prices, attestations: cfg.Attestations, anchors: cfg.Anchors}
 	if cfg.IssuerKey != nil {
 		s.receiptSigner = receipts.New(sig.NewSigner(cfg.IssuerKey))
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/kosh-reserve/kosh/daemon"
 )
 
-// FaultEnv names the payments crash point (docs/payments.md) at which a
+// FaultEnv names the crash point (payments: docs/payments.md; anchors:
+// docs/proofs.md 4.14) at which a
 // koshd built with -tags kosh_faults kills itself with SIGKILL: no deferred
 // function, no graceful shutdown, exactly as if the machine lost power
 // there (the database is in WAL mode with synchronous=FULL, so what was
@@ -22,8 +23,8 @@ func applyFaultHook(cfg *daemon.Config) {
 	if point == "" {
 		return
 	}
-	fmt.Fprintf(os.Stderr, "koshd: built with kosh_faults: SIGKILL at payments crash point %q\n", point)
-	cfg.Payments.Fault = func(p string) error {
+	fmt.Fprintf(os.Stderr, "koshd: built with kosh_faults: SIGKILL at crash point %q\n", point)
+	fault := func(p string) error {
 		if p == point {
 			fmt.Fprintf(os.Stderr, "koshd: crash point %s reached: SIGKILL\n", p)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -31,4 +32,6 @@ func applyFaultHook(cfg *daemon.Config) {
 		}
 		return nil
 	}
+	cfg.Payments.Fault = fault
+	cfg.Anchor.Fault = fault
 }

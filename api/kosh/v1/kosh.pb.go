@@ -4018,6 +4018,347 @@ func (x *AttestResponse) GetAttestation() *Attestation {
 	return nil
 }
 
+// AnchorRequest asks for an anchor now.
+type AnchorRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *AnchorRequest) Reset() {
+	*x = AnchorRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_kosh_v1_kosh_proto_msgTypes[52]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *AnchorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnchorRequest) ProtoMessage() {}
+
+func (x *AnchorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kosh_v1_kosh_proto_msgTypes[52]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnchorRequest.ProtoReflect.Descriptor instead.
+func (*AnchorRequest) Descriptor() ([]byte, []int) {
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{52}
+}
+
+// AnchorResponse carries the anchor made.
+type AnchorResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Anchor is the new anchor (signed or published; confirmed later).
+	Anchor *AnchorTx `protobuf:"bytes,1,opt,name=anchor,proto3" json:"anchor,omitempty"`
+}
+
+func (x *AnchorResponse) Reset() {
+	*x = AnchorResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_kosh_v1_kosh_proto_msgTypes[53]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *AnchorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnchorResponse) ProtoMessage() {}
+
+func (x *AnchorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kosh_v1_kosh_proto_msgTypes[53]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnchorResponse.ProtoReflect.Descriptor instead.
+func (*AnchorResponse) Descriptor() ([]byte, []int) {
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *AnchorResponse) GetAnchor() *AnchorTx {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+// AnchorTx is one anchor transaction: it commits the attestation chain up
+// to attestation_seq to the bitcoin chain.
+type AnchorTx struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Seq numbers the issuer's anchors from 1.
+	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// AttestationSeq and AttestationID are the attestation it commits to.
+	AttestationSeq int64  `protobuf:"varint,2,opt,name=attestation_seq,json=attestationSeq,proto3" json:"attestation_seq,omitempty"`
+	AttestationId  string `protobuf:"bytes,3,opt,name=attestation_id,json=attestationId,proto3" json:"attestation_id,omitempty"`
+	// Txid is the anchor transaction.
+	Txid string `protobuf:"bytes,4,opt,name=txid,proto3" json:"txid,omitempty"`
+	// State is signed, published, confirmed or dropped.
+	State string `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
+	// Height and BlockHash are its block once confirmed (0 and "" before).
+	Height    int64  `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	BlockHash string `protobuf:"bytes,7,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// PrevTxid is the anchor whose seal it spends ("" for the genesis).
+	PrevTxid string `protobuf:"bytes,8,opt,name=prev_txid,json=prevTxid,proto3" json:"prev_txid,omitempty"`
+	// FeeSats is its fee and Vbytes its virtual size.
+	FeeSats int64 `protobuf:"varint,9,opt,name=fee_sats,json=feeSats,proto3" json:"fee_sats,omitempty"`
+	Vbytes  int64 `protobuf:"varint,10,opt,name=vbytes,proto3" json:"vbytes,omitempty"`
+	// CreatedAt is when it was signed.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+}
+
+func (x *AnchorTx) Reset() {
+	*x = AnchorTx{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_kosh_v1_kosh_proto_msgTypes[54]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *AnchorTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnchorTx) ProtoMessage() {}
+
+func (x *AnchorTx) ProtoReflect() protoreflect.Message {
+	mi := &file_kosh_v1_kosh_proto_msgTypes[54]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnchorTx.ProtoReflect.Descriptor instead.
+func (*AnchorTx) Descriptor() ([]byte, []int) {
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *AnchorTx) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AnchorTx) GetAttestationSeq() int64 {
+	if x != nil {
+		return x.AttestationSeq
+	}
+	return 0
+}
+
+func (x *AnchorTx) GetAttestationId() string {
+	if x != nil {
+		return x.AttestationId
+	}
+	return ""
+}
+
+func (x *AnchorTx) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *AnchorTx) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *AnchorTx) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *AnchorTx) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *AnchorTx) GetPrevTxid() string {
+	if x != nil {
+		return x.PrevTxid
+	}
+	return ""
+}
+
+func (x *AnchorTx) GetFeeSats() int64 {
+	if x != nil {
+		return x.FeeSats
+	}
+	return 0
+}
+
+func (x *AnchorTx) GetVbytes() int64 {
+	if x != nil {
+		return x.Vbytes
+	}
+	return 0
+}
+
+func (x *AnchorTx) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+// ListAnchorsRequest pages through anchors.
+type ListAnchorsRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// BeforeSeq lists anchors with a smaller seq (0: from the newest).
+	BeforeSeq int64 `protobuf:"varint,1,opt,name=before_seq,json=beforeSeq,proto3" json:"before_seq,omitempty"`
+	// Limit is the page size (default 50, at most 500).
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+}
+
+func (x *ListAnchorsRequest) Reset() {
+	*x = ListAnchorsRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_kosh_v1_kosh_proto_msgTypes[55]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListAnchorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnchorsRequest) ProtoMessage() {}
+
+func (x *ListAnchorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kosh_v1_kosh_proto_msgTypes[55]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnchorsRequest.ProtoReflect.Descriptor instead.
+func (*ListAnchorsRequest) Descriptor() ([]byte, []int) {
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListAnchorsRequest) GetBeforeSeq() int64 {
+	if x != nil {
+		return x.BeforeSeq
+	}
+	return 0
+}
+
+func (x *ListAnchorsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListAnchorsResponse is one page.
+type ListAnchorsResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Anchors of this page, newest first.
+	Anchors []*AnchorTx `protobuf:"bytes,1,rep,name=anchors,proto3" json:"anchors,omitempty"`
+	// NextBeforeSeq continues the listing; 0 when there is no more.
+	NextBeforeSeq int64 `protobuf:"varint,2,opt,name=next_before_seq,json=nextBeforeSeq,proto3" json:"next_before_seq,omitempty"`
+}
+
+func (x *ListAnchorsResponse) Reset() {
+	*x = ListAnchorsResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_kosh_v1_kosh_proto_msgTypes[56]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListAnchorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnchorsResponse) ProtoMessage() {}
+
+func (x *ListAnchorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kosh_v1_kosh_proto_msgTypes[56]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnchorsResponse.ProtoReflect.Descriptor instead.
+func (*ListAnchorsResponse) Descriptor() ([]byte, []int) {
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListAnchorsResponse) GetAnchors() []*AnchorTx {
+	if x != nil {
+		return x.Anchors
+	}
+	return nil
+}
+
+func (x *ListAnchorsResponse) GetNextBeforeSeq() int64 {
+	if x != nil {
+		return x.NextBeforeSeq
+	}
+	return 0
+}
+
 // GetLatestAttestationRequest asks for the newest attestation.
 type GetLatestAttestationRequest struct {
 	state         protoimpl.MessageState
@@ -4028,7 +4369,7 @@ type GetLatestAttestationRequest struct {
 func (x *GetLatestAttestationRequest) Reset() {
 	*x = GetLatestAttestationRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[52]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[57]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4041,7 +4382,7 @@ func (x *GetLatestAttestationRequest) String() string {
 func (*GetLatestAttestationRequest) ProtoMessage() {}
 
 func (x *GetLatestAttestationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[52]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[57]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4054,7 +4395,7 @@ func (x *GetLatestAttestationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLatestAttestationRequest.ProtoReflect.Descriptor instead.
 func (*GetLatestAttestationRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{52}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{57}
 }
 
 // GetLatestAttestationResponse carries it.
@@ -4070,7 +4411,7 @@ type GetLatestAttestationResponse struct {
 func (x *GetLatestAttestationResponse) Reset() {
 	*x = GetLatestAttestationResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[53]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[58]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4083,7 +4424,7 @@ func (x *GetLatestAttestationResponse) String() string {
 func (*GetLatestAttestationResponse) ProtoMessage() {}
 
 func (x *GetLatestAttestationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[53]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[58]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4096,7 +4437,7 @@ func (x *GetLatestAttestationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLatestAttestationResponse.ProtoReflect.Descriptor instead.
 func (*GetLatestAttestationResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{53}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetLatestAttestationResponse) GetAttestation() *Attestation {
@@ -4119,7 +4460,7 @@ type GetAttestationRequest struct {
 func (x *GetAttestationRequest) Reset() {
 	*x = GetAttestationRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[54]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[59]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4132,7 +4473,7 @@ func (x *GetAttestationRequest) String() string {
 func (*GetAttestationRequest) ProtoMessage() {}
 
 func (x *GetAttestationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[54]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[59]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4145,7 +4486,7 @@ func (x *GetAttestationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAttestationRequest.ProtoReflect.Descriptor instead.
 func (*GetAttestationRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{54}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GetAttestationRequest) GetId() string {
@@ -4168,7 +4509,7 @@ type GetAttestationResponse struct {
 func (x *GetAttestationResponse) Reset() {
 	*x = GetAttestationResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[55]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[60]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4181,7 +4522,7 @@ func (x *GetAttestationResponse) String() string {
 func (*GetAttestationResponse) ProtoMessage() {}
 
 func (x *GetAttestationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[55]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[60]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4194,7 +4535,7 @@ func (x *GetAttestationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAttestationResponse.ProtoReflect.Descriptor instead.
 func (*GetAttestationResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{55}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetAttestationResponse) GetAttestation() *Attestation {
@@ -4220,7 +4561,7 @@ type ListAttestationsRequest struct {
 func (x *ListAttestationsRequest) Reset() {
 	*x = ListAttestationsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[56]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[61]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4233,7 +4574,7 @@ func (x *ListAttestationsRequest) String() string {
 func (*ListAttestationsRequest) ProtoMessage() {}
 
 func (x *ListAttestationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[56]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[61]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4246,7 +4587,7 @@ func (x *ListAttestationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAttestationsRequest.ProtoReflect.Descriptor instead.
 func (*ListAttestationsRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{56}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListAttestationsRequest) GetBeforeSequence() int64 {
@@ -4278,7 +4619,7 @@ type ListAttestationsResponse struct {
 func (x *ListAttestationsResponse) Reset() {
 	*x = ListAttestationsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[57]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[62]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4291,7 +4632,7 @@ func (x *ListAttestationsResponse) String() string {
 func (*ListAttestationsResponse) ProtoMessage() {}
 
 func (x *ListAttestationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[57]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[62]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4304,7 +4645,7 @@ func (x *ListAttestationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAttestationsResponse.ProtoReflect.Descriptor instead.
 func (*ListAttestationsResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{57}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListAttestationsResponse) GetAttestations() []*Attestation {
@@ -4338,7 +4679,7 @@ type GetInclusionProofRequest struct {
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[58]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[63]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4351,7 +4692,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[58]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[63]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4364,7 +4705,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{58}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetInclusionProofRequest) GetAccountId() string {
@@ -4402,7 +4743,7 @@ type GetInclusionProofResponse struct {
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[59]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[64]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4415,7 +4756,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[59]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[64]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4428,7 +4769,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{59}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetInclusionProofResponse) GetBundle() string {
@@ -4479,7 +4820,7 @@ type Deposit struct {
 func (x *Deposit) Reset() {
 	*x = Deposit{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[60]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[65]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4492,7 +4833,7 @@ func (x *Deposit) String() string {
 func (*Deposit) ProtoMessage() {}
 
 func (x *Deposit) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[60]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[65]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4505,7 +4846,7 @@ func (x *Deposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deposit.ProtoReflect.Descriptor instead.
 func (*Deposit) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{60}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Deposit) GetId() string {
@@ -4632,7 +4973,7 @@ type DepositOutput struct {
 func (x *DepositOutput) Reset() {
 	*x = DepositOutput{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[61]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[66]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4645,7 +4986,7 @@ func (x *DepositOutput) String() string {
 func (*DepositOutput) ProtoMessage() {}
 
 func (x *DepositOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[61]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[66]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4658,7 +4999,7 @@ func (x *DepositOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepositOutput.ProtoReflect.Descriptor instead.
 func (*DepositOutput) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{61}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DepositOutput) GetOutpoint() string {
@@ -4737,7 +5078,7 @@ type CreateDepositRequest struct {
 func (x *CreateDepositRequest) Reset() {
 	*x = CreateDepositRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[62]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[67]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4750,7 +5091,7 @@ func (x *CreateDepositRequest) String() string {
 func (*CreateDepositRequest) ProtoMessage() {}
 
 func (x *CreateDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[62]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[67]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4763,7 +5104,7 @@ func (x *CreateDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDepositRequest.ProtoReflect.Descriptor instead.
 func (*CreateDepositRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{62}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CreateDepositRequest) GetAccountId() string {
@@ -4828,7 +5169,7 @@ type CreateDepositResponse struct {
 func (x *CreateDepositResponse) Reset() {
 	*x = CreateDepositResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[63]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[68]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4841,7 +5182,7 @@ func (x *CreateDepositResponse) String() string {
 func (*CreateDepositResponse) ProtoMessage() {}
 
 func (x *CreateDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[63]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[68]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4854,7 +5195,7 @@ func (x *CreateDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDepositResponse.ProtoReflect.Descriptor instead.
 func (*CreateDepositResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{63}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CreateDepositResponse) GetDeposit() *Deposit {
@@ -4879,7 +5220,7 @@ type GetDepositRequest struct {
 func (x *GetDepositRequest) Reset() {
 	*x = GetDepositRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[64]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[69]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4892,7 +5233,7 @@ func (x *GetDepositRequest) String() string {
 func (*GetDepositRequest) ProtoMessage() {}
 
 func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[64]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[69]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4905,7 +5246,7 @@ func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositRequest.ProtoReflect.Descriptor instead.
 func (*GetDepositRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{64}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *GetDepositRequest) GetAccountId() string {
@@ -4935,7 +5276,7 @@ type GetDepositResponse struct {
 func (x *GetDepositResponse) Reset() {
 	*x = GetDepositResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[65]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[70]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4948,7 +5289,7 @@ func (x *GetDepositResponse) String() string {
 func (*GetDepositResponse) ProtoMessage() {}
 
 func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[65]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[70]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4961,7 +5302,7 @@ func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositResponse.ProtoReflect.Descriptor instead.
 func (*GetDepositResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{65}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *GetDepositResponse) GetDeposit() *Deposit {
@@ -4988,7 +5329,7 @@ type ListDepositsRequest struct {
 func (x *ListDepositsRequest) Reset() {
 	*x = ListDepositsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[66]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[71]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5001,7 +5342,7 @@ func (x *ListDepositsRequest) String() string {
 func (*ListDepositsRequest) ProtoMessage() {}
 
 func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[66]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[71]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5014,7 +5355,7 @@ func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{66}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListDepositsRequest) GetAccountId() string {
@@ -5053,7 +5394,7 @@ type ListDepositsResponse struct {
 func (x *ListDepositsResponse) Reset() {
 	*x = ListDepositsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[67]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[72]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5066,7 +5407,7 @@ func (x *ListDepositsResponse) String() string {
 func (*ListDepositsResponse) ProtoMessage() {}
 
 func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[67]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[72]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5079,7 +5420,7 @@ func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{67}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListDepositsResponse) GetDeposits() []*Deposit {
@@ -5151,7 +5492,7 @@ type Redemption struct {
 func (x *Redemption) Reset() {
 	*x = Redemption{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[68]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[73]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5164,7 +5505,7 @@ func (x *Redemption) String() string {
 func (*Redemption) ProtoMessage() {}
 
 func (x *Redemption) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[68]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[73]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5518,7 @@ func (x *Redemption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Redemption.ProtoReflect.Descriptor instead.
 func (*Redemption) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{68}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Redemption) GetId() string {
@@ -5346,7 +5687,7 @@ type RedeemRequest struct {
 func (x *RedeemRequest) Reset() {
 	*x = RedeemRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[69]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[74]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5359,7 +5700,7 @@ func (x *RedeemRequest) String() string {
 func (*RedeemRequest) ProtoMessage() {}
 
 func (x *RedeemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[69]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[74]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5372,7 +5713,7 @@ func (x *RedeemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemRequest.ProtoReflect.Descriptor instead.
 func (*RedeemRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{69}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RedeemRequest) GetAccountId() string {
@@ -5453,7 +5794,7 @@ type RedeemResponse struct {
 func (x *RedeemResponse) Reset() {
 	*x = RedeemResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[70]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[75]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5466,7 +5807,7 @@ func (x *RedeemResponse) String() string {
 func (*RedeemResponse) ProtoMessage() {}
 
 func (x *RedeemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[70]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[75]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5479,7 +5820,7 @@ func (x *RedeemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemResponse.ProtoReflect.Descriptor instead.
 func (*RedeemResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{70}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *RedeemResponse) GetRedemption() *Redemption {
@@ -5511,7 +5852,7 @@ type GetRedemptionRequest struct {
 func (x *GetRedemptionRequest) Reset() {
 	*x = GetRedemptionRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[71]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[76]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5524,7 +5865,7 @@ func (x *GetRedemptionRequest) String() string {
 func (*GetRedemptionRequest) ProtoMessage() {}
 
 func (x *GetRedemptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[71]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[76]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5537,7 +5878,7 @@ func (x *GetRedemptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedemptionRequest.ProtoReflect.Descriptor instead.
 func (*GetRedemptionRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{71}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GetRedemptionRequest) GetAccountId() string {
@@ -5567,7 +5908,7 @@ type GetRedemptionResponse struct {
 func (x *GetRedemptionResponse) Reset() {
 	*x = GetRedemptionResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[72]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[77]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5580,7 +5921,7 @@ func (x *GetRedemptionResponse) String() string {
 func (*GetRedemptionResponse) ProtoMessage() {}
 
 func (x *GetRedemptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[72]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[77]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5593,7 +5934,7 @@ func (x *GetRedemptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedemptionResponse.ProtoReflect.Descriptor instead.
 func (*GetRedemptionResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{72}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *GetRedemptionResponse) GetRedemption() *Redemption {
@@ -5620,7 +5961,7 @@ type ListRedemptionsRequest struct {
 func (x *ListRedemptionsRequest) Reset() {
 	*x = ListRedemptionsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[73]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[78]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5633,7 +5974,7 @@ func (x *ListRedemptionsRequest) String() string {
 func (*ListRedemptionsRequest) ProtoMessage() {}
 
 func (x *ListRedemptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[73]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[78]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5646,7 +5987,7 @@ func (x *ListRedemptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRedemptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListRedemptionsRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{73}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListRedemptionsRequest) GetAccountId() string {
@@ -5685,7 +6026,7 @@ type ListRedemptionsResponse struct {
 func (x *ListRedemptionsResponse) Reset() {
 	*x = ListRedemptionsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[74]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[79]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5698,7 +6039,7 @@ func (x *ListRedemptionsResponse) String() string {
 func (*ListRedemptionsResponse) ProtoMessage() {}
 
 func (x *ListRedemptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[74]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[79]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5711,7 +6052,7 @@ func (x *ListRedemptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRedemptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListRedemptionsResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{74}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListRedemptionsResponse) GetRedemptions() []*Redemption {
@@ -5738,7 +6079,7 @@ type ListFlaggedDepositsRequest struct {
 func (x *ListFlaggedDepositsRequest) Reset() {
 	*x = ListFlaggedDepositsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[75]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[80]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5751,7 +6092,7 @@ func (x *ListFlaggedDepositsRequest) String() string {
 func (*ListFlaggedDepositsRequest) ProtoMessage() {}
 
 func (x *ListFlaggedDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[75]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[80]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5764,7 +6105,7 @@ func (x *ListFlaggedDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlaggedDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlaggedDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{75}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{80}
 }
 
 // ListFlaggedDepositsResponse lists them.
@@ -5780,7 +6121,7 @@ type ListFlaggedDepositsResponse struct {
 func (x *ListFlaggedDepositsResponse) Reset() {
 	*x = ListFlaggedDepositsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[76]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[81]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5793,7 +6134,7 @@ func (x *ListFlaggedDepositsResponse) String() string {
 func (*ListFlaggedDepositsResponse) ProtoMessage() {}
 
 func (x *ListFlaggedDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[76]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[81]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5806,7 +6147,7 @@ func (x *ListFlaggedDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlaggedDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlaggedDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{76}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *ListFlaggedDepositsResponse) GetOutputs() []*DepositOutput {
@@ -5849,7 +6190,7 @@ type PriceQuote struct {
 func (x *PriceQuote) Reset() {
 	*x = PriceQuote{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[77]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[82]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5862,7 +6203,7 @@ func (x *PriceQuote) String() string {
 func (*PriceQuote) ProtoMessage() {}
 
 func (x *PriceQuote) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[77]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[82]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5875,7 +6216,7 @@ func (x *PriceQuote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriceQuote.ProtoReflect.Descriptor instead.
 func (*PriceQuote) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{77}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *PriceQuote) GetCurrency() string {
@@ -5969,7 +6310,7 @@ type PriceSourceQuote struct {
 func (x *PriceSourceQuote) Reset() {
 	*x = PriceSourceQuote{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[78]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[83]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -5982,7 +6323,7 @@ func (x *PriceSourceQuote) String() string {
 func (*PriceSourceQuote) ProtoMessage() {}
 
 func (x *PriceSourceQuote) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[78]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[83]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5995,7 +6336,7 @@ func (x *PriceSourceQuote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriceSourceQuote.ProtoReflect.Descriptor instead.
 func (*PriceSourceQuote) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{78}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *PriceSourceQuote) GetName() string {
@@ -6043,7 +6384,7 @@ type GetPricesRequest struct {
 func (x *GetPricesRequest) Reset() {
 	*x = GetPricesRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[79]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[84]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6056,7 +6397,7 @@ func (x *GetPricesRequest) String() string {
 func (*GetPricesRequest) ProtoMessage() {}
 
 func (x *GetPricesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[79]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[84]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6069,7 +6410,7 @@ func (x *GetPricesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPricesRequest.ProtoReflect.Descriptor instead.
 func (*GetPricesRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{79}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{84}
 }
 
 // GetPricesResponse lists them.
@@ -6085,7 +6426,7 @@ type GetPricesResponse struct {
 func (x *GetPricesResponse) Reset() {
 	*x = GetPricesResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[80]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[85]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6098,7 +6439,7 @@ func (x *GetPricesResponse) String() string {
 func (*GetPricesResponse) ProtoMessage() {}
 
 func (x *GetPricesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[80]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[85]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6111,7 +6452,7 @@ func (x *GetPricesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPricesResponse.ProtoReflect.Descriptor instead.
 func (*GetPricesResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{80}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GetPricesResponse) GetPrices() []*PriceQuote {
@@ -6143,7 +6484,7 @@ type SetManualPriceRequest struct {
 func (x *SetManualPriceRequest) Reset() {
 	*x = SetManualPriceRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[81]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[86]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6156,7 +6497,7 @@ func (x *SetManualPriceRequest) String() string {
 func (*SetManualPriceRequest) ProtoMessage() {}
 
 func (x *SetManualPriceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[81]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[86]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6169,7 +6510,7 @@ func (x *SetManualPriceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetManualPriceRequest.ProtoReflect.Descriptor instead.
 func (*SetManualPriceRequest) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{81}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SetManualPriceRequest) GetCurrency() string {
@@ -6220,7 +6561,7 @@ type SetManualPriceResponse struct {
 func (x *SetManualPriceResponse) Reset() {
 	*x = SetManualPriceResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_kosh_v1_kosh_proto_msgTypes[82]
+		mi := &file_kosh_v1_kosh_proto_msgTypes[87]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6233,7 +6574,7 @@ func (x *SetManualPriceResponse) String() string {
 func (*SetManualPriceResponse) ProtoMessage() {}
 
 func (x *SetManualPriceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kosh_v1_kosh_proto_msgTypes[82]
+	mi := &file_kosh_v1_kosh_proto_msgTypes[87]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6246,7 +6587,7 @@ func (x *SetManualPriceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetManualPriceResponse.ProtoReflect.Descriptor instead.
 func (*SetManualPriceResponse) Descriptor() ([]byte, []int) {
-	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{82}
+	return file_kosh_v1_kosh_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SetManualPriceResponse) GetPrice() *PriceQuote {
@@ -6713,7 +7054,45 @@ var file_kosh_v1_kosh_proto_rawDesc = []byte{
 	0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32,
 	0x14, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74,
 	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x0b, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69,
-	0x6f, 0x6e, 0x22, 0x1d, 0x0a, 0x1b, 0x47, 0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41,
+	0x6f, 0x6e, 0x22, 0x0f, 0x0a, 0x0d, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x52, 0x65, 0x71, 0x75,
+	0x65, 0x73, 0x74, 0x22, 0x3b, 0x0a, 0x0e, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x52, 0x65, 0x73,
+	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x29, 0x0a, 0x06, 0x61, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x18,
+	0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x11, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
+	0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x54, 0x78, 0x52, 0x06, 0x61, 0x6e, 0x63, 0x68, 0x6f, 0x72,
+	0x22, 0xd8, 0x02, 0x0a, 0x08, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x54, 0x78, 0x12, 0x10, 0x0a,
+	0x03, 0x73, 0x65, 0x71, 0x18, 0x01, 0x20, 0x01, 0x28, 0x03, 0x52, 0x03, 0x73, 0x65, 0x71, 0x12,
+	0x27, 0x0a, 0x0f, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x73,
+	0x65, 0x71, 0x18, 0x02, 0x20, 0x01, 0x28, 0x03, 0x52, 0x0e, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74,
+	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x53, 0x65, 0x71, 0x12, 0x25, 0x0a, 0x0e, 0x61, 0x74, 0x74, 0x65,
+	0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x69, 0x64, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x0d, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x49, 0x64, 0x12,
+	0x12, 0x0a, 0x04, 0x74, 0x78, 0x69, 0x64, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x74,
+	0x78, 0x69, 0x64, 0x12, 0x14, 0x0a, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x18, 0x05, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x12, 0x16, 0x0a, 0x06, 0x68, 0x65, 0x69,
+	0x67, 0x68, 0x74, 0x18, 0x06, 0x20, 0x01, 0x28, 0x03, 0x52, 0x06, 0x68, 0x65, 0x69, 0x67, 0x68,
+	0x74, 0x12, 0x1d, 0x0a, 0x0a, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x5f, 0x68, 0x61, 0x73, 0x68, 0x18,
+	0x07, 0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x48, 0x61, 0x73, 0x68,
+	0x12, 0x1b, 0x0a, 0x09, 0x70, 0x72, 0x65, 0x76, 0x5f, 0x74, 0x78, 0x69, 0x64, 0x18, 0x08, 0x20,
+	0x01, 0x28, 0x09, 0x52, 0x08, 0x70, 0x72, 0x65, 0x76, 0x54, 0x78, 0x69, 0x64, 0x12, 0x19, 0x0a,
+	0x08, 0x66, 0x65, 0x65, 0x5f, 0x73, 0x61, 0x74, 0x73, 0x18, 0x09, 0x20, 0x01, 0x28, 0x03, 0x52,
+	0x07, 0x66, 0x65, 0x65, 0x53, 0x61, 0x74, 0x73, 0x12, 0x16, 0x0a, 0x06, 0x76, 0x62, 0x79, 0x74,
+	0x65, 0x73, 0x18, 0x0a, 0x20, 0x01, 0x28, 0x03, 0x52, 0x06, 0x76, 0x62, 0x79, 0x74, 0x65, 0x73,
+	0x12, 0x39, 0x0a, 0x0a, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64, 0x5f, 0x61, 0x74, 0x18, 0x0b,
+	0x20, 0x01, 0x28, 0x0b, 0x32, 0x1a, 0x2e, 0x67, 0x6f, 0x6f, 0x67, 0x6c, 0x65, 0x2e, 0x70, 0x72,
+	0x6f, 0x74, 0x6f, 0x62, 0x75, 0x66, 0x2e, 0x54, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70,
+	0x52, 0x09, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64, 0x41, 0x74, 0x22, 0x49, 0x0a, 0x12, 0x4c,
+	0x69, 0x73, 0x74, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
+	0x74, 0x12, 0x1d, 0x0a, 0x0a, 0x62, 0x65, 0x66, 0x6f, 0x72, 0x65, 0x5f, 0x73, 0x65, 0x71, 0x18,
+	0x01, 0x20, 0x01, 0x28, 0x03, 0x52, 0x09, 0x62, 0x65, 0x66, 0x6f, 0x72, 0x65, 0x53, 0x65, 0x71,
+	0x12, 0x14, 0x0a, 0x05, 0x6c, 0x69, 0x6d, 0x69, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0d, 0x52,
+	0x05, 0x6c, 0x69, 0x6d, 0x69, 0x74, 0x22, 0x6a, 0x0a, 0x13, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x6e,
+	0x63, 0x68, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x2b, 0x0a,
+	0x07, 0x61, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x11,
+	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x54,
+	0x78, 0x52, 0x07, 0x61, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x12, 0x26, 0x0a, 0x0f, 0x6e, 0x65,
+	0x78, 0x74, 0x5f, 0x62, 0x65, 0x66, 0x6f, 0x72, 0x65, 0x5f, 0x73, 0x65, 0x71, 0x18, 0x02, 0x20,
+	0x01, 0x28, 0x03, 0x52, 0x0d, 0x6e, 0x65, 0x78, 0x74, 0x42, 0x65, 0x66, 0x6f, 0x72, 0x65, 0x53,
+	0x65, 0x71, 0x22, 0x1d, 0x0a, 0x1b, 0x47, 0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41,
 	0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
 	0x74, 0x22, 0x56, 0x0a, 0x1c, 0x47, 0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41, 0x74,
 	0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
@@ -7005,7 +7384,7 @@ var file_kosh_v1_kosh_proto_rawDesc = []byte{
 	0x41, 0x59, 0x4d, 0x45, 0x4e, 0x54, 0x5f, 0x4d, 0x45, 0x54, 0x48, 0x4f, 0x44, 0x5f, 0x4c, 0x49,
 	0x47, 0x48, 0x54, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x01, 0x12, 0x1a, 0x0a, 0x16, 0x50, 0x41, 0x59,
 	0x4d, 0x45, 0x4e, 0x54, 0x5f, 0x4d, 0x45, 0x54, 0x48, 0x4f, 0x44, 0x5f, 0x4f, 0x4e, 0x43, 0x48,
-	0x41, 0x49, 0x4e, 0x10, 0x02, 0x32, 0x99, 0x0b, 0x0a, 0x0d, 0x49, 0x73, 0x73, 0x75, 0x65, 0x72,
+	0x41, 0x49, 0x4e, 0x10, 0x02, 0x32, 0xd4, 0x0b, 0x0a, 0x0d, 0x49, 0x73, 0x73, 0x75, 0x65, 0x72,
 	0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x12, 0x48, 0x0a, 0x0b, 0x43, 0x72, 0x65, 0x61, 0x74,
 	0x65, 0x41, 0x73, 0x73, 0x65, 0x74, 0x12, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31,
 	0x2e, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x41, 0x73, 0x73, 0x65, 0x74, 0x52, 0x65, 0x71, 0x75,
@@ -7095,84 +7474,92 @@ var file_kosh_v1_kosh_proto_rawDesc = []byte{
 	0x73, 0x69, 0x74, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x6b, 0x6f,
 	0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x46, 0x6c, 0x61, 0x67, 0x67, 0x65,
 	0x64, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
-	0x65, 0x32, 0xf9, 0x02, 0x0a, 0x0d, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x63, 0x53, 0x65, 0x72, 0x76,
-	0x69, 0x63, 0x65, 0x12, 0x57, 0x0a, 0x10, 0x47, 0x65, 0x74, 0x52, 0x65, 0x73, 0x65, 0x72, 0x76,
-	0x65, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x12, 0x20, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76,
-	0x31, 0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x53, 0x74, 0x61, 0x74,
-	0x75, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x6b, 0x6f, 0x73, 0x68,
-	0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x53, 0x74,
-	0x61, 0x74, 0x75, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x63, 0x0a, 0x14,
+	0x65, 0x12, 0x39, 0x0a, 0x06, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x12, 0x16, 0x2e, 0x6b, 0x6f,
+	0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x52, 0x65, 0x71, 0x75,
+	0x65, 0x73, 0x74, 0x1a, 0x17, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x6e,
+	0x63, 0x68, 0x6f, 0x72, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x32, 0xc3, 0x03, 0x0a,
+	0x0d, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x63, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x12, 0x57,
+	0x0a, 0x10, 0x47, 0x65, 0x74, 0x52, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x53, 0x74, 0x61, 0x74,
+	0x75, 0x73, 0x12, 0x20, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74,
+	0x52, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x52, 0x65, 0x71,
+	0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47,
+	0x65, 0x74, 0x52, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73, 0x52,
+	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x63, 0x0a, 0x14, 0x47, 0x65, 0x74, 0x4c, 0x61,
+	0x74, 0x65, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x12,
+	0x24, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x4c, 0x61, 0x74,
+	0x65, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65,
+	0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x25, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
 	0x47, 0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61,
-	0x74, 0x69, 0x6f, 0x6e, 0x12, 0x24, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47,
-	0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74,
-	0x69, 0x6f, 0x6e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x25, 0x2e, 0x6b, 0x6f, 0x73,
-	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x4c, 0x61, 0x74, 0x65, 0x73, 0x74, 0x41, 0x74,
-	0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
-	0x65, 0x12, 0x51, 0x0a, 0x0e, 0x47, 0x65, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74,
-	0x69, 0x6f, 0x6e, 0x12, 0x1e, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65,
-	0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x71, 0x75,
-	0x65, 0x73, 0x74, 0x1a, 0x1f, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65,
-	0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70,
-	0x6f, 0x6e, 0x73, 0x65, 0x12, 0x57, 0x0a, 0x10, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65,
-	0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x20, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e,
-	0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69,
-	0x6f, 0x6e, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x6b, 0x6f, 0x73,
-	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61,
-	0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x32, 0x9c, 0x06,
-	0x0a, 0x0d, 0x57, 0x61, 0x6c, 0x6c, 0x65, 0x74, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x12,
-	0x45, 0x0a, 0x0a, 0x47, 0x65, 0x74, 0x42, 0x61, 0x6c, 0x61, 0x6e, 0x63, 0x65, 0x12, 0x1a, 0x2e,
-	0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x42, 0x61, 0x6c, 0x61, 0x6e,
-	0x63, 0x65, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68,
-	0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x42, 0x61, 0x6c, 0x61, 0x6e, 0x63, 0x65, 0x52, 0x65,
-	0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x48, 0x0a, 0x0b, 0x4c, 0x69, 0x73, 0x74, 0x48, 0x69,
-	0x73, 0x74, 0x6f, 0x72, 0x79, 0x12, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
-	0x4c, 0x69, 0x73, 0x74, 0x48, 0x69, 0x73, 0x74, 0x6f, 0x72, 0x79, 0x52, 0x65, 0x71, 0x75, 0x65,
-	0x73, 0x74, 0x1a, 0x1c, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73,
-	0x74, 0x48, 0x69, 0x73, 0x74, 0x6f, 0x72, 0x79, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
-	0x12, 0x59, 0x0a, 0x08, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x12, 0x25, 0x2e, 0x6b,
-	0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61, 0x6c, 0x6c, 0x65, 0x74, 0x53, 0x65, 0x72,
-	0x76, 0x69, 0x63, 0x65, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x52, 0x65, 0x71, 0x75,
-	0x65, 0x73, 0x74, 0x1a, 0x26, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61,
-	0x6c, 0x6c, 0x65, 0x74, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x54, 0x72, 0x61, 0x6e, 0x73,
-	0x66, 0x65, 0x72, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5a, 0x0a, 0x11, 0x47,
-	0x65, 0x74, 0x49, 0x6e, 0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e, 0x50, 0x72, 0x6f, 0x6f, 0x66,
-	0x12, 0x21, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x49, 0x6e,
-	0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e, 0x50, 0x72, 0x6f, 0x6f, 0x66, 0x52, 0x65, 0x71, 0x75,
-	0x65, 0x73, 0x74, 0x1a, 0x22, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65,
-	0x74, 0x49, 0x6e, 0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e, 0x50, 0x72, 0x6f, 0x6f, 0x66, 0x52,
-	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x4e, 0x0a, 0x0d, 0x43, 0x72, 0x65, 0x61, 0x74,
-	0x65, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x1d, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e,
-	0x76, 0x31, 0x2e, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74,
-	0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1e, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76,
-	0x31, 0x2e, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x52,
-	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x45, 0x0a, 0x0a, 0x47, 0x65, 0x74, 0x44, 0x65,
-	0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x1a, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
-	0x47, 0x65, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
-	0x74, 0x1a, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x44,
-	0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x4b,
-	0x0a, 0x0c, 0x4c, 0x69, 0x73, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x73, 0x12, 0x1c,
-	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x44, 0x65, 0x70,
-	0x6f, 0x73, 0x69, 0x74, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1d, 0x2e, 0x6b,
-	0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73,
-	0x69, 0x74, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x39, 0x0a, 0x06, 0x52,
-	0x65, 0x64, 0x65, 0x65, 0x6d, 0x12, 0x16, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
-	0x52, 0x65, 0x64, 0x65, 0x65, 0x6d, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x17, 0x2e,
-	0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x64, 0x65, 0x65, 0x6d, 0x52, 0x65,
-	0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x4e, 0x0a, 0x0d, 0x47, 0x65, 0x74, 0x52, 0x65, 0x64,
-	0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x1d, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76,
-	0x31, 0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x52,
-	0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1e, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31,
-	0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65,
-	0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x54, 0x0a, 0x0f, 0x4c, 0x69, 0x73, 0x74, 0x52, 0x65,
-	0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x1f, 0x2e, 0x6b, 0x6f, 0x73, 0x68,
-	0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74, 0x69,
-	0x6f, 0x6e, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x20, 0x2e, 0x6b, 0x6f, 0x73,
-	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74,
-	0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x42, 0x31, 0x5a, 0x2f,
-	0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x6b, 0x6f, 0x73, 0x68, 0x2d,
-	0x72, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x2f, 0x6b, 0x6f, 0x73, 0x68, 0x2f, 0x61, 0x70, 0x69,
-	0x2f, 0x6b, 0x6f, 0x73, 0x68, 0x2f, 0x76, 0x31, 0x3b, 0x6b, 0x6f, 0x73, 0x68, 0x76, 0x31, 0x62,
-	0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x51, 0x0a, 0x0e,
+	0x47, 0x65, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x1e,
+	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x41, 0x74, 0x74, 0x65,
+	0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1f,
+	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x41, 0x74, 0x74, 0x65,
+	0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12,
+	0x57, 0x0a, 0x10, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69,
+	0x6f, 0x6e, 0x73, 0x12, 0x20, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69,
+	0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65,
+	0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
+	0x4c, 0x69, 0x73, 0x74, 0x41, 0x74, 0x74, 0x65, 0x73, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73,
+	0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x48, 0x0a, 0x0b, 0x4c, 0x69, 0x73, 0x74,
+	0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x12, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76,
+	0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x71,
+	0x75, 0x65, 0x73, 0x74, 0x1a, 0x1c, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c,
+	0x69, 0x73, 0x74, 0x41, 0x6e, 0x63, 0x68, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e,
+	0x73, 0x65, 0x32, 0x9c, 0x06, 0x0a, 0x0d, 0x57, 0x61, 0x6c, 0x6c, 0x65, 0x74, 0x53, 0x65, 0x72,
+	0x76, 0x69, 0x63, 0x65, 0x12, 0x45, 0x0a, 0x0a, 0x47, 0x65, 0x74, 0x42, 0x61, 0x6c, 0x61, 0x6e,
+	0x63, 0x65, 0x12, 0x1a, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74,
+	0x42, 0x61, 0x6c, 0x61, 0x6e, 0x63, 0x65, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1b,
+	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x42, 0x61, 0x6c, 0x61,
+	0x6e, 0x63, 0x65, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x48, 0x0a, 0x0b, 0x4c,
+	0x69, 0x73, 0x74, 0x48, 0x69, 0x73, 0x74, 0x6f, 0x72, 0x79, 0x12, 0x1b, 0x2e, 0x6b, 0x6f, 0x73,
+	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x48, 0x69, 0x73, 0x74, 0x6f, 0x72, 0x79,
+	0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1c, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76,
+	0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x48, 0x69, 0x73, 0x74, 0x6f, 0x72, 0x79, 0x52, 0x65, 0x73,
+	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x59, 0x0a, 0x08, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65,
+	0x72, 0x12, 0x25, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61, 0x6c, 0x6c,
+	0x65, 0x74, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65,
+	0x72, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x26, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e,
+	0x76, 0x31, 0x2e, 0x57, 0x61, 0x6c, 0x6c, 0x65, 0x74, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65,
+	0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
+	0x12, 0x5a, 0x0a, 0x11, 0x47, 0x65, 0x74, 0x49, 0x6e, 0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e,
+	0x50, 0x72, 0x6f, 0x6f, 0x66, 0x12, 0x21, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e,
+	0x47, 0x65, 0x74, 0x49, 0x6e, 0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e, 0x50, 0x72, 0x6f, 0x6f,
+	0x66, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x22, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e,
+	0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x49, 0x6e, 0x63, 0x6c, 0x75, 0x73, 0x69, 0x6f, 0x6e, 0x50,
+	0x72, 0x6f, 0x6f, 0x66, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x4e, 0x0a, 0x0d,
+	0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x1d, 0x2e,
+	0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x44, 0x65,
+	0x70, 0x6f, 0x73, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1e, 0x2e, 0x6b,
+	0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x44, 0x65, 0x70,
+	0x6f, 0x73, 0x69, 0x74, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x45, 0x0a, 0x0a,
+	0x47, 0x65, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x1a, 0x2e, 0x6b, 0x6f, 0x73,
+	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x52,
+	0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1b, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31,
+	0x2e, 0x47, 0x65, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x52, 0x65, 0x73, 0x70, 0x6f,
+	0x6e, 0x73, 0x65, 0x12, 0x4b, 0x0a, 0x0c, 0x4c, 0x69, 0x73, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73,
+	0x69, 0x74, 0x73, 0x12, 0x1c, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69,
+	0x73, 0x74, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
+	0x74, 0x1a, 0x1d, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74,
+	0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
+	0x12, 0x39, 0x0a, 0x06, 0x52, 0x65, 0x64, 0x65, 0x65, 0x6d, 0x12, 0x16, 0x2e, 0x6b, 0x6f, 0x73,
+	0x68, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x64, 0x65, 0x65, 0x6d, 0x52, 0x65, 0x71, 0x75, 0x65,
+	0x73, 0x74, 0x1a, 0x17, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x64,
+	0x65, 0x65, 0x6d, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x4e, 0x0a, 0x0d, 0x47,
+	0x65, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x1d, 0x2e, 0x6b,
+	0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70,
+	0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1e, 0x2e, 0x6b, 0x6f,
+	0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x47, 0x65, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74,
+	0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x54, 0x0a, 0x0f, 0x4c,
+	0x69, 0x73, 0x74, 0x52, 0x65, 0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x1f,
+	0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x52, 0x65, 0x64,
+	0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a,
+	0x20, 0x2e, 0x6b, 0x6f, 0x73, 0x68, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x52, 0x65,
+	0x64, 0x65, 0x6d, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+	0x65, 0x42, 0x31, 0x5a, 0x2f, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f,
+	0x6b, 0x6f, 0x73, 0x68, 0x2d, 0x72, 0x65, 0x73, 0x65, 0x72, 0x76, 0x65, 0x2f, 0x6b, 0x6f, 0x73,
+	0x68, 0x2f, 0x61, 0x70, 0x69, 0x2f, 0x6b, 0x6f, 0x73, 0x68, 0x2f, 0x76, 0x31, 0x3b, 0x6b, 0x6f,
+	0x73, 0x68, 0x76, 0x31, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -7188,7 +7575,7 @@ func file_kosh_v1_kosh_proto_rawDescGZIP() []byte {
 }
 
 var file_kosh_v1_kosh_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_kosh_v1_kosh_proto_msgTypes = make([]protoimpl.MessageInfo, 83)
+var file_kosh_v1_kosh_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
 var file_kosh_v1_kosh_proto_goTypes = []interface{}{
 	(Peg)(0),                              // 0: kosh.v1.Peg
 	(EntryKind)(0),                        // 1: kosh.v1.EntryKind
@@ -7245,46 +7632,51 @@ var file_kosh_v1_kosh_proto_goTypes = []interface{}{
 	(*Attestation)(nil),                   // 52: kosh.v1.Attestation
 	(*AttestRequest)(nil),                 // 53: kosh.v1.AttestRequest
 	(*AttestResponse)(nil),                // 54: kosh.v1.AttestResponse
-	(*GetLatestAttestationRequest)(nil),   // 55: kosh.v1.GetLatestAttestationRequest
-	(*GetLatestAttestationResponse)(nil),  // 56: kosh.v1.GetLatestAttestationResponse
-	(*GetAttestationRequest)(nil),         // 57: kosh.v1.GetAttestationRequest
-	(*GetAttestationResponse)(nil),        // 58: kosh.v1.GetAttestationResponse
-	(*ListAttestationsRequest)(nil),       // 59: kosh.v1.ListAttestationsRequest
-	(*ListAttestationsResponse)(nil),      // 60: kosh.v1.ListAttestationsResponse
-	(*GetInclusionProofRequest)(nil),      // 61: kosh.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),     // 62: kosh.v1.GetInclusionProofResponse
-	(*Deposit)(nil),                       // 63: kosh.v1.Deposit
-	(*DepositOutput)(nil),                 // 64: kosh.v1.DepositOutput
-	(*CreateDepositRequest)(nil),          // 65: kosh.v1.CreateDepositRequest
-	(*CreateDepositResponse)(nil),         // 66: kosh.v1.CreateDepositResponse
-	(*GetDepositRequest)(nil),             // 67: kosh.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),            // 68: kosh.v1.GetDepositResponse
-	(*ListDepositsRequest)(nil),           // 69: kosh.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),          // 70: kosh.v1.ListDepositsResponse
-	(*Redemption)(nil),                    // 71: kosh.v1.Redemption
-	(*RedeemRequest)(nil),                 // 72: kosh.v1.RedeemRequest
-	(*RedeemResponse)(nil),                // 73: kosh.v1.RedeemResponse
-	(*GetRedemptionRequest)(nil),          // 74: kosh.v1.GetRedemptionRequest
-	(*GetRedemptionResponse)(nil),         // 75: kosh.v1.GetRedemptionResponse
-	(*ListRedemptionsRequest)(nil),        // 76: kosh.v1.ListRedemptionsRequest
-	(*ListRedemptionsResponse)(nil),       // 77: kosh.v1.ListRedemptionsResponse
-	(*ListFlaggedDepositsRequest)(nil),    // 78: kosh.v1.ListFlaggedDepositsRequest
-	(*ListFlaggedDepositsResponse)(nil),   // 79: kosh.v1.ListFlaggedDepositsResponse
-	(*PriceQuote)(nil),                    // 80: kosh.v1.PriceQuote
-	(*PriceSourceQuote)(nil),              // 81: kosh.v1.PriceSourceQuote
-	(*GetPricesRequest)(nil),              // 82: kosh.v1.GetPricesRequest
-	(*GetPricesResponse)(nil),             // 83: kosh.v1.GetPricesResponse
-	(*SetManualPriceRequest)(nil),         // 84: kosh.v1.SetManualPriceRequest
-	(*SetManualPriceResponse)(nil),        // 85: kosh.v1.SetManualPriceResponse
-	(*timestamppb.Timestamp)(nil),         // 86: google.protobuf.Timestamp
+	(*AnchorRequest)(nil),                 // 55: kosh.v1.AnchorRequest
+	(*AnchorResponse)(nil),                // 56: kosh.v1.AnchorResponse
+	(*AnchorTx)(nil),                      // 57: kosh.v1.AnchorTx
+	(*ListAnchorsRequest)(nil),            // 58: kosh.v1.ListAnchorsRequest
+	(*ListAnchorsResponse)(nil),           // 59: kosh.v1.ListAnchorsResponse
+	(*GetLatestAttestationRequest)(nil),   // 60: kosh.v1.GetLatestAttestationRequest
+	(*GetLatestAttestationResponse)(nil),  // 61: kosh.v1.GetLatestAttestationResponse
+	(*GetAttestationRequest)(nil),         // 62: kosh.v1.GetAttestationRequest
+	(*GetAttestationResponse)(nil),        // 63: kosh.v1.GetAttestationResponse
+	(*ListAttestationsRequest)(nil),       // 64: kosh.v1.ListAttestationsRequest
+	(*ListAttestationsResponse)(nil),      // 65: kosh.v1.ListAttestationsResponse
+	(*GetInclusionProofRequest)(nil),      // 66: kosh.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),     // 67: kosh.v1.GetInclusionProofResponse
+	(*Deposit)(nil),                       // 68: kosh.v1.Deposit
+	(*DepositOutput)(nil),                 // 69: kosh.v1.DepositOutput
+	(*CreateDepositRequest)(nil),          // 70: kosh.v1.CreateDepositRequest
+	(*CreateDepositResponse)(nil),         // 71: kosh.v1.CreateDepositResponse
+	(*GetDepositRequest)(nil),             // 72: kosh.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),            // 73: kosh.v1.GetDepositResponse
+	(*ListDepositsRequest)(nil),           // 74: kosh.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),          // 75: kosh.v1.ListDepositsResponse
+	(*Redemption)(nil),                    // 76: kosh.v1.Redemption
+	(*RedeemRequest)(nil),                 // 77: kosh.v1.RedeemRequest
+	(*RedeemResponse)(nil),                // 78: kosh.v1.RedeemResponse
+	(*GetRedemptionRequest)(nil),          // 79: kosh.v1.GetRedemptionRequest
+	(*GetRedemptionResponse)(nil),         // 80: kosh.v1.GetRedemptionResponse
+	(*ListRedemptionsRequest)(nil),        // 81: kosh.v1.ListRedemptionsRequest
+	(*ListRedemptionsResponse)(nil),       // 82: kosh.v1.ListRedemptionsResponse
+	(*ListFlaggedDepositsRequest)(nil),    // 83: kosh.v1.ListFlaggedDepositsRequest
+	(*ListFlaggedDepositsResponse)(nil),   // 84: kosh.v1.ListFlaggedDepositsResponse
+	(*PriceQuote)(nil),                    // 85: kosh.v1.PriceQuote
+	(*PriceSourceQuote)(nil),              // 86: kosh.v1.PriceSourceQuote
+	(*GetPricesRequest)(nil),              // 87: kosh.v1.GetPricesRequest
+	(*GetPricesResponse)(nil),             // 88: kosh.v1.GetPricesResponse
+	(*SetManualPriceRequest)(nil),         // 89: kosh.v1.SetManualPriceRequest
+	(*SetManualPriceResponse)(nil),        // 90: kosh.v1.SetManualPriceResponse
+	(*timestamppb.Timestamp)(nil),         // 91: google.protobuf.Timestamp
 }
 var file_kosh_v1_kosh_proto_depIdxs = []int32{
 	0,  // 0: kosh.v1.Asset.peg:type_name -> kosh.v1.Peg
-	86, // 1: kosh.v1.Asset.created_at:type_name -> google.protobuf.Timestamp
-	86, // 2: kosh.v1.Account.created_at:type_name -> google.protobuf.Timestamp
+	91, // 1: kosh.v1.Asset.created_at:type_name -> google.protobuf.Timestamp
+	91, // 2: kosh.v1.Account.created_at:type_name -> google.protobuf.Timestamp
 	4,  // 3: kosh.v1.Account.balances:type_name -> kosh.v1.Balance
 	1,  // 4: kosh.v1.JournalEntry.kind:type_name -> kosh.v1.EntryKind
-	86, // 5: kosh.v1.JournalEntry.created_at:type_name -> google.protobuf.Timestamp
+	91, // 5: kosh.v1.JournalEntry.created_at:type_name -> google.protobuf.Timestamp
 	0,  // 6: kosh.v1.CreateAssetRequest.peg:type_name -> kosh.v1.Peg
 	3,  // 7: kosh.v1.CreateAssetResponse.asset:type_name -> kosh.v1.Asset
 	3,  // 8: kosh.v1.ListAssetsResponse.assets:type_name -> kosh.v1.Asset
@@ -7306,111 +7698,118 @@ var file_kosh_v1_kosh_proto_depIdxs = []int32{
 	51, // 24: kosh.v1.WalletServiceTransferResponse.receipts:type_name -> kosh.v1.Receipt
 	45, // 25: kosh.v1.GetReservesResponse.snapshot:type_name -> kosh.v1.ReserveSnapshot
 	45, // 26: kosh.v1.GetReserveStatusResponse.snapshot:type_name -> kosh.v1.ReserveSnapshot
-	86, // 27: kosh.v1.ReserveSnapshot.time:type_name -> google.protobuf.Timestamp
+	91, // 27: kosh.v1.ReserveSnapshot.time:type_name -> google.protobuf.Timestamp
 	46, // 28: kosh.v1.ReserveSnapshot.sources:type_name -> kosh.v1.ReserveSource
 	48, // 29: kosh.v1.ReserveSnapshot.utxos:type_name -> kosh.v1.ReserveUtxo
 	49, // 30: kosh.v1.ReserveSnapshot.channels:type_name -> kosh.v1.LightningChannel
 	50, // 31: kosh.v1.ReserveSnapshot.assets:type_name -> kosh.v1.AssetCoverage
 	47, // 32: kosh.v1.ReserveSource.classes:type_name -> kosh.v1.ReserveClass
-	86, // 33: kosh.v1.ReserveSource.last_seen:type_name -> google.protobuf.Timestamp
-	86, // 34: kosh.v1.Attestation.time:type_name -> google.protobuf.Timestamp
+	91, // 33: kosh.v1.ReserveSource.last_seen:type_name -> google.protobuf.Timestamp
+	91, // 34: kosh.v1.Attestation.time:type_name -> google.protobuf.Timestamp
 	52, // 35: kosh.v1.AttestResponse.attestation:type_name -> kosh.v1.Attestation
-	52, // 36: kosh.v1.GetLatestAttestationResponse.attestation:type_name -> kosh.v1.Attestation
-	52, // 37: kosh.v1.GetAttestationResponse.attestation:type_name -> kosh.v1.Attestation
-	52, // 38: kosh.v1.ListAttestationsResponse.attestations:type_name -> kosh.v1.Attestation
-	2,  // 39: kosh.v1.Deposit.method:type_name -> kosh.v1.PaymentMethod
-	86, // 40: kosh.v1.Deposit.created_at:type_name -> google.protobuf.Timestamp
-	86, // 41: kosh.v1.Deposit.expires_at:type_name -> google.protobuf.Timestamp
-	64, // 42: kosh.v1.Deposit.outputs:type_name -> kosh.v1.DepositOutput
-	2,  // 43: kosh.v1.CreateDepositRequest.method:type_name -> kosh.v1.PaymentMethod
-	63, // 44: kosh.v1.CreateDepositResponse.deposit:type_name -> kosh.v1.Deposit
-	63, // 45: kosh.v1.GetDepositResponse.deposit:type_name -> kosh.v1.Deposit
-	63, // 46: kosh.v1.ListDepositsResponse.deposits:type_name -> kosh.v1.Deposit
-	2,  // 47: kosh.v1.Redemption.method:type_name -> kosh.v1.PaymentMethod
-	86, // 48: kosh.v1.Redemption.created_at:type_name -> google.protobuf.Timestamp
-	86, // 49: kosh.v1.Redemption.updated_at:type_name -> google.protobuf.Timestamp
-	2,  // 50: kosh.v1.RedeemRequest.method:type_name -> kosh.v1.PaymentMethod
-	71, // 51: kosh.v1.RedeemResponse.redemption:type_name -> kosh.v1.Redemption
-	51, // 52: kosh.v1.RedeemResponse.receipts:type_name -> kosh.v1.Receipt
-	71, // 53: kosh.v1.GetRedemptionResponse.redemption:type_name -> kosh.v1.Redemption
-	71, // 54: kosh.v1.ListRedemptionsResponse.redemptions:type_name -> kosh.v1.Redemption
-	64, // 55: kosh.v1.ListFlaggedDepositsResponse.outputs:type_name -> kosh.v1.DepositOutput
-	86, // 56: kosh.v1.PriceQuote.time:type_name -> google.protobuf.Timestamp
-	81, // 57: kosh.v1.PriceQuote.sources:type_name -> kosh.v1.PriceSourceQuote
-	86, // 58: kosh.v1.PriceSourceQuote.time:type_name -> google.protobuf.Timestamp
-	80, // 59: kosh.v1.GetPricesResponse.prices:type_name -> kosh.v1.PriceQuote
-	80, // 60: kosh.v1.SetManualPriceResponse.price:type_name -> kosh.v1.PriceQuote
-	7,  // 61: kosh.v1.IssuerService.CreateAsset:input_type -> kosh.v1.CreateAssetRequest
-	9,  // 62: kosh.v1.IssuerService.ListAssets:input_type -> kosh.v1.ListAssetsRequest
-	11, // 63: kosh.v1.IssuerService.GetAsset:input_type -> kosh.v1.GetAssetRequest
-	13, // 64: kosh.v1.IssuerService.CreateAccount:input_type -> kosh.v1.CreateAccountRequest
-	15, // 65: kosh.v1.IssuerService.ListAccounts:input_type -> kosh.v1.ListAccountsRequest
-	17, // 66: kosh.v1.IssuerService.GetAccount:input_type -> kosh.v1.GetAccountRequest
-	19, // 67: kosh.v1.IssuerService.BakeWalletMacaroon:input_type -> kosh.v1.BakeWalletMacaroonRequest
-	21, // 68: kosh.v1.IssuerService.Mint:input_type -> kosh.v1.MintRequest
-	23, // 69: kosh.v1.IssuerService.Burn:input_type -> kosh.v1.BurnRequest
-	25, // 70: kosh.v1.IssuerService.Transfer:input_type -> kosh.v1.TransferRequest
-	27, // 71: kosh.v1.IssuerService.GetSupply:input_type -> kosh.v1.GetSupplyRequest
-	29, // 72: kosh.v1.IssuerService.ListJournal:input_type -> kosh.v1.ListJournalRequest
-	37, // 73: kosh.v1.IssuerService.GetReserves:input_type -> kosh.v1.GetReservesRequest
-	38, // 74: kosh.v1.IssuerService.ExportControlProof:input_type -> kosh.v1.ExportControlProofRequest
-	40, // 75: kosh.v1.IssuerService.ImportControlProof:input_type -> kosh.v1.ImportControlProofRequest
-	53, // 76: kosh.v1.IssuerService.Attest:input_type -> kosh.v1.AttestRequest
-	82, // 77: kosh.v1.IssuerService.GetPrices:input_type -> kosh.v1.GetPricesRequest
-	84, // 78: kosh.v1.IssuerService.SetManualPrice:input_type -> kosh.v1.SetManualPriceRequest
-	78, // 79: kosh.v1.IssuerService.ListFlaggedDeposits:input_type -> kosh.v1.ListFlaggedDepositsRequest
-	43, // 80: kosh.v1.PublicService.GetReserveStatus:input_type -> kosh.v1.GetReserveStatusRequest
-	55, // 81: kosh.v1.PublicService.GetLatestAttestation:input_type -> kosh.v1.GetLatestAttestationRequest
-	57, // 82: kosh.v1.PublicService.GetAttestation:input_type -> kosh.v1.GetAttestationRequest
-	59, // 83: kosh.v1.PublicService.ListAttestations:input_type -> kosh.v1.ListAttestationsRequest
-	31, // 84: kosh.v1.WalletService.GetBalance:input_type -> kosh.v1.GetBalanceRequest
-	33, // 85: kosh.v1.WalletService.ListHistory:input_type -> kosh.v1.ListHistoryRequest
-	35, // 86: kosh.v1.WalletService.Transfer:input_type -> kosh.v1.WalletServiceTransferRequest
-	61, // 87: kosh.v1.WalletService.GetInclusionProof:input_type -> kosh.v1.GetInclusionProofRequest
-	65, // 88: kosh.v1.WalletService.CreateDeposit:input_type -> kosh.v1.CreateDepositRequest
-	67, // 89: kosh.v1.WalletService.GetDeposit:input_type -> kosh.v1.GetDepositRequest
-	69, // 90: kosh.v1.WalletService.ListDeposits:input_type -> kosh.v1.ListDepositsRequest
-	72, // 91: kosh.v1.WalletService.Redeem:input_type -> kosh.v1.RedeemRequest
-	74, // 92: kosh.v1.WalletService.GetRedemption:input_type -> kosh.v1.GetRedemptionRequest
-	76, // 93: kosh.v1.WalletService.ListRedemptions:input_type -> kosh.v1.ListRedemptionsRequest
-	8,  // 94: kosh.v1.IssuerService.CreateAsset:output_type -> kosh.v1.CreateAssetResponse
-	10, // 95: kosh.v1.IssuerService.ListAssets:output_type -> kosh.v1.ListAssetsResponse
-	12, // 96: kosh.v1.IssuerService.GetAsset:output_type -> kosh.v1.GetAssetResponse
-	14, // 97: kosh.v1.IssuerService.CreateAccount:output_type -> kosh.v1.CreateAccountResponse
-	16, // 98: kosh.v1.IssuerService.ListAccounts:output_type -> kosh.v1.ListAccountsResponse
-	18, // 99: kosh.v1.IssuerService.GetAccount:output_type -> kosh.v1.GetAccountResponse
-	20, // 100: kosh.v1.IssuerService.BakeWalletMacaroon:output_type -> kosh.v1.BakeWalletMacaroonResponse
-	22, // 101: kosh.v1.IssuerService.Mint:output_type -> kosh.v1.MintResponse
-	24, // 102: kosh.v1.IssuerService.Burn:output_type -> kosh.v1.BurnResponse
-	26, // 103: kosh.v1.IssuerService.Transfer:output_type -> kosh.v1.TransferResponse
-	28, // 104: kosh.v1.IssuerService.GetSupply:output_type -> kosh.v1.GetSupplyResponse
-	30, // 105: kosh.v1.IssuerService.ListJournal:output_type -> kosh.v1.ListJournalResponse
-	42, // 106: kosh.v1.IssuerService.GetReserves:output_type -> kosh.v1.GetReservesResponse
-	39, // 107: kosh.v1.IssuerService.ExportControlProof:output_type -> kosh.v1.ExportControlProofResponse
-	41, // 108: kosh.v1.IssuerService.ImportControlProof:output_type -> kosh.v1.ImportControlProofResponse
-	54, // 109: kosh.v1.IssuerService.Attest:output_type -> kosh.v1.AttestResponse
-	83, // 110: kosh.v1.IssuerService.GetPrices:output_type -> kosh.v1.GetPricesResponse
-	85, // 111: kosh.v1.IssuerService.SetManualPrice:output_type -> kosh.v1.SetManualPriceResponse
-	79, // 112: kosh.v1.IssuerService.ListFlaggedDeposits:output_type -> kosh.v1.ListFlaggedDepositsResponse
-	44, // 113: kosh.v1.PublicService.GetReserveStatus:output_type -> kosh.v1.GetReserveStatusResponse
-	56, // 114: kosh.v1.PublicService.GetLatestAttestation:output_type -> kosh.v1.GetLatestAttestationResponse
-	58, // 115: kosh.v1.PublicService.GetAttestation:output_type -> kosh.v1.GetAttestationResponse
-	60, // 116: kosh.v1.PublicService.ListAttestations:output_type -> kosh.v1.ListAttestationsResponse
-	32, // 117: kosh.v1.WalletService.GetBalance:output_type -> kosh.v1.GetBalanceResponse
-	34, // 118: kosh.v1.WalletService.ListHistory:output_type -> kosh.v1.ListHistoryResponse
-	36, // 119: kosh.v1.WalletService.Transfer:output_type -> kosh.v1.WalletServiceTransferResponse
-	62, // 120: kosh.v1.WalletService.GetInclusionProof:output_type -> kosh.v1.GetInclusionProofResponse
-	66, // 121: kosh.v1.WalletService.CreateDeposit:output_type -> kosh.v1.CreateDepositResponse
-	68, // 122: kosh.v1.WalletService.GetDeposit:output_type -> kosh.v1.GetDepositResponse
-	70, // 123: kosh.v1.WalletService.ListDeposits:output_type -> kosh.v1.ListDepositsResponse
-	73, // 124: kosh.v1.WalletService.Redeem:output_type -> kosh.v1.RedeemResponse
-	75, // 125: kosh.v1.WalletService.GetRedemption:output_type -> kosh.v1.GetRedemptionResponse
-	77, // 126: kosh.v1.WalletService.ListRedemptions:output_type -> kosh.v1.ListRedemptionsResponse
-	94, // [94:127] is the sub-list for method output_type
-	61, // [61:94] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	57, // 36: kosh.v1.AnchorResponse.anchor:type_name -> kosh.v1.AnchorTx
+	91, // 37: kosh.v1.AnchorTx.created_at:type_name -> google.protobuf.Timestamp
+	57, // 38: kosh.v1.ListAnchorsResponse.anchors:type_name -> kosh.v1.AnchorTx
+	52, // 39: kosh.v1.GetLatestAttestationResponse.attestation:type_name -> kosh.v1.Attestation
+	52, // 40: kosh.v1.GetAttestationResponse.attestation:type_name -> kosh.v1.Attestation
+	52, // 41: kosh.v1.ListAttestationsResponse.attestations:type_name -> kosh.v1.Attestation
+	2,  // 42: kosh.v1.Deposit.method:type_name -> kosh.v1.PaymentMethod
+	91, // 43: kosh.v1.Deposit.created_at:type_name -> google.protobuf.Timestamp
+	91, // 44: kosh.v1.Deposit.expires_at:type_name -> google.protobuf.Timestamp
+	69, // 45: kosh.v1.Deposit.outputs:type_name -> kosh.v1.DepositOutput
+	2,  // 46: kosh.v1.CreateDepositRequest.method:type_name -> kosh.v1.PaymentMethod
+	68, // 47: kosh.v1.CreateDepositResponse.deposit:type_name -> kosh.v1.Deposit
+	68, // 48: kosh.v1.GetDepositResponse.deposit:type_name -> kosh.v1.Deposit
+	68, // 49: kosh.v1.ListDepositsResponse.deposits:type_name -> kosh.v1.Deposit
+	2,  // 50: kosh.v1.Redemption.method:type_name -> kosh.v1.PaymentMethod
+	91, // 51: kosh.v1.Redemption.created_at:type_name -> google.protobuf.Timestamp
+	91, // 52: kosh.v1.Redemption.updated_at:type_name -> google.protobuf.Timestamp
+	2,  // 53: kosh.v1.RedeemRequest.method:type_name -> kosh.v1.PaymentMethod
+	76, // 54: kosh.v1.RedeemResponse.redemption:type_name -> kosh.v1.Redemption
+	51, // 55: kosh.v1.RedeemResponse.receipts:type_name -> kosh.v1.Receipt
+	76, // 56: kosh.v1.GetRedemptionResponse.redemption:type_name -> kosh.v1.Redemption
+	76, // 57: kosh.v1.ListRedemptionsResponse.redemptions:type_name -> kosh.v1.Redemption
+	69, // 58: kosh.v1.ListFlaggedDepositsResponse.outputs:type_name -> kosh.v1.DepositOutput
+	91, // 59: kosh.v1.PriceQuote.time:type_name -> google.protobuf.Timestamp
+	86, // 60: kosh.v1.PriceQuote.sources:type_name -> kosh.v1.PriceSourceQuote
+	91, // 61: kosh.v1.PriceSourceQuote.time:type_name -> google.protobuf.Timestamp
+	85, // 62: kosh.v1.GetPricesResponse.prices:type_name -> kosh.v1.PriceQuote
+	85, // 63: kosh.v1.SetManualPriceResponse.price:type_name -> kosh.v1.PriceQuote
+	7,  // 64: kosh.v1.IssuerService.CreateAsset:input_type -> kosh.v1.CreateAssetRequest
+	9,  // 65: kosh.v1.IssuerService.ListAssets:input_type -> kosh.v1.ListAssetsRequest
+	11, // 66: kosh.v1.IssuerService.GetAsset:input_type -> kosh.v1.GetAssetRequest
+	13, // 67: kosh.v1.IssuerService.CreateAccount:input_type -> kosh.v1.CreateAccountRequest
+	15, // 68: kosh.v1.IssuerService.ListAccounts:input_type -> kosh.v1.ListAccountsRequest
+	17, // 69: kosh.v1.IssuerService.GetAccount:input_type -> kosh.v1.GetAccountRequest
+	19, // 70: kosh.v1.IssuerService.BakeWalletMacaroon:input_type -> kosh.v1.BakeWalletMacaroonRequest
+	21, // 71: kosh.v1.IssuerService.Mint:input_type -> kosh.v1.MintRequest
+	23, // 72: kosh.v1.IssuerService.Burn:input_type -> kosh.v1.BurnRequest
+	25, // 73: kosh.v1.IssuerService.Transfer:input_type -> kosh.v1.TransferRequest
+	27, // 74: kosh.v1.IssuerService.GetSupply:input_type -> kosh.v1.GetSupplyRequest
+	29, // 75: kosh.v1.IssuerService.ListJournal:input_type -> kosh.v1.ListJournalRequest
+	37, // 76: kosh.v1.IssuerService.GetReserves:input_type -> kosh.v1.GetReservesRequest
+	38, // 77: kosh.v1.IssuerService.ExportControlProof:input_type -> kosh.v1.ExportControlProofRequest
+	40, // 78: kosh.v1.IssuerService.ImportControlProof:input_type -> kosh.v1.ImportControlProofRequest
+	53, // 79: kosh.v1.IssuerService.Attest:input_type -> kosh.v1.AttestRequest
+	87, // 80: kosh.v1.IssuerService.GetPrices:input_type -> kosh.v1.GetPricesRequest
+	89, // 81: kosh.v1.IssuerService.SetManualPrice:input_type -> kosh.v1.SetManualPriceRequest
+	83, // 82: kosh.v1.IssuerService.ListFlaggedDeposits:input_type -> kosh.v1.ListFlaggedDepositsRequest
+	55, // 83: kosh.v1.IssuerService.Anchor:input_type -> kosh.v1.AnchorRequest
+	43, // 84: kosh.v1.PublicService.GetReserveStatus:input_type -> kosh.v1.GetReserveStatusRequest
+	60, // 85: kosh.v1.PublicService.GetLatestAttestation:input_type -> kosh.v1.GetLatestAttestationRequest
+	62, // 86: kosh.v1.PublicService.GetAttestation:input_type -> kosh.v1.GetAttestationRequest
+	64, // 87: kosh.v1.PublicService.ListAttestations:input_type -> kosh.v1.ListAttestationsRequest
+	58, // 88: kosh.v1.PublicService.ListAnchors:input_type -> kosh.v1.ListAnchorsRequest
+	31, // 89: kosh.v1.WalletService.GetBalance:input_type -> kosh.v1.GetBalanceRequest
+	33, // 90: kosh.v1.WalletService.ListHistory:input_type -> kosh.v1.ListHistoryRequest
+	35, // 91: kosh.v1.WalletService.Transfer:input_type -> kosh.v1.WalletServiceTransferRequest
+	66, // 92: kosh.v1.WalletService.GetInclusionProof:input_type -> kosh.v1.GetInclusionProofRequest
+	70, // 93: kosh.v1.WalletService.CreateDeposit:input_type -> kosh.v1.CreateDepositRequest
+	72, // 94: kosh.v1.WalletService.GetDeposit:input_type -> kosh.v1.GetDepositRequest
+	74, // 95: kosh.v1.WalletService.ListDeposits:input_type -> kosh.v1.ListDepositsRequest
+	77, // 96: kosh.v1.WalletService.Redeem:input_type -> kosh.v1.RedeemRequest
+	79, // 97: kosh.v1.WalletService.GetRedemption:input_type -> kosh.v1.GetRedemptionRequest
+	81, // 98: kosh.v1.WalletService.ListRedemptions:input_type -> kosh.v1.ListRedemptionsRequest
+	8,  // 99: kosh.v1.IssuerService.CreateAsset:output_type -> kosh.v1.CreateAssetResponse
+	10, // 100: kosh.v1.IssuerService.ListAssets:output_type -> kosh.v1.ListAssetsResponse
+	12, // 101: kosh.v1.IssuerService.GetAsset:output_type -> kosh.v1.GetAssetResponse
+	14, // 102: kosh.v1.IssuerService.CreateAccount:output_type -> kosh.v1.CreateAccountResponse
+	16, // 103: kosh.v1.IssuerService.ListAccounts:output_type -> kosh.v1.ListAccountsResponse
+	18, // 104: kosh.v1.IssuerService.GetAccount:output_type -> kosh.v1.GetAccountResponse
+	20, // 105: kosh.v1.IssuerService.BakeWalletMacaroon:output_type -> kosh.v1.BakeWalletMacaroonResponse
+	22, // 106: kosh.v1.IssuerService.Mint:output_type -> kosh.v1.MintResponse
+	24, // 107: kosh.v1.IssuerService.Burn:output_type -> kosh.v1.BurnResponse
+	26, // 108: kosh.v1.IssuerService.Transfer:output_type -> kosh.v1.TransferResponse
+	28, // 109: kosh.v1.IssuerService.GetSupply:output_type -> kosh.v1.GetSupplyResponse
+	30, // 110: kosh.v1.IssuerService.ListJournal:output_type -> kosh.v1.ListJournalResponse
+	42, // 111: kosh.v1.IssuerService.GetReserves:output_type -> kosh.v1.GetReservesResponse
+	39, // 112: kosh.v1.IssuerService.ExportControlProof:output_type -> kosh.v1.ExportControlProofResponse
+	41, // 113: kosh.v1.IssuerService.ImportControlProof:output_type -> kosh.v1.ImportControlProofResponse
+	54, // 114: kosh.v1.IssuerService.Attest:output_type -> kosh.v1.AttestResponse
+	88, // 115: kosh.v1.IssuerService.GetPrices:output_type -> kosh.v1.GetPricesResponse
+	90, // 116: kosh.v1.IssuerService.SetManualPrice:output_type -> kosh.v1.SetManualPriceResponse
+	84, // 117: kosh.v1.IssuerService.ListFlaggedDeposits:output_type -> kosh.v1.ListFlaggedDepositsResponse
+	56, // 118: kosh.v1.IssuerService.Anchor:output_type -> kosh.v1.AnchorResponse
+	44, // 119: kosh.v1.PublicService.GetReserveStatus:output_type -> kosh.v1.GetReserveStatusResponse
+	61, // 120: kosh.v1.PublicService.GetLatestAttestation:output_type -> kosh.v1.GetLatestAttestationResponse
+	63, // 121: kosh.v1.PublicService.GetAttestation:output_type -> kosh.v1.GetAttestationResponse
+	65, // 122: kosh.v1.PublicService.ListAttestations:output_type -> kosh.v1.ListAttestationsResponse
+	59, // 123: kosh.v1.PublicService.ListAnchors:output_type -> kosh.v1.ListAnchorsResponse
+	32, // 124: kosh.v1.WalletService.GetBalance:output_type -> kosh.v1.GetBalanceResponse
+	34, // 125: kosh.v1.WalletService.ListHistory:output_type -> kosh.v1.ListHistoryResponse
+	36, // 126: kosh.v1.WalletService.Transfer:output_type -> kosh.v1.WalletServiceTransferResponse
+	67, // 127: kosh.v1.WalletService.GetInclusionProof:output_type -> kosh.v1.GetInclusionProofResponse
+	71, // 128: kosh.v1.WalletService.CreateDeposit:output_type -> kosh.v1.CreateDepositResponse
+	73, // 129: kosh.v1.WalletService.GetDeposit:output_type -> kosh.v1.GetDepositResponse
+	75, // 130: kosh.v1.WalletService.ListDeposits:output_type -> kosh.v1.ListDepositsResponse
+	78, // 131: kosh.v1.WalletService.Redeem:output_type -> kosh.v1.RedeemResponse
+	80, // 132: kosh.v1.WalletService.GetRedemption:output_type -> kosh.v1.GetRedemptionResponse
+	82, // 133: kosh.v1.WalletService.ListRedemptions:output_type -> kosh.v1.ListRedemptionsResponse
+	99, // [99:134] is the sub-list for method output_type
+	64, // [64:99] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_kosh_v1_kosh_proto_init() }
@@ -8044,7 +8443,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[52].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetLatestAttestationRequest); i {
+			switch v := v.(*AnchorRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8056,7 +8455,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[53].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetLatestAttestationResponse); i {
+			switch v := v.(*AnchorResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8068,7 +8467,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[54].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetAttestationRequest); i {
+			switch v := v.(*AnchorTx); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8080,7 +8479,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[55].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetAttestationResponse); i {
+			switch v := v.(*ListAnchorsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8092,7 +8491,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[56].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListAttestationsRequest); i {
+			switch v := v.(*ListAnchorsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8104,7 +8503,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[57].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListAttestationsResponse); i {
+			switch v := v.(*GetLatestAttestationRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8116,7 +8515,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[58].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetInclusionProofRequest); i {
+			switch v := v.(*GetLatestAttestationResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8128,7 +8527,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[59].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetInclusionProofResponse); i {
+			switch v := v.(*GetAttestationRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8140,7 +8539,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[60].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Deposit); i {
+			switch v := v.(*GetAttestationResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8152,7 +8551,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[61].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*DepositOutput); i {
+			switch v := v.(*ListAttestationsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8164,7 +8563,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[62].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CreateDepositRequest); i {
+			switch v := v.(*ListAttestationsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8176,7 +8575,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[63].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CreateDepositResponse); i {
+			switch v := v.(*GetInclusionProofRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8188,7 +8587,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[64].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetDepositRequest); i {
+			switch v := v.(*GetInclusionProofResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8200,7 +8599,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[65].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetDepositResponse); i {
+			switch v := v.(*Deposit); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8212,7 +8611,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[66].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListDepositsRequest); i {
+			switch v := v.(*DepositOutput); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8224,7 +8623,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[67].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListDepositsResponse); i {
+			switch v := v.(*CreateDepositRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8236,7 +8635,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[68].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Redemption); i {
+			switch v := v.(*CreateDepositResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8248,7 +8647,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[69].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*RedeemRequest); i {
+			switch v := v.(*GetDepositRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8260,7 +8659,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[70].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*RedeemResponse); i {
+			switch v := v.(*GetDepositResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8272,7 +8671,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[71].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetRedemptionRequest); i {
+			switch v := v.(*ListDepositsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8284,7 +8683,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[72].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetRedemptionResponse); i {
+			switch v := v.(*ListDepositsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8296,7 +8695,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[73].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListRedemptionsRequest); i {
+			switch v := v.(*Redemption); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8308,7 +8707,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[74].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListRedemptionsResponse); i {
+			switch v := v.(*RedeemRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8320,7 +8719,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[75].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListFlaggedDepositsRequest); i {
+			switch v := v.(*RedeemResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8332,7 +8731,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[76].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListFlaggedDepositsResponse); i {
+			switch v := v.(*GetRedemptionRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8344,7 +8743,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[77].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PriceQuote); i {
+			switch v := v.(*GetRedemptionResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8356,7 +8755,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[78].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PriceSourceQuote); i {
+			switch v := v.(*ListRedemptionsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8368,7 +8767,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[79].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetPricesRequest); i {
+			switch v := v.(*ListRedemptionsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8380,7 +8779,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[80].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GetPricesResponse); i {
+			switch v := v.(*ListFlaggedDepositsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8392,7 +8791,7 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[81].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*SetManualPriceRequest); i {
+			switch v := v.(*ListFlaggedDepositsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -8404,6 +8803,66 @@ func file_kosh_v1_kosh_proto_init() {
 			}
 		}
 		file_kosh_v1_kosh_proto_msgTypes[82].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*PriceQuote); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_kosh_v1_kosh_proto_msgTypes[83].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*PriceSourceQuote); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_kosh_v1_kosh_proto_msgTypes[84].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*GetPricesRequest); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_kosh_v1_kosh_proto_msgTypes[85].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*GetPricesResponse); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_kosh_v1_kosh_proto_msgTypes[86].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*SetManualPriceRequest); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_kosh_v1_kosh_proto_msgTypes[87].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*SetManualPriceResponse); i {
 			case 0:
 				return &v.state
@@ -8422,7 +8881,7 @@ func file_kosh_v1_kosh_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_kosh_v1_kosh_proto_rawDesc,
 			NumEnums:      3,
-			NumMessages:   83,
+			NumMessages:   88,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

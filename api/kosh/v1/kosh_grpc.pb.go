@@ -46,6 +46,7 @@ const (
 	IssuerService_GetPrices_FullMethodName           = "/kosh.v1.IssuerService/GetPrices"
 	IssuerService_SetManualPrice_FullMethodName      = "/kosh.v1.IssuerService/SetManualPrice"
 	IssuerService_ListFlaggedDeposits_FullMethodName = "/kosh.v1.IssuerService/ListFlaggedDeposits"
+	IssuerService_Anchor_FullMethodName              = "/kosh.v1.IssuerService/Anchor"
 )
 
 // IssuerServiceClient is the client API for IssuerService service.
@@ -115,6 +116,13 @@ type IssuerServiceClient interface {
 	// and then reorganised out of the chain: tokens exist for bitcoin the
 	// reserves no longer hold, and the issuer must act (docs/payments.md).
 	ListFlaggedDeposits(ctx context.Context, in *ListFlaggedDepositsRequest, opts ...grpc.CallOption) (*ListFlaggedDepositsResponse, error)
+	// Anchor commits the newest attestation to the bitcoin chain now: an
+	// anchor transaction paid from the anchoring lnd's wallet
+	// (docs/proofs.md 4.14). It fails with FailedPrecondition when anchoring
+	// is not configured, the newest attestation is anchored already, or the
+	// previous anchor is not confirmed yet; with Aborted if an anchor is
+	// being made.
+	Anchor(ctx context.Context, in *AnchorRequest, opts ...grpc.CallOption) (*AnchorResponse, error)
 }
 
 type issuerServiceClient struct {
@@ -315,6 +323,16 @@ func (c *issuerServiceClient) ListFlaggedDeposits(ctx context.Context, in *ListF
 	return out, nil
 }
 
+func (c *issuerServiceClient) Anchor(ctx context.Context, in *AnchorRequest, opts ...grpc.CallOption) (*AnchorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AnchorResponse)
+	err := c.cc.Invoke(ctx, IssuerService_Anchor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IssuerServiceServer is the server API for IssuerService service.
 // All implementations must embed UnimplementedIssuerServiceServer
 // for forward compatibility.
@@ -382,6 +400,13 @@ type IssuerServiceServer interface {
 	// and then reorganised out of the chain: tokens exist for bitcoin the
 	// reserves no longer hold, and the issuer must act (docs/payments.md).
 	ListFlaggedDeposits(context.Context, *ListFlaggedDepositsRequest) (*ListFlaggedDepositsResponse, error)
+	// Anchor commits the newest attestation to the bitcoin chain now: an
+	// anchor transaction paid from the anchoring lnd's wallet
+	// (docs/proofs.md 4.14). It fails with FailedPrecondition when anchoring
+	// is not configured, the newest attestation is anchored already, or the
+	// previous anchor is not confirmed yet; with Aborted if an anchor is
+	// being made.
+	Anchor(context.Context, *AnchorRequest) (*AnchorResponse, error)
 	mustEmbedUnimplementedIssuerServiceServer()
 }
 
@@ -448,6 +473,9 @@ func (UnimplementedIssuerServiceServer) SetManualPrice(context.Context, *SetManu
 }
 func (UnimplementedIssuerServiceServer) ListFlaggedDeposits(context.Context, *ListFlaggedDepositsRequest) (*ListFlaggedDepositsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListFlaggedDeposits not implemented")
+}
+func (UnimplementedIssuerServiceServer) Anchor(context.Context, *AnchorRequest) (*AnchorResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Anchor not implemented")
 }
 func (UnimplementedIssuerServiceServer) mustEmbedUnimplementedIssuerServiceServer() {}
 func (UnimplementedIssuerServiceServer) testEmbeddedByValue()                       {}
@@ -812,6 +840,24 @@ func _IssuerService_ListFlaggedDeposits_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IssuerService_Anchor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AnchorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IssuerServiceServer).Anchor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IssuerService_Anchor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IssuerServiceServer).Anchor(ctx, req.(*AnchorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IssuerService_ServiceDesc is the grpc.ServiceDesc for IssuerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -895,6 +941,10 @@ var IssuerService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListFlaggedDeposits",
 			Handler:    _IssuerService_ListFlaggedDeposits_Handler,
 		},
+		{
+			MethodName: "Anchor",
+			Handler:    _IssuerService_Anchor_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "kosh/v1/kosh.proto",
@@ -905,6 +955,7 @@ const (
 	PublicService_GetLatestAttestation_FullMethodName = "/kosh.v1.PublicService/GetLatestAttestation"
 	PublicService_GetAttestation_FullMethodName       = "/kosh.v1.PublicService/GetAttestation"
 	PublicService_ListAttestations_FullMethodName     = "/kosh.v1.PublicService/ListAttestations"
+	PublicService_ListAnchors_FullMethodName          = "/kosh.v1.PublicService/ListAnchors"
 )
 
 // PublicServiceClient is the client API for PublicService service.
@@ -923,6 +974,8 @@ type PublicServiceClient interface {
 	GetAttestation(ctx context.Context, in *GetAttestationRequest, opts ...grpc.CallOption) (*GetAttestationResponse, error)
 	// ListAttestations pages through attestations, newest first.
 	ListAttestations(ctx context.Context, in *ListAttestationsRequest, opts ...grpc.CallOption) (*ListAttestationsResponse, error)
+	// ListAnchors pages through the anchor transactions, newest first.
+	ListAnchors(ctx context.Context, in *ListAnchorsRequest, opts ...grpc.CallOption) (*ListAnchorsResponse, error)
 }
 
 type publicServiceClient struct {
@@ -973,6 +1026,16 @@ func (c *publicServiceClient) ListAttestations(ctx context.Context, in *ListAtte
 	return out, nil
 }
 
+func (c *publicServiceClient) ListAnchors(ctx context.Context, in *ListAnchorsRequest, opts ...grpc.CallOption) (*ListAnchorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAnchorsResponse)
+	err := c.cc.Invoke(ctx, PublicService_ListAnchors_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PublicServiceServer is the server API for PublicService service.
 // All implementations must embed UnimplementedPublicServiceServer
 // for forward compatibility.
@@ -989,6 +1052,8 @@ type PublicServiceServer interface {
 	GetAttestation(context.Context, *GetAttestationRequest) (*GetAttestationResponse, error)
 	// ListAttestations pages through attestations, newest first.
 	ListAttestations(context.Context, *ListAttestationsRequest) (*ListAttestationsResponse, error)
+	// ListAnchors pages through the anchor transactions, newest first.
+	ListAnchors(context.Context, *ListAnchorsRequest) (*ListAnchorsResponse, error)
 	mustEmbedUnimplementedPublicServiceServer()
 }
 
@@ -1010,6 +1075,9 @@ func (UnimplementedPublicServiceServer) GetAttestation(context.Context, *GetAtte
 }
 func (UnimplementedPublicServiceServer) ListAttestations(context.Context, *ListAttestationsRequest) (*ListAttestationsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAttestations not implemented")
+}
+func (UnimplementedPublicServiceServer) ListAnchors(context.Context, *ListAnchorsRequest) (*ListAnchorsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAnchors not implemented")
 }
 func (UnimplementedPublicServiceServer) mustEmbedUnimplementedPublicServiceServer() {}
 func (UnimplementedPublicServiceServer) testEmbeddedByValue()                       {}
@@ -1104,6 +1172,24 @@ func _PublicService_ListAttestations_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PublicService_ListAnchors_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAnchorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublicServiceServer).ListAnchors(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PublicService_ListAnchors_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublicServiceServer).ListAnchors(ctx, req.(*ListAnchorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PublicService_ServiceDesc is the grpc.ServiceDesc for PublicService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1126,6 +1212,10 @@ var PublicService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAttestations",
 			Handler:    _PublicService_ListAttestations_Handler,
+		},
+		{
+			MethodName: "ListAnchors",
+			Handler:    _PublicService_ListAnchors_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,71 @@
+package anchorer
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/lndconn"
+)
+
+// Options is the [anchor] option group: when and from which lnd wallet the
+// attestation chain is anchored in bitcoin.
+type Options struct {
+	Lnd         string        `long:"lnd" description:"The lnd whose wallet pays the anchors: name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/admin.macaroon (the macaroon needs onchain:read/write and address:read/write). Empty: no anchoring"`
+	Schedules   []string      `long:"schedule" description:"When to anchor the newest attestation, as a cron spec (repeatable; @daily, \"0 3 * * *\", \"@every 10m\"); \"off\": on demand only (koshcli anchor)"`
+	SatPerVbyte uint64        `long:"satpervbyte" description:"Fee rate of anchor transactions, in sat/vbyte"`
+	MinConf     int32         `long:"minconf" description:"Confirmations after which an anchor counts as confirmed and attestations list it"`
+	Poll        time.Duration `long:"poll" description:"How often the newest anchor is followed towards confirmation"`
+
+	// Fault is a test hook called at the crash points (docs/proofs.md
+	// §4.14).
+	Fault func(point string) error `no-flag:"true"`
+}
+
+// LndExample is a complete --anchor.lnd value.
+const LndExample = "name=alice,host=127.0.0.1:10009,tlscert=/home/u/.lnd/tls.cert,macaroon=/home/u/.lnd/data/chain/bitcoin/regtest/admin.macaroon"
+
+// Enabled reports whether anchoring is configured.
+func (o Options) Enabled() bool { return o.Lnd != "" }
+
+// ActiveSchedules returns the configured cron specs; "off" and blank
+// entries name none.
+func (o Options) ActiveSchedules() []string {
+	var out []string
+	for _, s := range o.Schedules {
+		if s = strings.TrimSpace(s); s != "" && s != "off" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Node parses --anchor.lnd.
+func (o Options) Node() (lndconn.Node, error) {
+	n, _, err := lndconn.ParseNode("--anchor.lnd", o.Lnd, LndExample, "signmacaroon", "proofmacaroon")
+	return n, err
+}
+
+// Validate checks the [anchor] options for mistakes a person can fix.
+func (o Options) Validate() error {
+	if !o.Enabled() {
+		return nil
+	}
+	if _, err := o.Node(); err != nil {
+		return err
+	}
+	if _, err := attestor.ParseSpecs(o.ActiveSchedules()); err != nil {
+		return fmt.Errorf("--anchor.schedule: %w", err)
+	}
+	if o.SatPerVbyte < 1 || o.SatPerVbyte > 10_000 {
+		return fmt.Errorf("--anchor.satpervbyte %d is outside 1 to 10000", o.SatPerVbyte)
+	}
+	if o.MinConf < 1 || o.MinConf > 100 {
+		return fmt.Errorf("--anchor.minconf %d is outside 1 to 100", o.MinConf)
+	}
+	if o.Poll <= 0 {
+		return fmt.Errorf("--anchor.poll must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package anchorer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kosh-reserve/kosh/attestor"
+)
+
+// Runner anchors on schedules and on demand, and follows the newest anchor
+// every poll interval.
+type Runner struct {
+	a     *Anchorer
+	sched *attestor.Scheduler
+	poll  time.Duration
+	log   *slog.Logger
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// NewRunner returns a Runner of a on the cron specs, following every poll.
+func NewRunner(a *Anchorer, specs []string, poll time.Duration, log *slog.Logger) (*Runner, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Runner{a: a, poll: poll, log: log, stop: make(chan struct{})}
+	job := func(ctx context.Context, trigger string) error {
+		rec, err := a.Anchor(ctx, trigger)
+		switch {
+		case errors.Is(err, ErrNothingToAnchor), errors.Is(err, ErrPending):
+			log.Info("scheduled anchor skipped", "why", err)
+			return nil
+		case err != nil:
+			return err
+		}
+		log.Info("scheduled anchor made", "anchor", rec.Seq, "attestation", rec.AttestationSeq, "txid", rec.Txid)
+		return nil
+	}
+	sched, err := attestor.NewScheduler(job, attestor.SchedulerConfig{Specs: specs, Timeout: 5 * time.Minute, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	r.sched = sched
+	return r, nil
+}
+
+// Start starts the schedules and the follower until ctx is done or Stop.
+func (r *Runner) Start(ctx context.Context) {
+	r.sched.Start(ctx, time.Time{})
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.poll)
+		defer t.Stop()
+		for {
+			if _, err := r.a.Follow(ctx); err != nil && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+				r.log.Warn("following the newest anchor", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Stop stops the schedules and the follower.
+func (r *Runner) Stop() {
+	close(r.stop)
+	r.sched.Stop()
+	r.wg.Wait()
+}
+
+// Anchor makes an anchor now (the schedules' lock held), or fails with
+// attestor.ErrBusy, ErrPending or ErrNothingToAnchor.
+func (r *Runner) Anchor(ctx context.Context) (Record, error) {
+	var rec Record
+	err := r.sched.Do(ctx, func(ctx context.Context) error {
+		var err error
+		rec, err = r.a.Anchor(ctx, "rpc")
+		return err
+	})
+	return rec, err
+}
+
+// Anchorer returns the runner's anchorer.
+func (r *Runner) Anchorer() *Anchorer { return r.a }
