@@ -1,0 +1,317 @@
+package itest
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
+	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/itest/harness"
+	"github.com/kosh-reserve/kosh/proofs/anchor"
+	"github.com/kosh-reserve/kosh/proofs/attest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// btcdNode is anchor.Node on the harness's btcd: the verifier's own node.
+type btcdNode struct{ c *rpcclient.Client }
+
+func (n btcdNode) BlockHash(_ context.Context, height int64) (*chainhash.Hash, error) {
+	return n.c.GetBlockHash(height)
+}
+
+func (n btcdNode) Block(_ context.Context, hash *chainhash.Hash) (*wire.MsgBlock, error) {
+	return n.c.GetBlock(hash)
+}
+
+// anchorEnv is a koshd (kosh_faults build) anchoring from lnd "anchoralice".
+type anchorEnv struct {
+	t    *testing.T
+	h    *harness.Harness
+	k    *koshProc
+	ids  map[uint64][32]byte
+	key  [32]byte
+	from int64 // the chain height before the first anchor
+}
+
+// TestAnchors anchors an attestation chain against real btcd and lnd: a
+// genesis anchor and its successor spending its seal, both confirmed and
+// walked back with the verifier's node; every anchored history checked, a
+// forked one refused; koshd SIGKILLed at each anchor crash point leaves
+// exactly one anchor transaction for the attestation on the chain; an
+// anchor returned to the mempool by a reorganisation is confirmed again;
+// and the schedule anchors by itself.
+func TestAnchors(t *testing.T) {
+	h := harness.Shared(t)
+	alice := h.NewNode(t, "anchoralice")
+	h.FundNode(t, alice, 2_000_000)
+	h.WaitSynced(t, alice)
+	b := h.Btcd()
+	spec := fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s", alice.Name, alice.RPCAddr, alice.TLSCertPath,
+		alice.AdminMacaroonPath)
+	e := &anchorEnv{t: t, h: h, ids: map[uint64][32]byte{}, from: tipHeight(t, h)}
+	e.k = newKoshProc(t, []string{
+		"--chain.backend=btcd", "--chain.rpchost=" + b.RPCAddr, "--chain.rpcuser=" + b.RPCUser,
+		"--chain.rpcpass=" + b.RPCPass, "--chain.rpccert=" + b.CertPath, "--chain.pollinterval=100ms",
+		"--chain.birthday=" + strconv.FormatInt(e.from, 10),
+		"--attest.schedule=off",
+		"--anchor.lnd=" + spec, "--anchor.schedule=off", "--anchor.poll=200ms", "--anchor.satpervbyte=3",
+	})
+	e.k.start()
+
+	if _, err := e.k.issuer.Anchor(e.k.ctx(), &koshv1.AnchorRequest{}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("anchor with no attestation: %v, want FailedPrecondition", err)
+	}
+
+	var genesis, second *koshv1.AnchorTx
+	t.Run("genesis and successor", func(t *testing.T) {
+		e.attest()
+		genesis = e.anchor()
+		if genesis.PrevTxid != "" || genesis.AttestationSeq != 1 {
+			t.Fatalf("genesis anchor: %v", genesis)
+		}
+		if _, err := e.k.issuer.Anchor(e.k.ctx(), &koshv1.AnchorRequest{}); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("anchor while the genesis is unconfirmed: %v, want FailedPrecondition", err)
+		}
+		h.Mine(t, 1)
+		genesis = e.waitState(genesis.Seq, "confirmed")
+		if _, err := e.k.issuer.Anchor(e.k.ctx(), &koshv1.AnchorRequest{}); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("anchor with nothing new: %v, want FailedPrecondition", err)
+		}
+		e.attest()
+		e.attest()
+		second = e.anchor()
+		if second.PrevTxid != genesis.Txid || second.AttestationSeq != 3 {
+			t.Fatalf("second anchor: %v (genesis %s)", second, genesis.Txid)
+		}
+		h.Mine(t, 1)
+		second = e.waitState(second.Seq, "confirmed")
+		t.Logf("anchor 2: %d vbytes, %d sats fee at 3 sat/vbyte", second.Vbytes, second.FeeSats)
+		walked := e.walk(second)
+		if len(walked) != 2 || !walked[1].Genesis() || walked[1].Txid.String() != genesis.Txid {
+			t.Fatalf("walked %+v", walked)
+		}
+	})
+
+	t.Run("fork refused", func(t *testing.T) {
+		walked := e.walk(second)
+		forked := map[uint64][32]byte{}
+		for s, id := range e.ids {
+			forked[s] = id
+		}
+		forked[3] = [32]byte{0xfe} // another attestation 3, as a fork would show
+		_, err := anchor.Check(e.key, walked, forked)
+		var d *anchor.Divergence
+		if !asDivergence(err, &d) || d.Seq != 3 || d.Agrees != 1 {
+			t.Fatalf("forked history: %v", err)
+		}
+	})
+
+	for _, point := range []string{"anchor:funded", "anchor:stored", "anchor:published"} {
+		t.Run("sigkill at "+point, func(t *testing.T) {
+			seq := e.attest()
+			e.k.stop()
+			e.k.start(faultEnv + "=" + point)
+			_, err := e.k.issuer.Anchor(e.k.ctx(), &koshv1.AnchorRequest{})
+			if err == nil {
+				t.Fatalf("Anchor answered: the crash point %s was not reached", point)
+			}
+			e.k.waitKilled(30 * time.Second)
+			e.k.start()
+			if point == "anchor:funded" {
+				// Nothing was stored: the anchor is made again, once.
+				e.anchor()
+			}
+			a := e.waitAnchorOf(seq, "published")
+			h.Mine(t, 1)
+			a = e.waitState(a.Seq, "confirmed")
+			if n := e.onChain(seq); n != 1 {
+				t.Fatalf("%d anchor transactions commit to attestation %d on the chain, want exactly 1", n, seq)
+			}
+			e.walk(a)
+		})
+	}
+
+	t.Run("reorg returns the anchor to the mempool", func(t *testing.T) {
+		seq := e.attest()
+		a := e.anchor()
+		h.Mine(t, 1)
+		a = e.waitState(a.Seq, "confirmed")
+		before := a.BlockHash
+		h.ReorgToMempool(t, 1)
+		e.waitState(a.Seq, "published")
+		h.Mine(t, 1)
+		a = e.waitState(a.Seq, "confirmed")
+		if a.BlockHash == before {
+			t.Fatalf("anchor still in the reorganised block %s", before)
+		}
+		if n := e.onChain(seq); n != 1 {
+			t.Fatalf("%d anchors of attestation %d on the chain, want 1", n, seq)
+		}
+		e.walk(a)
+	})
+
+	t.Run("schedule", func(t *testing.T) {
+		seq := e.attest()
+		e.k.stop()
+		e.k.args = append(e.k.args, "--anchor.schedule=@every 1s")
+		e.k.start()
+		a := e.waitAnchorOf(seq, "published")
+		h.Mine(t, 1)
+		e.walk(e.waitState(a.Seq, "confirmed"))
+	})
+}
+
+func asDivergence(err error, d **anchor.Divergence) bool {
+	v, ok := err.(*anchor.Divergence)
+	if ok {
+		*d = v
+	}
+	return ok
+}
+
+// attest makes an attestation and remembers its id; it returns its seq.
+func (e *anchorEnv) attest() uint64 {
+	e.t.Helper()
+	var res *koshv1.AttestResponse
+	harness.WaitFor(e.t, func() error {
+		var err error
+		res, err = e.k.issuer.Attest(e.k.ctx(), &koshv1.AttestRequest{})
+		return err
+	}, 30*time.Second)
+	a, err := attest.Parse([]byte(res.Attestation.Document))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	key, err := hex.DecodeString(a.IssuerKey)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := schnorr.ParsePubKey(key); err != nil {
+		e.t.Fatal(err)
+	}
+	e.key = [32]byte(key)
+	id, err := hex.DecodeString(res.Attestation.Id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.ids[uint64(res.Attestation.Sequence)] = [32]byte(id)
+	return uint64(res.Attestation.Sequence)
+}
+
+// anchor makes an anchor through the RPC.
+func (e *anchorEnv) anchor() *koshv1.AnchorTx {
+	e.t.Helper()
+	res, err := e.k.issuer.Anchor(e.k.ctx(), &koshv1.AnchorRequest{})
+	if err != nil {
+		e.t.Fatalf("anchor: %v", err)
+	}
+	return res.Anchor
+}
+
+func (e *anchorEnv) list() []*koshv1.AnchorTx {
+	e.t.Helper()
+	// The connection is remade on every restart.
+	res, err := koshv1.NewPublicServiceClient(e.k.conn).ListAnchors(e.k.ctx(), &koshv1.ListAnchorsRequest{Limit: 500})
+	if err != nil {
+		e.t.Fatalf("list anchors: %v", err)
+	}
+	return res.Anchors
+}
+
+// waitState waits until anchor seq is in state.
+func (e *anchorEnv) waitState(seq int64, state string) *koshv1.AnchorTx {
+	e.t.Helper()
+	var got *koshv1.AnchorTx
+	harness.WaitFor(e.t, func() error {
+		for _, a := range e.list() {
+			if a.Seq == seq {
+				got = a
+				if a.State == state {
+					return nil
+				}
+				return fmt.Errorf("anchor %d is %s, want %s", seq, a.State, state)
+			}
+		}
+		return fmt.Errorf("no anchor %d", seq)
+	}, 30*time.Second)
+	return got
+}
+
+// waitAnchorOf waits for the one live anchor of attestation seq to reach
+// state (or beyond).
+func (e *anchorEnv) waitAnchorOf(seq uint64, state string) *koshv1.AnchorTx {
+	e.t.Helper()
+	var got *koshv1.AnchorTx
+	harness.WaitFor(e.t, func() error {
+		var live []*koshv1.AnchorTx
+		for _, a := range e.list() {
+			if a.AttestationSeq == int64(seq) && a.State != "dropped" {
+				live = append(live, a)
+			}
+		}
+		if len(live) != 1 {
+			return fmt.Errorf("%d live anchors of attestation %d", len(live), seq)
+		}
+		got = live[0]
+		if got.State != state && got.State != "confirmed" {
+			return fmt.Errorf("anchor of attestation %d is %s", seq, got.State)
+		}
+		return nil
+	}, 30*time.Second)
+	return got
+}
+
+// onChain counts the transactions in the main chain since the test began
+// that carry an anchor committing to attestation seq.
+func (e *anchorEnv) onChain(seq uint64) int {
+	e.t.Helper()
+	n := 0
+	for h := e.from; h <= tipHeight(e.t, e.h); h++ {
+		hash, err := e.h.Client().GetBlockHash(h)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		blk, err := e.h.Client().GetBlock(hash)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, tx := range blk.Transactions {
+			if p, err := anchor.FromTx(tx); err == nil && p.Seq == seq {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// walk verifies a confirmed anchor and every one before it with btcd, and
+// checks the history koshd attested against them.
+func (e *anchorEnv) walk(a *koshv1.AnchorTx) []anchor.Anchor {
+	e.t.Helper()
+	txid, err := chainhash.NewHashFromStr(a.Txid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	bh, err := chainhash.NewHashFromStr(a.BlockHash)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, _ := hex.DecodeString(a.AttestationId)
+	ref := anchor.Ref{Seq: uint64(a.AttestationSeq), ID: [32]byte(id), Txid: *txid, Height: a.Height, BlockHash: *bh}
+	walked, err := anchor.Walk(context.Background(), btcdNode{e.h.Client()}, e.key, ref, 0)
+	if err != nil {
+		e.t.Fatalf("walk from anchor %d: %v", a.Seq, err)
+	}
+	if n, err := anchor.Check(e.key, walked, e.ids); err != nil || n != len(walked) {
+		e.t.Fatalf("check %d anchors: %d checked, %v", len(walked), n, err)
+	}
+	return walked
+}
