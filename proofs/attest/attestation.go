@@ -97,8 +97,22 @@ type Attestation struct {
 	Stale bool `json:"stale"`
 	// StaleSources names them, sorted; empty exactly when Stale is false.
 	StaleSources []string `json:"stale_sources"`
+	// Anchor is the newest confirmed anchor transaction when the document
+	// was made (version 2, optional: absent before the issuer's first
+	// anchor is confirmed; docs/proofs.md 4.14).
+	Anchor *AnchorRef `json:"anchor,omitempty"`
 	// Signature is the issuer's BIP-340 signature over Hash, 128 hex.
 	Signature string `json:"signature,omitempty"`
+}
+
+// AnchorRef names an anchor transaction: it commits to attestation Seq,
+// whose id is ID, and is in block BlockHash at Height.
+type AnchorRef struct {
+	Seq       int64  `json:"seq"`
+	ID        string `json:"id"`
+	Txid      string `json:"txid"`
+	Height    int64  `json:"height"`
+	BlockHash string `json:"block_hash"`
 }
 
 // Block is a block of the best chain.

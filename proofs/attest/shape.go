@@ -126,6 +126,13 @@ var (
 		}},
 		{Name: "stale", Shape: sj.Bool},
 		{Name: "stale_sources", Shape: sj.Array{Elem: sj.String}},
+		{Name: "anchor", Shape: sj.Object{
+			{Name: "seq", Shape: sj.Int},
+			{Name: "id", Shape: sj.String},
+			{Name: "txid", Shape: sj.String},
+			{Name: "height", Shape: sj.Int},
+			{Name: "block_hash", Shape: sj.String},
+		}, Optional: true},
 		{Name: "signature", Shape: sj.String, Optional: true},
 	}
 )

@@ -31,6 +31,9 @@ type vectorFile struct {
 	Valid        []validVector   `json:"valid"`
 	Chain        []string        `json:"chain"`
 	ChainV2      []string        `json:"chain_v2"`
+	// ChainAnchored is a version 2 chain whose attestations 2 and 3 list
+	// bitcoin anchors of attestations 1 and 2 (docs/proofs.md 4.14).
+	ChainAnchored []string `json:"chain_anchored"`
 	Invalid      []invalidVector `json:"invalid"`
 	ChainInvalid []chainVector   `json:"chain_invalid"`
 	Bundles      []bundleVector  `json:"bundles"`
@@ -86,6 +89,9 @@ type tamper struct {
 }
 
 var tampers = []tamper{
+	{name: "bitcoin anchor on a version 1 document, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Anchor = &attest.AnchorRef{Seq: 1, ID: txid("an id"), Txid: txid("a txid"), Height: 7, BlockHash: txid("a block")}
+	}},
 	{name: "utxo value raised, not re-signed", edit: func(a *attest.Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
 	{name: "utxo value raised, totals stale, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Onchain[0].Value += 10_000_000 }},
 	{name: "on-chain total inflated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Totals.Onchain.Listed += 10_000 }},
@@ -267,6 +273,8 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	// channel evidence and the version 2 counting rules.
 	fs2 := buildChainVersion(t, 2)
 	addChain(fs2, "version 2 attestation %d", "chain-v2", &v.ChainV2)
+	fsA := buildAnchoredChain(t)
+	addChain(fsA, "anchored attestation %d", "chain-anchored", &v.ChainAnchored)
 
 	base := fs[0].a
 	for _, tp := range tampers {
@@ -274,6 +282,12 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		errs := errorsOf(b)
 		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
 		files["invalid/"+strings.NewReplacer(" ", "-", ",", "").Replace(tp.name)+".json"] = b
+	}
+	for _, tp := range tampersAnchor {
+		b := tp.apply(t, fsA[2].a)
+		errs := errorsOf(b)
+		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
+		files["invalid/"+strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(tp.name)+".json"] = b
 	}
 	for _, tp := range tampersV2 {
 		b := tp.apply(t, fs2[0].a)
@@ -292,6 +306,9 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		{Name: "order reversed", Chain: []string{doc(fs[1]), doc(fs[0])}, Anchor: mustID(t, fs[1].a)},
 		{Name: "gap", Chain: []string{doc(fs[0]), doc(fs[2])}},
 		{Name: "no anchor and not the first", Chain: []string{doc(fs[1]), doc(fs[2])}},
+		{Name: "anchored chain of three", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(fsA[2])}},
+		{Name: "anchored chain, anchor dropped", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(unanchored(t, fsA[2], mustID(t, fsA[1].a)))}},
+		{Name: "anchored chain, fork under the anchor", Chain: []string{doc(fs2[0]), doc(fs2[1]), doc(fsA[2])}, Anchor: mustID(t, fs2[0].a)},
 	}
 	for _, c := range chains {
 		c.Errors = chainErrors(t, c.Chain, c.Anchor)
@@ -499,7 +516,7 @@ func TestVectorsFail(t *testing.T) {
 		}
 	}
 	for _, c := range v.ChainInvalid {
-		wantOK := c.Name == "chain of three" || c.Name == "chain from a given anchor"
+		wantOK := c.Name == "chain of three" || c.Name == "chain from a given anchor" || c.Name == "anchored chain of three"
 		if wantOK != (len(c.Errors) == 0) {
 			t.Errorf("chain %q: errors %v", c.Name, c.Errors)
 		}

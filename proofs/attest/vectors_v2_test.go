@@ -207,3 +207,41 @@ func TestNullPrevoutsRefused(t *testing.T) {
 		t.Fatalf("prevouts null: %v, want %q", err, want)
 	}
 }
+
+// buildAnchoredChain is the version 2 chain in which attestations 2 and 3
+// list bitcoin anchors of attestations 1 and 2.
+func buildAnchoredChain(t testing.TB) []fixture {
+	var fs []fixture
+	prev := ""
+	for n := int64(1); n <= 3; n++ {
+		f := buildFixtureVersion(t, 2, n, prev)
+		if n > 1 {
+			f.a.Anchor = &attest.AnchorRef{Seq: n - 1, ID: prev, Txid: txid(fmt.Sprintf("anchor of %d", n-1)),
+				Height: f.a.Block.Height - 3, BlockHash: txid(fmt.Sprintf("block of the anchor of %d", n-1))}
+			resign(t, f.a)
+		}
+		fs = append(fs, f)
+		prev = mustID(t, f.a)
+	}
+	return fs
+}
+
+// unanchored is f's attestation without its anchor, naming prev, re-signed.
+func unanchored(t testing.TB, f fixture, prev string) fixture {
+	a := clone(t, f.a)
+	a.Anchor, a.Prev = nil, prev
+	resign(t, a)
+	return fixture{a: a, trees: f.trees}
+}
+
+// tampersAnchor edit anchored attestation 3 (an anchor of attestation 2).
+var tampersAnchor = []tamper{
+	{name: "anchor: of the attestation itself, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Anchor.Seq = a.Seq }},
+	{name: "anchor: of attestation 0, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Anchor.Seq = 0 }},
+	{name: "anchor: id in upper case, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Anchor.ID = strings.ToUpper(a.Anchor.ID)
+	}},
+	{name: "anchor: txid short, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Anchor.Txid = a.Anchor.Txid[:62] }},
+	{name: "anchor: block height 0, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Anchor.Height = 0 }},
+	{name: "anchor: listed after signing", edit: func(a *attest.Attestation) { a.Anchor.Seq = 1 }},
+}

@@ -1,32 +1,37 @@
 package verify
 
 import (
+	"fmt"
+
 	"github.com/kosh-reserve/kosh/proofs/attest"
 )
 
 // Chain checks that list, oldest first, is an unbroken hash chain of
 // one issuer: each attestation names its predecessor's hash as prev, the
 // sequence numbers rise by one, block heights and times never decrease and
-// the issuer key never changes. The chain must start at anchor (the hex hash
-// of list[0]) when anchor is not empty, and at the first attestation (seq 1,
-// no prev) otherwise. It does not verify each attestation's content; call
-// Attestation on each as well. It returns nil or a Problems.
-func Chain(list []*attest.Attestation, anchor string) error {
+// the issuer key never changes; once an attestation lists a bitcoin anchor
+// every later one lists one, of the same or a later attestation, and an
+// anchor of an attestation in list names its id. The chain must start at
+// first (the hex hash of list[0]) when first is not empty, and at the
+// issuer's first attestation (seq 1, no prev) otherwise. It does not
+// verify each attestation's content; call Attestation on each as well. It
+// returns nil or a Problems.
+func Chain(list []*attest.Attestation, first string) error {
 	var p attest.Problems
 	if len(list) == 0 {
 		return attest.Problems{fail(attest.ErrChain, "the chain holds no attestation")}
 	}
-	first := list[0]
-	if anchor != "" {
-		id, err := first.ID()
+	head := list[0]
+	if first != "" {
+		id, err := head.ID()
 		if err != nil {
-			return attest.Problems{wrap(attest.ErrMalformed, err, "the hash of attestation %d cannot be computed (%v)", first.Seq, err)}
+			return attest.Problems{wrap(attest.ErrMalformed, err, "the hash of attestation %d cannot be computed (%v)", head.Seq, err)}
 		}
-		if id != anchor {
-			p = append(p, fail(attest.ErrChain, "the chain starts at attestation %d with hash %s, not at the given first attestation %s", first.Seq, id, anchor))
+		if id != first {
+			p = append(p, fail(attest.ErrChain, "the chain starts at attestation %d with hash %s, not at the given first attestation %s", head.Seq, id, first))
 		}
-	} else if first.Prev != "" || first.Seq != 1 {
-		p = append(p, fail(attest.ErrChain, "the chain starts at attestation %d, which names predecessor %s, and no first attestation was given to stop at", first.Seq, first.Prev))
+	} else if head.Prev != "" || head.Seq != 1 {
+		p = append(p, fail(attest.ErrChain, "the chain starts at attestation %d, which names predecessor %s, and no first attestation was given to stop at", head.Seq, head.Prev))
 	}
 	for i := 1; i < len(list); i++ {
 		prev, cur := list[i-1], list[i]
@@ -53,8 +58,35 @@ func Chain(list []*attest.Attestation, anchor string) error {
 		if cur.JournalCutoff < prev.JournalCutoff {
 			p = append(p, fail(attest.ErrChain, "attestation %d has journal cut-off %d, below the %d of attestation %d", cur.Seq, cur.JournalCutoff, prev.JournalCutoff, prev.Seq))
 		}
+		if prev.Anchor != nil && (cur.Anchor == nil || cur.Anchor.Seq < prev.Anchor.Seq) {
+			p = append(p, fail(attest.ErrChain, "attestation %d lists %s, but attestation %d listed an anchor of attestation %d: an anchored chain never drops or rewinds its anchor",
+				cur.Seq, anchorName(cur.Anchor), prev.Seq, prev.Anchor.Seq))
+		}
+	}
+	// An anchor of an attestation the list holds must name its id: the
+	// commitment arithmetic a verifier can check without a node.
+	ids := map[int64]string{}
+	for _, a := range list {
+		if id, err := a.ID(); err == nil {
+			ids[a.Seq] = id
+		}
+	}
+	for _, a := range list {
+		if r := a.Anchor; r != nil {
+			if id, ok := ids[r.Seq]; ok && id != r.ID {
+				p = append(p, fail(attest.ErrChain, "attestation %d lists an anchor of attestation %d with id %s, but attestation %d in this chain has id %s: this is not the anchored history",
+					a.Seq, r.Seq, r.ID, r.Seq, id))
+			}
+		}
 	}
 	return p.Err()
+}
+
+func anchorName(r *attest.AnchorRef) string {
+	if r == nil {
+		return "no anchor"
+	}
+	return fmt.Sprintf("an anchor of attestation %d", r.Seq)
 }
 
 func orNone(s string) string {

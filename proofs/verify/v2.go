@@ -15,7 +15,7 @@ import (
 func checkShapeV2(a *attest.Attestation, p attest.Problems) attest.Problems {
 	if a.Version < 2 {
 		v2 := a.Counting.ProofMaxAge != nil || a.Counting.LightningClaimed != nil || len(a.Reserves.Proofs) > 0 ||
-			a.Reserves.Totals.LightningClaimed != nil
+			a.Reserves.Totals.LightningClaimed != nil || a.Anchor != nil
 		for _, u := range a.Reserves.Onchain {
 			v2 = v2 || u.Script != "" || u.Proof != nil
 		}
@@ -29,6 +29,7 @@ func checkShapeV2(a *attest.Attestation, p attest.Problems) attest.Problems {
 		}
 		return p
 	}
+	p = checkAnchorRef(a, p)
 	if a.Counting.ProofMaxAge == nil || *a.Counting.ProofMaxAge < 0 {
 		p = append(p, fail(attest.ErrMalformed, "the counting rules state no proof age (proof_max_age, a number of blocks, at least 0)"))
 	}
@@ -149,6 +150,29 @@ func checkProofs(a *attest.Attestation, p attest.Problems) attest.Problems {
 		case !pb.ok:
 			p = append(p, fail(attest.ErrControl, "the proof of control over on-chain output %s (proof %d) %s", u.Outpoint, *u.Proof, pb.why))
 		}
+	}
+	return p
+}
+
+// checkAnchorRef checks the shape of the anchor a version 2 document
+// lists (docs/proofs.md 4.14): an earlier attestation of the chain, and
+// well-formed hashes. Whether the transaction exists and commits to it is
+// the node check's (package anchor).
+func checkAnchorRef(a *attest.Attestation, p attest.Problems) attest.Problems {
+	r := a.Anchor
+	if r == nil {
+		return p
+	}
+	if r.Seq < 1 || r.Seq >= a.Seq {
+		p = append(p, fail(attest.ErrMalformed, "the anchor commits to attestation %d; an attestation lists an anchor of an earlier one (1 to %d)", r.Seq, a.Seq-1))
+	}
+	for _, h := range []struct{ name, v string }{{"id", r.ID}, {"txid", r.Txid}, {"block_hash", r.BlockHash}} {
+		if !field.IsLowerHex(h.v, 64) {
+			p = append(p, fail(attest.ErrMalformed, "the anchor's %s %q is not 64 lower-case hex digits", h.name, h.v))
+		}
+	}
+	if r.Height < 1 {
+		p = append(p, fail(attest.ErrMalformed, "the anchor's block height %d is not positive", r.Height))
 	}
 	return p
 }

@@ -1391,7 +1391,9 @@
         "?sources": [{ name: STR, coefficient: BIG, scale: INT, time: STR }] },
       min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT } }],
     coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BIG, backed: BOOL },
-    stale: BOOL, stale_sources: [STR], "?signature": STR,
+    stale: BOOL, stale_sources: [STR],
+    "?anchor": { seq: INT, id: STR, txid: STR, height: INT, block_hash: STR },
+    "?signature": STR,
   };
   // The inclusion proof's and the bundle's shapes (proofs/sumtree
   // ProofShape, proofs/attest bundleShape).
@@ -1696,7 +1698,8 @@
       const v2 = a.counting.proof_max_age !== undefined || a.counting.lightning_claimed !== undefined ||
         a.reserves.proofs !== undefined || a.reserves.totals.lightning_claimed !== undefined ||
         a.reserves.onchain.some((u) => u.script !== undefined || u.proof !== undefined) ||
-        a.reserves.lightning.some((n) => n.channels.some((c) => c.short_channel_id !== undefined || c.evidence !== undefined));
+        a.reserves.lightning.some((n) => n.channels.some((c) => c.short_channel_id !== undefined || c.evidence !== undefined)) ||
+        a.anchor !== undefined;
       if (v2) fail("malformed", `the attestation is version ${a.version} but has members of version 2`);
     }
     // The shape rules of proofs/attest checkShape that are not sums.
@@ -1783,9 +1786,23 @@
     return x.tx < y.tx ? -1 : x.tx > y.tx ? 1 : 0;
   }
   const MAX_SCRIPT_SIZE = 10000;
+  // checkAnchorRef mirrors verify checkAnchorRef: the bitcoin anchor a
+  // version 2 document lists (docs/proofs.md 4.14) is of an earlier
+  // attestation, with well-formed hashes. Whether the transaction exists is
+  // for koshverify and its node.
+  function checkAnchorRef(a) {
+    const r = a.anchor;
+    if (r === undefined) return;
+    if (r.seq < 1 || r.seq >= a.seq) fail("malformed", `the anchor commits to attestation ${r.seq}; an attestation lists an anchor of an earlier one (1 to ${a.seq - 1})`);
+    for (const [name, v] of [["id", r.id], ["txid", r.txid], ["block_hash", r.block_hash]]) {
+      if (!isLowerHex(v, 64)) fail("malformed", `the anchor's ${name} ${goQuote(v)} is not 64 lower-case hex digits`);
+    }
+    if (r.height < 1) fail("malformed", `the anchor's block height ${r.height} is not positive`);
+  }
   // checkStructureV2 mirrors attest checkShapeV2 for version 2 documents.
   function checkStructureV2(a) {
     if (a.version < 2) return;
+    checkAnchorRef(a);
     const c = a.counting;
     if (c.proof_max_age === undefined || c.proof_max_age < 0) fail("malformed", "the counting rules state no proof age (proof_max_age, a number of blocks, at least 0)");
     if (!c.lightning_claimed) fail("malformed", "the counting rules state no rule for claimed channels (lightning_claimed)");
@@ -2130,6 +2147,19 @@
       if (c.block.height < p.block.height) fail("chain", `attestation ${c.seq} is at block height ${c.block.height}, below the ${p.block.height} of attestation ${p.seq}`);
       if (c.time < p.time) fail("chain", `attestation ${c.seq} is dated ${c.time}, before attestation ${p.seq} dated ${p.time}`);
       if (BigInt(c.journal_cutoff) < BigInt(p.journal_cutoff)) fail("chain", `attestation ${c.seq} has journal cut-off ${c.journal_cutoff}, below the ${p.journal_cutoff} of attestation ${p.seq}`);
+      if (p.anchor !== undefined && (c.anchor === undefined || c.anchor.seq < p.anchor.seq)) {
+        const what = c.anchor === undefined ? "no anchor" : `an anchor of attestation ${c.anchor.seq}`;
+        fail("chain", `attestation ${c.seq} lists ${what}, but attestation ${p.seq} listed an anchor of attestation ${p.anchor.seq}: an anchored chain never drops or rewinds its anchor`);
+      }
+    }
+    // An anchor of an attestation in the list must name its id: the
+    // commitment arithmetic checked without a node.
+    const ids = new Map(list.map((x) => [x.doc.seq, x.id]));
+    for (const x of list) {
+      const r = x.doc.anchor;
+      if (r !== undefined && ids.has(r.seq) && ids.get(r.seq) !== r.id) {
+        fail("chain", `attestation ${x.doc.seq} lists an anchor of attestation ${r.seq} with id ${r.id}, but attestation ${r.seq} in this chain has id ${ids.get(r.seq)}: this is not the anchored history`);
+      }
     }
   }
 
@@ -2150,7 +2180,7 @@
         t.ok(false, `valid ${c.name}: ${e.message}`);
       }
     }
-    for (const [name, docs] of [["chain", v.chain], ["chain_v2", v.chain_v2 || []]]) {
+    for (const [name, docs] of [["chain", v.chain], ["chain_v2", v.chain_v2 || []], ["chain_anchored", v.chain_anchored || []]]) {
       try {
         const chain = [];
         for (const d of docs) chain.push(await verifyAttestation(utf8(d)));
