@@ -25,19 +25,19 @@ const vectorDir = "../../testdata/attest"
 // every other implementation. Documents are JSON strings holding the exact
 // published bytes.
 type vectorFile struct {
-	Comment      string          `json:"comment"`
-	IssuerSecret string          `json:"issuer_secret"`
-	IssuerKey    string          `json:"issuer_key"`
-	Valid        []validVector   `json:"valid"`
-	Chain        []string        `json:"chain"`
-	ChainV2      []string        `json:"chain_v2"`
+	Comment      string        `json:"comment"`
+	IssuerSecret string        `json:"issuer_secret"`
+	IssuerKey    string        `json:"issuer_key"`
+	Valid        []validVector `json:"valid"`
+	Chain        []string      `json:"chain"`
+	ChainV2      []string      `json:"chain_v2"`
 	// ChainAnchored is a version 2 chain whose attestations 2 and 3 list
 	// bitcoin anchors of attestations 1 and 2 (docs/proofs.md 4.14).
-	ChainAnchored []string `json:"chain_anchored"`
-	Invalid      []invalidVector `json:"invalid"`
-	ChainInvalid []chainVector   `json:"chain_invalid"`
-	Bundles      []bundleVector  `json:"bundles"`
-	Receipts     []receiptVector `json:"receipts"`
+	ChainAnchored []string        `json:"chain_anchored"`
+	Invalid       []invalidVector `json:"invalid"`
+	ChainInvalid  []chainVector   `json:"chain_invalid"`
+	Bundles       []bundleVector  `json:"bundles"`
+	Receipts      []receiptVector `json:"receipts"`
 }
 
 type validVector struct {

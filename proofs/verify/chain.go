@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"fmt"
-
 	"github.com/kosh-reserve/kosh/proofs/attest"
 )
 
@@ -10,12 +8,12 @@ import (
 // one issuer: each attestation names its predecessor's hash as prev, the
 // sequence numbers rise by one, block heights and times never decrease and
 // the issuer key never changes; once an attestation lists a bitcoin anchor
-// every later one lists one, of the same or a later attestation, and an
-// anchor of an attestation in list names its id. The chain must start at
-// first (the hex hash of list[0]) when first is not empty, and at the
-// issuer's first attestation (seq 1, no prev) otherwise. It does not
-// verify each attestation's content; call Attestation on each as well. It
-// returns nil or a Problems.
+// every later one lists one (an anchor that a reorganisation took back
+// may make it an earlier one), and an anchor of an attestation in list
+// names its id. The chain must start at first (the hex hash of list[0])
+// when first is not empty, and at the issuer's first attestation (seq 1,
+// no prev) otherwise. It does not verify each attestation's content; call
+// Attestation on each as well. It returns nil or a Problems.
 func Chain(list []*attest.Attestation, first string) error {
 	var p attest.Problems
 	if len(list) == 0 {
@@ -58,9 +56,9 @@ func Chain(list []*attest.Attestation, first string) error {
 		if cur.JournalCutoff < prev.JournalCutoff {
 			p = append(p, fail(attest.ErrChain, "attestation %d has journal cut-off %d, below the %d of attestation %d", cur.Seq, cur.JournalCutoff, prev.JournalCutoff, prev.Seq))
 		}
-		if prev.Anchor != nil && (cur.Anchor == nil || cur.Anchor.Seq < prev.Anchor.Seq) {
-			p = append(p, fail(attest.ErrChain, "attestation %d lists %s, but attestation %d listed an anchor of attestation %d: an anchored chain never drops or rewinds its anchor",
-				cur.Seq, anchorName(cur.Anchor), prev.Seq, prev.Anchor.Seq))
+		if prev.Anchor != nil && cur.Anchor == nil {
+			p = append(p, fail(attest.ErrChain, "attestation %d lists no anchor, but attestation %d listed an anchor of attestation %d: an anchored chain never drops its anchor",
+				cur.Seq, prev.Seq, prev.Anchor.Seq))
 		}
 	}
 	// An anchor of an attestation the list holds must name its id: the
@@ -80,13 +78,6 @@ func Chain(list []*attest.Attestation, first string) error {
 		}
 	}
 	return p.Err()
-}
-
-func anchorName(r *attest.AnchorRef) string {
-	if r == nil {
-		return "no anchor"
-	}
-	return fmt.Sprintf("an anchor of attestation %d", r.Seq)
 }
 
 func orNone(s string) string {
