@@ -68,6 +68,7 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		Reserves:     attest.Reserves{Onchain: []attest.UTXO{}, Lightning: []attest.Node{}},
 		Assets:       []attest.Asset{},
 		StaleSources: []string{},
+		Anchor:       in.Anchor,
 	}
 	height, hash, err := attestedBlock(in)
 	if err != nil {

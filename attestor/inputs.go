@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
@@ -42,6 +43,9 @@ type Inputs struct {
 	Ledger ledger.Frozen
 	Trees  []*sumtree.Tree
 	Seed   [32]byte
+
+	// Anchor is the newest confirmed bitcoin anchor (nil: none yet).
+	Anchor *attest.AnchorRef
 
 	// Prices holds, per currency of a fiat-pegged asset, the price read
 	// as the ledger is frozen, or PriceErrs the reason there is none.

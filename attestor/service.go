@@ -69,6 +69,9 @@ type Config struct {
 	CountClaimed bool
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Anchors gives the newest confirmed bitcoin anchor each attestation
+	// lists (nil: anchoring is not configured, none is listed).
+	Anchors Anchors
 	// OnPublished is told of each published attestation (metrics).
 	OnPublished func(p Published, took time.Duration)
 }
@@ -113,6 +116,9 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	}
 	in.Seq, in.PrevID, in.PrevDocument = prev.Seq+1, prev.ID, []byte(prev.Document)
 	in.CountClaimed = s.cfg.CountClaimed
+	if in.Anchor, err = s.anchor(ctx, in.PrevDocument); err != nil {
+		return Published{}, err
+	}
 	if in.MinConf == 0 {
 		in.MinConf = s.cfg.MinConf
 	}

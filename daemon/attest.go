@@ -9,6 +9,7 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/payments"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/kosh-reserve/kosh/store/anchordb"
 	"github.com/kosh-reserve/kosh/store/attestdb"
 )
 
@@ -36,9 +37,14 @@ func (d *Daemon) startAttestations() (*attestor.Runner, error) {
 		nodes = append(nodes, l)
 	}
 	log := d.log.With("subsystem", "attest")
+	var anchors attestor.Anchors // nil unless anchoring is configured
+	if d.cfg.Anchor.Enabled() {
+		anchors = anchordb.New(d.db)
+	}
 	svc := attestor.New(attestor.Config{DB: attestdb.New(d.db), Ledger: d.ledger, Reserves: d.reserveSvc,
 		Composer: attestor.DocComposer{Log: log}, Nodes: nodes, Key: d.issuerKey, Dir: d.cfg.AttestDir(),
-		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed, Log: log})
+		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed,
+		Anchors: anchors, Log: log})
 	run, err := attestor.NewRunner(attestor.RunnerConfig{Service: svc, Schedules: d.cfg.Attest.ActiveSchedules(),
 		Timeout: d.cfg.Attest.Timeout, Registerer: d.metrics.Registry, Log: log})
 	if err != nil {

@@ -57,6 +57,7 @@ var expectedRules = map[string]expectedRule{
 	"/kosh.v1.IssuerService/ExportControlProof":  {ops: "reserves:read", who: everyIssuer},
 	"/kosh.v1.IssuerService/ImportControlProof":  {ops: "reserves:write", who: "admin"},
 	"/kosh.v1.IssuerService/Attest":              {ops: "attestations:write", who: "admin"},
+	"/kosh.v1.IssuerService/Anchor":              {ops: "attestations:write", who: "admin"},
 	"/kosh.v1.IssuerService/ListFlaggedDeposits": {ops: "reserves:read", who: everyIssuer},
 	"/kosh.v1.IssuerService/GetPrices":           {ops: "prices:read", who: everyIssuer},
 	"/kosh.v1.IssuerService/SetManualPrice":      {ops: "prices:write", who: "admin pricer"},
@@ -65,6 +66,7 @@ var expectedRules = map[string]expectedRule{
 	"/kosh.v1.PublicService/GetLatestAttestation": {public: true},
 	"/kosh.v1.PublicService/GetAttestation":       {public: true},
 	"/kosh.v1.PublicService/ListAttestations":     {public: true},
+	"/kosh.v1.PublicService/ListAnchors":          {public: true},
 
 	"/kosh.v1.WalletService/GetBalance":        {ops: "wallet:read", scoped: true, who: "wallet"},
 	"/kosh.v1.WalletService/ListHistory":       {ops: "wallet:read", scoped: true, who: "wallet"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/kosh-reserve/kosh/anchorer"
+	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/store"
 )
 
@@ -110,4 +111,18 @@ func (s *Store) List(ctx context.Context, before int64, limit int) ([]anchorer.R
 		return rows.Err()
 	})
 	return out, err
+}
+
+// LatestConfirmedAnchor is the newest confirmed anchor as an attestation
+// lists it (attestor.Anchors).
+func (s *Store) LatestConfirmedAnchor(ctx context.Context) (attest.AnchorRef, bool, error) {
+	r, err := s.LatestConfirmed(ctx)
+	if errors.Is(err, anchorer.ErrNotFound) {
+		return attest.AnchorRef{}, false, nil
+	}
+	if err != nil {
+		return attest.AnchorRef{}, false, err
+	}
+	return attest.AnchorRef{Seq: r.AttestationSeq, ID: r.AttestationID, Txid: r.Txid, Height: r.Height,
+		BlockHash: r.BlockHash}, true, nil
 }
