@@ -47,9 +47,16 @@ type Attestations interface {
 // of a P2TR output at lnd's default relay fee (330 sats).
 const SealSats = 1000
 
-// LeaseID is the walletrpc lease ID koshd's anchors hold their seal and
-// funding inputs under: SHA-256 of "kosh/anchor-lease".
-var LeaseID = func() []byte { h := sha256.Sum256([]byte("kosh/anchor-lease")); return h[:] }()
+// SealLeaseID is the walletrpc lease ID the seals of koshd's anchors are
+// held under, SHA-256 of "kosh/anchor-seal"; FundingLeaseID is the one of
+// the inputs FundPsbt adds, SHA-256 of "kosh/anchor-funding". They differ so
+// that freeing the inputs of a run that died never frees a seal.
+var (
+	SealLeaseID    = leaseID("kosh/anchor-seal")
+	FundingLeaseID = leaseID("kosh/anchor-funding")
+)
+
+func leaseID(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
 // sealLease is how long a seal stays leased; every run renews it.
 const sealLease = 30 * 24 * time.Hour
@@ -268,8 +275,8 @@ func (a *Anchorer) make(ctx context.Context, prev Record, att attestor.Published
 	payload := anchor.Payload{Seq: uint64(att.Seq), Commitment: anchor.Commit(a.cfg.IssuerKey, uint64(att.Seq), [32]byte(id)),
 		PrevHeight: uint32(prev.Height)}
 	// Inputs a run that died before storing its transaction left locked
-	// are freed first (the seal stays leased).
-	if err := a.releaseStale(ctx, prev.Txid); err != nil {
+	// are freed first (seals are leased under another id).
+	if err := a.releaseStale(ctx); err != nil {
 		return Record{}, err
 	}
 	packet, err := a.template(ctx, prev, payload)
@@ -286,7 +293,7 @@ func (a *Anchorer) make(ctx context.Context, prev Record, att attestor.Published
 		Fees:                  &walletrpc.FundPsbtRequest_SatPerVbyte{SatPerVbyte: a.cfg.SatPerVbyte},
 		MinConfs:              1,
 		ChangeType:            walletrpc.ChangeAddressType_CHANGE_ADDRESS_TYPE_P2TR,
-		CustomLockId:          LeaseID,
+		CustomLockId:          FundingLeaseID,
 		LockExpirationSeconds: uint64(fundingLease / time.Second),
 	})
 	if err != nil {
@@ -400,7 +407,7 @@ func (a *Anchorer) leaseSeal(ctx context.Context, txid string) error {
 	if txid == "" {
 		return nil
 	}
-	_, err := a.cfg.Wallet.LeaseOutput(ctx, &walletrpc.LeaseOutputRequest{Id: LeaseID,
+	_, err := a.cfg.Wallet.LeaseOutput(ctx, &walletrpc.LeaseOutputRequest{Id: SealLeaseID,
 		Outpoint:          &lnrpc.OutPoint{TxidStr: txid, OutputIndex: anchor.SealOutput},
 		ExpirationSeconds: uint64(sealLease / time.Second)})
 	if err != nil {
@@ -409,21 +416,18 @@ func (a *Anchorer) leaseSeal(ctx context.Context, txid string) error {
 	return nil
 }
 
-// releaseStale frees the inputs leased under LeaseID other than the seal
-// of keepTxid: a run that died between funding and storing left them.
-func (a *Anchorer) releaseStale(ctx context.Context, keepTxid string) error {
+// releaseStale frees the inputs leased under FundingLeaseID: a run that
+// died between funding and storing left them locked.
+func (a *Anchorer) releaseStale(ctx context.Context) error {
 	res, err := a.cfg.Wallet.ListLeases(ctx, &walletrpc.ListLeasesRequest{})
 	if err != nil {
 		return fmt.Errorf("list lnd's leases: %w", err)
 	}
 	for _, l := range res.LockedUtxos {
-		if !bytes.Equal(l.Id, LeaseID) || l.Outpoint == nil {
+		if !bytes.Equal(l.Id, FundingLeaseID) || l.Outpoint == nil {
 			continue
 		}
-		if l.Outpoint.TxidStr == keepTxid && l.Outpoint.OutputIndex == anchor.SealOutput {
-			continue
-		}
-		_, err := a.cfg.Wallet.ReleaseOutput(ctx, &walletrpc.ReleaseOutputRequest{Id: LeaseID, Outpoint: l.Outpoint})
+		_, err := a.cfg.Wallet.ReleaseOutput(ctx, &walletrpc.ReleaseOutputRequest{Id: FundingLeaseID, Outpoint: l.Outpoint})
 		if err != nil {
 			return fmt.Errorf("release %s:%d: %w", l.Outpoint.TxidStr, l.Outpoint.OutputIndex, err)
 		}

@@ -206,6 +206,7 @@ func (r *runner) attestation(args []string) error {
 	chainSrc := fs.String("chain", "", "directory or URL prefix of earlier attestations")
 	first := fs.String("first", "", "hash of the attestation the chain must reach")
 	issuer := fs.String("issuer", "", "expected issuer key")
+	genesis := fs.String("anchor-genesis", "", "txid of the issuer's genesis anchor, recorded before: the anchors must lead back to it")
 	var nf nodeFlags
 	nf.register(fs)
 	pos, err := parseArgs(fs, args)
@@ -226,8 +227,9 @@ func (r *runner) attestation(args []string) error {
 	if a == nil {
 		return nil
 	}
+	var history []*attest.Attestation
 	if *chainSrc != "" || *first != "" {
-		r.checkChain(a, *chainSrc, *first, *issuer)
+		history = r.checkChain(a, *chainSrc, *first, *issuer)
 	}
 	if nf.btcd != "" || nf.bitcoind != "" {
 		client, err := dial(nf)
@@ -236,6 +238,7 @@ func (r *runner) attestation(args []string) error {
 		}
 		defer client.Shutdown()
 		r.checkOnChain(a, client, nf.maxScan)
+		r.checkAnchors(a, client, history, *genesis, nf.maxScan)
 	} else if a.Version >= 2 {
 		r.notef("not checked without your node (--btcd or --bitcoind): that the outputs, their scripts and values, are on the chain and unspent at the attested block, and that each proof's challenge block is in the best chain")
 	}
@@ -340,15 +343,16 @@ func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation
 }
 
 // checkChain walks back from a through src to first (or to the issuer's
-// first attestation) and verifies every link and document.
-func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
+// first attestation) and verifies every link and document. It returns the
+// attestations read, oldest first (a included).
+func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) []*attest.Attestation {
 	list := []*attest.Attestation{a}
 	var dir map[string][]byte
 	if src != "" && !isURL(src) {
 		var err error
 		if dir, err = readDir(src); err != nil {
 			r.fail(err.Error())
-			return
+			return nil
 		}
 		r.checkForks(a, dir, src)
 	}
@@ -360,27 +364,27 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 		}
 		if src == "" {
 			r.fail(fmt.Sprintf("attestation %d is not the given first attestation %s and no --chain was given to follow it back", cur.Seq, first))
-			return
+			return nil
 		}
 		var b []byte
 		if dir != nil {
 			b = dir[cur.Prev]
 			if b == nil {
 				r.fail(fmt.Sprintf("attestation %d names predecessor %s, which is not in %s", cur.Seq, cur.Prev, src))
-				return
+				return nil
 			}
 		} else {
 			u := strings.TrimSuffix(src, "/") + "/" + fmt.Sprintf("%06d-%s.json", cur.Seq-1, cur.Prev)
 			var err error
 			if b, err = load(r.ctx, u); err != nil {
 				r.fail(err.Error())
-				return
+				return nil
 			}
 		}
 		prev, err := verify.Document(b)
 		if prev == nil {
 			r.fail(fmt.Sprintf("predecessor %s of attestation %d cannot be read: %v", cur.Prev, cur.Seq, err))
-			return
+			return nil
 		}
 		if err != nil {
 			for _, e := range err.(attest.Problems) {
@@ -394,7 +398,7 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 		cur = prev
 		if len(list) > 1_000_000 {
 			r.fail("the chain is longer than a million attestations")
-			return
+			return nil
 		}
 	}
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
@@ -409,6 +413,7 @@ func (r *runner) checkChain(a *attest.Attestation, src, first, issuer string) {
 		}
 		r.okf("hash chain of %d attestation(s) back to %s", len(list), to)
 	}
+	return list
 }
 
 // checkForks fails when dir holds two different attestations with the same

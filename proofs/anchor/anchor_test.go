@@ -169,3 +169,65 @@ func TestWalkAndCheck(t *testing.T) {
 		t.Errorf("anchor committing to an older seq than its predecessor: %v", err)
 	}
 }
+
+func (c *chain) BestHeight(context.Context) (int64, error) {
+	var top int64
+	for h := range c.blocks {
+		top = max(top, h)
+	}
+	return top, nil
+}
+
+func (c *chain) Unspent(_ context.Context, op wire.OutPoint) (bool, error) {
+	for _, b := range c.blocks {
+		for _, tx := range b.Transactions {
+			for _, in := range tx.TxIn {
+				if in.PreviousOutPoint == op {
+					return false, nil
+				}
+			}
+		}
+	}
+	return true, nil
+}
+
+// TestForward: an attestation that lists an older anchor cannot hide the
+// newer ones: Forward finds them from the seal spends, and Check fails a
+// fork that the newer anchor does not commit to.
+func TestForward(t *testing.T) {
+	c := &chain{blocks: map[int64]*wire.MsgBlock{}}
+	a1 := anchorTx(2, "main", 0, nil)
+	a2 := anchorTx(5, "main", 10, a1)
+	c.add(10, a1)
+	c.add(11, filler(1))
+	c.add(12, filler(2), a2)
+	ctx := context.Background()
+	walked, err := anchor.Walk(ctx, c, key, anchor.Ref{Seq: 2, ID: id(2, "main"), Txid: a1.TxHash(), Height: 10,
+		BlockHash: c.blocks[10].BlockHash()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := anchor.Forward(ctx, c, walked[0], 100)
+	if err != nil || len(later) != 1 || later[0].Txid != a2.TxHash() || later[0].Height != 12 {
+		t.Fatalf("forward: %+v %v", later, err)
+	}
+	fork := map[uint64][32]byte{2: id(2, "main"), 5: id(5, "fork")}
+	var d *anchor.Divergence
+	if _, err := anchor.Check(key, append(later, walked...), fork); !errors.As(err, &d) || d.Seq != 5 || d.Agrees != 2 {
+		t.Fatalf("fork hidden behind an older anchor: %v", err)
+	}
+	if _, err := anchor.Forward(ctx, c, walked[0], 1); err == nil || !strings.Contains(err.Error(), "raise the scan limit") {
+		t.Errorf("scan limit: %v", err)
+	}
+	// A seal spent by something that is not an anchor ends the chain.
+	c2 := &chain{blocks: map[int64]*wire.MsgBlock{}}
+	spend := wire.NewMsgTx(2)
+	h := a1.TxHash()
+	spend.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, anchor.SealOutput), nil, nil))
+	spend.AddTxOut(wire.NewTxOut(900, []byte{0x51}))
+	c2.add(10, a1)
+	c2.add(11, spend)
+	if _, err := anchor.Forward(ctx, c2, walked[0], 100); err == nil || !strings.Contains(err.Error(), "not an anchor") {
+		t.Errorf("seal spent by a plain payment: %v", err)
+	}
+}
