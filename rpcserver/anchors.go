@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/anchorer"
+	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/attestor"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

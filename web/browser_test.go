@@ -117,8 +117,8 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25, "strict": 55}
-	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade", "strict"} {
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25, "strict": 55, "anchor": 6}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade", "strict", "anchor"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
 		if s.Passed < min[name] {
@@ -254,6 +254,45 @@ func TestBrowserPageV2(t *testing.T) {
 		t.Errorf("every proof of the fixture uses a script the browser checks, yet the detail says %q", detail)
 	}
 	b.noErrors(t)
+}
+
+// TestBrowserPageAnchored loads an attestation that lists a bitcoin anchor
+// (testdata/attest/chain-anchored): the page shows the anchor with the
+// commitment koshd computed, the in-browser check recomputes it and says
+// they agree, and leaves the transaction to koshverify --btcd; the
+// version 2 document before any anchor is shown as not anchored.
+func TestBrowserPageAnchored(t *testing.T) {
+	b := newBrowser(t)
+	srv := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-anchored"), "8b330c411139194ca5a0ecbe8baa3db91757cfccfeb8ad947e4dfacb2832892c")))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	shown := bget(t, b, chromedp.Text(chromedp.ID("att-anchor")))
+	commitment := bget(t, b, chromedp.Text(chromedp.ID("anchor-commitment")))
+	if !strings.Contains(shown, "attestation #2 is committed to by transaction") || len(commitment) != 64 {
+		t.Fatalf("the anchor as the page shows it: %q (commitment %q)", shown, commitment)
+	}
+	cls, _ := b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "ok") {
+		t.Fatalf("anchored attestation: class %q", cls)
+	}
+	detail := bget(t, b, chromedp.Text(chromedp.ID("verify-detail")))
+	for _, want := range []string{
+		"commits to attestation #2",
+		"recomputed in this browser from the issuer key, #2 and that id, is " + commitment + ", as the page shows.",
+		"With your own bitcoin node (koshverify --btcd): that transaction",
+	} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the verdict's detail lacks %q; it is:\n%s", want, detail)
+		}
+	}
+	b.noErrors(t)
+
+	srv2 := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-v2"), latestV2FixtureID)))
+	defer srv2.Close()
+	b.do(t, chromedp.Navigate(srv2.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	if got := bget(t, b, chromedp.Text(chromedp.ID("att-anchor"))); !strings.Contains(got, "not anchored") {
+		t.Errorf("a version 2 attestation without an anchor: %q", got)
+	}
 }
 
 // TestBrowserPageV2Tampered serves a version 2 attestation whose proof of

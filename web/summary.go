@@ -1,10 +1,12 @@
 package web
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math"
 	"time"
 
+	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 )
 
@@ -38,6 +40,16 @@ func Summarize(doc []byte, file string) (Attestation, HistoryPoint, error) {
 	}
 	if a.Version >= 2 {
 		s.Evidence = summarizeEvidence(a)
+	}
+	if r := a.Anchor; r != nil {
+		s.Anchor = &Anchor{Seq: r.Seq, ID: r.ID, Txid: r.Txid, Height: r.Height, BlockHash: r.BlockHash,
+			Behind: a.Block.Height - r.Height}
+		key, kerr := hex.DecodeString(a.IssuerKey)
+		id, ierr := hex.DecodeString(r.ID)
+		if kerr == nil && ierr == nil && len(key) == 32 && len(id) == 32 && r.Seq > 0 {
+			c := anchor.Commit([32]byte(key), uint64(r.Seq), [32]byte(id))
+			s.Anchor.Commitment = hex.EncodeToString(c[:])
+		}
 	}
 	h := HistoryPoint{Time: t, ReservesSats: s.CountedSats, LiabilitiesSats: s.BackingSats, CoverageBps: bps}
 	return s, h, nil

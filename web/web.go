@@ -201,6 +201,20 @@ type Coverage struct {
 	Bps int64
 }
 
+// Anchor is the bitcoin anchor an attestation lists (docs/proofs.md
+// 4.14): the transaction Txid in block Height commits to attestation Seq,
+// whose id is ID, with Commitment.
+type Anchor struct {
+	Seq        int64
+	ID         string
+	Txid       string
+	Height     int64
+	BlockHash  string
+	Commitment string
+	// Behind is how many blocks the anchor is below the attested block.
+	Behind int64
+}
+
 // Attestation describes one published attestation.
 type Attestation struct {
 	// ID is the attestation's hash, 64 hex.
@@ -227,6 +241,8 @@ type Attestation struct {
 	File string
 	// Version is the attestation format version (1 or 2).
 	Version int
+	// Anchor is the bitcoin anchor the attestation lists (nil: none).
+	Anchor *Anchor
 	// Evidence is what a version 2 attestation says of its reserves'
 	// evidence; nil for version 1.
 	Evidence *Evidence

@@ -82,6 +82,17 @@
     }
     const todo = [`With your own bitcoin node: that each listed output is on the chain, unspent at block ${r.doc.block.height}, with the listed value` +
       (r.version >= 2 ? " and script, and that each proof's block is in the best chain." : ".")];
+    if (r.anchorCommitment) {
+      const a = r.doc.anchor;
+      const shown = document.getElementById("anchor-commitment");
+      const same = shown && shown.textContent.trim() === r.anchorCommitment;
+      para(vdetail, `Bitcoin anchor: transaction ${a.txid} in block ${a.height} commits to attestation #${a.seq} (id ${a.id}); ` +
+        `its commitment, recomputed in this browser from the issuer key, #${a.seq} and that id, is ${r.anchorCommitment}` +
+        (same ? ", as the page shows." : shown ? `, NOT the ${shown.textContent.trim()} the page shows.` : "."));
+      todo.push(`With your own bitcoin node (koshverify --btcd): that transaction ${a.txid} is in block ${a.height} with that commitment, that the anchors before and after it form one chain, and that each commits to this history.`);
+    } else if (r.version >= 2) {
+      todo.push("Nothing anchors this attestation in bitcoin: it cannot be told apart from a forked or restarted history.");
+    }
     const announced = r.version >= 2 ? res.lightning.announced.length : 0;
     if (announced) todo.push(`With your own lnd (koshverify --lnd): that the ${plural(announced, "announced channel is", "announced channels are")} in the Lightning graph with the issuer's node at one end.`);
     for (const u of r.unchecked) todo.push(`${u.outpoint} (proof ${u.proof}): ${u.why}.`);
@@ -118,6 +129,8 @@
     vdetail.hidden = true;
     try {
       verified = await verifyLatest();
+      const an = verified.doc.anchor;
+      if (an) verified.anchorCommitment = await K.anchor.anchorCommitment(verified.doc.issuer_key, an.seq, an.id);
       const proofs = verified.version >= 2 ? (verified.unchecked.length ? ", proofs of control hold (some need koshverify)" : ", proofs of control hold") : "";
       show(vres, "ok", `Signature valid, sums add up${proofs}, coverage ${ratio(verified.bps)}` +
         (verified.backed ? " — backed: at or above the policy minimum." : " — below the policy minimum.") +

@@ -2128,6 +2128,25 @@
   }
 
 
+  // ------------------------------------------------------------ anchors
+  // The commitment a bitcoin anchor carries (docs/proofs.md 4.14,
+  // proofs/anchor): the arithmetic the page can check without a node.
+  async function anchorCommitment(issuerKeyHex, seq, idHex) {
+    return toHex(await taggedHash("kosh/anchor", fromHex(issuerKeyHex), u64be(seq), fromHex(idHex)));
+  }
+  // anchorScript is the anchor transaction's OP_RETURN output script.
+  async function anchorScript(issuerKeyHex, seq, idHex, prevHeight) {
+    const c = fromHex(await anchorCommitment(issuerKeyHex, seq, idHex));
+    return toHex(concat(new Uint8Array([0x6a, 49]), utf8("KOSH"), new Uint8Array([1]), u64be(seq), c, u32be(prevHeight)));
+  }
+  // runAnchorVectors checks testdata/anchor/vectors.json.
+  async function runAnchorVectors(v, t) {
+    for (const c of v.cases) {
+      t.ok(await anchorCommitment(c.issuer_key, c.seq, c.id) === c.commitment, `anchor seq ${c.seq}: commitment`);
+      t.ok(await anchorScript(c.issuer_key, c.seq, c.id, c.prev_height) === c.script, `anchor seq ${c.seq}: script`);
+    }
+  }
+
   // verifyChain mirrors attest.VerifyChain over verified documents (the
   // results of verifyAttestation), oldest first; anchor is the id of the
   // first one or "". It throws with the first broken link.
@@ -2272,6 +2291,7 @@
     },
     node: { zbase32Decode, nodeMessageDigest, recoverNodeKey, verifyNodeMessage },
     strict: { strictRead, PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
+    anchor: { anchorCommitment, anchorScript, runVectors: runAnchorVectors },
     attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, uncountedReason },
     control: { ripemd160, hash160, decodeProofTx, verifyControl, outpointString, runVectors: runControlVectors, PROVEN, BAD_SCRIPT, NO_COMMIT, UNCHECKED },
   };

@@ -291,6 +291,13 @@
     }
   }
 
+  // ------------------------------------------------- bitcoin anchors
+  // testdata/anchor/vectors.json (proofs/anchor TestAnchorVectors).
+  async function anchor() {
+    const t = suite("anchor");
+    await K.anchor.runVectors(await json("/testdata/anchor/vectors.json"), t);
+  }
+
   async function main() {
     try {
       await bip340();
@@ -301,6 +308,7 @@
       else await attest();
       await handmade();
       await strict();
+      await anchor();
     } catch (e) {
       out.error = String(e && e.stack ? e.stack : e);
     }

@@ -4115,21 +4115,24 @@ type AnchorTx struct {
 
 	// Seq numbers the issuer's anchors from 1.
 	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	// AttestationSeq and AttestationID are the attestation it commits to.
-	AttestationSeq int64  `protobuf:"varint,2,opt,name=attestation_seq,json=attestationSeq,proto3" json:"attestation_seq,omitempty"`
-	AttestationId  string `protobuf:"bytes,3,opt,name=attestation_id,json=attestationId,proto3" json:"attestation_id,omitempty"`
+	// AttestationSeq is the attestation it commits to.
+	AttestationSeq int64 `protobuf:"varint,2,opt,name=attestation_seq,json=attestationSeq,proto3" json:"attestation_seq,omitempty"`
+	// AttestationID is that attestation's id (hex).
+	AttestationId string `protobuf:"bytes,3,opt,name=attestation_id,json=attestationId,proto3" json:"attestation_id,omitempty"`
 	// Txid is the anchor transaction.
 	Txid string `protobuf:"bytes,4,opt,name=txid,proto3" json:"txid,omitempty"`
 	// State is signed, published, confirmed or dropped.
 	State string `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
-	// Height and BlockHash are its block once confirmed (0 and "" before).
-	Height    int64  `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	// Height is its block's height once confirmed (0 before).
+	Height int64 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	// BlockHash is its block once confirmed ("" before).
 	BlockHash string `protobuf:"bytes,7,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
 	// PrevTxid is the anchor whose seal it spends ("" for the genesis).
 	PrevTxid string `protobuf:"bytes,8,opt,name=prev_txid,json=prevTxid,proto3" json:"prev_txid,omitempty"`
-	// FeeSats is its fee and Vbytes its virtual size.
+	// FeeSats is the fee it pays.
 	FeeSats int64 `protobuf:"varint,9,opt,name=fee_sats,json=feeSats,proto3" json:"fee_sats,omitempty"`
-	Vbytes  int64 `protobuf:"varint,10,opt,name=vbytes,proto3" json:"vbytes,omitempty"`
+	// Vbytes is its virtual size.
+	Vbytes int64 `protobuf:"varint,10,opt,name=vbytes,proto3" json:"vbytes,omitempty"`
 	// CreatedAt is when it was signed.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 }
