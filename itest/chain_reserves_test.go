@@ -2,6 +2,7 @@ package itest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,4 +215,46 @@ func multisigAddr(t *testing.T, h *harness.Harness, a, b *descWallet, index uint
 		t.Fatal(err)
 	}
 	return addr.EncodeAddress()
+}
+
+// TestNoSecondAttestationOfMovedReserves: against real btcd, after an
+// attestation of block B, a transaction in btcd's mempool spending a
+// watched output stops a second attestation of B (FailedPrecondition,
+// naming the outputs and sats); once the spend is mined the next block is
+// attested without the output.
+func TestNoSecondAttestationOfMovedReserves(t *testing.T) {
+	h := harness.Shared(t)
+	w := newDescWallet(t, h)
+	cfg := koshConfig(t, h)
+	cfg.Chain.Birthday = tipHeight(t, h) + 1
+	cfg.Chain.MinConf = 1
+	cfg.Chain.Descriptors = []string{w.descriptor("wpkh", 0)}
+	k := startKosh(t, cfg)
+	const value = 250_000
+	addr := w.p2wpkh(0, 0)
+	txid := h.SendToAddress(t, addr, value)
+	h.Mine(t, 1)
+	k.waitReserves("the output counted", syncTimeout, chainWatchedAt(tipHeight(t, h), value, 0))
+	op := wire.OutPoint{Hash: *txid, Index: h.OutputIndex(t, txid, addr)}
+	if _, err := k.issuer.Attest(k.ctx(), &koshv1.AttestRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing moved: the same block may be attested again.
+	if _, err := k.issuer.Attest(k.ctx(), &koshv1.AttestRequest{}); err != nil {
+		t.Fatalf("second attestation of an unchanged block: %v", err)
+	}
+	w.spendP2WPKH(op, value, 0, 0, freshAddress(t, h, "moved"))
+	_, err := k.issuer.Attest(k.ctx(), &koshv1.AttestRequest{})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "1 of its outputs (250000 sats) are spent by transactions waiting in the mempool") {
+		t.Fatalf("attestation of a block whose reserves are being spent: %v", err)
+	}
+	h.Mine(t, 1)
+	k.waitReserves("the output spent", syncTimeout, chainWatchedAt(tipHeight(t, h), 0, 0))
+	res, err := k.issuer.Attest(k.ctx(), &koshv1.AttestRequest{})
+	if err != nil {
+		t.Fatalf("attestation of the next block: %v", err)
+	}
+	if res.Attestation.Height != tipHeight(t, h) || res.Attestation.Sequence != 3 {
+		t.Fatalf("attestation %d at block %d, want 3 at %d", res.Attestation.Sequence, res.Attestation.Height, tipHeight(t, h))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btcd/wire"
 )
 
@@ -19,27 +20,65 @@ type Moved struct {
 	Sats    int64
 }
 
-// SpentInMempool asks the chain backend which of utxos (with their values)
-// a transaction in its mempool spends: gettxout with the mempool included
-// answers nothing for such an output. The reserves have then moved since
-// the block they were read at, although no block has been mined.
+// MaxMempoolScan bounds how many mempool transactions SpentInMempool reads;
+// past it the check is not made (and says so).
+const MaxMempoolScan = 50_000
+
+// mempoolBatch is how many getrawtransaction calls are in flight at once.
+const mempoolBatch = 200
+
+// ErrMempoolTooLarge means the mempool holds more than MaxMempoolScan
+// transactions, so SpentInMempool did not look.
+var ErrMempoolTooLarge = errors.New("the mempool is too large to scan")
+
+// SpentInMempool reads the backend's mempool and says which of utxos (with
+// their values) its transactions spend: the reserves have then moved since
+// the block they were read at, although no block has been mined. (btcd's
+// gettxout does not answer this: a mined output spent by a mempool
+// transaction still shows as unspent, so the mempool's transactions are
+// read: getrawmempool, then getrawtransaction, which btcd and bitcoind
+// serve for mempool transactions without a transaction index.)
 func (s *Service) SpentInMempool(ctx context.Context, utxos map[wire.OutPoint]int64) (Moved, error) {
 	var m Moved
 	if s.chainClient == nil {
 		return m, ErrNoChainSource
 	}
-	for op, value := range utxos {
+	if len(utxos) == 0 {
+		return m, nil
+	}
+	pool, err := s.chainClient.GetRawMempool()
+	if err != nil {
+		return m, fmt.Errorf("getrawmempool: %w", err)
+	}
+	if len(pool) > MaxMempoolScan {
+		return m, fmt.Errorf("%w: %d transactions (at most %d are read)", ErrMempoolTooLarge, len(pool), MaxMempoolScan)
+	}
+	seen := map[wire.OutPoint]bool{}
+	for len(pool) > 0 {
 		if err := ctx.Err(); err != nil {
 			return m, err
 		}
-		res, err := s.chainClient.GetTxOut(&op.Hash, op.Index, true)
-		if err != nil {
-			return m, fmt.Errorf("gettxout %s: %w", op, err)
+		k := min(len(pool), mempoolBatch)
+		futures := make([]rpcclient.FutureGetRawTransactionResult, k)
+		for i := range k {
+			futures[i] = s.chainClient.GetRawTransactionAsync(pool[i])
 		}
-		if res == nil {
-			m.Outputs++
-			m.Sats += value
+		for i, f := range futures {
+			tx, err := f.Receive()
+			if err != nil {
+				// Mined or evicted since getrawmempool: not in the mempool.
+				s.cfg.Log.Debug("mempool transaction gone while reading it", "txid", pool[i], "err", err)
+				continue
+			}
+			for _, in := range tx.MsgTx().TxIn {
+				if v, ok := utxos[in.PreviousOutPoint]; ok && !seen[in.PreviousOutPoint] {
+					seen[in.PreviousOutPoint] = true
+					m.Outputs++
+					m.Sats += v
+				}
+			}
 		}
+		pool = pool[k:]
 	}
 	return m, nil
 }
