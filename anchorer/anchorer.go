@@ -35,6 +35,7 @@ type Wallet interface {
 	FinalizePsbt(ctx context.Context, in *walletrpc.FinalizePsbtRequest, opts ...grpc.CallOption) (*walletrpc.FinalizePsbtResponse, error)
 	PublishTransaction(ctx context.Context, in *walletrpc.Transaction, opts ...grpc.CallOption) (*walletrpc.PublishResponse, error)
 	GetTransaction(ctx context.Context, in *walletrpc.GetTransactionRequest, opts ...grpc.CallOption) (*lnrpc.Transaction, error)
+	BumpFee(ctx context.Context, in *walletrpc.BumpFeeRequest, opts ...grpc.CallOption) (*walletrpc.BumpFeeResponse, error)
 }
 
 // Attestations is where the anchorer finds the newest attestation
@@ -78,6 +79,9 @@ type Config struct {
 	SatPerVbyte uint64
 	// MinConf is how many confirmations make an anchor confirmed (default 1).
 	MinConf int32
+	// Bump is the fee policy of an anchor stuck unconfirmed (zero: never
+	// bumped).
+	Bump BumpPolicy
 	// Fault is a test hook called at the crash points (docs/proofs.md
 	// §4.14): anchor:funded, anchor:stored, anchor:published.
 	Fault func(point string) error
@@ -199,9 +203,14 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 		return a.unconfirm(ctx, r, now)
 	case !confirmed && tx.NumConfirmations == 0:
 		// In the mempool, or back in it after a reorganisation: make sure
-		// the network has it.
+		// the network has it, and bump its fee when it is stuck.
 		if err := a.publish(ctx, r); err != nil && !isConflict(err) {
 			return r, err
+		}
+		if next, err := a.bump(ctx, r, now); err != nil {
+			a.cfg.Log.Warn("could not bump the fee of a stuck anchor", "anchor", r.Seq, "txid", r.Txid, "err", err)
+		} else {
+			r = next
 		}
 	}
 	return r, a.leaseSeal(ctx, r.Txid)

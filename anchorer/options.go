@@ -17,6 +17,9 @@ type Options struct {
 	SatPerVbyte uint64        `long:"satpervbyte" description:"Fee rate of anchor transactions, in sat/vbyte"`
 	MinConf     int32         `long:"minconf" description:"Confirmations after which an anchor counts as confirmed and attestations list it"`
 	Poll        time.Duration `long:"poll" description:"How often the newest anchor is followed towards confirmation"`
+	BumpAfter   time.Duration `long:"bumpafter" description:"Raise the fee of an anchor still unconfirmed after this long (and again after each such wait), by a child transaction spending its change; 0: never"`
+	BumpRate    uint64        `long:"bumpsatpervbyte" description:"Fee rate, in sat/vbyte, of the child transaction that bumps a stuck anchor"`
+	BumpBudget  int64         `long:"bumpbudget" description:"Most sats one bump may spend in fees"`
 
 	// Fault is a test hook called at the crash points (docs/proofs.md
 	// §4.14).
@@ -39,6 +42,11 @@ func (o Options) ActiveSchedules() []string {
 		}
 	}
 	return out
+}
+
+// Bump is the fee policy of a stuck anchor.
+func (o Options) Bump() BumpPolicy {
+	return BumpPolicy{After: o.BumpAfter, SatPerVbyte: o.BumpRate, Budget: o.BumpBudget}
 }
 
 // Node parses --anchor.lnd.
@@ -66,6 +74,15 @@ func (o Options) Validate() error {
 	}
 	if o.Poll <= 0 {
 		return fmt.Errorf("--anchor.poll must be positive")
+	}
+	if o.BumpAfter < 0 {
+		return fmt.Errorf("--anchor.bumpafter must not be negative")
+	}
+	if o.BumpAfter > 0 && (o.BumpRate < 1 || o.BumpRate > 10_000) {
+		return fmt.Errorf("--anchor.bumpsatpervbyte %d is outside 1 to 10000", o.BumpRate)
+	}
+	if o.BumpAfter > 0 && o.BumpBudget < 1000 {
+		return fmt.Errorf("--anchor.bumpbudget %d is below 1000 sats: too little to pay for a child transaction", o.BumpBudget)
 	}
 	return nil
 }

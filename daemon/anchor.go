@@ -51,7 +51,7 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchoring, error) {
 	st := anchordb.New(d.db)
 	a := anchorer.New(anchorer.Config{Store: st, Wallet: conn.Wallet, Attestations: att,
 		IssuerKey: [32]byte(schnorr.SerializePubKey(d.issuerKey.PubKey())), Params: params,
-		SatPerVbyte: cfg.SatPerVbyte, MinConf: cfg.MinConf, Fault: cfg.Fault, Log: log})
+		SatPerVbyte: cfg.SatPerVbyte, MinConf: cfg.MinConf, Bump: cfg.Bump(), Fault: cfg.Fault, Log: log})
 	run, err := anchorer.NewRunner(a, cfg.ActiveSchedules(), cfg.Poll, log)
 	if err != nil {
 		conn.Close()

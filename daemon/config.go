@@ -95,7 +95,8 @@ func DefaultConfig() Config {
 		Lnd:             lightning.DefaultOptions(),
 		Oracle:          oracle.DefaultOptions(),
 		Attest:          attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
-		Anchor:          anchorer.Options{Schedules: []string{"@daily"}, SatPerVbyte: 2, MinConf: 1, Poll: 30 * time.Second},
+		Anchor: anchorer.Options{Schedules: []string{"@daily"}, SatPerVbyte: 2, MinConf: 1, Poll: 30 * time.Second,
+			BumpAfter: time.Hour, BumpRate: 20, BumpBudget: 20_000},
 	}
 }
 

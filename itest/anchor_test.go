@@ -143,10 +143,13 @@ func TestAnchors(t *testing.T) {
 			t.Fatalf("copy the data directory: %v %s", err, out)
 		}
 		fork.start()
-		forkRes, err := fork.issuer.Attest(fork.ctx(), &koshv1.AttestRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// Until its chain source reports a block there is nothing to attest.
+		var forkRes *koshv1.AttestResponse
+		harness.WaitFor(t, func() error {
+			var err error
+			forkRes, err = fork.issuer.Attest(fork.ctx(), &koshv1.AttestRequest{})
+			return err
+		}, 30*time.Second)
 		fork.stop()
 		// The first koshd attests the same seq (a second later, so that
 		// the two differ: same block, same ledger) and anchors it.
@@ -216,6 +219,49 @@ func TestAnchors(t *testing.T) {
 			t.Fatalf("%d anchors of attestation %d on the chain, want 1", n, seq)
 		}
 		e.walk(a)
+	})
+
+	t.Run("stuck anchor bumped by a child", func(t *testing.T) {
+		e.k.stop()
+		e.k.args = append(e.k.args, "--anchor.bumpafter=1s", "--anchor.bumpsatpervbyte=25", "--anchor.bumpbudget=5000")
+		e.k.start()
+		seq := e.attest()
+		a := e.anchor()
+		txid, err := chainhash.NewHashFromStr(a.Txid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Unmined past bumpafter: lnd's sweeper spends the anchor's change
+		// in a child transaction in btcd's mempool.
+		var child *chainhash.Hash
+		harness.WaitFor(t, func() error {
+			pool, err := h.Client().GetRawMempool()
+			if err != nil {
+				return err
+			}
+			for _, id := range pool {
+				tx, err := h.Client().GetRawTransaction(id)
+				if err != nil {
+					continue
+				}
+				for _, in := range tx.MsgTx().TxIn {
+					if in.PreviousOutPoint.Hash == *txid && in.PreviousOutPoint.Index == anchor.SealOutput+1 {
+						child = id
+						return nil
+					}
+				}
+			}
+			return fmt.Errorf("no child of anchor %s in the mempool (%d transactions)", a.Txid, len(pool))
+		}, 30*time.Second)
+		t.Logf("anchor %s bumped by child %s", a.Txid, child)
+		h.Mine(t, 1)
+		e.walk(e.waitState(a.Seq, "confirmed"))
+		if c := h.Confirmations(t, child); c != 1 {
+			t.Fatalf("child %s has %d confirmations", child, c)
+		}
+		if n := e.onChain(seq); n != 1 {
+			t.Fatalf("%d anchors of attestation %d", n, seq)
+		}
 	})
 
 	t.Run("schedule", func(t *testing.T) {
