@@ -80,6 +80,14 @@ func (b *browser) click(t *testing.T, button, box string) (string, string) {
 	return cls, bget(t, b, chromedp.Text(chromedp.ID(box)))
 }
 
+// result returns the class and text of a result box that is already
+// filled.
+func (b *browser) result(t *testing.T, box string) (string, string) {
+	t.Helper()
+	cls := bget(t, b, chromedp.AttributeValue(chromedp.ID(box), "class")).Value
+	return cls, bget(t, b, chromedp.Text(chromedp.ID(box)))
+}
+
 func (b *browser) noErrors(t *testing.T) {
 	t.Helper()
 	if errs := b.errors(); len(errs) > 0 {
@@ -100,7 +108,8 @@ type vectorResult struct {
 
 // TestJSVectors runs the shared test vectors (BIP-340, RFC 8785, sumtree,
 // proofs of control, attestations of both versions, the hand-derived
-// attestations) against static/verify.js in Chromium.
+// attestations, strict decoding, the holder's policy) against
+// static/verify.js in Chromium.
 func TestJSVectors(t *testing.T) {
 	b := newBrowser(t)
 	srv := httptest.NewServer(testMux(newFixture(t)))
@@ -117,8 +126,8 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25, "strict": 55, "anchor": 6}
-	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade", "strict", "anchor"} {
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "control": 180, "attest": 70, "handmade": 25, "strict": 55, "anchor": 6, "policy": 150}
+	for _, name := range []string{"bip340", "jcs", "sumtree", "control", "attest", "handmade", "strict", "anchor", "policy"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
 		if s.Passed < min[name] {
@@ -158,10 +167,23 @@ func TestBrowserPage(t *testing.T) {
 		}
 	}
 
-	// Valid attestation: green.
+	// Valid attestation: green. By the holder's default policy it fails on
+	// its unsourced INR price (docs/proofs.md 4.6), shown apart, and what
+	// the issuer says of itself is shown as its word.
 	cls, msg := b.click(t, "verify-btn", "verify-result")
-	if !strings.Contains(cls, "ok") || !strings.HasPrefix(msg, "Signature valid, sums add up, coverage 1.15 — backed: at or above the policy minimum.") {
+	if !strings.Contains(cls, "ok") || msg != "Signature valid, sums add up." {
 		t.Errorf("valid attestation: class %q, message %q", cls, msg)
+	}
+	if cls, msg := b.result(t, "policy-result"); !strings.Contains(cls, "bad") ||
+		msg != "By your standard this attestation fails: The price of asset INR is not marked manual but lists no oracle sources, so nothing shows where it came from." {
+		t.Errorf("the holder's verdict: class %q, message %q", cls, msg)
+	}
+	policy := bget(t, b, chromedp.Text(chromedp.ID("policy-detail")))
+	for _, want := range []string{"The issuer declares (its own word, not a verdict):", "Minimum coverage 1.50 for INR, 1.00 for SAT.",
+		"By those minimums the liabilities are backed (119321067 sats counted, 104494235 sats required).", "Stale sources: bob."} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("the policy detail lacks %q; it is:\n%s", want, policy)
+		}
 	}
 
 	// Inclusion: the holder's bundle is green, a raised balance red.
@@ -233,8 +255,14 @@ func TestBrowserPageV2(t *testing.T) {
 	}
 
 	cls, msg := b.click(t, "verify-btn", "verify-result")
-	if !strings.Contains(cls, "ok") || msg != "Signature valid, sums add up, proofs of control hold, coverage 1.10 — backed: at or above the policy minimum. The attested reserves were stale." {
+	if !strings.Contains(cls, "ok") || msg != "Signature valid, sums add up, proofs of control hold." {
 		t.Errorf("version 2 attestation: class %q, message %q", cls, msg)
+	}
+	if cls, msg := b.result(t, "policy-result"); !strings.Contains(cls, "bad") || !strings.Contains(msg, "The price of asset INR is not marked manual but lists no oracle sources") {
+		t.Errorf("the holder's verdict: class %q, message %q", cls, msg)
+	}
+	if policy := bget(t, b, chromedp.Text(chromedp.ID("policy-detail"))); !strings.Contains(policy, "Stale sources: bob.") {
+		t.Errorf("the policy detail lacks the issuer's stale sources: %s", policy)
 	}
 	detail := bget(t, b, chromedp.Text(chromedp.ID("verify-detail")))
 	for _, want := range []string{
@@ -244,6 +272,7 @@ func TestBrowserPageV2(t *testing.T) {
 		"Lightning: 2 announced channels; 1 claimed channel, shown apart: the node's word, which nobody can check, not counted:",
 		claimed + " (bob): claims 0.07832000 BTC",
 		"With your own bitcoin node: that each listed output is on the chain, unspent at block 880018, with the listed value and script, and that each proof's block is in the best chain.",
+		"With your own bitcoin node: that block 880018 is at most 6 blocks behind your node's tip, and how much of the listed reserves has moved since.",
 		"With your own lnd (koshverify --lnd): that the 2 announced channels are in the Lightning graph with the issuer's node at one end.",
 	} {
 		if !strings.Contains(detail, want) {
@@ -310,8 +339,8 @@ func TestBrowserPageV2Tampered(t *testing.T) {
 	if !strings.Contains(cls, "bad") || msg != want {
 		t.Errorf("tampered version 2 attestation: class %q, message %q, want %q", cls, msg, want)
 	}
-	if hidden := bget(t, b, chromedp.Evaluate[bool](`document.getElementById("verify-detail").hidden`)); !hidden {
-		t.Error("a failed check shows the detail of a verdict")
+	if hidden := bget(t, b, chromedp.Evaluate[bool](`["verify-detail", "policy-result", "policy-detail"].every((id) => document.getElementById(id).hidden)`)); !hidden {
+		t.Error("a failed check shows the detail of a verdict, or a policy verdict")
 	}
 	b.noErrors(t)
 }

@@ -216,7 +216,7 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	}
 
 	if len(spent) > 0 {
-		r.checkSpent(a, c, spent, tip, maxScan)
+		r.warnMoved(a, r.checkSpent(a, c, spent, tip, maxScan), tip)
 	}
 	// Each proof of control commits to a block of the best chain.
 	for i, p := range a.Reserves.Proofs {
@@ -237,10 +237,42 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	}
 }
 
+// warnMoved says loudly how much of the listed reserves was spent after
+// the attested block, by the tip of the holder's node: the attestation
+// still shows it (on-chain outputs moved, channels closed).
+func (r *runner) warnMoved(a *attest.Attestation, later []outputClaim, tip int64) {
+	var outs, chans, sats, capacity int64
+	for _, cl := range later {
+		if cl.what == "channel point" {
+			chans++
+			capacity += cl.value
+		} else {
+			outs++
+			sats += cl.value
+		}
+	}
+	if outs > 0 {
+		fmt.Fprintf(r.out, "WARNING: Moved since the attested block %d: %d sats in %s, spent by your node's tip %d; the attestation still counts them as reserves.\n",
+			a.Block.Height, sats, plural(outs, "output", "outputs"), tip)
+	}
+	if chans > 0 {
+		fmt.Fprintf(r.out, "WARNING: Closed since the attested block %d: %s (%d sats of capacity), funding outputs spent by your node's tip %d.\n",
+			a.Block.Height, plural(chans, "channel", "channels"), capacity, tip)
+	}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}
+
 // checkSpent handles outputs no longer unspent at the tip: each must be in
 // the block that created it, with the attested value, and be spent by a
-// block after the attested one.
-func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []outputClaim, tip, maxScan int64) {
+// block after the attested one. It returns those found spent after the
+// attested block.
+func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []outputClaim, tip, maxScan int64) []outputClaim {
 	var pending []outputClaim
 	for _, cl := range spent {
 		if cl.created < 0 || cl.created > a.Block.Height {
@@ -274,15 +306,16 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 		}
 	}
 	if len(pending) == 0 {
-		return
+		return nil
 	}
 	if tip-a.Block.Height > maxScan {
 		for _, cl := range pending {
 			r.fail(fmt.Sprintf("%s %s has been spent since it was created; checking that the spend came after the attested block needs a scan of %d blocks, more than --maxscan %d",
 				cl.what, cl.text, tip-a.Block.Height, maxScan))
 		}
-		return
+		return nil
 	}
+	var later []outputClaim
 	want := map[wire.OutPoint]*outputClaim{}
 	for i := range pending {
 		want[pending[i].outpoint] = &pending[i]
@@ -291,12 +324,13 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 		blk, err := blockAt(c, h)
 		if err != nil {
 			r.fail(fmt.Sprintf("your node cannot give block %d to look for spends: %v", h, err))
-			return
+			return later
 		}
 		for _, tx := range blk.Transactions {
 			for _, in := range tx.TxIn {
 				if cl, ok := want[in.PreviousOutPoint]; ok {
 					r.notef("%s %s was spent later, in block %d; it was unspent at the attested block", cl.what, cl.text, h)
+					later = append(later, *cl)
 					delete(want, in.PreviousOutPoint)
 				}
 			}
@@ -305,6 +339,7 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 	for _, cl := range want {
 		r.fail(fmt.Sprintf("%s %s was already spent at the attested block %d", cl.what, cl.text, a.Block.Height))
 	}
+	return later
 }
 
 func blockAt(c chainClient, height int64) (*wire.MsgBlock, error) {

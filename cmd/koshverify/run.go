@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/receipt"
@@ -19,7 +21,7 @@ import (
 const usage = `koshverify checks Kosh proofs of reserves without trusting Kosh.
 
 Usage:
-  koshverify attestation FILE|URL [--chain DIR|URL-PREFIX] [--first HASH] [--issuer KEY] [node flags]
+  koshverify attestation FILE|URL [--chain DIR|URL-PREFIX] [--first HASH] [--issuer KEY] [policy flags] [node flags]
       Checks the attestation's canonical form, issuer and Lightning node
       signatures, every reserve total against the listed outputs and
       channels, the counted totals against the counting rules, and the
@@ -30,7 +32,7 @@ Usage:
       checks every attestation on the way. A DIR holding two different
       attestations with the same number under the issuer's key (a fork,
       or a history restarted at 1) fails, naming both.
-  koshverify inclusion --attestation FILE|URL --proof FILE [--receipt FILE] [--issuer KEY]
+  koshverify inclusion --attestation FILE|URL --proof FILE [--receipt FILE] [--issuer KEY] [policy flags]
       Checks a holder's inclusion bundle (asset, account, salt, balance and
       proof, as the wallet API returns it) against the attestation. With
       --receipt it flags an attestation that shows the holder less than an
@@ -38,6 +40,21 @@ Usage:
       cut-off.
   koshverify receipt FILE --issuer KEY
       Checks a balance receipt's signature under the issuer's key.
+
+Policy flags (attestation, inclusion): a document that verifies is judged
+by your own standard, not the issuer's; the issuer's minimum coverage, its
+"backed" and its stale sources are shown as "issuer declares: ...".
+  --min-coverage R       your minimum coverage of every asset with
+                         liabilities, as a ratio (default 1.00): counted
+                         reserves over the worth of all liabilities
+  --max-price-age D      how much older than the attestation a price and
+                         each of its sources' quotes may be (default 1h);
+                         a price dated after it, or not marked manual yet
+                         listing no sources, always fails; a manual price
+                         is printed as a WARNING
+  --max-behind N         with a node: the attested block may be at most N
+                         blocks behind your node's tip (default 6); 0 turns
+                         this off, to check an attestation you know is old
 
 Without node flags, a version 2 attestation's proofs of control are still
 checked in full (every signature through btcd's script interpreter), and the
@@ -47,7 +64,9 @@ Node flags (attestation): check every listed UTXO and channel point against
 your own node: that it was created in the best chain at the stated
 confirmations, holds the stated value (and, version 2, script), and was
 unspent at the attested block; and that each proof of control's challenge
-block is in your best chain.
+block is in your best chain. Also that the attested block is recent
+(--max-behind), and a WARNING says how much of the listed reserves has
+moved since the attested block (outputs spent by your node's tip).
   --btcd HOST:PORT       btcd RPC (TLS; needs --rpccert)
   --bitcoind HOST:PORT   bitcoind RPC (plain HTTP: keep it on loopback)
   --rpcuser, --rpcpass   RPC credentials
@@ -183,6 +202,38 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// policyFlags are the holder's policy (verify.Policy) as flags.
+type policyFlags struct {
+	minCoverage string
+	maxPriceAge time.Duration
+	maxBehind   int64
+}
+
+func (p *policyFlags) register(fs *flag.FlagSet, node bool) {
+	d := verify.DefaultPolicy()
+	fs.StringVar(&p.minCoverage, "min-coverage", verify.FormatRatio(big.NewInt(d.MinCoverageBps)), "your minimum coverage of every asset, as a ratio")
+	fs.DurationVar(&p.maxPriceAge, "max-price-age", d.MaxPriceAge, "how much older than the attestation a price may be")
+	p.maxBehind = d.MaxBehind
+	if node {
+		fs.Int64Var(&p.maxBehind, "max-behind", d.MaxBehind, "blocks the attested block may be behind your node's tip (0: not checked)")
+	}
+}
+
+// policy returns the holder's policy the flags give.
+func (p *policyFlags) policy() (verify.Policy, error) {
+	bps, err := verify.ParseRatio(p.minCoverage)
+	if err != nil {
+		return verify.Policy{}, usageError{"--min-coverage " + err.Error()}
+	}
+	if p.maxPriceAge < time.Second || p.maxPriceAge%time.Second != 0 {
+		return verify.Policy{}, usageError{fmt.Sprintf("--max-price-age %s is not a whole number of seconds of at least 1s", p.maxPriceAge)}
+	}
+	if p.maxBehind < 0 {
+		return verify.Policy{}, usageError{fmt.Sprintf("--max-behind %d is negative", p.maxBehind)}
+	}
+	return verify.Policy{MinCoverageBps: bps, MaxPriceAge: p.maxPriceAge, MaxBehind: p.maxBehind}, nil
+}
+
 type nodeFlags struct {
 	btcd, bitcoind, user, pass, cert string
 	maxScan                          int64
@@ -209,6 +260,8 @@ func (r *runner) attestation(args []string) error {
 	genesis := fs.String("anchor-genesis", "", "txid of the issuer's genesis anchor, recorded before: the anchors must lead back to it")
 	var nf nodeFlags
 	nf.register(fs)
+	var pf policyFlags
+	pf.register(fs, true)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -219,11 +272,15 @@ func (r *runner) attestation(args []string) error {
 	if nf.btcd != "" && nf.bitcoind != "" {
 		return usageError{"give --btcd or --bitcoind, not both"}
 	}
+	pol, err := pf.policy()
+	if err != nil {
+		return err
+	}
 	b, err := load(r.ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	a := r.checkDocument(b, pos[0], *issuer)
+	a := r.checkDocument(b, pos[0], *issuer, pol)
 	if a == nil {
 		return nil
 	}
@@ -238,6 +295,7 @@ func (r *runner) attestation(args []string) error {
 		}
 		defer client.Shutdown()
 		r.checkOnChain(a, client, nf.maxScan)
+		r.checkRecent(a, client, pol)
 		r.checkAnchors(a, client, history, *genesis, nf.maxScan)
 	} else if a.Version >= 2 {
 		r.notef("not checked without your node (--btcd or --bitcoind): that the outputs, their scripts and values, are on the chain and unspent at the attested block, and that each proof's challenge block is in the best chain")
@@ -255,6 +313,25 @@ func (r *runner) attestation(args []string) error {
 		}
 	}
 	return nil
+}
+
+// checkRecent fails the attestation when its block is more than the
+// policy's MaxBehind blocks behind the tip of the holder's node.
+func (r *runner) checkRecent(a *attest.Attestation, c chainClient, pol verify.Policy) {
+	if pol.MaxBehind == 0 {
+		r.notef("not checked (--max-behind 0): how far the attested block %d is behind your node's tip", a.Block.Height)
+		return
+	}
+	tip, err := c.GetBlockCount()
+	if err != nil {
+		r.fail(fmt.Sprintf("your node cannot give its block count: %v", err))
+		return
+	}
+	if e := pol.Behind(a, tip); e != nil {
+		r.fail(e.Msg)
+		return
+	}
+	r.okf("the attested block %d is %d blocks behind your node's tip %d, at most your limit of %d", a.Block.Height, max(tip-a.Block.Height, 0), tip, pol.MaxBehind)
 }
 
 // describeControl prints what the version 2 evidence shows: outputs
@@ -298,9 +375,10 @@ func announced(a *attest.Attestation) int {
 	return n
 }
 
-// checkDocument verifies one attestation and prints its figures; it
-// returns the parsed document, or nil when it cannot be parsed.
-func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation {
+// checkDocument verifies one attestation, prints its figures and, when it
+// verifies, judges it by the holder's policy; it returns the parsed
+// document, or nil when it cannot be parsed.
+func (r *runner) checkDocument(b []byte, src, issuer string, pol verify.Policy) *attest.Attestation {
 	a, err := verify.Document(b)
 	if a == nil {
 		r.report(err)
@@ -318,14 +396,7 @@ func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation
 			as.Code, as.Liabilities.Total, as.Liabilities.Accounts, as.Liabilities.Height, as.Liabilities.Root, as.MinCoverageBps)
 	}
 	c := a.Coverage
-	fmt.Fprintf(r.out, "  coverage: %d sats counted, %d sats required, %d sats backing, %s bps, backed %v\n",
-		c.CountedReserves, c.Required, c.Backing, c.Bps.String(), c.Backed)
-	if a.Stale {
-		r.notef("the issuer marked this attestation stale: %s did not report in time", strings.Join(a.StaleSources, ", "))
-	}
-	if !c.Backed {
-		r.notef("by the attestation's own figures the liabilities are NOT backed at the policy minimum")
-	}
+	fmt.Fprintf(r.out, "  coverage: %d sats counted, %d sats worth at 1.00, %s bps\n", c.CountedReserves, c.Backing, c.Bps.String())
 	if a.Version >= 2 {
 		r.describeControl(a)
 	}
@@ -339,7 +410,30 @@ func (r *runner) checkDocument(b []byte, src, issuer string) *attest.Attestation
 	if issuer != "" && a.IssuerKey != issuer {
 		r.fail(fmt.Sprintf("the attestation is signed by issuer key %s, not by the expected %s", a.IssuerKey, issuer))
 	}
+	if err == nil {
+		r.judge(a, pol)
+	} else {
+		r.notef("not judged by your policy: the document does not verify")
+	}
 	return a
+}
+
+// judge prints what the issuer declares, then the holder's policy's
+// verdict: warnings, failures, or what held.
+func (r *runner) judge(a *attest.Attestation, pol verify.Policy) {
+	v := pol.Check(a)
+	for _, d := range v.Declarations {
+		fmt.Fprintf(r.out, "issuer declares: %s\n", d)
+	}
+	for _, w := range v.Warnings {
+		fmt.Fprintf(r.out, "WARNING: %s\n", sentence(w))
+	}
+	for _, f := range v.Failures {
+		r.fail(f.Msg)
+	}
+	if len(v.Failures) == 0 {
+		r.okf("by your policy: %s", v.Summary)
+	}
 }
 
 // checkChain walks back from a through src to first (or to the issuer's
@@ -479,6 +573,8 @@ func (r *runner) inclusion(args []string) error {
 	proofSrc := fs.String("proof", "", "inclusion bundle file or URL")
 	receiptSrc := fs.String("receipt", "", "balance receipt file")
 	issuer := fs.String("issuer", "", "expected issuer key")
+	var pf policyFlags
+	pf.register(fs, false)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -486,11 +582,15 @@ func (r *runner) inclusion(args []string) error {
 	if len(pos) != 0 || *attSrc == "" || *proofSrc == "" {
 		return usageError{"inclusion needs --attestation and --proof, and no other arguments"}
 	}
+	pol, err := pf.policy()
+	if err != nil {
+		return err
+	}
 	ab, err := load(r.ctx, *attSrc)
 	if err != nil {
 		return err
 	}
-	a := r.checkDocument(ab, *attSrc, *issuer)
+	a := r.checkDocument(ab, *attSrc, *issuer, pol)
 	if a == nil {
 		return nil
 	}

@@ -32,6 +32,9 @@ var (
 	ErrControl = failure.ErrControl
 	// ErrOnChain marks a reserve claim that the holder's own node refutes.
 	ErrOnChain = failure.ErrOnChain
+	// ErrPolicy marks a valid attestation that the holder's own policy
+	// refuses.
+	ErrPolicy = failure.ErrPolicy
 )
 
 // Error is a failure: one sentence and its sentinel (proofs/failure).

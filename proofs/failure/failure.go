@@ -38,6 +38,10 @@ var (
 	ErrControl = errors.New("proof of control does not verify")
 	// ErrOnChain marks a reserve claim that the holder's own node refutes.
 	ErrOnChain = errors.New("on-chain check failed")
+	// ErrPolicy marks a valid attestation that the holder's own policy
+	// refuses: coverage below the holder's minimum, a price that is too old
+	// or shows no source, an attested block too far behind the holder's tip.
+	ErrPolicy = errors.New("refused by the holder's policy")
 )
 
 // Error is the error type of Kosh's verifier packages: one sentence and

@@ -9,6 +9,10 @@
   const bres = document.getElementById("bundle-result");
   const area = document.getElementById("bundle");
   const vdetail = document.getElementById("verify-detail");
+  const minInput = document.getElementById("min-coverage");
+  const pres = document.getElementById("policy-result");
+  const pdetail = document.getElementById("policy-detail");
+  const pnote = document.getElementById("policy-note");
   if (!latest || !K) return;
 
   function show(el, cls, msg) {
@@ -19,11 +23,6 @@
     let m = e && e.message ? e.message : String(e);
     if (!/[.!?]$/.test(m)) m += ".";
     return m.charAt(0).toUpperCase() + m.slice(1);
-  }
-  // ratio formats basis points as x.xx, rounded down.
-  function ratio(bps) {
-    const s = (BigInt(bps) / 100n).toString().padStart(3, "0");
-    return s.slice(0, -2) + "." + s.slice(-2);
   }
   function units(v, decimals) {
     let s = BigInt(v).toString();
@@ -81,7 +80,8 @@
       }
     }
     const todo = [`With your own bitcoin node: that each listed output is on the chain, unspent at block ${r.doc.block.height}, with the listed value` +
-      (r.version >= 2 ? " and script, and that each proof's block is in the best chain." : ".")];
+      (r.version >= 2 ? " and script, and that each proof's block is in the best chain." : "."),
+    `With your own bitcoin node: that block ${r.doc.block.height} is at most ${P.DEFAULT.maxBehind} blocks behind your node's tip, and how much of the listed reserves has moved since.`];
     if (r.anchorCommitment) {
       const a = r.doc.anchor;
       const shown = document.getElementById("anchor-commitment");
@@ -101,6 +101,36 @@
   }
 
   let verified = null; // the result of verifyAttestation, once checked
+
+  // judge shows the holder's verdict on the verified document, by the
+  // page's defaults and the minimum coverage typed (verify.js
+  // checkPolicy), apart from what the issuer declares of itself.
+  const P = K.policy;
+  minInput.value = P.formatRatio(BigInt(P.DEFAULT.minCoverageBps));
+  pnote.textContent = `Prices must show their sources and be at most ${P.formatAge(P.DEFAULT.maxPriceAgeSeconds)} older than the attestation.`;
+  function judge() {
+    pdetail.replaceChildren();
+    pdetail.hidden = true;
+    if (!verified) {
+      pres.hidden = true;
+      return;
+    }
+    pres.hidden = false;
+    let min;
+    try {
+      min = P.parseRatio(minInput.value.trim());
+    } catch (e) {
+      show(pres, "bad", "Your minimum coverage " + sentence(e));
+      return;
+    }
+    const v = P.checkPolicy(verified.doc, { minCoverageBps: min, maxPriceAgeSeconds: P.DEFAULT.maxPriceAgeSeconds });
+    if (v.failures.length) show(pres, "bad", "By your standard this attestation fails: " + v.failures.map(sentence).join(" "));
+    else show(pres, "ok", "By your standard it holds: " + sentence(v.summary));
+    for (const w of v.warnings) pdetail.appendChild(el("p", "Warning: " + sentence(w), "warn"));
+    para(pdetail, "The issuer declares (its own word, not a verdict):", v.declarations.map(sentence));
+    pdetail.hidden = false;
+  }
+  minInput.addEventListener("input", judge);
 
   async function fetchDocument() {
     const r = await fetch(latest.dataset.url, { cache: "no-store" });
@@ -132,12 +162,12 @@
       const an = verified.doc.anchor;
       if (an) verified.anchorCommitment = await K.anchor.anchorCommitment(verified.doc.issuer_key, an.seq, an.id);
       const proofs = verified.version >= 2 ? (verified.unchecked.length ? ", proofs of control hold (some need koshverify)" : ", proofs of control hold") : "";
-      show(vres, "ok", `Signature valid, sums add up${proofs}, coverage ${ratio(verified.bps)}` +
-        (verified.backed ? " — backed: at or above the policy minimum." : " — below the policy minimum.") +
-        (verified.stale ? " The attested reserves were stale." : ""));
+      show(vres, "ok", `Signature valid, sums add up${proofs}.`);
+      judge();
       describe(verified);
     } catch (e) {
       verified = null;
+      judge();
       show(vres, "bad", sentence(e));
     } finally {
       vbtn.disabled = false;

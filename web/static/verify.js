@@ -4,9 +4,10 @@
 // proofs/jcs (RFC 8785 canonical JSON), proofs/sig (BIP-340 Schnorr over
 // tagged hashes, lnd node signatures), proofs/sumtree (Merkle-sum inclusion
 // proofs), proofs/attest (attestation versions 1 and 2: shape, sums,
-// coverage) and proofs/control (BIP-127 proofs of control, for the script
-// types wallets use; others are reported as unchecked), and passes the same
-// test vectors (testdata/). SHA-256 comes from WebCrypto; secp256k1
+// coverage), proofs/control (BIP-127 proofs of control, for the script
+// types wallets use; others are reported as unchecked) and the holder's
+// policy of proofs/verify (checkPolicy), and passes the same test vectors
+// (testdata/). SHA-256 comes from WebCrypto; secp256k1
 // arithmetic and RIPEMD-160 are written here. Verification only: nothing
 // here handles a secret, so nothing needs to be constant-time.
 //
@@ -1286,7 +1287,11 @@
   function isClaimed(a, c) {
     return a.version >= 2 && c.evidence === "claimed";
   }
-  function computeTotals(a) {
+  // computeTotals sums the listed reserves and applies the counting rules
+  // (attest.ComputeTotals). It also throws on a channel that counts what
+  // 4.2 forbids, unless lenient (the policy's recomputation, which, like
+  // Go's, sums whatever the document says).
+  function computeTotals(a, lenient = false) {
     const minConf = a.counting.min_confirmations;
     let listed = 0n, eligible = 0n;
     for (const u of a.reserves.onchain) {
@@ -1300,15 +1305,18 @@
         const cap = amount(c.capacity, `capacity of channel ${c.channel_point}`);
         const lb = amount(c.local_balance, `local balance of channel ${c.channel_point}`);
         const ct = amount(c.counted, `counted amount of channel ${c.channel_point}`);
-        if (lb > cap) fail("sum", `channel ${c.channel_point} claims a local balance of ${lb} sats, more than its capacity of ${cap} sats`);
-        if (ct > lb) fail("sum", `channel ${c.channel_point} counts ${ct} sats, more than its local balance of ${lb} sats`);
-        if (ct > 0n && minConf < 1) {
-          fail("sum", `channel ${c.channel_point} counts ${ct} sats under a minimum of ${minConf} confirmations; a counted channel needs at least 1`);
+        if (!lenient) {
+          // The rules of 4.2 on each channel, in Go's order and words.
+          if (lb > cap) fail("sum", `channel ${c.channel_point} claims a local balance of ${lb} sats, more than its capacity of ${cap} sats`);
+          if (ct > lb) fail("sum", `channel ${c.channel_point} counts ${ct} sats, more than its local balance of ${lb} sats`);
+          if (ct > 0n && minConf < 1) {
+            fail("sum", `channel ${c.channel_point} counts ${ct} sats under a minimum of ${minConf} confirmations; a counted channel needs at least 1`);
+          }
+          if (ct > 0n && c.confirmations < minConf) {
+            fail("sum", `channel ${c.channel_point} counts ${ct} sats with ${c.confirmations} confirmations, fewer than the ${minConf} the counting rules require`);
+          }
+          if (ct > 0n && !n.signature) fail("sum", `channel ${c.channel_point} counts ${ct} sats although its node ${n.pubkey} did not sign the attestation`);
         }
-        if (ct > 0n && c.confirmations < minConf) {
-          fail("sum", `channel ${c.channel_point} counts ${ct} sats with ${c.confirmations} confirmations, fewer than the ${minConf} the counting rules require`);
-        }
-        if (ct > 0n && !n.signature) fail("sum", `channel ${c.channel_point} counts ${ct} sats although its node ${n.pubkey} did not sign the attestation`);
         capacity += cap;
         local += lb;
         if (isClaimed(a, c)) claimed += ct;
@@ -2181,6 +2189,165 @@
     }
   }
 
+  // ------------------------------------------------ the holder's policy
+  // proofs/verify policy.go, rule for rule and sentence for sentence
+  // (docs/proofs.md §4.6): a document that verifies is judged by the
+  // holder's own minimum coverage and price-age bound; what the issuer
+  // says of itself (min_coverage_bps, backed, stale_sources) is only its
+  // declaration. testdata/policy/vectors.json pins both implementations.
+  const POLICY_DEFAULT = Object.freeze({ minCoverageBps: 10000, maxPriceAgeSeconds: 3600, maxBehind: 6 });
+  const MAX_MIN_COVERAGE_BPS = 1000000;
+  // formatRatio writes basis points (BigInt) as a ratio with 2 to 4
+  // decimals, rounded down (verify.FormatRatio).
+  function formatRatio(bps) {
+    bps = BigInt(bps);
+    let f = (bps % BPS).toString().padStart(4, "0");
+    while (f.length > 2 && f.endsWith("0")) f = f.slice(0, -1);
+    return (bps / BPS).toString() + "." + f;
+  }
+  // formatAge writes seconds as hours, minutes and seconds without the
+  // parts that are 0 (verify.FormatAge).
+  function formatAge(secs) {
+    if (secs === 0) return "0s";
+    const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), sec = secs % 60;
+    return (h ? h + "h" : "") + (m ? m + "m" : "") + (sec ? sec + "s" : "");
+  }
+  // parseRatio reads a holder's minimum coverage as typed ("1.00": at most
+  // 4 decimals, 0 to 100) into basis points, or throws with
+  // verify.ParseRatio's sentence.
+  function parseRatio(s) {
+    const m = /^([0-9]{1,3})(?:\.([0-9]{1,4}))?$/.exec(s);
+    if (!m) fail("policy", `${goQuote(s)} is not a ratio such as 1.00 (digits, at most 4 decimals)`);
+    const bps = Number(m[1]) * 10000 + Number(((m[2] || "") + "0000").slice(0, 4));
+    if (bps > MAX_MIN_COVERAGE_BPS) fail("policy", `${goQuote(s)} is more than the largest minimum coverage, 100.00`);
+    return bps;
+  }
+  // decimalString writes coefficient / 10^scale in decimal.
+  function decimalString(coef, scale) {
+    let s = BigInt(coef).toString();
+    if (scale <= 0) return s;
+    if (s.length <= scale) s = "0".repeat(scale - s.length + 1) + s;
+    return s.slice(0, s.length - scale) + "." + s.slice(s.length - scale);
+  }
+  // timeSeconds reads a document time (2006-01-02T15:04:05Z exactly) as
+  // Unix seconds, or null.
+  function timeSeconds(s) {
+    if (typeof s !== "string" || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s)) return null;
+    const ms = Date.parse(s);
+    if (Number.isNaN(ms) || new Date(ms).toISOString() !== s.slice(0, -1) + ".000Z") return null;
+    return ms / 1000;
+  }
+  // checkPolicy judges a parsed attestation (one that verifies) by the
+  // holder's policy {minCoverageBps, maxPriceAgeSeconds}, as
+  // verify.Policy.Check: it returns {failures, warnings, declarations,
+  // coverageBps (BigInt, or null when nothing is outstanding), summary}.
+  function checkPolicy(a, policy = POLICY_DEFAULT) {
+    const failures = [], warnings = [], declarations = [];
+    const maxAge = policy.maxPriceAgeSeconds, min = BigInt(policy.minCoverageBps);
+    for (const n of a.reserves.lightning) {
+      for (const c of n.channels) {
+        const ct = BigInt(c.counted);
+        if (ct > 0n && c.confirmations < 1) {
+          failures.push(`channel ${c.channel_point} of node ${n.pubkey} counts ${ct} sats with 0 confirmations at the attested block; your policy counts no unconfirmed channel`);
+        }
+      }
+    }
+    const at = timeSeconds(a.time);
+    if (at === null) failures.push(`the attestation's time ${goQuote(a.time)} cannot be read, so no price's age can be judged`);
+    const checkAge = (what, dated, from, ts) => {
+      const t = timeSeconds(ts);
+      if (t === null) {
+        failures.push(`${what} has time ${goQuote(ts)}, which cannot be read, so its age cannot be judged`);
+        return;
+      }
+      const age = at - t;
+      if (age < 0) failures.push(`${dated} ${ts}, after the attestation's time ${a.time}`);
+      else if (age > maxAge) failures.push(`${from} ${ts}, ${formatAge(age)} before the attestation's time ${a.time}, older than your limit of ${formatAge(maxAge)}`);
+    };
+    for (const as of a.assets) {
+      const pr = as.price;
+      if (!pr) continue;
+      if (pr.manual) {
+        warnings.push(`the price of asset ${as.code}, ${decimalString(pr.coefficient, pr.scale)} ${pr.currency} per BTC, was set by hand by the issuer (manual), not taken from oracle sources`);
+      } else if (!pr.sources || pr.sources.length === 0) {
+        failures.push(`the price of asset ${as.code} is not marked manual but lists no oracle sources, so nothing shows where it came from`);
+      }
+      if (at === null) continue;
+      const what = `the price of asset ${as.code}`;
+      checkAge(what, `${what} is dated`, `${what} is from`, pr.time);
+      for (const src of pr.sources || []) {
+        const w = `price source ${src.name} of asset ${as.code}`;
+        checkAge(w, `${w} is dated`, `${w} quotes from`, src.time);
+      }
+    }
+    // The coverage, recomputed: counted reserves over the exact worth of
+    // all liabilities at 1.00, rounded down.
+    let coverageBps = null;
+    try {
+      const cov = computeCoverage(computeTotals(a, true).counted, a.assets);
+      if (cov.backing > 0n) {
+        coverageBps = cov.bps;
+        if (cov.bps < min) {
+          for (const as of a.assets) {
+            if (BigInt(as.liabilities.total) > 0n) {
+              failures.push(`asset ${as.code} is covered at ${formatRatio(cov.bps)} by the reserves counted for all assets, below your minimum coverage of ${formatRatio(min)}`);
+            }
+          }
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof KoshError)) throw e;
+      failures.push(`the coverage cannot be computed (${e.message})`);
+    }
+    const mins = a.assets.map((as) => `${formatRatio(BigInt(as.min_coverage_bps))} for ${as.code}`);
+    declarations.push("minimum coverage " + (mins.length ? mins.join(", ") : "none (no assets)"));
+    const c = a.coverage;
+    declarations.push(`by those minimums the liabilities are ${c.backed ? "backed" : "NOT backed"} (${c.counted_reserves} sats counted, ${c.required} sats required)`);
+    declarations.push("stale sources: " + (a.stale_sources.length ? a.stale_sources.join(", ") : "none"));
+    let summary = "";
+    if (failures.length === 0) {
+      summary = `${coverageBps === null ? "nothing is outstanding" : "coverage " + formatRatio(coverageBps)}, your minimum being ${formatRatio(min)}; ` +
+        `every price shows its sources or is marked manual, and is at most ${formatAge(maxAge)} older than the attestation`;
+    }
+    return { failures, warnings, declarations, coverageBps, summary };
+  }
+  // runPolicyVectors checks testdata/policy/vectors.json: every case's
+  // verdict exactly, the ratios as typed, the formats and the ages.
+  async function runPolicyVectors(v, t) {
+    const d = v.defaults;
+    t.ok(d.min_coverage_bps === POLICY_DEFAULT.minCoverageBps && d.max_price_age_seconds === POLICY_DEFAULT.maxPriceAgeSeconds && d.max_behind === POLICY_DEFAULT.maxBehind,
+      `defaults ${JSON.stringify(d)} differ from the page's ${JSON.stringify(POLICY_DEFAULT)}`);
+    const same = (x, y) => JSON.stringify(x) === JSON.stringify(y);
+    for (const c of v.cases) {
+      const { doc } = await parseAttestation(utf8(c.document));
+      let verifies = true;
+      try {
+        await verifyAttestation(utf8(c.document));
+      } catch (e) {
+        verifies = false;
+      }
+      t.ok(verifies === c.verifies, `policy "${c.name}": verifies ${verifies}, want ${c.verifies}`);
+      const r = checkPolicy(doc, { minCoverageBps: c.policy.min_coverage_bps, maxPriceAgeSeconds: c.policy.max_price_age_seconds });
+      t.ok(same(r.failures, c.failures), `policy "${c.name}": failures ${JSON.stringify(r.failures)}, want ${JSON.stringify(c.failures)}`);
+      t.ok(same(r.warnings, c.warnings), `policy "${c.name}": warnings ${JSON.stringify(r.warnings)}, want ${JSON.stringify(c.warnings)}`);
+      t.ok(same(r.declarations, c.declarations), `policy "${c.name}": declarations ${JSON.stringify(r.declarations)}, want ${JSON.stringify(c.declarations)}`);
+      const cov = r.coverageBps === null ? "" : r.coverageBps.toString();
+      t.ok(cov === c.coverage_bps, `policy "${c.name}": coverage ${cov}, want ${c.coverage_bps}`);
+      t.ok(r.summary === c.summary, `policy "${c.name}": summary "${r.summary}", want "${c.summary}"`);
+    }
+    for (const c of v.ratios) {
+      let got = "", bps = 0;
+      try {
+        bps = parseRatio(c.text);
+      } catch (e) {
+        got = e.message;
+      }
+      t.ok(got === c.error && (got !== "" || bps === c.bps), `ratio ${JSON.stringify(c.text)}: ${got ? `"${got}"` : bps}, want ${c.error ? `"${c.error}"` : c.bps}`);
+    }
+    for (const c of v.formats) t.ok(formatRatio(BigInt(c.bps)) === c.text, `format ${c.bps}: ${formatRatio(BigInt(c.bps))}, want ${c.text}`);
+    for (const c of v.ages) t.ok(formatAge(c.seconds) === c.text, `age ${c.seconds}: ${formatAge(c.seconds)}, want ${c.text}`);
+  }
+
   // runVectors checks testdata/attest/vectors.json; t.ok(cond, what)
   // records each check (see web/testdata/vectors.js).
   async function runVectors(v, t) {
@@ -2293,6 +2460,7 @@
     strict: { strictRead, PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
     anchor: { anchorCommitment, anchorScript, runVectors: runAnchorVectors },
     attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, uncountedReason },
+    policy: { DEFAULT: POLICY_DEFAULT, checkPolicy, parseRatio, formatRatio, formatAge, runVectors: runPolicyVectors },
     control: { ripemd160, hash160, decodeProofTx, verifyControl, outpointString, runVectors: runControlVectors, PROVEN, BAD_SCRIPT, NO_COMMIT, UNCHECKED },
   };
 })(globalThis);

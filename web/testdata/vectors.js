@@ -254,6 +254,16 @@
     t.ok(receipts > 0 && receipts < v.documents.length, `${receipts} receipts of ${v.documents.length} documents`);
   }
 
+  // ------------------------------------------------ the holder's policy
+  // testdata/policy/vectors.json (proofs/attest TestPolicyVectors): each
+  // document judged by the case's policy gives exactly Go's failures,
+  // warnings, declarations, coverage and summary.
+  async function policy() {
+    if (!K.policy) return;
+    const t = suite("policy");
+    await K.policy.runVectors(await json("/testdata/policy/vectors.json"), t);
+  }
+
   // ----------------------------------------------- hand-derived vectors
   // testdata/attest/handmade/attestations.json (derive.py, not written by
   // Go): the valid document's id, node message and every derived figure;
@@ -309,6 +319,7 @@
       await handmade();
       await strict();
       await anchor();
+      await policy();
     } catch (e) {
       out.error = String(e && e.stack ? e.stack : e);
     }
