@@ -202,6 +202,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.attest(ctx); err != nil {
 		return err
 	}
+	if err := d.anchor(ctx); err != nil {
+		return err
+	}
 	if err := d.checkPublic(ctx); err != nil {
 		return err
 	}
@@ -253,6 +256,12 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 		args = append(args, "--attest.schedule="+s)
 	}
 	args = append(args, "--attest.dir="+d.info.Attest.Dir, "--attest.issuer="+attestIssuer)
+
+	// Anchors: alice's wallet pays them; the demo anchors its first
+	// attestation at once (then daily), so the page and koshverify show
+	// an anchored history.
+	args = append(args, "--anchor.lnd", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s",
+		d.alice.Name, d.alice.RPCAddr, d.alice.TLSCertPath, d.alice.AdminMacaroonPath), "--anchor.poll=1s")
 
 	// The INR price oracle: the supervisor's loopback sources.
 	args = append(args, d.prices.OracleArgs()...)
@@ -659,16 +668,39 @@ func (d *demo) attest(ctx context.Context) error {
 	return nil
 }
 
-// checkPublic fetches the public reserves over REST, as a newcomer's curl
-// would, pinned to koshd's certificate.
-func (d *demo) checkPublic(ctx context.Context) error {
+// publicClient is an HTTPS client pinned to koshd's certificate.
+func (d *demo) publicClient() (*http.Client, error) {
 	pem, err := os.ReadFile(d.info.Koshd.TLSCert)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+// getPublic GETs a public REST path and decodes its JSON into out.
+func (d *demo) getPublic(ctx context.Context, c *http.Client, path string, out proto.Message) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+d.restAddr+path, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, out)
+}
+
+// checkPublic fetches the public reserves over REST, as a newcomer's curl
+// would, pinned to koshd's certificate.
+func (d *demo) checkPublic(ctx context.Context) error {
+	c, err := d.publicClient()
+	if err != nil {
+		return err
+	}
 	defer c.CloseIdleConnections()
 	for _, path := range []string{"/v1/public/reserves", "/openapi.json", "/v1/public/attestations/latest", "/"} {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+d.restAddr+path, nil)
@@ -683,6 +715,51 @@ func (d *demo) checkPublic(ctx context.Context) error {
 		}
 	}
 	d.stepf("public REST and page answer: /v1/public/reserves, /openapi.json, /v1/public/attestations/latest, /")
+	return nil
+}
+
+// anchor anchors the first attestation in bitcoin with koshcli anchor,
+// mines the block that confirms it, waits for koshd to see it confirmed
+// and publishes a second attestation, which lists it.
+func (d *demo) anchor(ctx context.Context) error {
+	d.stepf("koshcli anchor: committing attestation #%d to the bitcoin chain", d.info.Attest.Seq)
+	var resp koshv1.AnchorResponse
+	if err := d.cli(ctx, &resp, "anchor"); err != nil {
+		return fmt.Errorf("anchor: %w", err)
+	}
+	a := resp.GetAnchor()
+	d.h.Mine(d.t, 1)
+	c, err := d.publicClient()
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdleConnections()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var list koshv1.ListAnchorsResponse
+		if err := d.getPublic(ctx, c, "/v1/public/anchors", &list); err == nil && len(list.Anchors) > 0 &&
+			list.Anchors[0].Txid == a.GetTxid() && list.Anchors[0].State == "confirmed" {
+			a = list.Anchors[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("anchor %s not confirmed after a block and 60 s", a.GetTxid())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	d.info.Attest.AnchorGenesis = a.GetTxid()
+	d.stepf("anchor %s confirmed in block %d (%d vbytes, %d sats fee)", a.GetTxid(), a.GetHeight(), a.GetVbytes(), a.GetFeeSats())
+	var second koshv1.AttestResponse
+	for range 10 {
+		if err = d.cli(ctx, &second, "attest"); err == nil || !strings.Contains(err.Error(), "Aborted") {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("attestation after the anchor: %w", err)
+	}
+	d.stepf("published attestation #%d, which lists the anchor", second.GetAttestation().GetSequence())
 	return nil
 }
 
