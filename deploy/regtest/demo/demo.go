@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,10 +18,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/childproc"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/priceserver"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/standalone"
@@ -77,9 +76,9 @@ type demo struct {
 
 	h          *harness.Harness
 	alice, bob *lndnode.Node
-	koshd      *child
+	koshd      *childproc.Child
 	prices     *priceserver.Server
-	started    []proc // children recorded in the pids file
+	started    []childproc.Proc // children recorded in the pids file
 
 	koshDir           string
 	rpcAddr, restAddr string
@@ -220,10 +219,10 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	o := d.opt
 	d.koshDir = filepath.Join(o.run, "kosh")
 	var err error
-	if d.rpcAddr, err = pickAddr(o.rpcPort); err != nil {
+	if d.rpcAddr, err = childproc.PickAddr(o.rpcPort); err != nil {
 		return err
 	}
-	if d.restAddr, err = pickAddr(o.restPort, d.rpcAddr); err != nil {
+	if d.restAddr, err = childproc.PickAddr(o.restPort, d.rpcAddr); err != nil {
 		return err
 	}
 	b := d.h.Btcd()
@@ -269,20 +268,20 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	args = append(args, o.extraKoshdArgs...)
 
 	d.stepf("starting koshd (rpc %s, rest %s)", d.rpcAddr, d.restAddr)
-	d.koshd = &child{
-		name:    "koshd",
-		bin:     filepath.Join(o.bin, "koshd"),
-		args:    args,
-		logPath: filepath.Join(o.run, "koshd.log"),
+	d.koshd = &childproc.Child{
+		Name:    "koshd",
+		Bin:     filepath.Join(o.bin, "koshd"),
+		Args:    args,
+		LogPath: filepath.Join(o.run, "koshd.log"),
 	}
-	if err := d.koshd.start(); err != nil {
+	if err := d.koshd.Start(); err != nil {
 		return err
 	}
 	d.info.Koshd = demoinfo.Koshd{
-		PID: d.koshd.pid(), RPCAddr: d.rpcAddr, RESTAddr: d.restAddr,
+		PID: d.koshd.PID(), RPCAddr: d.rpcAddr, RESTAddr: d.restAddr,
 		PageURL: "https://" + d.restAddr + "/",
 		DataDir: d.koshDir, TLSCert: filepath.Join(d.koshDir, "tls.cert"),
-		Log: d.koshd.logPath, Args: args,
+		Log: d.koshd.LogPath, Args: args,
 		KoshcliCmd: filepath.Join(o.run, "koshcli"),
 	}
 	// The wrapper is written now so that it works while we wait, too.
@@ -298,18 +297,18 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 			break
 		}
 		select {
-		case <-d.koshd.done:
-			return fmt.Errorf("koshd exited during start-up (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return fmt.Errorf("koshd exited during start-up (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("koshd not answering koshcli after %s: %v; %s:\n%s", o.koshdStartupTimeout, lastErr,
-				d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+				d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		}
 	}
-	d.stepf("koshd up (pid %d)", d.koshd.pid())
+	d.stepf("koshd up (pid %d)", d.koshd.PID())
 	return nil
 }
 
@@ -373,8 +372,8 @@ func (d *demo) waitReserves(ctx context.Context) (*koshv1.ReserveSnapshot, error
 			}
 		}
 		select {
-		case <-d.koshd.done:
-			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(500 * time.Millisecond):
@@ -535,8 +534,8 @@ func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
 			}
 		}
 		select {
-		case <-d.koshd.done:
-			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(time.Second):
@@ -803,8 +802,8 @@ func (d *demo) accountLabels() string {
 // directories stay in the run directory.
 func (d *demo) shutdown() {
 	if d.koshd != nil {
-		d.log.Info("stopping koshd", "pid", d.koshd.pid())
-		if err := d.koshd.stop(20 * time.Second); err != nil {
+		d.log.Info("stopping koshd", "pid", d.koshd.PID())
+		if err := d.koshd.Stop(20 * time.Second); err != nil {
 			d.log.Error("stop koshd", "err", err)
 		}
 	}
@@ -845,7 +844,7 @@ func (d *demo) pids() {
 // once recorded stays listed after it exited: demo.sh checks each pid's
 // comm before it signals it.
 func (d *demo) writePids() error {
-	for _, c := range children(os.Getpid()) {
+	for _, c := range childproc.Children(os.Getpid()) {
 		if !slices.Contains(d.started, c) {
 			d.started = append(d.started, c)
 		}
@@ -854,113 +853,13 @@ func (d *demo) writePids() error {
 	b.WriteString("# pid comm — written by the kosh-demo supervisor (first line) for demo.sh stop\n")
 	fmt.Fprintf(&b, "%d %s\n", os.Getpid(), supervisorComm)
 	for _, c := range d.started {
-		fmt.Fprintf(&b, "%d %s\n", c.pid, c.comm)
+		fmt.Fprintf(&b, "%d %s\n", c.PID, c.Comm)
 	}
 	tmp := filepath.Join(d.opt.run, demoinfo.PidsFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(d.opt.run, demoinfo.PidsFile))
-}
-
-// pickAddr returns 127.0.0.1:port if it is free, else a free port (never
-// one of avoid).
-func pickAddr(port int, avoid ...string) (string, error) {
-	want := fmt.Sprintf("127.0.0.1:%d", port)
-	if l, err := net.Listen("tcp", want); err == nil {
-		l.Close()
-		return want, nil
-	}
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", fmt.Errorf("find a free port: %w", err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		taken := false
-		for _, a := range avoid {
-			taken = taken || a == addr
-		}
-		if !taken {
-			return addr, nil
-		}
-	}
-	return "", errors.New("no free port")
-}
-
-// child is a process the supervisor started itself (koshd).
-type child struct {
-	name, bin, logPath string
-	args               []string
-
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func (c *child) start() error {
-	f, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f, "=== %s start %s: %s %q\n", c.name, time.Now().Format(time.RFC3339Nano), c.bin, c.args)
-	c.cmd = exec.Command(c.bin, c.args...)
-	c.cmd.Stdout, c.cmd.Stderr = f, f
-	c.cmd.SysProcAttr = sysProcAttr()
-	if err := c.cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start %s: %w", c.bin, err)
-	}
-	c.done = make(chan struct{})
-	go func() {
-		c.err = c.cmd.Wait()
-		fmt.Fprintf(f, "=== %s exit %s: %v\n", c.name, time.Now().Format(time.RFC3339Nano), c.err)
-		f.Close()
-		close(c.done)
-	}()
-	return nil
-}
-
-func (c *child) pid() int {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
-
-// stop sends SIGTERM and SIGKILL after grace.
-func (c *child) stop(grace time.Duration) error {
-	if c.cmd == nil {
-		return nil
-	}
-	select {
-	case <-c.done:
-		return nil
-	default:
-	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(grace):
-	}
-	c.cmd.Process.Kill()
-	<-c.done
-	return fmt.Errorf("%s did not stop within %s of SIGTERM; killed", c.name, grace)
-}
-
-func tailFile(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > n {
-		f.Seek(st.Size()-n, io.SeekStart)
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
 }
 
 // btc formats satoshis as BTC.
