@@ -158,6 +158,13 @@ func (w *fakeWallet) BumpFee(_ context.Context, in *walletrpc.BumpFeeRequest, _ 
 	return &walletrpc.BumpFeeResponse{}, nil
 }
 
+func (w *fakeWallet) RemoveTransaction(_ context.Context, in *walletrpc.GetTransactionRequest, _ ...grpc.CallOption) (*walletrpc.RemoveTransactionResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.mempool, in.Txid)
+	return &walletrpc.RemoveTransactionResponse{}, nil
+}
+
 func (w *fakeWallet) mine(txid string, height int32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
