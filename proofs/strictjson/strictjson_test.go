@@ -109,6 +109,21 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestReadingSentences checks that every rule of jcs.Parse a document can
+// break has its sentence: all but invalid UTF-8, which Check refuses before
+// reading, and a number beyond a double, which it reads.
+func TestReadingSentences(t *testing.T) {
+	for r := jcs.RuleEnd; r <= jcs.RuleSurrogate; r++ {
+		_, ok := reading[r]
+		if want := r != jcs.RuleUTF8 && r != jcs.RuleOverflow; ok != want {
+			t.Errorf("rule %d: has a sentence %v, want %v", r, ok, want)
+		}
+	}
+	if _, ok := reading[jcs.RuleSurrogate+1]; ok {
+		t.Errorf("a sentence for rule %d, beyond the last", jcs.RuleSurrogate+1)
+	}
+}
+
 // FuzzCheck: what Check reads, jcs reads too, and what jcs
 // refuses as text, Check refuses; the seeds below and the fuzz target
 // check it.
