@@ -29,6 +29,11 @@
 // Nesting deeper than MaxDepth is refused so that hostile input cannot exhaust
 // the stack.
 //
+// Parse returns the value so read, object members in document order and
+// numbers as written, for readers that judge a document's shape (package
+// strictjson) rather than write it anew; its errors, *SyntaxError, name the
+// rule broken so that such a reader can word them its own way.
+//
 // Amounts in Kosh documents are decimal strings, not JSON numbers: an amount
 // is an int64 count of base units (sats, paise), and int64 values above 2^53
 // cannot be represented exactly by the IEEE-754 doubles that RFC 8785 (and

@@ -324,3 +324,54 @@ func TestMarshal(t *testing.T) {
 		t.Fatal("Marshal(NaN) succeeded")
 	}
 }
+
+// TestErrorText pins the message of every way Canonicalize refuses input:
+// each names what is wrong and its byte offset (for an escape, that of its
+// backslash; for a surrogate pair, that of the first), then the sentinel.
+func TestErrorText(t *testing.T) {
+	const syntax, utf8, lone, dup, num = ": invalid JSON syntax", ": invalid UTF-8", ": lone UTF-16 surrogate", ": duplicate object member name", ": number outside I-JSON range"
+	tests := []struct{ in, want string }{
+		{``, "unexpected end of input at byte offset 0" + syntax},
+		{`{"a":`, "unexpected end of input at byte offset 5" + syntax},
+		{`[`, "unexpected end of input at byte offset 1" + syntax},
+		{`{} {}`, "unexpected data after the JSON value at byte offset 3" + syntax},
+		{`[1,]`, "unexpected character ']' at byte offset 3" + syntax},
+		{"\ufeff{}", "unexpected character 'ï' at byte offset 0" + syntax},
+		{`[tru]`, "invalid literal at byte offset 1" + syntax},
+		{`{"a":1,}`, "expected a member name at byte offset 7" + syntax},
+		{`{`, "expected a member name at byte offset 1" + syntax},
+		{`{"a"`, "expected ':' after a member name at byte offset 4" + syntax},
+		{`{"a":1 "b"}`, "expected ',' or '}' in an object at byte offset 7" + syntax},
+		{`{"a":1`, "unterminated object at byte offset 6" + syntax},
+		{`[1 2]`, "expected ',' or ']' in an array at byte offset 3" + syntax},
+		{`[1`, "unterminated array at byte offset 2" + syntax},
+		{`[-]`, "invalid number at byte offset 2" + syntax},
+		{`1.`, "invalid number: no digits after the decimal point at byte offset 2" + syntax},
+		{`1e+`, "invalid number: no digits in the exponent at byte offset 3" + syntax},
+		{`[-1.8e308]`, "number -1.8e308 overflows a double at byte offset 1" + num},
+		{`[1e400,"\ud800"]`, "number 1e400 overflows a double at byte offset 1" + num},
+		{`"abc`, "unterminated string at byte offset 4" + syntax},
+		{"\"a\x01\"", "unescaped control character in a string at byte offset 2" + syntax},
+		{"{\"\xff\":1}", "invalid UTF-8 in a string at byte offset 2" + utf8},
+		{"[\xff]", "unexpected character 'ÿ' at byte offset 1" + syntax},
+		{`"\`, "unterminated escape at byte offset 1" + syntax},
+		{`{"a":[1,{"b":"\q"}]}`, `invalid escape \q at byte offset 14` + syntax},
+		{`"\u12"`, `truncated \u escape at byte offset 1` + syntax},
+		{`"\u12g4"`, `invalid hex digit in a \u escape at byte offset 1` + syntax},
+		{`"\udc00"`, `low surrogate \udc00 without a high surrogate at byte offset 1` + lone},
+		{`"\ud800abcdef"`, `high surrogate \ud800 not followed by a low surrogate at byte offset 1` + lone},
+		{`"\ud800\`, `high surrogate \ud800 not followed by a low surrogate at byte offset 1` + lone},
+		{`"\ud83d\u0041"`, `high surrogate \ud83d followed by \u0041 at byte offset 1` + lone},
+		{`"\ud800\u12"`, `truncated \u escape at byte offset 7` + syntax},
+		{`"\ud800\u12g4"`, `invalid hex digit in a \u escape at byte offset 7` + syntax},
+		{`{"a":1,"\u0061":2}`, `member name "a" repeated at byte offset 7` + dup},
+		{`{"\u0001\ud83d\ude00":1,"\u0001\ud83d\ude00":2}`, `member name "\x01😀" repeated at byte offset 24` + dup},
+		{strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat("}", MaxDepth+1), "more than 512 nested arrays and objects at byte offset 2560: nesting too deep"},
+	}
+	for _, tt := range tests {
+		_, err := Canonicalize([]byte(tt.in))
+		if err == nil || err.Error() != "jcs: "+tt.want {
+			t.Errorf("Canonicalize(%q) error = %v, want %q", tt.in, err, "jcs: "+tt.want)
+		}
+	}
+}

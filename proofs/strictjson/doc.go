@@ -17,7 +17,9 @@
 //  1. Reading (ErrSyntax): the bytes are valid UTF-8 and one RFC 8259 JSON
 //     value with nothing after it; no string holds a lone UTF-16 surrogate
 //     escape; no object has two members of the same name (compared after
-//     unescaping); nesting is at most MaxDepth.
+//     unescaping); nesting is at most MaxDepth. The parser is jcs.Parse,
+//     the one that reads what is canonicalized, with one exception: a
+//     number beyond the range of a double is read (Int then refuses it).
 //  2. Shape (ErrShape), walking the value in document order against a
 //     Shape: every member name is one the shape lists, exactly (case
 //     counts); an optional member that is present is not "" or []; every

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/kosh-reserve/kosh/proofs/jcs"
 )
 
 // MatchStruct reports the first place where shape s and the encoding/json
@@ -37,10 +39,10 @@ func matchStruct(s Shape, t reflect.Type, at string) error {
 	}
 	switch s := s.(type) {
 	case scalar:
-		switch kind(s) {
-		case kindString:
+		switch jcs.Kind(s) {
+		case jcs.KindString:
 			return want(custom || t.Kind() == reflect.String, "String")
-		case kindTrue:
+		case jcs.KindTrue:
 			return want(!custom && t.Kind() == reflect.Bool, "Bool")
 		default:
 			return want(!custom && (t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64), "Int")

@@ -1,13 +1,11 @@
 package strictjson
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/kosh-reserve/kosh/proofs/jcs"
@@ -48,19 +46,19 @@ func (e *Error) Unwrap() error { return e.Kind }
 // Array.
 type Shape interface{ isShape() }
 
-type scalar uint8
+type scalar jcs.Kind
 
 func (scalar) isShape() {}
 
 // The scalar shapes.
 var (
 	// String is a JSON string.
-	String Shape = scalar(kindString)
+	String Shape = scalar(jcs.KindString)
 	// Int is a JSON number written as an integer of at most 2^53 − 1 in
 	// magnitude (see the package documentation).
-	Int Shape = scalar(kindNumber)
+	Int Shape = scalar(jcs.KindNumber)
 	// Bool is true or false.
-	Bool Shape = scalar(kindTrue)
+	Bool Shape = scalar(jcs.KindTrue)
 )
 
 // Object is a JSON object with exactly these members, required unless
@@ -94,309 +92,55 @@ func Check(b []byte, s Shape) error {
 	if !utf8.Valid(b) {
 		return &Error{Msg: "invalid UTF-8", Kind: ErrSyntax}
 	}
-	p := parser{in: b}
-	p.skipSpace()
-	v, err := p.value(0)
+	v, err := jcs.ParseOptions{AllowOverflow: true}.Parse(b)
 	if err != nil {
-		return err
-	}
-	p.skipSpace()
-	if p.pos != len(p.in) {
-		return p.fail("unexpected data after the JSON value")
+		return readingError(err)
 	}
 	return check(&v, s, nil)
 }
 
-type kind uint8
-
-const (
-	kindNull kind = iota
-	kindFalse
-	kindTrue
-	kindNumber
-	kindString
-	kindArray
-	kindObject
-)
-
-// value is a parsed JSON value. A number keeps its text.
-type value struct {
-	kind kind
-	str  string // a string's value, a number's text
-	arr  []value
-	obj  []member
+// reading is ErrSyntax's sentence for each jcs.Rule a document can break.
+// RuleUTF8 and RuleOverflow are not among them: Check refuses invalid UTF-8
+// before reading, and reads any number (Int judges it).
+var reading = map[jcs.Rule]string{
+	jcs.RuleEnd:           "unexpected end of input",
+	jcs.RuleTrailing:      "unexpected data after the JSON value",
+	jcs.RuleChar:          "unexpected character",
+	jcs.RuleLiteral:       "invalid literal",
+	jcs.RuleDepth:         fmt.Sprintf("more than %d nested arrays and objects", MaxDepth),
+	jcs.RuleMemberName:    "expected a member name",
+	jcs.RuleColon:         "expected ':' after a member name",
+	jcs.RuleObjectSep:     "expected ',' or '}' in an object",
+	jcs.RuleArraySep:      "expected ',' or ']' in an array",
+	jcs.RuleDuplicate:     "member name %s repeated",
+	jcs.RuleNumber:        "invalid number",
+	jcs.RuleStringEnd:     "unterminated string",
+	jcs.RuleControl:       "control character in a string",
+	jcs.RuleEscape:        "invalid escape",
+	jcs.RuleUnicodeEscape: "invalid \\u escape",
+	jcs.RuleSurrogate:     "lone UTF-16 surrogate",
 }
 
-type member struct {
-	name string
-	val  value
-}
-
-type parser struct {
-	in  []byte
-	pos int
-}
-
-func (p *parser) fail(what string) error {
-	return &Error{Msg: fmt.Sprintf("%s at byte offset %d", what, p.pos), Kind: ErrSyntax}
-}
-
-func (p *parser) skipSpace() {
-	for p.pos < len(p.in) {
-		switch p.in[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
+// readingError words a jcs.Parse error as phase 1 does: the sentence, and
+// the byte offset jcs gives, except that a fault in an escape is placed at
+// the character after its backslash.
+func readingError(err error) error {
+	var se *jcs.SyntaxError
+	if !errors.As(err, &se) {
+		return &Error{Msg: err.Error(), Kind: ErrSyntax}
 	}
-}
-
-func (p *parser) value(depth int) (value, error) {
-	if p.pos >= len(p.in) {
-		return value{}, p.fail("unexpected end of input")
+	what, ok := reading[se.Rule]
+	if !ok {
+		what = "invalid JSON"
 	}
-	switch c := p.in[p.pos]; {
-	case c == '{':
-		return p.object(depth + 1)
-	case c == '[':
-		return p.array(depth + 1)
-	case c == '"':
-		s, err := p.string()
-		return value{kind: kindString, str: s}, err
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	case c == 't':
-		return value{kind: kindTrue}, p.literal("true")
-	case c == 'f':
-		return value{kind: kindFalse}, p.literal("false")
-	case c == 'n':
-		return value{kind: kindNull}, p.literal("null")
-	default:
-		return value{}, p.fail("unexpected character")
+	if se.Rule == jcs.RuleDuplicate {
+		what = fmt.Sprintf(what, quote(se.Name))
 	}
-}
-
-func (p *parser) literal(lit string) error {
-	if !bytes.HasPrefix(p.in[p.pos:], []byte(lit)) {
-		return p.fail("invalid literal")
+	at := se.Offset
+	if se.Escape >= 0 {
+		at = se.Escape + 1
 	}
-	p.pos += len(lit)
-	return nil
-}
-
-func (p *parser) object(depth int) (value, error) {
-	if depth > MaxDepth {
-		return value{}, p.fail(fmt.Sprintf("more than %d nested arrays and objects", MaxDepth))
-	}
-	p.pos++ // '{'
-	v := value{kind: kindObject}
-	p.skipSpace()
-	if p.pos < len(p.in) && p.in[p.pos] == '}' {
-		p.pos++
-		return v, nil
-	}
-	seen := make(map[string]struct{})
-	for {
-		p.skipSpace()
-		if p.pos >= len(p.in) || p.in[p.pos] != '"' {
-			return value{}, p.fail("expected a member name")
-		}
-		start := p.pos
-		name, err := p.string()
-		if err != nil {
-			return value{}, err
-		}
-		if _, dup := seen[name]; dup {
-			p.pos = start
-			return value{}, p.fail("member name " + quote(name) + " repeated")
-		}
-		seen[name] = struct{}{}
-		p.skipSpace()
-		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
-			return value{}, p.fail("expected ':' after a member name")
-		}
-		p.pos++
-		p.skipSpace()
-		val, err := p.value(depth)
-		if err != nil {
-			return value{}, err
-		}
-		v.obj = append(v.obj, member{name: name, val: val})
-		p.skipSpace()
-		if p.pos >= len(p.in) {
-			return value{}, p.fail("unexpected end of input")
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return v, nil
-		default:
-			return value{}, p.fail("expected ',' or '}' in an object")
-		}
-	}
-}
-
-func (p *parser) array(depth int) (value, error) {
-	if depth > MaxDepth {
-		return value{}, p.fail(fmt.Sprintf("more than %d nested arrays and objects", MaxDepth))
-	}
-	p.pos++ // '['
-	v := value{kind: kindArray}
-	p.skipSpace()
-	if p.pos < len(p.in) && p.in[p.pos] == ']' {
-		p.pos++
-		return v, nil
-	}
-	for {
-		p.skipSpace()
-		el, err := p.value(depth)
-		if err != nil {
-			return value{}, err
-		}
-		v.arr = append(v.arr, el)
-		p.skipSpace()
-		if p.pos >= len(p.in) {
-			return value{}, p.fail("unexpected end of input")
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return v, nil
-		default:
-			return value{}, p.fail("expected ',' or ']' in an array")
-		}
-	}
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// number scans an RFC 8259 number and keeps its text.
-func (p *parser) number() (value, error) {
-	start := p.pos
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.in) && isDigit(p.in[p.pos]) {
-			p.pos++
-			n++
-		}
-		return n
-	}
-	if p.in[p.pos] == '-' {
-		p.pos++
-	}
-	switch {
-	case p.pos < len(p.in) && p.in[p.pos] == '0':
-		p.pos++
-	case digits() == 0:
-		return value{}, p.fail("invalid number")
-	}
-	if p.pos < len(p.in) && p.in[p.pos] == '.' {
-		p.pos++
-		if digits() == 0 {
-			return value{}, p.fail("invalid number")
-		}
-	}
-	if p.pos < len(p.in) && (p.in[p.pos] == 'e' || p.in[p.pos] == 'E') {
-		p.pos++
-		if p.pos < len(p.in) && (p.in[p.pos] == '+' || p.in[p.pos] == '-') {
-			p.pos++
-		}
-		if digits() == 0 {
-			return value{}, p.fail("invalid number")
-		}
-	}
-	return value{kind: kindNumber, str: string(p.in[start:p.pos])}, nil
-}
-
-// string scans a string starting at its opening quote and returns its
-// value. The input is valid UTF-8 (Check made sure).
-func (p *parser) string() (string, error) {
-	p.pos++ // '"'
-	var sb strings.Builder
-	for {
-		if p.pos >= len(p.in) {
-			return "", p.fail("unterminated string")
-		}
-		c := p.in[p.pos]
-		switch {
-		case c == '"':
-			p.pos++
-			return sb.String(), nil
-		case c < 0x20:
-			return "", p.fail("control character in a string")
-		case c != '\\':
-			sb.WriteByte(c)
-			p.pos++
-			continue
-		}
-		p.pos++ // '\\'
-		if p.pos >= len(p.in) {
-			return "", p.fail("unterminated string")
-		}
-		switch e := p.in[p.pos]; e {
-		case '"', '\\', '/':
-			sb.WriteByte(e)
-		case 'b':
-			sb.WriteByte('\b')
-		case 'f':
-			sb.WriteByte('\f')
-		case 'n':
-			sb.WriteByte('\n')
-		case 'r':
-			sb.WriteByte('\r')
-		case 't':
-			sb.WriteByte('\t')
-		case 'u':
-			r, ok := p.hex4(p.pos + 1)
-			if !ok {
-				return "", p.fail("invalid \\u escape")
-			}
-			switch {
-			case utf16.IsSurrogate(r) && r < 0xdc00:
-				lo, ok := p.hex4(p.pos + 7)
-				if !ok || p.in[p.pos+5] != '\\' || p.in[p.pos+6] != 'u' || lo < 0xdc00 || lo > 0xdfff {
-					return "", p.fail("lone UTF-16 surrogate")
-				}
-				r = utf16.DecodeRune(r, lo)
-				p.pos += 6
-			case utf16.IsSurrogate(r):
-				return "", p.fail("lone UTF-16 surrogate")
-			}
-			sb.WriteRune(r)
-			p.pos += 4
-		default:
-			return "", p.fail("invalid escape")
-		}
-		p.pos++
-	}
-}
-
-// hex4 reads four hex digits at i.
-func (p *parser) hex4(i int) (rune, bool) {
-	if i+4 > len(p.in) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range p.in[i : i+4] {
-		var d byte
-		switch {
-		case isDigit(c):
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(d)
-	}
-	return r, true
+	return &Error{Msg: fmt.Sprintf("%s at byte offset %d", what, at), Kind: ErrSyntax}
 }
 
 // path is a member path, built only when a message needs it.
@@ -435,54 +179,54 @@ func shapeFail(at *path, what string) error {
 	return &Error{Msg: quote(at.String()) + " " + what, Kind: ErrShape}
 }
 
-func check(v *value, s Shape, at *path) error {
+func check(v *jcs.Value, s Shape, at *path) error {
 	switch s := s.(type) {
 	case scalar:
-		switch kind(s) {
-		case kindString:
-			if v.kind != kindString {
+		switch jcs.Kind(s) {
+		case jcs.KindString:
+			if v.Kind != jcs.KindString {
 				return shapeFail(at, "is not a string")
 			}
-		case kindTrue:
-			if v.kind != kindTrue && v.kind != kindFalse {
+		case jcs.KindTrue:
+			if v.Kind != jcs.KindTrue && v.Kind != jcs.KindFalse {
 				return shapeFail(at, "is not true or false")
 			}
-		case kindNumber:
-			if v.kind != kindNumber || !isSafeInteger(v.str) {
+		case jcs.KindNumber:
+			if v.Kind != jcs.KindNumber || !isSafeInteger(v.Text) {
 				return shapeFail(at, "is not an integer")
 			}
 		}
 		return nil
 	case Array:
-		if v.kind != kindArray {
+		if v.Kind != jcs.KindArray {
 			return shapeFail(at, "is not a list")
 		}
-		for i := range v.arr {
-			if err := check(&v.arr[i], s.Elem, at.elem(i)); err != nil {
+		for i := range v.Elems {
+			if err := check(&v.Elems[i], s.Elem, at.elem(i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	case Object:
-		if v.kind != kindObject {
+		if v.Kind != jcs.KindObject {
 			return shapeFail(at, "is not an object")
 		}
-		for i := range v.obj {
-			m := &v.obj[i]
-			sm := s.find(m.name)
+		for i := range v.Members {
+			m := &v.Members[i]
+			sm := s.find(m.Name)
 			if sm == nil {
-				return unknown(s, at.member(m.name), m.name)
+				return unknown(s, at.member(m.Name), m.Name)
 			}
-			if sm.Optional && (m.val.kind == kindString && m.val.str == "" || m.val.kind == kindArray && len(m.val.arr) == 0) {
-				return shapeFail(at.member(m.name), "is empty where it must be left out")
+			if sm.Optional && (m.Value.Kind == jcs.KindString && m.Value.Text == "" || m.Value.Kind == jcs.KindArray && len(m.Value.Elems) == 0) {
+				return shapeFail(at.member(m.Name), "is empty where it must be left out")
 			}
-			if err := check(&m.val, sm.Shape, at.member(m.name)); err != nil {
+			if err := check(&m.Value, sm.Shape, at.member(m.Name)); err != nil {
 				return err
 			}
 		}
 		var missing []string
 		for _, sm := range s {
-			if !sm.Optional && !slices.ContainsFunc(v.obj, func(m member) bool { return m.name == sm.Name }) {
+			if !sm.Optional && !slices.ContainsFunc(v.Members, func(m jcs.Member) bool { return m.Name == sm.Name }) {
 				missing = append(missing, sm.Name)
 			}
 		}
@@ -535,7 +279,7 @@ func isSafeInteger(s string) bool {
 		return false
 	}
 	for i := 0; i < len(d); i++ {
-		if !isDigit(d[i]) {
+		if d[i] < '0' || d[i] > '9' {
 			return false
 		}
 	}

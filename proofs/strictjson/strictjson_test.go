@@ -58,6 +58,19 @@ func TestCheck(t *testing.T) {
 		{"unclosed array", `[1 2]`, ErrSyntax, "expected ',' or ']' in an array at byte offset 3"},
 		{"byte order mark", "\ufeff" + good, ErrSyntax, "unexpected character at byte offset 0"},
 		{"too deep", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), ErrSyntax, "more than 512 nested arrays and objects at byte offset 512"},
+		{"invalid UTF-8 outside a string", "[\xff]", ErrSyntax, "invalid UTF-8"},
+		{"end in an object", `{"version":1`, ErrSyntax, "unexpected end of input at byte offset 12"},
+		{"end in an array", `[1`, ErrSyntax, "unexpected end of input at byte offset 2"},
+		{"empty exponent", `[1e+]`, ErrSyntax, "invalid number at byte offset 4"},
+		{"end after a backslash", `{"name":"\`, ErrSyntax, "unterminated string at byte offset 10"},
+		{"truncated unicode escape", `{"name":"\u12"}`, ErrSyntax, `invalid \u escape at byte offset 10`},
+		{"high surrogate then a letter", `{"name":"\ud83d\u0041"}`, ErrSyntax, "lone UTF-16 surrogate at byte offset 10"},
+		{"high surrogate then a truncated escape", `{"name":"\ud800\u12"}`, ErrSyntax, "lone UTF-16 surrogate at byte offset 10"},
+		{"high surrogate then a bad escape", `{"name":"\ud800\u12g4"}`, ErrSyntax, "lone UTF-16 surrogate at byte offset 10"},
+		{"high surrogate at the end", `{"name":"\ud800\`, ErrSyntax, "lone UTF-16 surrogate at byte offset 10"},
+		{"duplicate quoted as JSON", `{"\u0001\ud83d\ude00":1,"\u0001\ud83d\ude00":2}`, ErrSyntax, `member name "\u0001😀" repeated at byte offset 24`},
+		{"number beyond a double is read", `[1e400,"\ud800"]`, ErrSyntax, "lone UTF-16 surrogate at byte offset 9"},
+		{"number beyond a double", `{"version":1e400}`, ErrShape, `"version" is not an integer`},
 
 		{"top level a list", `[]`, ErrShape, "the top level is not an object"},
 		{"unknown member", `{"version":1,"extra":1}`, ErrShape, `unknown member "extra"`},
@@ -93,6 +106,21 @@ func TestCheck(t *testing.T) {
 		if !errors.Is(err, tc.kind) || err.Error() != tc.msg {
 			t.Errorf("%s: %v, want %q (%v)", tc.name, err, tc.msg, tc.kind)
 		}
+	}
+}
+
+// TestReadingSentences checks that every rule of jcs.Parse a document can
+// break has its sentence: all but invalid UTF-8, which Check refuses before
+// reading, and a number beyond a double, which it reads.
+func TestReadingSentences(t *testing.T) {
+	for r := jcs.RuleEnd; r <= jcs.RuleSurrogate; r++ {
+		_, ok := reading[r]
+		if want := r != jcs.RuleUTF8 && r != jcs.RuleOverflow; ok != want {
+			t.Errorf("rule %d: has a sentence %v, want %v", r, ok, want)
+		}
+	}
+	if _, ok := reading[jcs.RuleSurrogate+1]; ok {
+		t.Errorf("a sentence for rule %d, beyond the last", jcs.RuleSurrogate+1)
 	}
 }
 
