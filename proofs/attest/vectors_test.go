@@ -284,12 +284,34 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	fsA := buildAnchoredChain(t)
 	addChain(fsA, "anchored attestation %d", "chain-anchored", &v.ChainAnchored)
 
+	// Valid documents the chain does not show (vectors_price_test.go),
+	// made from attestation 1.
+	for _, vr := range variants {
+		a := vr.make(t, fs[0])
+		u, err := a.Unsigned()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := a.NodeMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Valid = append(v.Valid, validVector{Name: vr.name, Document: string(mustMarshal(t, a)),
+			Unsigned: string(u), Hash: mustID(t, a), NodeMessage: string(msg)})
+	}
+
 	base := fs[0].a
 	for _, tp := range tampers {
 		b := tp.apply(t, base)
 		errs := errorsOf(b)
 		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
 		files["invalid/"+strings.NewReplacer(" ", "-", ",", "").Replace(tp.name)+".json"] = b
+	}
+	for _, tp := range tampersPrice {
+		b := tp.apply(t, base)
+		errs := errorsOf(b)
+		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
+		files["invalid/"+strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(tp.name)+".json"] = b
 	}
 	for _, tp := range tampersAnchor {
 		b := tp.apply(t, fsA[2].a)

@@ -1715,7 +1715,7 @@
     if (a.prev === "" && a.seq !== 1) fail("chain", `attestation ${a.seq} names no predecessor, but only the first attestation may do so`);
     if (a.prev !== "" && !isLowerHex(a.prev, 64)) fail("malformed", `the previous attestation hash "${a.prev}" is not 64 lower-case hex digits`);
     if (a.prev !== "" && a.seq === 1) fail("chain", `the first attestation names a predecessor ${a.prev}`);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(a.time)) fail("malformed", `the attestation time "${a.time}" is not of the form 2006-01-02T15:04:05Z`);
+    if (timeSeconds(a.time) === null) fail("malformed", `time ${goQuote(a.time)} is not an RFC 3339 UTC time of the form 2006-01-02T15:04:05Z`);
     if (a.block.height < 0) fail("malformed", `the block height ${a.block.height} is negative`);
     if (!isLowerHex(a.block.hash, 64)) fail("malformed", `the block hash "${a.block.hash}" is not 64 lower-case hex digits`);
     if (a.counting.min_confirmations < 0) fail("malformed", `the minimum confirmations ${a.counting.min_confirmations} is negative`);
@@ -1737,7 +1737,16 @@
     a.assets.forEach((as, i) => {
       if (i > 0 && a.assets[i - 1].code >= as.code) fail("malformed", `asset ${as.code} is out of order or repeated (assets must be sorted by code)`);
       if (as.decimals < 0 || as.decimals > 18) fail("malformed", `asset ${as.code} has ${as.decimals} decimals, outside 0 to 18`);
-      if (as.peg === "fiat" && !/^[A-Z]{3}$/.test(as.currency || "")) fail("malformed", `fiat-pegged asset ${as.code} has currency ${JSON.stringify(as.currency || "")}, not a three-letter ISO 4217 code`);
+      if (as.peg === "sat" && (as.currency !== undefined || as.price !== undefined)) fail("malformed", `sat-pegged asset ${as.code} names a currency or price`);
+      // An ISO 4217 code's form: three ASCII capitals A to Z (verify isCurrencyCode).
+      if (as.peg === "fiat" && !/^[A-Z]{3}$/.test(as.currency || "")) fail("malformed", `fiat-pegged asset ${as.code} has currency ${goQuote(as.currency || "")}, not a three-letter ISO 4217 code`);
+      const pr = as.peg === "fiat" ? as.price : undefined;
+      if (pr !== undefined) {
+        if (pr.currency !== as.currency) fail("malformed", `asset ${as.code} is pegged to ${as.currency || ""} but priced in ${pr.currency}`);
+        if (bigint(pr.coefficient, `price of ${as.code}`) <= 0n) fail("malformed", `the price of asset ${as.code} is not positive`);
+        if (pr.scale < 0 || pr.scale > 18) fail("malformed", `the price of asset ${as.code} has scale ${pr.scale}, outside 0 to 18`);
+        if (timeSeconds(pr.time) === null) fail("malformed", `the price of asset ${as.code} has time ${goQuote(pr.time)}, not of the form 2006-01-02T15:04:05Z`);
+      }
       if (as.min_coverage_bps < 0 || as.min_coverage_bps > 1000000) fail("malformed", `asset ${as.code} has a minimum coverage of ${as.min_coverage_bps} basis points, outside 0 to 1000000`);
       const l = as.liabilities;
       if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
@@ -1924,8 +1933,8 @@
     return { problems, unchecked, verified };
   }
   // checkPriceSources: a price listing oracle sources is their lower median
-  // and states their largest deviation, rounded up (proofs/attest
-  // Price.checkSources).
+  // and states their largest deviation, rounded up (proofs/verify
+  // checkSources), with Go's sentences.
   function checkPriceSources(code, p) {
     const src = p.sources || [];
     const spread = BigInt(p.spread_bps || 0);
@@ -1940,11 +1949,15 @@
     src.forEach((s, i) => {
       if (s.name === "" || (i > 0 && src[i - 1].name >= s.name)) fail("malformed", `the price sources of asset ${code} are not distinct non-empty names in sorted order`);
       if (s.scale < 0 || s.scale > 18 || bigint(s.coefficient, `price source ${s.name}`) <= 0n) fail("malformed", `price source ${s.name} of asset ${code} has no positive price with a scale of 0 to 18`);
+      if (timeSeconds(s.time) === null) fail("malformed", `price source ${s.name} of asset ${code} has time ${goQuote(s.time)}, not of the form 2006-01-02T15:04:05Z`);
       vals.push(at18(s.coefficient, s.scale));
     });
     const price = at18(p.coefficient, p.scale);
     const sorted = vals.slice().sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-    if (sorted[Math.floor((sorted.length - 1) / 2)] !== price) fail("sum", `the price of asset ${code} is not the lower median of its ${vals.length} sources`);
+    const med = sorted[Math.floor((sorted.length - 1) / 2)];
+    if (med !== price) {
+      fail("sum", `the price of asset ${code} is ${decimalString(p.coefficient, p.scale)}, but the lower median of its ${vals.length} sources is ${decimalString(med, 18)}`);
+    }
     let most = 0n;
     for (const v of vals) {
       const d = (v > price ? v - price : price - v) * BPS;
