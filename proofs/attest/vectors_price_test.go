@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/kosh-reserve/kosh/proofs/attest"
@@ -110,6 +111,9 @@ var tampersPrice = []tamper{
 	{name: "asset: 19 decimals, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		assetOf(a, "SAT").Decimals = 19
 	}},
+	{name: "coverage: 112 digits, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Coverage.Bps = attest.NewCoverageBps(new(big.Int).Exp(big.NewInt(10), big.NewInt(111), nil))
+	}},
 	{name: "attestation time of February 30, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Time = "2026-02-30T01:00:00Z"
 	}},
@@ -154,6 +158,28 @@ var variants = []variant{
 		f.a.Reserves.Lightning[0].Channels[1].Confirmations = 0
 	}},
 	{name: "variant: a sat asset with 8 decimals", edit: func(t testing.TB, f fixture) { assetOf(f.a, "SAT").Decimals = 8 }},
+	{name: "variant: a coverage of 101 digits (one base unit of 18 decimals at a price of 78 digits)", edit: func(t testing.TB, f fixture) {
+		f.a.Assets = []attest.Asset{tinyAsset(t)}
+	}},
+}
+
+// tinyAsset is the only asset of the variant with the largest coverage the
+// vectors show: one base unit of an asset of 18 decimals, priced at a
+// coefficient of 78 nines with scale 0, worth 10^8 / (10^18 × (10^78 − 1))
+// sats, so that the counted reserves cover it C × 10^14 × (10^78 − 1)
+// times in basis points (101 digits for the fixture's C; at most 111 for
+// any document, docs/proofs.md §1).
+func tinyAsset(t testing.TB) attest.Asset {
+	seed := sha256.Sum256([]byte("kosh attest vector: seed of the ZWL variant"))
+	tree, err := sumtree.Build(context.Background(), "ZWL", seed, []sumtree.Account{{ID: "acct-asha", Balance: 1}}, sumtree.WithHeight(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tree.Root()
+	nines, _ := new(big.Int).SetString(strings.Repeat("9", 78), 10)
+	return attest.Asset{Code: "ZWL", Decimals: 18, Peg: attest.PegFiat, Currency: "ZWL", MinCoverageBps: 10000,
+		Price:       &attest.Price{Currency: "ZWL", Coefficient: attest.NewBigInt(nines), Scale: 0, Time: "2026-11-23T01:00:00Z", Manual: true},
+		Liabilities: attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(r.Count)}}
 }
 
 // make returns the variant's signed document.

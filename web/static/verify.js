@@ -1377,8 +1377,10 @@
   // The attestation's shape (proofs/attest shape.go, member for member):
   // every member, no others. "?" marks members left out when empty.
   // strictRead checks the structure and JSON types; checkShape the values
-  // of amounts (AMT) and big integers (BIG).
-  const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint";
+  // of amounts (AMT), big integers (BIG, a price coefficient: at most 78
+  // digits) and the coverage in basis points (BPS: at most 111 digits, the
+  // most the other bounds allow; field.CoverageBps).
+  const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint", BPS_DIGITS = "bps";
   const RULE = { counts: BOOL, haircut_bps: INT };
   // Version 2 members are optional here, as in Go's shape; checkStructure
   // requires them in version 2 and refuses them in version 1.
@@ -1398,7 +1400,7 @@
       "?price": { currency: STR, coefficient: BIG, scale: INT, time: STR, manual: BOOL, "?spread_bps": INT,
         "?sources": [{ name: STR, coefficient: BIG, scale: INT, time: STR }] },
       min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT } }],
-    coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BIG, backed: BOOL },
+    coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BPS_DIGITS, backed: BOOL },
     stale: BOOL, stale_sources: [STR],
     "?anchor": { seq: INT, id: STR, txid: STR, height: INT, block_hash: STR },
     "?signature": STR,
@@ -1646,6 +1648,7 @@
       case STR:
       case AMT:
       case BIG:
+      case BPS_DIGITS:
         return v.k === "str" ? "" : at("is not a string");
       case BOOL:
         return v.k === "bool" ? "" : at("is not true or false");
@@ -1664,8 +1667,9 @@
     fail("malformed", `the document does not have the attestation shape (${what})`);
   }
   // checkShape checks, on a document strictRead accepted, the values its
-  // JSON types leave open: amounts are canonical decimals up to 2^63-1 and
-  // big integers decimal strings of at most 78 digits.
+  // JSON types leave open: amounts are canonical decimals up to 2^63-1, big
+  // integers canonical decimals of at most 78 digits and the coverage of at
+  // most 111 (with proofs/field's sentences for these two).
   function checkShape(v, sc, path) {
     if (Array.isArray(sc)) {
       v.forEach((x, i) => checkShape(x, sc[0], `${path}[${i}]`));
@@ -1683,8 +1687,14 @@
         if (parseAmount(v) === null) shapeFail(`amount "${v}" is not a canonical decimal up to 2^63-1`);
         return;
       case BIG:
-        if (!/^(0|[1-9][0-9]{0,77})$/.test(v)) shapeFail(`integer ${JSON.stringify(v)} is not a decimal string`);
+      case BPS_DIGITS: {
+        const max = sc === BIG ? 78 : 111;
+        if (v === "") shapeFail(`amount "" is not a decimal string`);
+        if (!/^[0-9]+$/.test(v)) shapeFail(`amount ${goQuote(v)} is not a decimal integer`);
+        if (v.length > 1 && v[0] === "0") shapeFail(`amount ${goQuote(v)} has a leading zero`);
+        if (v.length > max) shapeFail(`integer of ${v.length} digits is too long`);
         return;
+      }
     }
   }
   // splitOutpoint parses "txid:vout" (64 lower-case hex, canonical vout
@@ -2062,7 +2072,7 @@
     if (req !== cov.required) fail("coverage", `the required reserves are stated as ${req} sats but the liabilities at each asset's minimum coverage need ${cov.required} sats`);
     const back = amount(c.backing, "backing");
     if (back !== cov.backing) fail("coverage", `the liabilities are stated to be worth ${back} sats but they are worth ${cov.backing} sats`);
-    const bps = bigint(c.bps, "coverage");
+    const bps = BigInt(c.bps); // checkShape: at most 111 digits
     if (bps !== cov.bps) fail("coverage", `the coverage is stated as ${bps} basis points but the reserves and liabilities give ${cov.bps}`);
     if (c.backed !== cov.backed) {
       fail("coverage", c.backed
