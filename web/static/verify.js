@@ -508,13 +508,23 @@
   // lnd's SignMessage: compact recoverable ECDSA over
   // SHA256(SHA256("Lightning Signed Message:" || msg)), zbase32-encoded.
   const ZB32 = "ybndrfg8ejkmcpqxot1uwisza345h769";
+  // zbase32Decode decodes a node signature as sig.RecoverNodeKey does (with
+  // github.com/tv42/zbase32), with its sentences: every byte one of the 32
+  // lower-case characters, then exactly 65 bytes, which only 104 characters
+  // give (Go's decoder counts 1, 1, 2, 2, 3, 4, 4 bytes for 1 to 7
+  // characters after a multiple of 8: 105 characters are 66 bytes, not 65
+  // with 5 bits dropped).
   function zbase32Decode(str) {
+    const raw = utf8(str);
+    raw.forEach((c, i) => {
+      if (c >= 0x80 || ZB32.indexOf(String.fromCharCode(c)) < 0) fail("signature", `node signature ${goQuote(str)} is not zbase32: illegal z-base-32 data at input byte ${i}`);
+    });
+    const n = 5 * Math.floor(raw.length / 8) + [0, 1, 1, 2, 2, 3, 4, 4][raw.length % 8];
+    if (n !== 65) fail("signature", `node signature ${goQuote(str)} decodes to ${n} bytes instead of 65`);
     let bits = 0, acc = 0;
     const out = [];
-    for (const ch of str) {
-      const v = ZB32.indexOf(ch);
-      if (v < 0) fail("signature", `node signature "${str}" is not zbase32`);
-      acc = (acc << 5) | v;
+    for (const c of raw) {
+      acc = (acc << 5) | ZB32.indexOf(String.fromCharCode(c));
       bits += 5;
       if (bits >= 8) {
         bits -= 8;
@@ -534,22 +544,27 @@
   // compact signature over msg.
   async function recoverNodeKey(msg, zsig) {
     const c = zbase32Decode(zsig);
-    if (c.length !== 65) fail("signature", `node signature "${zsig}" decodes to ${c.length} bytes instead of 65`);
-    const h = c[0] - 27;
-    if (h < 0 || h > 7) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
-    const recid = BigInt(h & 3);
+    // The checks and sentences of btcec's RecoverCompact (dcrd's
+    // secp256k1/ecdsa), in its order.
+    const bad = (why) => fail("signature", `node signature ${goQuote(zsig)} is not a valid recoverable signature: invalid signature: ${why}`);
+    if (c[0] < 27 || c[0] > 34) bad(`public key recovery code ${c[0]} is not in the valid range [27, 34]`);
+    const recid = BigInt((c[0] - 27) & 3);
     const r = bytesToBig(c.subarray(1, 33));
     const s = bytesToBig(c.subarray(33, 65));
-    if (r === 0n || s === 0n || r >= N || s >= N) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (r >= N) bad("R >= group order");
+    if (r === 0n) bad("R is 0");
+    if (s >= N) bad("S >= group order");
+    if (s === 0n) bad("S is 0");
+    if (recid & 2n && r >= P - N) bad("signature R + N >= P");
     const x = r + (recid & 2n ? N : 0n);
     const R = liftX(x);
-    if (!R) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (!R) bad("not for a valid curve point");
     const Ry = (R[1] & 1n) === (recid & 1n) ? R[1] : P - R[1];
     const e = mod(bytesToBig(await nodeMessageDigest(msg)), N);
     const ri = invMod(r, N);
     // Q = r^-1 (s R - e G)
     const Q = toAffine(mulAdd(mod(ri * s, N), [R[0], Ry, 1n], mod(N - ri * e % N, N), [GX, GY, 1n]));
-    if (!Q) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (!Q) bad("recovered pubkey is the point at infinity");
     return toHex(compressPoint(Q[0], Q[1]));
   }
   // verifyNodeMessage mirrors sig.VerifyNodeMessage; it throws a KoshError.
