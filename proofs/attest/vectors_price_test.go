@@ -157,6 +157,10 @@ var variants = []variant{
 		}
 		f.a.Reserves.Lightning[0].Channels[1].Confirmations = 0
 	}},
+	{name: "variant: two nodes of one name, an output whose source names no node", edit: func(t testing.TB, f fixture) {
+		f.a.Reserves.Lightning[1].Name = f.a.Reserves.Lightning[0].Name
+		f.a.Reserves.Onchain[2].Source = "carol"
+	}},
 	{name: "variant: a sat asset with 8 decimals", edit: func(t testing.TB, f fixture) { assetOf(f.a, "SAT").Decimals = 8 }},
 	{name: "variant: a coverage of 101 digits (one base unit of 18 decimals at a price of 78 digits)", edit: func(t testing.TB, f fixture) {
 		f.a.Assets = []attest.Asset{tinyAsset(t)}
