@@ -97,6 +97,16 @@ type tamper struct {
 }
 
 var tampers = []tamper{
+	{name: "Lightning capacity total inflated, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Reserves.Totals.Lightning.Capacity += 1 }},
+	{name: "channel of 0 confirmations counted, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Reserves.Lightning[0].Channels[1].Confirmations = 0
+		a.Reserves.Lightning[0].Channels[1].Counted = 1
+		fillOrPanic(a)
+	}},
+	{name: "counted channel under a minimum of 0 confirmations, re-signed", resign: true, edit: func(a *attest.Attestation) {
+		a.Counting.MinConfirmations = 0
+		fillOrPanic(a)
+	}},
 	{name: "bitcoin anchor on a version 1 document, re-signed", resign: true, edit: func(a *attest.Attestation) {
 		a.Anchor = &attest.AnchorRef{Seq: 1, ID: txid("an id"), Txid: txid("a txid"), Height: 7, BlockHash: txid("a block")}
 	}},
@@ -339,6 +349,8 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		{Name: "anchored chain of three", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(fsA[2])}},
 		{Name: "anchored chain, anchor dropped", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(unanchored(t, fsA[2], mustID(t, fsA[1].a)))}},
 		{Name: "anchored chain, fork under the anchor", Chain: []string{doc(fs2[0]), doc(fs2[1]), doc(fsA[2])}, Anchor: mustID(t, fs2[0].a)},
+		{Name: "issuer key changed", Chain: []string{doc(fs[0]), doc(rekeyed(t, fs[1]))}},
+		{Name: "anchored chain, anchor naming another id", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(misanchored(t, fsA[2]))}},
 	}
 	for _, c := range chains {
 		c.Errors = chainErrors(t, c.Chain, c.Anchor)
@@ -403,6 +415,13 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	resized.Batch = &receipt.ReceiptBatch{Index: 0, Size: 4, Path: batch[0].Batch.Path}
 	shortPath := *batch[0]
 	shortPath.Batch = &receipt.ReceiptBatch{Index: 0, Size: 3, Path: batch[0].Batch.Path[:1]}
+	// ... with its path one entry too long, and dana's receipt alone in a
+	// batch of one (path [], root = its own digest).
+	longPath := *batch[0]
+	longPath.Batch = &receipt.ReceiptBatch{Index: 0, Size: 3, Path: append(slices.Clone(batch[0].Batch.Path), batch[0].Batch.Path[0])}
+	alone := mkReceipts(1)
+	alone[0].Account, alone[0].Balance, alone[0].Seq, alone[0].Time = "acct-dana", 97_000_000, 2999, "2026-11-23T02:30:00Z"
+	signBatch(t, alone)
 	for _, rc := range []struct {
 		name string
 		b    []byte
@@ -411,7 +430,9 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		{"batched receipt, first of three", batched}, {"batched receipt, last of three", lastBatched},
 		{"batched receipt with a flipped path digit", pathFlip},
 		{"batched receipt claiming a batch of 4", rb(&resized)},
-		{"batched receipt with its path one entry short", rb(&shortPath)}} {
+		{"batched receipt with its path one entry short", rb(&shortPath)},
+		{"batched receipt with its path one entry too long", rb(&longPath)},
+		{"batched receipt, a batch of one", rb(alone[0])}} {
 		v.Receipts = append(v.Receipts, receiptVector{Name: rc.name, Document: string(rc.b), Issuer: attest.IssuerKeyOf(issuerKey),
 			Error: errString(receiptErr(rc.b, attest.IssuerKeyOf(issuerKey)))})
 	}
@@ -573,7 +594,7 @@ func TestVectorsFail(t *testing.T) {
 	}
 	for _, r := range v.Receipts {
 		wantOK := r.Name == "receipt" || r.Name == "receipt showing more" || r.Name == "receipt after cut-off" ||
-			r.Name == "batched receipt, first of three" || r.Name == "batched receipt, last of three"
+			r.Name == "batched receipt, first of three" || r.Name == "batched receipt, last of three" || r.Name == "batched receipt, a batch of one"
 		if wantOK != (r.Error == "") {
 			t.Errorf("receipt %q: error %q", r.Name, r.Error)
 		}
