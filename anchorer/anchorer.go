@@ -36,6 +36,7 @@ type Wallet interface {
 	PublishTransaction(ctx context.Context, in *walletrpc.Transaction, opts ...grpc.CallOption) (*walletrpc.PublishResponse, error)
 	GetTransaction(ctx context.Context, in *walletrpc.GetTransactionRequest, opts ...grpc.CallOption) (*lnrpc.Transaction, error)
 	BumpFee(ctx context.Context, in *walletrpc.BumpFeeRequest, opts ...grpc.CallOption) (*walletrpc.BumpFeeResponse, error)
+	RemoveTransaction(ctx context.Context, in *walletrpc.GetTransactionRequest, opts ...grpc.CallOption) (*walletrpc.RemoveTransactionResponse, error)
 }
 
 // Attestations is where the anchorer finds the newest attestation
@@ -175,13 +176,9 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 			// the next Follow drops it.
 			return a.unconfirm(ctx, r, now)
 		}
-		if err := a.publish(ctx, r); err != nil {
-			if isConflict(err) {
-				a.cfg.Log.Warn("anchor can no longer confirm: dropped, to be made again", "anchor", r.Seq, "txid", r.Txid, "err", err)
-				next := r
-				next.State, next.UpdatedAt = StateDropped, now
-				return next, a.cfg.Store.Move(ctx, r.Seq, r.State, next)
-			}
+		if err := a.publish(ctx, r); isConflict(err) {
+			return a.drop(ctx, r, now, err)
+		} else if err != nil {
 			return r, err
 		}
 		return r, nil
@@ -203,8 +200,12 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 		return a.unconfirm(ctx, r, now)
 	case !confirmed && tx.NumConfirmations == 0:
 		// In the mempool, or back in it after a reorganisation: make sure
-		// the network has it, and bump its fee when it is stuck.
-		if err := a.publish(ctx, r); err != nil && !isConflict(err) {
+		// the network has it, and bump its fee when it is stuck. One the
+		// network refuses for good (an input spent elsewhere or gone with
+		// a reorganisation) is dropped and made again.
+		if err := a.publish(ctx, r); isConflict(err) {
+			return a.drop(ctx, r, now, err)
+		} else if err != nil {
 			return r, err
 		}
 		if next, err := a.bump(ctx, r, now); err != nil {
@@ -214,6 +215,22 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 		}
 	}
 	return r, a.leaseSeal(ctx, r.Txid)
+}
+
+// drop ends an anchor that can no longer confirm (why: the network's
+// refusal) and has lnd forget it, freeing its inputs; Anchor then makes a
+// new one spending the same seal.
+func (a *Anchorer) drop(ctx context.Context, r Record, now int64, why error) (Record, error) {
+	a.cfg.Log.Warn("anchor can no longer confirm: dropped, to be made again", "anchor", r.Seq, "txid", r.Txid, "err", why)
+	next := r
+	next.State, next.UpdatedAt = StateDropped, now
+	if err := a.cfg.Store.Move(ctx, r.Seq, r.State, next); err != nil {
+		return r, err
+	}
+	if _, err := a.cfg.Wallet.RemoveTransaction(ctx, &walletrpc.GetTransactionRequest{Txid: r.Txid}); err != nil {
+		a.cfg.Log.Info("lnd did not remove the dropped anchor from its wallet", "txid", r.Txid, "err", err)
+	}
+	return next, nil
 }
 
 // unconfirm takes a confirmed anchor back to published after it left the
@@ -455,6 +472,9 @@ func alreadyKnown(err error) bool {
 // isConflict reports a publication error that means the transaction can
 // no longer confirm: an input is spent by another transaction.
 func isConflict(err error) bool {
+	if err == nil {
+		return false
+	}
 	s := strings.ToLower(err.Error())
 	return strings.Contains(s, "double spend") || strings.Contains(s, "already spent") ||
 		strings.Contains(s, "missing inputs") || strings.Contains(s, "orphan") || strings.Contains(s, "conflict")

@@ -91,3 +91,8 @@ func (r *Runner) Anchor(ctx context.Context) (Record, error) {
 
 // Anchorer returns the runner's anchorer.
 func (r *Runner) Anchorer() *Anchorer { return r.a }
+
+// List pages through the stored anchors, newest first.
+func (r *Runner) List(ctx context.Context, before int64, limit int) ([]Record, error) {
+	return r.a.cfg.Store.List(ctx, before, limit)
+}

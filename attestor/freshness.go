@@ -8,6 +8,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
 )
 
 // Anchors is where the attestor finds the newest confirmed bitcoin anchor
@@ -75,5 +76,78 @@ func (s *Service) checkMoved(ctx context.Context, prev Published, in Inputs) err
 		return fmt.Errorf("%w: attestation %d already states block %d, and %d of its outputs (%d sats) are spent by transactions waiting in the mempool; the next attestation waits for the next block",
 			ErrReservesMoved, prev.Seq, in.Chain.Height, m.Outputs, m.Sats)
 	}
+	return nil
+}
+
+// OutputChecker is what a ReserveSource with a chain backend also does
+// (reserve.Service): say which outputs are unspent at the backend's tip.
+type OutputChecker interface {
+	UnspentNow(ctx context.Context, ops []wire.OutPoint) (map[wire.OutPoint]bool, error)
+}
+
+// pruneSpent drops from the Lightning nodes' reports the wallet outputs
+// and channels whose outputs are no longer unspent at the chain's tip. A
+// node's report is as old as its last poll: a wallet output the node spent
+// since (a payout, an anchor) or a channel closed since would otherwise be
+// stated as unspent at the attested block. Dropping one that was still
+// unspent at the attested block only understates the reserves.
+func (s *Service) pruneSpent(ctx context.Context, in *Inputs) error {
+	oc, ok := s.cfg.Reserves.(OutputChecker)
+	if !ok || len(in.Lightning) == 0 {
+		return nil
+	}
+	var ops []wire.OutPoint
+	parse := func(str string) (wire.OutPoint, bool) {
+		op, err := wire.NewOutPointFromString(str)
+		if err != nil {
+			return wire.OutPoint{}, false
+		}
+		return *op, true
+	}
+	for _, r := range in.Lightning {
+		for _, w := range r.Wallet {
+			if op, ok := parse(w.Outpoint); ok {
+				ops = append(ops, op)
+			}
+		}
+		for _, c := range r.Channels {
+			if op, ok := parse(c.ChannelPoint); ok {
+				ops = append(ops, op)
+			}
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	unspent, err := oc.UnspentNow(ctx, ops)
+	if err != nil {
+		return fmt.Errorf("check the Lightning nodes' outputs at the chain's tip: %w", err)
+	}
+	gone := func(str string) bool {
+		op, ok := parse(str)
+		return ok && !unspent[op]
+	}
+	reports := make([]lightning.Report, len(in.Lightning))
+	for i, r := range in.Lightning {
+		wallet := r.Wallet[:0:0]
+		for _, w := range r.Wallet {
+			if gone(w.Outpoint) {
+				s.cfg.Log.Info("not listing a Lightning node's wallet output spent since its last poll", "node", r.Name, "outpoint", w.Outpoint, "sats", w.Value)
+				continue
+			}
+			wallet = append(wallet, w)
+		}
+		channels := r.Channels[:0:0]
+		for _, c := range r.Channels {
+			if gone(c.ChannelPoint) {
+				s.cfg.Log.Info("not listing a channel closed since the node's last poll", "node", r.Name, "channel_point", c.ChannelPoint)
+				continue
+			}
+			channels = append(channels, c)
+		}
+		r.Wallet, r.Channels = wallet, channels
+		reports[i] = r
+	}
+	in.Lightning = reports
 	return nil
 }

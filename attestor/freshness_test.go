@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/attestdb"
 	"github.com/kosh-reserve/kosh/store/storetest"
@@ -111,4 +112,62 @@ func parse(t *testing.T, doc string) *attest.Attestation {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// checkedReserves is fakeReserves whose backend says which outputs are
+// spent at its tip.
+type checkedReserves struct {
+	fakeReserves
+	gone map[wire.OutPoint]bool
+}
+
+func (c *checkedReserves) UnspentNow(_ context.Context, ops []wire.OutPoint) (map[wire.OutPoint]bool, error) {
+	out := map[wire.OutPoint]bool{}
+	for _, op := range ops {
+		out[op] = !c.gone[op]
+	}
+	return out, nil
+}
+
+// TestSpentSinceLastPoll: a Lightning node's wallet output spent (and a
+// channel closed) since the node's last poll is not listed: the report is
+// older than the attested block, the chain's tip is not.
+func TestSpentSinceLastPoll(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, store.SQLite)
+	l := ledger.New(storetest.Ledger(t, db), allowAll{}, ledger.Config{})
+	l.Start()
+	defer l.Stop()
+	issuer, _ := btcec.NewPrivateKey()
+	alice, _ := btcec.NewPrivateKey()
+	spent, kept := outpoint(t, 7, 1), outpoint(t, 8, 0)
+	closed := outpoint(t, 9, 0)
+	res := &checkedReserves{gone: map[wire.OutPoint]bool{spent: true, closed: true}, fakeReserves: fakeReserves{
+		snap:  reserve.Snapshot{Sources: []reserve.SourceStatus{{Name: "chain"}, {Name: "alice"}}},
+		chain: chain.Snapshot{Height: 300, Hash: strings.Repeat("ef", 32), MinConf: 1},
+		ln: []lightning.Report{{Name: "alice", PubKey: pubHex(alice), BlockHeight: 299, BlockHash: strings.Repeat("ee", 32),
+			Wallet: []lightning.WalletOutput{
+				{Outpoint: spent.String(), Value: 40_000, FundingHeight: 250, PkScript: []byte{0x51}, Class: "confirmed"},
+				{Outpoint: kept.String(), Value: 60_000, FundingHeight: 250, PkScript: []byte{0x51}, Class: "confirmed"},
+			},
+			Channels: []lightning.Channel{{ChannelPoint: closed.String(), Capacity: 500_000, LocalBalance: 100_000,
+				Verified: true, FundingHeight: 200}}}},
+	}}
+	svc := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{},
+		Key: issuer, Nodes: []attestor.NodeSigner{keySigner{name: "alice", key: alice}}})
+	p, err := svc.Attest(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := parse(t, p.Document)
+	var listed []string
+	for _, u := range doc.Reserves.Onchain {
+		listed = append(listed, u.Outpoint)
+	}
+	if len(listed) != 1 || listed[0] != kept.String() {
+		t.Fatalf("listed wallet outputs %v, want only %s", listed, kept)
+	}
+	if n := len(doc.Reserves.Lightning); n != 1 || len(doc.Reserves.Lightning[0].Channels) != 0 {
+		t.Fatalf("alice's channels listed: %+v, want none (closed since her last poll)", doc.Reserves.Lightning)
+	}
 }

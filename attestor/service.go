@@ -125,6 +125,9 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	if err := s.checkMoved(ctx, prev, in); err != nil {
 		return Published{}, err
 	}
+	if err := s.pruneSpent(ctx, &in); err != nil {
+		return Published{}, err
+	}
 	// A damaged database file (seen by any statement so far) is never
 	// attested from.
 	if err := s.cfg.DB.Corrupt(); err != nil {

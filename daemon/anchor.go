@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -12,20 +11,9 @@ import (
 	"github.com/kosh-reserve/kosh/store/anchordb"
 )
 
-// anchoring is the anchor runner with its store, as rpcserver.Anchors.
-type anchoring struct {
-	*anchorer.Runner
-	store *anchordb.Store
-}
-
-// List pages through the stored anchors.
-func (a anchoring) List(ctx context.Context, before int64, limit int) ([]anchorer.Record, error) {
-	return a.store.List(ctx, before, limit)
-}
-
 // startAnchoring starts anchoring the attestation chain when --anchor.lnd
 // is set (nil otherwise).
-func (d *Daemon) startAnchoring(att *attestor.Service) (*anchoring, error) {
+func (d *Daemon) startAnchoring(att *attestor.Service) (*anchorer.Runner, error) {
 	cfg := d.cfg.Anchor
 	if !cfg.Enabled() {
 		return nil, nil
@@ -48,8 +36,7 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchoring, error) {
 		return nil, err
 	}
 	log := d.log.With("subsystem", "anchor")
-	st := anchordb.New(d.db)
-	a := anchorer.New(anchorer.Config{Store: st, Wallet: conn.Wallet, Attestations: att,
+	a := anchorer.New(anchorer.Config{Store: anchordb.New(d.db), Wallet: conn.Wallet, Attestations: att,
 		IssuerKey: [32]byte(schnorr.SerializePubKey(d.issuerKey.PubKey())), Params: params,
 		SatPerVbyte: cfg.SatPerVbyte, MinConf: cfg.MinConf, Bump: cfg.Bump(), Fault: cfg.Fault, Log: log})
 	run, err := anchorer.NewRunner(a, cfg.ActiveSchedules(), cfg.Poll, log)
@@ -61,5 +48,5 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchoring, error) {
 	d.closers = append(d.closers, func() error { run.Stop(); return conn.Close() })
 	log.Info("anchoring the attestation chain", "lnd", node.Name, "schedules", cfg.ActiveSchedules(),
 		"sat_per_vbyte", cfg.SatPerVbyte)
-	return &anchoring{Runner: run, store: st}, nil
+	return run, nil
 }

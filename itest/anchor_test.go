@@ -1,7 +1,9 @@
 package itest
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -20,6 +22,8 @@ import (
 	"github.com/kosh-reserve/kosh/itest/harness"
 	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/kosh-reserve/kosh/proofs/attest"
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -221,6 +225,61 @@ func TestAnchors(t *testing.T) {
 		e.walk(a)
 	})
 
+	t.Run("reorg that removes the anchor's funding re-makes it", func(t *testing.T) {
+		// Fund alice with a coin X the harness can double-spend, and
+		// lease every other coin of hers, so that the anchor's fee comes
+		// from X.
+		fund := h.FundNode(t, alice, 300_000)
+		utxos, err := alice.LN.ListUnspent(t.Context(), &lnrpc.ListUnspentRequest{MinConfs: 1, MaxConfs: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testLease := sha256.Sum256([]byte("anchor test: keep lnd off these coins"))
+		var leased []*lnrpc.OutPoint
+		for _, u := range utxos.Utxos {
+			if u.Outpoint.TxidStr == fund.String() {
+				continue
+			}
+			if _, err := alice.Wallet.LeaseOutput(t.Context(), &walletrpc.LeaseOutputRequest{Id: testLease[:],
+				Outpoint: u.Outpoint, ExpirationSeconds: 600}); err != nil && !strings.Contains(err.Error(), "already") {
+				t.Fatalf("lease %s:%d: %v", u.Outpoint.TxidStr, u.Outpoint.OutputIndex, err)
+			}
+			leased = append(leased, u.Outpoint)
+		}
+		seq := e.attest()
+		a := e.anchor()
+		for _, op := range leased {
+			alice.Wallet.ReleaseOutput(t.Context(), &walletrpc.ReleaseOutputRequest{Id: testLease[:], Outpoint: op})
+		}
+		var tx wire.MsgTx
+		raw := e.rawTx(a.Txid)
+		if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+			t.Fatal(err)
+		}
+		usesX := false
+		for _, in := range tx.TxIn {
+			usesX = usesX || in.PreviousOutPoint.Hash == *fund
+		}
+		if !usesX {
+			t.Fatalf("anchor %s is not funded by coin %s", a.Txid, fund)
+		}
+		h.Mine(t, 1)
+		e.waitState(a.Seq, "confirmed")
+		// X's funding transaction double-spent two blocks deep: X is gone,
+		// and with it the anchor.
+		h.ReorgDroppingTx(t, fund, 2)
+		e.waitState(a.Seq, "dropped")
+		remade := e.anchor()
+		if remade.AttestationSeq != int64(seq) || remade.PrevTxid != a.PrevTxid || remade.Txid == a.Txid {
+			t.Fatalf("re-made anchor %+v after dropping %+v", remade, a)
+		}
+		h.Mine(t, 1)
+		e.walk(e.waitState(remade.Seq, "confirmed"))
+		if n := e.onChain(seq); n != 1 {
+			t.Fatalf("%d anchors of attestation %d on the chain, want exactly the re-made one", n, seq)
+		}
+	})
+
 	t.Run("stuck anchor bumped by a child", func(t *testing.T) {
 		e.k.stop()
 		e.k.args = append(e.k.args, "--anchor.bumpafter=1s", "--anchor.bumpsatpervbyte=25", "--anchor.bumpbudget=5000")
@@ -320,6 +379,24 @@ func asDivergence(err error, d **anchor.Divergence) bool {
 		*d = v
 	}
 	return ok
+}
+
+// rawTx is an anchor's transaction as btcd has it (mempool or chain).
+func (e *anchorEnv) rawTx(txid string) []byte {
+	e.t.Helper()
+	h, err := chainhash.NewHashFromStr(txid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tx, err := e.h.Client().GetRawTransaction(h)
+	if err != nil {
+		e.t.Fatalf("getrawtransaction %s: %v", txid, err)
+	}
+	var buf bytes.Buffer
+	if err := tx.MsgTx().Serialize(&buf); err != nil {
+		e.t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // node is koshverify's flags for the harness's btcd.

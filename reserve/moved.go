@@ -82,3 +82,32 @@ func (s *Service) SpentInMempool(ctx context.Context, utxos map[wire.OutPoint]in
 	}
 	return m, nil
 }
+
+// UnspentNow says which of ops are unspent at the chain backend's tip
+// (gettxout without the mempool, sent in batches of 200). An output it
+// does not find is spent, or was never on the chain.
+func (s *Service) UnspentNow(ctx context.Context, ops []wire.OutPoint) (map[wire.OutPoint]bool, error) {
+	if s.chainClient == nil {
+		return nil, ErrNoChainSource
+	}
+	out := make(map[wire.OutPoint]bool, len(ops))
+	for len(ops) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k := min(len(ops), mempoolBatch)
+		futures := make([]rpcclient.FutureGetTxOutResult, k)
+		for i := range k {
+			futures[i] = s.chainClient.GetTxOutAsync(&ops[i].Hash, ops[i].Index, false)
+		}
+		for i, f := range futures {
+			res, err := f.Receive()
+			if err != nil {
+				return nil, fmt.Errorf("gettxout %s: %w", ops[i], err)
+			}
+			out[ops[i]] = res != nil
+		}
+		ops = ops[k:]
+	}
+	return out, nil
+}

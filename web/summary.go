@@ -41,6 +41,9 @@ func Summarize(doc []byte, file string) (Attestation, HistoryPoint, error) {
 	if a.Version >= 2 {
 		s.Evidence = summarizeEvidence(a)
 	}
+	for _, u := range a.Reserves.Onchain {
+		s.Listed = append(s.Listed, ListedOutput{Outpoint: u.Outpoint, Sats: int64(u.Value), Source: u.Source})
+	}
 	if r := a.Anchor; r != nil {
 		s.Anchor = &Anchor{Seq: r.Seq, ID: r.ID, Txid: r.Txid, Height: r.Height, BlockHash: r.BlockHash,
 			Behind: a.Block.Height - r.Height}

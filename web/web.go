@@ -215,6 +215,23 @@ type Anchor struct {
 	Behind int64
 }
 
+// ListedOutput is an on-chain output an attestation lists, with the
+// source that reported it ("chain" or an lnd node's name).
+type ListedOutput struct {
+	Outpoint string
+	Sats     int64
+	Source   string
+}
+
+// Moved is what of an attestation's listed outputs is spent now, as
+// koshd's chain watcher (at block Height) and its lnd nodes' last polls see
+// it: an issuer's statement, which koshverify checks with the reader's node.
+type Moved struct {
+	Outputs int
+	Sats    int64
+	Height  int64
+}
+
 // Attestation describes one published attestation.
 type Attestation struct {
 	// ID is the attestation's hash, 64 hex.
@@ -243,6 +260,11 @@ type Attestation struct {
 	Version int
 	// Anchor is the bitcoin anchor the attestation lists (nil: none).
 	Anchor *Anchor
+	// Listed are the on-chain outputs the attestation lists.
+	Listed []ListedOutput
+	// Moved is what of Listed koshd's own sources see spent since (nil:
+	// not known; set for the latest attestation by the page's source).
+	Moved *Moved
 	// Evidence is what a version 2 attestation says of its reserves'
 	// evidence; nil for version 1.
 	Evidence *Evidence

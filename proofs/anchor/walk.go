@@ -59,7 +59,7 @@ func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, max int) 
 		return nil, fmt.Errorf("%w: anchor %s is said to be in block %s at height %d, but your node's block there is %s",
 			ErrNotOnChain, ref.Txid, ref.BlockHash, ref.Height, hash)
 	}
-	cur, err := find(ctx, node, hash, ref.Height, func(tx *wire.MsgTx) bool { return tx.TxHash() == ref.Txid })
+	cur, curTx, err := find(ctx, node, hash, ref.Height, func(tx *wire.MsgTx) bool { return tx.TxHash() == ref.Txid })
 	if err != nil {
 		return nil, fmt.Errorf("%w: anchor %s: %w", ErrNotOnChain, ref.Txid, err)
 	}
@@ -77,16 +77,12 @@ func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, max int) 
 		if int64(cur.PrevHeight) > cur.Height {
 			return nil, fmt.Errorf("anchor %s at height %d names a previous anchor above it (height %d)", cur.Txid, cur.Height, cur.PrevHeight)
 		}
-		child := cur
-		var childTx *wire.MsgTx
-		if childTx, err = txOf(ctx, node, child); err != nil {
-			return nil, err
-		}
+		child, childTx := cur, curTx
 		ph, err := node.BlockHash(ctx, int64(child.PrevHeight))
 		if err != nil {
 			return nil, fmt.Errorf("anchor %s: previous anchor's block at height %d: %w", child.Txid, child.PrevHeight, err)
 		}
-		cur, err = find(ctx, node, ph, int64(child.PrevHeight), func(tx *wire.MsgTx) bool { return SpendsSeal(childTx, tx.TxHash()) })
+		cur, curTx, err = find(ctx, node, ph, int64(child.PrevHeight), func(tx *wire.MsgTx) bool { return SpendsSeal(childTx, tx.TxHash()) })
 		if err != nil {
 			return nil, fmt.Errorf("%w: anchor %s spends no anchor's seal in block %d: %w", ErrNotOnChain, child.Txid, child.PrevHeight, err)
 		}
@@ -99,11 +95,11 @@ func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, max int) 
 }
 
 // find returns the anchor in the block at hash whose transaction match
-// selects.
-func find(ctx context.Context, node Node, hash *chainhash.Hash, height int64, match func(*wire.MsgTx) bool) (Anchor, error) {
+// selects, with its transaction (the next step back reads its inputs).
+func find(ctx context.Context, node Node, hash *chainhash.Hash, height int64, match func(*wire.MsgTx) bool) (Anchor, *wire.MsgTx, error) {
 	b, err := node.Block(ctx, hash)
 	if err != nil {
-		return Anchor{}, fmt.Errorf("read block %s: %w", hash, err)
+		return Anchor{}, nil, fmt.Errorf("read block %s: %w", hash, err)
 	}
 	for _, tx := range b.Transactions {
 		if !match(tx) {
@@ -111,25 +107,11 @@ func find(ctx context.Context, node Node, hash *chainhash.Hash, height int64, ma
 		}
 		p, err := FromTx(tx)
 		if err != nil {
-			return Anchor{}, fmt.Errorf("transaction %s: %w", tx.TxHash(), err)
+			return Anchor{}, nil, fmt.Errorf("transaction %s: %w", tx.TxHash(), err)
 		}
-		return Anchor{Payload: p, Txid: tx.TxHash(), Height: height, BlockHash: *hash}, nil
+		return Anchor{Payload: p, Txid: tx.TxHash(), Height: height, BlockHash: *hash}, tx, nil
 	}
-	return Anchor{}, fmt.Errorf("no such transaction in block %s (height %d)", hash, height)
-}
-
-// txOf reads an anchor's transaction again from its block.
-func txOf(ctx context.Context, node Node, a Anchor) (*wire.MsgTx, error) {
-	b, err := node.Block(ctx, &a.BlockHash)
-	if err != nil {
-		return nil, fmt.Errorf("read block %s: %w", a.BlockHash, err)
-	}
-	for _, tx := range b.Transactions {
-		if tx.TxHash() == a.Txid {
-			return tx, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: anchor %s is not in block %s", ErrNotOnChain, a.Txid, a.BlockHash)
+	return Anchor{}, nil, fmt.Errorf("no such transaction in block %s (height %d)", hash, height)
 }
 
 // Divergence is Check's failure: the history given is not the anchored

@@ -496,16 +496,9 @@ func (a *Attestation) sign(key *btcec.PrivateKey, aux *[32]byte) error {
 	if err != nil {
 		return err
 	}
-	var s [sig.SignatureSize]byte
-	if aux != nil {
-		s, err = sig.SignWithAux(key, h, *aux)
-	} else {
-		s, err = sig.Sign(key, h)
-	}
-	if err != nil {
+	if a.Signature, err = sig.SignEncoded(key, h, aux); err != nil {
 		return fmt.Errorf("sign attestation: %w", err)
 	}
-	a.Signature = sig.EncodeSignature(s)
 	return nil
 }
 

@@ -224,16 +224,9 @@ func (r *Receipt) sign(key *btcec.PrivateKey, aux *[32]byte) error {
 	if err != nil {
 		return err
 	}
-	var s [sig.SignatureSize]byte
-	if aux != nil {
-		s, err = sig.SignWithAux(key, h, *aux)
-	} else {
-		s, err = sig.Sign(key, h)
-	}
-	if err != nil {
+	if r.Signature, err = sig.SignEncoded(key, h, aux); err != nil {
 		return fmt.Errorf("sign receipt: %w", err)
 	}
-	r.Signature = sig.EncodeSignature(s)
 	return nil
 }
 

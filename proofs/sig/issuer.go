@@ -64,6 +64,26 @@ func SignWithAux(priv *btcec.PrivateKey, digest [32]byte, aux [32]byte) ([Signat
 	return out, nil
 }
 
+// SignEncoded signs digest with priv, with aux as the auxiliary randomness
+// when it is given (reproducible signatures for vectors) and fresh
+// randomness otherwise, and returns the signature in its published form
+// (EncodeSignature).
+func SignEncoded(priv *btcec.PrivateKey, digest [32]byte, aux *[32]byte) (string, error) {
+	var (
+		s   [SignatureSize]byte
+		err error
+	)
+	if aux != nil {
+		s, err = SignWithAux(priv, digest, *aux)
+	} else {
+		s, err = Sign(priv, digest)
+	}
+	if err != nil {
+		return "", err
+	}
+	return EncodeSignature(s), nil
+}
+
 // Verify checks the BIP-340 signature sig of digest under the x-only issuer
 // key pubXOnly. It returns nil only for a valid signature; an invalid one
 // gives an error wrapping ErrBadSignature, a key that is not a point on the

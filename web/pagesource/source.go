@@ -16,6 +16,8 @@ import (
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/ledger"
 	"github.com/kosh-reserve/kosh/reserve"
+	"github.com/kosh-reserve/kosh/reserve/chain"
+	"github.com/kosh-reserve/kosh/reserve/lightning"
 	"github.com/kosh-reserve/kosh/web"
 )
 
@@ -27,6 +29,9 @@ type Assets interface {
 // Reserves is the live reserve figure and the prices that value fiat pegs.
 type Reserves interface {
 	Snapshot() reserve.Snapshot
+	// Details is the chain watcher's UTXO set and each lnd node's last
+	// report: what the page compares the latest attestation's outputs with.
+	Details() (chain.Snapshot, []lightning.Report)
 	// Prices returns the price oracle (nil: none).
 	Prices() reserve.Prices
 }
@@ -100,6 +105,41 @@ func (p *Source) summarize(ctx context.Context, row attestor.Published) (pageSum
 }
 
 var _ web.DataSource = (*Source)(nil)
+
+// moved says which of listed (the latest attestation's outputs) koshd's
+// sources no longer hold: an output of the chain watcher absent from its
+// UTXO set, one of an lnd node absent from the node's last report. Nil
+// without a chain snapshot.
+func (p *Source) moved(listed []web.ListedOutput) *web.Moved {
+	cs, reports := p.cfg.Reserves.Details()
+	if cs.Hash == "" {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, u := range cs.UTXOs {
+		have["chain "+u.OutPoint.String()] = true
+	}
+	polled := map[string]bool{}
+	for _, r := range reports {
+		polled[r.Name] = r.PubKey != ""
+		for _, w := range r.Wallet {
+			have[r.Name+" "+w.Outpoint] = true
+		}
+	}
+	m := &web.Moved{Height: cs.Height}
+	for _, o := range listed {
+		if o.Source != "chain" && !polled[o.Source] {
+			continue // a node not heard from: nothing to compare with
+		}
+		if !have[o.Source+" "+o.Outpoint] {
+			m.Outputs++
+			if s, ok := addInt(m.Sats, o.Sats); ok {
+				m.Sats = s
+			}
+		}
+	}
+	return m
+}
 
 // pageHistory is how many attestations the page lists and charts.
 const pageHistory = 60
@@ -217,6 +257,7 @@ func (p *Source) Page(ctx context.Context) (*web.PageData, error) {
 		}
 		if len(pd.Attestations) > 0 {
 			pd.Latest = &pd.Attestations[0]
+			pd.Latest.Moved = p.moved(pd.Latest.Listed)
 		}
 	}
 	return pd, nil

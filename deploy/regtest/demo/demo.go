@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,10 +18,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/childproc"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/priceserver"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/standalone"
@@ -77,9 +76,9 @@ type demo struct {
 
 	h          *harness.Harness
 	alice, bob *lndnode.Node
-	koshd      *child
+	koshd      *childproc.Child
 	prices     *priceserver.Server
-	started    []proc // children recorded in the pids file
+	started    []childproc.Proc // children recorded in the pids file
 
 	koshDir           string
 	rpcAddr, restAddr string
@@ -202,6 +201,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.attest(ctx); err != nil {
 		return err
 	}
+	if err := d.anchor(ctx); err != nil {
+		return err
+	}
 	if err := d.checkPublic(ctx); err != nil {
 		return err
 	}
@@ -217,10 +219,10 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	o := d.opt
 	d.koshDir = filepath.Join(o.run, "kosh")
 	var err error
-	if d.rpcAddr, err = pickAddr(o.rpcPort); err != nil {
+	if d.rpcAddr, err = childproc.PickAddr(o.rpcPort); err != nil {
 		return err
 	}
-	if d.restAddr, err = pickAddr(o.restPort, d.rpcAddr); err != nil {
+	if d.restAddr, err = childproc.PickAddr(o.restPort, d.rpcAddr); err != nil {
 		return err
 	}
 	b := d.h.Btcd()
@@ -254,26 +256,32 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 	}
 	args = append(args, "--attest.dir="+d.info.Attest.Dir, "--attest.issuer="+attestIssuer)
 
+	// Anchors: alice's wallet pays them; the demo anchors its first
+	// attestation at once (then daily), so the page and koshverify show
+	// an anchored history.
+	args = append(args, "--anchor.lnd", fmt.Sprintf("name=%s,host=%s,tlscert=%s,macaroon=%s",
+		d.alice.Name, d.alice.RPCAddr, d.alice.TLSCertPath, d.alice.AdminMacaroonPath), "--anchor.poll=1s")
+
 	// The INR price oracle: the supervisor's loopback sources.
 	args = append(args, d.prices.OracleArgs()...)
 
 	args = append(args, o.extraKoshdArgs...)
 
 	d.stepf("starting koshd (rpc %s, rest %s)", d.rpcAddr, d.restAddr)
-	d.koshd = &child{
-		name:    "koshd",
-		bin:     filepath.Join(o.bin, "koshd"),
-		args:    args,
-		logPath: filepath.Join(o.run, "koshd.log"),
+	d.koshd = &childproc.Child{
+		Name:    "koshd",
+		Bin:     filepath.Join(o.bin, "koshd"),
+		Args:    args,
+		LogPath: filepath.Join(o.run, "koshd.log"),
 	}
-	if err := d.koshd.start(); err != nil {
+	if err := d.koshd.Start(); err != nil {
 		return err
 	}
 	d.info.Koshd = demoinfo.Koshd{
-		PID: d.koshd.pid(), RPCAddr: d.rpcAddr, RESTAddr: d.restAddr,
+		PID: d.koshd.PID(), RPCAddr: d.rpcAddr, RESTAddr: d.restAddr,
 		PageURL: "https://" + d.restAddr + "/",
 		DataDir: d.koshDir, TLSCert: filepath.Join(d.koshDir, "tls.cert"),
-		Log: d.koshd.logPath, Args: args,
+		Log: d.koshd.LogPath, Args: args,
 		KoshcliCmd: filepath.Join(o.run, "koshcli"),
 	}
 	// The wrapper is written now so that it works while we wait, too.
@@ -289,18 +297,18 @@ func (d *demo) startKoshd(ctx context.Context, desc string) error {
 			break
 		}
 		select {
-		case <-d.koshd.done:
-			return fmt.Errorf("koshd exited during start-up (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return fmt.Errorf("koshd exited during start-up (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("koshd not answering koshcli after %s: %v; %s:\n%s", o.koshdStartupTimeout, lastErr,
-				d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+				d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		}
 	}
-	d.stepf("koshd up (pid %d)", d.koshd.pid())
+	d.stepf("koshd up (pid %d)", d.koshd.PID())
 	return nil
 }
 
@@ -364,8 +372,8 @@ func (d *demo) waitReserves(ctx context.Context) (*koshv1.ReserveSnapshot, error
 			}
 		}
 		select {
-		case <-d.koshd.done:
-			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(500 * time.Millisecond):
@@ -526,8 +534,8 @@ func (d *demo) waitPrice(ctx context.Context) (*big.Rat, error) {
 			}
 		}
 		select {
-		case <-d.koshd.done:
-			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.err, d.koshd.logPath, tailFile(d.koshd.logPath, 3000))
+		case <-d.koshd.Done():
+			return nil, fmt.Errorf("koshd exited (%v); %s:\n%s", d.koshd.Err(), d.koshd.LogPath, childproc.Tail(d.koshd.LogPath, 3000))
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(time.Second):
@@ -659,16 +667,39 @@ func (d *demo) attest(ctx context.Context) error {
 	return nil
 }
 
-// checkPublic fetches the public reserves over REST, as a newcomer's curl
-// would, pinned to koshd's certificate.
-func (d *demo) checkPublic(ctx context.Context) error {
+// publicClient is an HTTPS client pinned to koshd's certificate.
+func (d *demo) publicClient() (*http.Client, error) {
 	pem, err := os.ReadFile(d.info.Koshd.TLSCert)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+// getPublic GETs a public REST path and decodes its JSON into out.
+func (d *demo) getPublic(ctx context.Context, c *http.Client, path string, out proto.Message) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+d.restAddr+path, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	return protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, out)
+}
+
+// checkPublic fetches the public reserves over REST, as a newcomer's curl
+// would, pinned to koshd's certificate.
+func (d *demo) checkPublic(ctx context.Context) error {
+	c, err := d.publicClient()
+	if err != nil {
+		return err
+	}
 	defer c.CloseIdleConnections()
 	for _, path := range []string{"/v1/public/reserves", "/openapi.json", "/v1/public/attestations/latest", "/"} {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+d.restAddr+path, nil)
@@ -683,6 +714,51 @@ func (d *demo) checkPublic(ctx context.Context) error {
 		}
 	}
 	d.stepf("public REST and page answer: /v1/public/reserves, /openapi.json, /v1/public/attestations/latest, /")
+	return nil
+}
+
+// anchor anchors the first attestation in bitcoin with koshcli anchor,
+// mines the block that confirms it, waits for koshd to see it confirmed
+// and publishes a second attestation, which lists it.
+func (d *demo) anchor(ctx context.Context) error {
+	d.stepf("koshcli anchor: committing attestation #%d to the bitcoin chain", d.info.Attest.Seq)
+	var resp koshv1.AnchorResponse
+	if err := d.cli(ctx, &resp, "anchor"); err != nil {
+		return fmt.Errorf("anchor: %w", err)
+	}
+	a := resp.GetAnchor()
+	d.h.Mine(d.t, 1)
+	c, err := d.publicClient()
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdleConnections()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var list koshv1.ListAnchorsResponse
+		if err := d.getPublic(ctx, c, "/v1/public/anchors", &list); err == nil && len(list.Anchors) > 0 &&
+			list.Anchors[0].Txid == a.GetTxid() && list.Anchors[0].State == "confirmed" {
+			a = list.Anchors[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("anchor %s not confirmed after a block and 60 s", a.GetTxid())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	d.info.Attest.AnchorGenesis = a.GetTxid()
+	d.stepf("anchor %s confirmed in block %d (%d vbytes, %d sats fee)", a.GetTxid(), a.GetHeight(), a.GetVbytes(), a.GetFeeSats())
+	var second koshv1.AttestResponse
+	for range 10 {
+		if err = d.cli(ctx, &second, "attest"); err == nil || !strings.Contains(err.Error(), "Aborted") {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("attestation after the anchor: %w", err)
+	}
+	d.stepf("published attestation #%d, which lists the anchor", second.GetAttestation().GetSequence())
 	return nil
 }
 
@@ -726,8 +802,8 @@ func (d *demo) accountLabels() string {
 // directories stay in the run directory.
 func (d *demo) shutdown() {
 	if d.koshd != nil {
-		d.log.Info("stopping koshd", "pid", d.koshd.pid())
-		if err := d.koshd.stop(20 * time.Second); err != nil {
+		d.log.Info("stopping koshd", "pid", d.koshd.PID())
+		if err := d.koshd.Stop(20 * time.Second); err != nil {
 			d.log.Error("stop koshd", "err", err)
 		}
 	}
@@ -768,7 +844,7 @@ func (d *demo) pids() {
 // once recorded stays listed after it exited: demo.sh checks each pid's
 // comm before it signals it.
 func (d *demo) writePids() error {
-	for _, c := range children(os.Getpid()) {
+	for _, c := range childproc.Children(os.Getpid()) {
 		if !slices.Contains(d.started, c) {
 			d.started = append(d.started, c)
 		}
@@ -777,113 +853,13 @@ func (d *demo) writePids() error {
 	b.WriteString("# pid comm — written by the kosh-demo supervisor (first line) for demo.sh stop\n")
 	fmt.Fprintf(&b, "%d %s\n", os.Getpid(), supervisorComm)
 	for _, c := range d.started {
-		fmt.Fprintf(&b, "%d %s\n", c.pid, c.comm)
+		fmt.Fprintf(&b, "%d %s\n", c.PID, c.Comm)
 	}
 	tmp := filepath.Join(d.opt.run, demoinfo.PidsFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(d.opt.run, demoinfo.PidsFile))
-}
-
-// pickAddr returns 127.0.0.1:port if it is free, else a free port (never
-// one of avoid).
-func pickAddr(port int, avoid ...string) (string, error) {
-	want := fmt.Sprintf("127.0.0.1:%d", port)
-	if l, err := net.Listen("tcp", want); err == nil {
-		l.Close()
-		return want, nil
-	}
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", fmt.Errorf("find a free port: %w", err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		taken := false
-		for _, a := range avoid {
-			taken = taken || a == addr
-		}
-		if !taken {
-			return addr, nil
-		}
-	}
-	return "", errors.New("no free port")
-}
-
-// child is a process the supervisor started itself (koshd).
-type child struct {
-	name, bin, logPath string
-	args               []string
-
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func (c *child) start() error {
-	f, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f, "=== %s start %s: %s %q\n", c.name, time.Now().Format(time.RFC3339Nano), c.bin, c.args)
-	c.cmd = exec.Command(c.bin, c.args...)
-	c.cmd.Stdout, c.cmd.Stderr = f, f
-	c.cmd.SysProcAttr = sysProcAttr()
-	if err := c.cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start %s: %w", c.bin, err)
-	}
-	c.done = make(chan struct{})
-	go func() {
-		c.err = c.cmd.Wait()
-		fmt.Fprintf(f, "=== %s exit %s: %v\n", c.name, time.Now().Format(time.RFC3339Nano), c.err)
-		f.Close()
-		close(c.done)
-	}()
-	return nil
-}
-
-func (c *child) pid() int {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
-
-// stop sends SIGTERM and SIGKILL after grace.
-func (c *child) stop(grace time.Duration) error {
-	if c.cmd == nil {
-		return nil
-	}
-	select {
-	case <-c.done:
-		return nil
-	default:
-	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(grace):
-	}
-	c.cmd.Process.Kill()
-	<-c.done
-	return fmt.Errorf("%s did not stop within %s of SIGTERM; killed", c.name, grace)
-}
-
-func tailFile(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > n {
-		f.Seek(st.Size()-n, io.SeekStart)
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
 }
 
 // btc formats satoshis as BTC.

@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kosh-reserve/kosh/deploy/regtest/demo/childproc"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/democheck"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/demoinfo"
 	"github.com/kosh-reserve/kosh/deploy/regtest/demo/standalone"
@@ -135,11 +136,11 @@ func up(o options) int {
 	select {
 	case <-ctx.Done():
 		log.Info("signal received, stopping the demo")
-	case <-d.koshd.done:
-		log.Error("koshd exited on its own; stopping the demo", "err", d.koshd.err,
-			"log", d.koshd.logPath, "tail", tailFile(d.koshd.logPath, 2000))
+	case <-d.koshd.Done():
+		log.Error("koshd exited on its own; stopping the demo", "err", d.koshd.Err(),
+			"log", d.koshd.LogPath, "tail", childproc.Tail(d.koshd.LogPath, 2000))
 		os.WriteFile(filepath.Join(o.run, demoinfo.FailedFile),
-			[]byte(fmt.Sprintf("koshd exited on its own (%v); see %s\n", d.koshd.err, d.koshd.logPath)), 0o600)
+			[]byte(fmt.Sprintf("koshd exited on its own (%v); see %s\n", d.koshd.Err(), d.koshd.LogPath)), 0o600)
 		code = 1
 	}
 	os.Remove(filepath.Join(o.run, demoinfo.ReadyFile))

@@ -18,6 +18,7 @@ import (
 	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/routerrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -44,6 +45,8 @@ type Node struct {
 	// the admin macaroon, as lncli makes it. They are replaced on Restart.
 	LN     lnrpc.LightningClient
 	Router routerrpc.RouterClient
+	// Wallet is lnd's wallet kit (walletrpc) on the same connection.
+	Wallet walletrpc.WalletKitClient
 
 	bestHeight func() (int32, error)
 	proc       *proc.Process
@@ -228,6 +231,7 @@ func (n *Node) dial() error {
 	n.conn = conn
 	n.LN = lnrpc.NewLightningClient(conn)
 	n.Router = routerrpc.NewRouterClient(conn)
+	n.Wallet = walletrpc.NewWalletKitClient(conn)
 	n.state = lnrpc.NewStateClient(conn)
 	n.mu.Unlock()
 	return nil

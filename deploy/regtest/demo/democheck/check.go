@@ -272,6 +272,9 @@ func checkKoshverify(ctx context.Context, info *demoinfo.Info, run, bin, attURL 
 	args := []string{"attestation", file,
 		"--chain", info.Attest.Dir, "--issuer", info.Attest.IssuerKey,
 		"--btcd", bt.RPCAddr, "--rpcuser", bt.RPCUser, "--rpcpass", bt.RPCPass, "--rpccert", bt.CertPath}
+	if g := info.Attest.AnchorGenesis; g != "" {
+		args = append(args, "--anchor-genesis", g)
+	}
 	if bob, ok := info.Lnd["bob"]; ok {
 		// bob's lnd stands for the verifier's own.
 		args = append(args, "--lnd", bob.RPCAddr, "--lnd.tlscert", bob.TLSCert, "--lnd.macaroon", bob.ReadonlyMacaroon)
@@ -292,8 +295,10 @@ func checkKoshverify(ctx context.Context, info *demoinfo.Info, run, bin, attURL 
 		return err
 	case !strings.Contains(out.String(), "OK: every check holds."):
 		return errors.New("koshverify did not say OK")
+	case info.Attest.AnchorGenesis != "" && !strings.Contains(out.String(), "anchored in bitcoin:"):
+		return errors.New("koshverify did not follow the bitcoin anchors")
 	}
-	fmt.Println("check: ok   koshverify: every check holds (signature, sums, coverage, proofs of control, hash chain, issuer key, every UTXO and channel against btcd, announced channels against lnd bob)")
+	fmt.Println("check: ok   koshverify: every check holds (signature, sums, coverage, proofs of control, hash chain, issuer key, every UTXO and channel against btcd, the bitcoin anchors back to the genesis, announced channels against lnd bob)")
 	return checkEveryOutputProven(doc)
 }
 

@@ -65,6 +65,8 @@ type Attest struct {
 	Height      int64    `json:"height"`
 	File        string   `json:"file"`
 	CoverageBps int64    `json:"coverage_bps"`
+	// AnchorGenesis is the txid of the issuer's genesis anchor.
+	AnchorGenesis string `json:"anchor_genesis"`
 }
 
 // Koshd is the running koshd: listeners, files and how to call it.

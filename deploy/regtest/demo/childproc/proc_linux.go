@@ -1,4 +1,4 @@
-package main
+package childproc
 
 import (
 	"os"
@@ -8,21 +8,22 @@ import (
 	"syscall"
 )
 
-// sysProcAttr makes the kernel SIGKILL koshd if the supervisor dies, as the
+// SysProcAttr makes the kernel SIGKILL koshd if the supervisor dies, as the
 // harness does for btcd and lnd.
-func sysProcAttr() *syscall.SysProcAttr {
+func SysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
-type proc struct {
-	pid  int
-	comm string
+// Proc is a live process: its id and command name.
+type Proc struct {
+	PID  int
+	Comm string
 }
 
-// children lists the live child processes of parent, from /proc.
-func children(parent int) []proc {
+// Children lists the live child processes of parent, from /proc.
+func Children(parent int) []Proc {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []proc
+	var out []Proc
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -42,7 +43,7 @@ func children(parent int) []proc {
 			continue
 		}
 		pid, _ := strconv.Atoi(strings.TrimSpace(s[:open]))
-		out = append(out, proc{pid: pid, comm: s[open+1 : close]})
+		out = append(out, Proc{PID: pid, Comm: s[open+1 : close]})
 	}
 	return out
 }

@@ -1,0 +1,318 @@
+package anchorer_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/psbt"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/anchorer"
+	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/proofs/anchor"
+	"github.com/lightningnetwork/lnd/lnrpc"
+	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
+	"google.golang.org/grpc"
+)
+
+// fakeWallet is an lnd wallet for the anchorer's state machine: FundPsbt
+// adds one coin of its own and a change output, FinalizePsbt returns the
+// transaction, PublishTransaction puts it in a mempool, and the test
+// confirms, forgets or conflicts transactions by hand.
+type fakeWallet struct {
+	walletrpc.WalletKitClient // unused methods panic
+
+	mu        sync.Mutex
+	coin      uint32
+	mempool   map[string]*wire.MsgTx
+	confirmed map[string]int32 // txid -> height
+	conflict  map[string]bool  // publishing it fails: inputs spent elsewhere
+	leases    map[wire.OutPoint][]byte
+	published []string
+	bumped    []string
+}
+
+func newFakeWallet() *fakeWallet {
+	return &fakeWallet{mempool: map[string]*wire.MsgTx{}, confirmed: map[string]int32{}, conflict: map[string]bool{},
+		leases: map[wire.OutPoint][]byte{}}
+}
+
+var params = &chaincfg.RegressionNetParams
+
+func (w *fakeWallet) NextAddr(context.Context, *walletrpc.AddrRequest, ...grpc.CallOption) (*walletrpc.AddrResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.coin++
+	k := sha256.Sum256([]byte(fmt.Sprintf("seal %d", w.coin)))
+	a, err := btcutil.NewAddressTaproot(k[:], params)
+	if err != nil {
+		return nil, err
+	}
+	return &walletrpc.AddrResponse{Addr: a.EncodeAddress()}, nil
+}
+
+func (w *fakeWallet) LeaseOutput(_ context.Context, in *walletrpc.LeaseOutputRequest, _ ...grpc.CallOption) (*walletrpc.LeaseOutputResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, _ := chainhash.NewHashFromStr(in.Outpoint.TxidStr)
+	w.leases[wire.OutPoint{Hash: *h, Index: in.Outpoint.OutputIndex}] = in.Id
+	return &walletrpc.LeaseOutputResponse{}, nil
+}
+
+func (w *fakeWallet) ReleaseOutput(_ context.Context, in *walletrpc.ReleaseOutputRequest, _ ...grpc.CallOption) (*walletrpc.ReleaseOutputResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, _ := chainhash.NewHashFromStr(in.Outpoint.TxidStr)
+	delete(w.leases, wire.OutPoint{Hash: *h, Index: in.Outpoint.OutputIndex})
+	return &walletrpc.ReleaseOutputResponse{}, nil
+}
+
+func (w *fakeWallet) ListLeases(context.Context, *walletrpc.ListLeasesRequest, ...grpc.CallOption) (*walletrpc.ListLeasesResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := &walletrpc.ListLeasesResponse{}
+	for op, id := range w.leases {
+		out.LockedUtxos = append(out.LockedUtxos, &walletrpc.UtxoLease{Id: id,
+			Outpoint: &lnrpc.OutPoint{TxidStr: op.Hash.String(), OutputIndex: op.Index}})
+	}
+	return out, nil
+}
+
+func (w *fakeWallet) FundPsbt(_ context.Context, in *walletrpc.FundPsbtRequest, _ ...grpc.CallOption) (*walletrpc.FundPsbtResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, err := psbt.NewFromRawBytes(bytes.NewReader(in.GetCoinSelect().Psbt), false)
+	if err != nil {
+		return nil, err
+	}
+	w.coin++
+	coin := wire.OutPoint{Hash: sha256.Sum256([]byte(fmt.Sprintf("coin %d", w.coin))), Index: 0}
+	p.UnsignedTx.AddTxIn(wire.NewTxIn(&coin, nil, nil))
+	p.Inputs = append(p.Inputs, psbt.PInput{WitnessUtxo: wire.NewTxOut(100_000, []byte{0x51, 0x20, 1})})
+	p.UnsignedTx.AddTxOut(wire.NewTxOut(98_000, []byte{0x51, 0x20, 2}))
+	p.Outputs = append(p.Outputs, psbt.POutput{})
+	w.leases[coin] = in.CustomLockId
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		return nil, err
+	}
+	return &walletrpc.FundPsbtResponse{FundedPsbt: buf.Bytes(), ChangeOutputIndex: 2}, nil
+}
+
+func (w *fakeWallet) FinalizePsbt(_ context.Context, in *walletrpc.FinalizePsbtRequest, _ ...grpc.CallOption) (*walletrpc.FinalizePsbtResponse, error) {
+	p, err := psbt.NewFromRawBytes(bytes.NewReader(in.FundedPsbt), false)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := p.UnsignedTx.Serialize(&buf); err != nil {
+		return nil, err
+	}
+	return &walletrpc.FinalizePsbtResponse{RawFinalTx: buf.Bytes()}, nil
+}
+
+func (w *fakeWallet) PublishTransaction(_ context.Context, in *walletrpc.Transaction, _ ...grpc.CallOption) (*walletrpc.PublishResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var tx wire.MsgTx
+	if err := tx.Deserialize(bytes.NewReader(in.TxHex)); err != nil {
+		return nil, err
+	}
+	id := tx.TxHash().String()
+	if w.conflict[id] {
+		return nil, errors.New("rejected: transaction double spends an output")
+	}
+	w.published = append(w.published, id)
+	if _, ok := w.confirmed[id]; !ok {
+		w.mempool[id] = &tx
+	}
+	return &walletrpc.PublishResponse{}, nil
+}
+
+func (w *fakeWallet) GetTransaction(_ context.Context, in *walletrpc.GetTransactionRequest, _ ...grpc.CallOption) (*lnrpc.Transaction, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if h, ok := w.confirmed[in.Txid]; ok {
+		return &lnrpc.Transaction{TxHash: in.Txid, NumConfirmations: 1, BlockHeight: h, BlockHash: fmt.Sprintf("%064x", h)}, nil
+	}
+	if _, ok := w.mempool[in.Txid]; ok {
+		return &lnrpc.Transaction{TxHash: in.Txid}, nil
+	}
+	return nil, errors.New("transaction not found")
+}
+
+func (w *fakeWallet) BumpFee(_ context.Context, in *walletrpc.BumpFeeRequest, _ ...grpc.CallOption) (*walletrpc.BumpFeeResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.bumped = append(w.bumped, fmt.Sprintf("%s:%d", in.Outpoint.TxidStr, in.Outpoint.OutputIndex))
+	return &walletrpc.BumpFeeResponse{}, nil
+}
+
+func (w *fakeWallet) RemoveTransaction(_ context.Context, in *walletrpc.GetTransactionRequest, _ ...grpc.CallOption) (*walletrpc.RemoveTransactionResponse, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.mempool, in.Txid)
+	return &walletrpc.RemoveTransactionResponse{}, nil
+}
+
+func (w *fakeWallet) mine(txid string, height int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.mempool, txid)
+	w.confirmed[txid] = height
+}
+
+// forget drops a transaction as a reorganisation that double-spends its
+// funding coin would: lnd no longer knows it and cannot publish it again.
+func (w *fakeWallet) forget(txid string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.mempool, txid)
+	delete(w.confirmed, txid)
+	w.conflict[txid] = true
+}
+
+// memStore is anchorer.Store in memory.
+type memStore struct {
+	mu   sync.Mutex
+	recs []anchorer.Record
+}
+
+func (m *memStore) last(ok func(anchorer.Record) bool) (anchorer.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.recs) - 1; i >= 0; i-- {
+		if ok(m.recs[i]) {
+			return m.recs[i], nil
+		}
+	}
+	return anchorer.Record{}, anchorer.ErrNotFound
+}
+
+func (m *memStore) Latest(context.Context) (anchorer.Record, error) {
+	return m.last(func(r anchorer.Record) bool { return r.State != anchorer.StateDropped })
+}
+
+func (m *memStore) LatestConfirmed(context.Context) (anchorer.Record, error) {
+	return m.last(func(r anchorer.Record) bool { return r.State == anchorer.StateConfirmed })
+}
+
+func (m *memStore) Insert(_ context.Context, r anchorer.Record) (anchorer.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range m.recs {
+		if x.AttestationSeq == r.AttestationSeq && x.State != anchorer.StateDropped {
+			return r, anchorer.ErrConflict
+		}
+	}
+	r.Seq = int64(len(m.recs) + 1)
+	m.recs = append(m.recs, r)
+	return r, nil
+}
+
+func (m *memStore) Move(_ context.Context, seq int64, from anchorer.State, r anchorer.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := &m.recs[seq-1]
+	if x.State != from {
+		return anchorer.ErrNoChange
+	}
+	x.State, x.Height, x.BlockHash, x.UpdatedAt = r.State, r.Height, r.BlockHash, r.UpdatedAt
+	return nil
+}
+
+func (m *memStore) List(context.Context, int64, int) ([]anchorer.Record, error) { return nil, nil }
+
+// attestations is a growing attestation chain.
+type attestations struct{ seq int64 }
+
+func (a *attestations) Latest(context.Context) (attestor.Published, error) {
+	if a.seq == 0 {
+		return attestor.Published{}, attestor.ErrNotStored
+	}
+	id := sha256.Sum256([]byte(fmt.Sprintf("attestation %d", a.seq)))
+	return attestor.Published{Seq: a.seq, ID: hex.EncodeToString(id[:])}, nil
+}
+
+// TestDroppedAnchorRemade: an anchor that can no longer confirm (lnd forgot
+// it after a reorganisation double-spent its funding, and publishing it
+// again is refused) is dropped, and the next Anchor makes a new one for the
+// newest attestation, spending the seal the dropped one spent; a stuck one
+// is bumped through its change output, never its seal.
+func TestDroppedAnchorRemade(t *testing.T) {
+	ctx := context.Background()
+	w, st, att := newFakeWallet(), &memStore{}, &attestations{}
+	now := time.Unix(1_000_000, 0)
+	a := anchorer.New(anchorer.Config{Store: st, Wallet: w, Attestations: att, Params: params,
+		Bump: anchorer.BumpPolicy{After: time.Minute, SatPerVbyte: 10, Budget: 5000}, Now: func() time.Time { return now }})
+
+	if _, err := a.Anchor(ctx, "test"); !errors.Is(err, anchorer.ErrNothingToAnchor) {
+		t.Fatalf("anchor with no attestation: %v", err)
+	}
+	att.seq = 1
+	g, err := a.Anchor(ctx, "test")
+	if err != nil || g.State != anchorer.StatePublished || g.PrevTxid != "" {
+		t.Fatalf("genesis: %+v %v", g, err)
+	}
+	w.mine(g.Txid, 100)
+	if g, err = a.Follow(ctx); err != nil || g.State != anchorer.StateConfirmed || g.Height != 100 {
+		t.Fatalf("genesis after a block: %+v %v", g, err)
+	}
+
+	att.seq = 3
+	second, err := a.Anchor(ctx, "test")
+	if err != nil || second.PrevTxid != g.Txid || second.AttestationSeq != 3 {
+		t.Fatalf("second: %+v %v", second, err)
+	}
+	if _, err := a.Anchor(ctx, "test"); !errors.Is(err, anchorer.ErrPending) {
+		t.Fatalf("anchor while one is unconfirmed: %v", err)
+	}
+	// Stuck for two minutes: bumped through output 2, not the seal.
+	now = now.Add(2 * time.Minute)
+	if _, err := a.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.bumped) != 1 || w.bumped[0] != second.Txid+":2" {
+		t.Fatalf("bumped %v, want %s:2", w.bumped, second.Txid)
+	}
+
+	// A reorganisation double-spends its funding coin: lnd forgets it.
+	w.forget(second.Txid)
+	dropped, err := a.Follow(ctx)
+	if err != nil || dropped.State != anchorer.StateDropped || dropped.Seq != second.Seq {
+		t.Fatalf("after the conflict: %+v %v", dropped, err)
+	}
+	att.seq = 4
+	remade, err := a.Anchor(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remade.Seq == second.Seq || remade.PrevTxid != g.Txid || remade.AttestationSeq != 4 || remade.State != anchorer.StatePublished {
+		t.Fatalf("re-made anchor: %+v", remade)
+	}
+	var tx wire.MsgTx
+	if err := tx.Deserialize(bytes.NewReader(remade.RawTx)); err != nil {
+		t.Fatal(err)
+	}
+	gh, _ := chainhash.NewHashFromStr(g.Txid)
+	if !anchor.SpendsSeal(&tx, *gh) {
+		t.Fatalf("the re-made anchor does not spend the genesis seal")
+	}
+	if p, err := anchor.FromTx(&tx); err != nil || p.Seq != 4 || p.PrevHeight != 100 {
+		t.Fatalf("re-made anchor payload: %+v %v", p, err)
+	}
+	// Exactly one live anchor per attestation, the dropped one included.
+	if n := strings.Count(strings.Join(w.published, ","), second.Txid); n == 0 {
+		t.Fatalf("the dropped anchor was never published")
+	}
+}
