@@ -354,9 +354,10 @@ type Coverage struct {
 	Required Amount `json:"required"`
 	// Backing is the sats the liabilities are worth at 1.00, rounded up.
 	Backing Amount `json:"backing"`
-	// Bps is CountedReserves / Backing × 10000, rounded down; 0 when
+	// Bps is CountedReserves × 10000 over the exact worth of the
+	// liabilities (not the rounded-up Backing), rounded down; 0 when
 	// nothing is outstanding.
-	Bps BigInt `json:"bps"`
+	Bps CoverageBps `json:"bps"`
 	// Backed is CountedReserves ≥ Required.
 	Backed bool `json:"backed"`
 }

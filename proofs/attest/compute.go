@@ -213,7 +213,7 @@ func ComputeCoverage(reserves Amount, assets []Asset) (Coverage, *Error) {
 	if back.Sign() > 0 {
 		cov := new(big.Rat).Quo(new(big.Rat).SetInt64(int64(reserves)), back)
 		cov.Mul(cov, new(big.Rat).SetInt64(BasisPoints))
-		c.Bps = NewBigInt(new(big.Int).Quo(cov.Num(), cov.Denom()))
+		c.Bps = NewCoverageBps(new(big.Int).Quo(cov.Num(), cov.Denom()))
 	}
 	c.Backed = int64(reserves) >= req.Int64()
 	return c, nil

@@ -234,6 +234,28 @@ func unanchored(t testing.TB, f fixture, prev string) fixture {
 	return fixture{a: a, trees: f.trees}
 }
 
+// misanchored is f's attestation with its anchor naming another id for
+// the same attestation, re-signed: only the anchor rule of verify.Chain
+// fails.
+func misanchored(t testing.TB, f fixture) fixture {
+	a := clone(t, f.a)
+	a.Anchor.ID = txid("not the id of attestation 2")
+	resign(t, a)
+	return fixture{a: a, trees: f.trees}
+}
+
+// rekeyed is f's attestation signed by another issuer key, naming the same
+// predecessor: it verifies alone, and breaks a chain.
+func rekeyed(t testing.TB, f fixture) fixture {
+	a := clone(t, f.a)
+	a.IssuerKey = attest.IssuerKeyOf(otherKey)
+	signNodes(t, a, aliceKey, bobKey)
+	if err := a.SignWithAux(otherKey, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	return fixture{a: a, trees: f.trees}
+}
+
 // tampersAnchor edit anchored attestation 3 (an anchor of attestation 2).
 var tampersAnchor = []tamper{
 	{name: "anchor: of the attestation itself, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Anchor.Seq = a.Seq }},

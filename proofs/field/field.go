@@ -63,13 +63,52 @@ func (b BigInt) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + b.String() + `"`), nil
 }
 
-// UnmarshalJSON decodes a canonical decimal string of at most 78 digits.
+// MaxBigIntDigits bounds a BigInt (a price coefficient): 78 digits, as
+// many as 2^256 has.
+const MaxBigIntDigits = 78
+
+// UnmarshalJSON decodes a canonical decimal string of at most
+// MaxBigIntDigits digits.
 func (b *BigInt) UnmarshalJSON(data []byte) error {
+	return unmarshalBig(&b.Int, data, MaxBigIntDigits)
+}
+
+// MaxCoverageDigits bounds a CoverageBps: 111 digits, the most a coverage
+// in basis points can have under the attestation's other bounds. The
+// largest is MaxSum sats counted against one base unit of a fiat asset of
+// 18 decimals priced at a coefficient of 78 nines with scale 0:
+// floor(MaxSum × 10000 / (10^8 / (10^18 × (10^78 − 1)))) =
+// MaxSum × 10^14 × (10^78 − 1), 111 digits (docs/proofs.md §1).
+const MaxCoverageDigits = 111
+
+// CoverageBps is a coverage in basis points, a non-negative integer of at
+// most MaxCoverageDigits digits, a canonical decimal string in JSON.
+type CoverageBps struct{ big.Int }
+
+// NewCoverageBps returns a CoverageBps holding v.
+func NewCoverageBps(v *big.Int) CoverageBps {
+	var b CoverageBps
+	b.Set(v)
+	return b
+}
+
+// MarshalJSON encodes the integer as a decimal string.
+func (b CoverageBps) MarshalJSON() ([]byte, error) { return BigInt(b).MarshalJSON() }
+
+// UnmarshalJSON decodes a canonical decimal string of at most
+// MaxCoverageDigits digits.
+func (b *CoverageBps) UnmarshalJSON(data []byte) error {
+	return unmarshalBig(&b.Int, data, MaxCoverageDigits)
+}
+
+// unmarshalBig decodes a canonical decimal string of at most max digits
+// into b.
+func unmarshalBig(b *big.Int, data []byte, max int) error {
 	s, err := unquoteDecimal(data)
 	if err != nil {
 		return err
 	}
-	if len(s) > 78 {
+	if len(s) > max {
 		return fmt.Errorf("integer of %d digits is too long", len(s))
 	}
 	if _, ok := b.SetString(s, 10); !ok {

@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"math/big"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 	"github.com/tv42/zbase32"
@@ -86,7 +90,7 @@ func buildVectors(t *testing.T) vectorFile {
   "reserves": {"onchain_sat": "2100000001000000", "lightning_sat": "0"},
   "coverage": "1.0000000004",
   "prev": null
-}`, "amounts are decimal strings; the one JSON number (height) is an integer"},
+}`, "illustrative, not an attestation (docs/proofs.md §4 has none of these members): amounts are decimal strings; the one JSON number (height) is an integer"},
 		{"receipt", taghash.TagReceipt,
 			`{"account_commitment":"9f3c","balance":"150000","asset":"SAT","attestation":"ab01","note":"€ \u00e9 \ud83d\ude00"}`,
 			"non-ASCII text is signed as raw UTF-8, never as \\u escapes"},
@@ -149,10 +153,7 @@ func buildVectors(t *testing.T) vectorFile {
 	nodeMsg, _ := jcs.Canonicalize([]byte(`{"purpose":"kosh/node-ownership","issuer_key":"` + att.PublicKey + `","node":"` + nodeHex + `","height":880000}`))
 	z, _ := SignNodeMessage(node, nodeMsg)
 	addNode := func(name, source, key string, msg []byte, zsig string) {
-		raw, err := zbase32.DecodeString(zsig)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw, _ := zbase32.DecodeString(zsig) // "" below when it is not zbase32
 		d := NodeMessageDigest(msg)
 		v := nodeVector{Name: name, Source: source, NodeKey: key, Message: string(msg),
 			Digest: hex.EncodeToString(d[:]), SignatureHex: hex.EncodeToString(raw), Signature: zsig, Valid: true}
@@ -167,7 +168,84 @@ func buildVectors(t *testing.T) vectorFile {
 		hex.EncodeToString(testKey("kosh test vector: another key").PubKey().SerializeCompressed()), nodeMsg, z)
 	addNode("message altered after signing", "ownership statement with a different height",
 		nodeHex, bytes.Replace(nodeMsg, []byte("880000"), []byte("880001"), 1), z)
+	addDecoding(t, addNode, node, nodeHex, nodeMsg)
 	return vf
+}
+
+// addDecoding adds the node signatures that pin how a signature is decoded
+// (docs/proofs-signatures.md §3): the header bytes 27 to 34 and outside
+// them, recovery ids 2 and 3 (x = r + n), high S, and spellings that are
+// not 104 lower-case zbase32 characters.
+func addDecoding(t *testing.T, addNode func(name, source, key string, msg []byte, zsig string), node *btcec.PrivateKey, nodeHex string, msg []byte) {
+	t.Helper()
+	digest := NodeMessageDigest(msg)
+	compact := ecdsa.SignCompact(node, digest[:], true) // header 31 + recovery id, low S
+	recid := compact[0] - 31
+	with := func(header byte, edit func(c []byte)) string {
+		c := bytes.Clone(compact)
+		c[0] = header
+		if edit != nil {
+			edit(c)
+		}
+		return zbase32.EncodeToString(c)
+	}
+	n := btcec.S256().N
+	highS := func(c []byte) {
+		s := new(big.Int).SetBytes(c[33:])
+		new(big.Int).Sub(n, s).FillBytes(c[33:])
+	}
+	src := "the ownership statement's signature with its header (and s) changed"
+	addNode("header 27: recovery id 0 with the uncompressed flag", src, nodeHex, msg, with(27+recid, nil))
+	addNode("header 28: the other recovery id with the uncompressed flag", src, nodeHex, msg, with(27+(recid^1), nil))
+	addNode("high S: (r, n - s) with the other recovery id", src, nodeHex, msg, with(31+(recid^1), highS))
+	addNode("high S with the uncompressed flag", src, nodeHex, msg, with(27+(recid^1), highS))
+	addNode("high S with the same recovery id", src, nodeHex, msg, with(31+recid, highS))
+	addNode("header 29: recovery id 2 of an r whose r + n is not below p", src, nodeHex, msg, with(29, nil))
+	addNode("header 26", src, nodeHex, msg, with(26, nil))
+	addNode("header 35", src, nodeHex, msg, with(35, nil))
+	addNode("s = 0", src, nodeHex, msg, with(31+recid, func(c []byte) { clear(c[33:]) }))
+	addNode("s = n", src, nodeHex, msg, with(31+recid, func(c []byte) { n.FillBytes(c[33:]) }))
+	addNode("r = 0", src, nodeHex, msg, with(31+recid, func(c []byte) { clear(c[1:33]) }))
+
+	// Recovery ids 2 and 3 say that R's x is r + n: rare for a real
+	// signature (r below p − n, about 2^-128), so these are made from the
+	// point: the smallest x > n on the curve gives r = x − n; s is a fixed
+	// scalar; the key each recovers is the listed one.
+	p := btcec.S256().P
+	x := new(big.Int).Add(n, big.NewInt(1)) // r = x − n must not be 0
+	for {
+		y2 := new(big.Int).Exp(x, big.NewInt(3), p)
+		y2.Add(y2, big.NewInt(7)).Mod(y2, p)
+		if new(big.Int).ModSqrt(y2, p) != nil {
+			break
+		}
+		x.Add(x, big.NewInt(1))
+	}
+	sh := sha256.Sum256([]byte("kosh test vector: s of the signatures with recovery ids 2 and 3"))
+	overflow := func(header byte) string {
+		c := make([]byte, NodeSignatureSize)
+		c[0] = header
+		new(big.Int).Sub(x, n).FillBytes(c[1:33])
+		new(big.Int).Mod(new(big.Int).SetBytes(sh[:]), n).FillBytes(c[33:])
+		return zbase32.EncodeToString(c)
+	}
+	for _, h := range []byte{29, 30, 33, 34} {
+		z := overflow(h)
+		pub, err := RecoverNodeKey(msg, z)
+		if err != nil {
+			t.Fatalf("header %d: %v", h, err)
+		}
+		addNode(fmt.Sprintf("header %d: recovery id %d, R's x is r + n", h, (h-27)&3), "made from the curve point with the smallest x above n",
+			hex.EncodeToString(pub.SerializeCompressed()), msg, z)
+	}
+
+	good := zbase32.EncodeToString(compact)
+	src = "the ownership statement's signature, spelt otherwise"
+	addNode("upper-case zbase32", src, nodeHex, msg, strings.ToUpper(good))
+	addNode("a character outside the alphabet", src, nodeHex, msg, good[:10]+"l"+good[11:])
+	addNode("103 characters", src, nodeHex, msg, good[:103])
+	addNode("105 characters (a character after the 65 bytes)", src, nodeHex, msg, good+"y")
+	addNode("106 characters", src, nodeHex, msg, good+"yy")
 }
 
 // TestVectors checks testdata/sig/vectors.json against the code, and checks

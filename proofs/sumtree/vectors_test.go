@@ -115,6 +115,9 @@ func vectorSpecs() []caseSpec {
 		{"unicode and long id, height 1", 6, "INR", 1, []Account{
 			{"हिंदी-खाता", 100}, {string(bytes.Repeat([]byte("x"), 100)), 200}}, nil},
 		{"twenty accounts, default height 16", 7, "SAT", -1, mkAccounts(20, func(i int) uint64 { return uint64(1000 * (i + 1)) }), []int{0, 19}},
+		// 129 draws of the shuffle: past the 124 outputs of ChaCha8Rand's
+		// first round, so leaf_order pins its re-keying (docs/proofs.md 3.8).
+		{"one hundred and thirty accounts, the shuffle past its re-keying, height 8", 8, "SAT", 8, mkAccounts(130, func(i int) uint64 { return uint64(7 * i) }), []int{0, 64, 129}},
 	}
 }
 

@@ -508,13 +508,23 @@
   // lnd's SignMessage: compact recoverable ECDSA over
   // SHA256(SHA256("Lightning Signed Message:" || msg)), zbase32-encoded.
   const ZB32 = "ybndrfg8ejkmcpqxot1uwisza345h769";
+  // zbase32Decode decodes a node signature as sig.RecoverNodeKey does (with
+  // github.com/tv42/zbase32), with its sentences: every byte one of the 32
+  // lower-case characters, then exactly 65 bytes, which only 104 characters
+  // give (Go's decoder counts 1, 1, 2, 2, 3, 4, 4 bytes for 1 to 7
+  // characters after a multiple of 8: 105 characters are 66 bytes, not 65
+  // with 5 bits dropped).
   function zbase32Decode(str) {
+    const raw = utf8(str);
+    raw.forEach((c, i) => {
+      if (c >= 0x80 || ZB32.indexOf(String.fromCharCode(c)) < 0) fail("signature", `node signature ${goQuote(str)} is not zbase32: illegal z-base-32 data at input byte ${i}`);
+    });
+    const n = 5 * Math.floor(raw.length / 8) + [0, 1, 1, 2, 2, 3, 4, 4][raw.length % 8];
+    if (n !== 65) fail("signature", `node signature ${goQuote(str)} decodes to ${n} bytes instead of 65`);
     let bits = 0, acc = 0;
     const out = [];
-    for (const ch of str) {
-      const v = ZB32.indexOf(ch);
-      if (v < 0) fail("signature", `node signature "${str}" is not zbase32`);
-      acc = (acc << 5) | v;
+    for (const c of raw) {
+      acc = (acc << 5) | ZB32.indexOf(String.fromCharCode(c));
       bits += 5;
       if (bits >= 8) {
         bits -= 8;
@@ -534,22 +544,27 @@
   // compact signature over msg.
   async function recoverNodeKey(msg, zsig) {
     const c = zbase32Decode(zsig);
-    if (c.length !== 65) fail("signature", `node signature "${zsig}" decodes to ${c.length} bytes instead of 65`);
-    const h = c[0] - 27;
-    if (h < 0 || h > 7) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
-    const recid = BigInt(h & 3);
+    // The checks and sentences of btcec's RecoverCompact (dcrd's
+    // secp256k1/ecdsa), in its order.
+    const bad = (why) => fail("signature", `node signature ${goQuote(zsig)} is not a valid recoverable signature: invalid signature: ${why}`);
+    if (c[0] < 27 || c[0] > 34) bad(`public key recovery code ${c[0]} is not in the valid range [27, 34]`);
+    const recid = BigInt((c[0] - 27) & 3);
     const r = bytesToBig(c.subarray(1, 33));
     const s = bytesToBig(c.subarray(33, 65));
-    if (r === 0n || s === 0n || r >= N || s >= N) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (r >= N) bad("R >= group order");
+    if (r === 0n) bad("R is 0");
+    if (s >= N) bad("S >= group order");
+    if (s === 0n) bad("S is 0");
+    if (recid & 2n && r >= P - N) bad("signature R + N >= P");
     const x = r + (recid & 2n ? N : 0n);
     const R = liftX(x);
-    if (!R) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (!R) bad("not for a valid curve point");
     const Ry = (R[1] & 1n) === (recid & 1n) ? R[1] : P - R[1];
     const e = mod(bytesToBig(await nodeMessageDigest(msg)), N);
     const ri = invMod(r, N);
     // Q = r^-1 (s R - e G)
     const Q = toAffine(mulAdd(mod(ri * s, N), [R[0], Ry, 1n], mod(N - ri * e % N, N), [GX, GY, 1n]));
-    if (!Q) fail("signature", `node signature "${zsig}" is not a valid recoverable signature`);
+    if (!Q) bad("recovered pubkey is the point at infinity");
     return toHex(compressPoint(Q[0], Q[1]));
   }
   // verifyNodeMessage mirrors sig.VerifyNodeMessage; it throws a KoshError.
@@ -1377,8 +1392,10 @@
   // The attestation's shape (proofs/attest shape.go, member for member):
   // every member, no others. "?" marks members left out when empty.
   // strictRead checks the structure and JSON types; checkShape the values
-  // of amounts (AMT) and big integers (BIG).
-  const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint";
+  // of amounts (AMT), big integers (BIG, a price coefficient: at most 78
+  // digits) and the coverage in basis points (BPS: at most 111 digits, the
+  // most the other bounds allow; field.CoverageBps).
+  const AMT = "amount", INT = "int", STR = "str", BOOL = "bool", BIG = "bigint", BPS_DIGITS = "bps";
   const RULE = { counts: BOOL, haircut_bps: INT };
   // Version 2 members are optional here, as in Go's shape; checkStructure
   // requires them in version 2 and refuses them in version 1.
@@ -1398,7 +1415,7 @@
       "?price": { currency: STR, coefficient: BIG, scale: INT, time: STR, manual: BOOL, "?spread_bps": INT,
         "?sources": [{ name: STR, coefficient: BIG, scale: INT, time: STR }] },
       min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT } }],
-    coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BIG, backed: BOOL },
+    coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BPS_DIGITS, backed: BOOL },
     stale: BOOL, stale_sources: [STR],
     "?anchor": { seq: INT, id: STR, txid: STR, height: INT, block_hash: STR },
     "?signature": STR,
@@ -1646,6 +1663,7 @@
       case STR:
       case AMT:
       case BIG:
+      case BPS_DIGITS:
         return v.k === "str" ? "" : at("is not a string");
       case BOOL:
         return v.k === "bool" ? "" : at("is not true or false");
@@ -1664,8 +1682,9 @@
     fail("malformed", `the document does not have the attestation shape (${what})`);
   }
   // checkShape checks, on a document strictRead accepted, the values its
-  // JSON types leave open: amounts are canonical decimals up to 2^63-1 and
-  // big integers decimal strings of at most 78 digits.
+  // JSON types leave open: amounts are canonical decimals up to 2^63-1, big
+  // integers canonical decimals of at most 78 digits and the coverage of at
+  // most 111 (with proofs/field's sentences for these two).
   function checkShape(v, sc, path) {
     if (Array.isArray(sc)) {
       v.forEach((x, i) => checkShape(x, sc[0], `${path}[${i}]`));
@@ -1683,8 +1702,14 @@
         if (parseAmount(v) === null) shapeFail(`amount "${v}" is not a canonical decimal up to 2^63-1`);
         return;
       case BIG:
-        if (!/^(0|[1-9][0-9]{0,77})$/.test(v)) shapeFail(`integer ${JSON.stringify(v)} is not a decimal string`);
+      case BPS_DIGITS: {
+        const max = sc === BIG ? 78 : 111;
+        if (v === "") shapeFail(`amount "" is not a decimal string`);
+        if (!/^[0-9]+$/.test(v)) shapeFail(`amount ${goQuote(v)} is not a decimal integer`);
+        if (v.length > 1 && v[0] === "0") shapeFail(`amount ${goQuote(v)} has a leading zero`);
+        if (v.length > max) shapeFail(`integer of ${v.length} digits is too long`);
         return;
+      }
     }
   }
   // splitOutpoint parses "txid:vout" (64 lower-case hex, canonical vout
@@ -1715,7 +1740,7 @@
     if (a.prev === "" && a.seq !== 1) fail("chain", `attestation ${a.seq} names no predecessor, but only the first attestation may do so`);
     if (a.prev !== "" && !isLowerHex(a.prev, 64)) fail("malformed", `the previous attestation hash "${a.prev}" is not 64 lower-case hex digits`);
     if (a.prev !== "" && a.seq === 1) fail("chain", `the first attestation names a predecessor ${a.prev}`);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(a.time)) fail("malformed", `the attestation time "${a.time}" is not of the form 2006-01-02T15:04:05Z`);
+    if (timeSeconds(a.time) === null) fail("malformed", `time ${goQuote(a.time)} is not an RFC 3339 UTC time of the form 2006-01-02T15:04:05Z`);
     if (a.block.height < 0) fail("malformed", `the block height ${a.block.height} is negative`);
     if (!isLowerHex(a.block.hash, 64)) fail("malformed", `the block hash "${a.block.hash}" is not 64 lower-case hex digits`);
     if (a.counting.min_confirmations < 0) fail("malformed", `the minimum confirmations ${a.counting.min_confirmations} is negative`);
@@ -1737,7 +1762,16 @@
     a.assets.forEach((as, i) => {
       if (i > 0 && a.assets[i - 1].code >= as.code) fail("malformed", `asset ${as.code} is out of order or repeated (assets must be sorted by code)`);
       if (as.decimals < 0 || as.decimals > 18) fail("malformed", `asset ${as.code} has ${as.decimals} decimals, outside 0 to 18`);
-      if (as.peg === "fiat" && !/^[A-Z]{3}$/.test(as.currency || "")) fail("malformed", `fiat-pegged asset ${as.code} has currency ${JSON.stringify(as.currency || "")}, not a three-letter ISO 4217 code`);
+      if (as.peg === "sat" && (as.currency !== undefined || as.price !== undefined)) fail("malformed", `sat-pegged asset ${as.code} names a currency or price`);
+      // An ISO 4217 code's form: three ASCII capitals A to Z (verify isCurrencyCode).
+      if (as.peg === "fiat" && !/^[A-Z]{3}$/.test(as.currency || "")) fail("malformed", `fiat-pegged asset ${as.code} has currency ${goQuote(as.currency || "")}, not a three-letter ISO 4217 code`);
+      const pr = as.peg === "fiat" ? as.price : undefined;
+      if (pr !== undefined) {
+        if (pr.currency !== as.currency) fail("malformed", `asset ${as.code} is pegged to ${as.currency || ""} but priced in ${pr.currency}`);
+        if (bigint(pr.coefficient, `price of ${as.code}`) <= 0n) fail("malformed", `the price of asset ${as.code} is not positive`);
+        if (pr.scale < 0 || pr.scale > 18) fail("malformed", `the price of asset ${as.code} has scale ${pr.scale}, outside 0 to 18`);
+        if (timeSeconds(pr.time) === null) fail("malformed", `the price of asset ${as.code} has time ${goQuote(pr.time)}, not of the form 2006-01-02T15:04:05Z`);
+      }
       if (as.min_coverage_bps < 0 || as.min_coverage_bps > 1000000) fail("malformed", `asset ${as.code} has a minimum coverage of ${as.min_coverage_bps} basis points, outside 0 to 1000000`);
       const l = as.liabilities;
       if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
@@ -1924,8 +1958,8 @@
     return { problems, unchecked, verified };
   }
   // checkPriceSources: a price listing oracle sources is their lower median
-  // and states their largest deviation, rounded up (proofs/attest
-  // Price.checkSources).
+  // and states their largest deviation, rounded up (proofs/verify
+  // checkSources), with Go's sentences.
   function checkPriceSources(code, p) {
     const src = p.sources || [];
     const spread = BigInt(p.spread_bps || 0);
@@ -1940,11 +1974,15 @@
     src.forEach((s, i) => {
       if (s.name === "" || (i > 0 && src[i - 1].name >= s.name)) fail("malformed", `the price sources of asset ${code} are not distinct non-empty names in sorted order`);
       if (s.scale < 0 || s.scale > 18 || bigint(s.coefficient, `price source ${s.name}`) <= 0n) fail("malformed", `price source ${s.name} of asset ${code} has no positive price with a scale of 0 to 18`);
+      if (timeSeconds(s.time) === null) fail("malformed", `price source ${s.name} of asset ${code} has time ${goQuote(s.time)}, not of the form 2006-01-02T15:04:05Z`);
       vals.push(at18(s.coefficient, s.scale));
     });
     const price = at18(p.coefficient, p.scale);
     const sorted = vals.slice().sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-    if (sorted[Math.floor((sorted.length - 1) / 2)] !== price) fail("sum", `the price of asset ${code} is not the lower median of its ${vals.length} sources`);
+    const med = sorted[Math.floor((sorted.length - 1) / 2)];
+    if (med !== price) {
+      fail("sum", `the price of asset ${code} is ${decimalString(p.coefficient, p.scale)}, but the lower median of its ${vals.length} sources is ${decimalString(med, 18)}`);
+    }
     let most = 0n;
     for (const v of vals) {
       const d = (v > price ? v - price : price - v) * BPS;
@@ -2049,7 +2087,7 @@
     if (req !== cov.required) fail("coverage", `the required reserves are stated as ${req} sats but the liabilities at each asset's minimum coverage need ${cov.required} sats`);
     const back = amount(c.backing, "backing");
     if (back !== cov.backing) fail("coverage", `the liabilities are stated to be worth ${back} sats but they are worth ${cov.backing} sats`);
-    const bps = bigint(c.bps, "coverage");
+    const bps = BigInt(c.bps); // checkShape: at most 111 digits
     if (bps !== cov.bps) fail("coverage", `the coverage is stated as ${bps} basis points but the reserves and liabilities give ${cov.bps}`);
     if (c.backed !== cov.backed) {
       fail("coverage", c.backed
