@@ -167,9 +167,12 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 			return r, err
 		}
 	}
+	if adopted, ok, err := a.adoptReplaced(ctx, r, now); err != nil || ok {
+		return adopted, err
+	}
 	tx, err := a.cfg.Wallet.GetTransaction(ctx, &walletrpc.GetTransactionRequest{Txid: r.Txid})
 	switch {
-	case err != nil && strings.Contains(err.Error(), "not found"):
+	case isUnknown(err):
 		if r.State == StateConfirmed {
 			// lnd forgot a confirmed transaction: a deep reorganisation
 			// that conflicted it. Publish again; if its inputs are gone,
@@ -328,7 +331,13 @@ func (a *Anchorer) make(ctx context.Context, prev Record, att attestor.Published
 	if err := a.fault("anchor:funded"); err != nil {
 		return Record{}, err
 	}
-	fin, err := a.cfg.Wallet.FinalizePsbt(ctx, &walletrpc.FinalizePsbtRequest{FundedPsbt: funded.FundedPsbt})
+	// Every input signals replaceability (BIP 125), so that a stuck
+	// anchor can be replaced at a higher fee.
+	signaling, err := signalRBF(funded.FundedPsbt)
+	if err != nil {
+		return Record{}, err
+	}
+	fin, err := a.cfg.Wallet.FinalizePsbt(ctx, &walletrpc.FinalizePsbtRequest{FundedPsbt: signaling})
 	if err != nil {
 		return Record{}, fmt.Errorf("sign the anchor transaction (lnd FinalizePsbt): %w", err)
 	}
@@ -339,7 +348,7 @@ func (a *Anchorer) make(ctx context.Context, prev Record, att attestor.Published
 	if err := checkShape(&tx, payload, prev); err != nil {
 		return Record{}, err
 	}
-	fee, err := feeOf(funded.FundedPsbt, &tx)
+	fee, err := feeOf(signaling, &tx)
 	if err != nil {
 		return Record{}, err
 	}
@@ -459,6 +468,16 @@ func (a *Anchorer) releaseStale(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// isUnknown reports lnd's answer for a transaction its wallet does not
+// know ("can not find transaction" from walletrpc.GetTransaction).
+func isUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "not found") || strings.Contains(s, "can not find") || strings.Contains(s, "cannot find")
 }
 
 // alreadyKnown reports a publication error that means the network (or

@@ -38,13 +38,14 @@ type fakeWallet struct {
 	confirmed map[string]int32 // txid -> height
 	conflict  map[string]bool  // publishing it fails: inputs spent elsewhere
 	leases    map[wire.OutPoint][]byte
+	raw       map[string][]byte // every transaction it made or saw, by txid
 	published []string
 	bumped    []string
 }
 
 func newFakeWallet() *fakeWallet {
 	return &fakeWallet{mempool: map[string]*wire.MsgTx{}, confirmed: map[string]int32{}, conflict: map[string]bool{},
-		leases: map[wire.OutPoint][]byte{}}
+		leases: map[wire.OutPoint][]byte{}, raw: map[string][]byte{}}
 }
 
 var params = &chaincfg.RegressionNetParams
@@ -96,7 +97,13 @@ func (w *fakeWallet) FundPsbt(_ context.Context, in *walletrpc.FundPsbtRequest, 
 		return nil, err
 	}
 	w.coin++
-	coin := wire.OutPoint{Hash: sha256.Sum256([]byte(fmt.Sprintf("coin %d", w.coin))), Index: 0}
+	// A confirmed coin of the wallet: a transaction paying it 100,000 sats.
+	fund := wire.NewMsgTx(2)
+	fund.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{byte(w.coin)}, w.coin), nil, nil))
+	fund.AddTxOut(wire.NewTxOut(100_000, []byte{0x51, 0x20, 1}))
+	w.remember(fund)
+	w.confirmed[fund.TxHash().String()] = 1
+	coin := wire.OutPoint{Hash: fund.TxHash(), Index: 0}
 	p.UnsignedTx.AddTxIn(wire.NewTxIn(&coin, nil, nil))
 	p.Inputs = append(p.Inputs, psbt.PInput{WitnessUtxo: wire.NewTxOut(100_000, []byte{0x51, 0x20, 1})})
 	p.UnsignedTx.AddTxOut(wire.NewTxOut(98_000, []byte{0x51, 0x20, 2}))
@@ -129,6 +136,7 @@ func (w *fakeWallet) PublishTransaction(_ context.Context, in *walletrpc.Transac
 		return nil, err
 	}
 	id := tx.TxHash().String()
+	w.remember(&tx)
 	if w.conflict[id] {
 		return nil, errors.New("rejected: transaction double spends an output")
 	}
@@ -142,11 +150,13 @@ func (w *fakeWallet) PublishTransaction(_ context.Context, in *walletrpc.Transac
 func (w *fakeWallet) GetTransaction(_ context.Context, in *walletrpc.GetTransactionRequest, _ ...grpc.CallOption) (*lnrpc.Transaction, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	raw := hex.EncodeToString(w.raw[in.Txid])
 	if h, ok := w.confirmed[in.Txid]; ok {
-		return &lnrpc.Transaction{TxHash: in.Txid, NumConfirmations: 1, BlockHeight: h, BlockHash: fmt.Sprintf("%064x", h)}, nil
+		return &lnrpc.Transaction{TxHash: in.Txid, NumConfirmations: 1, BlockHeight: h, BlockHash: fmt.Sprintf("%064x", h),
+			RawTxHex: raw}, nil
 	}
 	if _, ok := w.mempool[in.Txid]; ok {
-		return &lnrpc.Transaction{TxHash: in.Txid}, nil
+		return &lnrpc.Transaction{TxHash: in.Txid, RawTxHex: raw}, nil
 	}
 	return nil, errors.New("transaction not found")
 }
@@ -163,6 +173,13 @@ func (w *fakeWallet) RemoveTransaction(_ context.Context, in *walletrpc.GetTrans
 	defer w.mu.Unlock()
 	delete(w.mempool, in.Txid)
 	return &walletrpc.RemoveTransactionResponse{}, nil
+}
+
+// remember keeps a transaction's bytes for GetTransaction.
+func (w *fakeWallet) remember(tx *wire.MsgTx) {
+	var buf bytes.Buffer
+	_ = tx.Serialize(&buf)
+	w.raw[tx.TxHash().String()] = buf.Bytes()
 }
 
 func (w *fakeWallet) mine(txid string, height int32) {
@@ -231,6 +248,18 @@ func (m *memStore) Move(_ context.Context, seq int64, from anchorer.State, r anc
 	return nil
 }
 
+func (m *memStore) Replace(_ context.Context, seq int64, fromTxid string, r anchorer.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := &m.recs[seq-1]
+	if x.Txid != fromTxid {
+		return anchorer.ErrNoChange
+	}
+	x.Txid, x.RawTx, x.FeeSats, x.Vbytes, x.Replaced = r.Txid, r.RawTx, r.FeeSats, r.Vbytes, r.Replaced
+	x.State, x.Height, x.BlockHash, x.UpdatedAt = r.State, r.Height, r.BlockHash, r.UpdatedAt
+	return nil
+}
+
 func (m *memStore) List(context.Context, int64, int) ([]anchorer.Record, error) { return nil, nil }
 
 // attestations is a growing attestation chain.
@@ -244,11 +273,14 @@ func (a *attestations) Latest(context.Context) (attestor.Published, error) {
 	return attestor.Published{Seq: a.seq, ID: hex.EncodeToString(id[:])}, nil
 }
 
-// TestDroppedAnchorRemade: an anchor that can no longer confirm (lnd forgot
-// it after a reorganisation double-spent its funding, and publishing it
-// again is refused) is dropped, and the next Anchor makes a new one for the
-// newest attestation, spending the seal the dropped one spent; a stuck one
-// is bumped through its change output, never its seal.
+// TestDroppedAnchorRemade: a stuck anchor is replaced at the bump rate (the
+// difference from its change), and when the original confirms after all
+// koshd adopts it; one whose change cannot pay is bumped by a child through
+// its change output, never its seal; an anchor that can no longer confirm
+// (lnd forgot it after a reorganisation double-spent its funding, and
+// publishing it again is refused) is dropped, and the next Anchor makes a
+// new one for the newest attestation, spending the seal the dropped one
+// spent.
 func TestDroppedAnchorRemade(t *testing.T) {
 	ctx := context.Background()
 	w, st, att := newFakeWallet(), &memStore{}, &attestations{}
@@ -277,42 +309,80 @@ func TestDroppedAnchorRemade(t *testing.T) {
 	if _, err := a.Anchor(ctx, "test"); !errors.Is(err, anchorer.ErrPending) {
 		t.Fatalf("anchor while one is unconfirmed: %v", err)
 	}
-	// Stuck for two minutes: bumped through output 2, not the seal.
+	// Stuck for two minutes: replaced by the same transaction at 10
+	// sat/vbyte, the difference taken from its change; its seal, payload
+	// and inputs are the same.
+	now = now.Add(2 * time.Minute)
+	replaced, err := a.Follow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replaced.Txid == second.Txid || len(replaced.Replaced) != 1 || replaced.Replaced[0] != second.Txid ||
+		replaced.FeeSats != 10*second.Vbytes || replaced.State != anchorer.StatePublished {
+		t.Fatalf("replacement: %+v (was %s)", replaced, second.Txid)
+	}
+	var oldTx, newTx wire.MsgTx
+	if err := oldTx.Deserialize(bytes.NewReader(second.RawTx)); err != nil {
+		t.Fatal(err)
+	}
+	if err := newTx.Deserialize(bytes.NewReader(replaced.RawTx)); err != nil {
+		t.Fatal(err)
+	}
+	if len(newTx.TxIn) != len(oldTx.TxIn) || newTx.TxOut[1].Value != oldTx.TxOut[1].Value ||
+		newTx.TxOut[2].Value != oldTx.TxOut[2].Value-(replaced.FeeSats-second.FeeSats) || newTx.TxIn[0].Sequence != wire.MaxTxInSequenceNum-2 {
+		t.Fatalf("the replacement differs from the original beyond its fee")
+	}
+	// The original wins the race to a block: koshd adopts it.
+	w.mine(second.Txid, 101)
+	adopted, err := a.Follow(ctx)
+	if err != nil || adopted.Txid != second.Txid || adopted.State != anchorer.StateConfirmed || adopted.Height != 101 ||
+		len(adopted.Replaced) != 1 || adopted.Replaced[0] != replaced.Txid {
+		t.Fatalf("after the original confirmed: %+v %v", adopted, err)
+	}
+
+	// The next anchor spends the adopted one's seal; stuck with a bump
+	// rate its change cannot pay, it is bumped by a child instead.
+	a = anchorer.New(anchorer.Config{Store: st, Wallet: w, Attestations: att, Params: params,
+		Bump: anchorer.BumpPolicy{After: time.Minute, SatPerVbyte: 1000, Budget: 5000}, Now: func() time.Time { return now }})
+	att.seq = 4
+	third, err := a.Anchor(ctx, "test")
+	if err != nil || third.PrevTxid != second.Txid {
+		t.Fatalf("third: %+v %v", third, err)
+	}
 	now = now.Add(2 * time.Minute)
 	if _, err := a.Follow(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(w.bumped) != 1 || w.bumped[0] != second.Txid+":2" {
-		t.Fatalf("bumped %v, want %s:2", w.bumped, second.Txid)
+	if len(w.bumped) != 1 || w.bumped[0] != third.Txid+":2" {
+		t.Fatalf("bumped %v, want a child of %s:2", w.bumped, third.Txid)
 	}
 
 	// A reorganisation double-spends its funding coin: lnd forgets it.
-	w.forget(second.Txid)
+	w.forget(third.Txid)
 	dropped, err := a.Follow(ctx)
-	if err != nil || dropped.State != anchorer.StateDropped || dropped.Seq != second.Seq {
+	if err != nil || dropped.State != anchorer.StateDropped || dropped.Seq != third.Seq {
 		t.Fatalf("after the conflict: %+v %v", dropped, err)
 	}
-	att.seq = 4
+	att.seq = 5
 	remade, err := a.Anchor(ctx, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if remade.Seq == second.Seq || remade.PrevTxid != g.Txid || remade.AttestationSeq != 4 || remade.State != anchorer.StatePublished {
+	if remade.Seq == third.Seq || remade.PrevTxid != second.Txid || remade.AttestationSeq != 5 || remade.State != anchorer.StatePublished {
 		t.Fatalf("re-made anchor: %+v", remade)
 	}
 	var tx wire.MsgTx
 	if err := tx.Deserialize(bytes.NewReader(remade.RawTx)); err != nil {
 		t.Fatal(err)
 	}
-	gh, _ := chainhash.NewHashFromStr(g.Txid)
-	if !anchor.SpendsSeal(&tx, *gh) {
-		t.Fatalf("the re-made anchor does not spend the genesis seal")
+	sh, _ := chainhash.NewHashFromStr(second.Txid)
+	if !anchor.SpendsSeal(&tx, *sh) {
+		t.Fatalf("the re-made anchor does not spend the seal of anchor 2")
 	}
-	if p, err := anchor.FromTx(&tx); err != nil || p.Seq != 4 || p.PrevHeight != 100 {
+	if p, err := anchor.FromTx(&tx); err != nil || p.Seq != 5 || p.PrevHeight != 101 {
 		t.Fatalf("re-made anchor payload: %+v %v", p, err)
 	}
-	// Exactly one live anchor per attestation, the dropped one included.
-	if n := strings.Count(strings.Join(w.published, ","), second.Txid); n == 0 {
+	if !strings.Contains(strings.Join(w.published, ","), third.Txid) {
 		t.Fatalf("the dropped anchor was never published")
 	}
 }

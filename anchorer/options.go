@@ -17,9 +17,9 @@ type Options struct {
 	SatPerVbyte uint64        `long:"satpervbyte" description:"Fee rate of anchor transactions, in sat/vbyte"`
 	MinConf     int32         `long:"minconf" description:"Confirmations after which an anchor counts as confirmed and attestations list it"`
 	Poll        time.Duration `long:"poll" description:"How often the newest anchor is followed towards confirmation"`
-	BumpAfter   time.Duration `long:"bumpafter" description:"Raise the fee of an anchor still unconfirmed after this long (and again after each such wait), by a child transaction spending its change; 0: never"`
-	BumpRate    uint64        `long:"bumpsatpervbyte" description:"Fee rate, in sat/vbyte, of the child transaction that bumps a stuck anchor"`
-	BumpBudget  int64         `long:"bumpbudget" description:"Most sats one bump may spend in fees"`
+	BumpAfter   time.Duration `long:"bumpafter" description:"Raise the fee of an anchor still unconfirmed after this long (and again after each such wait): replace it (BIP 125) at --anchor.bumpsatpervbyte, the difference paid from its change, or, when the change cannot pay, bump it by a child transaction; 0: never"`
+	BumpRate    uint64        `long:"bumpsatpervbyte" description:"Fee rate, in sat/vbyte, a stuck anchor is bumped to"`
+	BumpBudget  int64         `long:"bumpbudget" description:"Most sats a child transaction bumping a stuck anchor may spend in fees"`
 
 	// Fault is a test hook called at the crash points (docs/proofs.md
 	// §4.14).

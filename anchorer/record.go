@@ -31,6 +31,10 @@ type Record struct {
 	// Txid and RawTx are the signed transaction.
 	Txid  string
 	RawTx []byte
+	// Replaced are the txids of the transactions this one replaced to
+	// raise the fee, oldest first: any of them may yet be the one that
+	// confirms.
+	Replaced []string
 	// FeeSats is the fee it pays and Vbytes its virtual size.
 	FeeSats int64
 	Vbytes  int64
@@ -68,6 +72,10 @@ type Store interface {
 	// Move changes an anchor's state from from to r.State, with r's
 	// Height, BlockHash and UpdatedAt; ErrNoChange if it is not in from.
 	Move(ctx context.Context, seq int64, from State, r Record) error
+	// Replace sets the anchor's transaction (Txid, RawTx, FeeSats, Vbytes,
+	// Replaced) and State, Height, BlockHash and UpdatedAt from r, if its
+	// transaction is still fromTxid; ErrNoChange otherwise.
+	Replace(ctx context.Context, seq int64, fromTxid string, r Record) error
 	// List returns up to limit anchors, newest first, below seq before
 	// (0: from the newest).
 	List(ctx context.Context, before int64, limit int) ([]Record, error)

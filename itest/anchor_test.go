@@ -70,6 +70,8 @@ func TestAnchors(t *testing.T) {
 		"--chain.rpcpass=" + b.RPCPass, "--chain.rpccert=" + b.CertPath, "--chain.pollinterval=100ms",
 		"--chain.birthday=" + strconv.FormatInt(e.from, 10),
 		"--attest.schedule=off",
+		// The test polls the public anchor list; lift the public rate limit.
+		"--ratelimit.client=1000", "--ratelimit.clientburst=1000", "--ratelimit.global=1000", "--ratelimit.globalburst=1000",
 		"--anchor.lnd=" + spec, "--anchor.schedule=off", "--anchor.poll=200ms", "--anchor.satpervbyte=3",
 	})
 	e.k.start()
@@ -280,44 +282,44 @@ func TestAnchors(t *testing.T) {
 		}
 	})
 
-	t.Run("stuck anchor bumped by a child", func(t *testing.T) {
+	t.Run("stuck anchor replaced at a higher fee, SIGKILL at anchor:replaced", func(t *testing.T) {
 		e.k.stop()
 		e.k.args = append(e.k.args, "--anchor.bumpafter=1s", "--anchor.bumpsatpervbyte=25", "--anchor.bumpbudget=5000")
-		e.k.start()
+		e.k.start(faultEnv + "=anchor:replaced")
 		seq := e.attest()
 		a := e.anchor()
-		txid, err := chainhash.NewHashFromStr(a.Txid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Unmined past bumpafter: lnd's sweeper spends the anchor's change
-		// in a child transaction in btcd's mempool.
-		var child *chainhash.Hash
+		// Unmined past bumpafter: koshd stores the replacement and is
+		// killed before publishing it.
+		e.k.waitKilled(30 * time.Second)
+		e.k.start()
+		// After the restart the replacement is published: btcd's mempool
+		// holds it, not the original.
+		var r *koshv1.AnchorTx
 		harness.WaitFor(t, func() error {
+			r = e.waitAnchorOf(seq, "published")
+			if r.Txid == a.Txid {
+				return fmt.Errorf("anchor %d still has its original transaction", r.Seq)
+			}
 			pool, err := h.Client().GetRawMempool()
 			if err != nil {
 				return err
 			}
+			var haveNew, haveOld bool
 			for _, id := range pool {
-				tx, err := h.Client().GetRawTransaction(id)
-				if err != nil {
-					continue
-				}
-				for _, in := range tx.MsgTx().TxIn {
-					if in.PreviousOutPoint.Hash == *txid && in.PreviousOutPoint.Index == anchor.SealOutput+1 {
-						child = id
-						return nil
-					}
-				}
+				haveNew = haveNew || id.String() == r.Txid
+				haveOld = haveOld || id.String() == a.Txid
 			}
-			return fmt.Errorf("no child of anchor %s in the mempool (%d transactions)", a.Txid, len(pool))
+			if !haveNew || haveOld {
+				return fmt.Errorf("mempool: replacement %v, original %v", haveNew, haveOld)
+			}
+			return nil
 		}, 30*time.Second)
-		t.Logf("anchor %s bumped by child %s", a.Txid, child)
-		h.Mine(t, 1)
-		e.walk(e.waitState(a.Seq, "confirmed"))
-		if c := h.Confirmations(t, child); c != 1 {
-			t.Fatalf("child %s has %d confirmations", child, c)
+		if r.FeeSats <= a.FeeSats {
+			t.Fatalf("replacement pays %d sats, the original %d", r.FeeSats, a.FeeSats)
 		}
+		t.Logf("anchor %s replaced by %s (%d -> %d sats)", a.Txid, r.Txid, a.FeeSats, r.FeeSats)
+		h.Mine(t, 1)
+		e.walk(e.waitState(r.Seq, "confirmed"))
 		if n := e.onChain(seq); n != 1 {
 			t.Fatalf("%d anchors of attestation %d", n, seq)
 		}

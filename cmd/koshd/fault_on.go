@@ -11,8 +11,9 @@ import (
 )
 
 // FaultEnv names the crash point (payments: docs/payments.md; anchors:
-// docs/proofs.md 4.14) at which a
-// koshd built with -tags kosh_faults kills itself with SIGKILL: no deferred
+// docs/proofs.md 4.14: anchor:funded, anchor:stored, anchor:published,
+// anchor:replaced) at which a koshd built with -tags kosh_faults kills
+// itself with SIGKILL: no deferred
 // function, no graceful shutdown, exactly as if the machine lost power
 // there (the database is in WAL mode with synchronous=FULL, so what was
 // committed stays committed).

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kosh-reserve/kosh/anchorer"
 	"github.com/kosh-reserve/kosh/proofs/attest"
@@ -23,12 +24,14 @@ var _ anchorer.Store = (*Store)(nil)
 func New(db *store.DB) *Store { return &Store{db: db} }
 
 const cols = `seq, attestation_seq, attestation_id, prev_txid, prev_height, txid, raw_tx, fee_sats, vbytes, state,
-	height, block_hash, trigger_name, created_at, updated_at`
+	height, block_hash, trigger_name, created_at, updated_at, replaced`
 
 func scan(row interface{ Scan(...any) error }) (anchorer.Record, error) {
 	var r anchorer.Record
+	var replaced string
 	err := row.Scan(&r.Seq, &r.AttestationSeq, &r.AttestationID, &r.PrevTxid, &r.PrevHeight, &r.Txid, &r.RawTx,
-		&r.FeeSats, &r.Vbytes, &r.State, &r.Height, &r.BlockHash, &r.Trigger, &r.CreatedAt, &r.UpdatedAt)
+		&r.FeeSats, &r.Vbytes, &r.State, &r.Height, &r.BlockHash, &r.Trigger, &r.CreatedAt, &r.UpdatedAt, &replaced)
+	r.Replaced = strings.Fields(replaced)
 	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
 		return r, anchorer.ErrNotFound
 	}
@@ -86,6 +89,28 @@ func (s *Store) Move(ctx context.Context, seq int64, from anchorer.State, r anch
 			return fmt.Errorf("move anchor %d: %w", seq, err)
 		} else if n != 1 {
 			return fmt.Errorf("move anchor %d from %s to %s: %w", seq, from, r.State, anchorer.ErrNoChange)
+		}
+		return nil
+	})
+}
+
+// Replace changes an anchor's transaction, guarded by its current txid.
+func (s *Store) Replace(ctx context.Context, seq int64, fromTxid string, r anchorer.Record) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE anchors SET txid = $1, raw_tx = $2, fee_sats = $3, vbytes = $4, replaced = $5,
+			state = $6, height = $7, block_hash = $8, updated_at = $9 WHERE seq = $10 AND txid = $11`,
+			r.Txid, r.RawTx, r.FeeSats, r.Vbytes, strings.Join(r.Replaced, " "), string(r.State), r.Height, r.BlockHash,
+			r.UpdatedAt, seq, fromTxid)
+		if store.IsUniqueViolation(err) {
+			return fmt.Errorf("anchor %d: transaction %s is another anchor's: %w", seq, r.Txid, anchorer.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("replace the transaction of anchor %d: %w", seq, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("replace the transaction of anchor %d: %w", seq, err)
+		} else if n != 1 {
+			return fmt.Errorf("replace transaction %s of anchor %d: %w", fromTxid, seq, anchorer.ErrNoChange)
 		}
 		return nil
 	})
