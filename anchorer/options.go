@@ -2,7 +2,6 @@ package anchorer
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kosh-reserve/kosh/attestor"
@@ -34,15 +33,7 @@ func (o Options) Enabled() bool { return o.Lnd != "" }
 
 // ActiveSchedules returns the configured cron specs; "off" and blank
 // entries name none.
-func (o Options) ActiveSchedules() []string {
-	var out []string
-	for _, s := range o.Schedules {
-		if s = strings.TrimSpace(s); s != "" && s != "off" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (o Options) ActiveSchedules() []string { return attestor.ActiveSpecs(o.Schedules) }
 
 // Bump is the fee policy of a stuck anchor.
 func (o Options) Bump() BumpPolicy {

@@ -19,9 +19,13 @@ type Options struct {
 
 // ActiveSchedules returns the configured cron specs; "off" and blank
 // entries name none.
-func (o Options) ActiveSchedules() []string {
+func (o Options) ActiveSchedules() []string { return ActiveSpecs(o.Schedules) }
+
+// ActiveSpecs returns the cron specs of a repeatable schedule option
+// without its "off" and blank entries.
+func ActiveSpecs(specs []string) []string {
 	var out []string
-	for _, s := range o.Schedules {
+	for _, s := range specs {
 		if s = strings.TrimSpace(s); s != "" && s != "off" {
 			out = append(out, s)
 		}
