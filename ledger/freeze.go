@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/kosh-reserve/kosh/ledger/journalchain"
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
@@ -27,6 +29,24 @@ type Frozen struct {
 	// sequence at or below it is reflected, none above.
 	CutoffSeq int64
 	Assets    []FrozenAsset
+	// IssuerAccounts are the accounts the issuer itself holds
+	// (CreateIssuerAccount), in id order (bytes), whatever their
+	// balances: an attestation publishes each one's non-zero balances.
+	IssuerAccounts []IssuerAccount
+}
+
+// IssuerAccount is an account the issuer itself holds.
+type IssuerAccount struct {
+	// ID is the account id.
+	ID string
+	// Label is its name, published in attestations.
+	Label string
+}
+
+// IsIssuerHeld reports whether account id is one of f's issuer accounts.
+func (f *Frozen) IsIssuerHeld(id string) bool {
+	_, ok := slices.BinarySearchFunc(f.IssuerAccounts, id, func(a IssuerAccount, id string) int { return strings.Compare(a.ID, id) })
+	return ok
 }
 
 // Freeze reads every asset's supply and balances and the last journal
@@ -45,6 +65,14 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 			return err
 		}
 		f.CutoffSeq = seq
+		held, err := tx.IssuerAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range held {
+			f.IssuerAccounts = append(f.IssuerAccounts, IssuerAccount{ID: a.ID, Label: a.Label})
+		}
+		slices.SortFunc(f.IssuerAccounts, func(x, y IssuerAccount) int { return strings.Compare(x.ID, y.ID) })
 		rows, err := tx.Assets(ctx)
 		if err != nil {
 			return err
