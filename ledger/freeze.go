@@ -18,6 +18,9 @@ type FrozenAsset struct {
 	Balances []FrozenBalance
 	// Total is the sum of Balances; it equals Asset.Supply.
 	Total int64
+	// Issuer are the indexes in Balances of the issuer-held accounts'
+	// balances (Frozen.IssuerAccounts), in Balances order.
+	Issuer []int
 }
 
 // FrozenBalance is one account's balance.
@@ -43,10 +46,13 @@ type IssuerAccount struct {
 	Label string
 }
 
-// IsIssuerHeld reports whether account id is one of f's issuer accounts.
-func (f *Frozen) IsIssuerHeld(id string) bool {
-	_, ok := slices.BinarySearchFunc(f.IssuerAccounts, id, func(a IssuerAccount, id string) int { return strings.Compare(a.ID, id) })
-	return ok
+// IssuerAccount returns the issuer-held account id, if it is one.
+func (f *Frozen) IssuerAccount(id string) (IssuerAccount, bool) {
+	i, ok := slices.BinarySearchFunc(f.IssuerAccounts, id, func(a IssuerAccount, id string) int { return strings.Compare(a.ID, id) })
+	if !ok {
+		return IssuerAccount{}, false
+	}
+	return f.IssuerAccounts[i], true
 }
 
 // Freeze reads every asset's supply and balances and the last journal
@@ -69,8 +75,10 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 		if err != nil {
 			return err
 		}
+		isHeld := make(map[string]bool, len(held))
 		for _, a := range held {
 			f.IssuerAccounts = append(f.IssuerAccounts, IssuerAccount{ID: a.ID, Label: a.Label})
+			isHeld[a.ID] = true
 		}
 		slices.SortFunc(f.IssuerAccounts, func(x, y IssuerAccount) int { return strings.Compare(x.ID, y.ID) })
 		rows, err := tx.Assets(ctx)
@@ -87,6 +95,9 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 					return fmt.Errorf("%w: balances of %s overflow or go negative", ErrOverflow, r.Code)
 				}
 				fa.Total += bal
+				if isHeld[id] {
+					fa.Issuer = append(fa.Issuer, len(fa.Balances))
+				}
 				fa.Balances = append(fa.Balances, FrozenBalance{AccountID: id, Balance: bal})
 				return nil
 			})

@@ -79,11 +79,17 @@ func TestIssuerAccounts(t *testing.T) {
 		if len(f.IssuerAccounts) != 2 || f.IssuerAccounts[0] != want[0] || f.IssuerAccounts[1] != want[1] {
 			t.Fatalf("frozen issuer accounts %+v, want %+v", f.IssuerAccounts, want)
 		}
-		if !f.IsIssuerHeld(escrow.ID) || !f.IsIssuerHeld(fees.ID) || f.IsIssuerHeld(holder) {
-			t.Error("IsIssuerHeld does not tell the issuer's accounts from the holder's")
+		if e, ok := f.IssuerAccount(escrow.ID); !ok || e.Label != "escrow" {
+			t.Errorf("IssuerAccount(escrow) = %+v, %v", e, ok)
 		}
-		if len(f.Assets) != 1 || f.Assets[0].Total != 140 || len(f.Assets[0].Balances) != 2 {
-			t.Fatalf("frozen assets %+v, want the holder's 100 and the escrow's 40", f.Assets)
+		if _, ok := f.IssuerAccount(holder); ok {
+			t.Error("the holder's account is taken for an issuer account")
+		}
+		// The fee account holds nothing, so it has no balance to point at.
+		fa := f.Assets[0]
+		if len(f.Assets) != 1 || fa.Total != 140 || len(fa.Balances) != 2 || len(fa.Issuer) != 1 ||
+			fa.Balances[fa.Issuer[0]].AccountID != escrow.ID || fa.Balances[fa.Issuer[0]].Balance != 40 {
+			t.Fatalf("frozen assets %+v, want the holder's 100 and the escrow's 40, the escrow's marked", f.Assets)
 		}
 	})
 }
