@@ -38,7 +38,10 @@ import (
 //     document (lnd SignMessage). A node that cannot sign lists its channels
 //     with nothing counted: an unsigned balance claim is not evidence. A
 //     channel announced in the gossip graph says so, with its short channel
-//     id; any other is a claim, counted only under the claimed rule.
+//     id; any other is a claim, counted only under the claimed rule;
+//   - every positive balance of an account the issuer holds itself (the
+//     payments escrow), by name, with its salt and inclusion proof, since
+//     no holder checks it (docs/proofs.md 4.15).
 type DocComposer struct {
 	// Log receives one line per node that could not sign.
 	Log *slog.Logger
@@ -176,6 +179,9 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 			}
 		}
 		a.Assets = append(a.Assets, as)
+		if err := listIssuerAccounts(a, in, i); err != nil {
+			return Signed{}, err
+		}
 	}
 	if err := a.Fill(); err != nil {
 		return Signed{}, fmt.Errorf("attestation figures: %w", err)
@@ -253,6 +259,29 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		return Signed{}, err
 	}
 	return Signed{ID: id, Document: doc, Stale: a.Stale, Prices: statedPrices(a)}, nil
+}
+
+// listIssuerAccounts adds to a every positive balance of asset i held by
+// an issuer-held account, with its salt and inclusion proof
+// (docs/proofs.md 4.15). The tree was built from the frozen balances in
+// their order, so the proof is found by index, without indexing every
+// account id of the tree.
+func listIssuerAccounts(a *attest.Attestation, in Inputs, i int) error {
+	fa, tree := in.Ledger.Assets[i], in.Trees[i]
+	for _, j := range fa.Issuer {
+		b := fa.Balances[j]
+		acc, ok := in.Ledger.IssuerAccount(b.AccountID)
+		if !ok || b.Balance <= 0 {
+			return fmt.Errorf("frozen balance %d of %s is marked issuer-held but is not (account %s, balance %d)", j, fa.Asset.Code, b.AccountID, b.Balance)
+		}
+		proof, salt, err := tree.ProofAt(j)
+		if err != nil {
+			return fmt.Errorf("inclusion proof of issuer account %s in %s: %w", b.AccountID, fa.Asset.Code, err)
+		}
+		a.IssuerAccounts = append(a.IssuerAccounts, attest.IssuerAccount{Asset: fa.Asset.Code, Account: b.AccountID,
+			Name: acc.Label, Balance: attest.Amount(b.Balance), Salt: salt, Proof: proof})
+	}
+	return nil
 }
 
 // statedPrices lists the prices an attestation states, one per currency,

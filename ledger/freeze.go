@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/kosh-reserve/kosh/ledger/journalchain"
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
@@ -16,6 +18,9 @@ type FrozenAsset struct {
 	Balances []FrozenBalance
 	// Total is the sum of Balances; it equals Asset.Supply.
 	Total int64
+	// Issuer are the indexes in Balances of the issuer-held accounts'
+	// balances (Frozen.IssuerAccounts), in Balances order.
+	Issuer []int
 }
 
 // FrozenBalance is one account's balance.
@@ -27,6 +32,27 @@ type Frozen struct {
 	// sequence at or below it is reflected, none above.
 	CutoffSeq int64
 	Assets    []FrozenAsset
+	// IssuerAccounts are the accounts the issuer itself holds
+	// (CreateIssuerAccount), in id order (bytes), whatever their
+	// balances: an attestation publishes each one's non-zero balances.
+	IssuerAccounts []IssuerAccount
+}
+
+// IssuerAccount is an account the issuer itself holds.
+type IssuerAccount struct {
+	// ID is the account id.
+	ID string
+	// Label is its name, published in attestations.
+	Label string
+}
+
+// IssuerAccount returns the issuer-held account id, if it is one.
+func (f *Frozen) IssuerAccount(id string) (IssuerAccount, bool) {
+	i, ok := slices.BinarySearchFunc(f.IssuerAccounts, id, func(a IssuerAccount, id string) int { return strings.Compare(a.ID, id) })
+	if !ok {
+		return IssuerAccount{}, false
+	}
+	return f.IssuerAccounts[i], true
 }
 
 // Freeze reads every asset's supply and balances and the last journal
@@ -45,6 +71,16 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 			return err
 		}
 		f.CutoffSeq = seq
+		held, err := tx.IssuerAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		isHeld := make(map[string]bool, len(held))
+		for _, a := range held {
+			f.IssuerAccounts = append(f.IssuerAccounts, IssuerAccount{ID: a.ID, Label: a.Label})
+			isHeld[a.ID] = true
+		}
+		slices.SortFunc(f.IssuerAccounts, func(x, y IssuerAccount) int { return strings.Compare(x.ID, y.ID) })
 		rows, err := tx.Assets(ctx)
 		if err != nil {
 			return err
@@ -59,6 +95,9 @@ func (l *Ledger) Freeze(ctx context.Context) (Frozen, error) {
 					return fmt.Errorf("%w: balances of %s overflow or go negative", ErrOverflow, r.Code)
 				}
 				fa.Total += bal
+				if isHeld[id] {
+					fa.Issuer = append(fa.Issuer, len(fa.Balances))
+				}
 				fa.Balances = append(fa.Balances, FrozenBalance{AccountID: id, Balance: bal})
 				return nil
 			})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +64,9 @@ type Account struct {
 	ID        string
 	Label     string
 	CreatedAt time.Time
+	// IssuerHeld marks an account the issuer itself holds
+	// (CreateIssuerAccount): it has no holder, and attestations publish it.
+	IssuerHeld bool
 	// Balances are the account's holdings, by asset, where the call that
 	// returned the account says it fills them (Accounts does).
 	Balances []Balance
@@ -354,9 +358,40 @@ func (l *Ledger) cachedAsset(ctx context.Context, tx ledgerrec.Tx, code string) 
 	return a, nil
 }
 
-// CreateAccount opens an account. With a non-empty idempotency key, a retry
-// returns the account the first call created.
+// IssuerKeyPrefix begins the idempotency key of every account the issuer
+// itself holds (CreateIssuerAccount): the namespace is koshd's, so
+// CreateAccount refuses keys that begin with it, and nobody opening a
+// holder's account can take or reach an issuer-held account's key.
+const IssuerKeyPrefix = "kosh-"
+
+// CreateAccount opens a holder's account. With a non-empty idempotency key,
+// a retry returns the account the first call created. Keys beginning with
+// IssuerKeyPrefix are reserved for issuer-held accounts and refused.
 func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Account, error) {
+	if strings.HasPrefix(idemKey, IssuerKeyPrefix) {
+		return Account{}, invalid("idempotency_key %q begins with %q, which is reserved for the accounts koshd holds itself; choose another key",
+			truncate(idemKey), IssuerKeyPrefix)
+	}
+	return l.createAccount(ctx, label, idemKey, false)
+}
+
+// CreateIssuerAccount opens an account the issuer itself holds, such as the
+// payments escrow, or returns the one opened under the same key. Such an
+// account has no holder to check it, so every attestation publishes its
+// balances by name with their inclusion proofs (docs/proofs.md 4.15): the
+// label is that name and must not be empty, and idemKey, which must begin
+// with IssuerKeyPrefix, is the account's permanent identity in koshd.
+func (l *Ledger) CreateIssuerAccount(ctx context.Context, label, idemKey string) (Account, error) {
+	if label == "" {
+		return Account{}, invalid("an issuer-held account needs a label: attestations publish it as the account's name")
+	}
+	if !strings.HasPrefix(idemKey, IssuerKeyPrefix) {
+		return Account{}, invalid("the idempotency_key of an issuer-held account must begin with %q, not %q", IssuerKeyPrefix, truncate(idemKey))
+	}
+	return l.createAccount(ctx, label, idemKey, true)
+}
+
+func (l *Ledger) createAccount(ctx context.Context, label, idemKey string, issuerHeld bool) (Account, error) {
 	if err := ValidateText("label", label, MaxLabelLen); err != nil {
 		return Account{}, err
 	}
@@ -365,7 +400,7 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 			return Account{}, err
 		}
 	}
-	row := ledgerrec.Account{ID: uuid.NewString(), Label: label, IdempotencyKey: idemKey, CreatedAt: l.now()}
+	row := ledgerrec.Account{ID: uuid.NewString(), Label: label, IdempotencyKey: idemKey, CreatedAt: l.now(), IssuerHeld: issuerHeld}
 	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 		if idemKey != "" {
 			existing, err := tx.AccountByIdempotencyKey(ctx, idemKey)
@@ -373,6 +408,14 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 				if existing.Label != label {
 					return fmt.Errorf("%w: idempotency_key %q already created account %s with a different label",
 						ErrIdempotencyConflict, idemKey, existing.ID)
+				}
+				if existing.IssuerHeld != issuerHeld {
+					kind := "a holder's account, not an issuer-held one"
+					if existing.IssuerHeld {
+						kind = "an issuer-held account, not a holder's"
+					}
+					return fmt.Errorf("%w: idempotency_key %q already created account %s, %s",
+						ErrIdempotencyConflict, idemKey, existing.ID, kind)
 				}
 				row = existing
 				return nil
@@ -392,7 +435,7 @@ func (l *Ledger) CreateAccount(ctx context.Context, label, idemKey string) (Acco
 }
 
 func accountFromRow(r ledgerrec.Account) Account {
-	return Account{ID: r.ID, Label: r.Label, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+	return Account{ID: r.ID, Label: r.Label, CreatedAt: time.UnixMicro(r.CreatedAt).UTC(), IssuerHeld: r.IssuerHeld}
 }
 
 // Account returns an account and its balances.

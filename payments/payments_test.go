@@ -143,14 +143,18 @@ func (e *env) supply() int64 {
 }
 
 // books checks the invariants that hold after every step: the ledger is
-// consistent, and the escrow account holds exactly amount + fee limit of
-// every redemption that took units and neither paid nor refunded them.
+// consistent, the escrow is an issuer-held account (so attestations
+// publish it) and holds exactly amount + fee limit of every redemption
+// that took units and neither paid nor refunded them.
 func (e *env) books() {
 	e.t.Helper()
 	e.supply()
 	escrow, err := e.svc.EscrowAccount(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if acc, _, err := e.led.Account(e.ctx, escrow); err != nil || !acc.IssuerHeld {
+		e.t.Fatalf("escrow account %+v (%v) is not issuer-held", acc, err)
 	}
 	var pending int64
 	err = paymentdb.New(e.db).Read(e.ctx, func(tx payrecord.Tx) error {

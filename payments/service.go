@@ -53,7 +53,9 @@ type Ledger interface {
 	Mint(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
 	Burn(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
 	Transfer(ctx context.Context, r ledger.Transfer) (ledger.Entry, error)
-	CreateAccount(ctx context.Context, label, idemKey string) (ledger.Account, error)
+	// CreateIssuerAccount opens (or finds) the escrow, an account the
+	// issuer holds: attestations publish its balances by name.
+	CreateIssuerAccount(ctx context.Context, label, idemKey string) (ledger.Account, error)
 	Asset(ctx context.Context, code string) (ledger.Asset, error)
 	Account(ctx context.Context, id string) (ledger.Account, []ledger.Balance, error)
 	EntryByKey(ctx context.Context, scope ledger.Scope, key string) (ledger.Entry, error)
@@ -313,7 +315,13 @@ func (s *Service) policy(asset string) Policy {
 // the payout settles (then they are burned) or definitively fails (then they
 // go back). Moving them is a transfer, which no coverage gate can refuse, so
 // a refund never waits for the reserves, and the supply falls only when the
-// bitcoin has actually left.
+// bitcoin has actually left. It is an issuer-held account
+// (ledger.CreateIssuerAccount): no holder checks it, so every attestation
+// publishes its balance under escrowLabel, and redemptions in flight are
+// in the liabilities for anyone to see. The key is in the ledger's
+// reserved namespace (ledger.IssuerKeyPrefix), so no one opening an
+// account through the RPC can take it; migration 0014 marks an escrow
+// opened before the flag existed by this key and label.
 const (
 	escrowLabel = "kosh payments escrow (redemptions in progress)"
 	escrowKey   = "kosh-payments-escrow"
@@ -328,7 +336,7 @@ func (s *Service) EscrowAccount(ctx context.Context) (string, error) {
 	if id != "" {
 		return id, nil
 	}
-	a, err := s.ledger.CreateAccount(ctx, escrowLabel, escrowKey)
+	a, err := s.ledger.CreateIssuerAccount(ctx, escrowLabel, escrowKey)
 	if err != nil {
 		return "", fmt.Errorf("payments escrow account: %w", err)
 	}

@@ -266,6 +266,23 @@ func TestHandlersOverLedger(t *testing.T) {
 	_, err = w.Transfer(own, &koshv1.WalletServiceTransferRequest{AccountId: a.ID, ToAccountId: b.ID, Asset: "KSH",
 		Amount: 0, IdempotencyKey: "t2"})
 	requireStatus(t, "Transfer of nothing", err, codes.InvalidArgument)
+
+	// Issuer-held accounts (the payments escrow) have no holder: the RPC
+	// opens no account in their key namespace, so it cannot hand out the
+	// escrow by "retrying" its key, and bakes no wallet macaroon for one.
+	escrow, err := l.CreateIssuerAccount(ctx, "kosh payments escrow (redemptions in progress)", "kosh-payments-escrow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: escrow.Label, IdempotencyKey: "kosh-payments-escrow"})
+	requireStatus(t, "CreateAccount under the escrow's key", err, codes.InvalidArgument, "kosh-payments-escrow", "reserved")
+	_, err = s.CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: "x", IdempotencyKey: "kosh-fees"})
+	requireStatus(t, "CreateAccount under a reserved key", err, codes.InvalidArgument, "reserved")
+	_, err = s.BakeWalletMacaroon(ctx, &koshv1.BakeWalletMacaroonRequest{AccountId: escrow.ID})
+	requireStatus(t, "BakeWalletMacaroon for the escrow", err, codes.InvalidArgument, escrow.ID, "held by the issuer")
+	if _, err := s.BakeWalletMacaroon(ctx, &koshv1.BakeWalletMacaroonRequest{AccountId: a.ID}); err != nil {
+		t.Errorf("BakeWalletMacaroon for a holder: %v", err)
+	}
 }
 
 type allowMints struct{}

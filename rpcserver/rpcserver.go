@@ -8,6 +8,7 @@ package rpcserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -274,8 +275,15 @@ func (s *Server) GetAccount(ctx context.Context, req *koshv1.GetAccountRequest) 
 
 // BakeWalletMacaroon implements IssuerService.
 func (s *Server) BakeWalletMacaroon(ctx context.Context, req *koshv1.BakeWalletMacaroonRequest) (*koshv1.BakeWalletMacaroonResponse, error) {
-	if _, _, err := s.ledger.Account(ctx, req.AccountId); err != nil {
+	a, _, err := s.ledger.Account(ctx, req.AccountId)
+	if err != nil {
 		return nil, s.toStatus(err)
+	}
+	if a.IssuerHeld {
+		// No holder: the issuer moves its units with its own RPCs, and
+		// attestations publish the account (docs/proofs.md 4.15).
+		return nil, s.toStatus(fmt.Errorf("%w: account %s (%s) is held by the issuer itself, not by a holder, so it gets no wallet macaroon",
+			ledger.ErrInvalidArgument, a.ID, a.Label))
 	}
 	mac, err := s.macs.BakeHex(perms.Wallet, req.AccountId, time.Time{})
 	if err != nil {

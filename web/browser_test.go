@@ -324,6 +324,33 @@ func TestBrowserPageAnchored(t *testing.T) {
 	}
 }
 
+// TestBrowserPageIssuerAccounts loads an attestation that lists accounts
+// the issuer holds itself (testdata/attest/chain-issuer, attestation 2):
+// the in-browser check verifies each one's inclusion and the detail names
+// each with its balance.
+func TestBrowserPageIssuerAccounts(t *testing.T) {
+	b := newBrowser(t)
+	files := chainFiles(t, "chain-issuer")
+	srv := httptest.NewServer(testMux(newFixtureFrom(t, files[:2], "")))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	cls, msg := b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "ok") {
+		t.Fatalf("attestation with issuer accounts: class %q, %q", cls, msg)
+	}
+	detail := bget(t, b, chromedp.Text(chromedp.ID("verify-detail")))
+	for _, want := range []string{
+		"Held by the issuer itself (no holder checks these, so they are published): 2 balances, each proven in this browser to be counted in its asset's liabilities:",
+		"kosh payments escrow (redemptions in progress): 9000 SAT (account acct-escrow)",
+		"fees: 3000 SAT (account acct-fees)",
+	} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the verdict's detail lacks %q; it is:\n%s", want, detail)
+		}
+	}
+	b.noErrors(t)
+}
+
 // TestBrowserPageV2Tampered serves a version 2 attestation whose proof of
 // control over one output was signed SIGHASH_ANYONECANPAY and re-signed by
 // the issuer (testdata/attest/invalid): the in-browser check is red with

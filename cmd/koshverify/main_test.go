@@ -465,6 +465,26 @@ func TestVersion2Offline(t *testing.T) {
 	}
 }
 
+// TestIssuerAccounts: an attestation listing issuer-held accounts
+// (testdata/attest/chain-issuer) prints each one's name, account, balance
+// and asset and says each is in its liability tree; its chain verifies.
+func TestIssuerAccounts(t *testing.T) {
+	dir := filepath.Join(vectors, "chain-issuer")
+	code, out := run(t, "attestation", filepath.Join(dir, firstFile(t, dir, "000002-")), "--chain", dir)
+	for _, want := range []string{
+		"  held by the issuer: kosh payments escrow (redemptions in progress), account acct-escrow: 9000 base units of SAT\n",
+		"  held by the issuer: fees, account acct-fees: 3000 base units of SAT\n",
+		"ok:   each of the 2 balance(s) held by the issuer itself is in its asset's liability tree with exactly that balance",
+		"hash chain of 2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if msg := onlyUnsourced(code, out); msg != "" {
+		t.Fatalf("%s\n%s", msg, out)
+	}
+}
+
 // fakeGraph is a verifier's lnd graph: channels by short channel id.
 type fakeGraph map[uint64]*lnrpc.ChannelEdge
 

@@ -395,6 +395,9 @@ func (r *runner) checkDocument(b []byte, src, issuer string, pol verify.Policy) 
 		fmt.Fprintf(r.out, "  liabilities %s: %s base units over %s accounts (tree height %d, root %s), policy %d bps\n",
 			as.Code, as.Liabilities.Total, as.Liabilities.Accounts, as.Liabilities.Height, as.Liabilities.Root, as.MinCoverageBps)
 	}
+	for _, ia := range a.IssuerAccounts {
+		fmt.Fprintf(r.out, "  held by the issuer: %s, account %s: %d base units of %s\n", ia.Name, ia.Account, ia.Balance, ia.Asset)
+	}
 	c := a.Coverage
 	fmt.Fprintf(r.out, "  coverage: %d sats counted, %d sats worth at 1.00, %s bps\n", c.CountedReserves, c.Backing, c.Bps.String())
 	if a.Version >= 2 {
@@ -406,6 +409,9 @@ func (r *runner) checkDocument(b []byte, src, issuer string, pol verify.Policy) 
 		r.okf("signature, canonical form, sums, counting rules, coverage and proofs of control (every script run through btcd's interpreter) of %s", src)
 	} else {
 		r.okf("signature, canonical form, sums, counting rules and coverage of %s", src)
+	}
+	if err == nil && len(a.IssuerAccounts) > 0 {
+		r.okf("each of the %d balance(s) held by the issuer itself is in its asset's liability tree with exactly that balance (docs/proofs.md 4.15)", len(a.IssuerAccounts))
 	}
 	if issuer != "" && a.IssuerKey != issuer {
 		r.fail(fmt.Sprintf("the attestation is signed by issuer key %s, not by the expected %s", a.IssuerKey, issuer))

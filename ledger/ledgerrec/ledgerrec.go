@@ -52,6 +52,9 @@ type Account struct {
 	Label          string
 	IdempotencyKey string
 	CreatedAt      int64 // Unix microseconds
+	// IssuerHeld marks an account the issuer itself holds (the payments
+	// escrow, ...): set when it is inserted, never changed.
+	IssuerHeld bool
 }
 
 // Balance is one account's holding of one asset.
@@ -156,6 +159,8 @@ type Tx interface {
 	// Accounts lists up to limit accounts with seq above afterSeq, in seq
 	// order.
 	Accounts(ctx context.Context, afterSeq int64, limit int) ([]Account, error)
+	// IssuerAccounts lists every issuer-held account in id order.
+	IssuerAccounts(ctx context.Context) ([]Account, error)
 
 	// Balances lists an account's balances in asset order.
 	Balances(ctx context.Context, accountID string) ([]Balance, error)

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/kosh-reserve/kosh/proofs/field"
 	"github.com/kosh-reserve/kosh/proofs/jcs"
 	"github.com/kosh-reserve/kosh/proofs/sig"
 	"github.com/kosh-reserve/kosh/proofs/strictjson"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
@@ -101,6 +103,12 @@ type Attestation struct {
 	// was made (version 2, optional: absent before the issuer's first
 	// anchor is confirmed; docs/proofs.md 4.14).
 	Anchor *AnchorRef `json:"anchor,omitempty"`
+	// IssuerAccounts are the balances of the accounts the issuer itself
+	// holds (the payments escrow, fees, ...), each with what shows that
+	// exactly that balance is in its asset's liability tree (version 2,
+	// optional: absent when there are none; docs/proofs.md 4.15). Sorted
+	// by asset, then account.
+	IssuerAccounts []IssuerAccount `json:"issuer_accounts,omitempty"`
 	// Signature is the issuer's BIP-340 signature over Hash, 128 hex.
 	Signature string `json:"signature,omitempty"`
 }
@@ -113,6 +121,49 @@ type AnchorRef struct {
 	Txid      string `json:"txid"`
 	Height    int64  `json:"height"`
 	BlockHash string `json:"block_hash"`
+}
+
+// IssuerAccount is one positive balance of an account the issuer itself
+// holds, published with the same data as a holder's inclusion bundle
+// (docs/proofs.md 5): such an account has no holder to check it, and its
+// own salt and position reveal nobody's identity.
+type IssuerAccount struct {
+	// Asset is the asset code; the attestation lists the asset.
+	Asset string `json:"asset"`
+	// Account is the account id the tree commits to.
+	Account string `json:"account"`
+	// Name is the issuer's name for the account (its ledger label), e.g.
+	// "kosh payments escrow (redemptions in progress)"; not empty.
+	Name string `json:"name"`
+	// Balance is the balance counted in the asset's liabilities (> 0).
+	Balance Amount `json:"balance"`
+	// Salt is the account's salt in this attestation and asset.
+	Salt sumtree.Salt `json:"salt"`
+	// Proof is the account's inclusion proof in the asset's tree.
+	Proof *sumtree.Proof `json:"proof"`
+}
+
+// NewIssuerAccount lists accountID, an account the issuer holds, with its
+// balance in tree, its salt and its inclusion proof, under name.
+func NewIssuerAccount(tree *sumtree.Tree, accountID, name string) (IssuerAccount, error) {
+	bal, ok := tree.Balance(accountID)
+	if !ok {
+		return IssuerAccount{}, fmt.Errorf("issuer account %s is not in the %s liability tree", accountID, tree.AssetCode())
+	}
+	proof, salt, err := tree.Proof(accountID)
+	if err != nil {
+		return IssuerAccount{}, fmt.Errorf("inclusion proof of issuer account %s in %s: %w", accountID, tree.AssetCode(), err)
+	}
+	return IssuerAccount{Asset: tree.AssetCode(), Account: accountID, Name: name, Balance: Amount(bal), Salt: salt, Proof: proof}, nil
+}
+
+// CompareIssuerAccounts orders issuer accounts by asset, then account (as
+// bytes).
+func CompareIssuerAccounts(x, y *IssuerAccount) int {
+	if c := strings.Compare(x.Asset, y.Asset); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Account, y.Account)
 }
 
 // Block is a block of the best chain.

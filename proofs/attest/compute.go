@@ -42,6 +42,7 @@ func sortLists(a *Attestation) {
 	}
 	slices.SortFunc(a.Assets, func(x, y Asset) int { return strings.Compare(x.Code, y.Code) })
 	slices.Sort(a.StaleSources)
+	slices.SortFunc(a.IssuerAccounts, func(x, y IssuerAccount) int { return CompareIssuerAccounts(&x, &y) })
 }
 
 // CompareOutpoints orders "txid:vout" strings by txid (as text), then by

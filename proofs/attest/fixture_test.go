@@ -61,6 +61,14 @@ func buildFixture(t testing.TB, n int64, prev string) fixture {
 // the given format version.
 func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixture {
 	t.Helper()
+	return buildFixtureWith(t, version, n, prev, fixtureAccounts, nil)
+}
+
+// buildFixtureWith builds the n-th attestation of a vector chain with the
+// given liabilities; every positive balance of an account named in issuer
+// (id → name) is listed as an issuer-held account.
+func buildFixtureWith(t testing.TB, version int, n int64, prev string, accounts map[string][]sumtree.Account, issuer map[string]string) fixture {
+	t.Helper()
 	seed := sha256.Sum256([]byte(fmt.Sprintf("kosh attest vector: seed %d", n)))
 	f := fixture{trees: map[string]*sumtree.Tree{}}
 	a := &attest.Attestation{
@@ -96,11 +104,20 @@ func buildFixtureVersion(t testing.TB, version int, n int64, prev string) fixtur
 		addVersion2(t, a)
 	}
 	for _, code := range []string{"SAT", "INR"} {
-		tree, err := sumtree.Build(context.Background(), code, seed, fixtureAccounts[code], sumtree.WithHeight(4))
+		tree, err := sumtree.Build(context.Background(), code, seed, accounts[code], sumtree.WithHeight(4))
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.trees[code] = tree
+		for _, acc := range accounts[code] {
+			if name, ok := issuer[acc.ID]; ok && acc.Balance > 0 {
+				ia, err := attest.NewIssuerAccount(tree, acc.ID, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.IssuerAccounts = append(a.IssuerAccounts, ia)
+			}
+		}
 		r := tree.Root()
 		as := attest.Asset{Code: code, Peg: attest.PegSat, MinCoverageBps: 10000,
 			Liabilities: attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(r.Count)}}

@@ -22,7 +22,7 @@ import (
 )
 
 func addVectorSeeds(f *testing.F) {
-	for _, dir := range []string{"chain", "invalid"} {
+	for _, dir := range []string{"chain", "chain-issuer", "invalid"} {
 		names, _ := filepath.Glob(filepath.Join(vectorDir, dir, "*.json"))
 		for _, n := range names {
 			if b, err := os.ReadFile(n); err == nil {
@@ -123,7 +123,7 @@ func FuzzVerify(f *testing.F) {
 // ones.
 func vectorSeeds(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, dir := range []string{"chain", "invalid"} {
+	for _, dir := range []string{"chain", "chain-issuer", "invalid"} {
 		names, _ := filepath.Glob(filepath.Join(vectorDir, dir, "*.json"))
 		for _, n := range names {
 			b, err := os.ReadFile(n)

@@ -1,6 +1,9 @@
 package attest
 
-import sj "github.com/kosh-reserve/kosh/proofs/strictjson"
+import (
+	sj "github.com/kosh-reserve/kosh/proofs/strictjson"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
+)
 
 // The attestation's shape (strictjson), member for member the JSON tags of
 // Attestation and its parts: every member, no others; Optional marks the
@@ -133,6 +136,18 @@ var (
 			{Name: "height", Shape: sj.Int},
 			{Name: "block_hash", Shape: sj.String},
 		}, Optional: true},
+		{Name: "issuer_accounts", Shape: sj.Array{Elem: issuerAccountShape}, Optional: true},
 		{Name: "signature", Shape: sj.String, Optional: true},
 	}
 )
+
+// issuerAccountShape is an issuer-held account's entry: an inclusion
+// bundle's data without the attestation id, with a name.
+var issuerAccountShape = sj.Object{
+	{Name: "asset", Shape: sj.String},
+	{Name: "account", Shape: sj.String},
+	{Name: "name", Shape: sj.String},
+	{Name: "balance", Shape: sj.String},
+	{Name: "salt", Shape: sj.String},
+	{Name: "proof", Shape: sumtree.ProofShape},
+}

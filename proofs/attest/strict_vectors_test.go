@@ -160,6 +160,13 @@ func buildStrictVectors(t *testing.T) *strictFile {
 	P := string(bm.Proof)
 	A := string(mustMarshal(t, a.a))
 	A2 := string(mustMarshal(t, buildChainVersion(t, 2)[2].a))
+	AI := string(mustMarshal(t, buildIssuerChain(t)[0].a))
+	// issuerProof is the span of the first issuer account's proof in AI.
+	issuerProof := func(s string) (int, int) {
+		i := strings.Index(s, `"proof":{"height"`)
+		j := i + strings.Index(s[i:], `"version":1}`) + len(`"version":1}`)
+		return i, j
+	}
 	R1, err := os.ReadFile(filepath.Join(vectorDir, "receipt.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +301,30 @@ func buildStrictVectors(t *testing.T) *strictFile {
 		}},
 		{name: "case-variant member, version 2", kind: "attestation", base: A2, from: `"tx":`, to: `"TX":`},
 		{name: "whitespace added", kind: "attestation", base: A, from: `"version":1`, to: `"version": 1`},
+		{name: "valid, version 2 with issuer accounts", kind: "attestation", base: AI, valid: true},
+		{name: "unknown member in an issuer account's proof", kind: "attestation", base: AI, from: `"proof":{"height":4`, to: `"proof":{"extra":1,"height":4`},
+		{name: "case-variant issuer account member", kind: "attestation", base: AI, from: `"name":"fees"`, to: `"Name":"fees"`},
+		{name: "issuer account salt missing", kind: "attestation", base: AI, f: func(s string) string {
+			i := strings.Index(s, `,"salt":"`)
+			return s[:i] + s[i+len(`,"salt":"`)+64+1:]
+		}},
+		{name: "issuer account proof null", kind: "attestation", base: AI, f: func(s string) string {
+			i, j := issuerProof(s)
+			return s[:i] + `"proof":null` + s[j:]
+		}},
+		{name: "issuer accounts empty", kind: "attestation", base: AI, f: func(s string) string {
+			i := strings.Index(s, `"issuer_accounts":[`) + len(`"issuer_accounts":[`)
+			return s[:i] + s[strings.Index(s, `],"issuer_key"`):]
+		}},
+		{name: "upper-case issuer account salt", kind: "attestation", base: AI, f: func(s string) string {
+			i := strings.Index(s, `"salt":"`) + len(`"salt":"`)
+			return s[:i] + strings.ToUpper(s[i:i+64]) + s[i+64:]
+		}},
+		{name: "issuer account sibling sum with a leading zero", kind: "attestation", base: AI, from: `"sum":"`, to: `"sum":"0`},
+		{name: "issuer account proof of height 3", kind: "attestation", base: AI, f: func(s string) string {
+			i, j := issuerProof(s)
+			return s[:i] + strings.Replace(s[i:j], `"height":4`, `"height":3`, 1) + s[j:]
+		}},
 	}
 	f := &strictFile{
 		Comment: "Strict decoding (docs/proofs.md §1): documents of each kind a verifier reads, each with the verdict " +

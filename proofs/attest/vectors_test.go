@@ -34,11 +34,14 @@ type vectorFile struct {
 	ChainV2      []string      `json:"chain_v2"`
 	// ChainAnchored is a version 2 chain whose attestations 2 and 3 list
 	// bitcoin anchors of attestations 1 and 2 (docs/proofs.md 4.14).
-	ChainAnchored []string        `json:"chain_anchored"`
-	Invalid       []invalidVector `json:"invalid"`
-	ChainInvalid  []chainVector   `json:"chain_invalid"`
-	Bundles       []bundleVector  `json:"bundles"`
-	Receipts      []receiptVector `json:"receipts"`
+	ChainAnchored []string `json:"chain_anchored"`
+	// ChainIssuer is a version 2 chain whose attestations list
+	// issuer-held accounts (docs/proofs.md 4.15).
+	ChainIssuer  []string        `json:"chain_issuer"`
+	Invalid      []invalidVector `json:"invalid"`
+	ChainInvalid []chainVector   `json:"chain_invalid"`
+	Bundles      []bundleVector  `json:"bundles"`
+	Receipts     []receiptVector `json:"receipts"`
 }
 
 type validVector struct {
@@ -293,6 +296,8 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	addChain(fs2, "version 2 attestation %d", "chain-v2", &v.ChainV2)
 	fsA := buildAnchoredChain(t)
 	addChain(fsA, "anchored attestation %d", "chain-anchored", &v.ChainAnchored)
+	fsI := buildIssuerChain(t)
+	addChain(fsI, "issuer-account attestation %d", "chain-issuer", &v.ChainIssuer)
 
 	// Valid documents the chain does not show (vectors_price_test.go),
 	// made from attestation 1.
@@ -329,6 +334,12 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
 		files["invalid/"+strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(tp.name)+".json"] = b
 	}
+	for _, tp := range tampersIssuer(fsI) {
+		b := tp.apply(t, fsI[0].a)
+		errs := errorsOf(b)
+		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})
+		files["invalid/"+strings.NewReplacer(" ", "-", ",", "", ":", "", "'", "").Replace(tp.name)+".json"] = b
+	}
 	for _, tp := range tampersV2 {
 		b := tp.apply(t, fs2[0].a)
 		errs := errorsOf(b)
@@ -351,6 +362,7 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 		{Name: "anchored chain, fork under the anchor", Chain: []string{doc(fs2[0]), doc(fs2[1]), doc(fsA[2])}, Anchor: mustID(t, fs2[0].a)},
 		{Name: "issuer key changed", Chain: []string{doc(fs[0]), doc(rekeyed(t, fs[1]))}},
 		{Name: "anchored chain, anchor naming another id", Chain: []string{doc(fsA[0]), doc(fsA[1]), doc(misanchored(t, fsA[2]))}},
+		{Name: "issuer-account chain of three", Chain: []string{doc(fsI[0]), doc(fsI[1]), doc(fsI[2])}},
 	}
 	for _, c := range chains {
 		c.Errors = chainErrors(t, c.Chain, c.Anchor)
@@ -542,6 +554,8 @@ func TestVectors(t *testing.T) {
 	if *update {
 		os.RemoveAll(filepath.Join(vectorDir, "chain"))
 		os.RemoveAll(filepath.Join(vectorDir, "chain-v2"))
+		os.RemoveAll(filepath.Join(vectorDir, "chain-anchored"))
+		os.RemoveAll(filepath.Join(vectorDir, "chain-issuer"))
 		os.RemoveAll(filepath.Join(vectorDir, "invalid"))
 		for name, b := range files {
 			p := filepath.Join(vectorDir, name)
@@ -579,7 +593,8 @@ func TestVectorsFail(t *testing.T) {
 		}
 	}
 	for _, c := range v.ChainInvalid {
-		wantOK := c.Name == "chain of three" || c.Name == "chain from a given anchor" || c.Name == "anchored chain of three"
+		wantOK := c.Name == "chain of three" || c.Name == "chain from a given anchor" || c.Name == "anchored chain of three" ||
+			c.Name == "issuer-account chain of three"
 		if wantOK != (len(c.Errors) == 0) {
 			t.Errorf("chain %q: errors %v", c.Name, c.Errors)
 		}

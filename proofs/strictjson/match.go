@@ -15,8 +15,10 @@ import (
 // struct's tagged fields, Optional exactly where the tag says omitempty; a
 // slice is an Array, a string a String, a bool a Bool, an integer an Int,
 // and a type with its own UnmarshalJSON or UnmarshalText (an amount, a hex
-// hash) a String. It is for tests that keep a format's shape and its Go
-// struct from drifting apart.
+// hash) a String. A type with its own UnmarshalJSON may also stand for an
+// Object: it reads (and checks) that object itself, as sumtree.Proof reads
+// sumtree.ProofShape, so its own package's test matches the two. It is for
+// tests that keep a format's shape and its Go struct from drifting apart.
 func MatchStruct(s Shape, t reflect.Type) error {
 	return matchStruct(s, t, "")
 }
@@ -53,6 +55,9 @@ func matchStruct(s Shape, t reflect.Type, at string) error {
 		}
 		return matchStruct(s.Elem, t.Elem(), at+"[]")
 	case Object:
+		if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+			return nil
+		}
 		if err := want(!custom && t.Kind() == reflect.Struct, "Object"); err != nil {
 			return err
 		}

@@ -169,6 +169,12 @@ func TestMatchStruct(t *testing.T) {
 	if err := MatchStruct(testShape, reflect.TypeFor[doc]()); err != nil {
 		t.Fatal(err)
 	}
+	// A type that reads its own object stands for the Object shape.
+	if err := MatchStruct(Object{{Name: "self", Shape: Object{{Name: "x", Shape: Int}}}}, reflect.TypeFor[struct {
+		Self *selfReading `json:"self"`
+	}]()); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		s    Shape
@@ -184,6 +190,9 @@ func TestMatchStruct(t *testing.T) {
 		{"type mismatch", Object{{Name: "n", Shape: String}}, reflect.TypeFor[struct {
 			N int `json:"n"`
 		}]()},
+		{"text type for an object", Object{{Name: "t", Shape: Object{{Name: "x", Shape: Int}}}}, reflect.TypeFor[struct {
+			T textReading `json:"t"`
+		}]()},
 		{"nested mismatch", Object{{Name: "items", Shape: Array{Elem: Object{{Name: "hash", Shape: Int}, {Name: "sum", Shape: String}}}}}, reflect.TypeFor[struct {
 			Items []item `json:"items"`
 		}]()},
@@ -193,3 +202,13 @@ func TestMatchStruct(t *testing.T) {
 		}
 	}
 }
+
+// selfReading reads its own JSON object.
+type selfReading struct{ x int }
+
+func (s *selfReading) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &s.x) }
+
+// textReading reads itself from a JSON string.
+type textReading struct{ s string }
+
+func (s *textReading) UnmarshalText(b []byte) error { s.s = string(b); return nil }

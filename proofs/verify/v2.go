@@ -8,6 +8,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/proofs/field"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
 
 // checkShapeV2 checks the members version 2 adds, and that a version 1
@@ -15,7 +16,7 @@ import (
 func checkShapeV2(a *attest.Attestation, p attest.Problems) attest.Problems {
 	if a.Version < 2 {
 		v2 := a.Counting.ProofMaxAge != nil || a.Counting.LightningClaimed != nil || len(a.Reserves.Proofs) > 0 ||
-			a.Reserves.Totals.LightningClaimed != nil || a.Anchor != nil
+			a.Reserves.Totals.LightningClaimed != nil || a.Anchor != nil || len(a.IssuerAccounts) > 0
 		for _, u := range a.Reserves.Onchain {
 			v2 = v2 || u.Script != "" || u.Proof != nil
 		}
@@ -173,6 +174,53 @@ func checkAnchorRef(a *attest.Attestation, p attest.Problems) attest.Problems {
 	}
 	if r.Height < 1 {
 		p = append(p, fail(attest.ErrMalformed, "the anchor's block height %d is not positive", r.Height))
+	}
+	return p
+}
+
+// checkIssuerAccounts checks the issuer-held accounts a version 2 document
+// lists (docs/proofs.md 4.15): sorted by asset, then account, each once;
+// of a listed asset; named; with a positive balance; and with an inclusion
+// proof that verifies against that asset's liability root with exactly
+// that balance, so the published balance is the one counted in the
+// liabilities. Whether every account the issuer holds is listed cannot be
+// seen in one document.
+func checkIssuerAccounts(a *attest.Attestation, p attest.Problems) attest.Problems {
+	if a.Version < 2 {
+		return p // a version 1 document lists none (checkShapeV2)
+	}
+	for i := range a.IssuerAccounts {
+		ia := &a.IssuerAccounts[i]
+		if i > 0 && attest.CompareIssuerAccounts(&a.IssuerAccounts[i-1], ia) >= 0 {
+			p = append(p, fail(attest.ErrMalformed, "issuer account %s in %s is out of order or repeated (issuer accounts must be sorted by asset, then account)", ia.Account, ia.Asset))
+		}
+		if ia.Name == "" {
+			p = append(p, fail(attest.ErrMalformed, "issuer account %s in %s has no name", ia.Account, ia.Asset))
+		}
+		if ia.Balance <= 0 {
+			p = append(p, fail(attest.ErrMalformed, "issuer account %s in %s has a balance of %d; only positive balances are listed", ia.Account, ia.Asset, ia.Balance))
+		}
+		var as *attest.Asset
+		for j := range a.Assets {
+			if a.Assets[j].Code == ia.Asset {
+				as = &a.Assets[j]
+			}
+		}
+		if as == nil {
+			p = append(p, fail(attest.ErrMalformed, "issuer account %s names asset %q, which the attestation does not list", ia.Account, ia.Asset))
+			continue
+		}
+		root, err := as.Root()
+		if err != nil {
+			continue // reported by checkAsset
+		}
+		if ia.Proof == nil {
+			p = append(p, fail(attest.ErrInclusion, "issuer account %s in %s has no inclusion proof", ia.Account, ia.Asset))
+			continue
+		}
+		if err := sumtree.VerifyInclusion(root, ia.Account, ia.Salt, uint64(ia.Balance), ia.Proof); err != nil {
+			p = append(p, wrap(attest.ErrInclusion, err, "issuer account %s with balance %d is not in the %s liability tree of this attestation: %v", ia.Account, ia.Balance, ia.Asset, err))
+		}
 	}
 	return p
 }

@@ -32,8 +32,9 @@ func Document(b []byte) (*attest.Attestation, error) {
 
 // Attestation checks a parsed attestation: the shape of every field, every sum
 // and counted total against the listed items and counting rules, the
-// coverage arithmetic, each Lightning node's signature and the issuer's
-// signature. It returns nil or a Problems with one sentence per failure.
+// coverage arithmetic, the proofs of control, the inclusion of every
+// issuer-held account it lists, each Lightning node's signature and the
+// issuer's signature. It returns nil or a Problems with one sentence per failure.
 // It does not contact any node; on-chain checks are separate.
 func Attestation(a *attest.Attestation) error {
 	var p attest.Problems
@@ -41,6 +42,7 @@ func Attestation(a *attest.Attestation) error {
 	p = checkShapeV2(a, p)
 	p = checkSums(a, p)
 	p = checkProofs(a, p)
+	p = checkIssuerAccounts(a, p)
 	p = checkNodeSignatures(a, p)
 	p = checkSignature(a, p)
 	return p.Err()

@@ -98,8 +98,12 @@ func (t *tx) InsertAccount(ctx context.Context, a ledgerrec.Account) (ledgerrec.
 	if a.IdempotencyKey != "" {
 		key = a.IdempotencyKey
 	}
-	err := t.st.QueryRow(ctx, `INSERT INTO accounts (id, label, idempotency_key, created_at)
-		VALUES ($1, $2, $3, $4) RETURNING seq`, a.ID, a.Label, key, a.CreatedAt).Scan(&a.Seq)
+	held := 0
+	if a.IssuerHeld {
+		held = 1
+	}
+	err := t.st.QueryRow(ctx, `INSERT INTO accounts (id, label, idempotency_key, created_at, issuer_held)
+		VALUES ($1, $2, $3, $4, $5) RETURNING seq`, a.ID, a.Label, key, a.CreatedAt, held).Scan(&a.Seq)
 	if store.IsUniqueViolation(err) {
 		return a, fmt.Errorf("account %s: %w", a.ID, ledgerrec.ErrConflict)
 	}
@@ -109,11 +113,15 @@ func (t *tx) InsertAccount(ctx context.Context, a ledgerrec.Account) (ledgerrec.
 	return a, nil
 }
 
-const accountCols = `seq, id, label, COALESCE(idempotency_key, ''), created_at`
+const accountCols = `seq, id, label, COALESCE(idempotency_key, ''), created_at, issuer_held`
 
 func scanAccount(row interface{ Scan(...any) error }) (ledgerrec.Account, error) {
-	var a ledgerrec.Account
-	err := row.Scan(&a.Seq, &a.ID, &a.Label, &a.IdempotencyKey, &a.CreatedAt)
+	var (
+		a    ledgerrec.Account
+		held int64
+	)
+	err := row.Scan(&a.Seq, &a.ID, &a.Label, &a.IdempotencyKey, &a.CreatedAt, &held)
+	a.IssuerHeld = held != 0
 	return a, notFound(err)
 }
 
@@ -173,6 +181,24 @@ func (t *tx) Accounts(ctx context.Context, afterSeq int64, limit int) ([]ledgerr
 		a, err := scanAccount(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// IssuerAccounts lists every issuer-held account, ordered by id.
+func (t *tx) IssuerAccounts(ctx context.Context) ([]ledgerrec.Account, error) {
+	rows, err := t.st.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE issuer_held = 1 ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list issuer accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []ledgerrec.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list issuer accounts: %w", err)
 		}
 		out = append(out, a)
 	}

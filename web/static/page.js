@@ -79,6 +79,12 @@
           ln.claimed.map((c) => `${c.channel_point} (${c.node}): claims ${btc(c.counted)}`));
       }
     }
+    if (r.issuerAccounts && r.issuerAccounts.length) {
+      const dec = new Map(r.doc.assets.map((as) => [as.code, as.decimals]));
+      para(vdetail, `Held by the issuer itself (no holder checks these, so they are published): ${plural(r.issuerAccounts.length, "balance", "balances")}, ` +
+        "each proven in this browser to be counted in its asset's liabilities:",
+        r.issuerAccounts.map((ia) => `${ia.name}: ${units(ia.balance, dec.get(ia.asset))} ${ia.asset} (account ${ia.account})`));
+    }
     const todo = [`With your own bitcoin node: that each listed output is on the chain, unspent at block ${r.doc.block.height}, with the listed value` +
       (r.version >= 2 ? " and script, and that each proof's block is in the best chain." : "."),
     `With your own bitcoin node: that block ${r.doc.block.height} is at most ${P.DEFAULT.maxBehind} blocks behind your node's tip, and how much of the listed reserves has moved since.`];

@@ -1400,6 +1400,11 @@
   // Version 2 members are optional here, as in Go's shape; checkStructure
   // requires them in version 2 and refuses them in version 1.
   const BLOCK = { height: INT, hash: STR };
+  // The inclusion proof's and the bundle's shapes (proofs/sumtree
+  // ProofShape, proofs/attest bundleShape); an issuer-held account's entry
+  // in an attestation carries the same proof.
+  const PROOF_SCHEMA = { version: INT, height: INT, leaf_index: INT, siblings: [{ hash: STR, sum: STR }] };
+  const BUNDLE_SCHEMA = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, proof: PROOF_SCHEMA };
   const SCHEMA = {
     version: INT, seq: INT, issuer_key: STR, time: STR, prev: STR,
     block: BLOCK,
@@ -1418,12 +1423,9 @@
     coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BPS_DIGITS, backed: BOOL },
     stale: BOOL, stale_sources: [STR],
     "?anchor": { seq: INT, id: STR, txid: STR, height: INT, block_hash: STR },
+    "?issuer_accounts": [{ asset: STR, account: STR, name: STR, balance: AMT, salt: STR, proof: PROOF_SCHEMA }],
     "?signature": STR,
   };
-  // The inclusion proof's and the bundle's shapes (proofs/sumtree
-  // ProofShape, proofs/attest bundleShape).
-  const PROOF_SCHEMA = { version: INT, height: INT, leaf_index: INT, siblings: [{ hash: STR, sum: STR }] };
-  const BUNDLE_SCHEMA = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, proof: PROOF_SCHEMA };
 
   // ------------------------------------------------ strict JSON reading
   // strictRead mirrors proofs/strictjson.Check, message for message
@@ -1732,7 +1734,7 @@
         a.reserves.proofs !== undefined || a.reserves.totals.lightning_claimed !== undefined ||
         a.reserves.onchain.some((u) => u.script !== undefined || u.proof !== undefined) ||
         a.reserves.lightning.some((n) => n.channels.some((c) => c.short_channel_id !== undefined || c.evidence !== undefined)) ||
-        a.anchor !== undefined;
+        a.anchor !== undefined || a.issuer_accounts !== undefined;
       if (v2) fail("malformed", `the attestation is version ${a.version} but has members of version 2`);
     }
     // The shape rules of proofs/attest checkShape that are not sums.
@@ -1841,10 +1843,69 @@
     }
     if (r.height < 1) fail("malformed", `the anchor's block height ${r.height} is not positive`);
   }
+  // ----------------------------------------------- issuer-held accounts
+  // docs/proofs.md 4.15, verify checkIssuerAccounts. cmpUTF8 orders strings
+  // as Go does, by their UTF-8 bytes (JavaScript's < compares UTF-16 code
+  // units, which differ past U+FFFF).
+  function cmpUTF8(x, y) {
+    const a = utf8(x), b = utf8(y);
+    for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  }
+  // decodeIssuerAccounts reads each listed account's proof and salt as
+  // Go's decoder does when it parses the document (document order: proof,
+  // then salt), with its sentences; the parsed document is left as it is
+  // (its id is computed from it).
+  function decodeIssuerAccounts(doc) {
+    return (doc.issuer_accounts || []).map((ia) => {
+      try {
+        const proof = decodeProofJSON(ia.proof);
+        return { proof, salt: decodeHash32(ia.salt, "salt") };
+      } catch (e) {
+        if (e instanceof KoshError) shapeFail(e.message);
+        throw e;
+      }
+    });
+  }
+  // checkIssuerAccountRules: sorted by asset, then account, each once; of
+  // a listed asset; named; a positive balance. Sentences as Go's.
+  function checkIssuerAccountRules(a) {
+    (a.issuer_accounts || []).forEach((ia, i) => {
+      const prev = i > 0 ? a.issuer_accounts[i - 1] : null;
+      if (prev && (cmpUTF8(prev.asset, ia.asset) || cmpUTF8(prev.account, ia.account)) >= 0) {
+        fail("malformed", `issuer account ${ia.account} in ${ia.asset} is out of order or repeated (issuer accounts must be sorted by asset, then account)`);
+      }
+      if (ia.name === "") fail("malformed", `issuer account ${ia.account} in ${ia.asset} has no name`);
+      if (BigInt(ia.balance) <= 0n) fail("malformed", `issuer account ${ia.account} in ${ia.asset} has a balance of ${ia.balance}; only positive balances are listed`);
+      if (!a.assets.some((as) => as.code === ia.asset)) fail("malformed", `issuer account ${ia.account} names asset ${goQuote(ia.asset)}, which the attestation does not list`);
+    });
+  }
+  // checkIssuerAccounts verifies each listed account's inclusion proof
+  // against its asset's liability root with exactly the listed balance, so
+  // the published balance is the one counted in the liabilities.
+  async function checkIssuerAccounts(a) {
+    if (a.version < 2) return [];
+    const decoded = decodeIssuerAccounts(a);
+    const out = [];
+    for (const [i, ia] of (a.issuer_accounts || []).entries()) {
+      const l = a.assets.find((as) => as.code === ia.asset).liabilities;
+      const root = { hash: l.root, sum: amount(l.total, "liability total"), height: l.height, count: amount(l.accounts, "account count") };
+      const balance = BigInt(ia.balance);
+      try {
+        await verifyInclusion(root, ia.account, decoded[i].salt, balance, decoded[i].proof);
+      } catch (e) {
+        if (!(e instanceof KoshError)) throw e;
+        fail("inclusion", `issuer account ${ia.account} with balance ${balance} is not in the ${ia.asset} liability tree of this attestation: ${e.message}`);
+      }
+      out.push({ asset: ia.asset, account: ia.account, name: ia.name, balance });
+    }
+    return out;
+  }
   // checkStructureV2 mirrors attest checkShapeV2 for version 2 documents.
   function checkStructureV2(a) {
     if (a.version < 2) return;
     checkAnchorRef(a);
+    checkIssuerAccountRules(a);
     const c = a.counting;
     if (c.proof_max_age === undefined || c.proof_max_age < 0) fail("malformed", "the counting rules state no proof age (proof_max_age, a number of blocks, at least 0)");
     if (!c.lightning_claimed) fail("malformed", "the counting rules state no rule for claimed channels (lightning_claimed)");
@@ -2039,6 +2100,7 @@
     const doc = r.value;
     if (!isCanonical(bytes)) fail("canonical", "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one");
     checkShape(doc, SCHEMA, "");
+    decodeIssuerAccounts(doc);
     if (doc.version < 1 || doc.version > 2) fail("malformed", `the attestation has version ${doc.version}, but this verifier reads versions 1 to 2`);
     return { doc, id: await attestationID(doc) };
   }
@@ -2100,9 +2162,11 @@
       const first = control.problems.find((p) => p.exact) || control.problems[0];
       if (first) fail("control", first.msg);
     }
+    const issuerAccounts = await checkIssuerAccounts(doc);
     return {
       id, doc, seq: doc.seq, version: doc.version, counted: want.counted, backing: cov.backing, required: cov.required, bps: cov.bps, backed: cov.backed, stale: !!doc.stale,
       totals: want, reserves: describeReserves(doc), unchecked: control.unchecked, proofsVerified: control.verified,
+      issuerAccounts,
     };
   }
   // describeReserves says, of a verified document, which outputs count and
@@ -2403,7 +2467,7 @@
         t.ok(false, `valid ${c.name}: ${e.message}`);
       }
     }
-    for (const [name, docs] of [["chain", v.chain], ["chain_v2", v.chain_v2 || []], ["chain_anchored", v.chain_anchored || []]]) {
+    for (const [name, docs] of [["chain", v.chain], ["chain_v2", v.chain_v2 || []], ["chain_anchored", v.chain_anchored || []], ["chain_issuer", v.chain_issuer || []]]) {
       try {
         const chain = [];
         for (const d of docs) chain.push(await verifyAttestation(utf8(d)));
