@@ -320,7 +320,7 @@ func (s *Service) policy(asset string) Policy {
 // publishes its balance under escrowLabel, and redemptions in flight are
 // in the liabilities for anyone to see. The key is in the ledger's
 // reserved namespace (ledger.IssuerKeyPrefix), so no one opening an
-// account through the RPC can take it; migration 0014 marks an escrow
+// account through the RPC can take it; migration 0015 marks an escrow
 // opened before the flag existed by this key and label.
 const (
 	escrowLabel = "kosh payments escrow (redemptions in progress)"

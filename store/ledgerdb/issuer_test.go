@@ -59,7 +59,7 @@ func TestIssuerAccounts(t *testing.T) {
 	}
 }
 
-// TestMigrationMarksEscrow: a database from before migration 0014 (no
+// TestMigrationMarksEscrow: a database from before migration 0015 (no
 // issuer_held column) gets its payments escrow, the one issuer-held
 // account koshd opened until then, marked issuer-held when koshd upgrades
 // it, recognised by its key and label; a holder's account that only shares
@@ -75,12 +75,12 @@ func TestMigrationMarksEscrow(t *testing.T) {
 			}
 			db.Close()
 
-			// Take the schema back to version 13 (before
-			// 0014_issuer_accounts) and fill it as that version would have.
+			// Take the schema back to version 14 (before
+			// 0015_issuer_accounts) and fill it as that version would have.
 			raw := storetest.OpenRaw(t, cfg)
 			for _, q := range []string{
 				`ALTER TABLE accounts DROP COLUMN issuer_held`,
-				`UPDATE schema_version SET version = 13`,
+				`UPDATE schema_version SET version = 14`,
 				`INSERT INTO accounts (id, label, idempotency_key, created_at) VALUES
 					('escrow', 'kosh payments escrow (redemptions in progress)', 'kosh-payments-escrow', 1),
 					('same-label', 'kosh payments escrow (redemptions in progress)', 'k1', 1),
