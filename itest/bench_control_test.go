@@ -165,8 +165,9 @@ func buildControlChain(b *testing.B, h *harness.Harness) {
 // the real btcd) listed in one version 2 attestation with 4 proofs of
 // 2,500 inputs, against baselines measured in the same run: fetching
 // those 10,000 outputs from btcd with gettxout in JSON-RPC batches of 500
-// over HTTP POST, as koshverify's on-chain check does; one call each over
-// HTTP POST (what koshverify did before it batched: btcd closes the
+// over HTTP POST, as koshverify's on-chain check did before it used btcd's
+// websocket (koshverify --btcd below runs over the websocket); one call
+// each over HTTP POST (what koshverify did before it batched: btcd closes the
 // connection after every answer, so each call pays a TLS handshake); and
 // one call each over one websocket connection. ns/op is the offline
 // verification of the document (attest.VerifyDocument: what `koshverify
@@ -187,7 +188,8 @@ func BenchmarkControlVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The client koshverify dials: HTTP POST, TLS with btcd's certificate.
+	// The client koshverify dialed before nodeclient: HTTP POST, TLS with
+	// btcd's certificate.
 	client, err := rpcclient.New(&rpcclient.ConnConfig{Host: bt.RPCAddr, User: bt.RPCUser, Pass: bt.RPCPass,
 		Certificates: cert, HTTPPostMode: true}, nil)
 	if err != nil {
@@ -294,7 +296,7 @@ func fetchOutputs(client *rpcclient.Client, outs []*ct.Output) error {
 }
 
 // fetchOutputsBatched is fetchOutputs in JSON-RPC batches of 500, as
-// koshverify asks.
+// koshverify asked before it used btcd's websocket.
 func fetchOutputsBatched(client *rpcclient.Client, outs []*ct.Output) error {
 	for len(outs) > 0 {
 		k := min(len(outs), 500)

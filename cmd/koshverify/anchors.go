@@ -1,37 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 )
-
-// chainNode is anchor.Node on the verifier's node.
-type chainNode struct{ c chainClient }
-
-func (n chainNode) BlockHash(_ context.Context, height int64) (*chainhash.Hash, error) {
-	return n.c.GetBlockHash(height)
-}
-
-func (n chainNode) Block(_ context.Context, hash *chainhash.Hash) (*wire.MsgBlock, error) {
-	return n.c.GetBlock(hash)
-}
-
-func (n chainNode) BestHeight(context.Context) (int64, error) { return n.c.GetBlockCount() }
-
-func (n chainNode) Unspent(_ context.Context, op wire.OutPoint) (bool, error) {
-	res, err := n.c.GetTxOut(&op.Hash, op.Index, false)
-	if err != nil {
-		return false, err
-	}
-	return res != nil, nil
-}
 
 // checkAnchors follows the bitcoin anchors a lists (docs/proofs.md 4.14)
 // with the verifier's node: the newest and every one before it, back to
@@ -54,14 +31,14 @@ func (r *runner) checkAnchors(a *attest.Attestation, c chainClient, history []*a
 		r.fail(err.Error())
 		return
 	}
-	walked, err := anchor.Walk(r.ctx, chainNode{c}, [32]byte(key), ref, 0)
+	walked, err := anchor.Walk(r.ctx, c, [32]byte(key), ref, 0)
 	if err != nil {
 		r.fail(fmt.Sprintf("bitcoin anchor: %v", err))
 		return
 	}
 	// Anchors made after the one listed: a fork cannot hide behind an
 	// older anchor once the issuer has anchored past it.
-	later, err := anchor.Forward(r.ctx, chainNode{c}, walked[0], maxScan)
+	later, err := anchor.Forward(r.ctx, c, walked[0], maxScan)
 	if err != nil {
 		r.fail(fmt.Sprintf("bitcoin anchor: %v", err))
 		return
@@ -93,7 +70,7 @@ func (r *runner) checkAnchors(a *attest.Attestation, c chainClient, history []*a
 			g.Txid, g.Height, genesis))
 		return
 	}
-	tip, err := c.GetBlockCount()
+	tip, err := c.BestHeight(r.ctx)
 	if err != nil {
 		r.fail(fmt.Sprintf("read your node's tip: %v", err))
 		return

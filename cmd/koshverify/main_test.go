@@ -21,6 +21,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/cmd/koshverify/nodeclient/nodetest"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"google.golang.org/grpc"
@@ -253,15 +254,15 @@ type fakeChain struct {
 	utxos  map[wire.OutPoint]int64
 }
 
-func (f *fakeChain) GetBlockCount() (int64, error) { return int64(len(f.blocks) - 1), nil }
-func (f *fakeChain) GetBlockHash(h int64) (*chainhash.Hash, error) {
+func (f *fakeChain) BestHeight(context.Context) (int64, error) { return int64(len(f.blocks) - 1), nil }
+func (f *fakeChain) BlockHash(_ context.Context, h int64) (*chainhash.Hash, error) {
 	if h < 0 || h >= int64(len(f.blocks)) {
 		return nil, errors.New("block height out of range")
 	}
 	x := f.blocks[h].BlockHash()
 	return &x, nil
 }
-func (f *fakeChain) GetBlock(h *chainhash.Hash) (*wire.MsgBlock, error) {
+func (f *fakeChain) Block(_ context.Context, h *chainhash.Hash) (*wire.MsgBlock, error) {
 	for _, b := range f.blocks {
 		if b.BlockHash() == *h {
 			return b, nil
@@ -269,27 +270,31 @@ func (f *fakeChain) GetBlock(h *chainhash.Hash) (*wire.MsgBlock, error) {
 	}
 	return nil, errors.New("block not found")
 }
-func (f *fakeChain) GetTxOut(txid *chainhash.Hash, vout uint32, _ bool) (*btcjson.GetTxOutResult, error) {
-	v, ok := f.utxos[wire.OutPoint{Hash: *txid, Index: vout}]
+func (f *fakeChain) TxOut(op wire.OutPoint) (*btcjson.GetTxOutResult, error) {
+	v, ok := f.utxos[op]
 	if !ok {
 		return nil, nil
 	}
 	// confirmations: find the creating block
 	for h, b := range f.blocks {
 		for _, tx := range b.Transactions {
-			if tx.TxHash() == *txid {
+			if tx.TxHash() == op.Hash {
 				tip := f.blocks[len(f.blocks)-1].BlockHash()
 				return &btcjson.GetTxOutResult{BestBlock: tip.String(), Confirmations: int64(len(f.blocks) - h), Value: btcutil.Amount(v).ToBTC(),
-					ScriptPubKey: btcjson.ScriptPubKeyResult{Hex: fmt.Sprintf("%x", tx.TxOut[vout].PkScript)}}, nil
+					ScriptPubKey: btcjson.ScriptPubKeyResult{Hex: fmt.Sprintf("%x", tx.TxOut[op.Index].PkScript)}}, nil
 			}
 		}
 	}
 	return nil, nil
 }
-func (f *fakeChain) GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error) {
+func (f *fakeChain) Unspent(_ context.Context, op wire.OutPoint) (bool, error) {
+	res, err := f.TxOut(op)
+	return res != nil, err
+}
+func (f *fakeChain) TxOuts(_ context.Context, ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error) {
 	out := make([]*btcjson.GetTxOutResult, len(ops))
 	for i, op := range ops {
-		res, err := f.GetTxOut(&op.Hash, op.Index, false)
+		res, err := f.TxOut(op)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +302,7 @@ func (f *fakeChain) GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, e
 	}
 	return out, nil
 }
-func (f *fakeChain) Shutdown() {}
+func (f *fakeChain) Close() {}
 
 // newFakeChain builds 20 blocks; block 5 pays outputs a (1 BTC), b (0.5 BTC)
 // and a channel funding output c (0.2 BTC); block 15 spends b.
@@ -335,7 +340,7 @@ func TestOnChain(t *testing.T) {
 	f, fund, _ := newFakeChain()
 	op := func(i int) string { return fmt.Sprintf("%s:%d", fund.TxHash(), i) }
 	base := func(height int64) *attest.Attestation {
-		h, _ := f.GetBlockHash(height)
+		h, _ := f.BlockHash(context.Background(), height)
 		conf := height - 5 + 1
 		return &attest.Attestation{Block: attest.Block{Height: height, Hash: h.String()},
 			Reserves: attest.Reserves{
@@ -384,6 +389,24 @@ func TestOnChain(t *testing.T) {
 			if r.failures != tc.fails || !strings.Contains(out.String(), tc.want) {
 				t.Fatalf("%d failures (want %d), output lacks %q:\n%s", r.failures, tc.fails, tc.want, out.String())
 			}
+			// The same chain behind a bitcoind's JSON-RPC, through
+			// the client --bitcoind dials: the same output, every
+			// call on one kept-alive connection.
+			node := nodetest.NewBitcoind(t, f)
+			c, err := dial(t.Context(), nodeFlags{bitcoind: node.Addr, user: nodetest.User, pass: nodetest.Pass})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var viaNode bytes.Buffer
+			rn := &runner{ctx: t.Context(), out: &viaNode}
+			rn.checkOnChain(a, c, maxScan)
+			if rn.failures != r.failures || viaNode.String() != out.String() {
+				t.Fatalf("over bitcoind's JSON-RPC: %d failures, output\n%s\nwant %d failures, output\n%s", rn.failures, viaNode.String(), r.failures, out.String())
+			}
+			if node.Conns() != 1 {
+				t.Errorf("%d HTTP requests to bitcoind over %d connections, want 1", node.Posts(), node.Conns())
+			}
 		})
 	}
 }
@@ -397,7 +420,7 @@ func v2(edit func(a *attest.Attestation)) func(a *attest.Attestation) {
 		for i := range a.Reserves.Onchain {
 			a.Reserves.Onchain[i].Script = "51"
 		}
-		h, _ := f.GetBlockHash(10)
+		h, _ := f.BlockHash(context.Background(), 10)
 		a.Reserves.Proofs = []attest.Proof{{Block: attest.Block{Height: 10, Hash: h.String()}}}
 		if edit != nil {
 			edit(a)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -10,70 +11,27 @@ import (
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/kosh-reserve/kosh/cmd/koshverify/nodeclient"
+	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/kosh-reserve/kosh/proofs/attest"
 )
 
-// chainClient is what the on-chain checks ask of btcd or bitcoind.
+// chainClient is what the on-chain and anchor checks ask of btcd or
+// bitcoind (a *nodeclient.Client).
 type chainClient interface {
-	GetBlockCount() (int64, error)
-	GetBlockHash(height int64) (*chainhash.Hash, error)
-	GetTxOut(txid *chainhash.Hash, vout uint32, mempool bool) (*btcjson.GetTxOutResult, error)
-	GetBlock(hash *chainhash.Hash) (*wire.MsgBlock, error)
-	// GetTxOuts is gettxout (without the mempool) for many outputs: one
+	anchor.TipNode
+	// TxOuts is gettxout (without the mempool) for many outputs: one
 	// result per outpoint, nil for an output not in the UTXO set.
-	GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error)
-	Shutdown()
+	TxOuts(ctx context.Context, ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error)
+	Close()
 }
 
-// txOutBatch is how many gettxout calls go in one JSON-RPC batch: btcd
-// closes the HTTP connection after every answer, so one call per output
-// costs a TLS handshake each (about 4 ms; 10,000 outputs took 43 s).
-const txOutBatch = 500
-
-// nodeClient is a chainClient over HTTP POST, with a second client that
-// sends gettxout calls in JSON-RPC batches (btcd and bitcoind both serve
-// them).
-type nodeClient struct {
-	*rpcclient.Client
-	batch *rpcclient.Client
-}
-
-// GetTxOuts sends the lookups txOutBatch at a time.
-func (n *nodeClient) GetTxOuts(ops []wire.OutPoint) ([]*btcjson.GetTxOutResult, error) {
-	out := make([]*btcjson.GetTxOutResult, 0, len(ops))
-	for len(ops) > 0 {
-		k := min(len(ops), txOutBatch)
-		futures := make([]rpcclient.FutureGetTxOutResult, k)
-		for i := range k {
-			futures[i] = n.batch.GetTxOutAsync(&ops[i].Hash, ops[i].Index, false)
-		}
-		if err := n.batch.Send(); err != nil {
-			return nil, fmt.Errorf("gettxout batch of %d: %w", k, err)
-		}
-		for i, f := range futures {
-			res, err := f.Receive()
-			if err != nil {
-				return nil, fmt.Errorf("gettxout %s: %w", ops[i], err)
-			}
-			out = append(out, res)
-		}
-		ops = ops[k:]
-	}
-	return out, nil
-}
-
-// Shutdown stops both clients.
-func (n *nodeClient) Shutdown() {
-	n.Client.Shutdown()
-	n.batch.Shutdown()
-}
-
-// dial connects to btcd (TLS with its rpc.cert) or bitcoind (plain HTTP),
-// both over HTTP POST: koshverify makes few calls.
-func dial(nf nodeFlags) (chainClient, error) {
-	cc := &rpcclient.ConnConfig{User: nf.user, Pass: nf.pass, HTTPPostMode: true}
+// dial connects to btcd (a websocket, TLS with its rpc.cert) or bitcoind
+// (HTTP POST, connections kept alive).
+func dial(ctx context.Context, nf nodeFlags) (chainClient, error) {
+	cfg := nodeclient.Config{User: nf.user, Pass: nf.pass, Btcd: nf.btcd, Bitcoind: nf.bitcoind}
+	host := nf.bitcoind
 	if nf.btcd != "" {
 		if nf.cert == "" {
 			return nil, usageError{"--btcd needs --rpccert (btcd's rpc.cert)"}
@@ -82,21 +40,13 @@ func dial(nf nodeFlags) (chainClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the btcd certificate %s: %w", nf.cert, err)
 		}
-		cc.Host, cc.Certificates = nf.btcd, cert
-	} else {
-		cc.Host, cc.DisableTLS = nf.bitcoind, true
+		cfg.Cert, host = cert, nf.btcd
 	}
-	c, err := rpcclient.New(cc, nil)
+	c, err := nodeclient.Dial(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to the node at %s: %w", cc.Host, err)
+		return nil, fmt.Errorf("cannot connect to the node at %s: %w", host, err)
 	}
-	bc := *cc
-	b, err := rpcclient.NewBatch(&bc)
-	if err != nil {
-		c.Shutdown()
-		return nil, fmt.Errorf("cannot connect to the node at %s: %w", cc.Host, err)
-	}
-	return &nodeClient{Client: c, batch: b}, nil
+	return c, nil
 }
 
 // outputClaim is one output the attestation says existed unspent at its
@@ -124,7 +74,7 @@ type outputClaim struct {
 //     transaction, which must be found (up to maxScan blocks).
 func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int64) {
 	before := r.failures
-	h, err := c.GetBlockHash(a.Block.Height)
+	h, err := c.BlockHash(r.ctx, a.Block.Height)
 	if err != nil {
 		r.fail(fmt.Sprintf("your node cannot give the block at the attested height %d: %v", a.Block.Height, err))
 		return
@@ -133,7 +83,7 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 		r.fail(fmt.Sprintf("the attested block %s is not in your node's best chain, which has %s at height %d", a.Block.Hash, h, a.Block.Height))
 		return
 	}
-	tip, err := c.GetBlockCount()
+	tip, err := c.BestHeight(r.ctx)
 	if err != nil {
 		r.fail(fmt.Sprintf("your node cannot give its block count: %v", err))
 		return
@@ -173,12 +123,12 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	for i, cl := range claims {
 		ops[i] = cl.outpoint
 	}
-	results, err := c.GetTxOuts(ops)
+	results, err := c.TxOuts(r.ctx, ops)
 	if err != nil {
 		r.fail(fmt.Sprintf("your node cannot look up the %d outputs and channel points: %v", len(claims), err))
 		return
 	}
-	tipHash, err := c.GetBlockHash(tip)
+	tipHash, err := c.BlockHash(r.ctx, tip)
 	if err != nil {
 		r.fail(fmt.Sprintf("your node cannot give its tip block %d: %v", tip, err))
 		return
@@ -201,8 +151,8 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 		if bh, err := chainhash.NewHashFromStr(res.BestBlock); err == nil && *bh != *tipHash {
 			// A block arrived in between: ask again for the height (and
 			// remember the new tip for the outputs after this one).
-			if t2, err := c.GetBlockCount(); err == nil {
-				if th, err := c.GetBlockHash(t2); err == nil && *th == *bh {
+			if t2, err := c.BestHeight(r.ctx); err == nil {
+				if th, err := c.BlockHash(r.ctx, t2); err == nil && *th == *bh {
 					bestHeight, tip, tipHash = t2, t2, th
 				} else {
 					bestHeight = t2
@@ -220,7 +170,7 @@ func (r *runner) checkOnChain(a *attest.Attestation, c chainClient, maxScan int6
 	}
 	// Each proof of control commits to a block of the best chain.
 	for i, p := range a.Reserves.Proofs {
-		h, err := c.GetBlockHash(p.Block.Height)
+		h, err := c.BlockHash(r.ctx, p.Block.Height)
 		switch {
 		case err != nil:
 			r.fail(fmt.Sprintf("your node cannot give block %d, the challenge of proof %d: %v", p.Block.Height, i, err))
@@ -279,7 +229,7 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 			r.fail(fmt.Sprintf("%s %s claims %d confirmations, impossible at height %d", cl.what, cl.text, cl.conf, a.Block.Height))
 			continue
 		}
-		blk, err := blockAt(c, cl.created)
+		blk, err := blockAt(r.ctx, c, cl.created)
 		if err != nil {
 			r.fail(fmt.Sprintf("your node cannot give block %d to check %s %s: %v", cl.created, cl.what, cl.text, err))
 			continue
@@ -321,7 +271,7 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 		want[pending[i].outpoint] = &pending[i]
 	}
 	for h := a.Block.Height + 1; h <= tip && len(want) > 0; h++ {
-		blk, err := blockAt(c, h)
+		blk, err := blockAt(r.ctx, c, h)
 		if err != nil {
 			r.fail(fmt.Sprintf("your node cannot give block %d to look for spends: %v", h, err))
 			return later
@@ -342,10 +292,10 @@ func (r *runner) checkSpent(a *attest.Attestation, c chainClient, spent []output
 	return later
 }
 
-func blockAt(c chainClient, height int64) (*wire.MsgBlock, error) {
-	h, err := c.GetBlockHash(height)
+func blockAt(ctx context.Context, c chainClient, height int64) (*wire.MsgBlock, error) {
+	h, err := c.BlockHash(ctx, height)
 	if err != nil {
 		return nil, err
 	}
-	return c.GetBlock(h)
+	return c.Block(ctx, h)
 }

@@ -183,7 +183,7 @@ func TestRecent(t *testing.T) {
 		{5, 0, 0, "note: not checked (--max-behind 0): how far the attested block 5 is behind your node's tip"},
 		{19, 1, 0, "is 0 blocks behind"},
 	} {
-		h, _ := f.GetBlockHash(c.height)
+		h, _ := f.BlockHash(context.Background(), c.height)
 		a := &attest.Attestation{Block: attest.Block{Height: c.height, Hash: h.String()}}
 		var out bytes.Buffer
 		r := &runner{ctx: context.Background(), out: &out}
@@ -208,7 +208,7 @@ func TestMovedSince(t *testing.T) {
 	closing.AddTxOut(&wire.TxOut{Value: 19_000_000, PkScript: []byte{0x51}})
 	op := func(i int) string { return fmt.Sprintf("%s:%d", fund.TxHash(), i) }
 	attestAt := func(height int64) *attest.Attestation {
-		h, _ := f.GetBlockHash(height)
+		h, _ := f.BlockHash(context.Background(), height)
 		conf := height - 5 + 1
 		return &attest.Attestation{Block: attest.Block{Height: height, Hash: h.String()},
 			Reserves: attest.Reserves{

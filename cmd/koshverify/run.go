@@ -289,11 +289,11 @@ func (r *runner) attestation(args []string) error {
 		history = r.checkChain(a, *chainSrc, *first, *issuer)
 	}
 	if nf.btcd != "" || nf.bitcoind != "" {
-		client, err := dial(nf)
+		client, err := dial(r.ctx, nf)
 		if err != nil {
 			return err
 		}
-		defer client.Shutdown()
+		defer client.Close()
 		r.checkOnChain(a, client, nf.maxScan)
 		r.checkRecent(a, client, pol)
 		r.checkAnchors(a, client, history, *genesis, nf.maxScan)
@@ -322,7 +322,7 @@ func (r *runner) checkRecent(a *attest.Attestation, c chainClient, pol verify.Po
 		r.notef("not checked (--max-behind 0): how far the attested block %d is behind your node's tip", a.Block.Height)
 		return
 	}
-	tip, err := c.GetBlockCount()
+	tip, err := c.BestHeight(r.ctx)
 	if err != nil {
 		r.fail(fmt.Sprintf("your node cannot give its block count: %v", err))
 		return
