@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/lndconn"
+	"github.com/kosh-reserve/kosh/schedule"
 )
 
 // Options is the [anchor] option group: when and from which lnd wallet the
@@ -33,7 +33,7 @@ func (o Options) Enabled() bool { return o.Lnd != "" }
 
 // ActiveSchedules returns the configured cron specs; "off" and blank
 // entries name none.
-func (o Options) ActiveSchedules() []string { return attestor.ActiveSpecs(o.Schedules) }
+func (o Options) ActiveSchedules() []string { return schedule.ActiveSpecs(o.Schedules) }
 
 // Bump is the fee policy of a stuck anchor.
 func (o Options) Bump() BumpPolicy {
@@ -54,7 +54,7 @@ func (o Options) Validate() error {
 	if _, err := o.Node(); err != nil {
 		return err
 	}
-	if _, err := attestor.ParseSpecs(o.ActiveSchedules()); err != nil {
+	if _, err := schedule.ParseSpecs(o.ActiveSchedules()); err != nil {
 		return fmt.Errorf("--anchor.schedule: %w", err)
 	}
 	if o.SatPerVbyte < 1 || o.SatPerVbyte > 10_000 {

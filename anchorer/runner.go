@@ -7,14 +7,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/schedule"
 )
 
 // Runner anchors on schedules and on demand, and follows the newest anchor
 // every poll interval.
 type Runner struct {
 	a     *Anchorer
-	sched *attestor.Scheduler
+	sched *schedule.Scheduler
 	poll  time.Duration
 	log   *slog.Logger
 	stop  chan struct{}
@@ -39,7 +39,7 @@ func NewRunner(a *Anchorer, specs []string, poll time.Duration, log *slog.Logger
 		log.Info("scheduled anchor made", "anchor", rec.Seq, "attestation", rec.AttestationSeq, "txid", rec.Txid)
 		return nil
 	}
-	sched, err := attestor.NewScheduler(job, attestor.SchedulerConfig{Specs: specs, Timeout: 5 * time.Minute, Log: log})
+	sched, err := schedule.New(job, schedule.Config{Specs: specs, Timeout: 5 * time.Minute, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (r *Runner) Stop() {
 }
 
 // Anchor makes an anchor now (the schedules' lock held), or fails with
-// attestor.ErrBusy, ErrPending or ErrNothingToAnchor.
+// schedule.ErrBusy, ErrPending or ErrNothingToAnchor.
 func (r *Runner) Anchor(ctx context.Context) (Record, error) {
 	var rec Record
 	err := r.sched.Do(ctx, func(ctx context.Context) error {

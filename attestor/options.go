@@ -2,8 +2,9 @@ package attestor
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/kosh-reserve/kosh/schedule"
 )
 
 // Options is the [attest] option group: when attestations are made,
@@ -19,23 +20,11 @@ type Options struct {
 
 // ActiveSchedules returns the configured cron specs; "off" and blank
 // entries name none.
-func (o Options) ActiveSchedules() []string { return ActiveSpecs(o.Schedules) }
-
-// ActiveSpecs returns the cron specs of a repeatable schedule option
-// without its "off" and blank entries.
-func ActiveSpecs(specs []string) []string {
-	var out []string
-	for _, s := range specs {
-		if s = strings.TrimSpace(s); s != "" && s != "off" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (o Options) ActiveSchedules() []string { return schedule.ActiveSpecs(o.Schedules) }
 
 // Validate checks the [attest] options for mistakes a person can fix.
 func (o Options) Validate() error {
-	if _, err := ParseSpecs(o.ActiveSchedules()); err != nil {
+	if _, err := schedule.ParseSpecs(o.ActiveSchedules()); err != nil {
 		return fmt.Errorf("--attest.schedule: %w", err)
 	}
 	if o.TreeHeight < 0 || o.TreeHeight > 32 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/ledger"
+	"github.com/kosh-reserve/kosh/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -29,7 +30,7 @@ type RunnerConfig struct {
 // time, and counts them.
 type Runner struct {
 	svc     *Service
-	sched   *Scheduler
+	sched   *schedule.Scheduler
 	metrics *runnerMetrics
 	specs   []string
 	log     *slog.Logger
@@ -49,7 +50,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		_, err := r.make(ctx, trigger, "schedule")
 		return err
 	}
-	sched, err := NewScheduler(job, SchedulerConfig{Specs: cfg.Schedules, Timeout: cfg.Timeout, Log: cfg.Log,
+	sched, err := schedule.New(job, schedule.Config{Specs: cfg.Schedules, Timeout: cfg.Timeout, Log: cfg.Log,
 		OnMissed: func(spec, why string, n int) { r.metrics.missed.WithLabelValues(spec).Add(float64(n)) }})
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // Stop stops the schedules and waits for a run in progress.
 func (r *Runner) Stop() { r.sched.Stop() }
 
-// Attest makes an attestation now, or fails with ErrBusy.
+// Attest makes an attestation now, or fails with ErrBusy (schedule.ErrBusy).
 func (r *Runner) Attest(ctx context.Context) (Published, error) {
 	var p Published
 	err := r.sched.Do(ctx, func(ctx context.Context) error {
@@ -153,3 +154,7 @@ func (m *runnerMetrics) observe(p Published, trigger string, took time.Duration)
 	}
 	m.duration.Observe(took.Seconds())
 }
+
+// ErrBusy means an attestation is being made already: attestations are
+// never made two at a time, so each names the one before it.
+var ErrBusy = schedule.ErrBusy

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kosh-reserve/kosh/anchorer"
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
-	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/schedule"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -30,7 +30,7 @@ func (s *Server) Anchor(ctx context.Context, _ *koshv1.AnchorRequest) (*koshv1.A
 	switch {
 	case err == nil:
 		return &koshv1.AnchorResponse{Anchor: anchorToProto(r)}, nil
-	case errors.Is(err, attestor.ErrBusy):
+	case errors.Is(err, schedule.ErrBusy):
 		return nil, status.Error(codes.Aborted, "an anchor is being made; try again when it is published")
 	case errors.Is(err, anchorer.ErrNothingToAnchor), errors.Is(err, anchorer.ErrPending):
 		return nil, status.Error(codes.FailedPrecondition, err.Error())

@@ -48,7 +48,7 @@ func (s *Server) Attest(ctx context.Context, _ *koshv1.AttestRequest) (*koshv1.A
 	case err == nil:
 		return &koshv1.AttestResponse{Attestation: attestationToProto(p, true)}, nil
 	case errors.Is(err, attestor.ErrBusy):
-		return nil, status.Error(codes.Aborted, err.Error())
+		return nil, status.Error(codes.Aborted, "another attestation is being made; try again when it is published")
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, ledger.ErrInvalidArgument),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, s.toStatus(err)

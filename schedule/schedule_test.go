@@ -1,4 +1,4 @@
-package attestor
+package schedule
 
 import (
 	"context"
@@ -49,14 +49,14 @@ func TestNeverTwoAtOnce(t *testing.T) {
 	var runs atomic.Int32
 	var missedMu sync.Mutex
 	var missed []string
-	s, err := NewScheduler(func(ctx context.Context, trigger string) error {
+	s, err := New(func(ctx context.Context, trigger string) error {
 		runs.Add(1)
 		started <- trigger
 		if trigger == "manual-slow" {
 			<-release
 		}
 		return nil
-	}, SchedulerConfig{Specs: []string{"@every 1s"}, OnMissed: func(spec, why string, n int) {
+	}, Config{Specs: []string{"@every 1s"}, OnMissed: func(spec, why string, n int) {
 		missedMu.Lock()
 		missed = append(missed, why)
 		missedMu.Unlock()

@@ -1,32 +1,37 @@
-package attestor
+// Package schedule runs one job on cron schedules and on demand, never two
+// at once, and counts the runs that did not happen (attestations and
+// anchors).
+package schedule
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
 )
 
-// ErrBusy means another attestation is being made; attestations are never
-// made two at a time, so each names the one before it.
-var ErrBusy = errors.New("another attestation is being made; try again when it is published")
+// ErrBusy means the job is running already; it never runs two at a time
+// (an attestation names the one before it; an anchor spends the seal of
+// the one before it).
+var ErrBusy = errors.New("another run is in progress; try again when it is done")
 
-// Job makes one attestation.
+// Job is one run: an attestation, an anchor.
 type Job func(ctx context.Context, trigger string) error
 
-// SchedulerConfig configures a Scheduler.
-type SchedulerConfig struct {
+// Config configures a Scheduler.
+type Config struct {
 	// Specs are robfig/cron specs (5 fields, or descriptors such as
 	// "@hourly" and "@every 1m"), each a schedule of its own.
 	Specs []string
-	// Timeout bounds one scheduled attestation (default 10 minutes).
+	// Timeout bounds one scheduled run (default 10 minutes).
 	Timeout time.Duration
 	// OnMissed is told about every run that did not happen: a schedule
-	// fired while another attestation was being made, or the daemon was
+	// fired while another run was in progress, or the daemon was
 	// down at a scheduled instant.
 	OnMissed func(spec, why string, n int)
 	Log      *slog.Logger
@@ -34,10 +39,10 @@ type SchedulerConfig struct {
 
 // Scheduler runs a Job on cron schedules and on demand, never two at once.
 type Scheduler struct {
-	cfg  SchedulerConfig
+	cfg  Config
 	job  Job
 	cron *cron.Cron
-	mu   sync.Mutex // held while an attestation is being made
+	mu   sync.Mutex // held while a run is in progress
 	sch  []cron.Schedule
 }
 
@@ -47,15 +52,15 @@ func ParseSpecs(specs []string) ([]cron.Schedule, error) {
 	for _, s := range specs {
 		sch, err := cron.ParseStandard(s)
 		if err != nil {
-			return nil, fmt.Errorf("attestation schedule %q: %w (want 5 cron fields such as \"0 * * * *\", or @hourly, @daily, \"@every 1m\")", s, err)
+			return nil, fmt.Errorf("schedule %q: %w (want 5 cron fields such as \"0 * * * *\", or @hourly, @daily, \"@every 1m\")", s, err)
 		}
 		out = append(out, sch)
 	}
 	return out, nil
 }
 
-// NewScheduler returns a scheduler of job; Start starts it.
-func NewScheduler(job Job, cfg SchedulerConfig) (*Scheduler, error) {
+// New returns a scheduler of job; Start starts it.
+func New(job Job, cfg Config) (*Scheduler, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Minute
 	}
@@ -152,4 +157,16 @@ func (s *Scheduler) Next(after time.Time) time.Time {
 		}
 	}
 	return next
+}
+
+// ActiveSpecs returns the cron specs of a repeatable schedule option
+// without its "off" and blank entries.
+func ActiveSpecs(specs []string) []string {
+	var out []string
+	for _, s := range specs {
+		if s = strings.TrimSpace(s); s != "" && s != "off" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
