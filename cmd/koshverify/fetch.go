@@ -106,8 +106,11 @@ func readLimited(r io.Reader, src string) ([]byte, error) {
 	return b, nil
 }
 
+// isLoopback reports whether host is localhost (any case, as DNS names
+// are) or a loopback address. koshverify keeps its own copy of koshd's
+// loopback.Host: it imports nothing of the server.
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
