@@ -22,6 +22,7 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 )
 
@@ -385,4 +386,58 @@ func TestDroppedAnchorRemade(t *testing.T) {
 	if !strings.Contains(strings.Join(w.published, ","), third.Txid) {
 		t.Fatalf("the dropped anchor was never published")
 	}
+}
+
+// TestRunnerMetrics: the runner counts anchors made and skipped and says
+// where the newest stands (pending, then confirmed at its height).
+func TestRunnerMetrics(t *testing.T) {
+	ctx := context.Background()
+	w, st, att := newFakeWallet(), &memStore{}, &attestations{seq: 1}
+	a := anchorer.New(anchorer.Config{Store: st, Wallet: w, Attestations: att, Params: params})
+	reg := prometheus.NewRegistry()
+	r, err := anchorer.NewRunner(a, nil, 10*time.Millisecond, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := r.Anchor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Anchor(ctx); !errors.Is(err, anchorer.ErrPending) {
+		t.Fatalf("second anchor: %v", err)
+	}
+	value := func(name string) float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				for _, m := range mf.GetMetric() {
+					sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				}
+			}
+		}
+		return sum
+	}
+	wait := func(name string, want float64) {
+		t.Helper()
+		for i := 0; i < 400 && value(name) != want; i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := value(name); got != want {
+			t.Fatalf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if value("kosh_anchors_made_total") != 1 || value("kosh_anchors_skipped_total") != 1 {
+		t.Fatalf("made %v, skipped %v", value("kosh_anchors_made_total"), value("kosh_anchors_skipped_total"))
+	}
+	r.Start(ctx)
+	defer r.Stop()
+	wait("kosh_anchor_pending", 1)
+	w.mine(rec.Txid, 321)
+	wait("kosh_anchor_last_confirmed_height", 321)
+	wait("kosh_anchor_pending", 0)
+	wait("kosh_anchor_last_confirmed_attestation_seq", 1)
 }

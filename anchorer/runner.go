@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kosh-reserve/kosh/schedule"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Runner anchors on schedules and on demand, and follows the newest anchor
@@ -15,20 +16,26 @@ import (
 type Runner struct {
 	a     *Anchorer
 	sched *schedule.Scheduler
+	m     *metrics
 	poll  time.Duration
 	log   *slog.Logger
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
 
-// NewRunner returns a Runner of a on the cron specs, following every poll.
-func NewRunner(a *Anchorer, specs []string, poll time.Duration, log *slog.Logger) (*Runner, error) {
+// NewRunner returns a Runner of a on the cron specs, following every poll;
+// its metrics go to reg (nil: not exported).
+func NewRunner(a *Anchorer, specs []string, poll time.Duration, reg prometheus.Registerer, log *slog.Logger) (*Runner, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runner{a: a, poll: poll, log: log, stop: make(chan struct{})}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	r := &Runner{a: a, poll: poll, log: log, stop: make(chan struct{}), m: newMetrics(reg)}
 	job := func(ctx context.Context, trigger string) error {
 		rec, err := a.Anchor(ctx, trigger)
+		r.m.outcome(trigger, err)
 		switch {
 		case errors.Is(err, ErrNothingToAnchor), errors.Is(err, ErrPending):
 			log.Info("scheduled anchor skipped", "why", err)
@@ -39,7 +46,8 @@ func NewRunner(a *Anchorer, specs []string, poll time.Duration, log *slog.Logger
 		log.Info("scheduled anchor made", "anchor", rec.Seq, "attestation", rec.AttestationSeq, "txid", rec.Txid)
 		return nil
 	}
-	sched, err := schedule.New(job, schedule.Config{Specs: specs, Timeout: 5 * time.Minute, Log: log})
+	sched, err := schedule.New(job, schedule.Config{Specs: specs, Timeout: 5 * time.Minute, Log: log,
+		OnMissed: func(_, _ string, n int) { r.m.missed.Add(float64(n)) }})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +64,9 @@ func (r *Runner) Start(ctx context.Context) {
 		t := time.NewTicker(r.poll)
 		defer t.Stop()
 		for {
-			if _, err := r.a.Follow(ctx); err != nil && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+			rec, err := r.a.Follow(ctx)
+			r.m.observe(rec, err)
+			if err != nil && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 				r.log.Warn("following the newest anchor", "err", err)
 			}
 			select {
@@ -84,6 +94,7 @@ func (r *Runner) Anchor(ctx context.Context) (Record, error) {
 	err := r.sched.Do(ctx, func(ctx context.Context) error {
 		var err error
 		rec, err = r.a.Anchor(ctx, "rpc")
+		r.m.outcome("rpc", err)
 		return err
 	})
 	return rec, err

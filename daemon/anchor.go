@@ -39,7 +39,7 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchorer.Runner, error)
 	a := anchorer.New(anchorer.Config{Store: anchordb.New(d.db), Wallet: conn.Wallet, Attestations: att,
 		IssuerKey: [32]byte(schnorr.SerializePubKey(d.issuerKey.PubKey())), Params: params,
 		SatPerVbyte: cfg.SatPerVbyte, MinConf: cfg.MinConf, Bump: cfg.Bump(), Fault: cfg.Fault, Log: log})
-	run, err := anchorer.NewRunner(a, cfg.ActiveSchedules(), cfg.Poll, log)
+	run, err := anchorer.NewRunner(a, cfg.ActiveSchedules(), cfg.Poll, d.metrics.Registry, log)
 	if err != nil {
 		conn.Close()
 		return nil, err
