@@ -19,11 +19,14 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"github.com/kosh-reserve/kosh/anchorer"
 	"github.com/kosh-reserve/kosh/attestor"
+	"github.com/kosh-reserve/kosh/lndconn"
 	"github.com/kosh-reserve/kosh/proofs/anchor"
 	"github.com/lightningnetwork/lnd/lnrpc"
 	"github.com/lightningnetwork/lnd/lnrpc/walletrpc"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"gopkg.in/macaroon.v2"
 )
 
 // fakeWallet is an lnd wallet for the anchorer's state machine: FundPsbt
@@ -440,4 +443,33 @@ func TestRunnerMetrics(t *testing.T) {
 	wait("kosh_anchor_last_confirmed_height", 321)
 	wait("kosh_anchor_pending", 0)
 	wait("kosh_anchor_last_confirmed_attestation_seq", 1)
+}
+
+// TestCheckMacaroon: a macaroon without the wallet permissions anchoring
+// needs is refused, naming them; one with all of them passes.
+func TestCheckMacaroon(t *testing.T) {
+	bake := func(ops ...*lnrpc.Op) lndconn.Macaroon {
+		id, err := proto.Marshal(&lnrpc.MacaroonId{Nonce: []byte{1}, StorageId: []byte("0"), Ops: ops})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := macaroon.New([]byte("root key"), append([]byte{3}, id...), "lnd", macaroon.LatestVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lndconn.NewMacaroon(raw)
+	}
+	readOnly := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read"}})
+	err := anchorer.CheckMacaroon(readOnly)
+	if err == nil || !strings.Contains(err.Error(), "lacks address:write, onchain:write") {
+		t.Fatalf("read-only macaroon: %v", err)
+	}
+	full := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read", "write"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read", "write"}})
+	if err := anchorer.CheckMacaroon(full); err != nil {
+		t.Fatalf("full macaroon: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package anchorer
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kosh-reserve/kosh/lndconn"
@@ -74,6 +75,32 @@ func (o Options) Validate() error {
 	}
 	if o.BumpAfter > 0 && o.BumpBudget < 1000 {
 		return fmt.Errorf("--anchor.bumpbudget %d is below 1000 sats: too little to pay for a child transaction", o.BumpBudget)
+	}
+	return nil
+}
+
+// RequiredPermissions are the lnd permissions anchoring uses: walletrpc's
+// NextAddr (address:write), GetTransaction and ListLeases (onchain:read),
+// LeaseOutput, ReleaseOutput, FundPsbt, FinalizePsbt, PublishTransaction,
+// RemoveTransaction and BumpFee (onchain:write).
+var RequiredPermissions = []string{"address:read", "address:write", "onchain:read", "onchain:write"}
+
+// CheckMacaroon refuses a macaroon that lacks a permission anchoring needs,
+// naming each and how to bake one that has them.
+func CheckMacaroon(mac lndconn.Macaroon) error {
+	ops, err := mac.Permissions()
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, p := range RequiredPermissions {
+		if !ops[p] {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the anchoring lnd macaroon lacks %s; use admin.macaroon or bake one with `lncli bakemacaroon %s`",
+			strings.Join(missing, ", "), strings.Join(RequiredPermissions, " "))
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchorer.Runner, error)
 	if err != nil {
 		return nil, fmt.Errorf("--anchor.lnd %s: %w", node.Name, err)
 	}
+	if err := anchorer.CheckMacaroon(mac); err != nil {
+		return nil, fmt.Errorf("--anchor.lnd %s: macaroon %s: %w", node.Name, node.MacaroonPath, err)
+	}
 	conn, err := lndconn.Dial(node, mac, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("--anchor.lnd %s: %w", node.Name, err)
