@@ -154,7 +154,11 @@ func (a *Anchorer) follow(ctx context.Context) (Record, error) {
 	}
 	now := a.cfg.Now().UnixMilli()
 	if r.State == StateSigned {
-		if err := a.publish(ctx, r); err != nil {
+		// A transaction signed long ago (koshd down past the funding
+		// lease) may find its coins spent elsewhere: drop it, make another.
+		if err := a.publish(ctx, r); isConflict(err) {
+			return a.drop(ctx, r, now, err)
+		} else if err != nil {
 			return r, err
 		}
 		next := r

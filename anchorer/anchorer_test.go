@@ -43,8 +43,11 @@ type fakeWallet struct {
 	conflict  map[string]bool  // publishing it fails: inputs spent elsewhere
 	leases    map[wire.OutPoint][]byte
 	raw       map[string][]byte // every transaction it made or saw, by txid
-	published []string
-	bumped    []string
+	// failNextPublish makes the next PublishTransaction fail as a crash
+	// would leave it: nothing published.
+	failNextPublish bool
+	published       []string
+	bumped          []string
 }
 
 func newFakeWallet() *fakeWallet {
@@ -141,6 +144,10 @@ func (w *fakeWallet) PublishTransaction(_ context.Context, in *walletrpc.Transac
 	}
 	id := tx.TxHash().String()
 	w.remember(&tx)
+	if w.failNextPublish {
+		w.failNextPublish = false
+		return nil, errors.New("lnd is unreachable")
+	}
 	if w.conflict[id] {
 		return nil, errors.New("rejected: transaction double spends an output")
 	}
@@ -471,5 +478,49 @@ func TestCheckMacaroon(t *testing.T) {
 	full := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read", "write"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read", "write"}})
 	if err := anchorer.CheckMacaroon(full); err != nil {
 		t.Fatalf("full macaroon: %v", err)
+	}
+}
+
+// TestSignedAnchorWhoseCoinsWentElsewhere: an anchor signed and stored but
+// never published (koshd down past the funding lease), whose funding coin
+// lnd has since spent, is dropped on the next Follow and made again.
+func TestSignedAnchorWhoseCoinsWentElsewhere(t *testing.T) {
+	ctx := context.Background()
+	w, att := newFakeWallet(), &attestations{seq: 1}
+	st := &memStore{}
+	a := anchorer.New(anchorer.Config{Store: st, Wallet: w, Attestations: att, Params: params})
+	g, err := a.Anchor(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mine(g.Txid, 50)
+	if _, err := a.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A second anchor is signed and stored; koshd dies before publishing.
+	att.seq = 2
+	st.mu.Lock()
+	n := len(st.recs)
+	st.mu.Unlock()
+	w.failNextPublish = true
+	if _, err := a.Anchor(ctx, "test"); err == nil {
+		t.Fatal("the publication was meant to fail")
+	}
+	st.mu.Lock()
+	signed := st.recs[n]
+	st.mu.Unlock()
+	if signed.State != anchorer.StateSigned {
+		t.Fatalf("stored anchor is %s, want signed", signed.State)
+	}
+	w.mu.Lock()
+	w.conflict[signed.Txid] = true // its coin went into another transaction
+	w.mu.Unlock()
+	dropped, err := a.Follow(ctx)
+	if err != nil || dropped.State != anchorer.StateDropped {
+		t.Fatalf("follow: %+v %v", dropped, err)
+	}
+	again, err := a.Anchor(ctx, "test")
+	if err != nil || again.Txid == signed.Txid || again.PrevTxid != g.Txid || again.State != anchorer.StatePublished {
+		t.Fatalf("made again: %+v %v", again, err)
 	}
 }
