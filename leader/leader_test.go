@@ -398,6 +398,9 @@ func TestPausedInsideFencedWrite(t *testing.T) {
 
 	checked := make(chan struct{})
 	resume := make(chan struct{})
+	var resumeOnce sync.Once
+	wake := func() { resumeOnce.Do(func() { close(resume) }) }
+	t.Cleanup(wake) // runs before the stores close, which would wait for the transaction
 	writeErr := make(chan error, 1)
 	go func() {
 		attempts := 0
@@ -425,7 +428,7 @@ func TestPausedInsideFencedWrite(t *testing.T) {
 	if took > bound+2*time.Second {
 		t.Errorf("b took over after %s, want within %s (+2s slack)", took, bound)
 	}
-	close(resume)
+	wake()
 	if err := <-writeErr; err == nil {
 		t.Fatal("the paused leader's write committed after the takeover")
 	}
