@@ -31,6 +31,7 @@ func TestMigrationCountsHolders(t *testing.T) {
 			// and every later migration is undone first.
 			raw := storetest.OpenRaw(t, cfg)
 			for _, q := range []string{
+				`DROP TABLE leader_lease`,
 				`ALTER TABLE accounts DROP COLUMN issuer_held`,
 				`DROP TABLE anchors`,
 				`DROP TABLE attestation_prices`,

@@ -79,6 +79,7 @@ func TestMigrationMarksEscrow(t *testing.T) {
 			// 0015_issuer_accounts) and fill it as that version would have.
 			raw := storetest.OpenRaw(t, cfg)
 			for _, q := range []string{
+				`DROP TABLE leader_lease`,
 				`ALTER TABLE accounts DROP COLUMN issuer_held`,
 				`UPDATE schema_version SET version = 14`,
 				`INSERT INTO accounts (id, label, idempotency_key, created_at) VALUES
