@@ -472,12 +472,21 @@ func TestCheckMacaroon(t *testing.T) {
 	}
 	readOnly := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read"}})
 	err := anchorer.CheckMacaroon(readOnly)
-	if err == nil || !strings.Contains(err.Error(), "lacks address:write, onchain:write") {
+	if err == nil || !strings.Contains(err.Error(), "lacks onchain:write (LeaseOutput: keeping the seal)") ||
+		strings.Contains(strings.Split(err.Error(), "; use")[0], "address") {
 		t.Fatalf("read-only macaroon: %v", err)
 	}
-	full := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read", "write"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read", "write"}})
+	full := bake(&lnrpc.Op{Entity: "onchain", Actions: []string{"read", "write"}}, &lnrpc.Op{Entity: "address", Actions: []string{"read"}})
 	if err := anchorer.CheckMacaroon(full); err != nil {
 		t.Fatalf("full macaroon: %v", err)
+	}
+	// lnd's per-method permissions count too.
+	var uris []*lnrpc.Op
+	for _, c := range anchorer.Calls {
+		uris = append(uris, &lnrpc.Op{Entity: "uri", Actions: []string{c.Method}})
+	}
+	if err := anchorer.CheckMacaroon(bake(uris...)); err != nil {
+		t.Fatalf("macaroon with a uri: permission per call: %v", err)
 	}
 }
 

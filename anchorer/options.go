@@ -12,7 +12,7 @@ import (
 // Options is the [anchor] option group: when and from which lnd wallet the
 // attestation chain is anchored in bitcoin.
 type Options struct {
-	Lnd         string        `long:"lnd" description:"The lnd whose wallet pays the anchors: name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/admin.macaroon (the macaroon needs onchain:read/write and address:read/write). Empty: no anchoring"`
+	Lnd         string        `long:"lnd" description:"The lnd whose wallet pays the anchors: name=alice,host=127.0.0.1:10009,tlscert=/path/tls.cert,macaroon=/path/admin.macaroon (the macaroon needs onchain:read/write and address:read). Empty: no anchoring"`
 	Schedules   []string      `long:"schedule" description:"When to anchor the newest attestation, as a cron spec (repeatable; @daily, \"0 3 * * *\", \"@every 10m\"); \"off\": on demand only (koshcli anchor)"`
 	SatPerVbyte uint64        `long:"satpervbyte" description:"Fee rate of anchor transactions, in sat/vbyte"`
 	MinConf     int32         `long:"minconf" description:"Confirmations after which an anchor counts as confirmed and attestations list it"`
@@ -79,28 +79,31 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// RequiredPermissions are the lnd permissions anchoring uses: walletrpc's
-// NextAddr (address:write), GetTransaction and ListLeases (onchain:read),
-// LeaseOutput, ReleaseOutput, FundPsbt, FinalizePsbt, PublishTransaction,
-// RemoveTransaction and BumpFee (onchain:write).
-var RequiredPermissions = []string{"address:read", "address:write", "onchain:read", "onchain:write"}
+// Calls are the walletrpc calls anchoring makes and the permissions lnd
+// requires for each (lnd's permission map, as of v0.21).
+var Calls = []lndconn.Call{
+	{Method: "/walletrpc.WalletKit/NextAddr", Perms: []string{"address:read"}, Use: "seal addresses"},
+	{Method: "/walletrpc.WalletKit/ListLeases", Perms: []string{"onchain:read"}, Use: "freeing a dead run's inputs"},
+	{Method: "/walletrpc.WalletKit/LeaseOutput", Perms: []string{"onchain:write"}, Use: "keeping the seal"},
+	{Method: "/walletrpc.WalletKit/ReleaseOutput", Perms: []string{"onchain:write"}, Use: "freeing a dead run's inputs"},
+	{Method: "/walletrpc.WalletKit/FundPsbt", Perms: []string{"onchain:write"}, Use: "funding anchors"},
+	{Method: "/walletrpc.WalletKit/FinalizePsbt", Perms: []string{"onchain:write"}, Use: "signing anchors"},
+	{Method: "/walletrpc.WalletKit/PublishTransaction", Perms: []string{"onchain:write"}, Use: "publishing anchors"},
+	{Method: "/walletrpc.WalletKit/GetTransaction", Perms: []string{"onchain:read"}, Use: "following anchors"},
+	{Method: "/walletrpc.WalletKit/RemoveTransaction", Perms: []string{"onchain:write"}, Use: "replacing stuck anchors"},
+	{Method: "/walletrpc.WalletKit/BumpFee", Perms: []string{"onchain:write"}, Use: "bumping stuck anchors"},
+}
 
-// CheckMacaroon refuses a macaroon that lacks a permission anchoring needs,
-// naming each and how to bake one that has them.
+// CheckMacaroon refuses a macaroon that cannot make every call anchoring
+// makes, naming each missing permission and how to bake one that has them.
 func CheckMacaroon(mac lndconn.Macaroon) error {
 	ops, err := mac.Permissions()
 	if err != nil {
 		return err
 	}
-	var missing []string
-	for _, p := range RequiredPermissions {
-		if !ops[p] {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := lndconn.Missing(ops, Calls, nil); len(missing) > 0 {
 		return fmt.Errorf("the anchoring lnd macaroon lacks %s; use admin.macaroon or bake one with `lncli bakemacaroon %s`",
-			strings.Join(missing, ", "), strings.Join(RequiredPermissions, " "))
+			strings.Join(missing, ", "), strings.Join(lndconn.Permissions(Calls), " "))
 	}
 	return nil
 }

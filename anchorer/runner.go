@@ -100,8 +100,6 @@ func (r *Runner) Anchor(ctx context.Context) (Record, error) {
 	return rec, err
 }
 
-// Anchorer returns the runner's anchorer.
-func (r *Runner) Anchorer() *Anchorer { return r.a }
 
 // List pages through the stored anchors, newest first.
 func (r *Runner) List(ctx context.Context, before int64, limit int) ([]Record, error) {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/kosh-reserve/kosh/lndconn"
@@ -29,67 +28,31 @@ var ErrUnavailable = errors.New("payments unavailable")
 // Calls returns the lnd RPCs the payments service makes.
 func Calls() []Call { return slices.Clone(calls) }
 
-// Call is an lnd RPC the payments service makes, the macaroon permissions lnd
-// requires for it (lnd's own permission map, as of v0.21) and what it is
-// used for.
-type Call struct {
-	// Method is the gRPC method's full name.
-	Method string
-	// Perms are the permissions lnd requires for it.
-	Perms []string
-	// Use says what payments calls it for.
-	Use string
-}
+// Call is an lnd RPC the payments service makes (lndconn.Call).
+type Call = lndconn.Call
 
 var calls = []Call{
-	{"/lnrpc.Lightning/GetInfo", []string{"info:read"}, "checking the node"},
-	{"/lnrpc.Lightning/ListPermissions", []string{"info:read"}, "checking this macaroon"},
-	{"/lnrpc.Lightning/AddInvoice", []string{"invoices:write"}, "deposit invoices"},
-	{"/lnrpc.Lightning/LookupInvoice", []string{"invoices:read"}, "following deposit invoices"},
-	{"/lnrpc.Lightning/SubscribeInvoices", []string{"invoices:read"}, "following deposit invoices"},
-	{"/lnrpc.Lightning/DecodePayReq", []string{"offchain:read"}, "checking redemption invoices"},
-	{"/routerrpc.Router/SendPaymentV2", []string{"offchain:write"}, "Lightning redemptions"},
-	{"/routerrpc.Router/TrackPaymentV2", []string{"offchain:read"}, "following Lightning redemptions"},
-	{"/lnrpc.Lightning/SendCoins", []string{"onchain:write"}, "on-chain redemptions"},
-	{"/lnrpc.Lightning/GetTransactions", []string{"onchain:read"}, "following on-chain redemptions"},
+	{Method: "/lnrpc.Lightning/GetInfo", Perms: []string{"info:read"}, Use: "checking the node"},
+	{Method: "/lnrpc.Lightning/ListPermissions", Perms: []string{"info:read"}, Use: "checking this macaroon"},
+	{Method: "/lnrpc.Lightning/AddInvoice", Perms: []string{"invoices:write"}, Use: "deposit invoices"},
+	{Method: "/lnrpc.Lightning/LookupInvoice", Perms: []string{"invoices:read"}, Use: "following deposit invoices"},
+	{Method: "/lnrpc.Lightning/SubscribeInvoices", Perms: []string{"invoices:read"}, Use: "following deposit invoices"},
+	{Method: "/lnrpc.Lightning/DecodePayReq", Perms: []string{"offchain:read"}, Use: "checking redemption invoices"},
+	{Method: "/routerrpc.Router/SendPaymentV2", Perms: []string{"offchain:write"}, Use: "Lightning redemptions"},
+	{Method: "/routerrpc.Router/TrackPaymentV2", Perms: []string{"offchain:read"}, Use: "following Lightning redemptions"},
+	{Method: "/lnrpc.Lightning/SendCoins", Perms: []string{"onchain:write"}, Use: "on-chain redemptions"},
+	{Method: "/lnrpc.Lightning/GetTransactions", Perms: []string{"onchain:read"}, Use: "following on-chain redemptions"},
 }
 
 // RequiredPermissions lists the lnd macaroon permissions the payments lnd's
 // macaroon needs, sorted (admin.macaroon has them all).
-func RequiredPermissions() []string {
-	var out []string
-	for _, c := range calls {
-		for _, p := range c.Perms {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func RequiredPermissions() []string { return lndconn.Permissions(calls) }
 
 // Missing lists what ops lack for the service's calls, given the
 // permissions each method requires (required may leave a method out: then
-// calls' list is used). A method is allowed when ops hold all of its
-// permissions or lnd's per-method permission "uri:<method>".
+// calls' list is used); see lndconn.Missing.
 func Missing(ops map[string]bool, required map[string][]string) []string {
-	var missing []string
-	for _, c := range calls {
-		perms, ok := required[c.Method]
-		if !ok {
-			perms = c.Perms
-		}
-		if ops["uri:"+c.Method] {
-			continue
-		}
-		for _, p := range perms {
-			if !ops[p] {
-				missing = append(missing, fmt.Sprintf("%s (%s: %s)", p, c.Method[strings.LastIndexByte(c.Method, '/')+1:], c.Use))
-			}
-		}
-	}
-	return missing
+	return lndconn.Missing(ops, calls, required)
 }
 
 // CheckMacaroon refuses a payments macaroon that lacks a permission the
