@@ -100,7 +100,6 @@ func (r *Runner) Anchor(ctx context.Context) (Record, error) {
 	return rec, err
 }
 
-
 // List pages through the stored anchors, newest first.
 func (r *Runner) List(ctx context.Context, before int64, limit int) ([]Record, error) {
 	return r.a.cfg.Store.List(ctx, before, limit)
