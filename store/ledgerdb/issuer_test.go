@@ -69,19 +69,10 @@ func TestMigrationMarksEscrow(t *testing.T) {
 		t.Run(string(backend), func(t *testing.T) {
 			ctx := context.Background()
 			cfg := storetest.Config(t, backend)
-			db, err := store.Open(ctx, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-
-			// Take the schema back to version 14 (before
-			// 0015_issuer_accounts) and fill it as that version would have.
-			raw := storetest.OpenRaw(t, cfg)
+			// The schema before 0015_issuer_accounts, filled as that
+			// version would have.
+			raw := storetest.RollBack(t, cfg, 14)
 			for _, q := range []string{
-				`DROP TABLE leader_lease`,
-				`ALTER TABLE accounts DROP COLUMN issuer_held`,
-				`UPDATE schema_version SET version = 14`,
 				`INSERT INTO accounts (id, label, idempotency_key, created_at) VALUES
 					('escrow', 'kosh payments escrow (redemptions in progress)', 'kosh-payments-escrow', 1),
 					('same-label', 'kosh payments escrow (redemptions in progress)', 'k1', 1),
@@ -93,7 +84,7 @@ func TestMigrationMarksEscrow(t *testing.T) {
 				}
 			}
 
-			db, err = store.Open(ctx, cfg, nil)
+			db, err := store.Open(ctx, cfg, nil)
 			if err != nil {
 				t.Fatalf("upgrade: %v", err)
 			}

@@ -1,0 +1,52 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/kosh-reserve/kosh/store"
+)
+
+// undo holds, for each migration a test may take a database back across,
+// the statements that undo it. A migration added without its entry here
+// makes RollBack fail, naming it.
+var undo = map[int][]string{
+	11: {`ALTER TABLE assets DROP COLUMN holders`},
+	12: {`DROP TABLE attestation_prices`},
+	13: {`DROP TABLE anchors`},
+	14: {`ALTER TABLE anchors DROP COLUMN replaced`},
+	15: {`ALTER TABLE accounts DROP COLUMN issuer_held`},
+	16: {`DROP TABLE leader_lease`},
+}
+
+// RollBack opens the database of cfg, migrated to the newest version, and
+// takes its schema back to version (undoing every later migration, newest
+// first), so that a test can fill it as that version would have and check
+// what the upgrade does. It returns the raw connection (OpenRaw).
+func RollBack(t testing.TB, cfg store.Config, version int) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw := OpenRaw(t, cfg)
+	for v := store.LatestVersion(); v > version; v-- {
+		qs, ok := undo[v]
+		if !ok {
+			t.Fatalf("storetest: no undo statements for migration %d: add them to storetest.undo", v)
+		}
+		for _, q := range qs {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatalf("undo migration %d: %s: %v", v, q, err)
+			}
+		}
+	}
+	if _, err := raw.ExecContext(ctx, fmt.Sprintf(`UPDATE schema_version SET version = %d`, version)); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
