@@ -582,3 +582,22 @@ func TestAnnouncedChannels(t *testing.T) {
 		})
 	}
 }
+
+// TestRequireAnchor: a holder who requires an anchor fails an attestation
+// that lists none, node or no node; one that lists an anchor is not failed
+// for it.
+func TestRequireAnchor(t *testing.T) {
+	const sentence = "lists no bitcoin anchor, and you require one (--require-anchor)"
+	plain := filepath.Join(vectors, "chain-v2")
+	doc := filepath.Join(plain, firstFile(t, plain, "000003-"))
+	if code, out := run(t, "attestation", doc, "--require-anchor"); code != 1 || !strings.Contains(out, sentence) {
+		t.Fatalf("unanchored attestation with --require-anchor: exit %d\n%s", code, out)
+	}
+	if _, out := run(t, "attestation", doc); strings.Contains(out, sentence) {
+		t.Fatalf("unanchored attestation without --require-anchor fails for it:\n%s", out)
+	}
+	anchored := filepath.Join(vectors, "chain-anchored")
+	if _, out := run(t, "attestation", filepath.Join(anchored, firstFile(t, anchored, "000003-")), "--require-anchor"); strings.Contains(out, sentence) {
+		t.Fatalf("anchored attestation failed for lacking an anchor:\n%s", out)
+	}
+}

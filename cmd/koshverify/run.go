@@ -21,7 +21,7 @@ import (
 const usage = `koshverify checks Kosh proofs of reserves without trusting Kosh.
 
 Usage:
-  koshverify attestation FILE|URL [--chain DIR|URL-PREFIX] [--first HASH] [--issuer KEY] [policy flags] [node flags]
+  koshverify attestation FILE|URL [--chain DIR|URL-PREFIX] [--first HASH] [--issuer KEY] [anchor flags] [policy flags] [node flags]
       Checks the attestation's canonical form, issuer and Lightning node
       signatures, every reserve total against the listed outputs and
       channels, the counted totals against the counting rules, and the
@@ -77,6 +77,14 @@ moved since the attested block (outputs spent by your node's tip).
                          announced must be in its graph, same channel point
                          and capacity, with the issuer's node as one end
   --lnd.tlscert FILE, --lnd.macaroon FILE   for --lnd (readonly.macaroon)
+
+Anchor flags (attestation): with node flags, the bitcoin anchor the
+attestation lists and every one before and after it are followed on your
+node's chain; an anchored seq the history holds must commit to its id.
+  --anchor-genesis TXID  the issuer's genesis anchor, recorded before: the
+                         anchors must lead back to it (a restart fails)
+  --require-anchor       fail an attestation that lists no anchor (without
+                         it, a missing anchor is a WARNING)
 
 --issuer KEY is the issuer's x-only public key (64 hex digits); when given,
 documents signed by any other key fail. URLs must be https, or http to a
@@ -258,6 +266,7 @@ func (r *runner) attestation(args []string) error {
 	first := fs.String("first", "", "hash of the attestation the chain must reach")
 	issuer := fs.String("issuer", "", "expected issuer key")
 	genesis := fs.String("anchor-genesis", "", "txid of the issuer's genesis anchor, recorded before: the anchors must lead back to it")
+	requireAnchor := fs.Bool("require-anchor", false, "fail an attestation that lists no bitcoin anchor")
 	var nf nodeFlags
 	nf.register(fs)
 	var pf policyFlags
@@ -283,6 +292,9 @@ func (r *runner) attestation(args []string) error {
 	a := r.checkDocument(b, pos[0], *issuer, pol)
 	if a == nil {
 		return nil
+	}
+	if *requireAnchor && a.Anchor == nil {
+		r.fail(fmt.Sprintf("attestation %d lists no bitcoin anchor, and you require one (--require-anchor): nothing on the bitcoin chain shows that this is the issuer's one history", a.Seq))
 	}
 	var history []*attest.Attestation
 	if *chainSrc != "" || *first != "" {
