@@ -2,6 +2,7 @@ package pagesource
 
 import (
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -16,9 +17,9 @@ type fixedReserves struct {
 	reports []lightning.Report
 }
 
-func (f fixedReserves) Snapshot() reserve.Snapshot                    { return reserve.Snapshot{} }
-func (f fixedReserves) Prices() reserve.Prices                        { return nil }
-func (f fixedReserves) Details() (chain.Snapshot, []lightning.Report) { return f.cs, f.reports }
+func (f *fixedReserves) Snapshot() reserve.Snapshot                    { return reserve.Snapshot{} }
+func (f *fixedReserves) Prices() reserve.Prices                        { return nil }
+func (f *fixedReserves) Details() (chain.Snapshot, []lightning.Report) { return f.cs, f.reports }
 
 // TestMoved: the page says which of the latest attestation's outputs
 // koshd's sources see spent since: a chain output gone from the watcher's
@@ -40,12 +41,33 @@ func TestMoved(t *testing.T) {
 		{Outpoint: op(4).String(), Sats: 40, Source: "alice"}, // spent
 		{Outpoint: op(5).String(), Sats: 50, Source: "carol"},
 	}
-	p := New(Config{Reserves: res})
+	p := New(Config{Reserves: &res})
 	m := p.moved(listed)
 	if m == nil || m.Outputs != 2 || m.Sats != 60 || m.Height != 900 {
 		t.Fatalf("moved: %+v, want 2 outputs, 60 sats, at block 900", m)
 	}
-	if m := New(Config{Reserves: fixedReserves{}}).moved(listed); m != nil {
+	if m := New(Config{Reserves: &fixedReserves{}}).moved(listed); m != nil {
 		t.Fatalf("without a chain snapshot: %+v, want nil", m)
+	}
+}
+
+// TestMovedCached: the page's "moved since" is computed again only when
+// the latest attestation or a source's last report changes.
+func TestMovedCached(t *testing.T) {
+	op := wire.OutPoint{Hash: chainhash.Hash{1}, Index: 1}
+	res := &fixedReserves{cs: chain.Snapshot{Height: 5, Hash: "ab", UTXOs: []chain.UTXO{{OutPoint: op, Value: 10}}}}
+	p := New(Config{Reserves: res})
+	listed := []web.ListedOutput{{Outpoint: op.String(), Sats: 10, Source: "chain"}}
+	snap := reserve.Snapshot{Sources: []reserve.SourceStatus{{Name: "chain", LastSeen: time.Unix(100, 0)}}}
+	if m := p.movedCached("a", snap, listed); m.Outputs != 0 {
+		t.Fatalf("before the spend: %+v", m)
+	}
+	res.cs.UTXOs = nil // spent, but the chain source has not reported since
+	if m := p.movedCached("a", snap, listed); m.Outputs != 0 {
+		t.Fatalf("recomputed without a new report: %+v", m)
+	}
+	snap.Sources[0].LastSeen = time.Unix(101, 0)
+	if m := p.movedCached("a", snap, listed); m.Outputs != 1 || m.Sats != 10 {
+		t.Fatalf("after the chain source reported: %+v", m)
 	}
 }

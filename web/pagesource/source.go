@@ -62,6 +62,10 @@ type Source struct {
 
 	mu      sync.Mutex
 	summary map[string]pageSummary // by attestation id: documents never change
+	// movedKey and movedVal cache moved for the latest attestation until a
+	// reserve source reports again: the page is the public hot path.
+	movedKey string
+	movedVal *web.Moved
 }
 
 // New returns a Source.
@@ -105,6 +109,28 @@ func (p *Source) summarize(ctx context.Context, row attestor.Published) (pageSum
 }
 
 var _ web.DataSource = (*Source)(nil)
+
+// movedCached is moved, computed again only when the latest attestation
+// or a source's last report changed.
+func (p *Source) movedCached(id string, snap reserve.Snapshot, listed []web.ListedOutput) *web.Moved {
+	var key strings.Builder
+	key.WriteString(id)
+	for _, s := range snap.Sources {
+		fmt.Fprintf(&key, " %s@%d", s.Name, s.LastSeen.UnixNano())
+	}
+	p.mu.Lock()
+	if p.movedKey == key.String() {
+		m := p.movedVal
+		p.mu.Unlock()
+		return m
+	}
+	p.mu.Unlock()
+	m := p.moved(listed)
+	p.mu.Lock()
+	p.movedKey, p.movedVal = key.String(), m
+	p.mu.Unlock()
+	return m
+}
 
 // moved says which of listed (the latest attestation's outputs) koshd's
 // sources no longer hold: an output of the chain watcher absent from its
@@ -257,7 +283,7 @@ func (p *Source) Page(ctx context.Context) (*web.PageData, error) {
 		}
 		if len(pd.Attestations) > 0 {
 			pd.Latest = &pd.Attestations[0]
-			pd.Latest.Moved = p.moved(pd.Latest.Listed)
+			pd.Latest.Moved = p.movedCached(pd.Latest.ID, snap, pd.Latest.Listed)
 		}
 	}
 	return pd, nil
