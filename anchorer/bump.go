@@ -193,6 +193,9 @@ func (a *Anchorer) prevOut(ctx context.Context, op wire.OutPoint) (*wire.TxOut, 
 // is the one that confirmed (the replacement lost the race), and reports
 // whether it did.
 func (a *Anchorer) adoptReplaced(ctx context.Context, r Record, now int64) (Record, bool, error) {
+	if r.State == StateConfirmed {
+		return r, false, nil // the race is decided
+	}
 	for i, txid := range r.Replaced {
 		t, err := a.cfg.Wallet.GetTransaction(ctx, &walletrpc.GetTransactionRequest{Txid: txid})
 		if err != nil || t.NumConfirmations < a.cfg.MinConf || t.BlockHash == "" {

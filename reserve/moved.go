@@ -24,8 +24,9 @@ type Moved struct {
 // past it the check is not made (and says so).
 const MaxMempoolScan = 50_000
 
-// mempoolBatch is how many getrawtransaction calls are in flight at once.
-const mempoolBatch = 200
+// rpcBatch is how many getrawtransaction or gettxout calls are in flight
+// at once.
+const rpcBatch = 200
 
 // ErrMempoolTooLarge means the mempool holds more than MaxMempoolScan
 // transactions, so SpentInMempool did not look.
@@ -58,7 +59,7 @@ func (s *Service) SpentInMempool(ctx context.Context, utxos map[wire.OutPoint]in
 		if err := ctx.Err(); err != nil {
 			return m, err
 		}
-		k := min(len(pool), mempoolBatch)
+		k := min(len(pool), rpcBatch)
 		futures := make([]rpcclient.FutureGetRawTransactionResult, k)
 		for i := range k {
 			futures[i] = s.chainClient.GetRawTransactionAsync(pool[i])
@@ -95,7 +96,7 @@ func (s *Service) UnspentNow(ctx context.Context, ops []wire.OutPoint) (map[wire
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		k := min(len(ops), mempoolBatch)
+		k := min(len(ops), rpcBatch)
 		futures := make([]rpcclient.FutureGetTxOutResult, k)
 		for i := range k {
 			futures[i] = s.chainClient.GetTxOutAsync(&ops[i].Hash, ops[i].Index, false)

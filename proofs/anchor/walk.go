@@ -48,9 +48,9 @@ var ErrNotOnChain = errors.New("anchor not on the main chain")
 // one before it, which is at the height its payload names; the seqs they
 // commit to fall strictly going back. The newest anchor's commitment must
 // be Commit(issuerKey, ref.Seq, ref.ID); the earlier ones are checked
-// against a history by Check. It reads at most max anchors (0: no bound)
+// against a history by Check. It reads at most limit anchors (0: no bound)
 // and returns them newest first.
-func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, max int) ([]Anchor, error) {
+func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, limit int) ([]Anchor, error) {
 	hash, err := node.BlockHash(ctx, ref.Height)
 	if err != nil {
 		return nil, fmt.Errorf("anchor %s: block at height %d: %w", ref.Txid, ref.Height, err)
@@ -71,8 +71,8 @@ func Walk(ctx context.Context, node Node, issuerKey [32]byte, ref Ref, max int) 
 	}
 	out := []Anchor{cur}
 	for !cur.Genesis() {
-		if max > 0 && len(out) >= max {
-			return out, fmt.Errorf("more than %d anchors: stopped at %s (height %d)", max, cur.Txid, cur.Height)
+		if limit > 0 && len(out) >= limit {
+			return out, fmt.Errorf("more than %d anchors: stopped at %s (height %d)", limit, cur.Txid, cur.Height)
 		}
 		if int64(cur.PrevHeight) > cur.Height {
 			return nil, fmt.Errorf("anchor %s at height %d names a previous anchor above it (height %d)", cur.Txid, cur.Height, cur.PrevHeight)
