@@ -337,11 +337,19 @@ func shuffle(key [32]byte, n int, scratch []uint32) []uint32 {
 	if len(scratch) < n {
 		scratch = make([]uint32, n)
 	}
+	order := make([]uint32, n)
+	shuffleInto(key, order, scratch)
+	return order
+}
+
+// shuffleInto writes the shuffle of len(order) entries keyed by key into
+// order, using scratch (at least as long) for the draws.
+func shuffleInto(key [32]byte, order, scratch []uint32) {
+	n := len(order)
 	r := rand.NewChaCha8(key)
 	for i := n - 1; i > 0; i-- {
 		scratch[i] = uint32(uniform(r, uint64(i)+1))
 	}
-	order := make([]uint32, n)
 	for i := range order {
 		order[i] = uint32(i)
 	}
@@ -349,7 +357,6 @@ func shuffle(key [32]byte, n int, scratch []uint32) []uint32 {
 		j := scratch[i]
 		order[i], order[j] = order[j], order[i]
 	}
-	return order
 }
 
 // uniform returns a uniform integer in [0, bound) from r, by Lemire's

@@ -31,6 +31,20 @@ const (
 	// TagAnchor domain-separates the commitment an anchor transaction
 	// carries: the issuer key, an attestation's seq and its id.
 	TagAnchor = "kosh/anchor"
+	// TagTree domain-separates a version 2 liability tree's public id,
+	// derived from the tree head (the attestation's seed and the asset).
+	TagTree = "kosh/tree"
+	// TagAccount2 domain-separates a version 2 account commitment, which
+	// binds the tree id, the asset and the account's last journal sequence.
+	TagAccount2 = "kosh/account/2"
+	// TagLeaf2 domain-separates a version 2 leaf: one share of a balance.
+	TagLeaf2 = "kosh/leaf/2"
+	// TagSplit domain-separates the derivation of a balance's shares from
+	// the account's salt.
+	TagSplit = "kosh/split"
+	// TagWindow domain-separates the key of one window's share shuffle in
+	// a version 2 tree.
+	TagWindow = "kosh/window"
 )
 
 // Tag is a precomputed tag prefix: SHA256(tag) || SHA256(tag). Reusing a Tag
