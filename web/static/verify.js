@@ -3,7 +3,8 @@
 // It re-implements, for the page, the verification half of the Go packages
 // proofs/jcs (RFC 8785 canonical JSON), proofs/sig (BIP-340 Schnorr over
 // tagged hashes, lnd node signatures), proofs/sumtree (Merkle-sum inclusion
-// proofs), proofs/attest (attestation versions 1 and 2: shape, sums,
+// proofs of version 1 trees, share-set proofs of version 2 trees, and the
+// ChaCha8Rand shuffle for the vectors), proofs/attest (attestation versions 1 and 2: shape, sums,
 // coverage), proofs/control (BIP-127 proofs of control, for the script
 // types wallets use; others are reported as unchecked) and the holder's
 // policy of proofs/verify (checkPolicy), and passes the same test vectors
@@ -500,6 +501,324 @@
     }
     if (!equalBytes(h, rootHash)) fail("mismatch", "root hash does not match the attested root");
     if (sum !== rsum) fail("mismatch", "root total does not match the attested total");
+  }
+
+  // ------------------------------- Merkle-sum tree, version 2 (sumtree2)
+  // docs/proofs.md 3.15, proofs/sumtree sharehash.go, shareproof.go,
+  // shareencoding.go: every balance split into k shares derived from the
+  // salt, leaves bound to the tree id, the asset and the account's last
+  // journal sequence, and one share-set proof per account. A verifier needs
+  // commitment2, leafHash2, splitShares, the decoders and verifyShares; the
+  // tree id, the shuffles and the pads need the secret seed and are here
+  // for the test vectors (and for an issuer written in JS).
+  const SHARE_PROOF_VERSION = 2;
+  const MAX_ASSET_CODE_LEN = 64;
+  const MAX_LEAF_INDEX = 0xffffffff;
+  const MASK64 = (1n << 64n) - 1n;
+  const TAG2 = {
+    tree: "kosh/tree",
+    account2: "kosh/account/2",
+    split: "kosh/split",
+    leaf2: "kosh/leaf/2",
+    shuffle: "kosh/shuffle",
+    window: "kosh/window",
+  };
+  const validShares = (k) => k === 1 || k === 2 || k === 4;
+  const cmpBig = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+  // treeID is TaggedHash("kosh/tree", head): the public id of one asset's
+  // version 2 tree in one attestation (3.15.2).
+  async function treeID(seed, assetCode) {
+    return taggedHash(TAG2.tree, treeHead(seed, assetCode));
+  }
+  // commitment2 is TaggedHash("kosh/account/2", treeID ‖ salt ‖
+  // u32be(len(asset)) ‖ asset ‖ u64be(seq) ‖ u32be(len(id)) ‖ id) (3.15.3).
+  async function commitment2(treeId, salt, assetCode, seq, accountID) {
+    const a = utf8(assetCode);
+    const id = utf8(accountID);
+    return taggedHash(TAG2.account2, treeId, salt, u32be(a.length), a, u64be(seq), u32be(id.length), id);
+  }
+  // leafHash2 is TaggedHash("kosh/leaf/2", commitment ‖ u8(k) ‖ u8(i) ‖
+  // u64be(share)): share i of k (3.15.6).
+  async function leafHash2(commit, k, i, share) {
+    return taggedHash(TAG2.leaf2, commit, Uint8Array.of(k, i), u64be(share));
+  }
+  // splitShares returns the k shares (BigInts) the salt derives from a
+  // balance (3.15.4, sumtree.SplitShares): d = TaggedHash("kosh/split",
+  // salt), cuts c_j = the high 64 bits of u64be(d[8j…]) · (balance + 1),
+  // sorted, cut [0, balance] into k parts. k is 1, 2 or 4, the balance at
+  // most MAX_SUM (the caller's business, as in Go).
+  async function splitShares(salt, balance, k) {
+    balance = BigInt(balance);
+    if (k === 1) return [balance];
+    const d = await taggedHash(TAG2.split, salt);
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    const cuts = [];
+    for (let j = 0; j < k - 1; j++) cuts.push((dv.getBigUint64(8 * j, false) * (balance + 1n)) >> 64n);
+    cuts.sort(cmpBig);
+    const out = [];
+    let prev = 0n;
+    for (const c of cuts) {
+      out.push(c - prev);
+      prev = c;
+    }
+    out.push(balance - prev);
+    return out;
+  }
+  // shuffleKey is TaggedHash("kosh/shuffle", head), the key of the account
+  // shuffle (3.8 step 1, 3.15.5 step 1).
+  async function shuffleKey(seed, assetCode) {
+    return taggedHash(TAG2.shuffle, treeHead(seed, assetCode));
+  }
+  // windowKey is TaggedHash("kosh/window", head ‖ u64be(g)), the key of
+  // window g's share shuffle (3.15.5 step 3).
+  async function windowKey(seed, assetCode, g) {
+    return taggedHash(TAG2.window, treeHead(seed, assetCode), u64be(g));
+  }
+
+  // chacha8Round computes one round of C2SP ChaCha8Rand (docs/proofs.md 3.8
+  // step 2) from the 8 key words: 16 ChaCha blocks of 8 rounds, counter
+  // c = 0 … 15 in word 12, the input added back to words 4–11 only, each
+  // group of four blocks serialized word by word (interleaved), 1024 bytes.
+  const CHACHA_CONST = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+  function chacha8Round(key) {
+    const out = new Uint8Array(1024);
+    const dv = new DataView(out.buffer);
+    const x = new Uint32Array(16);
+    const qr = (a, b, c, d) => {
+      x[a] += x[b]; x[d] ^= x[a]; x[d] = (x[d] << 16) | (x[d] >>> 16);
+      x[c] += x[d]; x[b] ^= x[c]; x[b] = (x[b] << 12) | (x[b] >>> 20);
+      x[a] += x[b]; x[d] ^= x[a]; x[d] = (x[d] << 8) | (x[d] >>> 24);
+      x[c] += x[d]; x[b] ^= x[c]; x[b] = (x[b] << 7) | (x[b] >>> 25);
+    };
+    for (let c = 0; c < 16; c++) {
+      x.set(CHACHA_CONST, 0);
+      x.set(key, 4);
+      x[12] = c;
+      x[13] = x[14] = x[15] = 0;
+      for (let r = 0; r < 4; r++) {
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+      }
+      for (let w = 4; w < 12; w++) x[w] += key[w - 4];
+      const base = 256 * (c >> 2) + 4 * (c & 3);
+      for (let w = 0; w < 16; w++) dv.setUint32(base + 16 * w, x[w], true);
+    }
+    return out;
+  }
+  // ChaCha8Rand returns next(), the generator of C2SP chacha8rand (Go's
+  // math/rand/v2 ChaCha8) seeded with 32 bytes: each round gives 124
+  // little-endian uint64s (BigInts), and its last 32 bytes re-key the next.
+  function ChaCha8Rand(seed) {
+    const keyOf = (b, o) => {
+      const dv = new DataView(b.buffer, b.byteOffset + o, 32);
+      const k = new Uint32Array(8);
+      for (let w = 0; w < 8; w++) k[w] = dv.getUint32(4 * w, true);
+      return k;
+    };
+    let key = keyOf(seed, 0);
+    let buf = null, dv = null, i = 124;
+    return () => {
+      if (i === 124) {
+        buf = chacha8Round(key);
+        dv = new DataView(buf.buffer);
+        key = keyOf(buf, 992);
+        i = 0;
+      }
+      return dv.getBigUint64(8 * i++, true);
+    };
+  }
+  // uniform draws from [0, bound) by Lemire's method (3.8 step 3).
+  function uniform(next, bound) {
+    bound = BigInt(bound);
+    let m = next() * bound;
+    if ((m & MASK64) < bound) {
+      const t = ((1n << 64n) - bound) % bound;
+      while ((m & MASK64) < t) m = next() * bound;
+    }
+    return m >> 64n;
+  }
+  // shuffle returns the Fisher–Yates shuffle of 0 … n−1 keyed by key (3.8
+  // steps 2–4): order[p] is the entry placed at p. Used with shuffleKey for
+  // the account order and with windowKey for a window's share slots.
+  function shuffle(key, n) {
+    const next = ChaCha8Rand(key);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Number(uniform(next, i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  }
+
+  // A decoded share-set proof is {height, shares: [{position (number),
+  // amount (BigInt)}], siblings: [{hash (32 bytes), sum (BigInt)}]}.
+  // checkShareProof enforces what Go's ShareProof.check does.
+  function checkShareProof(p) {
+    const k = p.shares.length;
+    if (p.height < 0 || p.height > MAX_HEIGHT) fail("malformed", `proof height ${p.height} is outside 0 to ${MAX_HEIGHT}`);
+    if (!validShares(k)) fail("malformed", `proof has ${k} shares, not 1, 2 or 4`);
+    if (p.siblings.length > k * p.height) {
+      fail("malformed", `proof has ${p.siblings.length} siblings, more than ${k} shares of height ${p.height} can need`);
+    }
+    p.shares.forEach((s, i) => {
+      if (BigInt(s.position) >= 1n << BigInt(p.height)) {
+        fail("malformed", `share ${i}'s position ${s.position} does not fit a tree of height ${p.height}`);
+      }
+      if (s.amount > MAX_SUM) fail("overflow", `share ${i} exceeds the maximum sum`);
+    });
+    p.siblings.forEach((s, l) => {
+      if (s.sum > MAX_SUM) fail("overflow", `sibling ${l}'s sum exceeds the maximum sum`);
+    });
+    return p;
+  }
+  // decodeShareProofBinary decodes the binary form (hex or bytes), 3.15.7:
+  // u8 version = 2 ‖ u8 H ‖ u8 k ‖ k × (u32 position ‖ u64 amount) ‖
+  // u8 count ‖ count × (32-byte hash ‖ u64 sum), with Go's sentences.
+  function decodeShareProofBinary(b) {
+    if (typeof b === "string") b = fromHex(b);
+    if (b.length < 3) fail("malformed", `proof is ${b.length} bytes, shorter than its header`);
+    if (b[0] !== SHARE_PROOF_VERSION) fail("malformed", `proof version ${b[0]} is unknown`);
+    const k = b[2];
+    const at = 3 + 12 * k;
+    if (b.length < at + 1) fail("malformed", `proof is ${b.length} bytes, shorter than its ${k} shares need`);
+    const count = b[at];
+    const want = 4 + 12 * k + 40 * count;
+    if (b.length !== want) fail("malformed", `proof of ${k} shares and ${count} siblings must be ${want} bytes, not ${b.length}`);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const p = { height: b[1], shares: [], siblings: [] };
+    for (let i = 0; i < k; i++) {
+      const o = 3 + 12 * i;
+      p.shares.push({ position: dv.getUint32(o, false), amount: dv.getBigUint64(o + 4, false) });
+    }
+    for (let l = 0; l < count; l++) {
+      const o = at + 1 + 40 * l;
+      p.siblings.push({ hash: b.slice(o, o + 32), sum: dv.getBigUint64(o + 32, false) });
+    }
+    return checkShareProof(p);
+  }
+  // decodeShareProofJSON decodes the JSON form as strictly as Go's
+  // ShareProof.UnmarshalJSON: text is read with strictRead
+  // (SHARE_PROOF_SCHEMA, Go's ShareProofShape); a parsed object is one
+  // strictRead already checked. Then, in Go's order, the version, the
+  // height, the share count, each position and amount, each sibling's hash
+  // and sum, and checkShareProof.
+  function decodeShareProofJSON(j) {
+    if (typeof j === "string") {
+      const r = strictRead(utf8(j), SHARE_PROOF_SCHEMA);
+      if (r.error) {
+        fail("malformed", r.error.syntax ? `proof is not valid JSON (${r.error.msg})` : `proof is not JSON of the documented share-set proof shape (${r.error.msg})`);
+      }
+      j = r.value;
+    }
+    const { version, height, shares, siblings } = j;
+    if (version !== SHARE_PROOF_VERSION) fail("malformed", `proof version ${version} is unknown`);
+    if (height < 0 || height > MAX_HEIGHT) fail("malformed", `proof height ${height} is outside 0 to ${MAX_HEIGHT}`);
+    if (!validShares(shares.length)) fail("malformed", `proof has ${shares.length} shares, not 1, 2 or 4`);
+    const p = { height, shares: [], siblings: [] };
+    shares.forEach((s, i) => {
+      if (s.position < 0 || s.position > MAX_LEAF_INDEX) fail("malformed", `share ${i}'s position ${s.position} is outside 0 to ${MAX_LEAF_INDEX}`);
+      const amount = parseAmount(s.amount);
+      if (amount === null) fail("malformed", `share ${i}'s amount is not a decimal integer up to the maximum sum`);
+      p.shares.push({ position: s.position, amount });
+    });
+    siblings.forEach((s, l) => {
+      const hash = decodeHash32(s.hash, "sibling hash");
+      const sum = parseAmount(s.sum);
+      if (sum === null) fail("malformed", `sibling ${l}'s sum is not a decimal integer up to the maximum sum`);
+      p.siblings.push({ hash, sum });
+    });
+    return checkShareProof(p);
+  }
+  // shareLeaves mirrors ShareRoot.Leaves: the leaf count count·shares, or
+  // null when it does not fit the height.
+  function shareLeaves(count, shares, height) {
+    const n = BigInt(count) * BigInt(shares);
+    if (n > MASK64 || height < 0 || height > MAX_HEIGHT || n > 1n << BigInt(height)) return null;
+    return n;
+  }
+  // verifyShares mirrors sumtree.VerifyShares (3.15.8), check for check and
+  // sentence for sentence. root = {hash (bytes or hex), sum (BigInt),
+  // height, count (BigInt: the accounts), shares (k), window (w), treeID
+  // (bytes or hex)}; seq and balance BigInts; salt bytes; proof a decoded
+  // share-set proof.
+  async function verifyShares(root, assetCode, accountID, seq, salt, balance, proof) {
+    const rootHash = typeof root.hash === "string" ? fromHex(root.hash) : root.hash;
+    const tid = typeof root.treeID === "string" ? fromHex(root.treeID) : root.treeID;
+    const count = BigInt(root.count);
+    const rsum = BigInt(root.sum);
+    const { height, shares: k, window: w } = root;
+    seq = BigInt(seq);
+    balance = BigInt(balance);
+    const leaves = shareLeaves(count, k, height);
+    const assetLen = utf8(assetCode || "").length;
+    const idLen = utf8(accountID || "").length;
+    if (!proof) fail("malformed", "the proof is missing");
+    if (height < 0 || height > MAX_HEIGHT) fail("malformed", `attested tree height ${height} is outside 0 to ${MAX_HEIGHT}`);
+    if (!validShares(k)) fail("malformed", `attested share count ${k} is not 1, 2 or 4`);
+    if (w < 0 || w > height) fail("malformed", `attested window ${w} is outside 0 to the tree height ${height}`);
+    if (leaves === null) fail("malformed", `attested account count ${count} of ${k} shares does not fit a tree of height ${height}`);
+    if (count > 0n && 2 ** w < k) fail("malformed", `attested window ${w} cannot hold ${k} shares`);
+    if (rsum > MAX_SUM) fail("overflow", "the attested total exceeds the maximum sum");
+    if (proof.height !== height) fail("malformed", `proof has height ${proof.height} but the attested tree has height ${height}`);
+    if (proof.shares.length !== k) {
+      fail("malformed", `proof has ${proof.shares.length} shares but the attested tree splits every balance into ${k}`);
+    }
+    if (assetLen === 0 || assetLen > MAX_ASSET_CODE_LEN) fail("malformed", `asset code must be 1 to ${MAX_ASSET_CODE_LEN} bytes long`);
+    if (idLen === 0 || idLen > MAX_ID_LEN) fail("malformed", `account id must be 1 to ${MAX_ID_LEN} bytes long`);
+    if (balance < 0n || balance > MAX_SUM) fail("overflow", "the balance exceeds the maximum sum");
+    if (seq < 0n || seq > MAX_SUM) fail("malformed", "the journal sequence exceeds the maximum");
+    const want = await splitShares(salt, balance, k);
+    const c = await commitment2(tid, salt, assetCode, seq, accountID);
+    const bw = BigInt(w);
+    const win = BigInt(proof.shares[0].position) >> bw;
+    let known = [];
+    for (let i = 0; i < k; i++) {
+      const s = proof.shares[i];
+      const pos = BigInt(s.position);
+      if (pos >= leaves) fail("malformed", `share ${i} is at position ${pos}, not below the attested ${leaves} leaves`);
+      if (pos >> bw !== win) {
+        fail("malformed", `share ${i} is at position ${pos}, outside the window of share 0 (positions ${win << bw} to ${((win + 1n) << bw) - 1n})`);
+      }
+      if (s.amount !== want[i]) fail("mismatch", `share ${i} is ${s.amount}, but the salt splits the balance ${balance} into ${want.join(", ")}`);
+      known.push({ index: pos, hash: await leafHash2(c, k, i, s.amount), sum: s.amount });
+    }
+    known.sort((a, b) => cmpBig(a.index, b.index));
+    for (let i = 1; i < k; i++) {
+      if (known[i].index === known[i - 1].index) fail("malformed", `two shares are at position ${known[i].index}`);
+    }
+    // The fold, in the canonical order of 3.15.7.
+    let used = 0;
+    for (let l = 0; l < height; l++) {
+      const next = [];
+      for (let j = 0; j < known.length; j++) {
+        const a = known[j];
+        let left, right;
+        if ((a.index & 1n) === 0n && j + 1 < known.length && known[j + 1].index === a.index + 1n) {
+          left = a;
+          right = known[++j];
+        } else {
+          if (used === proof.siblings.length) fail("malformed", `proof has ${proof.siblings.length} siblings, fewer than its paths need`);
+          const sib = proof.siblings[used++];
+          if (sib.sum > MAX_SUM) fail("overflow", `sibling sum at level ${l} exceeds the maximum sum`);
+          if ((a.index ^ 1n) << BigInt(l) >= leaves && sib.sum !== 0n) {
+            fail("mismatch", `sibling at level ${l} lies past the attested ${leaves} leaves, so it must be padding with sum 0, but its sum is ${sib.sum}`);
+          }
+          left = a;
+          right = sib;
+          if ((a.index & 1n) === 1n) [left, right] = [right, left];
+        }
+        const s = left.sum + right.sum;
+        if (s > MAX_SUM) fail("overflow", `a node sum at level ${l + 1} overflows`);
+        next.push({ index: a.index >> 1n, hash: await nodeHash(left.hash, left.sum, right.hash, right.sum), sum: s });
+      }
+      known = next;
+    }
+    if (used !== proof.siblings.length) fail("malformed", `proof has ${proof.siblings.length} siblings, more than the ${used} its paths need`);
+    // Unreachable: positions below 2^height meet at the root.
+    if (known.length !== 1) fail("malformed", "the share paths do not meet at the root");
+    if (!equalBytes(known[0].hash, rootHash)) fail("mismatch", "root hash does not match the attested root");
+    if (known[0].sum !== rsum) fail("mismatch", "root total does not match the attested total");
   }
 
 
@@ -1404,6 +1723,8 @@
   // ProofShape, proofs/attest bundleShape); an issuer-held account's entry
   // in an attestation carries the same proof.
   const PROOF_SCHEMA = { version: INT, height: INT, leaf_index: INT, siblings: [{ hash: STR, sum: STR }] };
+  // The share-set proof's shape (proofs/sumtree ShareProofShape).
+  const SHARE_PROOF_SCHEMA = { version: INT, height: INT, shares: [{ position: INT, amount: STR }], siblings: [{ hash: STR, sum: STR }] };
   const BUNDLE_SCHEMA = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, proof: PROOF_SCHEMA };
   const SCHEMA = {
     version: INT, seq: INT, issuer_key: STR, time: STR, prev: STR,
@@ -2559,7 +2880,26 @@
       verifyInclusion,
     },
     node: { zbase32Decode, nodeMessageDigest, recoverNodeKey, verifyNodeMessage },
-    strict: { strictRead, PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
+    // Version 2 trees (docs/proofs.md 3.15): what a holder needs
+    // (commitment2, leafHash2, splitShares, the decoders, verifyShares) and
+    // what needs the seed (treeID, the shuffle keys, shuffle), for vectors.
+    sumtree2: {
+      PROOF_VERSION: SHARE_PROOF_VERSION,
+      TAG: TAG2,
+      treeID,
+      commitment2,
+      leafHash2,
+      splitShares,
+      shuffleKey,
+      windowKey,
+      ChaCha8Rand,
+      shuffle,
+      shareLeaves,
+      decodeProofBinary: decodeShareProofBinary,
+      decodeProofJSON: decodeShareProofJSON,
+      verifyShares,
+    },
+    strict: { strictRead, PROOF_SCHEMA, SHARE_PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
     anchor: { anchorCommitment, anchorScript, runVectors: runAnchorVectors },
     attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, uncountedReason },
     policy: { DEFAULT: POLICY_DEFAULT, checkPolicy, parseRatio, formatRatio, formatAge, runVectors: runPolicyVectors },

@@ -141,6 +141,11 @@
     }
     for (const c of v.cases) {
       const seed = U.fromHex(c.seed);
+      // The leaf order (docs/proofs.md 3.8): ChaCha8Rand, Lemire, Fisher–Yates.
+      const key = await K.sumtree2.shuffleKey(seed, c.asset_code);
+      t.ok(U.toHex(key) === c.shuffle_key, `${c.name}: shuffle key`);
+      const order = K.sumtree2.shuffle(key, c.accounts.length);
+      t.ok(JSON.stringify(order) === JSON.stringify(c.leaf_order), `${c.name}: leaf order ${order}, want ${c.leaf_order}`);
       for (const leaf of c.leaves) {
         const acct = c.accounts[leaf.account_index];
         const salt = await S.deriveSalt(seed, c.asset_code, acct.id);
@@ -183,6 +188,141 @@
       const msg = await throwsWith(() => (f.binary !== undefined ? S.decodeProofBinary(f.binary) : S.decodeProofJSON(f.json)), f.error);
       t.ok(msg === "", `decode failure "${f.name}": ${msg}`);
     }
+  }
+
+  // ---------------------------------------------------- sumtree version 2
+  // testdata/sumtree/vectors_v2.json (proofs/sumtree TestVectorsV2,
+  // docs/proofs.md 3.15): the tags; per case the tree id, the account
+  // shuffle (ChaCha8Rand), every salt, commitment and split, the window
+  // keys and share shuffles, the whole leaf layout recomputed from those and
+  // checked against the leaves table, every leaf hash, the root rebuilt
+  // from the leaves with the padding of 3.7 (N = leaves), every proof in
+  // both forms (equal, at the layout's positions, verifying); every
+  // verification and decoding failure with Go's exact sentence.
+  async function sumtree2() {
+    const t = suite("sumtree2");
+    const S = K.sumtree;
+    const S2 = K.sumtree2;
+    const v = await json("/testdata/sumtree/vectors_v2.json");
+    const used = new Set([...Object.values(S2.TAG), S.TAG.salt, S.TAG.node, S.TAG.pad]);
+    for (const tag of v.tags) {
+      const h = await K.sha256(U.utf8(tag.tag));
+      t.ok(U.toHex(h) === tag.prefix_sha256, `tag ${tag.tag} prefix differs`);
+      t.ok(used.has(tag.tag), `tag ${tag.tag} is not one verify.js uses`);
+    }
+    t.ok(v.tags.length === used.size, `${v.tags.length} tags, verify.js uses ${used.size}`);
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const sameProof = (a, b) =>
+      a.height === b.height &&
+      same(a.shares.map((s) => [s.position, String(s.amount)]), b.shares.map((s) => [s.position, String(s.amount)])) &&
+      same(a.siblings.map((s) => [U.toHex(s.hash), String(s.sum)]), b.siblings.map((s) => [U.toHex(s.hash), String(s.sum)]));
+    const rootOf = (r) => ({ hash: r.hash, sum: BigInt(r.sum), height: r.height, count: BigInt(r.accounts), shares: r.shares, window: r.window, treeID: r.tree_id });
+    for (const c of v.cases) {
+      const seed = U.fromHex(c.seed);
+      const asset = c.asset_code;
+      const n = c.holdings.length;
+      const { shares: k, window: w, height: H } = c.root;
+      const tid = await S2.treeID(seed, asset);
+      t.ok(U.toHex(tid) === c.root.tree_id, `${c.name}: tree id`);
+      t.ok(c.root.accounts === n, `${c.name}: root counts ${c.root.accounts} accounts of ${n}`);
+      const skey = await S2.shuffleKey(seed, asset);
+      t.ok(U.toHex(skey) === c.shuffle_key, `${c.name}: shuffle key`);
+      const order = S2.shuffle(skey, n);
+      t.ok(same(order, c.account_order), `${c.name}: account order ${order}, want ${c.account_order}`);
+      // Accounts: salt, commitment, split.
+      const salts = [], commits = [], shares = [];
+      t.ok(c.accounts.length === n, `${c.name}: ${c.accounts.length} accounts listed`);
+      for (let i = 0; i < n; i++) {
+        const h = c.holdings[i], a = c.accounts[i];
+        t.ok(a.holding === i, `${c.name}: account entry ${i} is of holding ${a.holding}`);
+        salts[i] = await S.deriveSalt(seed, asset, h.id);
+        t.ok(U.toHex(salts[i]) === a.salt, `${c.name}: salt of holding ${i}`);
+        commits[i] = await S2.commitment2(tid, salts[i], asset, BigInt(h.seq), h.id);
+        t.ok(U.toHex(commits[i]) === a.commitment, `${c.name}: commitment of holding ${i}`);
+        shares[i] = await S2.splitShares(salts[i], BigInt(h.balance), k);
+        t.ok(same(shares[i].map(String), a.shares), `${c.name}: shares of holding ${i}: ${shares[i]}, want ${a.shares}`);
+        t.ok(shares[i].reduce((x, y) => x + y, 0n) === BigInt(h.balance), `${c.name}: shares of holding ${i} do not add up`);
+      }
+      // Layout (3.15.5): windows of W = 2^w positions, A = W/k accounts.
+      const W = 2 ** w, A = W / k;
+      const windows = n === 0 ? 0 : Math.ceil(n / A);
+      t.ok(c.windows.length === windows, `${c.name}: ${c.windows.length} windows, want ${windows}`);
+      const layout = [];
+      for (let g = 0; g < windows; g++) {
+        const m = Math.min(A, n - g * A);
+        const wk = await S2.windowKey(seed, asset, g);
+        const cw = c.windows[g] || {};
+        t.ok(cw.index === g && cw.key === U.toHex(wk), `${c.name}: key of window ${g}`);
+        const perm = S2.shuffle(wk, k * m);
+        t.ok(same(perm, cw.perm), `${c.name}: perm of window ${g}`);
+        perm.forEach((slot, q) => {
+          const holding = order[g * A + Math.floor(slot / k)];
+          const share = slot % k;
+          layout.push({ position: g * W + q, holding, share, amount: shares[holding][share] });
+        });
+      }
+      const N = n * k;
+      t.ok(layout.length === N && c.leaves.length === N, `${c.name}: ${layout.length} and ${c.leaves.length} leaves, want ${N}`);
+      // Leaves: the table's layout and every hash.
+      let level = [];
+      for (let p = 0; p < N; p++) {
+        const e = layout[p], L = c.leaves[p] || {};
+        t.ok(e.position === p && L.position === p && L.holding === e.holding && L.share === e.share && L.amount === String(e.amount),
+          `${c.name}: leaf ${p} is ${JSON.stringify(L)}, the layout gives holding ${e.holding} share ${e.share} at ${e.position}`);
+        const lh = await S2.leafHash2(commits[e.holding], k, e.share, e.amount);
+        t.ok(U.toHex(lh) === L.leaf_hash, `${c.name}: hash of leaf ${p}`);
+        level.push({ hash: lh, sum: e.amount });
+      }
+      // Root (3.7 with N leaves): T(l, i) is a pad when i·2^l ≥ N.
+      let root;
+      if (N === 0) root = { hash: await S.padHash(seed, asset, H, 0n), sum: 0n };
+      else {
+        for (let l = 0; l < H; l++) {
+          const next = [];
+          for (let j = 0; 2 * j < level.length; j++) {
+            const left = level[2 * j];
+            const right = 2 * j + 1 < level.length ? level[2 * j + 1] : { hash: await S.padHash(seed, asset, l, BigInt(2 * j + 1)), sum: 0n };
+            next.push({ hash: await S.nodeHash(left.hash, left.sum, right.hash, right.sum), sum: left.sum + right.sum });
+          }
+          level = next;
+        }
+        root = level[0];
+      }
+      t.ok(level.length === 1 || N === 0, `${c.name}: ${level.length} nodes at the top`);
+      t.ok(U.toHex(root.hash) === c.root.hash && String(root.sum) === c.root.sum, `${c.name}: root recomputed from the leaves differs`);
+      // Proofs: both forms equal, at the layout's positions, verifying.
+      const r = rootOf(c.root);
+      for (const pr of c.proofs) {
+        const h = c.holdings[pr.holding];
+        const fromJSON = S2.decodeProofJSON(JSON.stringify(pr.json));
+        const fromBin = S2.decodeProofBinary(pr.binary);
+        t.ok(sameProof(fromJSON, fromBin), `${c.name}: binary and JSON proofs of holding ${pr.holding} differ`);
+        t.ok(pr.salt === U.toHex(salts[pr.holding]), `${c.name}: salt of the proof of holding ${pr.holding}`);
+        const at = layout.filter((e) => e.holding === pr.holding).sort((a, b) => a.share - b.share).map((e) => e.position);
+        t.ok(same(fromJSON.shares.map((s) => s.position), at), `${c.name}: proof of holding ${pr.holding} at ${fromJSON.shares.map((s) => s.position)}, the layout has ${at}`);
+        if (k === 2) t.ok(fromJSON.siblings.length <= H + w - 2, `${c.name}: proof of holding ${pr.holding} has ${fromJSON.siblings.length} siblings, above H + w − 2`);
+        for (const [form, p] of [["JSON", fromJSON], ["binary", fromBin]]) {
+          try {
+            await S2.verifyShares(r, asset, h.id, BigInt(h.seq), U.fromHex(pr.salt), BigInt(h.balance), p);
+            t.ok(true);
+          } catch (e) {
+            t.ok(false, `${c.name}: ${form} proof of holding ${pr.holding} fails: ${e.message}`);
+          }
+        }
+      }
+    }
+    for (const f of v.verify_failures) {
+      const msg = await throwsWith(async () => {
+        const p = S2.decodeProofJSON(JSON.stringify(f.proof));
+        await S2.verifyShares(rootOf(f.root), f.asset_code, f.account_id, BigInt(f.seq), U.fromHex(f.salt), BigInt(f.balance), p);
+      }, f.error);
+      t.ok(msg === "", `verify failure "${f.name}": ${msg}`);
+    }
+    for (const f of v.decode_failures) {
+      const msg = await throwsWith(() => (f.binary !== undefined ? S2.decodeProofBinary(f.binary) : S2.decodeProofJSON(f.json)), f.error);
+      t.ok(msg === "", `decode failure "${f.name}": ${msg}`);
+    }
+    t.ok(v.verify_failures.length >= 22 && v.decode_failures.length >= 16, "failure vectors missing");
   }
 
   // -------------------------------------------------------- attestations
@@ -313,6 +453,7 @@
       await bip340();
       await jcs();
       await sumtree();
+      await sumtree2();
       await control();
       if (global.__koshAttestVectors) await global.__koshAttestVectors(json, suite);
       else await attest();
