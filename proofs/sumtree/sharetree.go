@@ -396,3 +396,33 @@ func parallelWindows(ctx context.Context, n, workers int, fn func(v *windowView,
 	wg.Wait()
 	return ctx.Err()
 }
+
+// Windows returns the number of windows the accounts are dealt into: the
+// range of EachProofIn.
+func (t *ShareTree) Windows() int {
+	if len(t.holdings) == 0 {
+		return 0
+	}
+	return (len(t.holdings) + t.perWindow - 1) / t.perWindow
+}
+
+// EachProofIn is EachProof for the accounts of windows [lo, hi) only, so
+// that goroutines given disjoint ranges produce every proof on every core.
+// It stops at the first error fn returns.
+func (t *ShareTree) EachProofIn(lo, hi int, fn func(p *ShareProof, salt Salt, holding int) error) error {
+	if lo < 0 || hi > t.Windows() || lo > hi {
+		return fail(ErrInvalidInput, "window range %d to %d is outside 0 to %d", lo, hi, t.Windows())
+	}
+	v := newWindowView()
+	for g := lo; g < hi; g++ {
+		if err := v.build(t, g, nil); err != nil {
+			return err
+		}
+		for r := 0; r < v.m; r++ {
+			if err := fn(t.proofIn(v, r), v.salts[r], int(t.order[g*t.perWindow+r])); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
