@@ -11,11 +11,13 @@
 // so that one format's peak memory does not carry into the other's. The
 // accounts are the same in both: ids "acct-0000000001"…, held in one
 // backing string so the input costs no per-account allocation, and random
-// balances. Each child measures the raw rate again, then builds the tree,
-// generates every proof in its binary form on every core (the work of
-// handing each holder their proof: ProofWriter.EachProof over ranges of
-// positions, ShareTree.EachProofIn over ranges of windows), keeping a
-// sample, and verifies the sample from its binary form on one core.
+// balances. Each child builds the tree, measuring the raw rate again just
+// before and just after the build, generates every proof in its binary
+// form on every core (the work of handing each holder their proof:
+// ProofWriter.EachProof over ranges of positions, ShareTree.EachProofIn
+// over ranges of windows), keeping a sample of about -verify proofs (those
+// whose salt falls below a threshold), and verifies the sample from its
+// binary form on one core.
 //
 // Columns: wall-clock seconds of the build and of all proofs; the peak Go
 // heap (sampled every 5 ms from runtime/metrics, input included) and the
@@ -23,9 +25,9 @@
 // and longest over every proof generated (a version 1 proof is always 6 +
 // 40·height bytes; a version 2 share-set multiproof varies with how far
 // apart its shares lie); the mean verification time; the raw rate of
-// one-block SHA-256 hashes on all cores measured just before the build;
-// the SHA-256 compressions the build performs per second; and their ratio
-// to the raw rate. The ratio can exceed 100%: the tree hashes messages of
+// one-block SHA-256 hashes on all cores measured just before and just
+// after the build (b/a); the SHA-256 compressions the build performs per
+// second; and their ratio to the mean of the two raw rates. The ratio can exceed 100%: the tree hashes messages of
 // two blocks after a precomputed tag state, which cost less per
 // compression than the raw one-block Sum256 calls.
 //
