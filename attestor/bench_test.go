@@ -74,22 +74,20 @@ func BenchmarkCompose(b *testing.B) {
 			Descriptor: o.Descriptor(), Height: benchHeight - 10})
 	}
 	asset := ledger.FrozenAsset{Asset: ledger.Asset{Code: "KSH", Peg: ledger.PegSat, MinCoverageBps: 10000}}
-	accts := make([]sumtree.Account, benchAccounts)
-	for i := range accts {
+	for i := range benchAccounts {
 		id := fmt.Sprintf("acct-%06d", i)
 		asset.Balances = append(asset.Balances, ledger.FrozenBalance{AccountID: id, Balance: 1_000})
-		accts[i] = sumtree.Account{ID: id, Balance: 1_000}
 		asset.Total += 1_000
 	}
 	asset.Asset.Supply = asset.Total
 	var seed [32]byte
-	tree, err := sumtree.Build(ctx, "KSH", seed, accts)
+	tree, err := buildTree(ctx, "KSH", seed, asset.Balances, TreeShape{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	in := Inputs{Seq: 1, Time: time.Unix(1_800_000_000, 0), Chain: snap, MinConf: 6, Proofs: book,
 		Reserves: reserve.Snapshot{Sources: []reserve.SourceStatus{{Name: "chain"}}},
-		Ledger:   ledger.Frozen{CutoffSeq: benchAccounts, Assets: []ledger.FrozenAsset{asset}}, Trees: []*sumtree.Tree{tree}, Seed: seed}
+		Ledger:   ledger.Frozen{CutoffSeq: benchAccounts, Assets: []ledger.FrozenAsset{asset}}, Trees: []*sumtree.ShareTree{tree}, Seed: seed}
 	bare := in
 	bare.Proofs = nil
 	composer := DocComposer{}

@@ -158,7 +158,8 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 		as := attest.Asset{Code: fa.Asset.Code, Decimals: int(fa.Asset.Decimals), Peg: attest.PegSat,
 			MinCoverageBps: fa.Asset.MinCoverageBps,
 			Liabilities: attest.Liabilities{Root: hex.EncodeToString(root.Hash[:]), Total: attest.Amount(root.Sum),
-				Height: root.Height, Accounts: attest.Amount(root.Count)}}
+				Height: root.Height, Accounts: attest.Amount(root.Count), Shares: root.Shares, Window: &root.Window,
+				TreeID: hex.EncodeToString(root.TreeID[:])}}
 		if fa.Asset.Peg == ledger.PegFiat {
 			as.Peg, as.Currency = attest.PegFiat, fa.Asset.Currency
 			if p, ok := in.Prices[fa.Asset.Currency]; ok {
@@ -262,7 +263,8 @@ func (c DocComposer) Compose(ctx context.Context, in Inputs, key *btcec.PrivateK
 }
 
 // listIssuerAccounts adds to a every positive balance of asset i held by
-// an issuer-held account, with its salt and inclusion proof
+// an issuer-held account, with its salt, last journal sequence and
+// share-set proof
 // (docs/proofs.md 4.15). The tree was built from the frozen balances in
 // their order, so the proof is found by index, without indexing every
 // account id of the tree.
@@ -274,12 +276,13 @@ func listIssuerAccounts(a *attest.Attestation, in Inputs, i int) error {
 		if !ok || b.Balance <= 0 {
 			return fmt.Errorf("frozen balance %d of %s is marked issuer-held but is not (account %s, balance %d)", j, fa.Asset.Code, b.AccountID, b.Balance)
 		}
-		proof, salt, err := tree.ProofAt(j)
+		proof, salt, h, err := tree.ProofAt(j)
 		if err != nil {
-			return fmt.Errorf("inclusion proof of issuer account %s in %s: %w", b.AccountID, fa.Asset.Code, err)
+			return fmt.Errorf("share-set proof of issuer account %s in %s: %w", b.AccountID, fa.Asset.Code, err)
 		}
+		seq := int64(h.Seq)
 		a.IssuerAccounts = append(a.IssuerAccounts, attest.IssuerAccount{Asset: fa.Asset.Code, Account: b.AccountID,
-			Name: acc.Label, Balance: attest.Amount(b.Balance), Salt: salt, Proof: proof})
+			Name: acc.Label, Balance: attest.Amount(b.Balance), Salt: salt, Seq: &seq, ShareProof: proof})
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ type Inputs struct {
 	// Ledger is the frozen ledger; Trees holds each asset's liability
 	// tree, in the order of Ledger.Assets.
 	Ledger ledger.Frozen
-	Trees  []*sumtree.Tree
+	Trees  []*sumtree.ShareTree
 	Seed   [32]byte
 
 	// Anchor is the newest confirmed bitcoin anchor (nil: none yet).
@@ -70,7 +70,7 @@ type Freezer interface {
 
 // gather freezes the reserves and the ledger and builds every asset's tree
 // with a fresh secret seed.
-func gather(ctx context.Context, res ReserveSource, led Freezer, treeHeight int, now time.Time) (Inputs, error) {
+func gather(ctx context.Context, res ReserveSource, led Freezer, shape TreeShape, now time.Time) (Inputs, error) {
 	in := Inputs{Time: now.UTC()}
 	// The reserve picture first, then the ledger: a mint committed in
 	// between is in the liabilities and was allowed against a snapshot at
@@ -112,23 +112,51 @@ func gather(ctx context.Context, res ReserveSource, led Freezer, treeHeight int,
 		return in, fmt.Errorf("attestation seed: %w", err)
 	}
 	for _, fa := range frozen.Assets {
-		accts := make([]sumtree.Account, len(fa.Balances))
-		for i, b := range fa.Balances {
-			accts[i] = sumtree.Account{ID: b.AccountID, Balance: uint64(b.Balance)}
-		}
-		var opts []sumtree.Option
-		if treeHeight > 0 {
-			opts = append(opts, sumtree.WithHeight(treeHeight))
-		}
-		tree, err := sumtree.Build(ctx, fa.Asset.Code, in.Seed, accts, opts...)
+		tree, err := buildTree(ctx, fa.Asset.Code, in.Seed, fa.Balances, shape)
 		if err != nil {
-			return in, fmt.Errorf("liability tree of %s: %w", fa.Asset.Code, err)
+			return in, err
 		}
-		if root := tree.Root(); root.Sum != uint64(fa.Total) || root.Count != uint64(len(accts)) {
+		if root := tree.Root(); root.Sum != uint64(fa.Total) || root.Count != uint64(len(fa.Balances)) {
 			return in, fmt.Errorf("liability tree of %s sums to %d over %d accounts, but the ledger holds %d over %d",
-				fa.Asset.Code, root.Sum, root.Count, fa.Total, len(accts))
+				fa.Asset.Code, root.Sum, root.Count, fa.Total, len(fa.Balances))
 		}
 		in.Trees = append(in.Trees, tree)
 	}
 	return in, nil
+}
+
+// TreeShape is how the liability trees are built (docs/proofs.md 3.15).
+type TreeShape struct {
+	// Height fixes the tree height (0: the smallest that holds every
+	// share).
+	Height int
+	// Shares is the number of shares each balance is split into (1, 2 or
+	// 4; 0: sumtree.DefaultShares).
+	Shares int
+	// Window is the window exponent (0: sumtree.DefaultWindow).
+	Window int
+}
+
+// buildTree builds the version 2 liability tree of one asset from its
+// frozen balances (in their order, so that holdings[i] is balances[i]).
+func buildTree(ctx context.Context, code string, seed [32]byte, balances []ledger.FrozenBalance, shape TreeShape) (*sumtree.ShareTree, error) {
+	hs := make([]sumtree.Holding, len(balances))
+	for i, b := range balances {
+		hs[i] = sumtree.Holding{ID: b.AccountID, Balance: uint64(b.Balance), Seq: uint64(b.LastSeq)}
+	}
+	var opts []sumtree.ShareOption
+	if shape.Height > 0 {
+		opts = append(opts, sumtree.WithShareHeight(shape.Height))
+	}
+	if shape.Shares > 0 {
+		opts = append(opts, sumtree.WithShares(shape.Shares))
+	}
+	if shape.Window > 0 {
+		opts = append(opts, sumtree.WithWindow(shape.Window))
+	}
+	tree, err := sumtree.Build2(ctx, code, seed, hs, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("liability tree of %s: %w", code, err)
+	}
+	return tree, nil
 }

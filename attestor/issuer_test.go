@@ -96,12 +96,13 @@ func testIssuerAccountsListed(t *testing.T, backend store.Backend) {
 		t.Fatalf("issuer accounts %+v, want the escrow's KSH alone", d.IssuerAccounts)
 	}
 	ia := d.IssuerAccounts[0]
-	if ia.Asset != "KSH" || ia.Account != escrow.ID || ia.Name != "redemptions in progress" || ia.Balance != 4_007 || ia.Proof == nil {
+	if ia.Asset != "KSH" || ia.Account != escrow.ID || ia.Name != "redemptions in progress" || ia.Balance != 4_007 || ia.ShareProof == nil || ia.Seq == nil {
 		t.Fatalf("issuer account %+v, want the escrow's 4007 KSH", ia)
 	}
 	// The listed balance is exactly the one the KSH tree counts: with
 	// another balance the proof fails.
-	bundle := &attest.Bundle{Version: 1, Attestation: mustDocID(t, d), Asset: ia.Asset, Account: ia.Account, Salt: ia.Salt, Balance: ia.Balance, Proof: ia.Proof}
+	bundle := &attest.Bundle{Version: 2, Attestation: mustDocID(t, d), Asset: ia.Asset, Account: ia.Account, Salt: ia.Salt, Balance: ia.Balance,
+		Seq: *ia.Seq, ShareProof: ia.ShareProof}
 	if err := verify.Bundle(d, bundle); err != nil {
 		t.Errorf("the escrow's entry as a bundle: %v", err)
 	}

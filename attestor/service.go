@@ -60,8 +60,11 @@ type Config struct {
 	// Dir receives every attestation as <seq>-<id>.json and latest.json,
 	// a static file set that can be mirrored ("" : no files).
 	Dir string
-	// TreeHeight fixes the liability tree height (0: by account count).
-	TreeHeight int
+	// Tree is how the liability trees are built.
+	Tree TreeShape
+	// History finds an account's last journal entry, for absence
+	// statements (nil: none are made).
+	History AccountHistory
 	// MinConf is the counting rule's confirmations when no chain source
 	// states it.
 	MinConf int64
@@ -88,7 +91,13 @@ type Service struct {
 // fetching their proofs do not rebuild them.
 type treeCache struct {
 	seq   int64
-	trees map[string]*sumtree.Tree
+	trees map[string]*sumtree.ShareTree
+}
+
+// AccountHistory finds the last journal entry of an account in an asset at
+// or before a sequence (the ledger does).
+type AccountHistory interface {
+	LastEntrySeq(ctx context.Context, asset, account string, atOrBefore int64) (int64, error)
 }
 
 // New returns a Service.
@@ -110,7 +119,7 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	if err != nil && !errors.Is(err, ErrNotStored) {
 		return Published{}, err
 	}
-	in, err := gather(ctx, s.cfg.Reserves, s.cfg.Ledger, s.cfg.TreeHeight, start)
+	in, err := gather(ctx, s.cfg.Reserves, s.cfg.Ledger, s.cfg.Tree, start)
 	if err != nil {
 		return Published{}, err
 	}
@@ -143,14 +152,14 @@ func (s *Service) Attest(ctx context.Context, trigger string) (Published, error)
 	var balances []AttestedBalance
 	for _, fa := range in.Ledger.Assets {
 		for _, b := range fa.Balances {
-			balances = append(balances, AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance})
+			balances = append(balances, AttestedBalance{Asset: fa.Asset.Code, AccountID: b.AccountID, Balance: b.Balance, LastSeq: b.LastSeq})
 		}
 	}
 	if err := s.cfg.DB.InsertAttestation(ctx, row, balances, signed.Prices); err != nil {
 		return Published{}, err
 	}
 	s.mu.Lock()
-	s.trees = treeCache{seq: row.Seq, trees: map[string]*sumtree.Tree{}}
+	s.trees = treeCache{seq: row.Seq, trees: map[string]*sumtree.ShareTree{}}
 	for i, fa := range in.Ledger.Assets {
 		s.trees.trees[fa.Asset.Code] = in.Trees[i]
 	}
@@ -266,31 +275,112 @@ func (s *Service) List(ctx context.Context, before int64, limit int) ([]Publishe
 }
 
 // Bundle returns account's inclusion bundle for asset in the attestation
-// named id ("" or "latest": the newest). An account that held none of the
-// asset at the cut-off is not in the tree: that is a NotFound that says so.
+// named id ("" or "latest": the newest): version 2 for a version 3
+// attestation, version 1 for older ones. An account that held none of the
+// asset at the cut-off is not in the tree: that is a NotFound that says so
+// (Absence makes the signed statement of it).
 func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attest.Bundle, error) {
+	row, doc, err := s.published(ctx, id, asset)
+	if err != nil {
+		return nil, err
+	}
+	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	if err != nil {
+		return nil, err
+	}
+	var seed [32]byte
+	copy(seed[:], row.Seed)
+	if doc.Version < 3 {
+		t, err := rebuildV1(ctx, row, doc, asset, seed, bals)
+		if err != nil {
+			return nil, err
+		}
+		bal, ok := t.Balance(account)
+		if !ok {
+			return nil, notInTree(row, account, asset)
+		}
+		return attest.NewBundle(row.ID, t, account, int64(bal))
+	}
+	t, err := s.tree(ctx, row, doc, asset, seed, bals)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := t.Holding(account); !ok {
+		return nil, notInTree(row, account, asset)
+	}
+	return attest.NewBundle2(row.ID, t, account)
+}
+
+func notInTree(row Published, account, asset string) error {
+	return fmt.Errorf("%w: account %s held no %s at attestation %d (journal cut-off %d), so it is not in that liability tree",
+		ledger.ErrNotFound, account, asset, row.Seq, row.CutoffSeq)
+}
+
+// ErrInTree is returned by Absence for an account that is in the tree.
+var ErrInTree = errors.New("the account is in the liability tree")
+
+// Absence returns the issuer's signed statement that account is not in
+// asset's liability tree of the version 3 attestation named id, naming the
+// account's last entry in the asset at or before the cut-off
+// (docs/proofs.md 5.1). It fails with ErrInTree for an account that is in
+// the tree (its bundle is the answer).
+func (s *Service) Absence(ctx context.Context, id, asset, account string) (*attest.Absence, error) {
+	if s.cfg.History == nil || s.cfg.Key == nil {
+		return nil, fmt.Errorf("absence statements are not configured")
+	}
+	row, doc, err := s.published(ctx, id, asset)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Version < 3 {
+		return nil, fmt.Errorf("%w: attestation %d is version %d; absence statements are made for version 3 attestations", ledger.ErrNotFound, row.Seq, doc.Version)
+	}
+	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bals {
+		if b.AccountID == account {
+			return nil, fmt.Errorf("%w: account %s held %d %s at attestation %d; ask for its inclusion proof", ErrInTree, account, b.Balance, asset, row.Seq)
+		}
+	}
+	last, err := s.cfg.History.LastEntrySeq(ctx, asset, account, row.CutoffSeq)
+	if err != nil {
+		return nil, fmt.Errorf("last entry of %s in %s: %w", account, asset, err)
+	}
+	st := &attest.Absence{Version: attest.AbsenceVersion, Attestation: row.ID, Seq: row.Seq, Asset: asset, Account: account, LastSeq: last}
+	if err := st.Sign(s.cfg.Key); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// published finds the attestation named id and checks that it lists asset.
+func (s *Service) published(ctx context.Context, id, asset string) (Published, *attest.Attestation, error) {
 	if id == "" {
 		id = "latest"
 	}
 	row, err := s.ByID(ctx, id)
 	if err != nil {
-		return nil, err
+		return Published{}, nil, err
 	}
-	t, err := s.tree(ctx, row, asset)
+	doc, err := attest.Parse([]byte(row.Document))
 	if err != nil {
-		return nil, err
+		return Published{}, nil, fmt.Errorf("attestation %d: %w", row.Seq, err)
 	}
-	bal, ok := t.Balance(account)
-	if !ok {
-		return nil, fmt.Errorf("%w: account %s held no %s at attestation %d (journal cut-off %d), so it is not in that liability tree",
-			ledger.ErrNotFound, account, asset, row.Seq, row.CutoffSeq)
+	for i := range doc.Assets {
+		if doc.Assets[i].Code == asset {
+			return row, doc, nil
+		}
 	}
-	return attest.NewBundle(row.ID, t, account, int64(bal))
+	return Published{}, nil, fmt.Errorf("%w: attestation %d lists no asset %q", ledger.ErrNotFound, row.Seq, asset)
 }
 
-// tree returns the liability tree of asset in attestation row, from the
-// cache or rebuilt from the frozen balances and the stored seed.
-func (s *Service) tree(ctx context.Context, row Published, asset string) (*sumtree.Tree, error) {
+// tree returns the version 2 liability tree of asset in attestation row,
+// from the cache or rebuilt from the frozen balances and the stored seed
+// at the published shape, checked against the published root: a proof
+// that cannot verify must fail here, not at the holder's end.
+func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestation, asset string, seed [32]byte, bals []AttestedBalance) (*sumtree.ShareTree, error) {
 	s.mu.Lock()
 	if s.trees.seq == row.Seq {
 		if t, ok := s.trees.trees[asset]; ok {
@@ -299,40 +389,52 @@ func (s *Service) tree(ctx context.Context, row Published, asset string) (*sumtr
 		}
 	}
 	s.mu.Unlock()
-	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	as := assetOf(doc, asset)
+	want, err := as.ShareRoot()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("attestation %d: %w", row.Seq, err)
 	}
+	frozen := make([]ledger.FrozenBalance, len(bals))
+	for i, b := range bals {
+		frozen[i] = ledger.FrozenBalance{AccountID: b.AccountID, Balance: b.Balance, LastSeq: b.LastSeq}
+	}
+	t, err := buildTree(ctx, asset, seed, frozen, TreeShape{Height: want.Height, Shares: want.Shares, Window: max(want.Window, 1)})
+	if err != nil {
+		return nil, fmt.Errorf("rebuild the %s tree of attestation %d: %w", asset, row.Seq, err)
+	}
+	if got := t.Root(); got != want {
+		return nil, fmt.Errorf("the rebuilt %s tree of attestation %d has root %x, not the published %s: its stored balances or seed were altered",
+			asset, row.Seq, got.Hash, as.Liabilities.Root)
+	}
+	return t, nil
+}
+
+// rebuildV1 rebuilds the version 1 tree of an attestation of version 1 or
+// 2 and checks it against the published root.
+func rebuildV1(ctx context.Context, row Published, doc *attest.Attestation, asset string, seed [32]byte, bals []AttestedBalance) (*sumtree.Tree, error) {
+	as := assetOf(doc, asset)
 	accts := make([]sumtree.Account, len(bals))
 	for i, b := range bals {
 		accts[i] = sumtree.Account{ID: b.AccountID, Balance: uint64(b.Balance)}
 	}
-	var seed [32]byte
-	copy(seed[:], row.Seed)
-	// Rebuild at the published height and check the published root: a
-	// proof that cannot verify must fail here, not at the holder's end.
-	doc, err := attest.Parse([]byte(row.Document))
-	if err != nil {
-		return nil, fmt.Errorf("attestation %d: %w", row.Seq, err)
-	}
-	var want *attest.Asset
-	for i := range doc.Assets {
-		if doc.Assets[i].Code == asset {
-			want = &doc.Assets[i]
-		}
-	}
-	if want == nil {
-		return nil, fmt.Errorf("%w: attestation %d lists no asset %q", ledger.ErrNotFound, row.Seq, asset)
-	}
-	t, err := sumtree.Build(ctx, asset, seed, accts, sumtree.WithHeight(want.Liabilities.Height))
+	t, err := sumtree.Build(ctx, asset, seed, accts, sumtree.WithHeight(as.Liabilities.Height))
 	if err != nil {
 		return nil, fmt.Errorf("rebuild the %s tree of attestation %d: %w", asset, row.Seq, err)
 	}
-	if root := t.Root(); hex.EncodeToString(root.Hash[:]) != want.Liabilities.Root {
+	if root := t.Root(); hex.EncodeToString(root.Hash[:]) != as.Liabilities.Root {
 		return nil, fmt.Errorf("the rebuilt %s tree of attestation %d has root %x, not the published %s: its stored balances or seed were altered",
-			asset, row.Seq, root.Hash, want.Liabilities.Root)
+			asset, row.Seq, root.Hash, as.Liabilities.Root)
 	}
 	return t, nil
+}
+
+func assetOf(doc *attest.Attestation, code string) *attest.Asset {
+	for i := range doc.Assets {
+		if doc.Assets[i].Code == code {
+			return &doc.Assets[i]
+		}
+	}
+	return nil
 }
 
 func truncate(s string) string {

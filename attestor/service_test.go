@@ -181,7 +181,7 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 				{Name: "a", Coefficient: big.NewInt(800_000_000), Scale: 2, Time: time.Unix(1_700_000_000, 0)}}}},
 	}
 	dir := t.TempDir()
-	svc := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer, Dir: dir,
+	svc := attestor.New(attestor.Config{DB: attestdb.New(db), Ledger: l, Reserves: res, Composer: attestor.DocComposer{}, Key: issuer, Dir: dir, History: l,
 		Nodes: []attestor.NodeSigner{keySigner{name: "alice", key: alice}, keySigner{name: "bob", key: bob, fail: true}}})
 
 	p1, err := svc.Attest(ctx, "test")
@@ -199,9 +199,10 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	if tot.Onchain.Listed != 590_000 || tot.Onchain.Eligible != 520_000 || tot.Lightning.Counted != 390_000 || tot.Counted != 910_000 {
 		t.Errorf("totals %+v, want listed 590000, eligible 520000, lightning 390000, counted 910000", tot)
 	}
-	// Version 2: both proven outputs name the one proof; the young output
-	// has none; both channels are announced.
-	if d1.Version != 2 || len(d1.Reserves.Proofs) != 1 || *d1.Counting.ProofMaxAge != 100 {
+	// Version 3 (version 2's members, version 2 trees): both proven
+	// outputs name the one proof; the young output has none; both
+	// channels are announced.
+	if d1.Version != 3 || len(d1.Reserves.Proofs) != 1 || *d1.Counting.ProofMaxAge != 100 {
 		t.Errorf("version %d with %d proofs, proof age %v", d1.Version, len(d1.Reserves.Proofs), d1.Counting.ProofMaxAge)
 	}
 	for _, u := range d1.Reserves.Onchain {
@@ -255,6 +256,27 @@ func testAttestEndToEnd(t *testing.T, backend store.Backend) {
 	}
 	if _, err := svc.Bundle(ctx, "", "INR", b.ID); !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("bundle of an account holding no INR: %v, want NotFound", err)
+	}
+	// Version 2 bundles commit to each holder's last entry.
+	for _, acct := range []string{a.ID, b.ID} {
+		bu, _ := svc.Bundle(ctx, "", "KSH", acct)
+		last, err := l.LastEntrySeq(ctx, "KSH", acct, int64(d1.JournalCutoff))
+		if err != nil || bu.Version != 2 || bu.Seq != last || last == 0 {
+			t.Errorf("bundle of %s: version %d, seq %d; last entry %d (%v)", acct, bu.Version, bu.Seq, last, err)
+		}
+	}
+	// An account absent from the INR tree gets the issuer's signed
+	// statement of it, which verifies against the document; one in the
+	// tree does not.
+	abs, err := svc.Absence(ctx, "", "INR", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify.Absence(d1, abs); err != nil || abs.Account != b.ID || abs.Seq != 1 {
+		t.Errorf("absence %+v: %v", abs, err)
+	}
+	if _, err := svc.Absence(ctx, "", "KSH", a.ID); !errors.Is(err, attestor.ErrInTree) {
+		t.Errorf("absence of an account in the tree: %v", err)
 	}
 
 	// A second attestation after a transfer: names the first, marks a stale

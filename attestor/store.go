@@ -24,6 +24,9 @@ type AttestedBalance struct {
 	Asset     string
 	AccountID string
 	Balance   int64
+	// LastSeq is the account's last journal entry at or before the
+	// cut-off (version 3 trees commit to it; 0 in rows stored before).
+	LastSeq int64
 }
 
 // ErrNotStored is what a Store's lookups return (wrapped) when no

@@ -43,7 +43,8 @@ func (d *Daemon) startAttestations() (*attestor.Runner, error) {
 	}
 	svc := attestor.New(attestor.Config{DB: attestdb.New(d.db), Ledger: d.ledger, Reserves: d.reserveSvc,
 		Composer: attestor.DocComposer{Log: log}, Nodes: nodes, Key: d.issuerKey, Dir: d.cfg.AttestDir(),
-		TreeHeight: d.cfg.Attest.TreeHeight, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed,
+		Tree:    attestor.TreeShape{Height: d.cfg.Attest.TreeHeight, Shares: d.cfg.Attest.Shares, Window: d.cfg.Attest.Window},
+		History: d.ledger, MinConf: d.cfg.Chain.MinConf, CountClaimed: d.cfg.Lnd.CountClaimed,
 		Anchors: anchors, Log: log})
 	run, err := attestor.NewRunner(attestor.RunnerConfig{Service: svc, Schedules: d.cfg.Attest.ActiveSchedules(),
 		Timeout: d.cfg.Attest.Timeout, Registerer: d.metrics.Registry, Log: log})

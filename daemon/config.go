@@ -16,6 +16,7 @@ import (
 	"github.com/kosh-reserve/kosh/loopback"
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/payments"
+	"github.com/kosh-reserve/kosh/proofs/sumtree"
 	"github.com/kosh-reserve/kosh/ratelimit"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
@@ -94,7 +95,8 @@ func DefaultConfig() Config {
 		Chain:           chain.DefaultOptions(proving.DefaultMaxAge),
 		Lnd:             lightning.DefaultOptions(),
 		Oracle:          oracle.DefaultOptions(),
-		Attest:          attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh"},
+		Attest: attestor.Options{Schedules: []string{"@hourly"}, Timeout: 10 * time.Minute, Issuer: "Kosh",
+			Shares: sumtree.DefaultShares, Window: sumtree.DefaultWindow},
 		Anchor: anchorer.Options{Schedules: []string{"@daily"}, SatPerVbyte: 2, MinConf: 1, Poll: 30 * time.Second,
 			BumpAfter: time.Hour, BumpRate: 20, BumpBudget: 20_000},
 	}

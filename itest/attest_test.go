@@ -320,9 +320,25 @@ func TestAttestations(t *testing.T) {
 	if code, body := k.get("/v1/wallet/accounts/"+b+"/proof?asset=ATT", acctA.WalletMacaroon); code != http.StatusForbidden {
 		t.Errorf("a's macaroon fetching b's proof: %d %s, want 403", code, body)
 	}
+	// An account holding no ATT at the cut-off gets, instead of a bundle,
+	// the issuer's signed statement that it is absent (version 3), which
+	// koshverify checks against the attestation.
+	acctC, err := k.issuer.CreateAccount(ctx, &koshv1.CreateAccountRequest{Label: "c", IdempotencyKey: "acct-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := k.get("/v1/wallet/accounts/"+acctC.Account.Id+"/proof?asset=ATT&attestation_id="+first.Attestation.Id, acctC.WalletMacaroon)
+	var ar struct{ Bundle, Absence string }
+	if err := json.Unmarshal(body, &ar); err != nil || code != http.StatusOK || ar.Bundle != "" || ar.Absence == "" {
+		t.Fatalf("proof of an account holding no ATT: %d %s (%v), want an absence statement", code, body, err)
+	}
+	if code, out := runVerify(t, "absent", "--attestation", docFile, "--statement", writeFile(t, "absence.json", ar.Absence),
+		"--issuer", d1.IssuerKey); code != 0 || !strings.Contains(out, "is absent from the ATT liability tree of attestation 1") {
+		t.Fatalf("koshverify absent: exit %d:\n%s", code, out)
+	}
 
 	// Public reads: REST, the static file name, the page.
-	code, body := k.get("/v1/public/attestations/latest", "")
+	code, body = k.get("/v1/public/attestations/latest", "")
 	if code != http.StatusOK || !strings.Contains(string(body), first.Attestation.Id) {
 		t.Errorf("GET latest: %d %s", code, body)
 	}

@@ -53,6 +53,23 @@ func TestFreeze(t *testing.T) {
 			if g.CutoffSeq != last.Seq+1 || g.Assets[0].Total != 157 || len(g.Assets[0].Balances) != 3 {
 				t.Fatalf("second freeze %+v", g)
 			}
+			// Each balance carries the last entry that changed it: a
+			// transfer changes both sides, a later mint only its own.
+			tr, err := l.Transfer(ctx, Transfer{Asset: "KSH", From: a.ID, To: b.ID, Amount: 10, IdempotencyKey: "t1", Scope: AccountScope(a.ID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := mint(a.ID, 1, "m4")
+			h, err := l.Freeze(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int64{a.ID: m.Seq, b.ID: tr.Seq, c.ID: last.Seq + 1}
+			for _, fb := range h.Assets[0].Balances {
+				if fb.LastSeq != want[fb.AccountID] {
+					t.Errorf("account %s: last seq %d, want %d", fb.AccountID, fb.LastSeq, want[fb.AccountID])
+				}
+			}
 		})
 	}
 }

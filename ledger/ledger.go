@@ -862,6 +862,28 @@ type JournalFilter struct {
 	Limit     int
 }
 
+// LastEntrySeq returns the seq of the last journal entry of asset that
+// changed account's balance at or before atOrBefore, 0 if there is none.
+// Absence statements name it (docs/proofs.md 5.1).
+func (l *Ledger) LastEntrySeq(ctx context.Context, asset, account string, atOrBefore int64) (int64, error) {
+	if err := ValidateAccountID("account_id", account); err != nil {
+		return 0, err
+	}
+	if err := ValidateAssetCode(asset); err != nil {
+		return 0, err
+	}
+	var seq int64
+	err := l.db.Read(ctx, func(tx ledgerrec.Tx) error {
+		a, err := l.cachedAsset(ctx, tx, asset)
+		if err != nil {
+			return err
+		}
+		seq, err = tx.LastAccountSeq(ctx, a.ID, account, atOrBefore)
+		return err
+	})
+	return seq, err
+}
+
 // Journal lists entries matching f in ascending seq order.
 func (l *Ledger) Journal(ctx context.Context, f JournalFilter) ([]Entry, error) {
 	if f.AccountID != "" {

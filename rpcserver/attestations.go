@@ -137,6 +137,18 @@ func (w *walletServer) GetInclusionProof(ctx context.Context, req *koshv1.GetInc
 		return nil, err
 	}
 	b, err := svc.Bundle(ctx, req.AttestationId, req.Asset, req.AccountId)
+	if errors.Is(err, ledger.ErrNotFound) {
+		// Absent from a version 3 tree: the issuer's signed statement of
+		// it, which a receipt can contradict (docs/proofs.md 5.1).
+		st, aerr := svc.Absence(ctx, req.AttestationId, req.Asset, req.AccountId)
+		if aerr == nil {
+			doc, merr := st.Marshal()
+			if merr != nil {
+				return nil, w.s.toStatus(merr)
+			}
+			return &koshv1.GetInclusionProofResponse{Absence: string(doc)}, nil
+		}
+	}
 	if err != nil {
 		return nil, w.s.toStatus(err)
 	}

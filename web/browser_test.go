@@ -107,8 +107,9 @@ type vectorResult struct {
 }
 
 // TestJSVectors runs the shared test vectors (BIP-340, RFC 8785, sumtree
-// versions 1 and 2, proofs of control, attestations of both versions, the
-// hand-derived attestations, strict decoding, the holder's policy) against
+// versions 1 and 2, proofs of control, attestations of versions 1 to 3
+// with their bundles and absence statements, the hand-derived
+// attestations, strict decoding, the holder's policy) against
 // static/verify.js in Chromium.
 func TestJSVectors(t *testing.T) {
 	b := newBrowser(t)
@@ -126,7 +127,7 @@ func TestJSVectors(t *testing.T) {
 	}
 	// Each suite must have run its vectors: an empty or truncated load must
 	// not pass.
-	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "sumtree2": 1800, "control": 180, "attest": 70, "handmade": 25, "strict": 55, "anchor": 6, "policy": 150}
+	min := map[string]int{"bip340": 25, "jcs": 2800, "sumtree": 220, "sumtree2": 1800, "control": 180, "attest": 200, "handmade": 25, "strict": 70, "anchor": 6, "policy": 150}
 	for _, name := range []string{"bip340", "jcs", "sumtree", "sumtree2", "control", "attest", "handmade", "strict", "anchor", "policy"} {
 		s := res.Suites[name]
 		t.Logf("%s: %d passed, %d failed", name, s.Passed, s.Failed)
@@ -346,6 +347,64 @@ func TestBrowserPageIssuerAccounts(t *testing.T) {
 	} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the verdict's detail lacks %q; it is:\n%s", want, detail)
+		}
+	}
+	b.noErrors(t)
+}
+
+// TestBrowserPageV3 loads a version 3 attestation (testdata/attest/
+// chain-v3, attestation 3: version 2 trees, an issuer-held account with its
+// share-set proof): the in-browser check verifies it and names the issuer's
+// account; the holder's version 2 bundle (testdata/attest/bundle-v2.json)
+// is green and names the journal entry the balance stands at; a raised
+// balance, a lowered sequence and a version 1 bundle are red, with the Go
+// verifier's sentences.
+func TestBrowserPageV3(t *testing.T) {
+	const id = "526f21c5dbcd5e42ba4a39f2033c9670155d9dfc6f914732aba2519283b27546"
+	b := newBrowser(t)
+	srv := httptest.NewServer(testMux(newFixtureFrom(t, chainFiles(t, "chain-v3"), id)))
+	defer srv.Close()
+	b.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitEnabled(chromedp.ID("verify-btn")))
+	cls, msg := b.click(t, "verify-btn", "verify-result")
+	if !strings.Contains(cls, "ok") || msg != "Signature valid, sums add up, proofs of control hold." {
+		t.Fatalf("version 3 attestation: class %q, message %q", cls, msg)
+	}
+	detail := bget(t, b, chromedp.Text(chromedp.ID("verify-detail")))
+	if want := "fees: 4500 SAT (account acct-fees)"; !strings.Contains(detail, want) {
+		t.Errorf("the verdict's detail lacks %q; it is:\n%s", want, detail)
+	}
+
+	raw, err := os.ReadFile(filepath.Join(repoTestdata, "attest", "bundle-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := strings.TrimSpace(string(raw))
+	if !strings.Contains(bundle, id) {
+		t.Fatalf("testdata/attest/bundle-v2.json is not for attestation %s", id)
+	}
+	tamper := func(old, new string) string {
+		s := strings.Replace(bundle, old, new, 1)
+		if s == bundle {
+			t.Fatalf("bundle-v2.json has no %s to tamper with", old)
+		}
+		return s
+	}
+	v1 := strings.Replace(bundleFixture(t), latestFixtureID, id, 1)
+	for _, c := range []struct {
+		name, bundle, class, msg string
+	}{
+		{"the holder's bundle", bundle, "ok", "Included: account acct-dana holds 97000000 SAT as of its journal entry 2969 in attestation #3, and the proof adds up to the attested total."},
+		{"balance raised", tamper(`"balance":"97000000"`, `"balance":"97000001"`), "bad",
+			"Account acct-dana with balance 97000001 at journal sequence 2969 is not in the SAT liability tree of this attestation: share 0 is 82505509, but the salt splits the balance 97000001 into 82505510, 14494491."},
+		{"sequence lowered", tamper(`"seq":2969`, `"seq":2968`), "bad",
+			"Account acct-dana with balance 97000000 at journal sequence 2968 is not in the SAT liability tree of this attestation: root hash does not match the attested root."},
+		{"a version 1 bundle", v1, "bad",
+			"A version 1 inclusion bundle cannot prove inclusion in a version 3 attestation, whose trees take version 2 bundles."},
+	} {
+		b.do(t, chromedp.SetValue(chromedp.ID("bundle"), c.bundle))
+		cls, msg := b.click(t, "bundle-btn", "bundle-result")
+		if !strings.Contains(cls, c.class) || msg != c.msg {
+			t.Errorf("%s: class %q, message %q, want %s: %q", c.name, cls, msg, c.class, c.msg)
 		}
 	}
 	b.noErrors(t)

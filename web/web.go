@@ -256,7 +256,7 @@ type Attestation struct {
 	// File is the static file name ("000001-<id>.json"), if any; used by
 	// the {file} placeholder of Options.AttestationURL.
 	File string
-	// Version is the attestation format version (1 or 2).
+	// Version is the attestation format version (1, 2 or 3).
 	Version int
 	// Anchor is the bitcoin anchor the attestation lists (nil: none).
 	Anchor *Anchor

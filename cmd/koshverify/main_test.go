@@ -47,6 +47,14 @@ type vectorFile struct {
 		Document string   `json:"document"`
 		Errors   []string `json:"errors"`
 	} `json:"invalid"`
+	BundlesV3 []receiptCase `json:"bundles_v3"`
+	Absences  []receiptCase `json:"absences"`
+}
+
+// receiptCase is a bundle or absence vector with its receipt.
+type receiptCase struct {
+	Name    string `json:"name"`
+	Receipt string `json:"receipt"`
 }
 
 func loadVectors(t *testing.T) vectorFile {
@@ -599,5 +607,71 @@ func TestRequireAnchor(t *testing.T) {
 	anchored := filepath.Join(vectors, "chain-anchored")
 	if _, out := run(t, "attestation", filepath.Join(anchored, firstFile(t, anchored, "000003-")), "--require-anchor"); strings.Contains(out, sentence) {
 		t.Fatalf("anchored attestation failed for lacking an anchor:\n%s", out)
+	}
+}
+
+// TestVersion3Commands: a holder checks a version 2 bundle and an absence
+// statement of the version 3 vectors, with and without receipts, and the
+// exit status and sentence follow the exact receipt rule
+// (docs/proofs.md 6.2).
+func TestVersion3Commands(t *testing.T) {
+	v := loadVectors(t)
+	dir := filepath.Join(vectors, "chain-v3")
+	att := filepath.Join(dir, firstFile(t, dir, "000003-"))
+	tmp := t.TempDir()
+	receipts := map[string]string{}
+	for _, b := range v.BundlesV3 {
+		if b.Receipt != "" {
+			p := filepath.Join(tmp, fmt.Sprintf("r%d.json", len(receipts)))
+			if err := os.WriteFile(p, []byte(b.Receipt), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			receipts[b.Name] = p
+		}
+	}
+	for _, b := range v.Absences {
+		if b.Receipt != "" {
+			p := filepath.Join(tmp, fmt.Sprintf("r%d.json", len(receipts)))
+			if err := os.WriteFile(p, []byte(b.Receipt), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			receipts[b.Name] = p
+		}
+	}
+	bundle := filepath.Join(vectors, "bundle-v2.json")
+	absence := filepath.Join(vectors, "absence.json")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bundle", []string{"inclusion", "--attestation", att, "--proof", bundle}, policyOnly, "2 shares at positions"},
+		{"bundle, receipt at the leaf's entry", []string{"inclusion", "--attestation", att, "--proof", bundle, "--receipt", receipts["v3: receipt at the leaf's entry, same balance"]},
+			policyOnly, "agrees with the attestation's leaf"},
+		{"bundle, later receipt", []string{"inclusion", "--attestation", att, "--proof", bundle, "--receipt", receipts["v3: receipt of a later entry before the cut-off, same balance"]},
+			1, "the tree leaves it out"},
+		{"bundle, superseded receipt", []string{"inclusion", "--attestation", att, "--proof", bundle, "--receipt", receipts["v3: older receipt showing more (superseded)"]},
+			policyOnly, "a later entry superseded it"},
+		{"bundle against version 1", []string{"inclusion", "--attestation", filepath.Join(vectors, "latest.json"), "--proof", bundle}, 1, "The inclusion proof is for attestation"},
+		{"absent", []string{"absent", "--attestation", att, "--statement", absence}, policyOnly, "is absent from the INR liability tree of attestation 3"},
+		{"absent, receipt showing a balance", []string{"absent", "--attestation", att, "--statement", absence, "--receipt", receipts["absent, receipt at the named entry showing a balance"]},
+			1, "shows 500"},
+		{"absent, receipt of 0", []string{"absent", "--attestation", att, "--statement", absence, "--receipt", receipts["absent, receipt at the named entry showing 0"]},
+			policyOnly, "agrees with the statement"},
+		{"absent missing flag", []string{"absent", "--attestation", att}, 2, "needs --attestation and --statement"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := run(t, tc.args...)
+			if tc.code == policyOnly {
+				if msg := onlyUnsourced(code, out); msg != "" || !strings.Contains(out, tc.want) {
+					t.Fatalf("%s; or output lacks %q:\n%s", msg, tc.want, out)
+				}
+				return
+			}
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
 	}
 }

@@ -35,13 +35,22 @@ Usage:
   koshverify inclusion --attestation FILE|URL --proof FILE [--receipt FILE] [--issuer KEY] [policy flags]
       Checks a holder's inclusion bundle (asset, account, salt, balance and
       proof, as the wallet API returns it) against the attestation. With
-      --receipt it flags an attestation that shows the holder less than an
-      issuer-signed receipt taken at or before the attestation's journal
-      cut-off.
+      --receipt it compares the tree with an issuer-signed receipt taken at
+      or before the attestation's journal cut-off: in a version 3
+      attestation the leaf commits to the account's last journal entry, so
+      a receipt of a later entry, or of that entry with another balance,
+      is a conflict, and an older receipt is superseded; in older versions
+      a receipt showing more than the attestation is a conflict.
+  koshverify absent --attestation FILE|URL --statement FILE [--receipt FILE] [--issuer KEY] [policy flags]
+      Checks the issuer's signed statement that an account is absent from
+      an asset's liability tree of a version 3 attestation (what the wallet
+      API returns instead of a bundle), and prints it. With --receipt it
+      flags the statement as a conflict when the receipt shows an entry
+      after the statement's last entry, or that entry with a balance.
   koshverify receipt FILE --issuer KEY
       Checks a balance receipt's signature under the issuer's key.
 
-Policy flags (attestation, inclusion): a document that verifies is judged
+Policy flags (attestation, inclusion, absent): a document that verifies is judged
 by your own standard, not the issuer's; the issuer's minimum coverage, its
 "backed" and its stale sources are shown as "issuer declares: ...".
   --min-coverage R       your minimum coverage of every asset with
@@ -111,6 +120,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = r.attestation(args[1:])
 	case "inclusion":
 		err = r.inclusion(args[1:])
+	case "absent":
+		err = r.absent(args[1:])
 	case "receipt":
 		err = r.receipt(args[1:])
 	default:
@@ -404,8 +415,12 @@ func (r *runner) checkDocument(b []byte, src, issuer string, pol verify.Policy) 
 	fmt.Fprintf(r.out, "  Lightning: %d nodes; channel capacity %d sats (verifiable on-chain, an upper bound); local balances %d sats (claims signed by each node); %d sats counted (haircut %d bps)\n",
 		len(a.Reserves.Lightning), t.Lightning.Capacity, t.Lightning.LocalBalance, t.Lightning.Counted, a.Counting.Lightning.HaircutBps)
 	for _, as := range a.Assets {
-		fmt.Fprintf(r.out, "  liabilities %s: %s base units over %s accounts (tree height %d, root %s), policy %d bps\n",
-			as.Code, as.Liabilities.Total, as.Liabilities.Accounts, as.Liabilities.Height, as.Liabilities.Root, as.MinCoverageBps)
+		shares := ""
+		if l := as.Liabilities; l.Shares > 0 && l.Window != nil {
+			shares = fmt.Sprintf(", each balance in %d shares within windows of 2^%d positions", l.Shares, *l.Window)
+		}
+		fmt.Fprintf(r.out, "  liabilities %s: %s base units over %s accounts (tree height %d%s, root %s), policy %d bps\n",
+			as.Code, as.Liabilities.Total, as.Liabilities.Accounts, as.Liabilities.Height, shares, as.Liabilities.Root, as.MinCoverageBps)
 	}
 	for _, ia := range a.IssuerAccounts {
 		fmt.Fprintf(r.out, "  held by the issuer: %s, account %s: %d base units of %s\n", ia.Name, ia.Account, ia.Balance, ia.Asset)
@@ -626,7 +641,7 @@ func (r *runner) inclusion(args []string) error {
 		r.report(err)
 		bundleOK = false
 	} else {
-		r.okf("account %s holds %d in %s in attestation %d (leaf %d of %s accounts)", bundle.Account, bundle.Balance, bundle.Asset, a.Seq, bundle.Proof.LeafIndex, accountsOf(a, bundle.Asset))
+		r.okf("account %s holds %d in %s in attestation %d (%s)", bundle.Account, bundle.Balance, bundle.Asset, a.Seq, whereIn(a, bundle))
 	}
 	if *receiptSrc == "" {
 		return nil
@@ -647,8 +662,94 @@ func (r *runner) inclusion(args []string) error {
 	}
 	err = verify.Receipt(a, bundle, rc)
 	switch {
+	case err == nil && bundle.Version == 2:
+		r.okf("the receipt at journal sequence %d (balance %d) agrees with the attestation's leaf", rc.Seq, rc.Balance)
 	case err == nil:
 		r.okf("the receipt at journal sequence %d (balance %d) does not show more than the attestation", rc.Seq, rc.Balance)
+	case errors.Is(err, attest.ErrReceiptNotApplicable):
+		r.notef("%s", sentence(err.Error()))
+	default:
+		r.report(err)
+	}
+	return nil
+}
+
+// whereIn says where a verified bundle's leaves are.
+func whereIn(a *attest.Attestation, b *attest.Bundle) string {
+	if b.Version == 1 {
+		return fmt.Sprintf("leaf %d of %s accounts", b.Proof.LeafIndex, accountsOf(a, b.Asset))
+	}
+	pos := make([]string, len(b.ShareProof.Shares))
+	for i, s := range b.ShareProof.Shares {
+		pos[i] = fmt.Sprint(s.Position)
+	}
+	return fmt.Sprintf("%d shares at positions %s among %s accounts; last entry at journal sequence %d",
+		len(pos), strings.Join(pos, ", "), accountsOf(a, b.Asset), b.Seq)
+}
+
+// absent checks an issuer's absence statement (docs/proofs.md 5.1).
+func (r *runner) absent(args []string) error {
+	fs := flag.NewFlagSet("absent", flag.ContinueOnError)
+	attSrc := fs.String("attestation", "", "attestation file or URL")
+	stSrc := fs.String("statement", "", "absence statement file or URL")
+	receiptSrc := fs.String("receipt", "", "balance receipt file")
+	issuer := fs.String("issuer", "", "expected issuer key")
+	var pf policyFlags
+	pf.register(fs, false)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *attSrc == "" || *stSrc == "" {
+		return usageError{"absent needs --attestation and --statement, and no other arguments"}
+	}
+	pol, err := pf.policy()
+	if err != nil {
+		return err
+	}
+	ab, err := load(r.ctx, *attSrc)
+	if err != nil {
+		return err
+	}
+	a := r.checkDocument(ab, *attSrc, *issuer, pol)
+	if a == nil {
+		return nil
+	}
+	sb, err := load(r.ctx, *stSrc)
+	if err != nil {
+		return err
+	}
+	st, err := attest.ParseAbsence(sb)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	if err := verify.Absence(a, st); err != nil {
+		r.report(err)
+		return nil
+	}
+	last := "it had no entry in that asset"
+	if st.LastSeq > 0 {
+		last = fmt.Sprintf("its last entry in that asset at or before the cut-off was journal sequence %d", st.LastSeq)
+	}
+	r.okf("the issuer states that account %s is absent from the %s liability tree of attestation %d (journal cut-off %d): %s",
+		st.Account, st.Asset, a.Seq, a.JournalCutoff, last)
+	if *receiptSrc == "" {
+		return nil
+	}
+	rb, err := load(r.ctx, *receiptSrc)
+	if err != nil {
+		return err
+	}
+	rc, err := receipt.ParseReceipt(rb)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	err = verify.AbsenceReceipt(a, st, rc)
+	switch {
+	case err == nil:
+		r.okf("the receipt at journal sequence %d (balance %d) agrees with the statement", rc.Seq, rc.Balance)
 	case errors.Is(err, attest.ErrReceiptNotApplicable):
 		r.notef("%s", sentence(err.Error()))
 	default:

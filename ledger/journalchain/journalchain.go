@@ -68,6 +68,10 @@ func Hash(prev []byte, r *ledgerrec.Entry) []byte {
 type Balance struct {
 	AccountID string
 	Balance   int64
+	// LastSeq is the sequence of the last journal entry at or before the
+	// cut-off that changed the balance; Verify fills it in from its replay
+	// (version 2 liability trees commit to it, docs/proofs.md 3.15).
+	LastSeq int64
 }
 
 // Figures are one asset's supply and balances as read at the cut-off.
@@ -83,11 +87,13 @@ type Figures struct {
 // every entry's balances and supply after it must follow from the ones
 // before it, and the replayed balances and supplies must be the frozen
 // ones (assets). It returns an error wrapping ErrTampered naming the first
-// thing that does not verify.
+// thing that does not verify. On success it has set every frozen balance's
+// LastSeq.
 func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures) error {
 	type acct struct {
 		ids []string // sorted account ids with a non-zero frozen balance
 		bal []int64  // their replayed balances
+		seq []int64  // the last entry that changed each of them
 		// zero holds the replayed balances of accounts not in ids: they
 		// must all end at 0.
 		zero   map[string]int64
@@ -96,7 +102,8 @@ func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures
 	byCode := map[string]*acct{}
 	for i := range assets {
 		fa := &assets[i]
-		a := &acct{ids: make([]string, len(fa.Balances)), bal: make([]int64, len(fa.Balances)), zero: map[string]int64{}}
+		a := &acct{ids: make([]string, len(fa.Balances)), bal: make([]int64, len(fa.Balances)),
+			seq: make([]int64, len(fa.Balances)), zero: map[string]int64{}}
 		for j, b := range fa.Balances {
 			a.ids[j] = b.AccountID
 		}
@@ -111,9 +118,9 @@ func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures
 		}
 		return a.zero[id]
 	}
-	put := func(a *acct, id string, v int64) {
+	put := func(a *acct, id string, v, seq int64) {
 		if i, ok := slices.BinarySearch(a.ids, id); ok {
-			a.bal[i] = v
+			a.bal[i], a.seq[i] = v, seq
 		} else {
 			a.zero[id] = v
 		}
@@ -153,14 +160,14 @@ func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures
 			if b != e.DebitBalanceAfter || b < 0 {
 				return tampered("entry %d says account %s held %d %s after it; replayed it holds %d", e.Seq, e.DebitAccountID, e.DebitBalanceAfter, e.AssetCode, b)
 			}
-			put(a, e.DebitAccountID, b)
+			put(a, e.DebitAccountID, b, e.Seq)
 		}
 		if e.CreditAccountID != "" {
 			b := get(a, e.CreditAccountID)
 			if b > math.MaxInt64-e.Amount || b+e.Amount != e.CreditBalanceAfter {
 				return tampered("entry %d says account %s held %d %s after it; replayed it holds %d", e.Seq, e.CreditAccountID, e.CreditBalanceAfter, e.AssetCode, b+e.Amount)
 			}
-			put(a, e.CreditAccountID, b+e.Amount)
+			put(a, e.CreditAccountID, b+e.Amount, e.Seq)
 		}
 		return nil
 	})
@@ -175,10 +182,12 @@ func Verify(ctx context.Context, tx ledgerrec.Tx, cutoff int64, assets []Figures
 		if a.supply != fa.Supply {
 			return tampered("the supply of %s is %d; the journal replays to %d", fa.Code, fa.Supply, a.supply)
 		}
-		for _, b := range fa.Balances {
+		for j, b := range fa.Balances {
 			if got := get(a, b.AccountID); got != b.Balance {
 				return tampered("account %s holds %d %s; the journal replays to %d", b.AccountID, b.Balance, fa.Code, got)
 			}
+			i, _ := slices.BinarySearch(a.ids, b.AccountID)
+			fa.Balances[j].LastSeq = a.seq[i]
 		}
 		for id, v := range a.zero {
 			if v != 0 {

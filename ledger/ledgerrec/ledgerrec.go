@@ -199,6 +199,10 @@ type Tx interface {
 	JournalHead(ctx context.Context) (seq int64, hash []byte, err error)
 	// LastJournalSeq returns the highest journal seq (0 when empty).
 	LastJournalSeq(ctx context.Context) (int64, error)
+	// LastAccountSeq returns the seq of the last entry of asset assetID
+	// that debited or credited accountID at or before atOrBefore (0 if
+	// none).
+	LastAccountSeq(ctx context.Context, assetID int64, accountID string, atOrBefore int64) (int64, error)
 	// FirstUnsealed returns the seq of the oldest entry without a chain
 	// hash (0 if none).
 	FirstUnsealed(ctx context.Context) (int64, error)

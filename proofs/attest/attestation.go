@@ -19,7 +19,7 @@ import (
 
 // Version is the attestation format version this package writes. It reads
 // every version from MinVersion to Version.
-const Version = 2
+const Version = 3
 
 // MinVersion is the oldest attestation format version this package reads:
 // version 1 documents still verify, under version 1's rules.
@@ -70,7 +70,8 @@ const (
 // Attestation is the attestation document. Field order here is irrelevant:
 // the canonical form sorts members. See docs/proofs.md for every field.
 type Attestation struct {
-	// Version is 1 or 2 (Version).
+	// Version is 1, 2 or 3 (Version). Version 3 publishes version 2
+	// liability trees (docs/proofs.md 3.15).
 	Version int `json:"version"`
 	// Seq numbers the attestations of one issuer from 1, one by one.
 	Seq int64 `json:"seq"`
@@ -139,8 +140,15 @@ type IssuerAccount struct {
 	Balance Amount `json:"balance"`
 	// Salt is the account's salt in this attestation and asset.
 	Salt sumtree.Salt `json:"salt"`
-	// Proof is the account's inclusion proof in the asset's tree.
-	Proof *sumtree.Proof `json:"proof"`
+	// Seq is the journal sequence of the last entry applied to the account
+	// at the cut-off (version 3).
+	Seq *int64 `json:"seq,omitempty"`
+	// Proof is the account's inclusion proof in the asset's tree (version
+	// 2).
+	Proof *sumtree.Proof `json:"proof,omitempty"`
+	// ShareProof is the account's share-set proof in the asset's version 2
+	// tree (version 3).
+	ShareProof *sumtree.ShareProof `json:"share_proof,omitempty"`
 }
 
 // NewIssuerAccount lists accountID, an account the issuer holds, with its
@@ -155,6 +163,19 @@ func NewIssuerAccount(tree *sumtree.Tree, accountID, name string) (IssuerAccount
 		return IssuerAccount{}, fmt.Errorf("inclusion proof of issuer account %s in %s: %w", accountID, tree.AssetCode(), err)
 	}
 	return IssuerAccount{Asset: tree.AssetCode(), Account: accountID, Name: name, Balance: Amount(bal), Salt: salt, Proof: proof}, nil
+}
+
+// NewIssuerAccount2 lists accountID, an account the issuer holds, with its
+// balance, last journal sequence, salt and share-set proof in a version 2
+// tree, under name (attestation version 3).
+func NewIssuerAccount2(tree *sumtree.ShareTree, accountID, name string) (IssuerAccount, error) {
+	proof, salt, h, err := tree.Proof(accountID)
+	if err != nil {
+		return IssuerAccount{}, fmt.Errorf("issuer account %s in the %s liability tree: %w", accountID, tree.AssetCode(), err)
+	}
+	seq := int64(h.Seq)
+	return IssuerAccount{Asset: tree.AssetCode(), Account: accountID, Name: name, Balance: Amount(h.Balance), Salt: salt,
+		Seq: &seq, ShareProof: proof}, nil
 }
 
 // CompareIssuerAccounts orders issuer accounts by asset, then account (as
@@ -392,8 +413,18 @@ type Liabilities struct {
 	Total Amount `json:"total"`
 	// Height is the tree height (the length of every proof).
 	Height int `json:"height"`
-	// Accounts is the number of accounts (leaves).
+	// Accounts is the number of accounts (in version 3, each of Shares
+	// leaves).
 	Accounts Amount `json:"accounts"`
+	// Shares is the number of shares every balance is split into: 1, 2 or
+	// 4 (version 3).
+	Shares int `json:"shares,omitempty"`
+	// Window is the window exponent of the share layout, 0 to Height
+	// (version 3; a pointer, since 0 is a value).
+	Window *int `json:"window,omitempty"`
+	// TreeID is the tree's public id, 64 hex (version 3): different for
+	// every asset and every attestation.
+	TreeID string `json:"tree_id,omitempty"`
 }
 
 // Coverage relates reserves to liabilities; all in sats except Bps.

@@ -48,6 +48,8 @@ var fixtureAccounts = map[string][]sumtree.Account{
 type fixture struct {
 	a     *attest.Attestation
 	trees map[string]*sumtree.Tree
+	// trees2 holds the version 2 trees of a version 3 attestation.
+	trees2 map[string]*sumtree.ShareTree
 }
 
 // buildFixture builds the n-th attestation (1-based) of the version 1
@@ -103,7 +105,15 @@ func buildFixtureWith(t testing.TB, version int, n int64, prev string, accounts 
 	if version >= 2 {
 		addVersion2(t, a)
 	}
+	if version >= 3 {
+		a.Version = 3
+		f.trees2 = map[string]*sumtree.ShareTree{}
+	}
 	for _, code := range []string{"SAT", "INR"} {
+		if version >= 3 {
+			a.Assets = append(a.Assets, v3Asset(t, &f, a, code, seed, accounts[code], issuer))
+			continue
+		}
 		tree, err := sumtree.Build(context.Background(), code, seed, accounts[code], sumtree.WithHeight(4))
 		if err != nil {
 			t.Fatal(err)
@@ -119,13 +129,8 @@ func buildFixtureWith(t testing.TB, version int, n int64, prev string, accounts 
 			}
 		}
 		r := tree.Root()
-		as := attest.Asset{Code: code, Peg: attest.PegSat, MinCoverageBps: 10000,
-			Liabilities: attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(r.Count)}}
-		if code == "INR" {
-			as.Peg, as.Currency, as.Decimals, as.MinCoverageBps = attest.PegFiat, "INR", 2, 15000
-			// 1 BTC = 8,123,456.78 INR
-			as.Price = &attest.Price{Currency: "INR", Coefficient: attest.NewBigInt(big.NewInt(812345678)), Scale: 2, Time: a.Time}
-		}
+		as := fixtureAsset(a, code)
+		as.Liabilities = attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height, Accounts: attest.Amount(r.Count)}
 		a.Assets = append(a.Assets, as)
 	}
 	if err := a.Fill(); err != nil {
@@ -137,6 +142,52 @@ func buildFixtureWith(t testing.TB, version int, n int64, prev string, accounts 
 	}
 	f.a = a
 	return f
+}
+
+// fixtureAsset is asset code of the vectors, without its liabilities.
+func fixtureAsset(a *attest.Attestation, code string) attest.Asset {
+	as := attest.Asset{Code: code, Peg: attest.PegSat, MinCoverageBps: 10000}
+	if code == "INR" {
+		as.Peg, as.Currency, as.Decimals, as.MinCoverageBps = attest.PegFiat, "INR", 2, 15000
+		// 1 BTC = 8,123,456.78 INR
+		as.Price = &attest.Price{Currency: "INR", Coefficient: attest.NewBigInt(big.NewInt(812345678)), Scale: 2, Time: a.Time}
+	}
+	return as
+}
+
+// v3Seq is the last journal entry of the i-th account of a vector tree of
+// attestation n (cut-off 1000·n).
+func v3Seq(n int64, i int) uint64 { return uint64(1000*n) - uint64(10*i) - 1 }
+
+// v3Asset builds the version 2 tree of one asset of version 3 attestation
+// a (2 shares, windows of 4 positions, height 4), lists the issuer-held
+// accounts of it, and returns the asset.
+func v3Asset(t testing.TB, f *fixture, a *attest.Attestation, code string, seed [32]byte, accounts []sumtree.Account, issuer map[string]string) attest.Asset {
+	t.Helper()
+	hs := make([]sumtree.Holding, len(accounts))
+	for i, acc := range accounts {
+		hs[i] = sumtree.Holding{ID: acc.ID, Balance: acc.Balance, Seq: v3Seq(a.Seq, i)}
+	}
+	tree, err := sumtree.Build2(context.Background(), code, seed, hs, sumtree.WithShares(2), sumtree.WithWindow(2), sumtree.WithShareHeight(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.trees2[code] = tree
+	for _, acc := range accounts {
+		if name, ok := issuer[acc.ID]; ok && acc.Balance > 0 {
+			ia, err := attest.NewIssuerAccount2(tree, acc.ID, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.IssuerAccounts = append(a.IssuerAccounts, ia)
+		}
+	}
+	r := tree.Root()
+	as := fixtureAsset(a, code)
+	w := r.Window
+	as.Liabilities = attest.Liabilities{Root: fmt.Sprintf("%x", r.Hash), Total: attest.Amount(r.Sum), Height: r.Height,
+		Accounts: attest.Amount(r.Count), Shares: r.Shares, Window: &w, TreeID: fmt.Sprintf("%x", r.TreeID)}
+	return as
 }
 
 // signNodes sets each node's signature, keys in node order (nil: unsigned).

@@ -96,6 +96,9 @@ var (
 			{Name: "total", Shape: sj.String},
 			{Name: "height", Shape: sj.Int},
 			{Name: "accounts", Shape: sj.String},
+			{Name: "shares", Shape: sj.Int, Optional: true},
+			{Name: "window", Shape: sj.Int, Optional: true},
+			{Name: "tree_id", Shape: sj.String, Optional: true},
 		}},
 	}
 	attestationShape = sj.Object{
@@ -149,5 +152,7 @@ var issuerAccountShape = sj.Object{
 	{Name: "name", Shape: sj.String},
 	{Name: "balance", Shape: sj.String},
 	{Name: "salt", Shape: sj.String},
-	{Name: "proof", Shape: sumtree.ProofShape},
+	{Name: "seq", Shape: sj.Int, Optional: true},
+	{Name: "proof", Shape: sumtree.ProofShape, Optional: true},
+	{Name: "share_proof", Shape: sumtree.ShareProofShape, Optional: true},
 }

@@ -37,11 +37,18 @@ type vectorFile struct {
 	ChainAnchored []string `json:"chain_anchored"`
 	// ChainIssuer is a version 2 chain whose attestations list
 	// issuer-held accounts (docs/proofs.md 4.15).
-	ChainIssuer  []string        `json:"chain_issuer"`
+	ChainIssuer []string `json:"chain_issuer"`
+	// ChainV3 is a version 3 chain: version 2 trees (docs/proofs.md
+	// 3.15) and the issuer-held accounts of ChainIssuer.
+	ChainV3      []string        `json:"chain_v3"`
 	Invalid      []invalidVector `json:"invalid"`
 	ChainInvalid []chainVector   `json:"chain_invalid"`
 	Bundles      []bundleVector  `json:"bundles"`
 	Receipts     []receiptVector `json:"receipts"`
+	// BundlesV3 are version 2 bundles checked against chain_v3.
+	BundlesV3 []bundleVector `json:"bundles_v3"`
+	// Absences are absence statements checked against chain_v3.
+	Absences []absenceVector `json:"absences"`
 }
 
 type validVector struct {
@@ -298,6 +305,7 @@ func buildVectors(t *testing.T) (vectorFile, map[string][]byte) {
 	addChain(fsA, "anchored attestation %d", "chain-anchored", &v.ChainAnchored)
 	fsI := buildIssuerChain(t)
 	addChain(fsI, "issuer-account attestation %d", "chain-issuer", &v.ChainIssuer)
+	v3Vectors(t, &v, files, addChain)
 
 	// Valid documents the chain does not show (vectors_price_test.go),
 	// made from attestation 1.
@@ -556,6 +564,7 @@ func TestVectors(t *testing.T) {
 		os.RemoveAll(filepath.Join(vectorDir, "chain-v2"))
 		os.RemoveAll(filepath.Join(vectorDir, "chain-anchored"))
 		os.RemoveAll(filepath.Join(vectorDir, "chain-issuer"))
+		os.RemoveAll(filepath.Join(vectorDir, "chain-v3"))
 		os.RemoveAll(filepath.Join(vectorDir, "invalid"))
 		for name, b := range files {
 			p := filepath.Join(vectorDir, name)
@@ -594,7 +603,7 @@ func TestVectorsFail(t *testing.T) {
 	}
 	for _, c := range v.ChainInvalid {
 		wantOK := c.Name == "chain of three" || c.Name == "chain from a given anchor" || c.Name == "anchored chain of three" ||
-			c.Name == "issuer-account chain of three"
+			c.Name == "issuer-account chain of three" || c.Name == "version 3 chain of three"
 		if wantOK != (len(c.Errors) == 0) {
 			t.Errorf("chain %q: errors %v", c.Name, c.Errors)
 		}

@@ -46,13 +46,21 @@ func (t *ShareTree) Proof(accountID string) (*ShareProof, Salt, Holding, error) 
 	if !ok {
 		return nil, Salt{}, Holding{}, fail(ErrUnknownAccount, "the account is not in the tree")
 	}
+	return t.ProofAt(int(i))
+}
+
+// ProofAt returns the share-set proof, salt and holding of holdings[i],
+// where holdings is the slice given to Build2, without indexing the ids.
+func (t *ShareTree) ProofAt(i int) (*ShareProof, Salt, Holding, error) {
+	if i < 0 || i >= len(t.holdings) {
+		return nil, Salt{}, Holding{}, fail(ErrUnknownAccount, "holding index %d is outside the tree", i)
+	}
 	v := newWindowView()
 	r := int(t.rank[i])
 	if err := v.build(t, r/t.perWindow, nil); err != nil {
 		return nil, Salt{}, Holding{}, err
 	}
-	p := t.proofIn(v, r%t.perWindow)
-	return p, v.salts[r%t.perWindow], t.holdings[i], nil
+	return t.proofIn(v, r%t.perWindow), v.salts[r%t.perWindow], t.holdings[i], nil
 }
 
 // EachProof calls fn with the proof, salt and holding index of every

@@ -180,8 +180,9 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 		return t, nil
 	}
 	if 1<<w < o.shares {
-		// Only when height < log2(k), which leaves cannot fit: unreachable.
-		return nil, fail(ErrInvalidInput, "a window of %d positions cannot hold %d shares", 1<<w, o.shares)
+		// A window too small for one account's shares (w below log2(k);
+		// the height is at least log2(k) when there are accounts).
+		return nil, fail(ErrInvalidInput, "a window of %d positions cannot hold an account's %d shares", 1<<w, o.shares)
 	}
 	t.perWindow = (1 << w) / o.shares
 	// t.rank is the shuffle's scratch until the inverse fills it.

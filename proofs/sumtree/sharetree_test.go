@@ -202,6 +202,7 @@ func TestShareTreeRejects(t *testing.T) {
 		{"too high", mkHoldings(3, func(int) uint64 { return 1 }), []ShareOption{WithShareHeight(2)}, ErrInvalidInput},
 		{"overflow", []Holding{{ID: "a", Balance: MaxSum}, {ID: "b", Balance: 1}}, nil, ErrOverflow},
 		{"seq", []Holding{{ID: "a", Balance: 1, Seq: MaxSum + 1}}, nil, ErrInvalidInput},
+		{"window below the shares", mkHoldings(3, func(int) uint64 { return 1 }), []ShareOption{WithShares(4), WithWindow(1)}, ErrInvalidInput},
 	} {
 		if _, err := Build2(ctx, "KSH", seedOf(1), tc.hs, tc.opts...); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)

@@ -45,6 +45,9 @@ const (
 	// TagWindow domain-separates the key of one window's share shuffle in
 	// a version 2 tree.
 	TagWindow = "kosh/window"
+	// TagAbsence domain-separates what the issuer signs when it states that
+	// an account is not in an asset's liability tree of an attestation.
+	TagAbsence = "kosh/absence"
 )
 
 // Tag is a precomputed tag prefix: SHA256(tag) || SHA256(tag). Reusing a Tag

@@ -77,6 +77,7 @@ func Chain(list []*attest.Attestation, first string) error {
 			}
 		}
 	}
+	p = checkTreeIDs(list, p)
 	return p.Err()
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/kosh-reserve/kosh/proofs/attest"
 	"github.com/kosh-reserve/kosh/proofs/control"
 	"github.com/kosh-reserve/kosh/proofs/field"
-	"github.com/kosh-reserve/kosh/proofs/sumtree"
 )
 
 // checkShapeV2 checks the members version 2 adds, and that a version 1
@@ -210,16 +209,8 @@ func checkIssuerAccounts(a *attest.Attestation, p attest.Problems) attest.Proble
 			p = append(p, fail(attest.ErrMalformed, "issuer account %s names asset %q, which the attestation does not list", ia.Account, ia.Asset))
 			continue
 		}
-		root, err := as.Root()
-		if err != nil {
-			continue // reported by checkAsset
-		}
-		if ia.Proof == nil {
-			p = append(p, fail(attest.ErrInclusion, "issuer account %s in %s has no inclusion proof", ia.Account, ia.Asset))
-			continue
-		}
-		if err := sumtree.VerifyInclusion(root, ia.Account, ia.Salt, uint64(ia.Balance), ia.Proof); err != nil {
-			p = append(p, wrap(attest.ErrInclusion, err, "issuer account %s with balance %d is not in the %s liability tree of this attestation: %v", ia.Account, ia.Balance, ia.Asset, err))
+		if err := issuerAccountInTree(a, as, ia); err != nil {
+			p = append(p, err.(*attest.Error))
 		}
 	}
 	return p

@@ -58,8 +58,8 @@ func (s *Store) InsertAttestation(ctx context.Context, a attestor.Published, bal
 			return fmt.Errorf("store attestation %d: %w", a.Seq, err)
 		}
 		for _, b := range balances {
-			if _, err := tx.Exec(ctx, `INSERT INTO attestation_balances (attestation_seq, asset, account_id, balance)
-			VALUES ($1, $2, $3, $4)`, a.Seq, b.Asset, b.AccountID, b.Balance); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO attestation_balances (attestation_seq, asset, account_id, balance, last_seq)
+			VALUES ($1, $2, $3, $4, $5)`, a.Seq, b.Asset, b.AccountID, b.Balance, b.LastSeq); err != nil {
 				return fmt.Errorf("store attested balance of %s in %s: %w", b.AccountID, b.Asset, err)
 			}
 		}
@@ -180,7 +180,7 @@ func (s *Store) Attestations(ctx context.Context, before int64, limit int) ([]at
 func (s *Store) AttestedBalances(ctx context.Context, seq int64, asset string) ([]attestor.AttestedBalance, error) {
 	var out []attestor.AttestedBalance
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT account_id, balance FROM attestation_balances
+		rows, err := tx.Query(ctx, `SELECT account_id, balance, last_seq FROM attestation_balances
 		WHERE attestation_seq = $1 AND asset = $2 ORDER BY account_id`, seq, asset)
 		if err != nil {
 			return fmt.Errorf("attested balances of %s in attestation %d: %w", asset, seq, err)
@@ -188,7 +188,7 @@ func (s *Store) AttestedBalances(ctx context.Context, seq int64, asset string) (
 		defer rows.Close()
 		for rows.Next() {
 			b := attestor.AttestedBalance{Asset: asset}
-			if err := rows.Scan(&b.AccountID, &b.Balance); err != nil {
+			if err := rows.Scan(&b.AccountID, &b.Balance, &b.LastSeq); err != nil {
 				return fmt.Errorf("attested balances: %w", err)
 			}
 			out = append(out, b)

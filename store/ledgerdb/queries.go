@@ -568,6 +568,20 @@ func (t *tx) ScanJournal(ctx context.Context, afterSeq, upTo int64, fn func(ledg
 	return rows.Err()
 }
 
+// LastAccountSeq returns the seq of the last entry of the asset that
+// debited or credited the account at or before atOrBefore (0 if none); the
+// account indexes (journal_debit_idx, journal_credit_idx) serve it.
+func (t *tx) LastAccountSeq(ctx context.Context, assetID int64, accountID string, atOrBefore int64) (int64, error) {
+	var seq int64
+	err := t.st.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM journal
+		WHERE (debit_account_id = $1 OR credit_account_id = $1) AND asset_id = $2 AND seq <= $3`,
+		accountID, assetID, atOrBefore).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("last journal entry of %s: %w", accountID, err)
+	}
+	return seq, nil
+}
+
 // LastJournalSeq returns the highest journal sequence (0 when empty) in the
 // transaction's snapshot: the cut-off of an attestation made in it.
 func (t *tx) LastJournalSeq(ctx context.Context) (int64, error) {

@@ -186,7 +186,11 @@
     try {
       if (!verified) verified = await verifyLatest();
       const r = await K.attest.verifyBundle(verified, area.value.trim());
-      show(bres, "ok", `Included: account ${r.account} holds ${units(r.balance, r.decimals)} ${r.asset} in attestation #${verified.seq}, and the proof adds up to the attested total.`);
+      // A version 2 bundle (attestation version 3) also proves the journal
+      // entry the balance stands at: what a receipt of the holder's is
+      // compared with (koshverify).
+      const at = r.version === 2 ? ` as of its journal entry ${r.seq}` : "";
+      show(bres, "ok", `Included: account ${r.account} holds ${units(r.balance, r.decimals)} ${r.asset}${at} in attestation #${verified.seq}, and the proof adds up to the attested total.`);
     } catch (e) {
       show(bres, "bad", sentence(e));
     } finally {

@@ -4,8 +4,8 @@
 // proofs/jcs (RFC 8785 canonical JSON), proofs/sig (BIP-340 Schnorr over
 // tagged hashes, lnd node signatures), proofs/sumtree (Merkle-sum inclusion
 // proofs of version 1 trees, share-set proofs of version 2 trees, and the
-// ChaCha8Rand shuffle for the vectors), proofs/attest (attestation versions 1 and 2: shape, sums,
-// coverage), proofs/control (BIP-127 proofs of control, for the script
+// ChaCha8Rand shuffle for the vectors), proofs/attest (attestation versions 1 to 3: shape, sums,
+// coverage; inclusion bundles versions 1 and 2), proofs/control (BIP-127 proofs of control, for the script
 // types wallets use; others are reported as unchecked) and the holder's
 // policy of proofs/verify (checkPolicy), and passes the same test vectors
 // (testdata/). SHA-256 comes from WebCrypto; secp256k1
@@ -1726,6 +1726,9 @@
   // The share-set proof's shape (proofs/sumtree ShareProofShape).
   const SHARE_PROOF_SCHEMA = { version: INT, height: INT, shares: [{ position: INT, amount: STR }], siblings: [{ hash: STR, sum: STR }] };
   const BUNDLE_SCHEMA = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, proof: PROOF_SCHEMA };
+  // A version 2 bundle (proofs/attest bundleShape2): the account's last
+  // journal sequence, and a share-set proof (attestation version 3).
+  const BUNDLE_SCHEMA_2 = { version: INT, attestation: STR, asset: STR, account: STR, salt: STR, balance: AMT, seq: INT, proof: SHARE_PROOF_SCHEMA };
   const SCHEMA = {
     version: INT, seq: INT, issuer_key: STR, time: STR, prev: STR,
     block: BLOCK,
@@ -1740,11 +1743,12 @@
     assets: [{ code: STR, decimals: INT, peg: STR, "?currency": STR,
       "?price": { currency: STR, coefficient: BIG, scale: INT, time: STR, manual: BOOL, "?spread_bps": INT,
         "?sources": [{ name: STR, coefficient: BIG, scale: INT, time: STR }] },
-      min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT } }],
+      min_coverage_bps: INT, liabilities: { root: STR, total: AMT, height: INT, accounts: AMT, "?shares": INT, "?window": INT, "?tree_id": STR } }],
     coverage: { counted_reserves: AMT, required: AMT, backing: AMT, bps: BPS_DIGITS, backed: BOOL },
     stale: BOOL, stale_sources: [STR],
     "?anchor": { seq: INT, id: STR, txid: STR, height: INT, block_hash: STR },
-    "?issuer_accounts": [{ asset: STR, account: STR, name: STR, balance: AMT, salt: STR, proof: PROOF_SCHEMA }],
+    // Version 2 lists proof; version 3 seq and share_proof (checkStructureV3).
+    "?issuer_accounts": [{ asset: STR, account: STR, name: STR, balance: AMT, salt: STR, "?seq": INT, "?proof": PROOF_SCHEMA, "?share_proof": SHARE_PROOF_SCHEMA }],
     "?signature": STR,
   };
 
@@ -2058,6 +2062,12 @@
         a.anchor !== undefined || a.issuer_accounts !== undefined;
       if (v2) fail("malformed", `the attestation is version ${a.version} but has members of version 2`);
     }
+    // An older document carries no version 3 member (checkShapeV3).
+    if (a.version < 3) {
+      const v3 = a.assets.some((as) => as.liabilities.shares !== undefined || as.liabilities.window !== undefined || as.liabilities.tree_id !== undefined) ||
+        (a.issuer_accounts || []).some((ia) => ia.seq !== undefined || ia.share_proof !== undefined);
+      if (v3) fail("malformed", `the attestation is version ${a.version} but has members of version 3`);
+    }
     // The shape rules of proofs/attest checkShape that are not sums.
     if (a.seq < 1) fail("malformed", `the attestation sequence number ${a.seq} is not positive`);
     if (a.prev === "" && a.seq !== 1) fail("chain", `attestation ${a.seq} names no predecessor, but only the first attestation may do so`);
@@ -2099,7 +2109,8 @@
       const l = as.liabilities;
       if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
       if (l.height < 0 || l.height > 32) fail("malformed", `the liability tree of asset ${as.code} has height ${l.height}, outside 0 to 32`);
-      else if (BigInt(l.accounts) > 1n << BigInt(l.height)) fail("malformed", `asset ${as.code} claims ${l.accounts} accounts, more than a tree of height ${l.height} holds`);
+      // Version 3 trees hold shares: checkStructureV3 counts their leaves.
+      else if (l.shares === undefined && BigInt(l.accounts) > 1n << BigInt(l.height)) fail("malformed", `asset ${as.code} claims ${l.accounts} accounts, more than a tree of height ${l.height} holds`);
       if (BigInt(l.accounts) === 0n && BigInt(l.total) !== 0n) fail("sum", `asset ${as.code} has no accounts but a liability total of ${l.total}`);
     });
     a.stale_sources.forEach((src, i) => {
@@ -2133,6 +2144,40 @@
     if (!a.stale && a.stale_sources.length > 0) fail("malformed", "the attestation names stale sources but is not marked stale");
     for (const as of a.assets) if (as.price) checkPriceSources(as.code, as.price);
     checkStructureV2(a);
+    checkStructureV3(a);
+  }
+  // checkStructureV3 mirrors verify checkShapeV3 for version 3 documents
+  // (version 2 liability trees, docs/proofs.md 3.15 and 4.2): every asset
+  // states its share count, window and tree id, no two assets share a tree
+  // id, and each issuer-held account carries its journal sequence and a
+  // share-set proof instead of a version 1 proof. Sentences as Go's.
+  function checkStructureV3(a) {
+    if (a.version < 3) return;
+    const seen = new Map();
+    for (const as of a.assets) {
+      const l = as.liabilities;
+      const k = l.shares === undefined ? 0 : l.shares;
+      const accounts = BigInt(l.accounts);
+      if (!validShares(k)) fail("malformed", `the liabilities of asset ${as.code} split every balance into ${k} shares, not 1, 2 or 4`);
+      if (l.height >= 0 && l.height <= MAX_HEIGHT && accounts <= 1n << BigInt(MAX_HEIGHT) && accounts * BigInt(k) > 1n << BigInt(l.height)) {
+        fail("malformed", `asset ${as.code} claims ${accounts} accounts of ${k} shares, more leaves than a tree of height ${l.height} holds`);
+      }
+      if (l.window === undefined) fail("malformed", `the liabilities of asset ${as.code} state no window`);
+      if (l.window < 0 || l.window > l.height) fail("malformed", `the liabilities of asset ${as.code} have window ${l.window}, outside 0 to the tree height ${l.height}`);
+      else if (accounts > 0n && validShares(k) && 2 ** l.window < k) {
+        fail("malformed", `the liabilities of asset ${as.code} have window ${l.window}, too small for ${k} shares (2^window must be at least the share count)`);
+      }
+      if (!isLowerHex(l.tree_id, 64)) fail("malformed", `the liability tree id of asset ${as.code} is not 64 lower-case hex digits`);
+      if (seen.has(l.tree_id)) fail("malformed", `assets ${seen.get(l.tree_id)} and ${as.code} publish the same liability tree id ${l.tree_id}; every tree has its own`);
+      seen.set(l.tree_id, as.code);
+    }
+    for (const ia of a.issuer_accounts || []) {
+      if (ia.proof !== undefined) fail("malformed", `issuer account ${ia.account} in ${ia.asset} has a version 1 proof; a version 3 attestation lists share-set proofs (share_proof)`);
+      if (ia.seq === undefined || ia.seq < 0) fail("malformed", `issuer account ${ia.account} in ${ia.asset} states no journal sequence (seq, at least 0)`);
+      if (BigInt(ia.seq) > BigInt(a.journal_cutoff)) {
+        fail("malformed", `issuer account ${ia.account} in ${ia.asset} has journal sequence ${ia.seq}, after the attestation's cut-off ${a.journal_cutoff}`);
+      }
+    }
   }
   // parseShortChannelID parses "block x tx x output" in canonical decimal
   // (attest.ParseShortChannelID) into [block, tx, output], or null.
@@ -2173,15 +2218,18 @@
     for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
     return a.length - b.length;
   }
-  // decodeIssuerAccounts reads each listed account's proof and salt as
-  // Go's decoder does when it parses the document (document order: proof,
-  // then salt), with its sentences; the parsed document is left as it is
+  // decodeIssuerAccounts reads each listed account's proof, salt and
+  // share-set proof as Go's decoder does when it parses the document
+  // (document order: proof, salt, share_proof; each only when present but
+  // the salt), with its sentences; the parsed document is left as it is
   // (its id is computed from it).
   function decodeIssuerAccounts(doc) {
     return (doc.issuer_accounts || []).map((ia) => {
       try {
-        const proof = decodeProofJSON(ia.proof);
-        return { proof, salt: decodeHash32(ia.salt, "salt") };
+        const proof = ia.proof === undefined ? null : decodeProofJSON(ia.proof);
+        const salt = decodeHash32(ia.salt, "salt");
+        const shareProof = ia.share_proof === undefined ? null : decodeShareProofJSON(ia.share_proof);
+        return { proof, salt, shareProof };
       } catch (e) {
         if (e instanceof KoshError) shapeFail(e.message);
         throw e;
@@ -2201,24 +2249,71 @@
       if (!a.assets.some((as) => as.code === ia.asset)) fail("malformed", `issuer account ${ia.account} names asset ${goQuote(ia.asset)}, which the attestation does not list`);
     });
   }
+  // assetRoot is attest Asset.Root: the version 1 tree root an asset's
+  // liabilities publish, or null when the root is not 64 lower-case hex.
+  function assetRoot(as) {
+    const l = as.liabilities;
+    if (!isLowerHex(l.root, 64)) return null;
+    return { hash: l.root, sum: amount(l.total, "liability total"), height: l.height, count: amount(l.accounts, "account count") };
+  }
+  // assetShareRoot is attest Asset.ShareRoot (attestation version 3): the
+  // version 2 tree root, with the share count, window and tree id, or
+  // {error} with Go's sentence.
+  function assetShareRoot(as) {
+    const r = assetRoot(as);
+    if (!r) return { error: `the liability root of asset ${as.code} is not 64 lower-case hex digits` };
+    const l = as.liabilities;
+    r.shares = l.shares === undefined ? 0 : l.shares;
+    if (l.window === undefined) return { error: `the liabilities of asset ${as.code} state no window` };
+    r.window = l.window;
+    if (!isLowerHex(l.tree_id, 64)) return { error: `the liability tree id of asset ${as.code} is not 64 lower-case hex digits` };
+    r.treeID = l.tree_id;
+    return { root: r };
+  }
+  // issuerAccountInTree mirrors verify issuerAccountInTree: one listed
+  // account's proof against its asset's tree, by the document's version;
+  // failures that checkStructure reports are skipped, as in Go.
+  async function issuerAccountInTree(a, as, ia, dec) {
+    const balance = BigInt(ia.balance);
+    const notIn = (e) => {
+      if (!(e instanceof KoshError)) throw e;
+      fail("inclusion", `issuer account ${ia.account} with balance ${balance} is not in the ${ia.asset} liability tree of this attestation: ${e.message}`);
+    };
+    if (a.version < 3) {
+      const root = assetRoot(as);
+      if (!root) return; // reported by checkStructure
+      if (!dec.proof) fail("inclusion", `issuer account ${ia.account} in ${ia.asset} has no inclusion proof`);
+      try {
+        await verifyInclusion(root, ia.account, dec.salt, balance, dec.proof);
+      } catch (e) {
+        notIn(e);
+      }
+      return;
+    }
+    const sr = assetShareRoot(as);
+    if (sr.error || ia.seq === undefined || ia.seq < 0) return; // reported by checkStructure
+    if (!dec.shareProof) fail("inclusion", `issuer account ${ia.account} in ${ia.asset} has no share-set proof`);
+    try {
+      await verifyShares(sr.root, as.code, ia.account, BigInt(ia.seq), dec.salt, balance, dec.shareProof);
+    } catch (e) {
+      notIn(e);
+    }
+  }
   // checkIssuerAccounts verifies each listed account's inclusion proof
-  // against its asset's liability root with exactly the listed balance, so
-  // the published balance is the one counted in the liabilities.
+  // (version 2) or share-set proof (version 3) against its asset's
+  // liability root with exactly the listed balance (and, in version 3,
+  // journal sequence), so the published balance is the one counted in the
+  // liabilities.
   async function checkIssuerAccounts(a) {
     if (a.version < 2) return [];
     const decoded = decodeIssuerAccounts(a);
     const out = [];
     for (const [i, ia] of (a.issuer_accounts || []).entries()) {
-      const l = a.assets.find((as) => as.code === ia.asset).liabilities;
-      const root = { hash: l.root, sum: amount(l.total, "liability total"), height: l.height, count: amount(l.accounts, "account count") };
-      const balance = BigInt(ia.balance);
-      try {
-        await verifyInclusion(root, ia.account, decoded[i].salt, balance, decoded[i].proof);
-      } catch (e) {
-        if (!(e instanceof KoshError)) throw e;
-        fail("inclusion", `issuer account ${ia.account} with balance ${balance} is not in the ${ia.asset} liability tree of this attestation: ${e.message}`);
-      }
-      out.push({ asset: ia.asset, account: ia.account, name: ia.name, balance });
+      const as = a.assets.find((x) => x.code === ia.asset);
+      await issuerAccountInTree(a, as, ia, decoded[i]);
+      const e = { asset: ia.asset, account: ia.account, name: ia.name, balance: BigInt(ia.balance) };
+      if (ia.seq !== undefined) e.seq = ia.seq;
+      out.push(e);
     }
     return out;
   }
@@ -2409,6 +2504,19 @@
   async function attestationID(doc) {
     return toHex(await taggedHash(TAG.attestation, utf8(serialize(withoutSignature(doc), 0))));
   }
+  // The newest attestation format version this verifier reads (attest.Version).
+  const MAX_VERSION = 3;
+  // checkReencoding mirrors the last step of attest.Parse, which re-encodes
+  // the decoded document and compares: a member Go leaves out when it is 0
+  // (an int with omitempty: a price's spread_bps, the liabilities' shares)
+  // but the document writes as 0 does not survive the round trip. The
+  // shape (strictRead) rules out every other difference.
+  function checkReencoding(doc) {
+    const zero = doc.assets.some((as) => (as.price && as.price.spread_bps === 0) || as.liabilities.shares === 0);
+    if (zero) {
+      fail("canonical", "the document is canonical JSON but not the canonical encoding of its fields (a member is missing, null, empty where it must be left out, or of the wrong type)");
+    }
+  }
   // parseAttestation checks that bytes are a canonical attestation document
   // and returns it parsed, with its id.
   async function parseAttestation(bytes) {
@@ -2422,7 +2530,8 @@
     if (!isCanonical(bytes)) fail("canonical", "the document is not in RFC 8785 canonical form, so its hash would differ from the signed one");
     checkShape(doc, SCHEMA, "");
     decodeIssuerAccounts(doc);
-    if (doc.version < 1 || doc.version > 2) fail("malformed", `the attestation has version ${doc.version}, but this verifier reads versions 1 to 2`);
+    checkReencoding(doc);
+    if (doc.version < 1 || doc.version > MAX_VERSION) fail("malformed", `the attestation has version ${doc.version}, but this verifier reads versions 1 to ${MAX_VERSION}`);
     return { doc, id: await attestationID(doc) };
   }
   // verifyAttestation checks a published document (bytes). expect may name
@@ -2513,19 +2622,45 @@
       minConfirmations: a.counting.min_confirmations,
     };
   }
+  // lenientVersion mirrors how attest.ParseBundle picks the shape: Go's
+  // json.Unmarshal of the bytes into {Version int}, which ignores every
+  // error, matches member names case-insensitively (Go's fold: upper case
+  // of the lower case, so "VERSION" and "verſion" match), lets a later
+  // match override an earlier one, and leaves the value as it was for a
+  // value that is not an integer of int64 (a string, 2.0, 2e0, null).
+  function lenientVersion(bytes) {
+    let v;
+    try {
+      v = strictParse(bytes);
+    } catch (e) {
+      if (e && e.strict) return 0n; // invalid JSON: Unmarshal sets nothing
+      throw e;
+    }
+    if (v.k !== "obj") return 0n;
+    const fold = (name) => Array.from(name, (c) => (c.charCodeAt(0) < 0x80 ? c.toUpperCase() : c.toLowerCase().toUpperCase())).join("");
+    let version = 0n;
+    for (const [name, val] of v.obj) {
+      if (fold(name) !== "VERSION" || val.k !== "num" || !/^-?(0|[1-9][0-9]*)$/.test(val.s)) continue;
+      const n = BigInt(val.s);
+      if (n >= -(1n << 63n) && n < 1n << 63n) version = n;
+    }
+    return version;
+  }
   // parseBundle decodes an inclusion bundle (text or bytes) as
-  // proofs/attest ParseBundle does: strictRead (BUNDLE_SCHEMA), then the
-  // version, the salt, the balance and the proof, in that order.
+  // proofs/attest ParseBundle does: strictRead with the shape of the
+  // bundle's version (BUNDLE_SCHEMA, or BUNDLE_SCHEMA_2 for version 2),
+  // then the version, the salt, the balance, the sequence (version 2) and
+  // the proof, in that order.
   const MAX_BUNDLE = 1 << 20;
   function parseBundle(text) {
     const bytes = typeof text === "string" ? utf8(text) : text;
     if (bytes.length > MAX_BUNDLE) fail("malformed", `the inclusion bundle is ${bytes.length} bytes, more than the limit of ${MAX_BUNDLE}`);
-    const r = strictRead(bytes, BUNDLE_SCHEMA);
+    const r = strictRead(bytes, lenientVersion(bytes) === 2n ? BUNDLE_SCHEMA_2 : BUNDLE_SCHEMA);
     if (r.error) {
       fail("malformed", r.error.syntax ? `the inclusion bundle is not valid JSON (${r.error.msg})` : `the inclusion bundle is not of the documented shape (${r.error.msg})`);
     }
     const b = r.value;
-    if (b.version !== 1) fail("malformed", `the inclusion bundle has version ${b.version}, but this verifier reads version 1`);
+    if (b.version !== 1 && b.version !== 2) fail("malformed", `the inclusion bundle has version ${b.version}, but this verifier reads versions 1 and 2`);
     const shape = (f) => {
       try {
         return f();
@@ -2537,27 +2672,117 @@
     const salt = shape(() => decodeHash32(b.salt, "salt"));
     const balance = parseAmount(b.balance);
     if (balance === null) fail("malformed", "the inclusion bundle is not of the documented shape (its balance is not a canonical decimal amount up to 2^63-1)");
-    const proof = shape(() => decodeProofJSON(b.proof));
-    return { attestation: b.attestation, asset: b.asset, account: b.account, salt, balance, proof };
+    const out = { version: b.version, attestation: b.attestation, asset: b.asset, account: b.account, salt, balance };
+    if (b.version === 1) {
+      out.proof = shape(() => decodeProofJSON(b.proof));
+      return out;
+    }
+    if (b.seq < 0) fail("malformed", `the inclusion bundle is not of the documented shape (its seq ${b.seq} is negative)`);
+    out.seq = BigInt(b.seq);
+    out.shareProof = shape(() => decodeShareProofJSON(b.proof));
+    return out;
   }
   // verifyBundle checks a bundle (text) against a verified attestation
-  // (the result of verifyAttestation).
+  // (the result of verifyAttestation), as verify.Bundle: a version 1
+  // bundle's inclusion proof in a version 1 or 2 attestation, a version 2
+  // bundle's share-set proof (with the account's last journal sequence, at
+  // or before the cut-off) in a version 3 attestation.
   async function verifyBundle(att, text) {
     const b = parseBundle(text);
+    const a = att.doc;
     if (b.attestation !== att.id) fail("inclusion", `the inclusion proof is for attestation ${b.attestation}, not for this attestation ${att.id}`);
-    const as = att.doc.assets.find((x) => x.code === b.asset);
-    if (!as) fail("inclusion", `the attestation lists no asset "${b.asset}"`);
-    const l = as.liabilities;
-    if (!isLowerHex(l.root, 64)) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
-    const root = { hash: l.root, sum: amount(l.total, "liability total"), height: l.height, count: amount(l.accounts, "account count") };
-    try {
-      await verifyInclusion(root, b.account, b.salt, b.balance, b.proof);
-    } catch (e) {
-      fail("inclusion", `account ${b.account} with balance ${b.balance} is not in the ${b.asset} liability tree of this attestation: ${e.message}`);
+    const as = a.assets.find((x) => x.code === b.asset);
+    if (!as) fail("inclusion", `the attestation lists no asset ${goQuote(b.asset)}`);
+    if (a.version < 3 && b.version !== 1) {
+      fail("inclusion", `a version ${b.version} inclusion bundle cannot prove inclusion in a version ${a.version} attestation, whose trees take version 1 bundles`);
     }
-    return { account: b.account, asset: b.asset, balance: b.balance, decimals: as.decimals };
+    if (a.version >= 3 && b.version !== 2) {
+      fail("inclusion", `a version ${b.version} inclusion bundle cannot prove inclusion in a version ${a.version} attestation, whose trees take version 2 bundles`);
+    }
+    const result = { version: b.version, account: b.account, asset: b.asset, balance: b.balance, decimals: as.decimals };
+    if (b.version === 1) {
+      const root = assetRoot(as);
+      if (!root) fail("malformed", `the liability root of asset ${as.code} is not 64 lower-case hex digits`);
+      try {
+        await verifyInclusion(root, b.account, b.salt, b.balance, b.proof);
+      } catch (e) {
+        if (!(e instanceof KoshError)) throw e;
+        fail("inclusion", `account ${b.account} with balance ${b.balance} is not in the ${b.asset} liability tree of this attestation: ${e.message}`);
+      }
+      return result;
+    }
+    const sr = assetShareRoot(as);
+    if (sr.error) fail("malformed", sr.error);
+    const cutoff = BigInt(a.journal_cutoff);
+    if (b.seq > cutoff) fail("inclusion", `the bundle says account ${b.account}'s last entry is at journal sequence ${b.seq}, after the attestation's cut-off ${cutoff}`);
+    try {
+      await verifyShares(sr.root, b.asset, b.account, b.seq, b.salt, b.balance, b.shareProof);
+    } catch (e) {
+      if (!(e instanceof KoshError)) throw e;
+      fail("inclusion", `account ${b.account} with balance ${b.balance} at journal sequence ${b.seq} is not in the ${b.asset} liability tree of this attestation: ${e.message}`);
+    }
+    result.seq = b.seq;
+    return result;
   }
 
+  // ------------------------------------------------- absence statements
+  // proofs/attest absence.go and verify.Absence (docs/proofs.md 5.1): the
+  // issuer's signed word that an account is not in an asset's tree of one
+  // version 3 attestation, naming the account's last entry in the asset at
+  // or before the cut-off. Comparing it with a receipt (verify
+  // AbsenceReceipt) is koshverify's business, as for bundles.
+  const ABSENCE_VERSION = 1;
+  const MAX_ABSENCE = 1 << 16;
+  const ABSENCE_SCHEMA = { version: INT, attestation: STR, seq: INT, asset: STR, account: STR, last_seq: INT, issuer_key: STR, signature: STR };
+  // parseAbsence decodes a statement (text or bytes) as attest.ParseAbsence:
+  // its shape strictly, then its version.
+  function parseAbsence(text) {
+    const bytes = typeof text === "string" ? utf8(text) : text;
+    if (bytes.length > MAX_ABSENCE) fail("malformed", `the absence statement is ${bytes.length} bytes, more than the limit of ${MAX_ABSENCE}`);
+    const r = strictRead(bytes, ABSENCE_SCHEMA);
+    if (r.error) {
+      fail("malformed", r.error.syntax ? `the absence statement is not valid JSON (${r.error.msg})` : `the absence statement is not of the documented shape (${r.error.msg})`);
+    }
+    const s = r.value;
+    if (s.version !== ABSENCE_VERSION) fail("malformed", `the absence statement has version ${s.version}, but this verifier reads version ${ABSENCE_VERSION}`);
+    return s;
+  }
+  // checkAbsenceSignature is Absence.Verify: the signature over
+  // TaggedHash("kosh/absence", canonical statement without the signature)
+  // under the issuer key the statement names.
+  async function checkAbsenceSignature(s) {
+    if (!isLowerHex(s.issuer_key, 64) || !liftX(bytesToBig(fromHex(s.issuer_key)))) {
+      fail("malformed", "the absence statement's issuer key is not a BIP-340 x-only public key in 64 lower-case hex digits");
+    }
+    if (!isLowerHex(s.signature, 128)) fail("malformed", "the absence statement's signature is not 128 lower-case hex digits");
+    const unsigned = Object.assign({}, s);
+    delete unsigned.signature;
+    const d = await taggedHash("kosh/absence", utf8(serialize(unsigned, 0)));
+    if (!(await schnorrVerify(fromHex(s.issuer_key), d, fromHex(s.signature)))) {
+      fail("signature", `the absence statement's signature does not verify under issuer key ${s.issuer_key}`);
+    }
+  }
+  // verifyAbsence checks a statement (text) against a verified attestation
+  // (the result of verifyAttestation), as verify.Absence: the same id,
+  // sequence and issuer key, a version 3 document, a last entry at or
+  // before the cut-off, an asset the attestation lists, and the signature.
+  async function verifyAbsence(att, text) {
+    const s = parseAbsence(text);
+    const a = att.doc;
+    if (s.attestation !== att.id || s.seq !== a.seq) {
+      fail("inclusion", `the absence statement is for attestation ${s.seq} (${s.attestation}), not for this attestation ${a.seq} (${att.id})`);
+    }
+    if (s.issuer_key !== a.issuer_key) fail("signature", `the absence statement is signed by issuer key ${s.issuer_key}, not by this attestation's ${a.issuer_key}`);
+    if (a.version < 3) fail("inclusion", `attestation ${a.seq} is version ${a.version}; absence statements are made for version 3 attestations`);
+    const cutoff = BigInt(a.journal_cutoff);
+    if (s.last_seq < 0 || BigInt(s.last_seq) > cutoff) {
+      fail("malformed", `the absence statement names last entry ${s.last_seq}, outside 0 to the attestation's cut-off ${cutoff}`);
+    }
+    const as = a.assets.find((x) => x.code === s.asset);
+    if (!as) fail("inclusion", `the attestation lists no asset ${goQuote(s.asset)}`);
+    await checkAbsenceSignature(s);
+    return { account: s.account, asset: s.asset, lastSeq: s.last_seq };
+  }
 
   // ------------------------------------------------------------ anchors
   // The commitment a bitcoin anchor carries (docs/proofs.md 4.14,
@@ -2608,6 +2833,24 @@
       const r = x.doc.anchor;
       if (r !== undefined && ids.has(r.seq) && ids.get(r.seq) !== r.id) {
         fail("chain", `attestation ${x.doc.seq} lists an anchor of attestation ${r.seq} with id ${r.id}, but attestation ${r.seq} in this chain has id ${ids.get(r.seq)}: this is not the anchored history`);
+      }
+    }
+    checkTreeIDs(list);
+  }
+  // checkTreeIDs mirrors verify checkTreeIDs: two version 3 attestations of
+  // a chain never publish one liability tree id (the id hashes the
+  // attestation's fresh seed, so a repeated id is a replayed tree).
+  function checkTreeIDs(list) {
+    const seen = new Map();
+    for (const { doc: a } of list) {
+      if (a.version < 3) continue;
+      for (const as of a.assets) {
+        const id = as.liabilities.tree_id;
+        if (id === undefined || id === "") continue;
+        if (seen.has(id) && seen.get(id) !== a.seq) {
+          fail("chain", `attestation ${a.seq} publishes the ${as.code} liability tree id ${id} of attestation ${seen.get(id)}: a tree replayed from an earlier attestation`);
+        }
+        seen.set(id, a.seq);
       }
     }
   }
@@ -2816,6 +3059,49 @@
         t.ok(!!c.errors && c.errors.includes(norm(e.message)), `chain "${c.name}": "${e.message}" is not among ${JSON.stringify(c.errors)}`);
       }
     }
+    // Version 3: chain_v3, whose bundles_v3 and absences name their
+    // attestation by its index in it.
+    const v3 = [];
+    for (const d of v.chain_v3 || []) {
+      try {
+        v3.push(await verifyAttestation(utf8(d), { key: v.issuer_key }));
+      } catch (e) {
+        t.ok(false, `chain_v3 attestation ${v3.length + 1}: ${e.message}`);
+        v3.push(null);
+      }
+    }
+    if (v.chain_v3) {
+      t.ok(v3.length > 0 && v3.every((r) => r && r.version === 3), `chain_v3: ${v3.length} documents, not all of version 3`);
+      try {
+        verifyChain(v3, "");
+        t.ok(true);
+      } catch (e) {
+        t.ok(false, `chain_v3: ${e.message}`);
+      }
+    }
+    for (const c of v.bundles_v3 || []) {
+      // Receipts are koshverify's business (verify.Receipt's sequence
+      // rule); the page checks the bundle.
+      const want = c.receipt ? "" : c.error;
+      try {
+        const r = await verifyBundle(v3[c.attestation], JSON.stringify(c.bundle));
+        t.ok(want === "", `bundle_v3 "${c.name}" verifies, want "${want}"`);
+        t.ok(r.version === 2 && String(r.seq) === String(c.bundle.seq), `bundle_v3 "${c.name}": version ${r.version}, seq ${r.seq}`);
+      } catch (e) {
+        t.ok(e.message === want, `bundle_v3 "${c.name}": "${e.message}", want "${want}"`);
+      }
+    }
+    for (const c of v.absences || []) {
+      // Likewise for verify.AbsenceReceipt: the page checks the statement.
+      const want = c.receipt ? "" : c.error;
+      try {
+        const att = c.chain === "chain_v2" ? await verifyAttestation(utf8(v.chain_v2[c.attestation]), { key: v.issuer_key }) : v3[c.attestation];
+        await verifyAbsence(att, c.statement);
+        t.ok(want === "", `absence "${c.name}" verifies, want "${want}"`);
+      } catch (e) {
+        t.ok(e.message === want, `absence "${c.name}": "${e.message}", want "${want}"`);
+      }
+    }
     for (const c of v.bundles) {
       // Receipts are koshverify's business; the page checks the inclusion.
       const want = c.receipt ? "" : c.error;
@@ -2899,9 +3185,9 @@
       decodeProofJSON: decodeShareProofJSON,
       verifyShares,
     },
-    strict: { strictRead, PROOF_SCHEMA, SHARE_PROOF_SCHEMA, BUNDLE_SCHEMA, SCHEMA },
+    strict: { strictRead, PROOF_SCHEMA, SHARE_PROOF_SCHEMA, BUNDLE_SCHEMA, BUNDLE_SCHEMA_2, SCHEMA },
     anchor: { anchorCommitment, anchorScript, runVectors: runAnchorVectors },
-    attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, uncountedReason },
+    attest: { runVectors, verifyChain, checkShape, nodeMessage, computeTotals, computeCoverage, attestationID, parseAttestation, verifyAttestation, parseBundle, verifyBundle, parseAbsence, verifyAbsence, uncountedReason },
     policy: { DEFAULT: POLICY_DEFAULT, checkPolicy, parseRatio, formatRatio, formatAge, runVectors: runPolicyVectors },
     control: { ripemd160, hash160, decodeProofTx, verifyControl, outpointString, runVectors: runControlVectors, PROVEN, BAD_SCRIPT, NO_COMMIT, UNCHECKED },
   };

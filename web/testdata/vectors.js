@@ -377,6 +377,14 @@
     for (const [name, mine] of [["proof", S.PROOF_SCHEMA], ["bundle", S.BUNDLE_SCHEMA], ["attestation", S.SCHEMA]]) {
       t.ok(JSON.stringify(norm(mine)) === JSON.stringify(norm(v.shapes[name])), `the browser's ${name} schema differs from Go's shape`);
     }
+    // Go exports no version 2 bundle shape; it is the version 1 bundle's
+    // with seq and the share-set proof an issuer account carries in
+    // version 3 (proofs/attest bundleShape2).
+    const ia = (v.shapes.attestation["?issuer_accounts"] || [{}])[0];
+    const shareProof = ia["?share_proof"];
+    t.ok(shareProof !== undefined && JSON.stringify(norm(S.SHARE_PROOF_SCHEMA)) === JSON.stringify(norm(shareProof)), "the browser's share-set proof schema differs from Go's shape");
+    const bundle2 = Object.assign({}, v.shapes.bundle, { seq: "int", proof: shareProof });
+    t.ok(JSON.stringify(norm(S.BUNDLE_SCHEMA_2)) === JSON.stringify(norm(bundle2)), "the browser's version 2 bundle schema differs from Go's shape");
     let receipts = 0;
     for (const d of v.documents) {
       if (d.kind === "receipt") {
