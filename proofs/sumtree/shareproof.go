@@ -86,11 +86,20 @@ func (t *ShareTree) EachProof(fn func(p *ShareProof, salt Salt, holding int) err
 	return nil
 }
 
-// proofIn makes the proof of the account at rank r within the window v.
+// proofIn makes the proof of the account at rank r within the window v,
+// into the view's proof, which the next call overwrites: its slices are
+// allocated once per view, at the longest a proof can be (k·height
+// siblings).
 func (t *ShareTree) proofIn(v *windowView, r int) *ShareProof {
 	k := t.k
-	p := &ShareProof{Height: t.height, Shares: make([]SharePosition, k)}
-	known := make([]uint64, k)
+	p := &v.proof
+	if cap(p.Siblings) < k*t.height || cap(p.Shares) < k {
+		p.Shares = make([]SharePosition, k)
+		p.Siblings = make([]Sibling, 0, k*t.height)
+		v.known = make([]uint64, k)
+	}
+	p.Height, p.Shares, p.Siblings = t.height, p.Shares[:k], p.Siblings[:0]
+	known := v.known[:k]
 	for i := 0; i < k; i++ {
 		pos := v.base + uint64(v.inv[r*k+i])
 		p.Shares[i] = SharePosition{Position: uint32(pos), Amount: v.shares[r*k+i]}

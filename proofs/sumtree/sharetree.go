@@ -307,9 +307,12 @@ type windowView struct {
 	perm    []uint32 // perm[q]: slot at position base+q (slot = rank·k + share)
 	inv     []uint32 // inv[slot]: q
 	scratch []uint32
-	lv      [][]node // lv[l]: the window's nodes at level l (0 … w)
-	k, w    int
-	head    []byte
+	// proof and known are proofIn's reused output and scratch.
+	proof ShareProof
+	known []uint64
+	lv    [][]node // lv[l]: the window's nodes at level l (0 … w)
+	k, w  int
+	head  []byte
 	// touched keeps the loads of the ids' first bytes from being optimized
 	// away.
 	touched byte
