@@ -19,6 +19,7 @@ var undo = map[int][]string{
 	14: {`ALTER TABLE anchors DROP COLUMN replaced`},
 	15: {`ALTER TABLE accounts DROP COLUMN issuer_held`},
 	16: {`DROP TABLE leader_lease`},
+	17: {`DROP TABLE reserve_live`},
 }
 
 // RollBack opens the database of cfg, migrated to the newest version, and
