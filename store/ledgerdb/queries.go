@@ -513,13 +513,22 @@ func (t *tx) rememberSupply(assetID, supply int64) {
 // migrations).
 const journalLock = 7270002
 
+// journalIdleTimeout is how long a transaction holding the journal lock may
+// sit idle (its process paused between statements: SIGSTOP, a long GC
+// pause, a partition) before PostgreSQL ends its session, releasing the
+// lock so that the other koshd's ledger writes go on; the paused batch is
+// rolled back and none of its operations was acknowledged. A batch sends
+// its statements back to back, so a running koshd never comes near it.
+const journalIdleTimeout = "5s"
+
 // LockJournal takes the journal's append lock on PostgreSQL until the
 // transaction ends (see ledgerrec.Tx); SQLite needs none.
 func (t *tx) LockJournal(ctx context.Context) (bool, error) {
 	if t.st.Backend() != store.Postgres {
 		return false, nil
 	}
-	if _, err := t.st.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, journalLock); err != nil {
+	if _, err := t.st.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`,
+		journalLock, journalIdleTimeout); err != nil {
 		return true, fmt.Errorf("lock the journal: %w", err)
 	}
 	return true, nil
