@@ -16,8 +16,6 @@ import (
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
 	"github.com/kosh-reserve/kosh/itest/harness"
-	"github.com/kosh-reserve/kosh/store"
-	"github.com/kosh-reserve/kosh/store/storetest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -127,7 +125,7 @@ type transferLoad struct {
 	wg    sync.WaitGroup
 }
 
-func startLoad(procs []*koshProc, a, b string) *transferLoad {
+func startLoad(prefix string, procs []*koshProc, a, b string) *transferLoad {
 	l := &transferLoad{stop: make(chan struct{}), fails: map[int]int{}}
 	for i, p := range procs {
 		// Each client keeps its own connection: the test swaps nothing
@@ -146,7 +144,7 @@ func startLoad(procs []*koshProc, a, b string) *transferLoad {
 				if n%2 == 1 {
 					from, to = b, a
 				}
-				key := fmt.Sprintf("fo-%d-%d", i, n)
+				key := fmt.Sprintf("%s-%d-%d", prefix, i, n)
 				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 				_, err := issuer.Transfer(metadata.AppendToOutgoingContext(ctx, "macaroon", admin), &koshv1.TransferRequest{
 					Asset: payAsset, FromAccountId: from, ToAccountId: to, Amount: 1, IdempotencyKey: key})
@@ -221,7 +219,9 @@ func TestFailover(t *testing.T) {
 	h.Mine(t, 3)
 	h.WaitSynced(t, alice, bob)
 
-	dsn := storetest.Config(t, store.Postgres).PostgresDSN
+	// The test's own PostgreSQL cluster: the last phase restarts it.
+	pg := newPGCluster(t)
+	dsn := pg.DSN()
 	raw, err := sql.Open("pgx/v5", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("Attest on a follower: %v, want Unavailable naming k1", err)
 	}
 
-	load := startLoad(procs, holder, other)
+	load := startLoad("fo", procs, holder, other)
 	time.Sleep(time.Second)
 
 	// Kill: a redemption taken by a follower, driven by the leader k1,
@@ -372,31 +372,13 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("only %d transfers acknowledged", len(acked))
 	}
 
-	// Every acknowledged transfer is in the journal.
-	inJournal := map[string]bool{}
-	rows, err := raw.Query(`SELECT idem_key FROM journal WHERE idem_key LIKE 'fo-%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		inJournal[k] = true
-	}
-	rows.Close()
-	for _, k := range acked {
-		if !inJournal[k] {
-			t.Fatalf("acknowledged transfer %s is not in the journal", k)
-		}
-	}
+	checkAcked(t, raw, "fo", acked)
 	// The journal's chain verifies: an attestation freezes it.
 	if _, err := third.issuer.Attest(third.ctx(), &koshv1.AttestRequest{}); err != nil && status.Code(err) != codes.Aborted {
 		t.Fatalf("Attest on the leader after the failovers: %v", err)
 	}
 	// Attestation seqs run 1..n, each naming the one before.
-	rows, err = raw.Query(`SELECT seq, id, prev_id FROM attestations ORDER BY seq`)
+	rows, err := raw.Query(`SELECT seq, id, prev_id FROM attestations ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,4 +423,74 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("the resumed leader %s did not log that it stopped leading", stoppedID)
 	}
 	t.Logf("missed runs counted: %v; resumed leader refused writes logged: %v", missed, strings.Contains(log, "not the leader"))
+
+	// PostgreSQL itself restarted under load: every koshd reconnects,
+	// nothing acknowledged is lost, and the status says it was down.
+	t.Run("postgres restart", func(t *testing.T) {
+		live := survivors
+		load := startLoad("pg", live, holder, other)
+		time.Sleep(time.Second)
+		pg.restart(2 * time.Second)
+		restarted := time.Now()
+		for _, p := range live {
+			harness.WaitFor(t, func() error {
+				ctx, cancel := context.WithTimeout(p.ctx(), 3*time.Second)
+				defer cancel()
+				_, err := p.issuer.Transfer(ctx, &koshv1.TransferRequest{Asset: payAsset, FromAccountId: holder,
+					ToAccountId: other, Amount: 1, IdempotencyKey: "pg-after-" + idOf(t, p)})
+				return err
+			}, 30*time.Second)
+		}
+		t.Logf("every koshd transfers again %s after PostgreSQL came back", time.Since(restarted).Round(time.Millisecond))
+		time.Sleep(time.Second)
+		acked, fails := load.finish()
+		t.Logf("transfers acknowledged across the restart: %d; refused or unanswered per koshd: %v", len(acked), fails)
+		checkAcked(t, raw, "pg", acked)
+		for _, p := range live {
+			s, err := p.status()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := s.Database
+			if d.Outages < 1 || !d.Reachable || d.LastOutageStart == nil || d.LastOutageEnd == nil {
+				t.Fatalf("%s's database status after the restart: %v", s.Leader.Id, d)
+			}
+			t.Logf("%s: database down from %s to %s (%s)", s.Leader.Id, d.LastOutageStart.AsTime().Format(time.RFC3339Nano),
+				d.LastOutageEnd.AsTime().Format(time.RFC3339Nano), d.LastError)
+		}
+		lead, took := waitLeader(t, live, 2*foTTL+foRenew+foSlack)
+		t.Logf("%s leads %s after the check", idOf(t, lead), took)
+		harness.WaitFor(t, func() error {
+			_, err := lead.issuer.Attest(lead.ctx(), &koshv1.AttestRequest{})
+			return err
+		}, 30*time.Second)
+	})
+}
+
+// checkAcked checks that every acknowledged transfer (keys starting with
+// prefix) is in the journal.
+func checkAcked(t *testing.T, raw *sql.DB, prefix string, acked []string) {
+	t.Helper()
+	inJournal := map[string]bool{}
+	rows, err := raw.Query(`SELECT idem_key FROM journal WHERE idem_key LIKE $1`, prefix+"-%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		inJournal[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range acked {
+		if !inJournal[k] {
+			t.Fatalf("acknowledged transfer %s is not in the journal", k)
+		}
+	}
+	t.Logf("%d acknowledged %s- transfers, all in the journal (%d rows)", len(acked), prefix, len(inJournal))
 }
