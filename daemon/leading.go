@@ -60,6 +60,9 @@ type leadership struct {
 	elector *leader.Elector
 	works   []leaderWork
 	tenures chan *tenure
+	// started is closed once the first tenure's work is running.
+	started     chan struct{}
+	startedOnce sync.Once
 
 	mu      sync.Mutex
 	current *tenure
@@ -76,7 +79,7 @@ type leadership struct {
 
 func newLeadership(db *store.DB, opts LeaderOptions, log *slog.Logger) (*leadership, error) {
 	l := &leadership{db: db, log: log.With("subsystem", "leader"), tenures: make(chan *tenure, 16),
-		since: time.Now(), dbUp: true}
+		started: make(chan struct{}), since: time.Now(), dbUp: true}
 	e, err := leader.New(db, leader.Config{ID: opts.ID, TTL: opts.TTL, Renew: opts.Renew, Log: log,
 		OnGain: l.gain, OnLose: l.lose})
 	if err != nil {
@@ -115,6 +118,16 @@ func (l *leadership) run(ctx context.Context, wg *sync.WaitGroup) {
 		}
 	}()
 	go func() { defer wg.Done(); l.watch(ctx) }()
+	if l.db.Backend() == store.SQLite {
+		// The one koshd of a SQLite file leads at once: serve only once
+		// its work runs, as before there was an election.
+		select {
+		case <-l.started:
+		case <-ctx.Done():
+		case <-time.After(time.Minute):
+			l.log.Warn("leader-only work not running a minute after start")
+		}
+	}
 }
 
 // gain starts a tenure (leader.Config.OnGain).
@@ -179,6 +192,7 @@ func (l *leadership) lead(t *tenure) {
 		}
 	}
 	l.log.Info("leader-only work running", "token", t.token, "works", len(l.works))
+	l.startedOnce.Do(func() { close(l.started) })
 	<-ctx.Done()
 }
 
