@@ -235,9 +235,9 @@ func TestFailover(t *testing.T) {
 		"--db.backend=postgres", "--db.postgres.dsn=" + dsn,
 		"--leader.ttl=" + foTTL.String(), "--leader.renew=" + foRenew.String(),
 		"--chain.backend=btcd", "--chain.rpchost=" + b.RPCAddr, "--chain.rpcuser=" + b.RPCUser,
-		"--chain.rpcpass=" + b.RPCPass, "--chain.rpccert=" + b.CertPath, "--chain.pollinterval=200ms",
+		"--chain.rpcpass=" + b.RPCPass, "--chain.rpccert=" + b.CertPath, "--chain.pollinterval=200ms", "--chain.minconf=1",
 		"--chain.birthday=" + strconv.FormatInt(tipHeight(t, h)+1, 10),
-		"--lnd.node=" + lndSpec(alice), "--lnd.pollinterval=300ms",
+		"--lnd.node=" + lndSpec(alice), "--lnd.pollinterval=300ms", "--lnd.countclaimed",
 		"--payments.lnd=" + paymentsLnd, "--payments.poll=200ms", "--payments.paytimeout=30s",
 		"--attest.schedule=@every 2s",
 	}
@@ -308,8 +308,16 @@ func TestFailover(t *testing.T) {
 	// which dies (SIGKILL) after the burn, before the payout.
 	const redeemAmount, maxFee = 7_000, 10
 	inv := bob.AddInvoice(t, redeemAmount, "failover kill")
-	pe.k = procs[1]
-	red := pe.redeemLN(t, "fo-red-kill", inv, maxFee)
+	// Redeem on a follower answers once the redemption moved past the
+	// burn, or after 10 s: it runs beside the kill and the takeover, which
+	// are timed from the moment k1 died.
+	redeemed := make(chan error, 1)
+	var redResp koshv1.RedeemResponse
+	go func() {
+		redeemed <- procs[1].rest("POST", "/v1/wallet/accounts/"+holder+"/redemptions", pe.wallet, &koshv1.RedeemRequest{
+			Asset: payAsset, Method: koshv1.PaymentMethod_PAYMENT_METHOD_LIGHTNING, IdempotencyKey: "fo-red-kill",
+			PaymentRequest: inv, MaxFeeSat: maxFee}, &redResp)
+	}()
 	k1.waitKilled(30 * time.Second)
 	killedAt := time.Now()
 	survivors := procs[1:]
@@ -319,7 +327,11 @@ func TestFailover(t *testing.T) {
 	if bound := foTTL + foRenew + foSlack; tookKill > bound {
 		t.Fatalf("takeover after SIGKILL took %s, bound %s", tookKill, bound)
 	}
-	r := pe.waitRedemption(t, red.Id, "paid")
+	if err := <-redeemed; err != nil {
+		t.Fatalf("Redeem on a follower while the leader died: %v", err)
+	}
+	pe.k = procs[1]
+	r := pe.waitRedemption(t, redResp.Redemption.Id, "paid")
 	pe.checkPaidOnce(t, r.PaymentHash, redeemAmount)
 	time.Sleep(2 * time.Second)
 
