@@ -57,6 +57,10 @@ func NewRunner(a *Anchorer, specs []string, poll time.Duration, reg prometheus.R
 
 // Start starts the schedules and the follower until ctx is done or Stop.
 func (r *Runner) Start(ctx context.Context) {
+	// A fresh stop channel each time: the leader among several koshd
+	// starts the runner again at each tenure (package leader).
+	r.stop = make(chan struct{})
+	stop := r.stop
 	r.sched.Start(ctx, time.Time{})
 	r.wg.Add(1)
 	go func() {
@@ -72,7 +76,7 @@ func (r *Runner) Start(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-r.stop:
+			case <-stop:
 				return
 			case <-t.C:
 			}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 // startAnchoring starts anchoring the attestation chain when --anchor.lnd
 // is set (nil otherwise).
-func (d *Daemon) startAnchoring(att *attestor.Service) (*anchorer.Runner, error) {
+func (d *Daemon) startAnchoring(att *attestor.Service) (*leaderAnchors, error) {
 	cfg := d.cfg.Anchor
 	if !cfg.Enabled() {
 		return nil, nil
@@ -47,9 +48,29 @@ func (d *Daemon) startAnchoring(att *attestor.Service) (*anchorer.Runner, error)
 		conn.Close()
 		return nil, err
 	}
-	run.Start(d.ctx)
-	d.closers = append(d.closers, func() error { run.Stop(); return conn.Close() })
+	// Anchoring is the leader's: the schedules run in each tenure.
+	d.lead.add("anchors", func(ctx context.Context, _ int64) (func(), error) {
+		run.Start(ctx)
+		return run.Stop, nil
+	})
+	d.closers = append(d.closers, conn.Close)
 	log.Info("anchoring the attestation chain", "lnd", node.Name, "schedules", cfg.ActiveSchedules(),
 		"sat_per_vbyte", cfg.SatPerVbyte)
-	return run, nil
+	return &leaderAnchors{Runner: run, lead: d.lead}, nil
+}
+
+// leaderAnchors serves Anchor on the leader only, fenced by its tenure;
+// a follower refuses it naming the leader.
+type leaderAnchors struct {
+	*anchorer.Runner
+	lead *leadership
+}
+
+// Anchor makes an anchor now if this koshd leads.
+func (a *leaderAnchors) Anchor(ctx context.Context) (anchorer.Record, error) {
+	fctx, err := a.lead.fenced(ctx)
+	if err != nil {
+		return anchorer.Record{}, err
+	}
+	return a.Runner.Anchor(fctx)
 }

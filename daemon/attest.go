@@ -31,7 +31,7 @@ func (c *Config) AttestKeyPath() string {
 
 // startAttestations builds the attestation service and starts its
 // schedules.
-func (d *Daemon) startAttestations() (*attestor.Runner, error) {
+func (d *Daemon) startAttestations() (*leaderAttestations, error) {
 	var nodes []attestor.NodeSigner
 	for _, l := range d.reserveSvc.Lightning() {
 		nodes = append(nodes, l)
@@ -51,12 +51,34 @@ func (d *Daemon) startAttestations() (*attestor.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := run.Start(d.ctx); err != nil {
-		return nil, err
-	}
-	d.closers = append(d.closers, func() error { run.Stop(); return nil })
+	// The schedules are the leader's: they start in each tenure, counting
+	// the runs missed since the newest attestation (whoever made it), and
+	// every write of theirs is fenced by the tenure, so that no seq is
+	// published twice.
+	d.lead.add("attestations", func(ctx context.Context, _ int64) (func(), error) {
+		if err := run.Start(ctx); err != nil {
+			return nil, err
+		}
+		return run.Stop, nil
+	})
 	log.Info("attestation files and key", "issuer_key", attest.IssuerKeyOf(d.issuerKey), "dir", d.cfg.AttestDir())
-	return run, nil
+	return &leaderAttestations{Runner: run, lead: d.lead}, nil
+}
+
+// leaderAttestations serves Attest on the leader only, fenced by its
+// tenure; a follower refuses it naming the leader.
+type leaderAttestations struct {
+	*attestor.Runner
+	lead *leadership
+}
+
+// Attest makes an attestation now if this koshd leads.
+func (a *leaderAttestations) Attest(ctx context.Context) (attestor.Published, error) {
+	fctx, err := a.lead.fenced(ctx)
+	if err != nil {
+		return attestor.Published{}, err
+	}
+	return a.Runner.Attest(fctx)
 }
 
 // attestedPrices gives payments the prices of the newest attestation:

@@ -13,6 +13,7 @@ import (
 	"github.com/kosh-reserve/kosh/anchorer"
 	"github.com/kosh-reserve/kosh/attestor"
 	"github.com/kosh-reserve/kosh/datadir"
+	"github.com/kosh-reserve/kosh/leader"
 	"github.com/kosh-reserve/kosh/loopback"
 	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/payments"
@@ -78,6 +79,9 @@ type Config struct {
 	Anchor anchorer.Options `group:"anchor" namespace:"anchor"`
 	// Oracle configures the price oracle for fiat-pegged assets (package oracle).
 	Oracle oracle.Options `group:"oracle" namespace:"oracle"`
+	// Leader configures the election among several koshd sharing one
+	// PostgreSQL database (package leader).
+	Leader LeaderOptions `group:"leader" namespace:"leader"`
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -99,6 +103,7 @@ func DefaultConfig() Config {
 			Shares: sumtree.DefaultShares, Window: sumtree.DefaultWindow},
 		Anchor: anchorer.Options{Schedules: []string{"@daily"}, SatPerVbyte: 2, MinConf: 1, Poll: 30 * time.Second,
 			BumpAfter: time.Hour, BumpRate: 20, BumpBudget: 20_000},
+		Leader: LeaderOptions{TTL: leader.DefaultTTL},
 	}
 }
 
@@ -184,6 +189,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Oracle.Validate(); err != nil {
+		return err
+	}
+	if err := c.Leader.Validate(); err != nil {
 		return err
 	}
 	params, err := c.ChainParams()

@@ -38,7 +38,6 @@ import (
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/ledgerdb"
 	"github.com/kosh-reserve/kosh/store/provingdb"
-	"github.com/kosh-reserve/kosh/store/reservedb"
 	"github.com/kosh-reserve/kosh/web"
 	"github.com/kosh-reserve/kosh/web/pagesource"
 	"github.com/lightningnetwork/lnd/cert"
@@ -92,6 +91,9 @@ type Daemon struct {
 	issuerKey *btcec.PrivateKey
 	// proofs keeps the proofs of control over the reserve outputs.
 	proofs *proving.Book
+	// lead elects the one koshd that runs the leader-only work among
+	// those sharing the database, and runs that work in its tenures.
+	lead *leadership
 }
 
 // Run starts koshd and blocks until ctx is cancelled, then shuts down
@@ -158,6 +160,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if _, err := bind.Bind(ctx, d.db); err != nil {
 		return err
 	}
+	if d.lead, err = newLeadership(d.db, cfg.Leader, d.log); err != nil {
+		return err
+	}
 	if d.issuerKey, err = sig.LoadOrCreateKey(cfg.AttestKeyPath()); err != nil {
 		return fmt.Errorf("attestation key: %w", err)
 	}
@@ -188,11 +193,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if d.reserveSvc, err = d.newReserveService(); err != nil {
 		return err
 	}
-	d.loops.Add(1)
-	go func() { defer d.loops.Done(); d.reserveSvc.Run(d.ctx) }()
-	recorder := reserve.NewRecorder(reservedb.New(d.db), d.reserves, reserve.RecorderConfig{Log: d.log.With("subsystem", "reserve")})
-	d.loops.Add(1)
-	go func() { defer d.loops.Done(); recorder.Run(d.ctx) }()
+	d.startReserves()
 
 	d.metrics = monitoring.New()
 	exposed := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kosh_private_files_exposed",
@@ -205,6 +206,7 @@ func (d *Daemon) start(ctx context.Context) error {
 			func(n int) { exposed.Set(float64(n)) })
 	}()
 	d.metrics.Registry.MustRegister(monitoring.NewReserveCollector(d.reserveSvc))
+	d.metrics.Registry.MustRegister(d.lead.collectors()...)
 	var token [32]byte
 	if _, err := rand.Read(token[:]); err != nil {
 		return fmt.Errorf("make the gateway's secret: %w", err)
@@ -232,7 +234,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		return err
 	}
 	rcfg := rpcserver.Config{Ledger: d.ledger, Macaroons: d.macs, Reserves: d.reserveSvc, Attestations: att,
-		IssuerKey: d.issuerKey, Log: d.log.With("subsystem", "rpc")}
+		IssuerKey: d.issuerKey, Status: d.lead, Log: d.log.With("subsystem", "rpc")}
 	if pay != nil {
 		rcfg.Payments = pay
 	}
@@ -266,6 +268,10 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := CheckPermissions(d.grpcServer); err != nil {
 		return err
 	}
+
+	// Campaign (on SQLite: lead at once) now that every leader-only work
+	// is registered.
+	d.lead.run(d.ctx, &d.loops)
 
 	if d.rpcLis, err = net.Listen("tcp", cfg.RPCListen); err != nil {
 		return fmt.Errorf("listen for gRPC on %s: %w", cfg.RPCListen, err)

@@ -70,8 +70,13 @@ func (d *Daemon) startPayments(att *attestor.Service) (*payments.Service, error)
 	default:
 		d.log.Info("payments lnd reachable; its macaroon is accepted", "node", lc.Name)
 	}
-	svc.Start()
-	d.closers = append(d.closers, func() error { svc.Stop(); return nil })
+	// Crediting deposits and paying redemptions is the leader's: the
+	// service's loops run in each tenure, their writes fenced by it. Any
+	// koshd takes deposit and redemption requests.
+	d.lead.add("payments", func(ctx context.Context, _ int64) (func(), error) {
+		svc.Start(ctx)
+		return svc.Stop, nil
+	})
 	d.metrics.Registry.MustRegister(monitoring.PaymentCollectors(svc.Stats)...)
 	return svc, nil
 }

@@ -63,6 +63,7 @@ var expectedRules = map[string]expectedRule{
 	"/kosh.v1.IssuerService/SetManualPrice":      {ops: "prices:write", who: "admin pricer"},
 
 	"/kosh.v1.PublicService/GetReserveStatus":     {public: true},
+	"/kosh.v1.PublicService/GetStatus":            {public: true},
 	"/kosh.v1.PublicService/GetLatestAttestation": {public: true},
 	"/kosh.v1.PublicService/GetAttestation":       {public: true},
 	"/kosh.v1.PublicService/ListAttestations":     {public: true},

@@ -1,11 +1,17 @@
 package daemon
 
 import (
+	"context"
+	"sync"
+	"time"
+
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/reserve/chain"
 	"github.com/kosh-reserve/kosh/reserve/lightning"
+	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/chaindb"
+	"github.com/kosh-reserve/kosh/store/reservedb"
 )
 
 // newReserveService builds the reserve sources the configuration names and
@@ -88,3 +94,41 @@ func (d *Daemon) newReserveService() (*reserve.Service, error) {
 		Log: d.log.With("subsystem", "reserve"),
 	}), nil
 }
+
+// startReserves runs the reserve polling and the recorder in each tenure
+// of this koshd's leadership (the leader's figures are the database's:
+// the chain watcher's state, the snapshots, and on PostgreSQL the live
+// picture every follower mirrors into its monitor, so that a follower
+// refuses mints when the reserves are stale exactly as the leader would).
+func (d *Daemon) startReserves() {
+	log := d.log.With("subsystem", "reserve")
+	snaps := reservedb.New(d.db)
+	recorder := reserve.NewRecorder(snaps, d.reserves, reserve.RecorderConfig{Log: log})
+	shared := d.db.Backend() == store.Postgres
+	d.lead.add("reserves", func(ctx context.Context, token int64) (func(), error) {
+		// Resume from the previous leader's chain state, not ours.
+		if err := d.reserveSvc.Reload(ctx); err != nil {
+			return nil, err
+		}
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); d.reserveSvc.Run(ctx) }()
+		go func() { defer wg.Done(); recorder.Run(ctx) }()
+		if shared {
+			wg.Add(1)
+			go func() { defer wg.Done(); reserve.PublishLive(ctx, snaps, d.reserves, token, livePeriod, log) }()
+		}
+		return wg.Wait, nil
+	})
+	if shared {
+		d.loops.Add(1)
+		go func() {
+			defer d.loops.Done()
+			reserve.MirrorLive(d.ctx, snaps, d.reserves, livePeriod, d.lead.leading, log)
+		}()
+	}
+}
+
+// livePeriod is how often the leader publishes its live reserve picture
+// and the followers read it.
+const livePeriod = time.Second

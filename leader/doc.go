@@ -1,8 +1,9 @@
 // Package leader elects one leader among the koshd processes that share one
 // PostgreSQL database, and fences the writes that only the leader may make.
 //
-// It is the building block of issue 17 (several koshd, one leader,
-// failover); koshd does not use it yet.
+// koshd (package daemon) runs an Elector and, in each tenure, the
+// leader-only work under a context from Fenced, so that every write
+// transaction of that work runs Check first (docs/deployment.md).
 //
 // # The lease
 //

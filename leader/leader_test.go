@@ -569,3 +569,62 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestFencedContext checks that every write made with a context from
+// Fenced is checked against its token: it commits while the tenure holds
+// the lease and is refused, with nothing written, once another process
+// took the lease over; writes without the context are not fenced.
+func TestFencedContext(t *testing.T) {
+	dbs := openShared(t, 2)
+	ctx := context.Background()
+	const ttl = 300 * time.Millisecond
+	tokA, err := acquire(ctx, dbs[0], "a", ttl)
+	if err != nil {
+		t.Fatalf("a acquires: %v", err)
+	}
+	fenced := Fenced(ctx, tokA)
+	if got, ok := TokenOf(fenced); !ok || got != tokA {
+		t.Fatalf("TokenOf = %d, %v; want %d", got, ok, tokA)
+	}
+	insert := func(ctx context.Context, note string) error {
+		return dbs[0].Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO fenced (token, note) VALUES ($1, $2)`, tokA, note)
+			return err
+		})
+	}
+	if err := insert(fenced, "while leading"); err != nil {
+		t.Fatalf("fenced write while leading: %v", err)
+	}
+	time.Sleep(ttl + 50*time.Millisecond)
+	if _, err := acquire(ctx, dbs[1], "b", ttl); err != nil {
+		t.Fatalf("b takes the expired lease: %v", err)
+	}
+	if err := insert(fenced, "after takeover"); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("fenced write after takeover: %v, want ErrNotLeader", err)
+	}
+	if err := insert(ctx, "unfenced"); err != nil {
+		t.Fatalf("unfenced write: %v", err)
+	}
+	var notes []string
+	err = dbs[0].Read(ctx, func(tx *store.Tx) error {
+		r, err := tx.Query(ctx, `SELECT note FROM fenced ORDER BY note`)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for r.Next() {
+			var n string
+			if err := r.Scan(&n); err != nil {
+				return err
+			}
+			notes = append(notes, n)
+		}
+		return r.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(notes) != "[unfenced while leading]" {
+		t.Fatalf("rows written: %v, want [unfenced while leading]", notes)
+	}
+}

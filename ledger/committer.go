@@ -86,6 +86,14 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	errs := make([]error, len(batch))
 	var head []byte
 	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
+		shared, err := tx.LockJournal(ctx)
+		if err != nil {
+			return err
+		}
+		if shared {
+			// Another koshd may have appended since our last batch.
+			l.headLoaded = false
+		}
 		if err := l.loadHead(ctx, tx); err != nil {
 			return err
 		}

@@ -28,6 +28,9 @@ func (l *Ledger) Seal(ctx context.Context) error {
 	for {
 		done := false
 		err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
+			if _, err := tx.LockJournal(ctx); err != nil {
+				return err
+			}
 			first, err := tx.FirstUnsealed(ctx)
 			if err != nil || first == 0 {
 				done = err == nil

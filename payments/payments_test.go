@@ -106,7 +106,7 @@ func (e *env) start(fault func(string) error) {
 	cfg := e.cfg
 	cfg.Fault = fault
 	e.svc = New(paymentdb.New(e.db), e.led, e.lnd, fakeRouter{f: e.lnd}, cfg)
-	e.svc.Start()
+	e.svc.Start(context.Background())
 }
 
 // restart stops the service (crashed or not) and starts a fresh one with no

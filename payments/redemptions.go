@@ -237,6 +237,15 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (payrecord.Redemp
 	s.drive(id)
 	timer := time.NewTimer(redeemWait)
 	defer timer.Stop()
+	// A service that is not running (a follower's, among several koshd)
+	// hears of no change: the leader drives the redemption, and this one
+	// reads it again now and then.
+	var poll <-chan time.Time
+	if !s.running() {
+		t := time.NewTicker(followerPoll)
+		defer t.Stop()
+		poll = t.C
+	}
 	late := false
 	for {
 		one, all := s.changes.Next(id) // before the read: no change after it is missed
@@ -260,6 +269,7 @@ func (s *Service) driveAndWait(ctx context.Context, id string) (payrecord.Redemp
 			late = true // read it once more, then answer with what it is
 		case <-one:
 		case <-all:
+		case <-poll:
 		}
 	}
 }
@@ -278,6 +288,17 @@ func rejection(r payrecord.Redemption) error {
 	return fmt.Errorf("%w: redemption %s refused, nothing was taken: %s", ledger.ErrInsufficientFunds, r.ID, r.Failure)
 }
 
+// followerPoll is how often Redeem on a service that is not running reads
+// the redemption the leader drives.
+const followerPoll = 200 * time.Millisecond
+
+// running reports whether the service's loops run (Start, not Stop).
+func (s *Service) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx != nil && s.ctx.Err() == nil && !s.dead.Load()
+}
+
 // drive advances a redemption in the background unless that is already
 // happening.
 func (s *Service) drive(id string) {
@@ -288,6 +309,7 @@ func (s *Service) drive(id string) {
 	}
 	s.busy[id] = true
 	s.wg.Add(1)
+	ctx := s.ctx
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
@@ -297,10 +319,10 @@ func (s *Service) drive(id string) {
 			s.mu.Unlock()
 			s.changes.Changed(id) // a waiter sees why it stopped (waiting, failed, service gone)
 		}()
-		switch err := s.advance(s.ctx, id); {
+		switch err := s.advance(ctx, id); {
 		case err == nil:
 			s.repeats.Clear("redeem:"+id, "redemption proceeding again", "redemption", id)
-		case !errors.Is(err, errCrashed) && s.ctx.Err() == nil:
+		case !errors.Is(err, errCrashed) && ctx.Err() == nil:
 			s.repeats.Log(slog.LevelWarn, "redeem:"+id, condition(err), "redemption not finished; retrying", "redemption", id, "err", err)
 		}
 	}()
@@ -343,6 +365,15 @@ func (s *Service) advance(ctx context.Context, id string) error {
 		case RedemptionBurned:
 			if err := s.fault("redeem:before-send"); err != nil {
 				return err
+			}
+			// Among several koshd, ctx is fenced by the leader's lease: an
+			// empty write transaction checks the lease once more right
+			// before paying, so a leader that lost it (paused, cut off)
+			// does not send. The payment hash (or the transaction label)
+			// that lnd is asked about first covers what remains of the
+			// window (docs/deployment.md).
+			if err := s.db.Write(ctx, func(payrecord.Tx) error { return nil }); err != nil {
+				return fmt.Errorf("check the lease before paying redemption %s: %w", id, err)
 			}
 			err = s.send(ctx, r)
 		case RedemptionInFlight:

@@ -200,11 +200,19 @@ func New(db payrecord.Store, l Ledger, ln Lightning, router Router, cfg Config) 
 }
 
 // Start reconciles every unfinished deposit and redemption against lnd and
-// the chain, then keeps doing so until Stop.
-func (s *Service) Start() {
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+// the chain, then keeps doing so until Stop or ctx ends. Every write the
+// loops make uses ctx: among several koshd, only the leader runs them,
+// with a context fenced by its lease (package leader). A service that is
+// not running still takes deposits and redemption requests; the running
+// one (the leader's) credits and pays them. Start may be called again
+// after Stop.
+func (s *Service) Start(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	ctx = s.ctx
+	s.mu.Unlock()
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.dep.FollowInvoices(s.ctx) }()
+	go func() { defer s.wg.Done(); s.dep.FollowInvoices(ctx) }()
 	go func() { defer s.wg.Done(); s.workLoop() }()
 }
 
@@ -272,6 +280,9 @@ func (s *Service) wake() {
 // gate, on-chain deposits reaching their confirmations, reorged credits,
 // redemptions left mid-way by a crash, refunds.
 func (s *Service) workLoop() {
+	s.mu.Lock()
+	ctx := s.ctx
+	s.mu.Unlock()
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
 	for {
@@ -279,13 +290,13 @@ func (s *Service) workLoop() {
 			return
 		}
 		if !s.lndChecked.Load() {
-			ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := s.CheckLnd(ctx)
 			cancel()
 			switch {
 			case err == nil:
 				s.repeats.Clear("lnd", "payments lnd reachable; its macaroon is accepted")
-			case errors.Is(err, ErrUnavailable) && s.ctx.Err() == nil:
+			case errors.Is(err, ErrUnavailable) && ctx.Err() == nil:
 				s.repeats.Log(slog.LevelWarn, "lnd", "unreachable",
 					"payments lnd not reachable; deposits and redemptions that need it wait", "err", err)
 			}
@@ -293,12 +304,12 @@ func (s *Service) workLoop() {
 		// With a macaroon lnd refuses, only what needs no lnd goes on:
 		// crediting on-chain deposits and settled invoices.
 		usable := s.misconfigured() == nil
-		s.dep.Work(s.ctx, usable)
+		s.dep.Work(ctx, usable)
 		if usable {
-			s.reconcileRedemptions(s.ctx)
+			s.reconcileRedemptions(ctx)
 		}
 		select {
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-s.kick:

@@ -76,6 +76,7 @@ var Methods = map[string]Rule{
 	"/kosh.v1.IssuerService/SetManualPrice":      {Ops: []Op{PricesWrite}},
 
 	"/kosh.v1.PublicService/GetReserveStatus":     {Public: true},
+	"/kosh.v1.PublicService/GetStatus":            {Public: true},
 	"/kosh.v1.PublicService/GetLatestAttestation": {Public: true},
 	"/kosh.v1.PublicService/GetAttestation":       {Public: true},
 	"/kosh.v1.PublicService/ListAttestations":     {Public: true},

@@ -346,3 +346,13 @@ func (s *Service) ChainStats() (stats chain.Stats, ok bool) {
 
 // Prices returns the monitor's price oracle (nil: none).
 func (s *Service) Prices() Prices { return s.mon.Prices() }
+
+// Reload reads the chain watcher's state from the store again: a koshd
+// that becomes leader among several (package leader) resumes from where
+// the previous leader's watcher left it, not from its own last view.
+func (s *Service) Reload(ctx context.Context) error {
+	if s.watcher == nil {
+		return nil
+	}
+	return s.watcher.Load(ctx)
+}

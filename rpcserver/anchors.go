@@ -3,6 +3,7 @@ package rpcserver
 import (
 	"context"
 	"errors"
+	"github.com/kosh-reserve/kosh/leader"
 	"time"
 
 	"github.com/kosh-reserve/kosh/anchorer"
@@ -32,6 +33,8 @@ func (s *Server) Anchor(ctx context.Context, _ *koshv1.AnchorRequest) (*koshv1.A
 		return &koshv1.AnchorResponse{Anchor: anchorToProto(r)}, nil
 	case errors.Is(err, schedule.ErrBusy):
 		return nil, status.Error(codes.Aborted, "an anchor is being made; try again when it is published")
+	case errors.Is(err, leader.ErrNotLeader):
+		return nil, status.Errorf(codes.Unavailable, "%v", err)
 	case errors.Is(err, anchorer.ErrNothingToAnchor), errors.Is(err, anchorer.ErrPending):
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

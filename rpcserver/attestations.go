@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/kosh-reserve/kosh/leader"
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
@@ -49,6 +50,8 @@ func (s *Server) Attest(ctx context.Context, _ *koshv1.AttestRequest) (*koshv1.A
 		return &koshv1.AttestResponse{Attestation: attestationToProto(p, true)}, nil
 	case errors.Is(err, attestor.ErrBusy):
 		return nil, status.Error(codes.Aborted, "another attestation is being made; try again when it is published")
+	case errors.Is(err, leader.ErrNotLeader):
+		return nil, status.Errorf(codes.Unavailable, "%v", err)
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, ledger.ErrInvalidArgument),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, s.toStatus(err)

@@ -44,6 +44,7 @@ type Server struct {
 	attestations  Attestations
 	anchors       Anchors
 	receiptSigner *receipts.Signer
+	status        StatusSource
 }
 
 // Config is what a Server serves from. Ledger is required; each optional
@@ -66,7 +67,10 @@ type Config struct {
 	Anchors Anchors
 	// IssuerKey signs balance receipts; without it responses carry none.
 	IssuerKey *btcec.PrivateKey
-	Log       *slog.Logger
+	// Status answers GetStatus; without it GetStatus fails with
+	// Unavailable.
+	Status StatusSource
+	Log    *slog.Logger
 }
 
 // New returns a server.
@@ -75,7 +79,7 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.Default()
 	}
 	s := &Server{ledger: cfg.Ledger, macs: cfg.Macaroons, reserves: cfg.Reserves, log: cfg.Log,
-		payments: cfg.Payments, prices: cfg.Prices, attestations: cfg.Attestations, anchors: cfg.Anchors}
+		payments: cfg.Payments, prices: cfg.Prices, attestations: cfg.Attestations, anchors: cfg.Anchors, status: cfg.Status}
 	if cfg.IssuerKey != nil {
 		s.receiptSigner = receipts.New(sig.NewSigner(cfg.IssuerKey))
 	}

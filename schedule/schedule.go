@@ -81,6 +81,9 @@ func New(job Job, cfg Config) (*Scheduler, error) {
 // attestation (zero if none): scheduled instants between it and now, when
 // the daemon was not running, are reported as missed.
 func (s *Scheduler) Start(ctx context.Context, last time.Time) {
+	// A fresh cron each time: a scheduler is started again after Stop when
+	// its koshd leads again (package leader).
+	s.cron = cron.New()
 	now := time.Now()
 	for i, sch := range s.sch {
 		spec := s.cfg.Specs[i]

@@ -226,6 +226,8 @@ const maxAttempts = 8
 // that fails with a transient error (PostgreSQL deadlock or serialization
 // failure, SQLite busy) is rolled back and fn is run again, so fn must not
 // have effects outside the transaction. Any error from fn rolls back.
+// If ctx carries a Fence (WithFence), it runs first inside the transaction
+// and its error refuses the write.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := db.Corrupt(); err != nil {
 		return err
@@ -268,6 +270,12 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*T
 	t := &Tx{tx: tx, backend: db.backend}
 	if !readOnly {
 		t.hot = db.hotMap()
+		if fence := FenceOf(ctx); fence != nil {
+			if err := fence(ctx, t); err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
 	}
 	if err := fn(t); err != nil {
 		_ = tx.Rollback()

@@ -194,6 +194,15 @@ type Tx interface {
 	// ScanJournal calls fn for every entry with afterSeq < seq <= upTo in
 	// seq order, chain hashes included.
 	ScanJournal(ctx context.Context, afterSeq, upTo int64, fn func(Entry) error) error
+	// LockJournal takes, until the transaction ends, the lock that makes
+	// the processes sharing the database append to the journal one
+	// transaction at a time, so that each entry's chain hash names the
+	// entry committed before it and seqs are committed in order. It
+	// reports whether the database is shared (PostgreSQL): then another
+	// process may have appended since this one last looked, and the head
+	// must be read again under the lock. On SQLite, whose one writer
+	// connection serialises every write, it does nothing.
+	LockJournal(ctx context.Context) (shared bool, err error)
 	// JournalHead returns the newest entry's seq and chain hash (0 and nil
 	// for an empty journal).
 	JournalHead(ctx context.Context) (seq int64, hash []byte, err error)

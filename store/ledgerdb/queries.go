@@ -508,6 +508,32 @@ func (t *tx) rememberSupply(assetID, supply int64) {
 	t.supply[assetID] = supply
 }
 
+// journalLock is the PostgreSQL advisory lock key that serialises journal
+// appends among the koshd sharing a database (7270001 serialises
+// migrations).
+const journalLock = 7270002
+
+// journalIdleTimeout is how long a transaction holding the journal lock may
+// sit idle (its process paused between statements: SIGSTOP, a long GC
+// pause, a partition) before PostgreSQL ends its session, releasing the
+// lock so that the other koshd's ledger writes go on; the paused batch is
+// rolled back and none of its operations was acknowledged. A batch sends
+// its statements back to back, so a running koshd never comes near it.
+const journalIdleTimeout = "5s"
+
+// LockJournal takes the journal's append lock on PostgreSQL until the
+// transaction ends (see ledgerrec.Tx); SQLite needs none.
+func (t *tx) LockJournal(ctx context.Context) (bool, error) {
+	if t.st.Backend() != store.Postgres {
+		return false, nil
+	}
+	if _, err := t.st.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`,
+		journalLock, journalIdleTimeout); err != nil {
+		return true, fmt.Errorf("lock the journal: %w", err)
+	}
+	return true, nil
+}
+
 // JournalHead returns the newest journal entry's sequence and chain hash
 // (0 and nil for an empty journal; a nil hash with seq > 0 means the
 // entry is not sealed yet).

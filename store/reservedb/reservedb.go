@@ -4,7 +4,9 @@ package reservedb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/kosh-reserve/kosh/reserve"
 	"github.com/kosh-reserve/kosh/store"
@@ -83,4 +85,45 @@ func (s *Store) LatestReserveSnapshot(ctx context.Context) (reserve.StoredSnapsh
 		return nil
 	})
 	return r, err
+}
+
+var _ reserve.LiveStore = (*Store)(nil)
+
+// PublishLive replaces the leader's live reserve picture (PostgreSQL only:
+// it dates the row by the database's clock).
+func (s *Store) PublishLive(ctx context.Context, token int64, sources []reserve.LiveSource) error {
+	b, err := json.Marshal(sources)
+	if err != nil {
+		return fmt.Errorf("encode the live reserve picture: %w", err)
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE reserve_live SET token = $1, written_at = clock_timestamp(), sources = $2 WHERE id = 1`,
+			token, string(b)); err != nil {
+			return fmt.Errorf("store the live reserve picture: %w", err)
+		}
+		return nil
+	})
+}
+
+// ReadLive reads the leader's live reserve picture, aged by the database's
+// clock (PostgreSQL only).
+func (s *Store) ReadLive(ctx context.Context) (reserve.Live, error) {
+	var (
+		l   reserve.Live
+		src string
+		ms  int64
+	)
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `SELECT token, sources,
+			CAST(EXTRACT(EPOCH FROM (clock_timestamp() - written_at)) * 1000 AS BIGINT)
+			FROM reserve_live WHERE id = 1`).Scan(&l.Token, &src, &ms)
+	})
+	if err != nil {
+		return reserve.Live{}, fmt.Errorf("read the live reserve picture: %w", err)
+	}
+	if err := json.Unmarshal([]byte(src), &l.Sources); err != nil {
+		return reserve.Live{}, fmt.Errorf("decode the live reserve picture: %w", err)
+	}
+	l.Age = time.Duration(max(ms, 0)) * time.Millisecond
+	return l, nil
 }

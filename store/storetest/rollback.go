@@ -20,6 +20,7 @@ var undo = map[int][]string{
 	15: {`ALTER TABLE accounts DROP COLUMN issuer_held`},
 	16: {`DROP TABLE leader_lease`},
 	17: {`ALTER TABLE attestation_balances DROP COLUMN last_seq`},
+	18: {`DROP TABLE reserve_live`},
 }
 
 // RollBack opens the database of cfg, migrated to the newest version, and

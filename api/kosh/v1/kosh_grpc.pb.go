@@ -956,6 +956,7 @@ const (
 	PublicService_GetAttestation_FullMethodName       = "/kosh.v1.PublicService/GetAttestation"
 	PublicService_ListAttestations_FullMethodName     = "/kosh.v1.PublicService/ListAttestations"
 	PublicService_ListAnchors_FullMethodName          = "/kosh.v1.PublicService/ListAnchors"
+	PublicService_GetStatus_FullMethodName            = "/kosh.v1.PublicService/GetStatus"
 )
 
 // PublicServiceClient is the client API for PublicService service.
@@ -976,6 +977,10 @@ type PublicServiceClient interface {
 	ListAttestations(ctx context.Context, in *ListAttestationsRequest, opts ...grpc.CallOption) (*ListAttestationsResponse, error)
 	// ListAnchors pages through the anchor transactions, newest first.
 	ListAnchors(ctx context.Context, in *ListAnchorsRequest, opts ...grpc.CallOption) (*ListAnchorsResponse, error)
+	// GetStatus says which koshd leads among those sharing the database,
+	// whether this one does, and whether the database is reachable and was
+	// unreachable since koshd started.
+	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
 }
 
 type publicServiceClient struct {
@@ -1036,6 +1041,16 @@ func (c *publicServiceClient) ListAnchors(ctx context.Context, in *ListAnchorsRe
 	return out, nil
 }
 
+func (c *publicServiceClient) GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStatusResponse)
+	err := c.cc.Invoke(ctx, PublicService_GetStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PublicServiceServer is the server API for PublicService service.
 // All implementations must embed UnimplementedPublicServiceServer
 // for forward compatibility.
@@ -1054,6 +1069,10 @@ type PublicServiceServer interface {
 	ListAttestations(context.Context, *ListAttestationsRequest) (*ListAttestationsResponse, error)
 	// ListAnchors pages through the anchor transactions, newest first.
 	ListAnchors(context.Context, *ListAnchorsRequest) (*ListAnchorsResponse, error)
+	// GetStatus says which koshd leads among those sharing the database,
+	// whether this one does, and whether the database is reachable and was
+	// unreachable since koshd started.
+	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
 	mustEmbedUnimplementedPublicServiceServer()
 }
 
@@ -1078,6 +1097,9 @@ func (UnimplementedPublicServiceServer) ListAttestations(context.Context, *ListA
 }
 func (UnimplementedPublicServiceServer) ListAnchors(context.Context, *ListAnchorsRequest) (*ListAnchorsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAnchors not implemented")
+}
+func (UnimplementedPublicServiceServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetStatus not implemented")
 }
 func (UnimplementedPublicServiceServer) mustEmbedUnimplementedPublicServiceServer() {}
 func (UnimplementedPublicServiceServer) testEmbeddedByValue()                       {}
@@ -1190,6 +1212,24 @@ func _PublicService_ListAnchors_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PublicService_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublicServiceServer).GetStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PublicService_GetStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublicServiceServer).GetStatus(ctx, req.(*GetStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PublicService_ServiceDesc is the grpc.ServiceDesc for PublicService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1216,6 +1256,10 @@ var PublicService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAnchors",
 			Handler:    _PublicService_ListAnchors_Handler,
+		},
+		{
+			MethodName: "GetStatus",
+			Handler:    _PublicService_GetStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
