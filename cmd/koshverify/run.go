@@ -600,58 +600,47 @@ func readDir(dir string) (map[string][]byte, error) {
 	return m, nil
 }
 
-func (r *runner) inclusion(args []string) error {
-	fs := flag.NewFlagSet("inclusion", flag.ContinueOnError)
+// holderArgs parses the flags of a holder's command (inclusion, absent):
+// --attestation, the document flag named doc, --receipt, --issuer and the
+// policy flags. It checks the attestation by the holder's policy and
+// loads the document; a nil attestation means the check failed (and was
+// reported).
+func (r *runner) holderArgs(cmd, doc, docHelp string, args []string) (a *attest.Attestation, b []byte, receiptSrc string, err error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	attSrc := fs.String("attestation", "", "attestation file or URL")
-	proofSrc := fs.String("proof", "", "inclusion bundle file or URL")
-	receiptSrc := fs.String("receipt", "", "balance receipt file")
+	docSrc := fs.String(doc, "", docHelp)
+	rcpt := fs.String("receipt", "", "balance receipt file")
 	issuer := fs.String("issuer", "", "expected issuer key")
 	var pf policyFlags
 	pf.register(fs, false)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	if len(pos) != 0 || *attSrc == "" || *proofSrc == "" {
-		return usageError{"inclusion needs --attestation and --proof, and no other arguments"}
+	if len(pos) != 0 || *attSrc == "" || *docSrc == "" {
+		return nil, nil, "", usageError{fmt.Sprintf("%s needs --attestation and --%s, and no other arguments", cmd, doc)}
 	}
 	pol, err := pf.policy()
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	ab, err := load(r.ctx, *attSrc)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	a := r.checkDocument(ab, *attSrc, *issuer, pol)
-	if a == nil {
-		return nil
+	if a = r.checkDocument(ab, *attSrc, *issuer, pol); a == nil {
+		return nil, nil, "", nil
 	}
-	bb, err := load(r.ctx, *proofSrc)
-	if err != nil {
-		return err
+	if b, err = load(r.ctx, *docSrc); err != nil {
+		return nil, nil, "", err
 	}
-	bundle, err := attest.ParseBundle(bb)
-	if err != nil {
-		r.report(err)
-		return nil
-	}
-	bundleOK := true
-	if err := verify.Bundle(a, bundle); err != nil {
-		r.report(err)
-		bundleOK = false
-	} else {
-		r.okf("account %s holds %d in %s in attestation %d (%s)", bundle.Account, bundle.Balance, bundle.Asset, a.Seq, whereIn(a, bundle))
-	}
-	if *receiptSrc == "" {
-		return nil
-	}
-	if !bundleOK {
-		// A receipt is compared with the balance a verified proof shows.
-		r.notef("the receipt was not checked, because the inclusion proof did not verify")
-		return nil
-	}
-	rb, err := load(r.ctx, *receiptSrc)
+	return a, b, *rcpt, nil
+}
+
+// compareReceipt loads the receipt at src and reports cmp's verdict on it:
+// agreeing (ok's sentence), not applicable (a note) or a failure.
+func (r *runner) compareReceipt(src string, cmp func(*receipt.Receipt) error, ok func(*receipt.Receipt) string) error {
+	rb, err := load(r.ctx, src)
 	if err != nil {
 		return err
 	}
@@ -660,18 +649,46 @@ func (r *runner) inclusion(args []string) error {
 		r.report(err)
 		return nil
 	}
-	err = verify.Receipt(a, bundle, rc)
+	err = cmp(rc)
 	switch {
-	case err == nil && bundle.Version == 2:
-		r.okf("the receipt at journal sequence %d (balance %d) agrees with the attestation's leaf", rc.Seq, rc.Balance)
 	case err == nil:
-		r.okf("the receipt at journal sequence %d (balance %d) does not show more than the attestation", rc.Seq, rc.Balance)
+		r.okf("%s", ok(rc))
 	case errors.Is(err, attest.ErrReceiptNotApplicable):
 		r.notef("%s", sentence(err.Error()))
 	default:
 		r.report(err)
 	}
 	return nil
+}
+
+func (r *runner) inclusion(args []string) error {
+	a, bb, receiptSrc, err := r.holderArgs("inclusion", "proof", "inclusion bundle file or URL", args)
+	if a == nil || err != nil {
+		return err
+	}
+	bundle, err := attest.ParseBundle(bb)
+	if err != nil {
+		r.report(err)
+		return nil
+	}
+	if err := verify.Bundle(a, bundle); err != nil {
+		r.report(err)
+		if receiptSrc != "" {
+			// A receipt is compared with the balance a verified proof shows.
+			r.notef("the receipt was not checked, because the inclusion proof did not verify")
+		}
+		return nil
+	}
+	r.okf("account %s holds %d in %s in attestation %d (%s)", bundle.Account, bundle.Balance, bundle.Asset, a.Seq, whereIn(a, bundle))
+	if receiptSrc == "" {
+		return nil
+	}
+	return r.compareReceipt(receiptSrc, func(rc *receipt.Receipt) error { return verify.Receipt(a, bundle, rc) }, func(rc *receipt.Receipt) string {
+		if bundle.Version == 2 {
+			return fmt.Sprintf("the receipt at journal sequence %d (balance %d) agrees with the attestation's leaf", rc.Seq, rc.Balance)
+		}
+		return fmt.Sprintf("the receipt at journal sequence %d (balance %d) does not show more than the attestation", rc.Seq, rc.Balance)
+	})
 }
 
 // whereIn says where a verified bundle's leaves are.
@@ -689,34 +706,8 @@ func whereIn(a *attest.Attestation, b *attest.Bundle) string {
 
 // absent checks an issuer's absence statement (docs/proofs.md 5.1).
 func (r *runner) absent(args []string) error {
-	fs := flag.NewFlagSet("absent", flag.ContinueOnError)
-	attSrc := fs.String("attestation", "", "attestation file or URL")
-	stSrc := fs.String("statement", "", "absence statement file or URL")
-	receiptSrc := fs.String("receipt", "", "balance receipt file")
-	issuer := fs.String("issuer", "", "expected issuer key")
-	var pf policyFlags
-	pf.register(fs, false)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 || *attSrc == "" || *stSrc == "" {
-		return usageError{"absent needs --attestation and --statement, and no other arguments"}
-	}
-	pol, err := pf.policy()
-	if err != nil {
-		return err
-	}
-	ab, err := load(r.ctx, *attSrc)
-	if err != nil {
-		return err
-	}
-	a := r.checkDocument(ab, *attSrc, *issuer, pol)
-	if a == nil {
-		return nil
-	}
-	sb, err := load(r.ctx, *stSrc)
-	if err != nil {
+	a, sb, receiptSrc, err := r.holderArgs("absent", "statement", "absence statement file or URL", args)
+	if a == nil || err != nil {
 		return err
 	}
 	st, err := attest.ParseAbsence(sb)
@@ -734,28 +725,12 @@ func (r *runner) absent(args []string) error {
 	}
 	r.okf("the issuer states that account %s is absent from the %s liability tree of attestation %d (journal cut-off %d): %s",
 		st.Account, st.Asset, a.Seq, a.JournalCutoff, last)
-	if *receiptSrc == "" {
+	if receiptSrc == "" {
 		return nil
 	}
-	rb, err := load(r.ctx, *receiptSrc)
-	if err != nil {
-		return err
-	}
-	rc, err := receipt.ParseReceipt(rb)
-	if err != nil {
-		r.report(err)
-		return nil
-	}
-	err = verify.AbsenceReceipt(a, st, rc)
-	switch {
-	case err == nil:
-		r.okf("the receipt at journal sequence %d (balance %d) agrees with the statement", rc.Seq, rc.Balance)
-	case errors.Is(err, attest.ErrReceiptNotApplicable):
-		r.notef("%s", sentence(err.Error()))
-	default:
-		r.report(err)
-	}
-	return nil
+	return r.compareReceipt(receiptSrc, func(rc *receipt.Receipt) error { return verify.AbsenceReceipt(a, st, rc) }, func(rc *receipt.Receipt) string {
+		return fmt.Sprintf("the receipt at journal sequence %d (balance %d) agrees with the statement", rc.Seq, rc.Balance)
+	})
 }
 
 func accountsOf(a *attest.Attestation, code string) string {

@@ -149,16 +149,9 @@ func (p *Proof) MarshalJSON() ([]byte, error) {
 // siblings, a leaf index outside the tree and sums above MaxSum are all
 // rejected.
 func (p *Proof) UnmarshalJSON(b []byte) error {
-	if err := strictjson.Check(b, ProofShape); err != nil {
-		if errors.Is(err, strictjson.ErrSyntax) {
-			return fail(ErrMalformedProof, "proof is not valid JSON (%v)", err)
-		}
-		return fail(ErrMalformedProof, "proof is not JSON of the documented proof shape (%v)", err)
-	}
 	var j proofJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		// Unreachable after Check, which leaves one reading of b.
-		return fail(ErrMalformedProof, "proof is not JSON of the documented proof shape")
+	if err := decodeStrict(b, ProofShape, "proof", &j); err != nil {
+		return err
 	}
 	if j.Version != ProofVersion {
 		return fail(ErrMalformedProof, "proof version %d is unknown", j.Version)
@@ -187,6 +180,22 @@ func (p *Proof) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = q
+	return nil
+}
+
+// decodeStrict checks b against shape (strictjson) and decodes it into v,
+// with the sentences both proof forms share; what names the shape.
+func decodeStrict(b []byte, shape strictjson.Shape, what string, v any) error {
+	if err := strictjson.Check(b, shape); err != nil {
+		if errors.Is(err, strictjson.ErrSyntax) {
+			return fail(ErrMalformedProof, "proof is not valid JSON (%v)", err)
+		}
+		return fail(ErrMalformedProof, "proof is not JSON of the documented %s shape (%v)", what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		// Unreachable after Check, which leaves one reading of b.
+		return fail(ErrMalformedProof, "proof is not JSON of the documented %s shape", what)
+	}
 	return nil
 }
 

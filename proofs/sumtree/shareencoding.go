@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"github.com/kosh-reserve/kosh/proofs/strictjson"
@@ -165,16 +164,9 @@ func (p *ShareProof) MarshalJSON() ([]byte, error) {
 // version, the height, the share count, each position and amount, each
 // sibling's hash and sum, in that order, and what check enforces).
 func (p *ShareProof) UnmarshalJSON(b []byte) error {
-	if err := strictjson.Check(b, ShareProofShape); err != nil {
-		if errors.Is(err, strictjson.ErrSyntax) {
-			return fail(ErrMalformedProof, "proof is not valid JSON (%v)", err)
-		}
-		return fail(ErrMalformedProof, "proof is not JSON of the documented share-set proof shape (%v)", err)
-	}
 	var j shareProofJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		// Unreachable after Check, which leaves one reading of b.
-		return fail(ErrMalformedProof, "proof is not JSON of the documented share-set proof shape")
+	if err := decodeStrict(b, ShareProofShape, "share-set proof", &j); err != nil {
+		return err
 	}
 	if j.Version != ShareProofVersion {
 		return fail(ErrMalformedProof, "proof version %d is unknown", j.Version)
