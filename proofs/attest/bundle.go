@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/kosh-reserve/kosh/proofs/strictjson"
@@ -103,16 +104,11 @@ var (
 		{Name: "balance", Shape: strictjson.String},
 		{Name: "proof", Shape: sumtree.ProofShape},
 	}
-	bundleShape2 = strictjson.Object{
-		{Name: "version", Shape: strictjson.Int},
-		{Name: "attestation", Shape: strictjson.String},
-		{Name: "asset", Shape: strictjson.String},
-		{Name: "account", Shape: strictjson.String},
-		{Name: "salt", Shape: strictjson.String},
-		{Name: "balance", Shape: strictjson.String},
-		{Name: "seq", Shape: strictjson.Int},
-		{Name: "proof", Shape: sumtree.ShareProofShape},
-	}
+	// bundleShape2 is bundleShape's first six members, seq and the
+	// share-set proof.
+	bundleShape2 = append(slices.Clone(bundleShape[:6]),
+		strictjson.Member{Name: "seq", Shape: strictjson.Int},
+		strictjson.Member{Name: "proof", Shape: sumtree.ShareProofShape})
 )
 
 // ParseBundle decodes a bundle strictly: strict JSON of the shape of the
