@@ -76,16 +76,19 @@ func bget[T any](t testing.TB, b *browser, a chromedp.Action[T]) T {
 func (b *browser) click(t *testing.T, button, box string) (string, string) {
 	t.Helper()
 	b.do(t, chromedp.Click(chromedp.ID(button)), waitResult(box))
-	cls := bget(t, b, chromedp.AttributeValue(chromedp.ID(box), "class")).Value
-	return cls, bget(t, b, chromedp.Text(chromedp.ID(box)))
+	return b.result(t, box)
 }
 
 // result returns the class and text of a result box that is already
 // filled.
 func (b *browser) result(t *testing.T, box string) (string, string) {
 	t.Helper()
-	cls := bget(t, b, chromedp.AttributeValue(chromedp.ID(box), "class")).Value
-	return cls, bget(t, b, chromedp.Text(chromedp.ID(box)))
+	// Class and text in one read, so that they belong together.
+	v := bget(t, b, chromedp.Evaluate[[]string](fmt.Sprintf(`(() => { const e = document.getElementById(%q); return [e.className, e.textContent]; })()`, box)))
+	if len(v) != 2 {
+		t.Fatalf("result box %s: %v", box, v)
+	}
+	return v[0], v[1]
 }
 
 func (b *browser) noErrors(t *testing.T) {
