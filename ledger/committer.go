@@ -90,7 +90,19 @@ func (l *Ledger) tryBatch(batch []*job) error {
 			return err
 		}
 		head = l.head
-		for i, j := range batch {
+		bt, _ := tx.(ledgerrec.BatchTx)
+		for i := 0; i < len(batch); i++ {
+			if bt != nil {
+				// A run of plain transfers in a few statements (plan.go).
+				n, err := l.applyRun(ctx, bt, batch[i:], &head, results[i:], errs[i:])
+				if err != nil {
+					return err
+				}
+				if i += n; i == len(batch) {
+					break
+				}
+			}
+			j := batch[i]
 			results[i], errs[i] = Entry{}, nil
 			j.head, j.newHead = head, nil
 			if err := j.ctx.Err(); err != nil {

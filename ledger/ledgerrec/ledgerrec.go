@@ -205,3 +205,53 @@ type Tx interface {
 	// SetChainHash seals one entry written before chain hashes.
 	SetChainHash(ctx context.Context, seq int64, hash []byte) error
 }
+
+// IdemKey is an idempotency key in its scope, as the journal keys entries.
+type IdemKey struct {
+	Scope string
+	Key   string
+}
+
+// BalanceKey names one account's holding of one asset.
+type BalanceKey struct {
+	AccountID string
+	AssetID   int64
+}
+
+// BalanceState is what BatchTx.BalanceStates found for a BalanceKey.
+type BalanceState struct {
+	// AccountExists says the account exists.
+	AccountExists bool
+	// HasRow says a balance row exists; Balance is its balance (0 if not).
+	HasRow  bool
+	Balance int64
+}
+
+// BalanceWrite sets one balance, compare-and-set: a row that had Old (or,
+// with HadRow false, a row that did not exist) now holds New.
+type BalanceWrite struct {
+	BalanceKey
+	HadRow   bool
+	Old, New int64
+}
+
+// BatchTx is a Tx that can apply a run of plain transfers in a few
+// statements instead of several per transfer (PostgreSQL, where each
+// statement is a round trip). The ledger reads what the run needs, decides
+// every transfer itself, and writes the outcome at once; a Tx that is not a
+// BatchTx applies transfers one statement at a time.
+type BatchTx interface {
+	Tx
+	// UsedKeys returns which of keys already have a journal entry.
+	UsedKeys(ctx context.Context, keys []IdemKey) (map[IdemKey]bool, error)
+	// BalanceStates returns the state of each of keys (no row locked: the
+	// writes check what they overwrite).
+	BalanceStates(ctx context.Context, keys []BalanceKey) (map[BalanceKey]BalanceState, error)
+	// WriteBatch applies writes (each key once), moves each asset's holders
+	// count by holders[assetID], and appends entries in order (each under a
+	// distinct key), returning their seqs in that order, ascending. A
+	// write whose row no longer holds Old (or exists when HadRow is false)
+	// fails the whole call with an error, as does any refusal by the
+	// database; the transaction must then be rolled back.
+	WriteBatch(ctx context.Context, writes []BalanceWrite, holders map[int64]int64, entries []Entry) ([]int64, error)
+}

@@ -73,9 +73,15 @@ func (s *Store) Read(ctx context.Context, fn func(ledgerrec.Tx) error) error {
 	return s.db.Read(ctx, func(t *store.Tx) error { return fn(&tx{st: t}) })
 }
 
-// Write runs fn in a transaction that commits if fn returns nil.
+// Write runs fn in a transaction that commits if fn returns nil. On
+// PostgreSQL the transaction is also a ledgerrec.BatchTx (batch.go).
 func (s *Store) Write(ctx context.Context, fn func(ledgerrec.Tx) error) error {
-	return s.db.Write(ctx, func(t *store.Tx) error { return fn(&tx{st: t}) })
+	return s.db.Write(ctx, func(t *store.Tx) error {
+		if t.Backend() == store.Postgres {
+			return fn(pgTx{&tx{st: t}})
+		}
+		return fn(&tx{st: t})
+	})
 }
 
 // tx is ledgerrec.Tx on a store transaction.
