@@ -18,7 +18,7 @@ import (
 // taking applyJob's savepoint and four or five statements, every one a
 // round trip to the server. applyRun reads what the run needs (which of its
 // idempotency keys are used; the balances and accounts it touches; each
-// asset's supply) in a few queries, then walks the jobs in order,
+// asset's supply) in one query, then walks the jobs in order,
 // simulating each on those figures, and stops at the first one that is not
 // plain: a used or repeated key, an unknown asset or account, a balance too
 // small, a credit past MaxInt64, a mint or a burn. The jobs before it are
@@ -82,21 +82,16 @@ func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*jo
 		return len(cands), nil
 	}
 
-	used, err := tx.UsedKeys(ctx, keys)
-	if err != nil {
-		return 0, err
-	}
-	states, err := tx.BalanceStates(ctx, bkeys)
-	if err != nil {
-		return 0, err
-	}
-	read := maps.Clone(states)
-	supply := make(map[int64]int64, len(assets))
+	ids := make([]int64, 0, len(assets))
 	for id := range assets {
-		if supply[id], err = tx.Supply(ctx, id); err != nil {
-			return 0, err
-		}
+		ids = append(ids, id)
 	}
+	rs, err := tx.ReadRun(ctx, keys, bkeys, ids)
+	if err != nil {
+		return 0, err
+	}
+	used, states, supply := rs.Used, rs.Balances, rs.Supply
+	read := maps.Clone(states)
 
 	var (
 		entries []ledgerrec.Entry

@@ -218,7 +218,7 @@ type BalanceKey struct {
 	AssetID   int64
 }
 
-// BalanceState is what BatchTx.BalanceStates found for a BalanceKey.
+// BalanceState is what BatchTx.ReadRun found for a BalanceKey.
 type BalanceState struct {
 	// AccountExists says the account exists.
 	AccountExists bool
@@ -235,6 +235,16 @@ type BalanceWrite struct {
 	Old, New int64
 }
 
+// RunState is what BatchTx.ReadRun found.
+type RunState struct {
+	// Used holds the keys that already have a journal entry.
+	Used map[IdemKey]bool
+	// Balances holds the state of every balance asked for.
+	Balances map[BalanceKey]BalanceState
+	// Supply is each asset's supply, by id.
+	Supply map[int64]int64
+}
+
 // BatchTx is a Tx that can apply a run of plain transfers in a few
 // statements instead of several per transfer (PostgreSQL, where each
 // statement is a round trip). The ledger reads what the run needs, decides
@@ -242,11 +252,11 @@ type BalanceWrite struct {
 // BatchTx applies transfers one statement at a time.
 type BatchTx interface {
 	Tx
-	// UsedKeys returns which of keys already have a journal entry.
-	UsedKeys(ctx context.Context, keys []IdemKey) (map[IdemKey]bool, error)
-	// BalanceStates returns the state of each of keys (no row locked: the
-	// writes check what they overwrite).
-	BalanceStates(ctx context.Context, keys []BalanceKey) (map[BalanceKey]BalanceState, error)
+	// ReadRun reads what deciding a run of transfers needs, in one query:
+	// which of keys already have a journal entry, the state of each of
+	// balances (no row locked: WriteBatch checks what it overwrites), and
+	// the supply of each of assets.
+	ReadRun(ctx context.Context, keys []IdemKey, balances []BalanceKey, assets []int64) (RunState, error)
 	// WriteBatch applies writes (each key once), moves each asset's holders
 	// count by holders[assetID], and appends entries in order (each under a
 	// distinct key), returning their seqs in that order, ascending. A

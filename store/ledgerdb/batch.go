@@ -20,13 +20,19 @@ type pgTx struct{ *tx }
 var _ ledgerrec.BatchTx = pgTx{}
 
 const (
-	qUsedKeys = `SELECT j.idem_scope, j.idem_key
+	// qReadRun is ReadRun's one query: the used keys (what 1), the
+	// balances (what 2: account exists, balance or NULL) and the supplies
+	// (what 3).
+	qReadRun = `SELECT 1, j.idem_scope, j.idem_key, 0::bigint, false, NULL::bigint
 		FROM unnest($1::text[], $2::text[]) AS k(scope, key)
-		JOIN journal j ON j.idem_scope = k.scope AND j.idem_key = k.key`
-	qBalanceStates = `SELECT r.account_id, r.asset_id, a.id IS NOT NULL, b.balance
-		FROM unnest($1::text[], $2::bigint[]) AS r(account_id, asset_id)
+		JOIN journal j ON j.idem_scope = k.scope AND j.idem_key = k.key
+	UNION ALL
+	SELECT 2, r.account_id, '', r.asset_id, a.id IS NOT NULL, b.balance
+		FROM unnest($3::text[], $4::bigint[]) AS r(account_id, asset_id)
 		LEFT JOIN accounts a ON a.id = r.account_id
-		LEFT JOIN balances b ON b.account_id = r.account_id AND b.asset_id = r.asset_id`
+		LEFT JOIN balances b ON b.account_id = r.account_id AND b.asset_id = r.asset_id
+	UNION ALL
+	SELECT 3, '', '', id, true, supply FROM assets WHERE id = ANY($5::bigint[])`
 	// qWriteBatch writes a run's balances (compare-and-set: an UPDATE
 	// matches only a row still holding the balance read, an INSERT fails
 	// on a row that appeared), its holders counts and its journal entries,
@@ -68,64 +74,61 @@ const (
 	FROM j`
 )
 
-// UsedKeys returns which of keys already have a journal entry: one query.
-func (t pgTx) UsedKeys(ctx context.Context, keys []ledgerrec.IdemKey) (map[ledgerrec.IdemKey]bool, error) {
+// ReadRun reads a run's used keys, balances and supplies in one query
+// (qReadRun).
+func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []ledgerrec.BalanceKey, assets []int64) (ledgerrec.RunState, error) {
 	scopes, ks := make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		scopes[i], ks[i] = k.Scope, k.Key
 	}
-	rows, err := t.st.Query(ctx, qUsedKeys, scopes, ks)
+	accts, bassets := make([]string, len(balances)), make([]int64, len(balances))
+	for i, k := range balances {
+		accts[i], bassets[i] = k.AccountID, k.AssetID
+	}
+	rs := ledgerrec.RunState{
+		Used:     make(map[ledgerrec.IdemKey]bool),
+		Balances: make(map[ledgerrec.BalanceKey]ledgerrec.BalanceState, len(balances)),
+		Supply:   make(map[int64]int64, len(assets)),
+	}
+	rows, err := t.st.Query(ctx, qReadRun, scopes, ks, accts, bassets, assets)
 	if err != nil {
-		return nil, fmt.Errorf("look up idempotency keys: %w", err)
+		return rs, fmt.Errorf("read a run of transfers: %w", err)
 	}
 	defer rows.Close()
-	used := make(map[ledgerrec.IdemKey]bool)
-	for rows.Next() {
-		var k ledgerrec.IdemKey
-		if err := rows.Scan(&k.Scope, &k.Key); err != nil {
-			return nil, fmt.Errorf("look up idempotency keys: %w", err)
-		}
-		used[k] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up idempotency keys: %w", err)
-	}
-	return used, nil
-}
-
-// BalanceStates returns whether each key's account exists and its balance
-// row, if any: one query, no row locked.
-func (t pgTx) BalanceStates(ctx context.Context, keys []ledgerrec.BalanceKey) (map[ledgerrec.BalanceKey]ledgerrec.BalanceState, error) {
-	accts, assets := make([]string, len(keys)), make([]int64, len(keys))
-	for i, k := range keys {
-		accts[i], assets[i] = k.AccountID, k.AssetID
-	}
-	rows, err := t.st.Query(ctx, qBalanceStates, accts, assets)
-	if err != nil {
-		return nil, fmt.Errorf("read balances: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[ledgerrec.BalanceKey]ledgerrec.BalanceState, len(keys))
 	for rows.Next() {
 		var (
-			k   ledgerrec.BalanceKey
-			s   ledgerrec.BalanceState
-			bal sql.NullInt64
+			what   int
+			s1, s2 string
+			id     int64
+			ok     bool
+			n      sql.NullInt64
 		)
-		if err := rows.Scan(&k.AccountID, &k.AssetID, &s.AccountExists, &bal); err != nil {
-			return nil, fmt.Errorf("read balances: %w", err)
+		if err := rows.Scan(&what, &s1, &s2, &id, &ok, &n); err != nil {
+			return rs, fmt.Errorf("read a run of transfers: %w", err)
 		}
-		s.HasRow, s.Balance = bal.Valid, bal.Int64
-		out[k] = s
+		switch what {
+		case 1:
+			rs.Used[ledgerrec.IdemKey{Scope: s1, Key: s2}] = true
+		case 2:
+			rs.Balances[ledgerrec.BalanceKey{AccountID: s1, AssetID: id}] = ledgerrec.BalanceState{
+				AccountExists: ok, HasRow: n.Valid, Balance: n.Int64}
+		case 3:
+			rs.Supply[id] = n.Int64
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read balances: %w", err)
+		return rs, fmt.Errorf("read a run of transfers: %w", err)
 	}
-	return out, nil
+	for _, id := range assets {
+		if _, ok := rs.Supply[id]; !ok {
+			return rs, fmt.Errorf("read a run of transfers: asset %d: %w", id, ledgerrec.ErrNotFound)
+		}
+	}
+	return rs, nil
 }
 
 // errBatchRace is a compare-and-set in WriteBatch that did not hold: a
-// balance changed since BalanceStates read it.
+// balance changed since ReadRun read it.
 var errBatchRace = errors.New("a balance changed while the batch was being decided")
 
 // WriteBatch writes a run's balances, holders counts and journal entries
