@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,11 +34,15 @@ import (
 // BenchmarkDurableInsert is their baseline on the same disk and settings.
 const benchAccounts = 1000
 
-// roundTrips counts the statements a pgx connection sends.
-type roundTrips struct{ n atomic.Int64 }
+// roundTrips counts the statements a pgx connection sends, and the
+// commits among them.
+type roundTrips struct{ n, commits atomic.Int64 }
 
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	r.n.Add(1)
+	if strings.EqualFold(d.SQL, "commit") {
+		r.commits.Add(1)
+	}
 	return ctx
 }
 
@@ -107,7 +112,8 @@ func randomPair(rng *rand.Rand) (from, to int) {
 
 // BenchmarkTransfer drives Ledger.Transfer from 64 goroutines, as
 // bench/transfers does through gRPC, and reports durable transfers/s and
-// CPU per transfer.
+// CPU per transfer (on PostgreSQL also round trips per transfer and
+// transfers per commit: the batch size group commit reaches).
 func BenchmarkTransfer(b *testing.B) { eachBackend(b, benchTransfer) }
 
 func benchTransfer(b *testing.B, backend store.Backend) {
@@ -128,7 +134,7 @@ func benchTransfer(b *testing.B, backend store.Backend) {
 	var failed atomic.Pointer[error] // the first error, if any
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	rt0 := rt.count()
+	rt0, c0 := rt.count(), rt.commitCount()
 	cpu0 := processCPU()
 	start := time.Now()
 	for c := range clients {
@@ -152,7 +158,7 @@ func benchTransfer(b *testing.B, backend store.Backend) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
-	trips := rt.count() - rt0
+	trips, commits := rt.count()-rt0, rt.commitCount()-c0
 	b.StopTimer()
 	if err := failed.Load(); err != nil {
 		b.Fatal(*err)
@@ -161,6 +167,7 @@ func benchTransfer(b *testing.B, backend store.Backend) {
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 	if rt != nil {
 		b.ReportMetric(float64(trips)/float64(b.N), "round-trips/op")
+		b.ReportMetric(float64(b.N)/float64(commits), "transfers/commit")
 	}
 	rep, err := l.Supply(ctx, "BENCH")
 	if err != nil || !rep.Consistent() {
@@ -294,6 +301,14 @@ func (r *roundTrips) count() int64 {
 		return 0
 	}
 	return r.n.Load()
+}
+
+// commitCount is how many commits were sent (0 for a nil counter).
+func (r *roundTrips) commitCount() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.commits.Load()
 }
 
 // processCPU is the CPU time (user + system) the process has used.
