@@ -32,8 +32,13 @@ import (
 // consumed (each with its result in results and errs: an entry, or the
 // job's context error for a job whose caller gave up). Zero means the
 // first job needs the per-job path. An error is a database failure.
+//
+// With a batch still committing before this one (p.prev, pipeline.go),
+// the figures it wrote are not visible yet: its balances and keys (p.prev's
+// after and used) stand in for what the query read, until p has waited
+// for it; a balance row it inserted is written only after it committed.
 func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*job, head *[]byte,
-	results []Entry, errs []error) (int, error) {
+	results []Entry, errs []error, p *pipe) (int, error) {
 	// The candidates: transfers of known assets (a job whose caller gave up
 	// is consumed without effect).
 	type cand struct {
@@ -91,6 +96,23 @@ func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*jo
 		return 0, err
 	}
 	used, states, supply := rs.Used, rs.Balances, rs.Supply
+	if p.prev != nil && !p.waited {
+		for _, k := range bkeys {
+			// A balance this batch wrote itself (an earlier run) was
+			// read as it left it.
+			if _, own := p.after[k]; own {
+				continue
+			}
+			if s, ok := p.prev.after[k]; ok {
+				states[k] = s
+			}
+		}
+		for _, k := range keys {
+			if p.prev.used[k] {
+				used[k] = true
+			}
+		}
+	}
 	read := maps.Clone(states)
 
 	var (
@@ -161,6 +183,17 @@ run:
 		}
 		return cmp.Compare(a.AssetID, b.AssetID)
 	})
+	if p.prev != nil && !p.waited {
+		for _, w := range writes {
+			if p.prev.inserted[w.BalanceKey] {
+				// Not visible to this transaction until it commits.
+				if err := p.wait(); err != nil {
+					return 0, err
+				}
+				break
+			}
+		}
+	}
 	seqs, err := tx.WriteBatch(ctx, writes, holders, entries)
 	if err != nil {
 		return 0, err
@@ -168,6 +201,13 @@ run:
 	for i, idx := range ran {
 		entries[i].Seq = seqs[i]
 		results[idx], errs[idx] = entryFromRow(entries[i]), nil
+		p.used[ledgerrec.IdemKey{Scope: entries[i].IdemScope, Key: entries[i].IdemKey}] = true
+	}
+	for _, w := range writes {
+		p.after[w.BalanceKey] = states[w.BalanceKey]
+		if !w.HadRow {
+			p.inserted[w.BalanceKey] = true
+		}
 	}
 	*head = h
 	return n, nil

@@ -26,8 +26,17 @@ import (
 // call, so a job decided on a different path than apply's would show in
 // its created_at. Every job's outcome, the balances, the holders counts and
 // the journal's chain head must be identical, and Freeze must verify the
-// PostgreSQL journal's chain.
+// PostgreSQL journal's chain. The pipelined subtest lands each batch on
+// PostgreSQL only after launching the next (pipeline.go), as the committer
+// does: the second transaction decides and writes while the first is
+// committing.
 func TestRunsMatchPerJobPath(t *testing.T) {
+	for _, pipelined := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelined=%v", pipelined), func(t *testing.T) { testRunsMatch(t, pipelined) })
+	}
+}
+
+func testRunsMatch(t *testing.T, pipelined bool) {
 	ctx := context.Background()
 	type side struct {
 		l  *Ledger
@@ -135,8 +144,12 @@ func TestRunsMatchPerJobPath(t *testing.T) {
 		e.Seq = 0
 		return fmt.Sprintf("%+v", e)
 	}
-	var committed, planned int
-	for b := range 150 {
+	var (
+		committed, planned int
+		prev               *flight
+		all                [][2][]*job
+	)
+	for range 150 {
 		n := rng.IntN(40) + 1
 		var bl, bp []*job
 		for range n {
@@ -151,7 +164,22 @@ func TestRunsMatchPerJobPath(t *testing.T) {
 			bl, bp = append(bl, mk()), append(bp, mk())
 		}
 		lite.l.commitBatch(bl)
-		pg.l.commitBatch(bp)
+		if !pipelined {
+			pg.l.commitBatch(bp)
+		} else {
+			f := pg.l.launch(bp, prev)
+			if prev != nil {
+				f = pg.l.land(prev, f)
+			}
+			prev = f
+		}
+		all = append(all, [2][]*job{bl, bp})
+	}
+	if prev != nil {
+		pg.l.land(prev, nil)
+	}
+	for b, pair := range all {
+		bl, bp := pair[0], pair[1]
 		for i := range bl {
 			if got, want := outcome(bp[i]), outcome(bl[i]); got != want {
 				t.Fatalf("batch %d job %d (%v %+v):\npostgres: %s\nsqlite:   %s", b, i, bl[i].kind, bl[i].req, got, want)

@@ -265,3 +265,13 @@ type BatchTx interface {
 	// database; the transaction must then be rolled back.
 	WriteBatch(ctx context.Context, writes []BalanceWrite, holders map[int64]int64, entries []Entry) ([]int64, error)
 }
+
+// BatchStore is a Store that can say whether its write transactions are
+// BatchTxs that may run two at once, one preparing while the other
+// commits (package ledger's pipelined group commit).
+type BatchStore interface {
+	Store
+	// Pipelined reports whether write transactions are BatchTxs that can
+	// be pipelined.
+	Pipelined() bool
+}

@@ -84,6 +84,13 @@ func (s *Store) Write(ctx context.Context, fn func(ledgerrec.Tx) error) error {
 	})
 }
 
+var _ ledgerrec.BatchStore = (*Store)(nil)
+
+// Pipelined reports whether write transactions are ledgerrec.BatchTxs that
+// may be pipelined: on PostgreSQL. (SQLite has one writer connection, and
+// its commits are cheap beside PostgreSQL's round trips.)
+func (s *Store) Pipelined() bool { return s.db.Backend() == store.Postgres }
+
 // tx is ledgerrec.Tx on a store transaction.
 type tx struct {
 	st *store.Tx
