@@ -22,8 +22,9 @@ import (
 //     transaction, stand in for what the second reads (after, used); a
 //     balance row the first inserted is written by the second only after
 //     the first committed (an UPDATE cannot see an uncommitted row); a
-//     balance the first changed is overwritten only by a compare-and-set
-//     with the first's figure, which waits for the first's row lock;
+//     balance the first changed is written by a compare-and-set with the
+//     first's figure, which waits for the first's row lock and fails the
+//     second batch if the first did not commit that figure;
 //   - anything but a run of plain transfers (a mint, a burn, a refusal, a
 //     replay) waits for the first batch to commit before it reads, and so
 //     does a whole batch after a first that had such a job (not pure);

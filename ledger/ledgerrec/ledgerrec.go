@@ -228,7 +228,9 @@ type BalanceState struct {
 }
 
 // BalanceWrite sets one balance, compare-and-set: a row that had Old (or,
-// with HadRow false, a row that did not exist) now holds New.
+// with HadRow false, a row that did not exist) now holds New. A row
+// another transaction holds locked is written once that one ends, and
+// compared with what it left.
 type BalanceWrite struct {
 	BalanceKey
 	HadRow   bool

@@ -33,20 +33,27 @@ const (
 		LEFT JOIN balances b ON b.account_id = r.account_id AND b.asset_id = r.asset_id
 	UNION ALL
 	SELECT 3, '', '', id, true, supply FROM assets WHERE id = ANY($5::bigint[])`
-	// qWriteBatch writes a run's balances (compare-and-set: an UPDATE
-	// matches only a row still holding the balance read, an INSERT fails
-	// on a row that appeared), its holders counts and its journal entries,
-	// in one statement. The entries are inserted in array order, so that
-	// their seqs (taken from the sequence as rows are inserted) ascend in
-	// chain order; WriteBatch checks that they do. Each row of the result
-	// is one entry, with the counts of rows the other parts changed.
+	// qWriteBatch writes a run's balances, its holders counts and its
+	// journal entries, in one statement. A balance is compare-and-set: an
+	// UPDATE adds new - old and counts only a row that ends at new (that
+	// is, held old when written), an INSERT fails on a row that appeared.
+	// The UPDATE's condition is on the keys alone, not "balance = old",
+	// because in READ COMMITTED a row is filtered on the version in the
+	// statement's snapshot before its lock is waited for: a row another
+	// transaction (the pipelined batch before this one) changed and then
+	// committed would be skipped, not rechecked. This way the UPDATE waits
+	// for the lock and applies the difference to the committed version.
+	// The entries are inserted in array order, so that their seqs (taken
+	// from the sequence as rows are inserted) ascend in chain order;
+	// WriteBatch checks that they do. Each row of the result is one entry,
+	// with the counts of rows the other parts changed.
 	qWriteBatch = `WITH w AS (
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::bigint[], $5::bigint[])
 			AS w(account_id, asset_id, had_row, old, new)
 	), upd AS (
-		UPDATE balances b SET balance = w.new FROM w
-		WHERE w.had_row AND b.account_id = w.account_id AND b.asset_id = w.asset_id AND b.balance = w.old
-		RETURNING 1
+		UPDATE balances b SET balance = b.balance + (w.new - w.old) FROM w
+		WHERE w.had_row AND b.account_id = w.account_id AND b.asset_id = w.asset_id
+		RETURNING b.balance = w.new AS ok
 	), ins AS (
 		INSERT INTO balances (account_id, asset_id, balance)
 		SELECT account_id, asset_id, new FROM w WHERE NOT w.had_row
@@ -70,7 +77,7 @@ const (
 		RETURNING seq, idem_scope, idem_key
 	)
 	SELECT j.seq, j.idem_scope, j.idem_key,
-		(SELECT count(*) FROM upd), (SELECT count(*) FROM ins), (SELECT count(*) FROM hold)
+		(SELECT count(*) FROM upd WHERE ok), (SELECT count(*) FROM ins), (SELECT count(*) FROM hold)
 	FROM j`
 )
 

@@ -3,6 +3,7 @@ package ledgerdb_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 	"github.com/kosh-reserve/kosh/store"
@@ -169,4 +170,86 @@ func TestBatchTx(t *testing.T) {
 		t.Errorf("used key: %v, want a unique violation", err)
 	}
 	check(3, map[string]int64{"a": 0, "b": 6, "c": 4}, 2)
+}
+
+// TestWriteBatchWaitsForLock: a compare-and-set on a balance that another
+// transaction changed and has not committed yet (the pipelined batch before
+// this one) waits for its lock and succeeds once it commits the figure the
+// write expects. (Filtering on "balance = old" would skip the row: READ
+// COMMITTED filters on the statement's snapshot before waiting.)
+func TestWriteBatchWaitsForLock(t *testing.T) {
+	ctx := context.Background()
+	db, err := ledgerdb.Open(ctx, storetest.Open(t, store.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asset int64
+	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
+		a, err := tx.InsertAsset(ctx, ledgerrec.Asset{Code: "KSH", Name: "k", Peg: 1, MinCoverageBps: 10000, CreatedAt: 1})
+		if err != nil {
+			return err
+		}
+		asset = a.ID
+		for _, id := range []string{"a", "b"} {
+			if _, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: id, Label: id, CreatedAt: 1}); err != nil {
+				return err
+			}
+			if _, err := tx.Credit(ctx, id, asset, 100); err != nil {
+				return err
+			}
+		}
+		_, err = tx.AddSupply(ctx, asset, 200)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	debited, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Write(ctx, func(tx ledgerrec.Tx) error {
+			if _, err := tx.Debit(ctx, "a", asset, 10); err != nil {
+				return err
+			}
+			if _, err := tx.Credit(ctx, "b", asset, 10); err != nil {
+				return err
+			}
+			close(debited)
+			<-release
+			return nil
+		})
+	}()
+	<-debited
+	go func() {
+		// Let the second transaction's UPDATE start waiting on the locks.
+		time.Sleep(300 * time.Millisecond)
+		close(release)
+	}()
+	var seqs []int64
+	err = db.Write(ctx, func(tx ledgerrec.Tx) error {
+		bt := tx.(ledgerrec.BatchTx)
+		var err error
+		seqs, err = bt.WriteBatch(ctx, []ledgerrec.BalanceWrite{
+			{BalanceKey: ledgerrec.BalanceKey{AccountID: "a", AssetID: asset}, HadRow: true, Old: 90, New: 85},
+			{BalanceKey: ledgerrec.BalanceKey{AccountID: "b", AssetID: asset}, HadRow: true, Old: 110, New: 115},
+		}, nil, []ledgerrec.Entry{{Kind: ledgerrec.EntryTransfer, AssetID: asset, DebitAccountID: "a", CreditAccountID: "b",
+			Amount: 5, IdemScope: "s", IdemKey: "t", RequestHash: []byte{1}, DebitBalanceAfter: 85, CreditBalanceAfter: 115,
+			SupplyAfter: 200, CreatedAt: 2, ChainHash: []byte{2}}})
+		return err
+	})
+	if err != nil || len(seqs) != 1 {
+		t.Fatalf("write after the first transaction's figures: %v, %v", seqs, err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Read(ctx, func(tx ledgerrec.Tx) error {
+		for id, want := range map[string]int64{"a": 85, "b": 115} {
+			if b, err := tx.Balance(ctx, id, asset); err != nil || b != want {
+				t.Errorf("balance of %s: %d, %v; want %d", id, b, err, want)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
