@@ -62,6 +62,11 @@ func (l *Ledger) committer() {
 				}
 			}
 		}
+		if prev != nil {
+			// The next batch cannot start deciding before prev is
+			// decided: until then, let it gather the jobs that arrive.
+			<-prev.planned
+		}
 	drain:
 		for len(batch) < l.cfg.MaxBatch {
 			select {
