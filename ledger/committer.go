@@ -26,12 +26,13 @@ type job struct {
 }
 
 // committer is the single goroutine that applies queued jobs in batches.
-// On a store that can (ledgerrec.BatchStore: PostgreSQL), a batch's
+// On a store that can (ledgerrec.BatchStore: PostgreSQL), and when this
+// ledger is the database's only writer (Config.SingleWriter), a batch's
 // transaction is prepared while the one before it commits (pipeline.go).
 func (l *Ledger) committer() {
 	defer l.wg.Done()
 	bs, _ := l.db.(ledgerrec.BatchStore)
-	pipelined := bs != nil && bs.Pipelined()
+	pipelined := l.cfg.SingleWriter && bs != nil && bs.Pipelined()
 	var prev *flight // a pipelined batch that may still be committing
 	batch := make([]*job, 0, l.cfg.MaxBatch)
 	for {

@@ -55,7 +55,7 @@ func TestPipelinedFailure(t *testing.T) {
 func testPipelinedFailure(t *testing.T, atCommit bool) {
 	ctx := context.Background()
 	db := &failingCommit{Store: storetest.Ledger(t, storetest.Open(t, store.Postgres))}
-	l := New(db, capMint(1000), Config{})
+	l := New(db, capMint(1000), Config{SingleWriter: true})
 	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func testRunsMatch(t *testing.T, pipelined bool) {
 		db := storetest.Ledger(t, storetest.Open(t, backend))
 		var tick atomic.Int64
 		now := func() time.Time { return time.UnixMicro(1_700_000_000_000_000 + tick.Add(1)) }
-		l := New(db, capMint(2_000), Config{Now: now})
+		l := New(db, capMint(2_000), Config{Now: now, SingleWriter: true})
 		if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
 			t.Fatal(err)
 		}
