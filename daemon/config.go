@@ -48,6 +48,8 @@ func DefaultDataDir() string {
 type DBConfig struct {
 	Backend     string `long:"backend" description:"Database engine" choice:"sqlite" choice:"postgres"`
 	PostgresDSN string `long:"postgres.dsn" description:"PostgreSQL connection string, e.g. postgres://kosh@127.0.0.1:5432/kosh?sslmode=disable (secrets belong in a 0600 config file, not on the command line)"`
+	// SingleWriter lets the ledger pipeline its commits on PostgreSQL.
+	SingleWriter bool `long:"singlewriter" description:"Only this koshd writes to the database (no other koshd shares it): on PostgreSQL the ledger then prepares each batch of transfers while the one before it commits, instead of taking the journal's append lock per batch. Never set it with several koshd on one database: their journal chains would fork and attestations would stop"`
 }
 
 // Config is koshd's configuration: command-line flags, named as lnd names

@@ -185,7 +185,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.ledger = ledger.New(ledgerStore, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger")})
+	d.ledger = ledger.New(ledgerStore, d.reserves, ledger.Config{Log: d.log.With("subsystem", "ledger"), SingleWriter: d.cfg.DB.SingleWriter})
 	if err := d.ledger.Seal(ctx); err != nil {
 		return err
 	}

@@ -8,32 +8,64 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/kosh-reserve/kosh/store"
 	"github.com/kosh-reserve/kosh/store/storetest"
 )
 
-// Benchmarks of the ledger on a SQLite file store opened as koshd opens it
-// (store.Open: WAL, synchronous=FULL, one writer), 1000 accounts, transfers
-// of 1 between random distinct accounts with fresh idempotency keys. Run
-// them with a fixed count so the setup happens once:
+// Benchmarks of the ledger on a store opened as koshd opens it (store.Open;
+// SQLite: WAL, synchronous=FULL, one writer), 1000 accounts, transfers of 1
+// between random distinct accounts with fresh idempotency keys, on each
+// engine (sub-benchmarks sqlite and postgres). Run them with a fixed count
+// so the setup happens once:
 //
 //	go test -run '^$' -bench . -benchtime 20000x ./ledger/
 //
+// On PostgreSQL they also report round-trips/op: the statements (each one
+// round trip to the server; BEGIN and COMMIT included) per transfer.
 // BenchmarkDurableInsert is their baseline on the same disk and settings.
 const benchAccounts = 1000
 
-// benchLedger opens the store, creates the BENCH asset and returns the
-// ledger, not started, with the accounts to create and fund through seed.
-func benchLedger(b *testing.B) (*Ledger, func()) {
+// roundTrips counts the statements a pgx connection sends, and the
+// commits among them.
+type roundTrips struct{ n, commits atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	if strings.EqualFold(d.SQL, "commit") {
+		r.commits.Add(1)
+	}
+	return ctx
+}
+
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// benchLedger opens a store of backend, creates the BENCH asset and returns
+// the ledger, not started, with the accounts to create and fund through
+// seed, and on PostgreSQL the counter of its round trips (nil on SQLite).
+func benchLedger(b *testing.B, backend store.Backend) (*Ledger, *roundTrips, func()) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.Config(b, store.SQLite), slog.New(slog.DiscardHandler))
+	cfg := storetest.Config(b, backend)
+	var rt *roundTrips
+	if backend == store.Postgres {
+		pc, err := pgx.ParseConfig(cfg.PostgresDSN)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rt = &roundTrips{}
+		pc.Tracer = rt
+		cfg.PostgresDSN = stdlib.RegisterConnConfig(pc)
+	}
+	db, err := store.Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +74,14 @@ func benchLedger(b *testing.B) (*Ledger, func()) {
 		db.Close()
 		b.Fatal(err)
 	}
-	return l, func() { db.Close() }
+	return l, rt, func() { db.Close() }
+}
+
+// eachBackend runs fn as a sub-benchmark per engine.
+func eachBackend(b *testing.B, fn func(b *testing.B, backend store.Backend)) {
+	for _, backend := range storetest.Backends {
+		b.Run(string(backend), func(b *testing.B) { fn(b, backend) })
+	}
 }
 
 // createAccounts creates benchAccounts accounts, calls fund with each, and
@@ -73,11 +112,14 @@ func randomPair(rng *rand.Rand) (from, to int) {
 
 // BenchmarkTransfer drives Ledger.Transfer from 64 goroutines, as
 // bench/transfers does through gRPC, and reports durable transfers/s and
-// CPU per transfer.
-func BenchmarkTransfer(b *testing.B) {
+// CPU per transfer (on PostgreSQL also round trips per transfer and
+// transfers per commit: the batch size group commit reaches).
+func BenchmarkTransfer(b *testing.B) { eachBackend(b, benchTransfer) }
+
+func benchTransfer(b *testing.B, backend store.Backend) {
 	const clients = 64
 	ctx := context.Background()
-	l, closeDB := benchLedger(b)
+	l, rt, closeDB := benchLedger(b, backend)
 	defer closeDB()
 	l.Start()
 	defer l.Stop()
@@ -92,6 +134,7 @@ func BenchmarkTransfer(b *testing.B) {
 	var failed atomic.Pointer[error] // the first error, if any
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	rt0, c0 := rt.count(), rt.commitCount()
 	cpu0 := processCPU()
 	start := time.Now()
 	for c := range clients {
@@ -115,12 +158,17 @@ func BenchmarkTransfer(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
+	trips, commits := rt.count()-rt0, rt.commitCount()-c0
 	b.StopTimer()
 	if err := failed.Load(); err != nil {
 		b.Fatal(*err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "transfers/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	if rt != nil {
+		b.ReportMetric(float64(trips)/float64(b.N), "round-trips/op")
+		b.ReportMetric(float64(b.N)/float64(commits), "transfers/commit")
+	}
 	rep, err := l.Supply(ctx, "BENCH")
 	if err != nil || !rep.Consistent() {
 		b.Fatalf("supply after the run: %+v, %v", rep, err)
@@ -132,7 +180,9 @@ func BenchmarkTransfer(b *testing.B) {
 // goroutine, with no queueing or scheduling around it. ns/op is per
 // transfer; it is the ceiling on transfers/s the committer allows.
 func BenchmarkCommitBatch(b *testing.B) {
-	benchCommitBatch(b, func(int) int64 { return 1_000_000_000 }, randomPair)
+	eachBackend(b, func(b *testing.B, backend store.Backend) {
+		benchCommitBatch(b, backend, func(int) int64 { return 1_000_000_000 }, randomPair)
+	})
 }
 
 // BenchmarkCommitBatchHolderChurn is BenchmarkCommitBatch with every
@@ -142,6 +192,10 @@ func BenchmarkCommitBatch(b *testing.B) {
 // asset row per transfer; a transfer between holders runs none). Compare
 // its cpu-ns/op with BenchmarkCommitBatch's.
 func BenchmarkCommitBatchHolderChurn(b *testing.B) {
+	eachBackend(b, benchHolderChurn)
+}
+
+func benchHolderChurn(b *testing.B, backend store.Backend) {
 	// Even accounts hold 1, odd ones nothing; holds[i] says which.
 	holds := make([]bool, benchAccounts)
 	mint := func(i int) int64 {
@@ -159,17 +213,18 @@ func BenchmarkCommitBatchHolderChurn(b *testing.B) {
 		holds[from], holds[to] = false, true
 		return from, to
 	}
-	benchCommitBatch(b, mint, pick)
+	benchCommitBatch(b, backend, mint, pick)
 }
 
 // benchCommitBatch creates the accounts and mints mint(i) to account i
 // (nothing for 0), then times b.N transfers of 1 between the accounts pick
 // names, fed to commitBatch directly 64 at a time, failing the benchmark if
-// any job fails; it reports the CPU time per transfer.
-func benchCommitBatch(b *testing.B, mint func(i int) int64, pick func(rng *rand.Rand) (from, to int)) {
+// any job fails; it reports the CPU time per transfer (and on PostgreSQL
+// the round trips).
+func benchCommitBatch(b *testing.B, backend store.Backend, mint func(i int) int64, pick func(rng *rand.Rand) (from, to int)) {
 	const batch = 64
 	ctx := context.Background()
-	l, closeDB := benchLedger(b)
+	l, rt, closeDB := benchLedger(b, backend)
 	defer closeDB()
 	jobs := make([]*job, 0, batch)
 	run := func() {
@@ -196,6 +251,7 @@ func benchCommitBatch(b *testing.B, mint func(i int) int64, pick func(rng *rand.
 	run()
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
+	rt0 := rt.count()
 	cpu0 := processCPU()
 	for n := 0; n < b.N; n++ {
 		from, to := pick(rng)
@@ -203,6 +259,9 @@ func benchCommitBatch(b *testing.B, mint func(i int) int64, pick func(rng *rand.
 	}
 	run()
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	if rt != nil {
+		b.ReportMetric(float64(rt.count()-rt0)/float64(b.N), "round-trips/op")
+	}
 }
 
 // BenchmarkDurableInsert is the baseline for the others on the same disk:
@@ -234,6 +293,22 @@ func BenchmarkDurableInsert(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
+}
+
+// count is how many statements were sent (0 for a nil counter: SQLite).
+func (r *roundTrips) count() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.n.Load()
+}
+
+// commitCount is how many commits were sent (0 for a nil counter).
+func (r *roundTrips) commitCount() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.commits.Load()
 }
 
 // processCPU is the CPU time (user + system) the process has used.

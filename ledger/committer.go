@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
@@ -25,14 +26,32 @@ type job struct {
 }
 
 // committer is the single goroutine that applies queued jobs in batches.
+// On a store that can (ledgerrec.BatchStore: PostgreSQL), and when this
+// ledger is the database's only writer (Config.SingleWriter), a batch's
+// transaction is prepared while the one before it commits (pipeline.go).
 func (l *Ledger) committer() {
 	defer l.wg.Done()
+	bs, _ := l.db.(ledgerrec.BatchStore)
+	pipelined := l.cfg.SingleWriter && bs != nil && bs.Pipelined()
+	var prev *flight // a pipelined batch that may still be committing
 	batch := make([]*job, 0, l.cfg.MaxBatch)
 	for {
+		var landed chan struct{} // nil (never ready) with nothing in flight
+		if prev != nil {
+			landed = prev.done
+		}
 		select {
 		case j := <-l.jobs:
 			batch = append(batch[:0], j)
+		case <-landed:
+			// No job came while it committed: answer its callers now.
+			l.land(prev, nil)
+			prev = nil
+			continue
 		case <-l.quit:
+			if prev != nil {
+				l.land(prev, nil)
+			}
 			// Refuse whatever is still queued; callers see the shutdown.
 			for {
 				select {
@@ -44,6 +63,11 @@ func (l *Ledger) committer() {
 				}
 			}
 		}
+		if prev != nil {
+			// The next batch cannot start deciding before prev is
+			// decided: until then, let it gather the jobs that arrive.
+			<-prev.planned
+		}
 	drain:
 		for len(batch) < l.cfg.MaxBatch {
 			select {
@@ -53,7 +77,15 @@ func (l *Ledger) committer() {
 				break drain
 			}
 		}
-		l.commitBatch(batch)
+		if !pipelined {
+			l.commitBatch(batch)
+			continue
+		}
+		f := l.launch(slices.Clone(batch), prev)
+		if prev != nil {
+			f = l.land(prev, f)
+		}
+		prev = f
 	}
 }
 
@@ -98,29 +130,18 @@ func (l *Ledger) tryBatch(batch []*job) error {
 			return err
 		}
 		head = l.head
-		for i, j := range batch {
-			results[i], errs[i] = Entry{}, nil
-			j.head, j.newHead = head, nil
-			if err := j.ctx.Err(); err != nil {
-				// The caller gave up before the job was applied: skip it,
-				// so nothing is committed that the caller was told failed.
-				errs[i] = err
-				continue
-			}
-			e, err := l.applyJob(ctx, tx, j)
-			if err != nil && !isRefusal(err) {
-				return err
-			}
-			results[i], errs[i] = e, err
-			if err == nil && j.newHead != nil {
-				head = j.newHead
-			}
-		}
-		return nil
+		return l.runBatch(ctx, tx, batch, &head, results, errs, newPipe(nil))
 	})
 	if err == nil {
 		l.head = head
 	}
+	l.settle(batch, results, errs, err)
+	return err
+}
+
+// settle gives each job of a batch its outcome: its own result, or the
+// transaction's error if it failed.
+func (l *Ledger) settle(batch []*job, results []Entry, errs []error, err error) {
 	for i, j := range batch {
 		if err != nil {
 			j.entry, j.err = Entry{}, err
@@ -131,5 +152,50 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	if err != nil && len(batch) == 1 {
 		l.cfg.Log.Error("ledger job failed", "key", batch[0].req.IdempotencyKey, "err", err)
 	}
-	return err
+}
+
+// runBatch applies batch inside tx, the chain continuing from *head (which
+// it advances), each job's outcome in results and errs. A run of plain
+// transfers on a BatchTx takes applyRun; every other job applyJob, once
+// the batch committing before this one (p.prev, if any) has committed. An
+// error is a database failure, which fails the whole transaction.
+func (l *Ledger) runBatch(ctx context.Context, tx ledgerrec.Tx, batch []*job, head *[]byte,
+	results []Entry, errs []error, p *pipe) error {
+	bt, _ := tx.(ledgerrec.BatchTx)
+	for i := 0; i < len(batch); i++ {
+		if bt != nil {
+			// A run of plain transfers in a few statements (plan.go).
+			n, err := l.applyRun(ctx, bt, batch[i:], head, results[i:], errs[i:], p)
+			if err != nil {
+				return err
+			}
+			if i += n; i == len(batch) {
+				break
+			}
+		}
+		j := batch[i]
+		results[i], errs[i] = Entry{}, nil
+		j.head, j.newHead = *head, nil
+		if err := j.ctx.Err(); err != nil {
+			// The caller gave up before the job was applied: skip it,
+			// so nothing is committed that the caller was told failed.
+			errs[i] = err
+			continue
+		}
+		// The per-job path reads what it changes: it must see every
+		// earlier batch committed.
+		if err := p.wait(); err != nil {
+			return err
+		}
+		p.pure = false
+		e, err := l.applyJob(ctx, tx, j)
+		if err != nil && !isRefusal(err) {
+			return err
+		}
+		results[i], errs[i] = e, err
+		if err == nil && j.newHead != nil {
+			*head = j.newHead
+		}
+	}
+	return nil
 }

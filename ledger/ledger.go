@@ -159,6 +159,13 @@ func AccountScope(accountID string) Scope { return Scope("account:" + accountID)
 type Config struct {
 	// MaxBatch bounds how many operations share one commit (default 512).
 	MaxBatch int
+	// SingleWriter says this ledger is the only writer of its database:
+	// then, on a store that can (PostgreSQL), the next batch decides and
+	// writes while the one before it commits (pipeline.go), which needs
+	// the journal's chain head in memory. With several koshd on one
+	// database it must be false: each batch takes the journal's append
+	// lock and reads the head afresh (docs/deployment.md).
+	SingleWriter bool
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Log is the ledger's logger.

@@ -39,6 +39,7 @@ func startHarness(ctx context.Context, cfg config, tmp, pgDSN string) (*harness,
 	dcfg := benchkosh.Config(tmp)
 	dcfg.DB.Backend = cfg.db
 	dcfg.DB.PostgresDSN = pgDSN
+	dcfg.DB.SingleWriter = cfg.singleWriter
 	k, err := benchkosh.Start(ctx, dcfg, cfg.conns)
 	if err != nil {
 		return nil, err

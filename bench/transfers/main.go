@@ -29,7 +29,10 @@ type config struct {
 	warmup     time.Duration
 	batch      int // rows per transaction of the batched baseline
 	cpuProfile string
-	out        io.Writer
+	// singleWriter sets koshd's db.singlewriter: the ledger pipelines
+	// its commits on PostgreSQL.
+	singleWriter bool
+	out          io.Writer
 }
 
 func main() {
@@ -41,6 +44,7 @@ func main() {
 	flag.IntVar(&cfg.conns, "conns", 4, "gRPC connections the clients share")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured duration of each phase (after a 1s warm-up for transfers)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured transfer window to `file`")
+	flag.BoolVar(&cfg.singleWriter, "singlewriter", false, "run koshd with db.singlewriter (PostgreSQL: pipelined commits, no journal append lock; valid only for one koshd per database)")
 	flag.Parse()
 	cfg.warmup = time.Second
 	cfg.batch = 64

@@ -218,3 +218,75 @@ type Tx interface {
 	// SetChainHash seals one entry written before chain hashes.
 	SetChainHash(ctx context.Context, seq int64, hash []byte) error
 }
+
+// IdemKey is an idempotency key in its scope, as the journal keys entries.
+type IdemKey struct {
+	Scope string
+	Key   string
+}
+
+// BalanceKey names one account's holding of one asset.
+type BalanceKey struct {
+	AccountID string
+	AssetID   int64
+}
+
+// BalanceState is what BatchTx.ReadRun found for a BalanceKey.
+type BalanceState struct {
+	// AccountExists says the account exists.
+	AccountExists bool
+	// HasRow says a balance row exists; Balance is its balance (0 if not).
+	HasRow  bool
+	Balance int64
+}
+
+// BalanceWrite sets one balance, compare-and-set: a row that had Old (or,
+// with HadRow false, a row that did not exist) now holds New. A row
+// another transaction holds locked is written once that one ends, and
+// compared with what it left.
+type BalanceWrite struct {
+	BalanceKey
+	HadRow   bool
+	Old, New int64
+}
+
+// RunState is what BatchTx.ReadRun found.
+type RunState struct {
+	// Used holds the keys that already have a journal entry.
+	Used map[IdemKey]bool
+	// Balances holds the state of every balance asked for.
+	Balances map[BalanceKey]BalanceState
+	// Supply is each asset's supply, by id.
+	Supply map[int64]int64
+}
+
+// BatchTx is a Tx that can apply a run of plain transfers in a few
+// statements instead of several per transfer (PostgreSQL, where each
+// statement is a round trip). The ledger reads what the run needs, decides
+// every transfer itself, and writes the outcome at once; a Tx that is not a
+// BatchTx applies transfers one statement at a time.
+type BatchTx interface {
+	Tx
+	// ReadRun reads what deciding a run of transfers needs, in one query:
+	// which of keys already have a journal entry, the state of each of
+	// balances (no row locked: WriteBatch checks what it overwrites), and
+	// the supply of each of assets.
+	ReadRun(ctx context.Context, keys []IdemKey, balances []BalanceKey, assets []int64) (RunState, error)
+	// WriteBatch applies writes (each key once), moves each asset's holders
+	// count by holders[assetID], and appends entries in order (each under a
+	// distinct key), returning their seqs in that order, ascending. A
+	// write whose row no longer holds Old (or exists when HadRow is false)
+	// fails the whole call with an error, as does any refusal by the
+	// database; the transaction must then be rolled back.
+	WriteBatch(ctx context.Context, writes []BalanceWrite, holders map[int64]int64, entries []Entry) ([]int64, error)
+}
+
+// BatchStore is a Store that can say whether its write transactions are
+// BatchTxs that may run two at once, one preparing while the other
+// commits (package ledger's pipelined group commit).
+type BatchStore interface {
+	Store
+	// Pipelined reports whether write transactions are BatchTxs that can
+	// be pipelined.
+	Pipelined() bool
+}

@@ -73,10 +73,23 @@ func (s *Store) Read(ctx context.Context, fn func(ledgerrec.Tx) error) error {
 	return s.db.Read(ctx, func(t *store.Tx) error { return fn(&tx{st: t}) })
 }
 
-// Write runs fn in a transaction that commits if fn returns nil.
+// Write runs fn in a transaction that commits if fn returns nil. On
+// PostgreSQL the transaction is also a ledgerrec.BatchTx (batch.go).
 func (s *Store) Write(ctx context.Context, fn func(ledgerrec.Tx) error) error {
-	return s.db.Write(ctx, func(t *store.Tx) error { return fn(&tx{st: t}) })
+	return s.db.Write(ctx, func(t *store.Tx) error {
+		if t.Backend() == store.Postgres {
+			return fn(pgTx{&tx{st: t}})
+		}
+		return fn(&tx{st: t})
+	})
 }
+
+var _ ledgerrec.BatchStore = (*Store)(nil)
+
+// Pipelined reports whether write transactions are ledgerrec.BatchTxs that
+// may be pipelined: on PostgreSQL. (SQLite has one writer connection, and
+// its commits are cheap beside PostgreSQL's round trips.)
+func (s *Store) Pipelined() bool { return s.db.Backend() == store.Postgres }
 
 // tx is ledgerrec.Tx on a store transaction.
 type tx struct {

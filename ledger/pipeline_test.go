@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
+	"github.com/kosh-reserve/kosh/store"
+	"github.com/kosh-reserve/kosh/store/storetest"
+)
+
+// failingCommit is a ledgerrec.Store whose next write transaction to
+// finish its work once armed fails after fn returned nil, as a failed
+// commit would: fault injection around the real PostgreSQL store.
+type failingCommit struct {
+	ledgerrec.Store
+	armed atomic.Bool
+}
+
+var errInjected = errors.New("injected commit failure")
+
+func (s *failingCommit) Write(ctx context.Context, fn func(ledgerrec.Tx) error) error {
+	return s.Store.Write(ctx, func(tx ledgerrec.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if s.armed.CompareAndSwap(true, false) {
+			return errInjected
+		}
+		return nil
+	})
+}
+
+// TestPipelinedFailure: when a pipelined batch's transaction fails, the
+// batch launched after it, which decided from the failed batch's figures
+// (and may have written while it was committing), rolls back, and both
+// are applied again one after the other: every good job of both commits
+// with the balances a serial order gives, a job the database refuses alone
+// fails, and the journal's chain verifies (Freeze). The first batch fails
+// in its write (a memo PostgreSQL cannot store: the next batch never
+// starts deciding) or at its commit (injected, after the next batch
+// decided from it and wrote, waiting on its row locks).
+func TestPipelinedFailure(t *testing.T) {
+	for _, atCommit := range []bool{false, true} {
+		name := "write"
+		if atCommit {
+			name = "commit"
+		}
+		t.Run(name, func(t *testing.T) { testPipelinedFailure(t, atCommit) })
+	}
+}
+
+func testPipelinedFailure(t *testing.T, atCommit bool) {
+	ctx := context.Background()
+	db := &failingCommit{Store: storetest.Ledger(t, storetest.Open(t, store.Postgres))}
+	l := New(db, capMint(1000), Config{SingleWriter: true})
+	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
+		t.Fatal(err)
+	}
+	acct := func() string {
+		a, err := l.CreateAccount(ctx, "x", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	alice, bob, carol, dave := acct(), acct(), acct(), acct()
+	mk := func(kind Kind, r Transfer) *job {
+		r.Scope = IssuerScope
+		return &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
+	}
+	seed := []*job{mk(KindMint, Transfer{IdempotencyKey: "m", Asset: "KSH", To: alice, Amount: 100}),
+		mk(KindMint, Transfer{IdempotencyKey: "md", Asset: "KSH", To: dave, Amount: 50})}
+	l.commitBatch(seed)
+	for _, j := range seed {
+		if j.err != nil {
+			t.Fatal(j.err)
+		}
+	}
+	memo := "nul\x00"
+	if atCommit {
+		memo = ""
+		// The first batch finishes first: the second waits for it.
+		db.armed.Store(true)
+	}
+	first := []*job{
+		mk(KindTransfer, Transfer{IdempotencyKey: "a1", Asset: "KSH", From: alice, To: bob, Amount: 10}),
+		mk(KindTransfer, Transfer{IdempotencyKey: "bad", Asset: "KSH", From: alice, To: carol, Amount: 1, Memo: memo}),
+		mk(KindTransfer, Transfer{IdempotencyKey: "a2", Asset: "KSH", From: alice, To: bob, Amount: 5}),
+	}
+	second := []*job{
+		// A run of one, written at once (alice's row is the first batch's
+		// to release; dave's it does not touch) ...
+		mk(KindTransfer, Transfer{IdempotencyKey: "d1", Asset: "KSH", From: dave, To: alice, Amount: 2}),
+		// ... a replay of a key the first batch used, which waits for it ...
+		mk(KindTransfer, Transfer{IdempotencyKey: "a1", Asset: "KSH", From: alice, To: bob, Amount: 10}),
+		// ... and bob's row, which the first batch inserts.
+		mk(KindTransfer, Transfer{IdempotencyKey: "b1", Asset: "KSH", From: bob, To: carol, Amount: 3}),
+		mk(KindTransfer, Transfer{IdempotencyKey: "b2", Asset: "KSH", From: alice, To: carol, Amount: 7}),
+	}
+	f := l.launch(first, nil)
+	g := l.launch(second, f)
+	if g = l.land(f, g); g != nil {
+		t.Fatal("the batch after a failed one was landed as committed")
+	}
+	for i, j := range append(first, second...) {
+		<-j.done
+		if (j.err != nil) != (i == 1 && !atCommit) {
+			t.Errorf("job %d (%s): %+v, %v", i, j.req.IdempotencyKey, j.entry, j.err)
+		}
+	}
+	if e := second[1].entry; !e.Replayed || e.Seq != first[0].entry.Seq {
+		t.Errorf("a1 again: %+v, want the replay of %+v", e, first[0].entry)
+	}
+	// With the commit failing, the "bad" job is good: alice pays carol 1.
+	var paid int64
+	if atCommit {
+		paid = 1
+	}
+	if e := second[3].entry; e.DebitBalanceAfter != 80-paid || e.CreditBalanceAfter != 10+paid {
+		t.Errorf("b2: %+v, want alice %d, carol %d", e, 80-paid, 10+paid)
+	}
+	for id, want := range map[string]int64{alice: 80 - paid, bob: 12, carol: 10 + paid, dave: 48} {
+		_, bals, err := l.Account(ctx, id)
+		if err != nil || len(bals) != 1 || bals[0].Amount != want {
+			t.Errorf("account %s: %+v, %v; want %d", id, bals, err, want)
+		}
+	}
+	if rep, err := l.Supply(ctx, "KSH"); err != nil || !rep.Consistent() || rep.Holders != 4 {
+		t.Errorf("supply: %+v, %v", rep, err)
+	}
+	if _, err := l.Freeze(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
