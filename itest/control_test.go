@@ -205,7 +205,7 @@ func TestProofOfControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Version != 2 || d.Reserves.Totals.Onchain.Eligible != 9_000_000 || len(d.Reserves.Proofs) != 2 {
+	if d.Version != attest.Version || d.Reserves.Totals.Onchain.Eligible != 9_000_000 || len(d.Reserves.Proofs) != 2 {
 		t.Fatalf("attestation: version %d, eligible %d, %d proofs", d.Version, d.Reserves.Totals.Onchain.Eligible, len(d.Reserves.Proofs))
 	}
 	bt := h.Btcd()
