@@ -58,7 +58,14 @@ type Book struct {
 	currencies []string                  // sorted
 
 	manualMu sync.Mutex // orders record-then-apply of manual prices
+	// applied is the newest manual record applied per currency (Restore,
+	// Sync), under manualMu: Sync applies only what is newer.
+	applied map[string]int64
 }
+
+// SyncEvery is how often Run re-reads the manual prices recorded by other
+// koshd sharing the database (Sync).
+const SyncEvery = 2 * time.Second
 
 var _ reserve.Prices = (*Book)(nil)
 
@@ -69,7 +76,7 @@ func New(cfgs map[string]oracle.Config, db ManualLog, log *slog.Logger, opts ...
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &Book{db: db, log: log, now: time.Now, oracles: map[string]*oracle.Oracle{}}
+	b := &Book{db: db, log: log, now: time.Now, oracles: map[string]*oracle.Oracle{}, applied: map[string]int64{}}
 	opts = append([]oracle.Option{oracle.WithLogger(log)}, opts...)
 	for cur, oc := range cfgs {
 		o, err := oracle.New(oc, opts...)
@@ -86,38 +93,58 @@ func New(cfgs map[string]oracle.Config, db ManualLog, log *slog.Logger, opts ...
 // Restore applies the manual prices recorded in the store: the newest row
 // of each currency unless it is a clear or has expired.
 func (b *Book) Restore(ctx context.Context) error {
+	return b.sync(ctx, false)
+}
+
+// Sync applies the manual prices recorded in the store since the last
+// Restore or Sync, as another koshd sharing the database sets and clears
+// them: a newer set is applied (unless expired), a newer clear clears.
+// Run calls it every SyncEvery.
+func (b *Book) Sync(ctx context.Context) error {
+	return b.sync(ctx, true)
+}
+
+func (b *Book) sync(ctx context.Context, clears bool) error {
 	rows, err := b.db.LatestManualPrices(ctx)
 	if err != nil {
 		return err
 	}
+	b.manualMu.Lock()
+	defer b.manualMu.Unlock()
 	now := b.now()
 	for _, r := range rows {
+		if r.Seq <= b.applied[r.Currency] {
+			continue
+		}
 		o, ok := b.oracles[r.Currency]
 		switch {
-		case r.Cleared:
-			continue
 		case !ok:
 			b.log.Warn("a recorded manual price is for a currency no longer configured; ignored",
 				"currency", r.Currency, "set_by", r.SetBy)
-			continue
+		case r.Cleared:
+			if clears {
+				o.ClearManual()
+				b.log.Info("manual price cleared (recorded by another koshd)", "currency", r.Currency, "by", r.SetBy)
+			}
 		case r.Until != 0 && !time.UnixMicro(r.Until).After(now):
 			b.log.Info("recorded manual price has expired", "currency", r.Currency, "until", time.UnixMicro(r.Until).UTC())
-			continue
+		default:
+			c, ok := new(big.Int).SetString(r.Coefficient, 10)
+			if !ok {
+				return fmt.Errorf("manual %s price #%d: coefficient %q is not a number", r.Currency, r.Seq, r.Coefficient)
+			}
+			m := oracle.Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
+				SetAt: time.UnixMicro(r.SetAt)}
+			if r.Until != 0 {
+				m.Until = time.UnixMicro(r.Until)
+			}
+			if err := o.ApplyManual(m); err != nil {
+				return fmt.Errorf("restore manual %s price #%d: %w", r.Currency, r.Seq, err)
+			}
+			b.log.Info("applied recorded manual price", "currency", r.Currency, "price", m.Price.String(), "set_by", r.SetBy,
+				"set_at", m.SetAt.UTC(), "until", m.Until)
 		}
-		c, ok := new(big.Int).SetString(r.Coefficient, 10)
-		if !ok {
-			return fmt.Errorf("manual %s price #%d: coefficient %q is not a number", r.Currency, r.Seq, r.Coefficient)
-		}
-		m := oracle.Manual{Price: money.Price{Coefficient: c, Scale: uint8(r.Scale)}, By: r.SetBy, Reason: r.Reason,
-			SetAt: time.UnixMicro(r.SetAt)}
-		if r.Until != 0 {
-			m.Until = time.UnixMicro(r.Until)
-		}
-		if err := o.ApplyManual(m); err != nil {
-			return fmt.Errorf("restore manual %s price #%d: %w", r.Currency, r.Seq, err)
-		}
-		b.log.Info("restored manual price", "currency", r.Currency, "price", m.Price.String(), "set_by", r.SetBy,
-			"set_at", m.SetAt.UTC(), "until", m.Until)
+		b.applied[r.Currency] = r.Seq
 	}
 	return nil
 }
@@ -130,6 +157,23 @@ func (b *Book) Run(ctx context.Context, wg *sync.WaitGroup) {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.Run(ctx) }()
 	}
+	// Manual prices set through another koshd on the same database.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(SyncEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := b.Sync(ctx); err != nil && ctx.Err() == nil {
+					b.log.Warn("could not read the recorded manual prices", "err", err)
+				}
+			}
+		}
+	}()
 }
 
 func (b *Book) oracle(currency string) (*oracle.Oracle, error) {

@@ -2,8 +2,11 @@ package pricedb_test
 
 import (
 	"context"
+	"math/big"
 	"testing"
 
+	"github.com/kosh-reserve/kosh/money"
+	"github.com/kosh-reserve/kosh/oracle"
 	"github.com/kosh-reserve/kosh/oracle/pricebook"
 	"github.com/kosh-reserve/kosh/store/pricedb"
 	"github.com/kosh-reserve/kosh/store/storetest"
@@ -68,6 +71,52 @@ func TestManualPriceQueries(t *testing.T) {
 			// The scale is checked by the schema.
 			if _, err := db.Record(ctx, pricebook.ManualRecord{Currency: "INR", Coefficient: "1", Scale: 19, SetBy: "x", SetAt: 1}); err == nil {
 				t.Error("scale 19 was stored")
+			}
+		})
+	}
+}
+
+// TestManualPriceSharedByBooks: two price books on one database, as two
+// koshd sharing it: a manual price set through one reaches the other at
+// its next Sync, and so does its clear (before Sync, the other koshd only
+// saw it on restart).
+func TestManualPriceSharedByBooks(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(string(backend), func(t *testing.T) {
+			ctx := context.Background()
+			db := pricedb.New(storetest.Open(t, backend))
+			open := func() *pricebook.Book {
+				b, err := pricebook.New(map[string]oracle.Config{"INR": {Currency: "INR"}}, db, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Restore(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			a, b := open(), open()
+			price := money.Price{Coefficient: big.NewInt(812345678), Scale: 2}
+			if _, err := a.SetManual(ctx, "INR", oracle.Manual{Price: price, By: "pricer", Reason: "sources down"}); err != nil {
+				t.Fatal(err)
+			}
+			if q, _ := b.Quote("INR"); !q.Stale {
+				t.Fatalf("the other book has a price before Sync: %+v", q)
+			}
+			if err := b.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if q, err := b.Quote("INR"); err != nil || q.Stale || q.Price.Coefficient.Cmp(price.Coefficient) != 0 || !q.Manual {
+				t.Fatalf("after Sync: %+v, %v; want the manual 8123456.78", q, err)
+			}
+			if _, err := a.ClearManual(ctx, "INR", "admin", "sources back"); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if q, _ := b.Quote("INR"); !q.Stale {
+				t.Fatalf("after the clear and Sync the other book still has a price: %+v", q)
 			}
 		})
 	}
