@@ -284,14 +284,12 @@ func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attes
 	if err != nil {
 		return nil, err
 	}
-	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
-	if err != nil {
-		return nil, err
-	}
-	var seed [32]byte
-	copy(seed[:], row.Seed)
 	if doc.Version < 3 {
-		t, err := rebuildV1(ctx, row, doc, asset, seed, bals)
+		bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+		if err != nil {
+			return nil, err
+		}
+		t, err := rebuildV1(ctx, row, doc, asset, bals)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +299,7 @@ func (s *Service) Bundle(ctx context.Context, id, asset, account string) (*attes
 		}
 		return attest.NewBundle(row.ID, t, account, int64(bal))
 	}
-	t, err := s.tree(ctx, row, doc, asset, seed, bals)
+	t, err := s.tree(ctx, row, doc, asset)
 	if err != nil {
 		return nil, err
 	}
@@ -335,14 +333,12 @@ func (s *Service) Absence(ctx context.Context, id, asset, account string) (*atte
 	if doc.Version < 3 {
 		return nil, fmt.Errorf("%w: attestation %d is version %d; absence statements are made for version 3 attestations", ledger.ErrNotFound, row.Seq, doc.Version)
 	}
-	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	t, err := s.tree(ctx, row, doc, asset)
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range bals {
-		if b.AccountID == account {
-			return nil, fmt.Errorf("%w: account %s held %d %s at attestation %d; ask for its inclusion proof", ErrInTree, account, b.Balance, asset, row.Seq)
-		}
+	if h, ok := t.Holding(account); ok {
+		return nil, fmt.Errorf("%w: account %s held %d %s at attestation %d; ask for its inclusion proof", ErrInTree, account, h.Balance, asset, row.Seq)
 	}
 	last, err := s.cfg.History.LastEntrySeq(ctx, asset, account, row.CutoffSeq)
 	if err != nil {
@@ -380,7 +376,7 @@ func (s *Service) published(ctx context.Context, id, asset string) (Published, *
 // from the cache or rebuilt from the frozen balances and the stored seed
 // at the published shape, checked against the published root: a proof
 // that cannot verify must fail here, not at the holder's end.
-func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestation, asset string, seed [32]byte, bals []AttestedBalance) (*sumtree.ShareTree, error) {
+func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestation, asset string) (*sumtree.ShareTree, error) {
 	s.mu.Lock()
 	if s.trees.seq == row.Seq {
 		if t, ok := s.trees.trees[asset]; ok {
@@ -389,6 +385,10 @@ func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestati
 		}
 	}
 	s.mu.Unlock()
+	bals, err := s.cfg.DB.AttestedBalances(ctx, row.Seq, asset)
+	if err != nil {
+		return nil, err
+	}
 	as := assetOf(doc, asset)
 	want, err := as.ShareRoot()
 	if err != nil {
@@ -398,7 +398,9 @@ func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestati
 	for i, b := range bals {
 		frozen[i] = ledger.FrozenBalance{AccountID: b.AccountID, Balance: b.Balance, LastSeq: b.LastSeq}
 	}
-	t, err := buildTree(ctx, asset, seed, frozen, TreeShape{Height: want.Height, Shares: want.Shares, Window: max(want.Window, 1)})
+	// A published window of 0 (a tree of height 0) is what any window
+	// gives at that height; 0 in TreeShape would mean the default.
+	t, err := buildTree(ctx, asset, seedOf(row), frozen, TreeShape{Height: want.Height, Shares: want.Shares, Window: max(want.Window, 1)})
 	if err != nil {
 		return nil, fmt.Errorf("rebuild the %s tree of attestation %d: %w", asset, row.Seq, err)
 	}
@@ -411,13 +413,13 @@ func (s *Service) tree(ctx context.Context, row Published, doc *attest.Attestati
 
 // rebuildV1 rebuilds the version 1 tree of an attestation of version 1 or
 // 2 and checks it against the published root.
-func rebuildV1(ctx context.Context, row Published, doc *attest.Attestation, asset string, seed [32]byte, bals []AttestedBalance) (*sumtree.Tree, error) {
+func rebuildV1(ctx context.Context, row Published, doc *attest.Attestation, asset string, bals []AttestedBalance) (*sumtree.Tree, error) {
 	as := assetOf(doc, asset)
 	accts := make([]sumtree.Account, len(bals))
 	for i, b := range bals {
 		accts[i] = sumtree.Account{ID: b.AccountID, Balance: uint64(b.Balance)}
 	}
-	t, err := sumtree.Build(ctx, asset, seed, accts, sumtree.WithHeight(as.Liabilities.Height))
+	t, err := sumtree.Build(ctx, asset, seedOf(row), accts, sumtree.WithHeight(as.Liabilities.Height))
 	if err != nil {
 		return nil, fmt.Errorf("rebuild the %s tree of attestation %d: %w", asset, row.Seq, err)
 	}
@@ -426,6 +428,13 @@ func rebuildV1(ctx context.Context, row Published, doc *attest.Attestation, asse
 			asset, row.Seq, root.Hash, as.Liabilities.Root)
 	}
 	return t, nil
+}
+
+// seedOf returns the attestation's stored secret seed.
+func seedOf(row Published) [32]byte {
+	var seed [32]byte
+	copy(seed[:], row.Seed)
+	return seed
 }
 
 func assetOf(doc *attest.Attestation, code string) *attest.Asset {

@@ -43,7 +43,7 @@ func replayedTree(t testing.TB, fs []fixture) fixture {
 }
 
 // tampersV3 break version 3 attestation 1.
-func tampersV3(fs []fixture) []tamper {
+func tampersV3() []tamper {
 	return []tamper{
 		{name: "v3: three shares, re-signed", resign: true, edit: func(a *attest.Attestation) { a.Assets[0].Liabilities.Shares = 3 }},
 		{name: "v3: four shares, re-signed (issuer proofs fail)", resign: true, edit: func(a *attest.Attestation) { a.Assets[1].Liabilities.Shares = 4 }},
@@ -110,7 +110,7 @@ type absenceVector struct {
 func v3Vectors(t *testing.T, v *vectorFile, files map[string][]byte, addChain func([]fixture, string, string, *[]string)) {
 	fs := buildChainV3(t)
 	addChain(fs, "version 3 attestation %d", "chain-v3", &v.ChainV3)
-	for _, tp := range tampersV3(fs) {
+	for _, tp := range tampersV3() {
 		b := tp.apply(t, fs[0].a)
 		errs := errorsOf(b)
 		v.Invalid = append(v.Invalid, invalidVector{Name: tp.name, Document: string(b), Errors: errs})

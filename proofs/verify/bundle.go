@@ -98,7 +98,8 @@ func Receipt(a *attest.Attestation, b *attest.Bundle, r *receipt.Receipt) error 
 func seqRule(r *receipt.Receipt, seq int64, balance attest.Amount, where string, cutoff attest.Amount) error {
 	switch {
 	case int64(r.Seq) < seq:
-		return fail(attest.ErrReceiptNotApplicable, "the receipt was taken at journal sequence %d, before the account's last entry at %d that %s commits to, so a later entry superseded it", r.Seq, seq, where)
+		return fail(attest.ErrReceiptNotApplicable, "the receipt was taken at journal sequence %d, before the account's last entry at %d that %s commits to, so a later entry superseded it; your history holds a receipt of every entry of yours, and if it has none at %d, the tree names an entry you never made",
+			r.Seq, seq, where, seq)
 	case int64(r.Seq) > seq:
 		return fail(attest.ErrReceiptConflict, "%s says account %s's last entry at or before the cut-off %d is at journal sequence %d, but a receipt signed by the issuer shows an entry at %d (balance %d): the tree leaves it out",
 			where, r.Account, cutoff, seq, r.Seq, r.Balance)
