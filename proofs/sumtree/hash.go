@@ -1,13 +1,10 @@
 package sumtree
 
 import (
-	"crypto/sha256"
-	"encoding"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"hash"
 
+	"github.com/kosh-reserve/kosh/proofs/internal/sha256blocks"
 	"github.com/kosh-reserve/kosh/proofs/taghash"
 )
 
@@ -53,18 +50,14 @@ func decodeHash32(dst *[32]byte, s, what string) error {
 	return nil
 }
 
-// midstate is a SHA-256 state serialized right after a tag prefix (64 bytes,
-// one whole block) has been absorbed. Restoring it costs a copy instead of
-// the compression of the prefix.
-type midstate []byte
+// midstate is the SHA-256 chaining value right after a tag prefix (64
+// bytes, one whole block) has been absorbed. Starting from it costs a copy
+// of eight words instead of the compression of the prefix.
+type midstate = sha256blocks.State
 
 func newMidstate(tag string) midstate {
-	h := sha256.New()
-	taghash.New(tag).Write(h)
-	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be marshaled: %v", err))
-	}
+	st := sha256blocks.IV
+	sha256blocks.Blocks(&st, taghash.New(tag).Prefix())
 	return st
 }
 
@@ -75,36 +68,21 @@ var (
 	midSalt    = newMidstate(taghash.TagSalt)
 )
 
-// stateDigest is where the chaining value sits in the binary form of a
-// crypto/sha256 state: after the 4-byte magic "sha\x03", eight big-endian
-// uint32 words. After a fully padded message has been absorbed, the chaining
-// value is the digest. TestHasherMatchesSHA256 pins this for every message
-// length a tree uses and beyond.
-const stateDigest = 4
-
 // hasher computes tagged hashes of messages that follow a one-block tag
-// prefix. It pads each message itself, writes the padded blocks into a
-// restored midstate in one call (no buffering inside the hash) and reads
-// the digest from the state, which saves the copies and the extra Write of
-// hash.Hash.Sum. It never allocates after its buffer has grown to the
+// prefix, one at a time or two at once. It pads each message itself, runs
+// the compression function from the prefix's midstate over the padded
+// blocks (package sha256blocks) and reads the digest from the chaining
+// value: no hash.Hash buffering and no copies of the state. Two messages
+// hashed together (finish2) share the compression unit, which overlaps
+// their rounds. It never allocates after its buffers have grown to the
 // longest message. One per goroutine.
 type hasher struct {
-	h   hash.Hash
-	u   encoding.BinaryUnmarshaler
-	a   encoding.BinaryAppender
-	buf []byte // message scratch, padded in place
-	st  []byte // state scratch
+	buf  []byte // the first message's scratch, padded in place
+	buf2 []byte // the second message's, for finish2
 }
 
 func newHasher() *hasher {
-	h := sha256.New()
-	return &hasher{
-		h:   h,
-		u:   h.(encoding.BinaryUnmarshaler),
-		a:   h.(encoding.BinaryAppender),
-		buf: make([]byte, 0, 192),
-		st:  make([]byte, 0, 128),
-	}
+	return &hasher{buf: make([]byte, 0, 192), buf2: make([]byte, 0, 192)}
 }
 
 // grow returns the scratch buffer with room for an n-byte message and its
@@ -116,64 +94,137 @@ func (x *hasher) grow(n int) []byte {
 	return x.buf[:n]
 }
 
+// grow2 is grow for the second message of finish2.
+func (x *hasher) grow2(n int) []byte {
+	if need := paddedLen(n); cap(x.buf2) < need {
+		x.buf2 = make([]byte, 0, need)
+	}
+	return x.buf2[:n]
+}
+
 // paddedLen is the length of an n-byte message after the 64-byte prefix,
 // padded as SHA-256 pads: a 0x80 byte, zeros, and the 64-bit bit length,
 // to a multiple of 64.
 func paddedLen(n int) int { return (n + 9 + 63) &^ 63 }
 
-// finish returns TaggedHash(tag, msg) where mid is the state after the
-// tag's prefix and msg is x.buf[:n] (from grow).
-func (x *hasher) finish(mid midstate, n int) [32]byte {
-	b := x.buf[:paddedLen(n)]
+// padIn pads the n-byte message at the start of buf (which has room, from
+// grow) and returns the padded blocks.
+func padIn(buf []byte, n int) []byte {
+	b := buf[:paddedLen(n)]
 	b[n] = 0x80
 	clear(b[n+1 : len(b)-8])
 	binary.BigEndian.PutUint64(b[len(b)-8:], uint64(64+n)*8)
-	if err := x.u.UnmarshalBinary(mid); err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be restored: %v", err))
+	return b
+}
+
+// finish returns TaggedHash(tag, msg) where mid is the state after the
+// tag's prefix and msg is x.buf[:n] (from grow).
+func (x *hasher) finish(mid *midstate, n int) [32]byte {
+	st := *mid
+	sha256blocks.Blocks(&st, padIn(x.buf, n))
+	return st.Digest()
+}
+
+// finish2 returns the tagged hashes of two messages at once: x.buf[:n1]
+// (from grow) after mid1 and x.buf2[:n2] (from grow2) after mid2. Their
+// common blocks run together; the longer one's remaining blocks run alone.
+func (x *hasher) finish2(mid1 *midstate, n1 int, mid2 *midstate, n2 int) (d1, d2 [32]byte) {
+	b1, b2 := padIn(x.buf, n1), padIn(x.buf2, n2)
+	st1, st2 := *mid1, *mid2
+	c := min(len(b1), len(b2))
+	sha256blocks.Blocks2(&st1, &st2, b1[:c], b2[:c])
+	if len(b1) > c {
+		sha256blocks.Blocks(&st1, b1[c:])
 	}
-	x.h.Write(b)
-	st, err := x.a.AppendBinary(x.st[:0])
-	if err != nil {
-		panic(fmt.Sprintf("sha256 state cannot be read: %v", err))
+	if len(b2) > c {
+		sha256blocks.Blocks(&st2, b2[c:])
 	}
-	return [32]byte(st[stateDigest : stateDigest+32])
+	return st1.Digest(), st2.Digest()
 }
 
 // salt computes the salt of id; head is the tree's seed and asset code (see
 // treeHead).
 func (x *hasher) salt(head []byte, id string) Salt {
-	b := x.grow(len(head) + 4 + len(id))
+	return x.finish(&midSalt, putSalt(x.grow(saltLen(head, id)), head, id))
+}
+
+// salts computes the salts of two ids at once.
+func (x *hasher) salts(head []byte, id1, id2 string) (Salt, Salt) {
+	n1 := putSalt(x.grow(saltLen(head, id1)), head, id1)
+	n2 := putSalt(x.grow2(saltLen(head, id2)), head, id2)
+	return x.finish2(&midSalt, n1, &midSalt, n2)
+}
+
+func saltLen(head []byte, id string) int { return len(head) + 4 + len(id) }
+
+// putSalt writes the salt's message, head || u32be(len(id)) || id, into b
+// (of saltLen bytes) and returns its length.
+func putSalt(b []byte, head []byte, id string) int {
 	n := copy(b, head)
 	binary.BigEndian.PutUint32(b[n:], uint32(len(id)))
 	copy(b[n+4:], id)
-	return x.finish(midSalt, len(b))
+	return len(b)
 }
 
 // commitment computes TaggedHash("kosh/account", salt || u32be(len) || id).
 func (x *hasher) commitment(salt *Salt, id string) [32]byte {
-	b := x.grow(36 + len(id))
+	return x.finish(&midAccount, putCommitment(x.grow(36+len(id)), salt, id))
+}
+
+// commitments computes two commitments at once.
+func (x *hasher) commitments(salt1 *Salt, id1 string, salt2 *Salt, id2 string) ([32]byte, [32]byte) {
+	n1 := putCommitment(x.grow(36+len(id1)), salt1, id1)
+	n2 := putCommitment(x.grow2(36+len(id2)), salt2, id2)
+	return x.finish2(&midAccount, n1, &midAccount, n2)
+}
+
+// putCommitment writes a commitment's message into b (36+len(id) bytes)
+// and returns its length.
+func putCommitment(b []byte, salt *Salt, id string) int {
 	copy(b, salt[:])
 	binary.BigEndian.PutUint32(b[32:], uint32(len(id)))
 	copy(b[36:], id)
-	return x.finish(midAccount, len(b))
+	return len(b)
 }
 
 // leaf computes TaggedHash("kosh/leaf", commitment || u64be(balance)).
 func (x *hasher) leaf(commitment *[32]byte, balance uint64) [32]byte {
-	b := x.grow(40)
+	putLeaf(x.grow(40), commitment, balance)
+	return x.finish(&midLeaf, 40)
+}
+
+// leaves computes two leaves at once.
+func (x *hasher) leaves(c1 *[32]byte, balance1 uint64, c2 *[32]byte, balance2 uint64) ([32]byte, [32]byte) {
+	putLeaf(x.grow(40), c1, balance1)
+	putLeaf(x.grow2(40), c2, balance2)
+	return x.finish2(&midLeaf, 40, &midLeaf, 40)
+}
+
+// putLeaf writes a leaf's 40-byte message into b.
+func putLeaf(b []byte, commitment *[32]byte, balance uint64) {
 	copy(b, commitment[:])
 	binary.BigEndian.PutUint64(b[32:], balance)
-	return x.finish(midLeaf, 40)
 }
 
 // node computes TaggedHash("kosh/node", lh || u64be(ls) || rh || u64be(rs)).
 func (x *hasher) node(lh *[32]byte, ls uint64, rh *[32]byte, rs uint64) [32]byte {
-	b := x.grow(80)
+	putNode(x.grow(80), lh, ls, rh, rs)
+	return x.finish(&midNode, 80)
+}
+
+// nodes computes two nodes at once: the parents of (l1, r1) and (l2, r2).
+func (x *hasher) nodes(l1, r1, l2, r2 *node) ([32]byte, [32]byte) {
+	putNode(x.grow(80), &l1.hash, l1.sum, &r1.hash, r1.sum)
+	putNode(x.grow2(80), &l2.hash, l2.sum, &r2.hash, r2.sum)
+	return x.finish2(&midNode, 80, &midNode, 80)
+}
+
+// putNode writes a node's 80-byte message into b.
+func putNode(b []byte, lh *[32]byte, ls uint64, rh *[32]byte, rs uint64) {
 	copy(b, lh[:])
 	binary.BigEndian.PutUint64(b[32:], ls)
 	copy(b[40:], rh[:])
 	binary.BigEndian.PutUint64(b[72:], rs)
-	return x.finish(midNode, 80)
 }
 
 // treeHead is the message head shared by the salt, pad and shuffle-key

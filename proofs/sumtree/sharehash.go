@@ -19,7 +19,22 @@ var (
 // commitment2 computes TaggedHash("kosh/account/2", treeID || salt ||
 // u32be(len(asset)) || asset || u64be(seq) || u32be(len(id)) || id).
 func (x *hasher) commitment2(treeID *[32]byte, salt *Salt, asset string, seq uint64, id string) [32]byte {
-	b := x.grow(64 + 4 + len(asset) + 8 + 4 + len(id))
+	n := putCommitment2(x.grow(commitment2Len(asset, id)), treeID, salt, asset, seq, id)
+	return x.finish(&midAccount2, n)
+}
+
+// commitments2 computes two version 2 commitments of one tree at once.
+func (x *hasher) commitments2(treeID *[32]byte, asset string, salt1 *Salt, seq1 uint64, id1 string, salt2 *Salt, seq2 uint64, id2 string) ([32]byte, [32]byte) {
+	n1 := putCommitment2(x.grow(commitment2Len(asset, id1)), treeID, salt1, asset, seq1, id1)
+	n2 := putCommitment2(x.grow2(commitment2Len(asset, id2)), treeID, salt2, asset, seq2, id2)
+	return x.finish2(&midAccount2, n1, &midAccount2, n2)
+}
+
+func commitment2Len(asset, id string) int { return 64 + 4 + len(asset) + 8 + 4 + len(id) }
+
+// putCommitment2 writes a version 2 commitment's message into b (of
+// commitment2Len bytes) and returns its length.
+func putCommitment2(b []byte, treeID *[32]byte, salt *Salt, asset string, seq uint64, id string) int {
 	n := copy(b, treeID[:])
 	n += copy(b[n:], salt[:])
 	binary.BigEndian.PutUint32(b[n:], uint32(len(asset)))
@@ -30,18 +45,29 @@ func (x *hasher) commitment2(treeID *[32]byte, salt *Salt, asset string, seq uin
 	binary.BigEndian.PutUint32(b[n:], uint32(len(id)))
 	n += 4
 	copy(b[n:], id)
-	return x.finish(midAccount2, len(b))
+	return len(b)
 }
 
 // leaf2 computes TaggedHash("kosh/leaf/2", commitment || u8(k) || u8(i) ||
 // u64be(share)).
 func (x *hasher) leaf2(commitment *[32]byte, k, i int, share uint64) [32]byte {
-	b := x.grow(42)
+	putLeaf2(x.grow(42), commitment, k, i, share)
+	return x.finish(&midLeaf2, 42)
+}
+
+// leaves2 computes two version 2 leaves at once.
+func (x *hasher) leaves2(c1 *[32]byte, i1 int, share1 uint64, c2 *[32]byte, i2 int, share2 uint64, k int) ([32]byte, [32]byte) {
+	putLeaf2(x.grow(42), c1, k, i1, share1)
+	putLeaf2(x.grow2(42), c2, k, i2, share2)
+	return x.finish2(&midLeaf2, 42, &midLeaf2, 42)
+}
+
+// putLeaf2 writes a version 2 leaf's 42-byte message into b.
+func putLeaf2(b []byte, commitment *[32]byte, k, i int, share uint64) {
 	copy(b, commitment[:])
 	b[32] = uint8(k)
 	b[33] = uint8(i)
 	binary.BigEndian.PutUint64(b[34:], share)
-	return x.finish(midLeaf2, 42)
 }
 
 // split writes the k shares of balance into out (len k): the cuts come
@@ -49,14 +75,30 @@ func (x *hasher) leaf2(commitment *[32]byte, k, i int, share uint64) [32]byte {
 // scaled to c_j = floor(u_j · (balance+1) / 2^64) in [0, balance]; sorted,
 // they cut [0, balance] into k parts.
 func (x *hasher) split(salt *Salt, balance uint64, out []uint64) {
-	k := len(out)
-	if k == 1 {
+	if len(out) == 1 {
 		out[0] = balance
 		return
 	}
-	b := x.grow(32)
-	copy(b, salt[:])
-	d := x.finish(midSplit, 32)
+	copy(x.grow(32), salt[:])
+	cut(x.finish(&midSplit, 32), balance, out)
+}
+
+// splits splits two balances at once (see split).
+func (x *hasher) splits(salt1 *Salt, balance1 uint64, out1 []uint64, salt2 *Salt, balance2 uint64, out2 []uint64) {
+	if len(out1) == 1 {
+		out1[0], out2[0] = balance1, balance2
+		return
+	}
+	copy(x.grow(32), salt1[:])
+	copy(x.grow2(32), salt2[:])
+	d1, d2 := x.finish2(&midSplit, 32, &midSplit, 32)
+	cut(d1, balance1, out1)
+	cut(d2, balance2, out2)
+}
+
+// cut splits balance into len(out) shares at the cuts d gives (see split).
+func cut(d [32]byte, balance uint64, out []uint64) {
+	k := len(out)
 	var cuts [MaxShares - 1]uint64
 	for j := 0; j < k-1; j++ {
 		cuts[j], _ = bits.Mul64(binary.BigEndian.Uint64(d[8*j:]), balance+1)

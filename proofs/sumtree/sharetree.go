@@ -185,9 +185,14 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 		return nil, fail(ErrInvalidInput, "a window of %d positions cannot hold an account's %d shares", 1<<w, o.shares)
 	}
 	t.perWindow = (1 << w) / o.shares
-	// t.rank is the shuffle's scratch until the inverse fills it.
 	t.rank = make([]uint32, n)
-	t.order = shuffle(shuffleKey(t.head), int(n), t.rank)
+	t.order = make([]uint32, n)
+	// The shuffle runs beside the hashing: it fixes the ranks from the top
+	// down, and the windows are hashed from the last one down, each once
+	// its ranks are final.
+	var final atomic.Int64
+	final.Store(int64(n))
+	go shuffleProgressively(shuffleKey(t.head), t.order, &final)
 	windows := (int(n) + t.perWindow - 1) / t.perWindow
 	roots := make([]node, windows)
 	// keys[r] holds the first 8 bytes of the commitment of the holding at
@@ -195,12 +200,20 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 	keys := make([]uint64, n)
 	var overflow atomic.Bool
 	err := parallelWindows(ctx, windows, o.workers, func(v *windowView, g int) {
+		g = windows - 1 - g
+		for final.Load() > int64(g*t.perWindow) {
+			runtime.Gosched()
+		}
 		if err := v.build(t, g, keys); err != nil {
 			overflow.Store(true)
 			return
 		}
 		roots[g] = v.root()
 	})
+	for final.Load() > 0 {
+		// Stopped early (ctx): wait for the shuffle, which writes t.order.
+		runtime.Gosched()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hash windows: %w", err)
 	}
@@ -216,7 +229,7 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 		}
 		close(ranked)
 	}()
-	dup := hasEqualKeys(keys)
+	dup := hasEqualKeysParallel(keys, o.workers)
 	<-ranked
 	if dup {
 		if err := t.checkDuplicates(); err != nil {
@@ -226,23 +239,12 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 	// Levels w … height, from the window roots.
 	t.levels = make([][]node, height-w+1)
 	t.levels[0] = roots
+	x := newHasher()
 	for l := w; l < height; l++ {
 		cur := t.levels[l-w]
 		next := make([]node, (len(cur)+1)/2)
-		x := newHasher()
-		for j := range next {
-			left := &cur[2*j]
-			var right node
-			if 2*j+1 < len(cur) {
-				right = cur[2*j+1]
-			} else {
-				right = node{hash: padHash(t.head, l, uint64(len(cur)))}
-			}
-			s := left.sum + right.sum
-			if s > MaxSum {
-				return nil, fail(ErrOverflow, "a node sum at level %d exceeds the maximum sum", l+1)
-			}
-			next[j] = node{hash: x.node(&left.hash, left.sum, &right.hash, right.sum), sum: s}
+		if err := parents(x, t.head, l, 0, cur, next); err != nil {
+			return nil, err
 		}
 		t.levels[l-w+1] = next
 	}
@@ -340,12 +342,24 @@ func (v *windowView) build(t *ShareTree, g int, keys []uint64) error {
 	for _, i := range order {
 		v.touched += t.holdings[i].ID[0]
 	}
-	for r, i := range order {
-		h := &t.holdings[i]
+	// Two accounts at a time: their hashes run together (hasher.finish2).
+	r := 0
+	for ; r+1 < v.m; r += 2 {
+		h1, h2 := &t.holdings[order[r]], &t.holdings[order[r+1]]
+		v.salts[r], v.salts[r+1] = v.x.salts(t.head, h1.ID, h2.ID)
+		v.commit[r], v.commit[r+1] = v.x.commitments2(&t.treeID, t.assetCode,
+			&v.salts[r], h1.Seq, h1.ID, &v.salts[r+1], h2.Seq, h2.ID)
+		v.x.splits(&v.salts[r], h1.Balance, v.shares[r*k:r*k+k],
+			&v.salts[r+1], h2.Balance, v.shares[r*k+k:r*k+2*k])
+	}
+	if r < v.m {
+		h := &t.holdings[order[r]]
 		v.salts[r] = v.x.salt(t.head, h.ID)
 		v.commit[r] = v.x.commitment2(&t.treeID, &v.salts[r], t.assetCode, h.Seq, h.ID)
 		v.x.split(&v.salts[r], h.Balance, v.shares[r*k:r*k+k])
-		if keys != nil {
+	}
+	if keys != nil {
+		for r := range v.m {
 			keys[first+r] = binary.BigEndian.Uint64(v.commit[r][:8])
 		}
 	}
@@ -360,29 +374,58 @@ func (v *windowView) build(t *ShareTree, g int, keys []uint64) error {
 		v.lv = make([][]node, w+1)
 	}
 	leaves := grow(v.lv[0], slots)
-	for q, s := range v.perm {
-		r, i := int(s)/k, int(s)%k
-		leaves[q] = node{hash: v.x.leaf2(&v.commit[r], k, i, v.shares[s]), sum: v.shares[s]}
+	q := 0
+	for ; q+1 < slots; q += 2 {
+		s1, s2 := v.perm[q], v.perm[q+1]
+		h1, h2 := v.x.leaves2(&v.commit[int(s1)/k], int(s1)%k, v.shares[s1],
+			&v.commit[int(s2)/k], int(s2)%k, v.shares[s2], k)
+		leaves[q] = node{hash: h1, sum: v.shares[s1]}
+		leaves[q+1] = node{hash: h2, sum: v.shares[s2]}
+	}
+	if q < slots {
+		s := v.perm[q]
+		leaves[q] = node{hash: v.x.leaf2(&v.commit[int(s)/k], k, int(s)%k, v.shares[s]), sum: v.shares[s]}
 	}
 	v.lv[0] = leaves
 	for l := 0; l < w; l++ {
 		cur := v.lv[l]
 		next := grow(v.lv[l+1], (len(cur)+1)/2)
-		for j := range next {
-			left := &cur[2*j]
-			var right node
-			if 2*j+1 < len(cur) {
-				right = cur[2*j+1]
-			} else {
-				right = node{hash: padHash(v.head, l, v.base>>l+uint64(len(cur)))}
-			}
-			s := left.sum + right.sum
-			if s > MaxSum {
-				return fail(ErrOverflow, "a node sum at level %d exceeds the maximum sum", l+1)
-			}
-			next[j] = node{hash: v.x.node(&left.hash, left.sum, &right.hash, right.sum), sum: s}
+		if err := parents(v.x, v.head, l, v.base>>l, cur, next); err != nil {
+			return err
 		}
 		v.lv[l+1] = next
+	}
+	return nil
+}
+
+// parents fills next with the parents of the nodes cur at level l, whose
+// first node has index first in its level: two parents at a time, and an
+// odd node last paired with its pad. It fails when a sum exceeds MaxSum.
+func parents(x *hasher, head []byte, l int, first uint64, cur, next []node) error {
+	full := len(cur) / 2 // parents with two real children
+	j := 0
+	for ; j+1 < full; j += 2 {
+		a, b, c, d := &cur[2*j], &cur[2*j+1], &cur[2*j+2], &cur[2*j+3]
+		s1, s2 := a.sum+b.sum, c.sum+d.sum
+		if s1 > MaxSum || s2 > MaxSum {
+			return fail(ErrOverflow, "a node sum at level %d exceeds the maximum sum", l+1)
+		}
+		h1, h2 := x.nodes(a, b, c, d)
+		next[j], next[j+1] = node{hash: h1, sum: s1}, node{hash: h2, sum: s2}
+	}
+	for ; j < len(next); j++ {
+		left := &cur[2*j]
+		var right node
+		if 2*j+1 < len(cur) {
+			right = cur[2*j+1]
+		} else {
+			right = node{hash: padHash(head, l, first+uint64(len(cur)))}
+		}
+		s := left.sum + right.sum
+		if s > MaxSum {
+			return fail(ErrOverflow, "a node sum at level %d exceeds the maximum sum", l+1)
+		}
+		next[j] = node{hash: x.node(&left.hash, left.sum, &right.hash, right.sum), sum: s}
 	}
 	return nil
 }

@@ -167,7 +167,17 @@ func Build(ctx context.Context, assetCode string, seed [32]byte, accounts []Acco
 	byAccount := make([]node, n+uint64(height))
 	keys := make([]uint64, n)
 	err := parallel(ctx, int(n), o.workers, func(x *hasher, lo, hi int) {
-		for i := lo; i < hi; i++ {
+		i := lo
+		// Two accounts at a time: their hashes run together.
+		for ; i+1 < hi; i += 2 {
+			a, b := &accounts[i], &accounts[i+1]
+			sa, sb := x.salts(t.head, a.ID, b.ID)
+			ca, cb := x.commitments(&sa, a.ID, &sb, b.ID)
+			keys[i], keys[i+1] = binary.BigEndian.Uint64(ca[:8]), binary.BigEndian.Uint64(cb[:8])
+			la, lb := x.leaves(&ca, a.Balance, &cb, b.Balance)
+			byAccount[i], byAccount[i+1] = node{hash: la, sum: a.Balance}, node{hash: lb, sum: b.Balance}
+		}
+		if i < hi {
 			a := &accounts[i]
 			salt := x.salt(t.head, a.ID)
 			c := x.commitment(&salt, a.ID)
@@ -223,7 +233,18 @@ func (t *Tree) hashLevels(ctx context.Context, workers int, spare []node) error 
 		var overflow atomic.Bool
 		pad := &t.pads[l]
 		err := parallel(ctx, len(next), workers, func(x *hasher, lo, hi int) {
-			for j := lo; j < hi; j++ {
+			j := lo
+			// Two parents with real children at a time.
+			for ; j+1 < hi && 2*j+3 < len(cur); j += 2 {
+				a, b, c, d := &cur[2*j], &cur[2*j+1], &cur[2*j+2], &cur[2*j+3]
+				s1, s2 := a.sum+b.sum, c.sum+d.sum
+				if s1 > MaxSum || s2 > MaxSum { // each term <= MaxSum, so no sum can wrap
+					overflow.Store(true)
+				}
+				h1, h2 := x.nodes(a, b, c, d)
+				next[j], next[j+1] = node{hash: h1, sum: s1}, node{hash: h2, sum: s2}
+			}
+			for ; j < hi; j++ {
 				left := &cur[2*j]
 				right := pad
 				if 2*j+1 < len(cur) {
@@ -357,6 +378,57 @@ func shuffleInto(key [32]byte, order, scratch []uint32) {
 		j := scratch[i]
 		order[i], order[j] = order[j], order[i]
 	}
+}
+
+// shuffleProgressively writes the shuffle that shuffleInto writes into
+// order (the same draws, each swap made as soon as it is drawn) and
+// publishes its progress in final: every rank at or above final.Load() is
+// final. It ends with final at 0.
+func shuffleProgressively(key [32]byte, order []uint32, final *atomic.Int64) {
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	r := rand.NewChaCha8(key)
+	for i := len(order) - 1; i > 0; i-- {
+		j := uint32(uniform(r, uint64(i)+1))
+		order[i], order[j] = order[j], order[i]
+		if i%4096 == 0 {
+			final.Store(int64(i))
+		}
+	}
+	final.Store(0)
+}
+
+// hasEqualKeysParallel is hasEqualKeys on up to workers goroutines: it
+// splits the keys by their top bits (equal keys share them) and checks the
+// parts in parallel.
+func hasEqualKeysParallel(keys []uint64, workers int) bool {
+	return hasEqualKeysIn(keys, 63, workers)
+}
+
+func hasEqualKeysIn(keys []uint64, bit uint, parts int) bool {
+	if parts < 2 || len(keys) < 1<<16 || bit < 40 {
+		return hasEqualKeys(keys)
+	}
+	// Keys with the bit clear first, then those with it set.
+	i, j := 0, len(keys)
+	for i < j {
+		if keys[i]>>bit&1 == 0 {
+			i++
+		} else {
+			j--
+			keys[i], keys[j] = keys[j], keys[i]
+		}
+	}
+	var low bool
+	done := make(chan struct{})
+	go func() {
+		low = hasEqualKeysIn(keys[:i], bit-1, parts/2)
+		close(done)
+	}()
+	high := hasEqualKeysIn(keys[i:], bit-1, (parts+1)/2)
+	<-done
+	return low || high
 }
 
 // uniform returns a uniform integer in [0, bound) from r, by Lemire's

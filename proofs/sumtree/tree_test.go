@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kosh-reserve/kosh/proofs/taghash"
@@ -56,9 +57,33 @@ func TestHasherMatchesSHA256(t *testing.T) {
 	for _, n := range append(r.Perm(301), 300, 0, 55, 56, 64, 119, 120) {
 		b := x.grow(n)
 		copy(b, msg[:n])
-		got := x.finish(midNode, n)
+		got := x.finish(&midNode, n)
 		if want := taghash.Sum(taghash.TagNode, msg[:n]); got != want {
 			t.Fatalf("%d-byte message: hasher gives %x, crypto/sha256 %x", n, got, want)
+		}
+	}
+}
+
+// TestHasherPairsMatchSHA256 checks finish2, which hashes two messages at
+// once, against crypto/sha256 for pairs of lengths from 0 to 200 bytes
+// (equal and unequal block counts, each message's buffer reused).
+func TestHasherPairsMatchSHA256(t *testing.T) {
+	x := newHasher()
+	r := rand.New(rand.NewPCG(3, 4))
+	msg := make([]byte, 402)
+	for i := range msg {
+		msg[i] = byte(r.Uint32())
+	}
+	for i := 0; i < 3000; i++ {
+		n1, n2 := r.IntN(201), r.IntN(201)
+		copy(x.grow(n1), msg[:n1])
+		copy(x.grow2(n2), msg[201:201+n2])
+		d1, d2 := x.finish2(&midNode, n1, &midLeaf, n2)
+		if want := taghash.Sum(taghash.TagNode, msg[:n1]); d1 != want {
+			t.Fatalf("first of %d and %d bytes: hasher gives %x, crypto/sha256 %x", n1, n2, d1, want)
+		}
+		if want := taghash.Sum(taghash.TagLeaf, msg[201:201+n2]); d2 != want {
+			t.Fatalf("second of %d and %d bytes: hasher gives %x, crypto/sha256 %x", n1, n2, d2, want)
 		}
 	}
 }
@@ -220,6 +245,47 @@ func TestRadixSortTop32(t *testing.T) {
 		radixSortTop32(k)
 		if !slices.IsSortedFunc(k, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) }) {
 			t.Fatalf("n=%d: keys are not sorted by their top 32 bits", n)
+		}
+	}
+}
+
+// TestShuffleProgressively checks that the shuffle Build2 runs beside its
+// hashing writes the order shuffle writes, and ends with every rank final.
+func TestShuffleProgressively(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4095, 4096, 4097, 100_000} {
+		key := seedOf(byte(n))
+		got := make([]uint32, n)
+		var final atomic.Int64
+		final.Store(int64(n))
+		shuffleProgressively(key, got, &final)
+		if want := shuffle(key, n, nil); !slices.Equal(got, want) {
+			t.Fatalf("%d entries: the progressive shuffle differs from shuffle", n)
+		}
+		if final.Load() != 0 {
+			t.Fatalf("%d entries: final is %d at the end, not 0", n, final.Load())
+		}
+	}
+}
+
+// TestHasEqualKeysParallel checks the parallel split on sets large enough
+// to be split, with a duplicate planted in some trials, on 1 to 5 workers.
+func TestHasEqualKeysParallel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := range 16 {
+		n := 1<<16 + r.IntN(1<<18)
+		k := make([]uint64, n)
+		for i := range k {
+			k[i] = r.Uint64()
+		}
+		want := trial%2 == 0
+		if want {
+			k[r.IntN(n)] = k[r.IntN(n)]
+			// The planted pair may be one key (i == j): plant another.
+			a := r.IntN(n - 1)
+			k[a+1] = k[a]
+		}
+		if got := hasEqualKeysParallel(k, 1+trial%5); got != want {
+			t.Fatalf("trial %d (%d keys, %d workers): hasEqualKeysParallel = %v, want %v", trial, n, 1+trial%5, got, want)
 		}
 	}
 }

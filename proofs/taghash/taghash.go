@@ -66,6 +66,10 @@ func New(name string) *Tag {
 	return t
 }
 
+// Prefix returns the 64-byte prefix, SHA256(tag) || SHA256(tag), for code
+// that runs the compression function itself.
+func (t *Tag) Prefix() []byte { return t.prefix[:] }
+
 // Name returns the tag string.
 func (t *Tag) Name() string { return t.name }
 
