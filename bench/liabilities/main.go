@@ -113,7 +113,7 @@ func parent(counts, formats string, verifyN int, rawRef float64, cpuProfile stri
 		return fmt.Errorf("find this program to run each measurement: %w", err)
 	}
 	workers := runtime.GOMAXPROCS(0)
-	fmt.Printf("GOMAXPROCS %d, %s, %s\n", workers, runtime.Version(), loadAvg())
+	fmt.Printf("GOMAXPROCS %d, %s, SHA-256 blocks: %s, %s\n", workers, runtime.Version(), sumtree.BlockFunction(), loadAvg())
 	raw := shaRate(workers, time.Second)
 	fmt.Printf("raw SHA-256: %.2f M one-block hashes/s on %d cores (each measurement measures it again just before and after its build: raw M/s)\n\n", raw/1e6, workers)
 	fmt.Printf("%10s %4s %6s %8s %8s %10s %10s %15s %9s %11s %11s %6s\n",

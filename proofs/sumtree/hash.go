@@ -274,3 +274,7 @@ func padHash(head []byte, level int, index uint64) [32]byte {
 func shuffleKey(head []byte) [32]byte {
 	return taghash.Sum(TagShuffle, head)
 }
+
+// BlockFunction names the SHA-256 block function the trees are hashed
+// with: "SHA-NI" (amd64 with the SHA extensions) or "generic".
+func BlockFunction() string { return sha256blocks.Implementation() }
