@@ -116,7 +116,7 @@ func (d *Daemon) startReserves() {
 		go func() { defer wg.Done(); recorder.Run(ctx) }()
 		if shared {
 			wg.Add(1)
-			go func() { defer wg.Done(); reserve.PublishLive(ctx, snaps, d.reserves, token, livePeriod, log) }()
+			go func() { defer wg.Done(); reserve.PublishLive(ctx, snaps, d.reserves, d.reserveSvc, token, livePeriod, log) }()
 		}
 		return wg.Wait, nil
 	})
@@ -124,7 +124,7 @@ func (d *Daemon) startReserves() {
 		d.loops.Add(1)
 		go func() {
 			defer d.loops.Done()
-			reserve.MirrorLive(d.ctx, snaps, d.reserves, livePeriod, d.lead.leading, log)
+			reserve.MirrorLive(d.ctx, snaps, d.reserves, d.reserveSvc, livePeriod, d.lead.leading, log)
 		}()
 	}
 }

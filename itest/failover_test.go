@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -290,6 +291,25 @@ func TestFailover(t *testing.T) {
 	if _, err := procs[2].issuer.Mint(procs[2].ctx(), &koshv1.MintRequest{Asset: payAsset, AccountId: other, Amount: 1_000, IdempotencyKey: "mint-2"}); err != nil {
 		t.Fatal(err)
 	}
+	// A follower lists the leader's outputs and channels, though it polls
+	// no source itself: the leader publishes them when they change.
+	harness.WaitFor(t, func() error {
+		lead, err := k1.issuer.GetReserves(k1.ctx(), &koshv1.GetReservesRequest{})
+		if err != nil {
+			return err
+		}
+		fol, err := procs[2].issuer.GetReserves(procs[2].ctx(), &koshv1.GetReservesRequest{})
+		if err != nil {
+			return err
+		}
+		if len(lead.Snapshot.Channels) == 0 || len(lead.Snapshot.Utxos) == 0 {
+			return fmt.Errorf("the leader lists %d channels and %d outputs yet", len(lead.Snapshot.Channels), len(lead.Snapshot.Utxos))
+		}
+		if l, f := reserveListing(lead.Snapshot), reserveListing(fol.Snapshot); l != f {
+			return fmt.Errorf("the follower lists\n%s\nthe leader\n%s", f, l)
+		}
+		return nil
+	}, 15*time.Second)
 	mac, err := k1.issuer.BakeWalletMacaroon(k1.ctx(), &koshv1.BakeWalletMacaroonRequest{AccountId: holder})
 	if err != nil {
 		t.Fatal(err)
@@ -505,4 +525,18 @@ func checkAcked(t *testing.T, raw *sql.DB, prefix string, acked []string) {
 		}
 	}
 	t.Logf("%d acknowledged %s- transfers, all in the journal (%d rows)", len(acked), prefix, len(inJournal))
+}
+
+// reserveListing is a snapshot's outputs and channels, one per line,
+// sorted: what a reserve page lists.
+func reserveListing(s *koshv1.ReserveSnapshot) string {
+	var lines []string
+	for _, u := range s.Utxos {
+		lines = append(lines, fmt.Sprintf("output %s %s %d counted=%v %s", u.Source, u.Outpoint, u.Value, u.Counted, u.Why))
+	}
+	for _, c := range s.Channels {
+		lines = append(lines, fmt.Sprintf("channel %s %s %d local=%d counted=%v %s", c.Node, c.ChannelPoint, c.Capacity, c.LocalBalance, c.Counted, c.Why))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }

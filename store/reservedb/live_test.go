@@ -74,3 +74,27 @@ func TestLiveMirror(t *testing.T) {
 		t.Fatalf("unknown = %v", unknown)
 	}
 }
+
+// TestLiveDetails checks the details row on PostgreSQL: nothing before the
+// first write, then each write counted, and the text returned only to a
+// reader whose version is behind.
+func TestLiveDetails(t *testing.T) {
+	ctx := context.Background()
+	st := New(storetest.Open(t, store.Postgres))
+	v, b, err := st.ReadDetails(ctx, -1)
+	if err != nil || v != 0 || b != nil {
+		t.Fatalf("before any write: version %d, %q, %v", v, b, err)
+	}
+	for i, want := range []string{`{"chain":{"Height":1}}`, `{"chain":{"Height":2}}`} {
+		if err := st.PublishDetails(ctx, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		v, b, err = st.ReadDetails(ctx, int64(i))
+		if err != nil || v != int64(i+1) || string(b) != want {
+			t.Fatalf("after write %d: version %d, %q, %v", i+1, v, b, err)
+		}
+		if v, b, err = st.ReadDetails(ctx, v); err != nil || b != nil {
+			t.Fatalf("a reader at the current version %d got %q, %v", v, b, err)
+		}
+	}
+}

@@ -105,6 +105,40 @@ func (s *Store) PublishLive(ctx context.Context, token int64, sources []reserve.
 	})
 }
 
+// PublishDetails replaces the leader's reserve details, an encoded
+// reserve.LiveDetails, and counts the write in details_version (PostgreSQL
+// only).
+func (s *Store) PublishDetails(ctx context.Context, details []byte) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE reserve_live SET details = $1, details_version = details_version + 1 WHERE id = 1`,
+			string(details)); err != nil {
+			return fmt.Errorf("store the reserve details: %w", err)
+		}
+		return nil
+	})
+}
+
+// ReadDetails returns the version of the leader's reserve details and,
+// when it differs from since, the details themselves (nil otherwise, and
+// nil before the first write).
+func (s *Store) ReadDetails(ctx context.Context, since int64) (int64, []byte, error) {
+	var (
+		version int64
+		details string
+	)
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `SELECT details_version, CASE WHEN details_version <> $1 THEN details ELSE '' END
+			FROM reserve_live WHERE id = 1`, since).Scan(&version, &details)
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("read the reserve details: %w", err)
+	}
+	if details == "" {
+		return version, nil, nil
+	}
+	return version, []byte(details), nil
+}
+
 // ReadLive reads the leader's live reserve picture, aged by the database's
 // clock (PostgreSQL only).
 func (s *Store) ReadLive(ctx context.Context) (reserve.Live, error) {

@@ -21,6 +21,7 @@ var undo = map[int][]string{
 	16: {`DROP TABLE leader_lease`},
 	17: {`ALTER TABLE attestation_balances DROP COLUMN last_seq`},
 	18: {`DROP TABLE reserve_live`},
+	19: {`ALTER TABLE reserve_live DROP COLUMN details_version`, `ALTER TABLE reserve_live DROP COLUMN details`},
 }
 
 // RollBack opens the database of cfg, migrated to the newest version, and
