@@ -116,7 +116,10 @@ func (d *Daemon) startReserves() {
 		go func() { defer wg.Done(); recorder.Run(ctx) }()
 		if shared {
 			wg.Add(1)
-			go func() { defer wg.Done(); reserve.PublishLive(ctx, snaps, d.reserves, d.reserveSvc, token, livePeriod, log) }()
+			go func() {
+				defer wg.Done()
+				reserve.PublishLive(ctx, snaps, d.reserves, d.reserveSvc, token, livePeriod, log)
+			}()
 		}
 		return wg.Wait, nil
 	})

@@ -39,7 +39,7 @@ func sampleDetails(t time.Time, value int64) LiveDetails {
 			UTXOs: []chain.UTXO{{OutPoint: wire.OutPoint{Hash: chainhash.Hash{1, 2, 3}, Index: 1}, Value: value,
 				PkScript: []byte{0x51}, Descriptor: "tr(...)", Index: 4, Height: 100, BlockHash: "00bb"}}},
 		Lightning: []lightning.Report{{Name: "alice", PubKey: "02ab", BlockHeight: 120, Synced: true, Time: t,
-			Channels: []lightning.Channel{{ChannelPoint: "cc:0", Capacity: 1_000_000, Active: true, LocalBalance: 400_000}},
+			Channels:        []lightning.Channel{{ChannelPoint: "cc:0", Capacity: 1_000_000, Active: true, LocalBalance: 400_000}},
 			ChannelsCounted: 400_000}},
 	}
 }
