@@ -134,6 +134,10 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	})
 	if err == nil {
 		l.head = head
+	} else {
+		// The batch may have committed all the same (a COMMIT whose answer
+		// was lost): the next batch reads the head from the database.
+		l.headLoaded = false
 	}
 	l.settle(batch, results, errs, err)
 	return err

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -133,5 +134,84 @@ func testPipelinedFailure(t *testing.T, atCommit bool) {
 	}
 	if _, err := l.Freeze(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lostAck is a ledgerrec.Store whose next write transaction once armed
+// commits but reports a failure, as a COMMIT whose answer the connection
+// lost would: the caller cannot tell whether it landed.
+type lostAck struct {
+	ledgerrec.Store
+	armed atomic.Bool
+}
+
+var errLostAck = errors.New("injected: connection lost after COMMIT was sent")
+
+// Pipelined passes the wrapped store's answer on, so that the ledger
+// pipelines its commits over lostAck as it would over the store.
+func (s *lostAck) Pipelined() bool {
+	bs, ok := s.Store.(ledgerrec.BatchStore)
+	return ok && bs.Pipelined()
+}
+
+func (s *lostAck) Write(ctx context.Context, fn func(ledgerrec.Tx) error) error {
+	if err := s.Store.Write(ctx, fn); err != nil {
+		return err
+	}
+	if s.armed.CompareAndSwap(true, false) {
+		return errLostAck
+	}
+	return nil
+}
+
+// TestLostCommitAnswer: a transfer that committed although its COMMIT
+// reported a failure lands once (its retry replays it),
+// and the chain head the ledger keeps in memory (one writer on its database)
+// follows what the database holds, so later entries chain onto the last
+// one that landed and the journal verifies (Freeze). With the pipelined
+// path (PostgreSQL) and the per-batch path (SQLite).
+func TestLostCommitAnswer(t *testing.T) {
+	for _, b := range []store.Backend{store.SQLite, store.Postgres} {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			db := &lostAck{Store: storetest.Ledger(t, storetest.Open(t, b))}
+			l := New(db, capMint(1000), Config{SingleWriter: true})
+			if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for range 2 {
+				a, err := l.CreateAccount(ctx, "x", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, a.ID)
+			}
+			l.Start()
+			defer l.Stop()
+			if _, err := l.Mint(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: "m", Asset: "KSH", To: ids[0], Amount: 100}); err != nil {
+				t.Fatal(err)
+			}
+			db.armed.Store(true)
+			t1 := Transfer{Scope: IssuerScope, IdempotencyKey: "t1", Asset: "KSH", From: ids[0], To: ids[1], Amount: 10}
+			// The ledger answers with an error (the client retries), or
+			// with the entry that landed, found by applying the batch again.
+			if e, err := l.Transfer(ctx, t1); err == nil && e.DebitBalanceAfter != 90 {
+				t.Fatalf("the transfer whose commit answer was lost: %+v", e)
+			}
+			// The client retries with its key: the transfer landed once.
+			if e, err := l.Transfer(ctx, t1); err != nil || !e.Replayed || e.DebitBalanceAfter != 90 {
+				t.Fatalf("the retried transfer: %+v, %v; want the replay of the one that landed", e, err)
+			}
+			for i := range 3 {
+				if _, err := l.Transfer(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: fmt.Sprintf("t%d", i+2),
+					Asset: "KSH", From: ids[0], To: ids[1], Amount: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := l.Freeze(ctx); err != nil {
+				t.Fatalf("the journal after a lost commit answer: %v", err)
+			}
+		})
 	}
 }
