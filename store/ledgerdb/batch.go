@@ -177,8 +177,22 @@ func (t pgTx) WriteBatch(ctx context.Context, writes []ledgerrec.BalanceWrite, h
 		rhash, chain      = make([][]byte, n), make([][]byte, n)
 		dba, cba, sa, cat = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	)
+	// The journal has no foreign keys on PostgreSQL (migration 0019): an
+	// entry may name only accounts whose balance in its asset this same
+	// statement writes (an update of an existing row or an insert, both
+	// held to the balances' foreign keys).
+	written := make(map[ledgerrec.BalanceKey]bool, len(writes))
+	for _, w := range writes {
+		written[w.BalanceKey] = true
+	}
 	index := make(map[ledgerrec.IdemKey]int, n)
 	for i, e := range entries {
+		for _, id := range []string{e.DebitAccountID, e.CreditAccountID} {
+			if id != "" && !written[ledgerrec.BalanceKey{AccountID: id, AssetID: e.AssetID}] {
+				return nil, fmt.Errorf("write batch: entry %s/%s names account %s without writing its balance of asset %d",
+					e.IdemScope, e.IdemKey, id, e.AssetID)
+			}
+		}
 		kind[i], asset[i], debit[i], credit[i], amount[i], memo[i] = e.Kind, e.AssetID, e.DebitAccountID, e.CreditAccountID, e.Amount, e.Memo
 		scope[i], key[i], rhash[i], chain[i] = e.IdemScope, e.IdemKey, e.RequestHash, e.ChainHash
 		dba[i], cba[i], sa[i], cat[i] = e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter, e.CreatedAt
