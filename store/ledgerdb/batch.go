@@ -22,15 +22,19 @@ var _ ledgerrec.BatchTx = pgTx{}
 const (
 	// qReadRun is ReadRun's one query: the used keys (what 1), the
 	// balances (what 2: account exists, balance or NULL) and the supplies
-	// (what 3).
-	qReadRun = `SELECT 1, j.idem_scope, j.idem_key, 0::bigint, false, NULL::bigint
+	// (what 3). Every lookup is a scalar subquery on a unique index, which
+	// the planner cannot turn into a join: a join of the unnested keys
+	// with journal or balances could be planned (and, prepared, kept) as
+	// a hash join over a sequential scan of the table, whose cost grows
+	// with the table (the journal's without bound).
+	qReadRun = `SELECT 1, k.scope, k.key, 0::bigint, false, NULL::bigint
 		FROM unnest($1::text[], $2::text[]) AS k(scope, key)
-		JOIN journal j ON j.idem_scope = k.scope AND j.idem_key = k.key
+		WHERE (SELECT true FROM journal j WHERE j.idem_scope = k.scope AND j.idem_key = k.key)
 	UNION ALL
-	SELECT 2, r.account_id, '', r.asset_id, a.id IS NOT NULL, b.balance
+	SELECT 2, r.account_id, '', r.asset_id,
+		(SELECT true FROM accounts a WHERE a.id = r.account_id) IS NOT NULL,
+		(SELECT b.balance FROM balances b WHERE b.account_id = r.account_id AND b.asset_id = r.asset_id)
 		FROM unnest($3::text[], $4::bigint[]) AS r(account_id, asset_id)
-		LEFT JOIN accounts a ON a.id = r.account_id
-		LEFT JOIN balances b ON b.account_id = r.account_id AND b.asset_id = r.asset_id
 	UNION ALL
 	SELECT 3, '', '', id, true, supply FROM assets WHERE id = ANY($5::bigint[])`
 	// qWriteBatch writes a run's balances, its holders counts and its
@@ -173,8 +177,22 @@ func (t pgTx) WriteBatch(ctx context.Context, writes []ledgerrec.BalanceWrite, h
 		rhash, chain      = make([][]byte, n), make([][]byte, n)
 		dba, cba, sa, cat = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	)
+	// The journal has no foreign keys on PostgreSQL (migration 0020): an
+	// entry may name only accounts whose balance in its asset this same
+	// statement writes (an update of an existing row or an insert, both
+	// held to the balances' foreign keys).
+	written := make(map[ledgerrec.BalanceKey]bool, len(writes))
+	for _, w := range writes {
+		written[w.BalanceKey] = true
+	}
 	index := make(map[ledgerrec.IdemKey]int, n)
 	for i, e := range entries {
+		for _, id := range []string{e.DebitAccountID, e.CreditAccountID} {
+			if id != "" && !written[ledgerrec.BalanceKey{AccountID: id, AssetID: e.AssetID}] {
+				return nil, fmt.Errorf("write batch: entry %s/%s names account %s without writing its balance of asset %d",
+					e.IdemScope, e.IdemKey, id, e.AssetID)
+			}
+		}
 		kind[i], asset[i], debit[i], credit[i], amount[i], memo[i] = e.Kind, e.AssetID, e.DebitAccountID, e.CreditAccountID, e.Amount, e.Memo
 		scope[i], key[i], rhash[i], chain[i] = e.IdemScope, e.IdemKey, e.RequestHash, e.ChainHash
 		dba[i], cba[i], sa[i], cat[i] = e.DebitBalanceAfter, e.CreditBalanceAfter, e.SupplyAfter, e.CreatedAt

@@ -158,6 +158,21 @@ func TestBatchTx(t *testing.T) {
 		}
 		check(3, map[string]int64{"a": 0, "b": 6, "c": 4}, 2)
 	}
+	// An entry naming an account whose balance the call does not write
+	// (here one that does not exist) fails it: the journal has no foreign
+	// keys on PostgreSQL (migration 0020).
+	for _, to := range []string{"a", "nobody"} {
+		err := write(func(tx ledgerrec.BatchTx) error {
+			_, err := tx.WriteBatch(ctx, []ledgerrec.BalanceWrite{
+				{BalanceKey: bal("b"), HadRow: true, Old: 6, New: 5},
+			}, nil, []ledgerrec.Entry{transfer("t4", "b", to, 1, 5, 1)})
+			return err
+		})
+		if err == nil {
+			t.Errorf("an entry crediting %s without writing its balance: WriteBatch succeeded", to)
+		}
+		check(3, map[string]int64{"a": 0, "b": 6, "c": 4}, 2)
+	}
 	// A used key fails the call too.
 	err = write(func(tx ledgerrec.BatchTx) error {
 		_, err := tx.WriteBatch(ctx, []ledgerrec.BalanceWrite{

@@ -365,7 +365,7 @@ func (t *tx) InsertEntry(ctx context.Context, e ledgerrec.Entry) (ledgerrec.Entr
 	if store.IsUniqueViolation(err) {
 		return e, fmt.Errorf("journal entry %s/%s: %w", e.IdemScope, e.IdemKey, ledgerrec.ErrConflict)
 	}
-	if store.IsForeignKeyViolation(err) {
+	if store.IsForeignKeyViolation(err) || errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("journal entry %s/%s: account or asset %w", e.IdemScope, e.IdemKey, ledgerrec.ErrNotFound)
 	}
 	if err != nil {

@@ -22,7 +22,14 @@ var undo = map[int][]string{
 	17: {`ALTER TABLE attestation_balances DROP COLUMN last_seq`},
 	18: {`DROP TABLE reserve_live`},
 	19: {`ALTER TABLE reserve_live DROP COLUMN details_version`, `ALTER TABLE reserve_live DROP COLUMN details`},
+	20: {`ALTER TABLE journal ADD CONSTRAINT journal_asset_id_fkey FOREIGN KEY (asset_id) REFERENCES assets (id)`,
+		`ALTER TABLE journal ADD CONSTRAINT journal_debit_account_id_fkey FOREIGN KEY (debit_account_id) REFERENCES accounts (id)`,
+		`ALTER TABLE journal ADD CONSTRAINT journal_credit_account_id_fkey FOREIGN KEY (credit_account_id) REFERENCES accounts (id)`},
 }
+
+// sqliteKeeps lists the migrations that change nothing on SQLite (their
+// statements are commented out there, store/dialect.go): nothing to undo.
+var sqliteKeeps = map[int]bool{20: true}
 
 // RollBack opens the database of cfg, migrated to the newest version, and
 // takes its schema back to version (undoing every later migration, newest
@@ -39,6 +46,9 @@ func RollBack(t testing.TB, cfg store.Config, version int) *sql.DB {
 	raw := OpenRaw(t, cfg)
 	for v := store.LatestVersion(); v > version; v-- {
 		qs, ok := undo[v]
+		if cfg.Backend == store.SQLite && sqliteKeeps[v] {
+			qs = nil
+		}
 		if !ok {
 			t.Fatalf("storetest: no undo statements for migration %d: add them to storetest.undo", v)
 		}

@@ -1,0 +1,4 @@
+package ledgerdb
+
+// QReadRun is qReadRun, for the plan test.
+const QReadRun = qReadRun
