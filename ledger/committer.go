@@ -33,6 +33,9 @@ func (l *Ledger) committer() {
 	defer l.wg.Done()
 	bs, _ := l.db.(ledgerrec.BatchStore)
 	pipelined := l.cfg.SingleWriter && bs != nil && bs.Pipelined()
+	// Sharing the database, a batch still starts beside the one before
+	// it, but waits for it at the append lock (launchLocked).
+	overlapped := !l.cfg.SingleWriter && bs != nil && bs.Pipelined()
 	var prev *flight // a pipelined batch that may still be committing
 	batch := make([]*job, 0, l.cfg.MaxBatch)
 	for {
@@ -77,11 +80,16 @@ func (l *Ledger) committer() {
 				break drain
 			}
 		}
-		if !pipelined {
+		var f *flight
+		switch {
+		case pipelined:
+			f = l.launch(slices.Clone(batch), prev)
+		case overlapped:
+			f = l.launchLocked(slices.Clone(batch))
+		default:
 			l.commitBatch(batch)
 			continue
 		}
-		f := l.launch(slices.Clone(batch), prev)
 		if prev != nil {
 			f = l.land(prev, f)
 		}

@@ -61,6 +61,10 @@ type flight struct {
 	// failed.
 	done chan struct{}
 	err  error
+	// locked says the batch does not rely on the one before it: it took
+	// the journal's append lock, which waits for that one to end, and read
+	// everything afresh (launchLocked).
+	locked bool
 }
 
 // pipe is what a batch's transaction knows of the batch committing before
@@ -152,6 +156,45 @@ func (l *Ledger) launch(batch []*job, prev *flight) *flight {
 	return f
 }
 
+// launchLocked starts batch's transaction beside the one before it, for a
+// ledger that shares its database with other writers (PostgreSQL without
+// Config.SingleWriter). The transaction first takes the journal's append
+// lock (LockJournal), which waits for the batch before it to commit or
+// roll back, then reads the chain head and everything it decides from as
+// any single batch does: it relies on nothing of the batch before it. What
+// the overlap buys is the round trips and the committer's work between two
+// batches (settling one, gathering the next), which no longer sit between
+// one commit and the next.
+func (l *Ledger) launchLocked(batch []*job) *flight {
+	f := &flight{batch: batch, results: make([]Entry, len(batch)), errs: make([]error, len(batch)),
+		planned: make(chan struct{}), done: make(chan struct{}), locked: true}
+	go func() {
+		ctx := context.Background()
+		f.err = l.db.Write(ctx, func(tx ledgerrec.Tx) error {
+			if _, err := tx.LockJournal(ctx); err != nil {
+				return err
+			}
+			seq, h, err := tx.JournalHead(ctx)
+			if err != nil {
+				return err
+			}
+			if seq > 0 && h == nil {
+				return errors.New("the journal has entries without chain hashes: call Seal before Start")
+			}
+			if err := l.runBatch(ctx, tx, f.batch, &h, f.results, f.errs, newPipe(nil)); err != nil {
+				return err
+			}
+			f.head, f.ok = h, true
+			// The committer may gather and launch the next batch now.
+			f.closePlan.Do(func() { close(f.planned) })
+			return nil
+		})
+		f.closePlan.Do(func() { close(f.planned) })
+		close(f.done)
+	}()
+	return f
+}
+
 // land waits for f's transaction and settles its jobs, and returns next
 // (the batch launched after f). If f failed, next has rolled back: land
 // waits for it, applies both batches again without pipelining
@@ -165,6 +208,13 @@ func (l *Ledger) land(f, next *flight) *flight {
 		for _, j := range f.batch {
 			close(j.done)
 		}
+		return next
+	}
+	if next != nil && next.locked {
+		// next read everything afresh under the append lock, after f
+		// ended: it stands on its own and lands as usual.
+		l.cfg.Log.Warn("ledger batch failed; applying its jobs again", "jobs", len(f.batch), "err", f.err)
+		l.commitBatch(f.batch)
 		return next
 	}
 	if next != nil {

@@ -215,3 +215,81 @@ func TestLostCommitAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedOverlapFailure: sharing its database (no Config.SingleWriter),
+// a batch starts beside the one before it and waits at the journal's
+// append lock (launchLocked). When the first fails at its commit, the
+// second, which reads everything after the first ended, commits on its
+// own and keeps its outcomes; the first's jobs are applied again beside
+// it, each exactly once (a key both used lands once), and the chain
+// verifies.
+func TestLockedOverlapFailure(t *testing.T) {
+	ctx := context.Background()
+	db := &failingCommit{Store: storetest.Ledger(t, storetest.Open(t, store.Postgres))}
+	l := New(db, capMint(1000), Config{})
+	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 3 {
+		a, err := l.CreateAccount(ctx, "x", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	alice, bob, carol := ids[0], ids[1], ids[2]
+	mk := func(kind Kind, r Transfer) *job {
+		r.Scope = IssuerScope
+		return &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
+	}
+	seed := []*job{mk(KindMint, Transfer{IdempotencyKey: "m", Asset: "KSH", To: alice, Amount: 100})}
+	l.commitBatch(seed)
+	if seed[0].err != nil {
+		t.Fatal(seed[0].err)
+	}
+	first := []*job{
+		mk(KindTransfer, Transfer{IdempotencyKey: "a1", Asset: "KSH", From: alice, To: bob, Amount: 10}),
+		mk(KindTransfer, Transfer{IdempotencyKey: "a2", Asset: "KSH", From: alice, To: carol, Amount: 5}),
+	}
+	second := []*job{
+		mk(KindTransfer, Transfer{IdempotencyKey: "a3", Asset: "KSH", From: alice, To: carol, Amount: 7}),
+		// The same key as the first batch's: whichever commits first
+		// applies it, the other replays it.
+		mk(KindTransfer, Transfer{IdempotencyKey: "a1", Asset: "KSH", From: alice, To: bob, Amount: 10}),
+	}
+	db.armed.Store(true)
+	f := l.launchLocked(first)
+	<-f.planned
+	g := l.launchLocked(second)
+	if next := l.land(f, g); next != g {
+		t.Fatal("the batch after a failed one was not left to land on its own")
+	}
+	if next := l.land(g, nil); next != nil {
+		t.Fatal("land returned a batch after the last one")
+	}
+	for _, j := range append(first, second...) {
+		<-j.done
+		if j.err != nil {
+			t.Fatalf("job %s: %v", j.req.IdempotencyKey, j.err)
+		}
+	}
+	if first[1].entry.Replayed || second[0].entry.Replayed {
+		t.Errorf("a2 and a3, each used once, answer with replays: %+v, %+v", first[1].entry, second[0].entry)
+	}
+	// a1 landed once: one of its two jobs applied it, the other replays
+	// that entry.
+	a, b := first[0].entry, second[1].entry
+	if a.Replayed == b.Replayed || a.Seq != b.Seq {
+		t.Errorf("a1 in both batches: %+v and %+v, want one entry and its replay", a, b)
+	}
+	for id, want := range map[string]int64{alice: 78, bob: 10, carol: 12} {
+		_, bals, err := l.Account(ctx, id)
+		if err != nil || len(bals) != 1 || bals[0].Amount != want {
+			t.Errorf("account %s: %+v, %v; want %d", id, bals, err, want)
+		}
+	}
+	if _, err := l.Freeze(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
