@@ -174,12 +174,9 @@ func (l *Ledger) launchLocked(batch []*job) *flight {
 			if _, err := tx.LockJournal(ctx); err != nil {
 				return err
 			}
-			seq, h, err := tx.JournalHead(ctx)
+			h, err := readHead(ctx, tx)
 			if err != nil {
 				return err
-			}
-			if seq > 0 && h == nil {
-				return errors.New("the journal has entries without chain hashes: call Seal before Start")
 			}
 			if err := l.runBatch(ctx, tx, f.batch, &h, f.results, f.errs, newPipe(nil)); err != nil {
 				return err

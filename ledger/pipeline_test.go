@@ -56,22 +56,9 @@ func TestPipelinedFailure(t *testing.T) {
 func testPipelinedFailure(t *testing.T, atCommit bool) {
 	ctx := context.Background()
 	db := &failingCommit{Store: storetest.Ledger(t, storetest.Open(t, store.Postgres))}
-	l := New(db, capMint(1000), Config{SingleWriter: true})
-	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
-		t.Fatal(err)
-	}
-	acct := func() string {
-		a, err := l.CreateAccount(ctx, "x", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a.ID
-	}
-	alice, bob, carol, dave := acct(), acct(), acct(), acct()
-	mk := func(kind Kind, r Transfer) *job {
-		r.Scope = IssuerScope
-		return &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
-	}
+	l, ids := testLedger(t, db, Config{SingleWriter: true}, 4)
+	alice, bob, carol, dave := ids[0], ids[1], ids[2], ids[3]
+	mk := func(kind Kind, r Transfer) *job { return batchJob(ctx, kind, r) }
 	seed := []*job{mk(KindMint, Transfer{IdempotencyKey: "m", Asset: "KSH", To: alice, Amount: 100}),
 		mk(KindMint, Transfer{IdempotencyKey: "md", Asset: "KSH", To: dave, Amount: 50})}
 	l.commitBatch(seed)
@@ -175,18 +162,7 @@ func TestLostCommitAnswer(t *testing.T) {
 		t.Run(string(b), func(t *testing.T) {
 			ctx := context.Background()
 			db := &lostAck{Store: storetest.Ledger(t, storetest.Open(t, b))}
-			l := New(db, capMint(1000), Config{SingleWriter: true})
-			if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
-				t.Fatal(err)
-			}
-			var ids []string
-			for range 2 {
-				a, err := l.CreateAccount(ctx, "x", "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, a.ID)
-			}
+			l, ids := testLedger(t, db, Config{SingleWriter: true}, 2)
 			l.Start()
 			defer l.Stop()
 			if _, err := l.Mint(ctx, Transfer{Scope: IssuerScope, IdempotencyKey: "m", Asset: "KSH", To: ids[0], Amount: 100}); err != nil {
@@ -226,23 +202,9 @@ func TestLostCommitAnswer(t *testing.T) {
 func TestLockedOverlapFailure(t *testing.T) {
 	ctx := context.Background()
 	db := &failingCommit{Store: storetest.Ledger(t, storetest.Open(t, store.Postgres))}
-	l := New(db, capMint(1000), Config{})
-	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for range 3 {
-		a, err := l.CreateAccount(ctx, "x", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, a.ID)
-	}
+	l, ids := testLedger(t, db, Config{}, 3)
 	alice, bob, carol := ids[0], ids[1], ids[2]
-	mk := func(kind Kind, r Transfer) *job {
-		r.Scope = IssuerScope
-		return &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
-	}
+	mk := func(kind Kind, r Transfer) *job { return batchJob(ctx, kind, r) }
 	seed := []*job{mk(KindMint, Transfer{IdempotencyKey: "m", Asset: "KSH", To: alice, Amount: 100})}
 	l.commitBatch(seed)
 	if seed[0].err != nil {
@@ -292,4 +254,30 @@ func TestLockedOverlapFailure(t *testing.T) {
 	if _, err := l.Freeze(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testLedger returns a ledger on db with the sat-pegged asset KSH (mints
+// capped at 1000) and n accounts, and their ids.
+func testLedger(t *testing.T, db ledgerrec.Store, cfg Config, n int) (*Ledger, []string) {
+	t.Helper()
+	ctx := context.Background()
+	l := New(db, capMint(1000), cfg)
+	if _, err := l.CreateAsset(ctx, Asset{Code: "KSH", Name: "k", Peg: PegSat}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		a, err := l.CreateAccount(ctx, "x", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	return l, ids
+}
+
+// batchJob makes the committer's job for an issuer call of kind.
+func batchJob(ctx context.Context, kind Kind, r Transfer) *job {
+	r.Scope = IssuerScope
+	return &job{ctx: ctx, kind: kind, req: r, hash: r.requestHash(kind), done: make(chan struct{})}
 }

@@ -92,13 +92,23 @@ func (l *Ledger) loadHead(ctx context.Context, tx ledgerrec.Tx) error {
 	if l.headLoaded {
 		return nil
 	}
-	seq, head, err := tx.JournalHead(ctx)
+	head, err := readHead(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if seq > 0 && head == nil {
-		return errors.New("the journal has entries without chain hashes: call Seal before Start")
-	}
 	l.head, l.headLoaded = head, true
 	return nil
+}
+
+// readHead reads the chain hash of the journal's newest entry (nil for an
+// empty journal).
+func readHead(ctx context.Context, tx ledgerrec.Tx) ([]byte, error) {
+	seq, head, err := tx.JournalHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if seq > 0 && head == nil {
+		return nil, errors.New("the journal has entries without chain hashes: call Seal before Start")
+	}
+	return head, nil
 }

@@ -185,6 +185,8 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 		return nil, fail(ErrInvalidInput, "a window of %d positions cannot hold an account's %d shares", 1<<w, o.shares)
 	}
 	t.perWindow = (1 << w) / o.shares
+	// t.rank is the shuffle's scratch until the inverse fills it (after
+	// the windows, which the shuffle finishes before).
 	t.rank = make([]uint32, n)
 	t.order = make([]uint32, n)
 	// The shuffle runs beside the hashing: it fixes the ranks from the top
@@ -192,7 +194,7 @@ func Build2(ctx context.Context, assetCode string, seed [32]byte, holdings []Hol
 	// its ranks are final.
 	var final atomic.Int64
 	final.Store(int64(n))
-	go shuffleProgressively(shuffleKey(t.head), t.order, &final)
+	go shuffleInto(shuffleKey(t.head), t.order, t.rank, &final)
 	windows := (int(n) + t.perWindow - 1) / t.perWindow
 	roots := make([]node, windows)
 	// keys[r] holds the first 8 bytes of the commitment of the holding at
@@ -365,7 +367,7 @@ func (v *windowView) build(t *ShareTree, g int, keys []uint64) error {
 	}
 	v.perm = grow(v.perm, slots)
 	v.scratch = grow(v.scratch, slots)
-	shuffleInto(windowKey(t.head, uint64(g)), v.perm, v.scratch)
+	shuffleInto(windowKey(t.head, uint64(g)), v.perm, v.scratch, nil)
 	v.inv = grow(v.inv, slots)
 	for q, s := range v.perm {
 		v.inv[s] = uint32(q)

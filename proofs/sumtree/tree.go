@@ -231,30 +231,11 @@ func (t *Tree) hashLevels(ctx context.Context, workers int, spare []node) error 
 		next := spare[: (len(cur)+1)/2 : (len(cur)+1)/2]
 		spare = spare[len(next):]
 		var overflow atomic.Bool
-		pad := &t.pads[l]
 		err := parallel(ctx, len(next), workers, func(x *hasher, lo, hi int) {
-			j := lo
-			// Two parents with real children at a time.
-			for ; j+1 < hi && 2*j+3 < len(cur); j += 2 {
-				a, b, c, d := &cur[2*j], &cur[2*j+1], &cur[2*j+2], &cur[2*j+3]
-				s1, s2 := a.sum+b.sum, c.sum+d.sum
-				if s1 > MaxSum || s2 > MaxSum { // each term <= MaxSum, so no sum can wrap
-					overflow.Store(true)
-				}
-				h1, h2 := x.nodes(a, b, c, d)
-				next[j], next[j+1] = node{hash: h1, sum: s1}, node{hash: h2, sum: s2}
-			}
-			for ; j < hi; j++ {
-				left := &cur[2*j]
-				right := pad
-				if 2*j+1 < len(cur) {
-					right = &cur[2*j+1]
-				}
-				s := left.sum + right.sum
-				if s > MaxSum { // each term <= MaxSum, so s cannot wrap
-					overflow.Store(true)
-				}
-				next[j] = node{hash: x.node(&left.hash, left.sum, &right.hash, right.sum), sum: s}
+			// Parents lo … hi-1 of the level: the last one, if cur is
+			// odd, pairs with the pad parents computes (t.pads[l]).
+			if parents(x, t.head, l, uint64(2*lo), cur[2*lo:min(2*hi, len(cur))], next[lo:hi]) != nil {
+				overflow.Store(true)
 			}
 		})
 		if err != nil {
@@ -359,13 +340,16 @@ func shuffle(key [32]byte, n int, scratch []uint32) []uint32 {
 		scratch = make([]uint32, n)
 	}
 	order := make([]uint32, n)
-	shuffleInto(key, order, scratch)
+	shuffleInto(key, order, scratch, nil)
 	return order
 }
 
 // shuffleInto writes the shuffle of len(order) entries keyed by key into
-// order, using scratch (at least as long) for the draws.
-func shuffleInto(key [32]byte, order, scratch []uint32) {
+// order, using scratch (at least as long) for the draws. If final is not
+// nil it publishes the swaps' progress there: every rank at or above
+// final.Load() is final (a swap at rank i touches no rank above i), and
+// it ends at 0.
+func shuffleInto(key [32]byte, order, scratch []uint32, final *atomic.Int64) {
 	n := len(order)
 	r := rand.NewChaCha8(key)
 	for i := n - 1; i > 0; i-- {
@@ -377,26 +361,13 @@ func shuffleInto(key [32]byte, order, scratch []uint32) {
 	for i := n - 1; i > 0; i-- {
 		j := scratch[i]
 		order[i], order[j] = order[j], order[i]
-	}
-}
-
-// shuffleProgressively writes the shuffle that shuffleInto writes into
-// order (the same draws, each swap made as soon as it is drawn) and
-// publishes its progress in final: every rank at or above final.Load() is
-// final. It ends with final at 0.
-func shuffleProgressively(key [32]byte, order []uint32, final *atomic.Int64) {
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	r := rand.NewChaCha8(key)
-	for i := len(order) - 1; i > 0; i-- {
-		j := uint32(uniform(r, uint64(i)+1))
-		order[i], order[j] = order[j], order[i]
-		if i%4096 == 0 {
+		if final != nil && i%4096 == 0 {
 			final.Store(int64(i))
 		}
 	}
-	final.Store(0)
+	if final != nil {
+		final.Store(0)
+	}
 }
 
 // hasEqualKeysParallel is hasEqualKeys on up to workers goroutines: it

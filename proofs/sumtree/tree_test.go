@@ -250,14 +250,15 @@ func TestRadixSortTop32(t *testing.T) {
 }
 
 // TestShuffleProgressively checks that the shuffle Build2 runs beside its
-// hashing writes the order shuffle writes, and ends with every rank final.
+// hashing, publishing its progress, writes the order shuffle writes, and
+// ends with every rank final.
 func TestShuffleProgressively(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 4095, 4096, 4097, 100_000} {
 		key := seedOf(byte(n))
 		got := make([]uint32, n)
 		var final atomic.Int64
 		final.Store(int64(n))
-		shuffleProgressively(key, got, &final)
+		shuffleInto(key, got, make([]uint32, n), &final)
 		if want := shuffle(key, n, nil); !slices.Equal(got, want) {
 			t.Fatalf("%d entries: the progressive shuffle differs from shuffle", n)
 		}
