@@ -124,7 +124,7 @@ func (l *Ledger) tryBatch(batch []*job) error {
 	ctx := context.Background()
 	results := make([]Entry, len(batch))
 	errs := make([]error, len(batch))
-	var head []byte
+	var head chainHead
 	err := l.db.Write(ctx, func(tx ledgerrec.Tx) error {
 		shared, err := tx.LockJournal(ctx)
 		if err != nil {
@@ -137,11 +137,11 @@ func (l *Ledger) tryBatch(batch []*job) error {
 		if err := l.loadHead(ctx, tx); err != nil {
 			return err
 		}
-		head = l.head
+		head = chainHead{hash: l.head}
 		return l.runBatch(ctx, tx, batch, &head, results, errs, newPipe(nil))
 	})
 	if err == nil {
-		l.head = head
+		l.head = head.hash
 	} else {
 		// The batch may have committed all the same (a COMMIT whose answer
 		// was lost): the next batch reads the head from the database.
@@ -166,12 +166,13 @@ func (l *Ledger) settle(batch []*job, results []Entry, errs []error, err error) 
 	}
 }
 
-// runBatch applies batch inside tx, the chain continuing from *head (which
-// it advances), each job's outcome in results and errs. A run of plain
-// transfers on a BatchTx takes applyRun; every other job applyJob, once
-// the batch committing before this one (p.prev, if any) has committed. An
-// error is a database failure, which fails the whole transaction.
-func (l *Ledger) runBatch(ctx context.Context, tx ledgerrec.Tx, batch []*job, head *[]byte,
+// runBatch applies batch inside tx, the chain continuing from head (which
+// it advances; a pending head it acquires, before anything is decided),
+// each job's outcome in results and errs. A run of plain transfers on a
+// BatchTx takes applyRun; every other job applyJob, once the batch
+// committing before this one (p.prev, if any) has committed. An error is
+// a database failure, which fails the whole transaction.
+func (l *Ledger) runBatch(ctx context.Context, tx ledgerrec.Tx, batch []*job, head *chainHead,
 	results []Entry, errs []error, p *pipe) error {
 	bt, _ := tx.(ledgerrec.BatchTx)
 	for i := 0; i < len(batch); i++ {
@@ -185,9 +186,12 @@ func (l *Ledger) runBatch(ctx context.Context, tx ledgerrec.Tx, batch []*job, he
 				break
 			}
 		}
+		if err := head.acquire(ctx, tx); err != nil {
+			return err
+		}
 		j := batch[i]
 		results[i], errs[i] = Entry{}, nil
-		j.head, j.newHead = *head, nil
+		j.head, j.newHead = head.hash, nil
 		if err := j.ctx.Err(); err != nil {
 			// The caller gave up before the job was applied: skip it,
 			// so nothing is committed that the caller was told failed.
@@ -206,8 +210,9 @@ func (l *Ledger) runBatch(ctx context.Context, tx ledgerrec.Tx, batch []*job, he
 		}
 		results[i], errs[i] = e, err
 		if err == nil && j.newHead != nil {
-			*head = j.newHead
+			head.hash = j.newHead
 		}
 	}
-	return nil
+	// A batch of jobs whose callers all gave up still ends at the head.
+	return head.acquire(ctx, tx)
 }

@@ -439,6 +439,10 @@ func TestConcurrentRandomWorkload(t *testing.T) {
 				}
 			}
 		}
+		// Every entry chains onto the one committed before it.
+		if _, err := l.Freeze(ctx); err != nil {
+			t.Fatalf("the journal's chain: %v", err)
+		}
 	})
 }
 

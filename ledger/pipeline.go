@@ -120,13 +120,13 @@ func (l *Ledger) launch(batch []*job, prev *flight) *flight {
 			// committer leaves it alone until this batch lands), otherwise
 			// from prev's head.
 			p := newPipe(nil)
-			var h []byte
+			var h chainHead
 			if prev != nil {
 				<-prev.planned
 				if !prev.ok {
 					return errPrevFailed
 				}
-				p.prev, h = prev, prev.head
+				p.prev, h.hash = prev, prev.head
 				if !prev.pure {
 					if err := p.wait(); err != nil {
 						return err
@@ -137,12 +137,12 @@ func (l *Ledger) launch(batch []*job, prev *flight) *flight {
 				return err
 			}
 			if prev == nil {
-				h = l.head
+				h.hash = l.head
 			}
 			if err := l.runBatch(ctx, tx, f.batch, &h, f.results, f.errs, p); err != nil {
 				return err
 			}
-			f.head, f.pipe, f.ok = h, p, true
+			f.head, f.pipe, f.ok = h.hash, p, true
 			f.closePlan.Do(func() { close(f.planned) })
 			// Commit only after the batch before this one has.
 			return p.wait()
@@ -159,29 +159,28 @@ func (l *Ledger) launch(batch []*job, prev *flight) *flight {
 // launchLocked starts batch's transaction beside the one before it, for a
 // ledger that shares its database with other writers (PostgreSQL without
 // Config.SingleWriter). The transaction first takes the journal's append
-// lock (LockJournal), which waits for the batch before it to commit or
-// roll back, then reads the chain head and everything it decides from as
-// any single batch does: it relies on nothing of the batch before it. What
-// the overlap buys is the round trips and the committer's work between two
-// batches (settling one, gathering the next), which no longer sit between
-// one commit and the next.
+// lock, which waits for the batch before it to commit or roll back, then
+// reads the chain head and everything it decides from as any single batch
+// does: it relies on nothing of the batch before it. What the overlap buys
+// is the round trips and the committer's work between two batches
+// (settling one, gathering the next), which no longer sit between one
+// commit and the next. A batch that starts with a run of transfers sends
+// the lock and its first read together (ReadRun's lock, chainHead), so
+// that the read starts as soon as the lock is granted, with no round trip
+// between.
 func (l *Ledger) launchLocked(batch []*job) *flight {
 	f := &flight{batch: batch, results: make([]Entry, len(batch)), errs: make([]error, len(batch)),
 		planned: make(chan struct{}), done: make(chan struct{}), locked: true}
 	go func() {
 		ctx := context.Background()
 		f.err = l.db.Write(ctx, func(tx ledgerrec.Tx) error {
-			if _, err := tx.LockJournal(ctx); err != nil {
-				return err
-			}
-			h, err := readHead(ctx, tx)
-			if err != nil {
-				return err
-			}
+			// The batch's first statement takes the lock and reads the
+			// head (chainHead.pending).
+			h := chainHead{pending: true}
 			if err := l.runBatch(ctx, tx, f.batch, &h, f.results, f.errs, newPipe(nil)); err != nil {
 				return err
 			}
-			f.head, f.ok = h, true
+			f.head, f.ok = h.hash, true
 			// The committer may gather and launch the next batch now.
 			f.closePlan.Do(func() { close(f.planned) })
 			return nil

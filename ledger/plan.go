@@ -28,7 +28,8 @@ import (
 // run's effects and gets apply's exact outcome and message.
 
 // applyRun applies the longest prefix of batch it can decide as plain
-// transfers, starting the chain at *head, and returns how many jobs it
+// transfers, starting the chain at head (which it advances, and reads
+// with the run's state if it is pending), and returns how many jobs it
 // consumed (each with its result in results and errs: an entry, or the
 // job's context error for a job whose caller gave up). Zero means the
 // first job needs the per-job path. An error is a database failure.
@@ -37,7 +38,7 @@ import (
 // the figures it wrote are not visible yet: its balances and keys (p.prev's
 // after and used) stand in for what the query read, until p has waited
 // for it; a balance row it inserted is written only after it committed.
-func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*job, head *[]byte,
+func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*job, head *chainHead,
 	results []Entry, errs []error, p *pipe) (int, error) {
 	// The candidates: transfers of known assets (a job whose caller gave up
 	// is consumed without effect).
@@ -82,7 +83,7 @@ func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*jo
 		// Nothing to read: consume the jobs whose callers gave up.
 		for i := range cands {
 			results[i], errs[i] = Entry{}, cands[i].j.ctx.Err()
-			cands[i].j.head, cands[i].j.newHead = *head, nil
+			cands[i].j.newHead = nil
 		}
 		return len(cands), nil
 	}
@@ -91,9 +92,15 @@ func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*jo
 	for id := range assets {
 		ids = append(ids, id)
 	}
-	rs, err := tx.ReadRun(ctx, keys, bkeys, ids)
+	rs, err := tx.ReadRun(ctx, keys, bkeys, ids, head.pending)
 	if err != nil {
 		return 0, err
+	}
+	if head.pending {
+		if err := checkHead(rs.HeadSeq, rs.Head); err != nil {
+			return 0, err
+		}
+		head.hash, head.pending = rs.Head, false
 	}
 	used, states, supply := rs.Used, rs.Balances, rs.Supply
 	if p.prev != nil && !p.waited {
@@ -121,7 +128,7 @@ func (l *Ledger) applyRun(ctx context.Context, tx ledgerrec.BatchTx, batch []*jo
 		touched = make(map[ledgerrec.BalanceKey]bool)
 		holders = make(map[int64]int64)
 		n       int
-		h       = *head
+		h       = head.hash
 	)
 run:
 	for ; n < len(cands); n++ {
@@ -209,6 +216,6 @@ run:
 			p.inserted[w.BalanceKey] = true
 		}
 	}
-	*head = h
+	head.hash = h
 	return n, nil
 }

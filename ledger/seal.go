@@ -107,8 +107,41 @@ func readHead(ctx context.Context, tx ledgerrec.Tx) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return head, checkHead(seq, head)
+}
+
+// checkHead refuses a journal head with entries but no chain hash.
+func checkHead(seq int64, head []byte) error {
 	if seq > 0 && head == nil {
-		return nil, errors.New("the journal has entries without chain hashes: call Seal before Start")
+		return errors.New("the journal has entries without chain hashes: call Seal before Start")
 	}
-	return head, nil
+	return nil
+}
+
+// chainHead is the journal's chain hash a batch appends after, as the
+// batch goes. A batch that shares the database starts with it pending: it
+// has not taken the journal's append lock yet, and the first of its
+// statements that needs the head takes the lock and reads the head (with
+// the rest of what it reads, in one round trip, when that is a run of
+// transfers: applyRun).
+type chainHead struct {
+	hash    []byte
+	pending bool
+}
+
+// acquire takes the journal's append lock and reads the head, unless the
+// batch has already.
+func (h *chainHead) acquire(ctx context.Context, tx ledgerrec.Tx) error {
+	if !h.pending {
+		return nil
+	}
+	if _, err := tx.LockJournal(ctx); err != nil {
+		return err
+	}
+	hash, err := readHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	h.hash, h.pending = hash, false
+	return nil
 }

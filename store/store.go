@@ -212,6 +212,9 @@ func (db *DB) Close() error {
 type Tx struct {
 	tx      *sql.Tx
 	backend Backend
+	// conn is the connection a PostgreSQL write transaction runs on (see
+	// Pgx); nil otherwise.
+	conn *sql.Conn
 	// hot is the store's prepared statements, set only for SQLite write
 	// transactions; txStmts are those bound to this transaction so far.
 	hot     map[string]*sql.Stmt
@@ -263,11 +266,26 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*T
 	if db.backend == Postgres && readOnly {
 		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 	}
-	tx, err := pool.BeginTx(ctx, opts)
+	var (
+		conn *sql.Conn
+		tx   *sql.Tx
+		err  error
+	)
+	if db.backend == Postgres && !readOnly {
+		// A write transaction keeps hold of its connection, so that Pgx
+		// can reach the driver's.
+		if conn, err = pool.Conn(ctx); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, opts)
+	} else {
+		tx, err = pool.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Tx{tx: tx, backend: db.backend}
+	t := &Tx{tx: tx, backend: db.backend, conn: conn}
 	if !readOnly {
 		t.hot = db.hotMap()
 		if fence := FenceOf(ctx); fence != nil {

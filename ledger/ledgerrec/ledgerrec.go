@@ -258,6 +258,11 @@ type RunState struct {
 	Balances map[BalanceKey]BalanceState
 	// Supply is each asset's supply, by id.
 	Supply map[int64]int64
+	// HeadSeq and Head are the journal's newest entry's seq and chain
+	// hash (0 and nil for an empty journal), read only by a ReadRun that
+	// took the journal's append lock.
+	HeadSeq int64
+	Head    []byte
 }
 
 // BatchTx is a Tx that can apply a run of plain transfers in a few
@@ -270,8 +275,13 @@ type BatchTx interface {
 	// ReadRun reads what deciding a run of transfers needs, in one query:
 	// which of keys already have a journal entry, the state of each of
 	// balances (no row locked: WriteBatch checks what it overwrites), and
-	// the supply of each of assets.
-	ReadRun(ctx context.Context, keys []IdemKey, balances []BalanceKey, assets []int64) (RunState, error)
+	// the supply of each of assets. With lock, it first takes the
+	// journal's append lock (as LockJournal does, so the database must be
+	// one that needs it) and then reads, the journal's head included, in a
+	// snapshot taken once it holds the lock: what the transaction that
+	// held the lock before committed is seen. Both go to the database at
+	// once, so the read follows the lock without a round trip between.
+	ReadRun(ctx context.Context, keys []IdemKey, balances []BalanceKey, assets []int64, lock bool) (RunState, error)
 	// WriteBatch applies writes (each key once), moves each asset's holders
 	// count by holders[assetID], and appends entries in order (each under a
 	// distinct key), returning their seqs in that order, ascending. A

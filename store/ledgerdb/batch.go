@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
@@ -21,22 +23,26 @@ var _ ledgerrec.BatchTx = pgTx{}
 
 const (
 	// qReadRun is ReadRun's one query: the used keys (what 1), the
-	// balances (what 2: account exists, balance or NULL) and the supplies
-	// (what 3). Every lookup is a scalar subquery on a unique index, which
+	// balances (what 2: account exists, balance or NULL), the supplies
+	// (what 3) and, if $6, the journal's head (what 4). Every lookup is a scalar subquery on a unique index, which
 	// the planner cannot turn into a join: a join of the unnested keys
 	// with journal or balances could be planned (and, prepared, kept) as
 	// a hash join over a sequential scan of the table, whose cost grows
 	// with the table (the journal's without bound).
-	qReadRun = `SELECT 1, k.scope, k.key, 0::bigint, false, NULL::bigint
+	qReadRun = `SELECT 1, k.scope, k.key, 0::bigint, false, NULL::bigint, NULL::bytea
 		FROM unnest($1::text[], $2::text[]) AS k(scope, key)
 		WHERE (SELECT true FROM journal j WHERE j.idem_scope = k.scope AND j.idem_key = k.key)
 	UNION ALL
 	SELECT 2, r.account_id, '', r.asset_id,
 		(SELECT true FROM accounts a WHERE a.id = r.account_id) IS NOT NULL,
-		(SELECT b.balance FROM balances b WHERE b.account_id = r.account_id AND b.asset_id = r.asset_id)
+		(SELECT b.balance FROM balances b WHERE b.account_id = r.account_id AND b.asset_id = r.asset_id),
+		NULL::bytea
 		FROM unnest($3::text[], $4::bigint[]) AS r(account_id, asset_id)
 	UNION ALL
-	SELECT 3, '', '', id, true, supply FROM assets WHERE id = ANY($5::bigint[])`
+	SELECT 3, '', '', id, true, supply, NULL::bytea FROM assets WHERE id = ANY($5::bigint[])
+	UNION ALL
+	SELECT 4, '', '', h.seq, true, NULL::bigint, h.chain_hash
+		FROM (SELECT seq, chain_hash FROM journal ORDER BY seq DESC LIMIT 1) h WHERE $6::boolean`
 	// qWriteBatch writes a run's balances, its holders counts and its
 	// journal entries, in one statement. A balance is compare-and-set: an
 	// UPDATE adds new - old and counts only a row that ends at new (that
@@ -86,8 +92,10 @@ const (
 )
 
 // ReadRun reads a run's used keys, balances and supplies in one query
-// (qReadRun).
-func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []ledgerrec.BalanceKey, assets []int64) (ledgerrec.RunState, error) {
+// (qReadRun). With lock, the journal's append lock (qLockJournal) goes
+// first, in the same round trip (a pgx batch): the query starts, and
+// takes its snapshot, once the lock is held.
+func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []ledgerrec.BalanceKey, assets []int64, lock bool) (ledgerrec.RunState, error) {
 	scopes, ks := make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		scopes[i], ks[i] = k.Scope, k.Key
@@ -101,11 +109,52 @@ func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []
 		Balances: make(map[ledgerrec.BalanceKey]ledgerrec.BalanceState, len(balances)),
 		Supply:   make(map[int64]int64, len(assets)),
 	}
-	rows, err := t.st.Query(ctx, qReadRun, scopes, ks, accts, bassets, assets)
+	args := []any{scopes, ks, accts, bassets, assets, lock}
+	var err error
+	if lock {
+		err = t.st.Pgx(ctx, func(c *pgx.Conn) error {
+			b := &pgx.Batch{}
+			b.Queue(qLockJournal, journalLock, journalIdleTimeout)
+			b.Queue(qReadRun, args...)
+			br := c.SendBatch(ctx, b)
+			defer br.Close()
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("lock the journal: %w", err)
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			if err := scanRun(rows, &rs); err != nil {
+				return err
+			}
+			return br.Close()
+		})
+	} else {
+		var rows *sql.Rows
+		if rows, err = t.st.Query(ctx, qReadRun, args...); err == nil {
+			defer rows.Close()
+			err = scanRun(rows, &rs)
+		}
+	}
 	if err != nil {
 		return rs, fmt.Errorf("read a run of transfers: %w", err)
 	}
-	defer rows.Close()
+	for _, id := range assets {
+		if _, ok := rs.Supply[id]; !ok {
+			return rs, fmt.Errorf("read a run of transfers: asset %d: %w", id, ledgerrec.ErrNotFound)
+		}
+	}
+	return rs, nil
+}
+
+// scanRun fills rs from qReadRun's rows (database/sql's or pgx's).
+func scanRun(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}, rs *ledgerrec.RunState) error {
 	for rows.Next() {
 		var (
 			what   int
@@ -113,9 +162,10 @@ func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []
 			id     int64
 			ok     bool
 			n      sql.NullInt64
+			h      []byte
 		)
-		if err := rows.Scan(&what, &s1, &s2, &id, &ok, &n); err != nil {
-			return rs, fmt.Errorf("read a run of transfers: %w", err)
+		if err := rows.Scan(&what, &s1, &s2, &id, &ok, &n, &h); err != nil {
+			return err
 		}
 		switch what {
 		case 1:
@@ -125,17 +175,11 @@ func (t pgTx) ReadRun(ctx context.Context, keys []ledgerrec.IdemKey, balances []
 				AccountExists: ok, HasRow: n.Valid, Balance: n.Int64}
 		case 3:
 			rs.Supply[id] = n.Int64
+		case 4:
+			rs.HeadSeq, rs.Head = id, h
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return rs, fmt.Errorf("read a run of transfers: %w", err)
-	}
-	for _, id := range assets {
-		if _, ok := rs.Supply[id]; !ok {
-			return rs, fmt.Errorf("read a run of transfers: asset %d: %w", id, ledgerrec.ErrNotFound)
-		}
-	}
-	return rs, nil
+	return rows.Err()
 }
 
 // errBatchRace is a compare-and-set in WriteBatch that did not hold: a

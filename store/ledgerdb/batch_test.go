@@ -1,6 +1,7 @@
 package ledgerdb_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -80,9 +81,12 @@ func TestBatchTx(t *testing.T) {
 
 	if err := write(func(tx ledgerrec.BatchTx) error {
 		rs, err := tx.ReadRun(ctx, []ledgerrec.IdemKey{key("m"), key("t1")},
-			[]ledgerrec.BalanceKey{bal("a"), bal("b"), bal("nobody")}, []int64{asset})
+			[]ledgerrec.BalanceKey{bal("a"), bal("b"), bal("nobody")}, []int64{asset}, false)
 		if err != nil {
 			return err
+		}
+		if rs.HeadSeq != 0 || rs.Head != nil {
+			t.Errorf("ReadRun without the lock read the head: %d %x", rs.HeadSeq, rs.Head)
 		}
 		if !rs.Used[key("m")] || rs.Used[key("t1")] || len(rs.Used) != 1 {
 			t.Errorf("used keys %v, want only m", rs.Used)
@@ -266,5 +270,118 @@ func TestWriteBatchWaitsForLock(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadRunLockSeesCommitBefore: a ReadRun that takes the journal's
+// append lock waits for the transaction holding it, and then reads what
+// that one committed (its balance and its journal entry, the head), in
+// the same call. A read whose snapshot were taken before the lock was
+// granted (the lock and the read in one statement) would miss both.
+func TestReadRunLockSeesCommitBefore(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.Config(t, store.Postgres)
+	sdb, err := store.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	db, err := ledgerdb.Open(ctx, sdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := storetest.OpenRaw(t, cfg)
+	var asset int64
+	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
+		a, err := tx.InsertAsset(ctx, ledgerrec.Asset{Code: "KSH", Name: "k", Peg: 1, MinCoverageBps: 10000, CreatedAt: 1})
+		if err != nil {
+			return err
+		}
+		asset = a.ID
+		for _, id := range []string{"a", "b"} {
+			if _, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: id, Label: id, CreatedAt: 1}); err != nil {
+				return err
+			}
+			if _, err := tx.Credit(ctx, id, asset, 100); err != nil {
+				return err
+			}
+		}
+		_, err = tx.AddSupply(ctx, asset, 200)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bal := func(id string) ledgerrec.BalanceKey { return ledgerrec.BalanceKey{AccountID: id, AssetID: asset} }
+
+	// The holder: takes the lock, moves 10 from a to b with an entry, and
+	// commits when released.
+	held, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	var heldSeq int64
+	go func() {
+		holder <- db.Write(ctx, func(tx ledgerrec.Tx) error {
+			if _, err := tx.LockJournal(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.Debit(ctx, "a", asset, 10); err != nil {
+				return err
+			}
+			if _, err := tx.Credit(ctx, "b", asset, 10); err != nil {
+				return err
+			}
+			e, err := tx.InsertEntry(ctx, ledgerrec.Entry{Kind: ledgerrec.EntryTransfer, AssetID: asset,
+				DebitAccountID: "a", CreditAccountID: "b", Amount: 10, IdemScope: "s", IdemKey: "held",
+				RequestHash: []byte{1}, DebitBalanceAfter: 90, CreditBalanceAfter: 110, SupplyAfter: 200,
+				CreatedAt: 2, ChainHash: []byte{7}})
+			heldSeq = e.Seq
+			close(held)
+			<-release
+			return err
+		})
+	}()
+	<-held
+
+	// The reader: once its backend waits for the holder's, release it.
+	pids := make(chan int, 1)
+	go func() {
+		pid := <-pids
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var blocked bool
+			if err := raw.QueryRowContext(ctx, `SELECT cardinality(pg_blocking_pids($1)) > 0`, pid).Scan(&blocked); err != nil {
+				t.Error(err)
+				break
+			}
+			if blocked {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		close(release)
+	}()
+	var rs ledgerrec.RunState
+	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
+		pid, err := ledgerdb.BackendPID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		pids <- pid
+		rs, err = tx.(ledgerrec.BatchTx).ReadRun(ctx, []ledgerrec.IdemKey{{Scope: "s", Key: "held"}},
+			[]ledgerrec.BalanceKey{bal("a"), bal("b")}, []int64{asset}, true)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	if !rs.Used[ledgerrec.IdemKey{Scope: "s", Key: "held"}] {
+		t.Error("the locked read missed the key the holder used")
+	}
+	if a, b := rs.Balances[bal("a")].Balance, rs.Balances[bal("b")].Balance; a != 90 || b != 110 {
+		t.Errorf("the locked read found balances %d and %d, want the holder's 90 and 110", a, b)
+	}
+	if rs.HeadSeq != heldSeq || !bytes.Equal(rs.Head, []byte{7}) {
+		t.Errorf("the locked read found head %d %x, want the holder's entry %d 07", rs.HeadSeq, rs.Head, heldSeq)
 	}
 }

@@ -41,13 +41,13 @@ func TestReadRunPlanUsesIndexes(t *testing.T) {
 			SELECT 1, 1, 'acct-' || (1 + i % 1000), 2, '', 'issuer', 'key-' || i, '\x01', 0, 2000, 2000000, 1
 			FROM generate_series(1, 3000) i`,
 		`SET plan_cache_mode = force_generic_plan`,
-		`PREPARE read_run (text[], text[], text[], bigint[], bigint[]) AS ` + ledgerdb.QReadRun,
+		`PREPARE read_run (text[], text[], text[], bigint[], bigint[], boolean) AS ` + ledgerdb.QReadRun,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	rows, err := conn.QueryContext(ctx, `EXPLAIN EXECUTE read_run ('{issuer}', '{key-7}', '{acct-1,acct-2}', '{1,1}', '{1}')`)
+	rows, err := conn.QueryContext(ctx, `EXPLAIN EXECUTE read_run ('{issuer}', '{key-7}', '{acct-1,acct-2}', '{1,1}', '{1}', true)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -521,14 +521,17 @@ const journalLock = 7270002
 // its statements back to back, so a running koshd never comes near it.
 const journalIdleTimeout = "5s"
 
+// qLockJournal takes the journal's append lock ($1, journalLock) until
+// the transaction ends, having set the transaction's idle timeout ($2).
+const qLockJournal = `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`
+
 // LockJournal takes the journal's append lock on PostgreSQL until the
 // transaction ends (see ledgerrec.Tx); SQLite needs none.
 func (t *tx) LockJournal(ctx context.Context) (bool, error) {
 	if t.st.Backend() != store.Postgres {
 		return false, nil
 	}
-	if _, err := t.st.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`,
-		journalLock, journalIdleTimeout); err != nil {
+	if _, err := t.st.Exec(ctx, qLockJournal, journalLock, journalIdleTimeout); err != nil {
 		return true, fmt.Errorf("lock the journal: %w", err)
 	}
 	return true, nil
