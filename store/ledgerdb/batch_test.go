@@ -202,26 +202,7 @@ func TestWriteBatchWaitsForLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var asset int64
-	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
-		a, err := tx.InsertAsset(ctx, ledgerrec.Asset{Code: "KSH", Name: "k", Peg: 1, MinCoverageBps: 10000, CreatedAt: 1})
-		if err != nil {
-			return err
-		}
-		asset = a.ID
-		for _, id := range []string{"a", "b"} {
-			if _, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: id, Label: id, CreatedAt: 1}); err != nil {
-				return err
-			}
-			if _, err := tx.Credit(ctx, id, asset, 100); err != nil {
-				return err
-			}
-		}
-		_, err = tx.AddSupply(ctx, asset, 200)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	asset := seedTwoAccounts(ctx, t, db)
 	debited, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
@@ -291,26 +272,7 @@ func TestReadRunLockSeesCommitBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := storetest.OpenRaw(t, cfg)
-	var asset int64
-	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
-		a, err := tx.InsertAsset(ctx, ledgerrec.Asset{Code: "KSH", Name: "k", Peg: 1, MinCoverageBps: 10000, CreatedAt: 1})
-		if err != nil {
-			return err
-		}
-		asset = a.ID
-		for _, id := range []string{"a", "b"} {
-			if _, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: id, Label: id, CreatedAt: 1}); err != nil {
-				return err
-			}
-			if _, err := tx.Credit(ctx, id, asset, 100); err != nil {
-				return err
-			}
-		}
-		_, err = tx.AddSupply(ctx, asset, 200)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	asset := seedTwoAccounts(ctx, t, db)
 	bal := func(id string) ledgerrec.BalanceKey { return ledgerrec.BalanceKey{AccountID: id, AssetID: asset} }
 
 	// The holder: takes the lock, moves 10 from a to b with an entry, and
@@ -384,4 +346,31 @@ func TestReadRunLockSeesCommitBefore(t *testing.T) {
 	if rs.HeadSeq != heldSeq || !bytes.Equal(rs.Head, []byte{7}) {
 		t.Errorf("the locked read found head %d %x, want the holder's entry %d 07", rs.HeadSeq, rs.Head, heldSeq)
 	}
+}
+
+// seedTwoAccounts creates the asset KSH and accounts a and b holding 100
+// each, and returns the asset's id.
+func seedTwoAccounts(ctx context.Context, t *testing.T, db *ledgerdb.Store) int64 {
+	t.Helper()
+	var asset int64
+	if err := db.Write(ctx, func(tx ledgerrec.Tx) error {
+		a, err := tx.InsertAsset(ctx, ledgerrec.Asset{Code: "KSH", Name: "k", Peg: 1, MinCoverageBps: 10000, CreatedAt: 1})
+		if err != nil {
+			return err
+		}
+		asset = a.ID
+		for _, id := range []string{"a", "b"} {
+			if _, err := tx.InsertAccount(ctx, ledgerrec.Account{ID: id, Label: id, CreatedAt: 1}); err != nil {
+				return err
+			}
+			if _, err := tx.Credit(ctx, id, asset, 100); err != nil {
+				return err
+			}
+		}
+		_, err = tx.AddSupply(ctx, asset, 200)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return asset
 }
