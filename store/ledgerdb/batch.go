@@ -53,6 +53,11 @@ const (
 	// transaction (the pipelined batch before this one) changed and then
 	// committed would be skipped, not rechecked. This way the UPDATE waits
 	// for the lock and applies the difference to the committed version.
+	// The rows to update are also named by "= ANY" of the unnested arrays,
+	// so that PostgreSQL finds them through the primary key's index: left
+	// to the join alone, it plans (and a connection keeps, until the next
+	// ANALYZE) a hash join over a sequential scan of every balance, for a
+	// table it takes for small, as a new one always is.
 	// The entries are inserted in array order, so that their seqs (taken
 	// from the sequence as rows are inserted) ascend in chain order;
 	// WriteBatch checks that they do. Each row of the result is one entry,
@@ -63,6 +68,7 @@ const (
 	), upd AS (
 		UPDATE balances b SET balance = b.balance + (w.new - w.old) FROM w
 		WHERE w.had_row AND b.account_id = w.account_id AND b.asset_id = w.asset_id
+			AND b.account_id = ANY($1::text[]) AND b.asset_id = ANY($2::bigint[])
 		RETURNING b.balance = w.new AS ok
 	), ins AS (
 		INSERT INTO balances (account_id, asset_id, balance)

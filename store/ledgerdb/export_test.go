@@ -15,3 +15,6 @@ func BackendPID(ctx context.Context, t ledgerrec.Tx) (int, error) {
 	err := t.(pgTx).st.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
 	return pid, err
 }
+
+// QWriteBatch is qWriteBatch, for the plan test.
+const QWriteBatch = qWriteBatch
