@@ -24,11 +24,12 @@ var _ ledgerrec.BatchTx = pgTx{}
 const (
 	// qReadRun is ReadRun's one query: the used keys (what 1), the
 	// balances (what 2: account exists, balance or NULL), the supplies
-	// (what 3) and, if $6, the journal's head (what 4). Every lookup is a scalar subquery on a unique index, which
-	// the planner cannot turn into a join: a join of the unnested keys
-	// with journal or balances could be planned (and, prepared, kept) as
-	// a hash join over a sequential scan of the table, whose cost grows
-	// with the table (the journal's without bound).
+	// (what 3) and, if $6, the journal's head (what 4). Every lookup is a
+	// scalar subquery on a unique index, which the planner cannot turn
+	// into a join: a join of the unnested keys with journal or balances
+	// could be planned (and, prepared, kept) as a hash join over a
+	// sequential scan of the table, whose cost grows with the table (the
+	// journal's without bound).
 	qReadRun = `SELECT 1, k.scope, k.key, 0::bigint, false, NULL::bigint, NULL::bytea
 		FROM unnest($1::text[], $2::text[]) AS k(scope, key)
 		WHERE (SELECT true FROM journal j WHERE j.idem_scope = k.scope AND j.idem_key = k.key)

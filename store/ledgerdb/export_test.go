@@ -6,8 +6,11 @@ import (
 	"github.com/kosh-reserve/kosh/ledger/ledgerrec"
 )
 
-// QReadRun is qReadRun, for the plan test.
-const QReadRun = qReadRun
+// The batch statements, for the plan test.
+const (
+	QReadRun    = qReadRun
+	QWriteBatch = qWriteBatch
+)
 
 // BackendPID returns the PostgreSQL backend a write transaction runs on.
 func BackendPID(ctx context.Context, t ledgerrec.Tx) (int, error) {
@@ -15,6 +18,3 @@ func BackendPID(ctx context.Context, t ledgerrec.Tx) (int, error) {
 	err := t.(pgTx).st.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
 	return pid, err
 }
-
-// QWriteBatch is qWriteBatch, for the plan test.
-const QWriteBatch = qWriteBatch
