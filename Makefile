@@ -126,7 +126,8 @@ nodes:
 	bash itest/install-electrum.sh
 
 itest: nodes
-	$(GO) test -count=1 -timeout 30m -v ./itest/... 2>&1 | tee .build/itest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -timeout 30m -v ./itest/... 2>&1 | tee .build/itest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; \
+	rc=$${PIPESTATUS[0]}; [ $$rc -eq 0 ] || bash itest/show-failures.sh .build/itest.log; exit $$rc
 
 # koshd (built as shipped) killed with SIGKILL under 16 concurrent clients,
 # TORTURE_ROUNDS times per store, every unacknowledged key retried once,

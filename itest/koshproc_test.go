@@ -118,6 +118,14 @@ func newKoshProc(t testing.TB, args []string) *koshProc {
 	return p
 }
 
+// lastLine is the last non-empty line of the file at path: a koshd that
+// exits prints why there, and a failure message that starts with it
+// reads whole in a filtered log.
+func lastLine(path string) string {
+	lines := strings.Split(strings.TrimSpace(tail(path, 4000)), "\n")
+	return lines[len(lines)-1]
+}
+
 func tail(path string, n int) string {
 	b, _ := os.ReadFile(path)
 	if len(b) > n {
@@ -157,7 +165,7 @@ func (p *koshProc) start(env ...string) {
 		}
 		select {
 		case <-p.done:
-			p.t.Fatalf("koshd exited while starting (%v):\n%s", p.state, tail(p.logPath, 4000))
+			p.t.Fatalf("koshd exited while starting (%v): %s\nlog tail:\n%s", p.state, lastLine(p.logPath), tail(p.logPath, 4000))
 		default:
 		}
 		if time.Now().After(deadline) {
