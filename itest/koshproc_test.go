@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	koshv1 "github.com/kosh-reserve/kosh/api/kosh/v1"
+	"github.com/kosh-reserve/kosh/itest/harness/proc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
@@ -73,15 +75,17 @@ func faultKoshd(t testing.TB) string {
 	return buildOnce(t, "koshd-faults", "github.com/kosh-reserve/kosh/cmd/koshd", "kosh_faults")
 }
 
-// freePort returns a loopback host:port nobody listens on right now.
+// freePort returns a loopback host:port nobody listens on right now and
+// that no other test or node of this binary was handed (proc.FreePort's
+// ledger): two pickers each listening on :0 can be given the same port,
+// and the second koshd to bind it exits while starting.
 func freePort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // koshProc is koshd running as a child process, so that it can be killed

@@ -2,7 +2,6 @@ package itest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kosh-reserve/kosh/itest/harness/proc"
 )
 
 // pgCluster is a PostgreSQL cluster of the test's own, made with initdb on
@@ -83,12 +84,9 @@ func newPGCluster(t testing.TB) *pgCluster {
 			t.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if c.port, err = proc.FreePort(); err != nil {
 		t.Fatal(err)
 	}
-	c.port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "--no-instructions", "-E", "UTF8")
 	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = on\nsynchronous_commit = on\nmax_connections = 100\n", c.port, dir)
 	f, err := os.OpenFile(filepath.Join(c.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
