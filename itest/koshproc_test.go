@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,19 +73,6 @@ func faultKoshd(t testing.TB) string {
 	return buildOnce(t, "koshd-faults", "github.com/kosh-reserve/kosh/cmd/koshd", "kosh_faults")
 }
 
-// freePort returns a loopback host:port nobody listens on right now and
-// that no other test or node of this binary was handed (proc.FreePort's
-// ledger): two pickers each listening on :0 can be given the same port,
-// and the second koshd to bind it exits while starting.
-func freePort(t testing.TB) string {
-	t.Helper()
-	port, err := proc.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-}
-
 // koshProc is koshd running as a child process, so that it can be killed
 // with SIGKILL; it keeps its data directory and ports across restarts.
 type koshProc struct {
@@ -109,7 +94,14 @@ type koshProc struct {
 
 func newKoshProc(t testing.TB, args []string) *koshProc {
 	t.Helper()
-	p := &koshProc{t: t, bin: faultKoshd(t), dir: t.TempDir(), rpcAddr: freePort(t), restAddr: freePort(t)}
+	// Ports from the harness's ledger, which never hands one out twice:
+	// two pickers each listening on :0 can be given the same port, and
+	// the second koshd to bind it exits while starting.
+	addrs, err := proc.FreeAddrs(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &koshProc{t: t, bin: faultKoshd(t), dir: t.TempDir(), rpcAddr: addrs[0], restAddr: addrs[1]}
 	p.logPath = filepath.Join(p.dir, "koshd.log")
 	p.args = append([]string{"--datadir=" + p.dir, "--network=regtest", "--rpclisten=" + p.rpcAddr,
 		"--restlisten=" + p.restAddr, "--debuglevel=info", "--shutdowntimeout=5s"}, args...)
@@ -122,12 +114,12 @@ func newKoshProc(t testing.TB, args []string) *koshProc {
 	return p
 }
 
-// lastLine is the last non-empty line of the file at path: a koshd that
-// exits prints why there, and a failure message that starts with it
-// reads whole in a filtered log.
-func lastLine(path string) string {
-	lines := strings.Split(strings.TrimSpace(tail(path, 4000)), "\n")
-	return lines[len(lines)-1]
+// lastLine is the last non-empty line of s: a koshd that exits prints why
+// there, and a failure message that starts with it reads whole in a
+// filtered log.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
 func tail(path string, n int) string {
@@ -169,7 +161,8 @@ func (p *koshProc) start(env ...string) {
 		}
 		select {
 		case <-p.done:
-			p.t.Fatalf("koshd exited while starting (%v): %s\nlog tail:\n%s", p.state, lastLine(p.logPath), tail(p.logPath, 4000))
+			logTail := tail(p.logPath, 4000)
+			p.t.Fatalf("koshd exited while starting (%v): %s\nlog tail:\n%s", p.state, lastLine(logTail), logTail)
 		default:
 		}
 		if time.Now().After(deadline) {
